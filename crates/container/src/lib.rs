@@ -1,0 +1,332 @@
+//! Containers inside deposits: zip files and folders, opened safely.
+//!
+//! Exports arrive as zips (WhatsApp with media, Slack, Google Takeout) or as folders (Maildir, an
+//! unpacked Takeout). [`Bundle`] gives parsers one view of both: a list of relative paths and a way
+//! to read each. A zip is checked before anything is read from it: every member name must be a
+//! relative path without `..` (no traversal, no absolute paths, no drive letters), and the declared
+//! sizes must stay inside [`Limits`] (total size, compression ratio, member count), so that a zip bomb
+//! is refused up front. While a member is read, its bytes are counted against its declared size, so a
+//! member that lies about its size is caught too. Nothing is ever extracted to disk.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Bounds on what a zip may expand to.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest total uncompressed size of all members.
+    pub max_total_size: u64,
+    /// Largest ratio of uncompressed to compressed size for a member bigger than `ratio_floor`.
+    pub max_ratio: u64,
+    /// Members smaller than this are not held to `max_ratio` (tiny files compress absurdly well).
+    pub ratio_floor: u64,
+    pub max_members: usize,
+}
+
+impl Default for Limits {
+    /// 64 GiB in all, at most 250:1 for members above 1 MiB, at most 1,000,000 members. Real chat
+    /// text compresses 5–15:1 and media barely at all; 250:1 is far beyond any real export.
+    fn default() -> Limits {
+        Limits { max_total_size: 64 << 30, max_ratio: 250, ratio_floor: 1 << 20, max_members: 1_000_000 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("{path}: not a readable zip file: {message}")]
+    BadZip { path: PathBuf, message: String },
+    #[error("{path}: zip member {name:?} has an unsafe path (absolute, drive letter or `..`); refusing the whole zip")]
+    UnsafePath { path: PathBuf, name: String },
+    #[error("{path}: zip member {name:?} expands {ratio}:1 ({size} bytes from {compressed}); refusing a likely zip bomb (limit {limit}:1)")]
+    Ratio { path: PathBuf, name: String, size: u64, compressed: u64, ratio: u64, limit: u64 },
+    #[error("{path}: zip expands to {size} bytes, more than the limit of {limit}")]
+    TooLarge { path: PathBuf, size: u64, limit: u64 },
+    #[error("{path}: zip has {count} members, more than the limit of {limit}")]
+    TooManyMembers { path: PathBuf, count: usize, limit: usize },
+    #[error("{path}: no member {name:?}")]
+    NoSuchMember { path: PathBuf, name: String },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// One file inside a bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Relative path with `/` separators.
+    pub name: String,
+    /// Uncompressed size (as declared, for a zip).
+    pub size: u64,
+    index: usize,
+}
+
+/// A checked zip file.
+pub struct SafeZip {
+    path: PathBuf,
+    archive: zip::ZipArchive<BufReader<File>>,
+    members: Vec<Member>,
+}
+
+/// What format detection sees of a deposit: its path, its first bytes (up to 64 KiB; empty for a
+/// folder) and, for a zip or a folder, its member list. Each parser crate has a `detect(&Probe)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Probe<'a> {
+    pub path: &'a Path,
+    pub head: &'a [u8],
+    pub members: Option<&'a [Member]>,
+}
+
+/// The first bytes of a zip (local header or an empty archive's end record).
+pub fn looks_like_zip(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+fn safe_name(name: &str) -> bool {
+    if name.is_empty() || name.starts_with('/') || name.starts_with('\\') || name.contains('\0') {
+        return false;
+    }
+    let b = name.as_bytes();
+    if b.len() >= 2 && b[1] == b':' {
+        return false;
+    }
+    !name.split(['/', '\\']).any(|part| part == "..")
+}
+
+impl SafeZip {
+    pub fn open(path: &Path, limits: Limits) -> Result<SafeZip, ContainerError> {
+        let io_err = |source| ContainerError::Io { path: path.to_path_buf(), source };
+        let file = File::open(path).map_err(io_err)?;
+        let archive = zip::ZipArchive::new(BufReader::new(file))
+            .map_err(|e| ContainerError::BadZip { path: path.to_path_buf(), message: e.to_string() })?;
+        let mut zip = SafeZip { path: path.to_path_buf(), archive, members: Vec::new() };
+        zip.check(limits)?;
+        Ok(zip)
+    }
+
+    fn check(&mut self, limits: Limits) -> Result<(), ContainerError> {
+        let path = self.path.clone();
+        let count = self.archive.len();
+        if count > limits.max_members {
+            return Err(ContainerError::TooManyMembers { path, count, limit: limits.max_members });
+        }
+        let mut total = 0u64;
+        for index in 0..count {
+            let f = self
+                .archive
+                .by_index_raw(index)
+                .map_err(|e| ContainerError::BadZip { path: path.clone(), message: e.to_string() })?;
+            let name = f
+                .name()
+                .map_err(|e| ContainerError::BadZip { path: path.clone(), message: e.to_string() })?
+                .to_string();
+            if !safe_name(&name) {
+                return Err(ContainerError::UnsafePath { path, name });
+            }
+            let (size, compressed) = (f.size(), f.compressed_size());
+            if size > limits.ratio_floor {
+                let ratio = size / compressed.max(1);
+                if ratio > limits.max_ratio {
+                    return Err(ContainerError::Ratio { path, name, size, compressed, ratio, limit: limits.max_ratio });
+                }
+            }
+            total = total.saturating_add(size);
+            if total > limits.max_total_size {
+                return Err(ContainerError::TooLarge { path, size: total, limit: limits.max_total_size });
+            }
+            if !f.is_dir() {
+                self.members.push(Member { name: name.replace('\\', "/"), size, index });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// Reads a member. The reader fails if the member yields more bytes than it declared.
+    pub fn open_member(&mut self, member: &Member) -> Result<impl Read + '_, ContainerError> {
+        let path = self.path.clone();
+        let f = self
+            .archive
+            .by_index(member.index)
+            .map_err(|e| ContainerError::BadZip { path: path.clone(), message: e.to_string() })?;
+        Ok(Bounded { inner: f, remaining: member.size, name: member.name.clone() })
+    }
+}
+
+/// Fails once more than the declared size has been read.
+struct Bounded<R> {
+    inner: R,
+    remaining: u64,
+    name: String,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.remaining {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("zip member {:?} is larger than its declared size", self.name),
+            ));
+        }
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// A zip or a folder, seen as a list of relative paths.
+pub enum Bundle {
+    Zip(SafeZip),
+    Dir { root: PathBuf, members: Vec<Member> },
+}
+
+impl Bundle {
+    /// Opens a zip file (checked against `limits`) or walks a folder (without following symlinks
+    /// out of it).
+    pub fn open(path: &Path, limits: Limits) -> Result<Bundle, ContainerError> {
+        let io_err = |source| ContainerError::Io { path: path.to_path_buf(), source };
+        let meta = std::fs::metadata(path).map_err(io_err)?;
+        if meta.is_dir() {
+            let mut members = Vec::new();
+            walk(path, path, &mut members).map_err(io_err)?;
+            members.sort_by(|a, b| a.name.cmp(&b.name));
+            for (i, m) in members.iter_mut().enumerate() {
+                m.index = i;
+            }
+            Ok(Bundle::Dir { root: path.to_path_buf(), members })
+        } else {
+            Ok(Bundle::Zip(SafeZip::open(path, limits)?))
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Bundle::Zip(z) => z.path(),
+            Bundle::Dir { root, .. } => root,
+        }
+    }
+
+    pub fn members(&self) -> &[Member] {
+        match self {
+            Bundle::Zip(z) => z.members(),
+            Bundle::Dir { members, .. } => members,
+        }
+    }
+
+    pub fn find(&self, name: &str) -> Option<Member> {
+        self.members().iter().find(|m| m.name == name).cloned()
+    }
+
+    pub fn open_member(&mut self, member: &Member) -> Result<Box<dyn Read + '_>, ContainerError> {
+        match self {
+            Bundle::Zip(z) => Ok(Box::new(z.open_member(member)?)),
+            Bundle::Dir { root, .. } => {
+                let p = root.join(&member.name);
+                let f = File::open(&p).map_err(|source| ContainerError::Io { path: p, source })?;
+                Ok(Box::new(BufReader::new(f)))
+            }
+        }
+    }
+
+    /// Reads a whole member into memory, refusing members above `max` bytes.
+    pub fn read_member(&mut self, member: &Member, max: u64) -> Result<Vec<u8>, ContainerError> {
+        let path = self.path().to_path_buf();
+        if member.size > max {
+            return Err(ContainerError::TooLarge { path, size: member.size, limit: max });
+        }
+        let mut out = Vec::with_capacity(member.size as usize);
+        self.open_member(member)?
+            .take(max + 1)
+            .read_to_end(&mut out)
+            .map_err(|source| ContainerError::Io { path: path.join(&member.name), source })?;
+        if out.len() as u64 > max {
+            return Err(ContainerError::TooLarge { path, size: out.len() as u64, limit: max });
+        }
+        Ok(out)
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        let p = entry.path();
+        if ft.is_dir() {
+            walk(root, &p, out)?;
+        } else if ft.is_file() {
+            let rel = p.strip_prefix(root).expect("walked below root");
+            let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            out.push(Member { name, size: entry.metadata()?.len(), index: 0 });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn make_zip(path: &Path, members: &[(&str, &[u8])]) {
+        let f = File::create(path).unwrap();
+        let mut w = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in members {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn reads_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.zip");
+        make_zip(&p, &[("chat.txt", b"hello"), ("media/a.jpg", b"\xff\xd8")]);
+        let mut b = Bundle::open(&p, Limits::default()).unwrap();
+        let names: Vec<_> = b.members().iter().map(|m| m.name.clone()).collect();
+        assert_eq!(names, ["chat.txt", "media/a.jpg"]);
+        let m = b.find("chat.txt").unwrap();
+        assert_eq!(b.read_member(&m, 100).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn refuses_traversal_and_absolute_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["../evil.txt", "/etc/passwd", "a/../../b", "C:/x", "a\\..\\b"] {
+            let p = dir.path().join("bad.zip");
+            make_zip(&p, &[("ok.txt", b"x"), (bad, b"x")]);
+            let err = SafeZip::open(&p, Limits::default()).err().expect(bad);
+            assert!(matches!(err, ContainerError::UnsafePath { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_bombs() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bomb.zip");
+        make_zip(&p, &[("zeros", &vec![0u8; 8 << 20])]);
+        let err = SafeZip::open(&p, Limits::default()).err().unwrap();
+        assert!(matches!(err, ContainerError::Ratio { .. }), "{err}");
+        let err = SafeZip::open(&p, Limits { max_total_size: 1 << 20, max_ratio: u64::MAX, ..Limits::default() })
+            .err()
+            .unwrap();
+        assert!(matches!(err, ContainerError::TooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_zip_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.zip");
+        make_zip(&p, &[("chat.txt", b"hello world hello world")]);
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(matches!(SafeZip::open(&p, Limits::default()), Err(ContainerError::BadZip { .. })));
+    }
+}
