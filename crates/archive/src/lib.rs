@@ -1,1 +1,267 @@
-//! placeholder
+//! The archive: deposits kept verbatim, records in a tamper-evident log, a catalogue and an index
+//! derived from them.
+//!
+//! An archive is one folder:
+//! ```text
+//! onrecord.json       format marker and version, the log's origin
+//! catalogue.sqlite    deposits, conversations, records (derived; see catalogue.rs)
+//! store/              the object store: blobs/, log/ (C2SP tlog-tiles), checkpoints/, tmp/
+//! keys/log.key        the Ed25519 signing key of the log (mode 0600)
+//! index/              the tantivy search index (derived)
+//! tmp/                deposit manifests being written
+//! lock                held by the one process that writes
+//! ```
+//! The commit order of an ingest, and what a crash at each step leaves, is in `ingest.rs` and in
+//! ARCHITECTURE.md. Opening an archive for writing finishes or discards whatever a crash left.
+
+pub mod blobs;
+pub mod catalogue;
+pub mod derived;
+pub mod entry;
+pub mod error;
+pub mod ingest;
+pub mod logstore;
+pub mod query;
+pub mod verify;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use onrecord_log::{Signer, Verifier};
+use rusqlite::Connection;
+
+pub use error::ArchiveError;
+pub use ingest::{DepositMeta, Progress, Receipt};
+pub use verify::{VerifyOptions, VerifyReport};
+
+use blobs::BlobStore;
+
+pub const ARCHIVE_FORMAT_VERSION: u32 = 1;
+const MARKER: &str = "onrecord.json";
+
+/// An open archive. Holds the writer lock for as long as it lives.
+pub struct Archive {
+    root: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) blobs: BlobStore,
+    pub(crate) signer: Signer,
+    pub(crate) origin: String,
+    _lock: File,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Marker {
+    format: String,
+    version: u32,
+    origin: String,
+    created_at: String,
+}
+
+/// A default log origin: `<host>/onrecord/<folder name>`.
+pub fn default_origin(dir: &Path) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string());
+    let name = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "archive".to_string());
+    let clean = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '-' }).collect::<String>();
+    format!("{}/onrecord/{}", clean(&host), clean(&name))
+}
+
+fn lock(root: &Path) -> Result<File, ArchiveError> {
+    let path = root.join("lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| ArchiveError::Read { what: path.display().to_string(), source: e })?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            // Wait for the other writer rather than fail: ingests queue up.
+            f.lock().map_err(|e| ArchiveError::Read { what: path.display().to_string(), source: e })?;
+            Ok(f)
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(ArchiveError::Read { what: path.display().to_string(), source: e }),
+    }
+}
+
+impl Archive {
+    /// Creates an archive in `root` (created if missing; it must not hold an archive already).
+    /// Returns the open archive.
+    pub fn init(root: &Path, origin: Option<&str>) -> Result<Archive, ArchiveError> {
+        if root.join(MARKER).exists() || root.join("catalogue.sqlite").exists() {
+            return Err(ArchiveError::AlreadyExists { path: root.to_path_buf() });
+        }
+        let io = |what: &Path| {
+            let what = what.display().to_string();
+            move |source| ArchiveError::Read { what, source }
+        };
+        std::fs::create_dir_all(root).map_err(io(root))?;
+        let origin = match origin {
+            Some(o) => o.to_string(),
+            None => default_origin(root),
+        };
+        onrecord_log::validate_origin(&origin).map_err(|e| ArchiveError::Invalid(format!("--origin {origin:?}: {e}")))?;
+        for d in ["store", "keys", "tmp"] {
+            std::fs::create_dir_all(root.join(d)).map_err(io(&root.join(d)))?;
+        }
+        let signer = Signer::generate(&origin);
+        let key_path = root.join("keys/log.key");
+        write_private(&key_path, signer.to_signer_key_text().as_bytes()).map_err(io(&key_path))?;
+        let conn = catalogue::create(&root.join("catalogue.sqlite"), &origin)?;
+        let marker = Marker {
+            format: "onrecord-archive".into(),
+            version: ARCHIVE_FORMAT_VERSION,
+            origin: origin.clone(),
+            created_at: jiff::Timestamp::now().to_string(),
+        };
+        let marker_json = serde_json::to_vec_pretty(&marker).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        // The marker goes last: an init that crashes before it leaves a folder `init` can retry.
+        let lock = lock(root)?;
+        let blobs = BlobStore::local(&root.join("store"))?;
+        let mut archive = Archive { root: root.to_path_buf(), conn, blobs, signer, origin, _lock: lock };
+        archive.publish_empty_checkpoint()?;
+        std::fs::write(root.join(MARKER), marker_json).map_err(io(&root.join(MARKER)))?;
+        Ok(archive)
+    }
+
+    /// Opens an archive, finishing whatever an interrupted ingest left (see `recover`).
+    pub fn open(root: &Path) -> Result<Archive, ArchiveError> {
+        let marker_path = root.join(MARKER);
+        let bytes = match std::fs::read(&marker_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ArchiveError::NotAnArchive { path: root.to_path_buf() });
+            }
+            Err(e) => return Err(ArchiveError::Read { what: marker_path.display().to_string(), source: e }),
+        };
+        let marker: Marker = serde_json::from_slice(&bytes)
+            .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", marker_path.display())))?;
+        if marker.format != "onrecord-archive" || marker.version != ARCHIVE_FORMAT_VERSION {
+            return Err(ArchiveError::Version {
+                path: root.to_path_buf(),
+                found: format!("{} {}", marker.format, marker.version),
+                supported: ARCHIVE_FORMAT_VERSION,
+            });
+        }
+        let lock = lock(root)?;
+        let db = root.join("catalogue.sqlite");
+        if !db.exists() {
+            return Err(ArchiveError::Damaged(format!("{} is missing", db.display())));
+        }
+        let conn = catalogue::open(&db)?;
+        let key_path = root.join("keys/log.key");
+        let key_text = std::fs::read_to_string(&key_path)
+            .map_err(|e| ArchiveError::Read { what: key_path.display().to_string(), source: e })?;
+        let signer = Signer::from_signer_key_text(key_text.trim())
+            .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", key_path.display())))?;
+        let blobs = BlobStore::local(&root.join("store"))?;
+        let mut archive = Archive { root: root.to_path_buf(), conn, blobs, signer, origin: marker.origin, _lock: lock };
+        archive.recover()?;
+        Ok(archive)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log's public verifier key, in C2SP signed-note form (`name+keyhash+base64`).
+    pub fn verifier_key(&self) -> String {
+        self.signer.verifier().verifier_key_text()
+    }
+
+    pub fn verifier(&self) -> Verifier {
+        self.signer.verifier()
+    }
+
+    /// The latest signed checkpoint (a C2SP signed note).
+    pub fn checkpoint(&self) -> Result<String, ArchiveError> {
+        catalogue::latest_checkpoint(&self.conn)?
+            .map(|(_, text)| text)
+            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))
+    }
+
+    pub fn log_size(&self) -> Result<u64, ArchiveError> {
+        catalogue::log_size(&self.conn)
+    }
+
+    pub(crate) fn log_store(&self) -> logstore::LogStore<'_> {
+        logstore::LogStore { blobs: &self.blobs }
+    }
+
+    fn publish_empty_checkpoint(&mut self) -> Result<(), ArchiveError> {
+        let head = onrecord_log::TreeHead::empty();
+        let text = self.sign_checkpoint(&head)?;
+        self.conn.execute("INSERT INTO checkpoints (size, text) VALUES (0, ?1)", [&text])?;
+        self.publish_checkpoint(0, &text)
+    }
+
+    pub(crate) fn sign_checkpoint(&self, head: &onrecord_log::TreeHead) -> Result<String, ArchiveError> {
+        let cp = onrecord_log::Checkpoint { origin: self.origin.clone(), size: head.size, root: head.root, extensions: Vec::new() };
+        Ok(onrecord_log::sign_note(&cp.to_body(), &self.signer))
+    }
+
+    /// Writes the checkpoint where a static host publishes it, and into the history.
+    pub(crate) fn publish_checkpoint(&self, size: u64, text: &str) -> Result<(), ArchiveError> {
+        self.blobs.put(&format!("checkpoints/{size:020}"), text.as_bytes())?;
+        self.blobs.put("log/checkpoint", text.as_bytes())
+    }
+
+    /// Finishes what a crash left: clears unfinished uploads, republishes a checkpoint that the
+    /// catalogue committed but the store did not get, and brings the index up to the log.
+    fn recover(&mut self) -> Result<(), ArchiveError> {
+        self.blobs.clear_tmp()?;
+        clear_dir(&self.root.join("tmp"))?;
+        let (size, text) = catalogue::latest_checkpoint(&self.conn)?
+            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
+        let published = self.blobs.get("log/checkpoint")?;
+        if published.as_deref() != Some(text.as_bytes()) {
+            if let Some(p) = &published {
+                let cp = onrecord_log::open_note(std::str::from_utf8(p).unwrap_or(""), &self.verifier())
+                    .map_err(|e| ArchiveError::Damaged(format!("published log/checkpoint: {e}")))?;
+                if cp.size > size {
+                    return Err(ArchiveError::Damaged(format!(
+                        "the published checkpoint (size {}) is ahead of the catalogue (size {size}); the catalogue must be rebuilt",
+                        cp.size
+                    )));
+                }
+            }
+            tracing::info!(size, "republishing the checkpoint an interrupted ingest committed");
+            self.publish_checkpoint(size, &text)?;
+        }
+        self.catch_up_index()?;
+        Ok(())
+    }
+}
+
+fn clear_dir(dir: &Path) -> Result<(), ArchiveError> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(ArchiveError::Read { what: dir.display().to_string(), source: e }),
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let r = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        r.map_err(|e| ArchiveError::Read { what: p.display().to_string(), source: e })?;
+    }
+    Ok(())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

@@ -1,0 +1,206 @@
+//! Content-addressed blobs and the published log folder, through `object_store`.
+//!
+//! Layout inside the store (the archive's `store/` folder by default):
+//! - `blobs/sha256/<2 hex>/<64 hex>`: deposits as handed in, attachments and deposit manifests,
+//!   each named by the SHA-256 of its bytes.
+//! - `log/`: the log as C2SP tlog-tiles (`log/checkpoint`, `log/tile/...`), publishable as it is.
+//! - `checkpoints/<20-digit size>`: every checkpoint the archive issued, for consistency checks.
+//! - `tmp/`: uploads in progress. Nothing under `tmp/` is referenced by anything; an ingest that
+//!   fails removes what it put there, and opening the archive clears leftovers of a crash.
+//!
+//! Durability: writes are atomic (object_store's local store writes a staging file and renames it),
+//! but not individually fsync'd, which would cost a disk flush per tile. Instead [`BlobStore::sync`]
+//! flushes the whole file system once, and ingest calls it before the catalogue commit that makes
+//! the new objects reachable. Concurrency: one writer per archive (the archive's lock file).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use onrecord_model::digest::{Digest, Hasher};
+
+use crate::error::ArchiveError;
+
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+    /// The local folder behind the store, for `sync` and cleaning `tmp/`.
+    root: Option<PathBuf>,
+    rt: tokio::runtime::Runtime,
+}
+
+/// Key of a blob with the given digest.
+pub fn blob_key(d: &Digest) -> String {
+    let h = d.to_hex();
+    format!("blobs/sha256/{}/{}", &h[..2], h)
+}
+
+fn store_err(key: &str, e: impl std::fmt::Display) -> ArchiveError {
+    ArchiveError::Store { key: key.to_string(), message: e.to_string() }
+}
+
+impl BlobStore {
+    /// A store on a local folder, which must exist.
+    pub fn local(root: &Path) -> Result<BlobStore, ArchiveError> {
+        let fs = LocalFileSystem::new_with_prefix(root)
+            .map_err(|e| store_err(&root.display().to_string(), e))?
+            .with_automatic_cleanup(true);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| store_err("runtime", e))?;
+        Ok(BlobStore { store: Arc::new(fs), root: Some(root.to_path_buf()), rt })
+    }
+
+    pub fn put(&self, key: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+        let p = StorePath::from(key);
+        self.rt
+            .block_on(self.store.put(&p, PutPayload::from(Bytes::copy_from_slice(bytes))))
+            .map_err(|e| store_err(key, e))?;
+        Ok(())
+    }
+
+    /// The object's bytes, or `None` when there is no such object.
+    pub fn get(&self, key: &str) -> Result<Option<Bytes>, ArchiveError> {
+        let p = StorePath::from(key);
+        let r = self.rt.block_on(async {
+            match self.store.get(&p).await {
+                Ok(g) => g.bytes().await.map(Some),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        r.map_err(|e| store_err(key, e))
+    }
+
+    pub fn exists(&self, key: &str) -> Result<bool, ArchiveError> {
+        let p = StorePath::from(key);
+        match self.rt.block_on(self.store.head(&p)) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(store_err(key, e)),
+        }
+    }
+
+    pub fn delete(&self, key: &str) -> Result<(), ArchiveError> {
+        let p = StorePath::from(key);
+        match self.rt.block_on(self.store.delete(&p)) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(store_err(key, e)),
+        }
+    }
+
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), ArchiveError> {
+        let (f, t) = (StorePath::from(from), StorePath::from(to));
+        self.rt.block_on(self.store.rename(&f, &t)).map_err(|e| store_err(to, e))
+    }
+
+    /// Streams content into `tmp_key` while hashing it, in 1 MiB parts.
+    pub fn put_stream(&self, tmp_key: &str, content: &mut dyn Read) -> Result<(Digest, u64), ArchiveError> {
+        let p = StorePath::from(tmp_key);
+        self.rt.block_on(async {
+            let upload = self.store.put_multipart(&p).await.map_err(|e| store_err(tmp_key, e))?;
+            let mut w = object_store::WriteMultipart::new_with_chunk_size(upload, 1 << 20);
+            let mut h = Hasher::new();
+            let mut size = 0u64;
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = match content.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        w.abort().await.ok();
+                        return Err(ArchiveError::Read { what: tmp_key.to_string(), source: e });
+                    }
+                };
+                h.update(&buf[..n]);
+                size += n as u64;
+                w.write(&buf[..n]);
+            }
+            w.finish().await.map_err(|e| store_err(tmp_key, e))?;
+            Ok((h.finish(), size))
+        })
+    }
+
+    /// Keys and sizes of every object under `prefix`, sorted.
+    pub fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, ArchiveError> {
+        let p = StorePath::from(prefix);
+        let mut out = self.rt.block_on(async {
+            let mut s = self.store.list(Some(&p));
+            let mut out = Vec::new();
+            while let Some(m) = s.next().await {
+                let m = m.map_err(|e| store_err(prefix, e))?;
+                out.push((m.location.to_string(), m.size));
+            }
+            Ok::<_, ArchiveError>(out)
+        })?;
+        out.sort();
+        Ok(out)
+    }
+
+    /// Reads an object in chunks, for hashing large blobs without holding them whole.
+    pub fn for_each_chunk(&self, key: &str, mut f: impl FnMut(&[u8])) -> Result<bool, ArchiveError> {
+        // On the local store, read the file directly: the object_store stream adds a copy per chunk
+        // and verify is bound by hashing speed.
+        if let Some(root) = &self.root {
+            let path = root.join(key);
+            let mut file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                Err(e) => return Err(ArchiveError::Read { what: key.to_string(), source: e }),
+            };
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                match file.read(&mut buf) {
+                    Ok(0) => return Ok(true),
+                    Ok(n) => f(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(ArchiveError::Read { what: key.to_string(), source: e }),
+                }
+            }
+        }
+        match self.get(key)? {
+            Some(b) => {
+                f(&b);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Flushes everything written so far to stable storage.
+    pub fn sync(&self) -> Result<(), ArchiveError> {
+        if let Some(root) = &self.root {
+            let dir = std::fs::File::open(root).map_err(|e| ArchiveError::Read { what: root.display().to_string(), source: e })?;
+            use std::os::fd::AsRawFd;
+            // SAFETY: syncfs takes a valid open file descriptor, which `dir` holds until it drops.
+            let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
+            if rc != 0 {
+                return Err(store_err("syncfs", std::io::Error::last_os_error()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes everything under `tmp/`: uploads that never completed.
+    pub fn clear_tmp(&self) -> Result<(), ArchiveError> {
+        if let Some(root) = &self.root {
+            let tmp = root.join("tmp");
+            match std::fs::remove_dir_all(&tmp) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(ArchiveError::Read { what: tmp.display().to_string(), source: e }),
+            }
+        } else {
+            for (k, _) in self.list("tmp")? {
+                self.delete(&k)?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The catalogue: a SQLite database of deposits, conversations and records.
+//!
+//! The catalogue is derived state: everything in it can be rebuilt from the log and the blobs
+//! (ARCHITECTURE.md, "Rebuilding"). It exists to answer questions fast (show a conversation, count
+//! messages per person) and to find a record's log index from its id.
+//!
+//! Journal mode is DELETE, not WAL, on purpose: an ingest that fails rolls its transaction back and
+//! leaves the database file byte-for-byte as it was, with no `-wal`/`-shm` files left behind.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::ArchiveError;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE deposits (
+    seq INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
+    log_index INTEGER NOT NULL UNIQUE,
+    first_index INTEGER NOT NULL,
+    file_name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    style TEXT,
+    depositor TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    tz TEXT NOT NULL,
+    date_order TEXT,
+    date_order_decision TEXT,
+    n_records INTEGER NOT NULL,
+    n_new INTEGER NOT NULL,
+    n_warnings INTEGER NOT NULL,
+    manifest BLOB NOT NULL,
+    checkpoint_size INTEGER NOT NULL
+);
+CREATE TABLE conversations (
+    id BLOB PRIMARY KEY,
+    channel TEXT NOT NULL,
+    depositor TEXT NOT NULL,
+    key TEXT NOT NULL,
+    title TEXT,
+    title_source TEXT,
+    participants TEXT NOT NULL,
+    is_group INTEGER
+) WITHOUT ROWID;
+CREATE TABLE records (
+    log_index INTEGER PRIMARY KEY,
+    id BLOB NOT NULL UNIQUE,
+    conversation_id BLOB NOT NULL,
+    occurrence INTEGER NOT NULL,
+    deposit_seq INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    type TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    author TEXT,
+    sent_at INTEGER,
+    local_time TEXT,
+    content_sha256 BLOB NOT NULL,
+    content TEXT NOT NULL
+);
+CREATE INDEX records_by_conversation ON records (conversation_id, sent_at, log_index);
+CREATE TABLE sources (
+    record INTEGER NOT NULL,
+    deposit_seq INTEGER NOT NULL,
+    line INTEGER,
+    offset INTEGER NOT NULL,
+    path TEXT,
+    PRIMARY KEY (record, deposit_seq)
+) WITHOUT ROWID;
+CREATE TABLE warnings (
+    deposit_seq INTEGER NOT NULL,
+    path TEXT,
+    line INTEGER,
+    offset INTEGER,
+    message TEXT NOT NULL
+);
+CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, text TEXT NOT NULL);
+"#;
+
+pub fn create(path: &std::path::Path, origin: &str) -> Result<Connection, ArchiveError> {
+    let conn = Connection::open(path)?;
+    tune(&conn)?;
+    conn.execute_batch(SCHEMA)?;
+    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+    conn.execute("INSERT INTO meta (key, value) VALUES ('origin', ?1)", [origin])?;
+    conn.execute("INSERT INTO meta (key, value) VALUES ('log_size', '0')", [])?;
+    Ok(conn)
+}
+
+pub fn open(path: &std::path::Path) -> Result<Connection, ArchiveError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    tune(&conn)?;
+    let v: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .optional()
+        .map_err(|e| ArchiveError::Damaged(format!("catalogue {}: {e}", path.display())))?;
+    match v {
+        Some(v) if v == SCHEMA_VERSION.to_string() => Ok(conn),
+        Some(found) => Err(ArchiveError::Version { path: path.to_path_buf(), found, supported: SCHEMA_VERSION }),
+        None => Err(ArchiveError::Damaged(format!("catalogue {} has no schema version", path.display()))),
+    }
+}
+
+fn tune(conn: &Connection) -> Result<(), ArchiveError> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = DELETE;
+         PRAGMA synchronous = FULL;
+         PRAGMA cache_size = -262144;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = OFF;",
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>, ArchiveError> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), ArchiveError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The log size the catalogue has committed.
+pub fn log_size(conn: &Connection) -> Result<u64, ArchiveError> {
+    meta(conn, "log_size")?
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ArchiveError::Damaged("catalogue has no log size".into()))
+}
+
+/// The latest checkpoint the catalogue holds (size, signed note).
+pub fn latest_checkpoint(conn: &Connection) -> Result<Option<(u64, String)>, ArchiveError> {
+    Ok(conn
+        .query_row("SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+        })
+        .optional()?)
+}

@@ -1,0 +1,229 @@
+//! The bytes of a log entry: a canonical, versioned encoding that commits to content by hash.
+//!
+//! Every entry starts with a version byte and a type byte. Version 1 defines two types; the type
+//! byte leaves room for what governance will add (classification, legal hold, disposal tombstone,
+//! a corrected version of a record), each with its own layout after the same two bytes. An entry
+//! is small (under 1 KiB; tlog-tiles allows 64 KiB) because content lives in blobs: disposal can
+//! later remove a record's content while its entry, and so the tree, stays as it was.
+//!
+//! A later version will commit to each field and word of a record through salted hashes (a small
+//! Merkle tree per record) so that a redacted disclosure still verifies; it will be type 2 with
+//! version 2, and version-1 entries stay valid forever.
+//!
+//! Layout, all integers big-endian:
+//! ```text
+//! record  (type 2): 0x01 0x02 | record_id[32] | conversation_id[32] | content_sha256[32]
+//!                   | occurrence u32 | deposit_id[32] | received_at i64 (µs since Unix epoch)
+//! deposit (type 1): 0x01 0x01 | deposit_id[32] | size u64 | manifest_sha256[32] | n_records u64
+//!                   | n_new u64 | received_at i64 (µs) | format str16 | depositor str16 | file_name str16
+//! str16 = u16 byte length + UTF-8 bytes (file names are cut at 1024 bytes on a char boundary)
+//! ```
+//! The record id is `SHA-256("onrecord-record-id/1\n" || conversation_id || content_sha256 ||
+//! occurrence u32)`, so anyone holding an entry can recompute it.
+
+use onrecord_model::Digest;
+
+pub const VERSION_1: u8 = 1;
+pub const TYPE_DEPOSIT: u8 = 1;
+pub const TYPE_RECORD: u8 = 2;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordEntry {
+    pub record_id: Digest,
+    pub conversation_id: Digest,
+    pub content_sha256: Digest,
+    /// Which of several identical records in one conversation this is (0 for the first).
+    pub occurrence: u32,
+    pub deposit_id: Digest,
+    pub received_at_us: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepositEntry {
+    pub deposit_id: Digest,
+    pub size: u64,
+    /// The deposit manifest: every record of the deposit (new or already held), with provenance.
+    pub manifest_sha256: Digest,
+    pub n_records: u64,
+    pub n_new: u64,
+    pub received_at_us: i64,
+    pub format: String,
+    pub depositor: String,
+    pub file_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Deposit(DepositEntry),
+    Record(RecordEntry),
+}
+
+/// The id of a record from its conversation, content and occurrence.
+pub fn record_id(conversation_id: &Digest, content_sha256: &Digest, occurrence: u32) -> Digest {
+    let mut b = Vec::with_capacity(21 + 68);
+    b.extend_from_slice(b"onrecord-record-id/1\n");
+    b.extend_from_slice(&conversation_id.0);
+    b.extend_from_slice(&content_sha256.0);
+    b.extend_from_slice(&occurrence.to_be_bytes());
+    Digest::of(&b)
+}
+
+/// The id of a conversation: its channel, its depositor and its key in the source.
+pub fn conversation_id(channel: &str, depositor: &str, key: &str) -> Digest {
+    let mut b = Vec::with_capacity(64 + key.len());
+    b.extend_from_slice(b"onrecord-conversation/1\n");
+    for part in [channel, depositor, key] {
+        b.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        b.extend_from_slice(part.as_bytes());
+    }
+    Digest::of(&b)
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.extend_from_slice(&(end as u16).to_be_bytes());
+    out.extend_from_slice(&s.as_bytes()[..end]);
+}
+
+impl Entry {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(200);
+        out.push(VERSION_1);
+        match self {
+            Entry::Record(r) => {
+                out.push(TYPE_RECORD);
+                out.extend_from_slice(&r.record_id.0);
+                out.extend_from_slice(&r.conversation_id.0);
+                out.extend_from_slice(&r.content_sha256.0);
+                out.extend_from_slice(&r.occurrence.to_be_bytes());
+                out.extend_from_slice(&r.deposit_id.0);
+                out.extend_from_slice(&r.received_at_us.to_be_bytes());
+            }
+            Entry::Deposit(d) => {
+                out.push(TYPE_DEPOSIT);
+                out.extend_from_slice(&d.deposit_id.0);
+                out.extend_from_slice(&d.size.to_be_bytes());
+                out.extend_from_slice(&d.manifest_sha256.0);
+                out.extend_from_slice(&d.n_records.to_be_bytes());
+                out.extend_from_slice(&d.n_new.to_be_bytes());
+                out.extend_from_slice(&d.received_at_us.to_be_bytes());
+                put_str(&mut out, &d.format, 256);
+                put_str(&mut out, &d.depositor, 1024);
+                put_str(&mut out, &d.file_name, 1024);
+            }
+        }
+        out
+    }
+
+    /// Decodes an entry; `Err` names what is wrong. Trailing bytes are an error: the encoding is canonical.
+    pub fn decode(bytes: &[u8]) -> Result<Entry, String> {
+        let mut c = Cursor { b: bytes, pos: 0 };
+        let version = c.u8()?;
+        if version != VERSION_1 {
+            return Err(format!("unknown entry version {version}"));
+        }
+        let entry = match c.u8()? {
+            TYPE_RECORD => Entry::Record(RecordEntry {
+                record_id: c.digest()?,
+                conversation_id: c.digest()?,
+                content_sha256: c.digest()?,
+                occurrence: u32::from_be_bytes(c.array()?),
+                deposit_id: c.digest()?,
+                received_at_us: i64::from_be_bytes(c.array()?),
+            }),
+            TYPE_DEPOSIT => Entry::Deposit(DepositEntry {
+                deposit_id: c.digest()?,
+                size: u64::from_be_bytes(c.array()?),
+                manifest_sha256: c.digest()?,
+                n_records: u64::from_be_bytes(c.array()?),
+                n_new: u64::from_be_bytes(c.array()?),
+                received_at_us: i64::from_be_bytes(c.array()?),
+                format: c.str16()?,
+                depositor: c.str16()?,
+                file_name: c.str16()?,
+            }),
+            t => return Err(format!("unknown entry type {t}")),
+        };
+        if c.pos != bytes.len() {
+            return Err(format!("{} trailing bytes", bytes.len() - c.pos));
+        }
+        Ok(entry)
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len()).ok_or("entry is truncated")?;
+        let s = &self.b[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+    fn digest(&mut self) -> Result<Digest, String> {
+        Ok(Digest(self.array()?))
+    }
+    fn str16(&mut self) -> Result<String, String> {
+        let n = u16::from_be_bytes(self.array()?) as usize;
+        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "entry string is not UTF-8".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_reject_damage() {
+        let d = Entry::Deposit(DepositEntry {
+            deposit_id: Digest::of(b"d"),
+            size: 12,
+            manifest_sha256: Digest::of(b"m"),
+            n_records: 3,
+            n_new: 2,
+            received_at_us: 1_700_000_000_000_000,
+            format: "whatsapp-txt".into(),
+            depositor: "Private Office".into(),
+            file_name: "WhatsApp Chat with Jane.txt".into(),
+        });
+        let r = Entry::Record(RecordEntry {
+            record_id: Digest::of(b"r"),
+            conversation_id: Digest::of(b"c"),
+            content_sha256: Digest::of(b"x"),
+            occurrence: 1,
+            deposit_id: Digest::of(b"d"),
+            received_at_us: -5,
+        });
+        for e in [d, r] {
+            let b = e.encode();
+            assert_eq!(Entry::decode(&b).unwrap(), e);
+            for cut in 0..b.len() {
+                assert!(Entry::decode(&b[..cut]).is_err());
+            }
+            let mut longer = b.clone();
+            longer.push(0);
+            assert!(Entry::decode(&longer).is_err());
+        }
+    }
+
+    #[test]
+    fn long_names_are_cut_on_char_boundaries() {
+        let mut out = Vec::new();
+        put_str(&mut out, &"é".repeat(600), 1023);
+        assert_eq!(u16::from_be_bytes([out[0], out[1]]), 1022);
+    }
+}
