@@ -1,1 +1,60 @@
-fn main() {}
+//! `onrecord`: the command line. Parses flags, turns them into calls on the library crates, and
+//! gives exit codes one meaning each:
+//!
+//! - 0: success (for `search`, at least one hit; for `verify`, the archive verified);
+//! - 1: `search` matched nothing, or `verify` found a problem;
+//! - 2: an error (bad arguments, unreadable input, a damaged archive).
+//!
+//! A closed pipe (`onrecord parse --json | head`) is a clean exit.
+
+mod args;
+mod demo;
+mod parse_cmd;
+mod archive_cmd;
+mod read_cmd;
+mod tz;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// What a command reports beyond success.
+pub enum Outcome {
+    Ok,
+    /// Nothing matched / verification failed: exit code 1.
+    Negative,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ONRECORD_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Init(a) => archive_cmd::init(&cli.global, a),
+        Command::Ingest(a) => archive_cmd::ingest(&cli.global, a),
+        Command::Parse(a) => parse_cmd::run(a),
+        Command::Verify(a) => archive_cmd::verify(&cli.global, a),
+        Command::Proof(a) => archive_cmd::proof(&cli.global, a),
+        Command::Checkpoint => archive_cmd::checkpoint(&cli.global),
+        Command::Search(a) => read_cmd::search(&cli.global, a),
+        Command::Show(a) => read_cmd::show(&cli.global, a),
+        Command::Report(a) => read_cmd::report(&cli.global, a),
+        Command::Reindex => read_cmd::reindex(&cli.global),
+        Command::Demo(a) => demo::run(a),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Negative) => ExitCode::from(1),
+        Err(e) => {
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("onrecord: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Flags and subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "onrecord", version, about = "The official record for government business done on WhatsApp, Signal, SMS, Telegram, Google Chat, Slack and private email.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The archive folder.
+    #[arg(long, global = true, env = "ONRECORD_ARCHIVE", default_value = "onrecord-archive")]
+    pub archive: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create an archive (a catalogue, a blob store, a log and its signing key).
+    Init(InitArgs),
+    /// Capture exports into the archive and print a receipt.
+    Ingest(IngestArgs),
+    /// Read an export and print its records (JSON Lines with --json) or a summary. Touches no archive.
+    Parse(ParseArgs),
+    /// Check the whole archive against its latest checkpoint.
+    Verify(VerifyArgs),
+    /// Print a record's inclusion proof (C2SP tlog-proof) against the latest checkpoint.
+    Proof(ProofArgs),
+    /// Print the latest signed checkpoint.
+    Checkpoint,
+    /// Search every record.
+    Search(SearchArgs),
+    /// Show a conversation as a transcript.
+    Show(ShowArgs),
+    /// Reports on the archive.
+    Report(ReportArgs),
+    /// Rebuild the search index from the catalogue.
+    Reindex,
+    /// Build a demo archive from sample exports and show what onrecord does.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to create the archive (default: --archive, $ONRECORD_ARCHIVE or ./onrecord-archive).
+    pub dir: Option<PathBuf>,
+    /// The log's public name, e.g. `records.example.gov.uk/onrecord` (default: host/onrecord/folder).
+    #[arg(long)]
+    pub origin: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReadOptions {
+    /// Zone in which times without a zone are read (IANA name; default $ONRECORD_TZ, else the system zone).
+    #[arg(long, env = "ONRECORD_TZ")]
+    pub tz: Option<String>,
+    /// Date order when the file cannot decide: dmy, mdy or ymd.
+    #[arg(long, value_name = "ORDER")]
+    pub date_order: Option<String>,
+    /// Locale hint (en-GB, en-US, de, ...) used when the file cannot decide the date order.
+    #[arg(long)]
+    pub locale: Option<String>,
+    /// File holding the passphrase of an encrypted backup (Signal). Never on the command line.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Who handed the export in (a name or role). Conversations are kept per depositor.
+    #[arg(long, env = "ONRECORD_DEPOSITOR", default_value = "unspecified")]
+    pub depositor: String,
+    #[command(flatten)]
+    pub read: ReadOptions,
+    /// Print the receipt as JSON (one object per deposit).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ParseArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub read: ReadOptions,
+    /// Print the records as JSON Lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Skip re-hashing blobs (checks the log and catalogue only).
+    #[arg(long)]
+    pub no_blobs: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProofArgs {
+    /// A record id as search and transcripts show it (64 hex digits or a prefix of at least 8).
+    #[arg(required_unless_present = "index")]
+    pub record: Option<String>,
+    /// A log index instead of a record id.
+    #[arg(long, conflicts_with = "record")]
+    pub index: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// Words (all must match), "phrases", OR, -word, prefix*.
+    #[arg(required = true)]
+    pub query: Vec<String>,
+    /// Only records from this person (name, number or address).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only this conversation (title words or id).
+    #[arg(long = "in", value_name = "CONVERSATION")]
+    pub in_: Option<String>,
+    /// Only this channel (whatsapp, signal, telegram, slack, googlechat, sms, imessage, email).
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// On or after this date (YYYY-MM-DD, or an RFC 3339 time).
+    #[arg(long)]
+    pub after: Option<String>,
+    /// Before this date (YYYY-MM-DD, or an RFC 3339 time).
+    #[arg(long)]
+    pub before: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Order by relevance instead of newest first.
+    #[arg(long)]
+    pub rank: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// The conversation: part of its title, or its id.
+    #[arg(required_unless_present = "list")]
+    pub conversation: Option<String>,
+    /// Show only the records around this one (record id).
+    #[arg(long)]
+    pub around: Option<String>,
+    /// How many records either side of --around.
+    #[arg(long, default_value_t = 5)]
+    pub context: u64,
+    /// List the conversations instead.
+    #[arg(long)]
+    pub list: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub report: Report,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Report {
+    /// Messages and conversations per person, channel or month; deletions; disappearing messages.
+    Usage(UsageArgs),
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum By {
+    Person,
+    Channel,
+    Month,
+}
+
+#[derive(Args, Debug)]
+pub struct UsageArgs {
+    #[arg(long, value_enum, default_value_t = By::Person)]
+    pub by: By,
+    /// From this local date (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// To this local date (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where to build the demo archive (default: a new temporary folder, kept and named at the end).
+    pub dir: Option<PathBuf>,
+}

@@ -1,0 +1,278 @@
+//! `search`, `show`, `report usage`, `reindex`.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Context, Result, bail};
+use onrecord_archive::query::{RecordView, UsageBy, UsageReport};
+use onrecord_index::SearchQuery;
+
+use crate::Outcome;
+use crate::archive_cmd::open;
+use crate::args::{By, Global, Report, ReportArgs, SearchArgs, ShowArgs};
+
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant.
+fn parse_when(s: &str, flag: &str) -> Result<jiff::Timestamp> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let d: jiff::civil::Date = s.parse().with_context(|| format!("{flag} {s:?}: use YYYY-MM-DD or an RFC 3339 time"))?;
+    Ok(d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
+}
+
+/// Snippet markers from the index: \x01 before a hit, \x02 after.
+fn render_snippet(s: &str, style: (&str, &str)) -> String {
+    s.replace('\u{1}', style.0).replace('\u{2}', style.1)
+}
+
+pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
+    let archive = open(g)?;
+    let index = archive.search_index()?;
+    let q = SearchQuery {
+        text: a.query.join(" "),
+        from: a.from.clone(),
+        conversation: a.in_.clone(),
+        channel: a.channel.clone(),
+        after: a.after.as_deref().map(|s| parse_when(s, "--after")).transpose()?,
+        before: a.before.as_deref().map(|s| parse_when(s, "--before")).transpose()?,
+        limit: a.limit.max(1),
+        rank: a.rank,
+    };
+    let results = index.search(&q)?;
+    let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
+    let views = archive.records_by_index(&indices)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let tty = std::io::stdout().is_terminal();
+    for (hit, v) in results.hits.iter().zip(views.iter()) {
+        if a.json {
+            let mut w = v.record.clone();
+            w.snippet = Some(render_snippet(&hit.snippet, ("<mark>", "</mark>")));
+            serde_json::to_writer(&mut out, &w)?;
+            writeln!(out)?;
+        } else {
+            let style = if tty { ("\x1b[1;31m", "\x1b[0m") } else { ("[", "]") };
+            let r = &v.record;
+            writeln!(
+                out,
+                "{} {} · {} · {} · {}  {}",
+                r.local_time.as_deref().unwrap_or("(no time)").replace('T', " "),
+                r.tz,
+                r.channel,
+                v.conversation_title,
+                r.author.as_deref().unwrap_or("(system)"),
+                &v.id[..16]
+            )?;
+            writeln!(out, "    {}", render_snippet(&hit.snippet, style).replace('\n', " "))?;
+        }
+    }
+    if !a.json {
+        let shown = results.hits.len();
+        if results.total > shown {
+            writeln!(out, "({shown} of {} matches shown; --limit for more)", results.total)?;
+        } else if shown > 0 {
+            writeln!(out, "({shown} matches)")?;
+        }
+    }
+    out.flush()?;
+    Ok(if results.hits.is_empty() { Outcome::Negative } else { Outcome::Ok })
+}
+
+/// One transcript line (or several, for multi-line messages).
+pub fn transcript_line(v: &RecordView) -> String {
+    let r = &v.record;
+    let when = r.local_time.as_deref().map(|s| s.replace('T', " ")).unwrap_or_else(|| "????-??-?? ??:??".into());
+    let who = r.author.as_deref().unwrap_or("");
+    let mut body = r.text.clone();
+    if !r.attachments.is_empty() {
+        let names: Vec<_> = r.attachments.iter().map(|a| a.name.as_str()).collect();
+        if !body.is_empty() {
+            body.push(' ');
+        }
+        body.push_str(&format!("[attached: {}]", names.join(", ")));
+    }
+    if r.flags.iter().any(|f| f == "edited") {
+        body.push_str(" (edited)");
+    }
+    let pad = " ".repeat(when.len() + 2);
+    let marker = if r.type_ == "event" {
+        format!("── {} ──", if body.is_empty() { r.kind.clone() } else { body })
+    } else if r.kind == "deleted" {
+        format!("{who}: ⌫ {body}")
+    } else {
+        format!("{who}: {body}")
+    };
+    let mut s = String::new();
+    for (i, line) in marker.lines().enumerate() {
+        if i == 0 {
+            s.push_str(&format!("{when}  {line}"));
+        } else {
+            s.push_str(&format!("\n{pad}{line}"));
+        }
+    }
+    if marker.is_empty() {
+        s.push_str(&format!("{when}  "));
+    }
+    s
+}
+
+pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
+    let archive = open(g)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if a.list {
+        for c in archive.conversations()? {
+            if a.json {
+                serde_json::to_writer(&mut out, &c)?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{}  {:<10} {:>7} records  {}  (depositor: {})", &c.id[..12], c.channel, c.n_records, c.title, c.depositor)?;
+            }
+        }
+        out.flush()?;
+        return Ok(Outcome::Ok);
+    }
+    let what = a.conversation.as_deref().unwrap_or_default();
+    let conv = archive.find_conversation(what)?;
+    let around = match &a.around {
+        None => None,
+        Some(id) => {
+            let r = archive.record_by_id(id)?.with_context(|| format!("no record with id {id}"))?;
+            if r.conversation_id != conv.id {
+                bail!("record {id} is not in the conversation {}", conv.title);
+            }
+            Some(r.log_index)
+        }
+    };
+    let records = archive.transcript(&conv.id, around, a.context)?;
+    if a.json {
+        for v in &records {
+            serde_json::to_writer(&mut out, &v.record)?;
+            writeln!(out)?;
+        }
+    } else {
+        writeln!(out, "{} — {} — {} records — depositor: {}", conv.title, conv.channel, conv.n_records, conv.depositor)?;
+        if let Some(first) = records.first() {
+            writeln!(out, "Times are as written in the export, read in {}.", first.record.tz)?;
+        }
+        writeln!(out)?;
+        for v in &records {
+            let mark = if Some(v.log_index) == around { "▶ " } else { "" };
+            writeln!(out, "{mark}{}", transcript_line(v))?;
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+pub fn report(g: &Global, a: ReportArgs) -> Result<Outcome> {
+    let Report::Usage(u) = a.report;
+    for (flag, v) in [("--from", &u.from), ("--to", &u.to)] {
+        if let Some(v) = v {
+            v.parse::<jiff::civil::Date>().with_context(|| format!("{flag} {v:?}: use YYYY-MM-DD"))?;
+        }
+    }
+    let archive = open(g)?;
+    let by = match u.by {
+        By::Person => UsageBy::Person,
+        By::Channel => UsageBy::Channel,
+        By::Month => UsageBy::Month,
+    };
+    let rep = archive.usage(by, u.from.as_deref(), u.to.as_deref())?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if u.json {
+        serde_json::to_writer_pretty(&mut out, &rep)?;
+        writeln!(out)?;
+    } else if u.csv {
+        write_csv(&mut out, &rep)?;
+    } else {
+        write_table(&mut out, &rep)?;
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn write_csv(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
+    writeln!(out, "{},channels,messages,conversations,deleted,media,first,last", rep.by)?;
+    for r in rep.rows.iter().chain(std::iter::once(&rep.total)) {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{}",
+            csv_field(&r.key),
+            csv_field(&r.channels.join(" ")),
+            r.messages,
+            r.conversations,
+            r.deleted,
+            r.media,
+            r.first.as_deref().unwrap_or(""),
+            r.last.as_deref().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
+    let range = match (&rep.from, &rep.to) {
+        (None, None) => String::new(),
+        (f, t) => format!(" from {} to {}", f.as_deref().unwrap_or("the start"), t.as_deref().unwrap_or("the end")),
+    };
+    writeln!(out, "Usage by {}{range}", rep.by)?;
+    let w = rep.rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(5).clamp(5, 40);
+    writeln!(out, "{:<w$}  {:>8}  {:>6}  {:>7}  {:>6}  {:<22}  {}", rep.by, "messages", "convs", "deleted", "media", "channels", "first – last")?;
+    for r in rep.rows.iter().chain(std::iter::once(&rep.total)) {
+        let key: String = r.key.chars().take(w).collect();
+        writeln!(
+            out,
+            "{key:<w$}  {:>8}  {:>6}  {:>7}  {:>6}  {:<22}  {} – {}",
+            r.messages,
+            r.conversations,
+            r.deleted,
+            r.media,
+            r.channels.join(","),
+            r.first.as_deref().map(|s| &s[..s.len().min(10)]).unwrap_or("-"),
+            r.last.as_deref().map(|s| &s[..s.len().min(10)]).unwrap_or("-")
+        )?;
+    }
+    writeln!(out)?;
+    if rep.disappearing.is_empty() {
+        writeln!(out, "Disappearing messages: never turned on in this period.")?;
+    } else {
+        writeln!(out, "Disappearing messages were on:")?;
+        for p in &rep.disappearing {
+            let timer = p.timer_seconds.map(human_duration).map(|d| format!(", timer {d}")).unwrap_or_default();
+            writeln!(
+                out,
+                "  {} [{}]: {} → {} (turned on by {}{timer})",
+                p.conversation,
+                p.channel,
+                p.on_at.as_deref().unwrap_or("?").replace('T', " "),
+                p.off_at.as_deref().map(|s| s.replace('T', " ")).unwrap_or_else(|| "still on".into()),
+                p.turned_on_by.as_deref().unwrap_or("?"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn human_duration(s: u64) -> String {
+    match s {
+        s if s % 86400 == 0 => format!("{} days", s / 86400),
+        s if s % 3600 == 0 => format!("{} hours", s / 3600),
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
+}
+
+pub fn reindex(g: &Global) -> Result<Outcome> {
+    let archive = open(g)?;
+    let t = std::time::Instant::now();
+    let n = archive.reindex()?;
+    println!("Indexed {n} records in {:.2} s", t.elapsed().as_secs_f64());
+    Ok(Outcome::Ok)
+}
