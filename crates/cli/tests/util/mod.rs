@@ -1,0 +1,95 @@
+//! A small harness for driving the `onrecord` binary in a temporary folder.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_onrecord"))
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env { dir: tempfile::tempdir().expect("tempdir") }
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn archive(&self) -> PathBuf {
+        self.dir.path().join("archive")
+    }
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args).env("ONRECORD_ARCHIVE", self.archive()).env("ONRECORD_TZ", "Europe/London").current_dir(self.path());
+        c
+    }
+    /// Runs and returns the output, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run onrecord")
+    }
+    /// Runs and insists on success.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(o.status.success(), "onrecord {args:?} failed: {}\n{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout));
+        String::from_utf8(o.stdout).expect("utf-8 output")
+    }
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    }
+    pub fn init(&self) -> String {
+        self.ok(&["init"])
+    }
+    pub fn ingest_json(&self, file: &Path) -> serde_json::Value {
+        let out = self.ok(&["ingest", "--json", file.to_str().expect("utf-8 path")]);
+        serde_json::from_str(out.trim()).expect("receipt JSON")
+    }
+}
+
+/// SHA-256 of every file under `dir`, by relative path: the archive's exact state.
+pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
+    use sha2::Digest;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let e = e.expect("entry");
+            let p = e.path();
+            if p.is_dir() {
+                out.insert(format!("{}/", p.strip_prefix(dir).unwrap().display()), String::new());
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                if rel == "lock" {
+                    continue;
+                }
+                out.insert(rel, hex::encode(sha2::Sha256::digest(std::fs::read(&p).expect("read"))));
+            }
+        }
+    }
+    out
+}
+
+/// A WhatsApp export (Android, UK dates) of `n` messages, deterministic.
+pub fn whatsapp_export(n: usize, start_day: u32) -> String {
+    let people = ["Jane Doe", "Spad Tom", "Perm Sec", "+44 7700 900123"];
+    let words = ["contract", "supplier", "decision", "minister", "budget", "lunch", "ok", "meeting", "José", "approve"];
+    let mut s = String::new();
+    let mut minute = 0u64;
+    for i in 0..n {
+        minute += 1 + (i as u64 * 7 % 5);
+        let day = start_day as u64 + minute / (24 * 60);
+        let (d, m) = ((day % 28) + 1, 1 + (day / 28) % 12);
+        let (h, mi) = ((minute / 60) % 24, minute % 60);
+        let who = people[i % people.len()];
+        let text: Vec<&str> = (0..(3 + i % 7)).map(|k| words[(i * 31 + k * 17) % words.len()]).collect();
+        s.push_str(&format!("{d:02}/{m:02}/2021, {h:02}:{mi:02} - {who}: {} {i}\n", text.join(" ")));
+    }
+    s
+}
