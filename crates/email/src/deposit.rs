@@ -1,0 +1,560 @@
+//! Reading a whole deposit: finding its messages, the two passes, conversations.
+//!
+//! A deposit is a single mbox or `.eml` file, or a folder or zip holding a Maildir (with
+//! Maildir++ sub-folders), `.eml` files or `.mbox` files (Google Takeout). Every message is
+//! visited twice in the same order: first its header block alone (for the thread map), then in
+//! whole. A message is held in memory whole only up to [`Config::max_in_memory`]; above that its
+//! header block is parsed and the whole message streamed to the sink as one attachment.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use onrecord_container::{Bundle, Limits, Member};
+use onrecord_model::{
+    AttachmentStored, Channel, Conversation, ParseOptions, ParseReport, Participant, Provenance, Record, Sink,
+    SinkError, TitleSource, Warning,
+};
+
+use crate::mbox::{Event, MboxScanner};
+use crate::message::{self, ReadMessage};
+use crate::thread::{ThreadBuilder, ThreadHeaders, ThreadMap};
+use crate::{EmailError, MessageContext, dates, detect, maildir};
+
+/// Bounds on what is held in memory.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Config {
+    /// Largest message read whole into memory (64 MiB). Larger messages are stored undecoded.
+    pub max_in_memory: u64,
+    /// Largest header block read (1 MiB); the rest of an over-long header block is left unread
+    /// by the first pass and flagged by the second.
+    pub max_header_block: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config { max_in_memory: 64 << 20, max_header_block: 1 << 20 }
+    }
+}
+
+/// One message as a pass sees it.
+pub(crate) enum Unit<'a> {
+    /// First pass: the header block only.
+    Headers(&'a [u8]),
+    /// Second pass: the whole message.
+    Whole(&'a [u8]),
+    /// Second pass, a message above the limit: its header block and a reader over all of it.
+    Oversized { block: &'a [u8], whole: &'a mut dyn Read },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pass {
+    Headers,
+    Whole,
+}
+
+/// Where messages live in a deposit.
+#[derive(Clone, Debug)]
+enum Source {
+    Mbox(Option<Member>),
+    Message { member: Option<Member>, labels: Vec<String> },
+}
+
+/// An opened deposit.
+enum Deposit {
+    File(PathBuf),
+    Bundle(Bundle),
+}
+
+impl Deposit {
+    fn open(&mut self, member: Option<&Member>) -> Result<Box<dyn Read + '_>, EmailError> {
+        match (self, member) {
+            (Deposit::File(p), _) => {
+                let f = File::open(&*p).map_err(|source| EmailError::Io { path: p.clone(), offset: None, source })?;
+                Ok(Box::new(f))
+            }
+            (Deposit::Bundle(b), Some(m)) => Ok(b.open_member(m)?),
+            (Deposit::Bundle(b), None) => {
+                Err(EmailError::NotEmail { path: b.path().to_path_buf(), reason: "no member to read".into() })
+            }
+        }
+    }
+}
+
+/// Counts what passes through to the sink, for the report.
+struct Counting<'a> {
+    inner: &'a mut dyn Sink,
+    records: u64,
+    warnings: u64,
+}
+
+impl Sink for Counting<'_> {
+    fn conversation(&mut self, c: Conversation) -> Result<(), SinkError> {
+        self.inner.conversation(c)
+    }
+    fn record(&mut self, r: Record) -> Result<(), SinkError> {
+        self.records += 1;
+        self.inner.record(r)
+    }
+    fn attachment(&mut self, name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+        self.inner.attachment(name, content)
+    }
+    fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
+        self.warnings += 1;
+        self.inner.warning(w)
+    }
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>, EmailError> {
+    let f = File::open(path).map_err(|source| EmailError::Io { path: path.to_path_buf(), offset: None, source })?;
+    let mut head = Vec::with_capacity(64 * 1024);
+    f.take(64 * 1024)
+        .read_to_end(&mut head)
+        .map_err(|source| EmailError::Io { path: path.to_path_buf(), offset: None, source })?;
+    Ok(head)
+}
+
+/// Opens the deposit and lists its message sources; also names the format.
+fn sources(path: &Path) -> Result<(Deposit, Vec<Source>, &'static str), EmailError> {
+    let meta = std::fs::metadata(path).map_err(|source| EmailError::Io { path: path.to_path_buf(), offset: None, source })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if meta.is_file() {
+        let head = read_head(path)?;
+        if !onrecord_container::looks_like_zip(&head) {
+            let format = if detect::has_ext(&name, ".mbox") || crate::mbox::looks_like_mbox(&head) {
+                Source::Mbox(None)
+            } else if detect::has_ext(&name, ".eml") || detect::looks_like_message(&head) {
+                Source::Message { member: None, labels: Vec::new() }
+            } else {
+                let reason = if head.is_empty() { "the file is empty" } else { "neither an mbox nor an email message" };
+                return Err(EmailError::NotEmail { path: path.to_path_buf(), reason: reason.into() });
+            };
+            let fmt = if matches!(format, Source::Mbox(_)) { "mbox" } else { "eml" };
+            return Ok((Deposit::File(path.to_path_buf()), vec![format], fmt));
+        }
+    }
+    let bundle = Bundle::open(path, Limits::default())?;
+    let members = bundle.members();
+    let is_maildir = members.iter().any(|m| maildir::looks_like_maildir_member(&m.name));
+    let mut list = Vec::new();
+    let (mut n_maildir, mut n_mbox) = (0, 0);
+    for m in members {
+        if is_maildir && maildir::is_message_member(&m.name) {
+            n_maildir += 1;
+            list.push(Source::Message { member: Some(m.clone()), labels: maildir::labels(&m.name) });
+        } else if detect::has_ext(&m.name, ".mbox") {
+            n_mbox += 1;
+            list.push(Source::Mbox(Some(m.clone())));
+        } else if detect::has_ext(&m.name, ".eml") {
+            list.push(Source::Message { member: Some(m.clone()), labels: Vec::new() });
+        }
+    }
+    if list.is_empty() {
+        return Err(EmailError::NotEmail {
+            path: path.to_path_buf(),
+            reason: "no Maildir messages, .mbox or .eml files in it".into(),
+        });
+    }
+    let format = if n_maildir > 0 {
+        "maildir"
+    } else if n_mbox > 0 {
+        "mbox"
+    } else {
+        "eml-folder"
+    };
+    Ok((Deposit::Bundle(bundle), list, format))
+}
+
+/// Where an mbox message starts.
+struct Start {
+    offset: u64,
+    line: u64,
+    envelope: Option<String>,
+}
+
+/// Visits every message of one mbox stream.
+fn each_mbox_message(
+    reader: &mut dyn BufRead,
+    path: Option<&str>,
+    pass: Pass,
+    config: &Config,
+    f: &mut dyn FnMut(Unit<'_>, MessageContext) -> Result<(), EmailError>,
+) -> Result<u64, EmailError> {
+    let io_err = |source: io::Error, offset: u64| EmailError::Io {
+        path: PathBuf::from(path.unwrap_or("mbox")),
+        offset: Some(offset),
+        source,
+    };
+    let ctx_of = |st: &Start| MessageContext {
+        source: Provenance { path: path.map(str::to_string), line: Some(st.line), offset: st.offset },
+        labels: Vec::new(),
+        conversation: None,
+        envelope_time: st.envelope.as_deref().and_then(|e| {
+            // The envelope is `sender date`: skip the sender token.
+            let rest = e.trim_start();
+            let date = rest.find(char::is_whitespace).and_then(|i| rest.get(i..)).unwrap_or_default();
+            dates::envelope_time(date)
+        }),
+    };
+    let mut sc = MboxScanner::new(reader);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut cur: Option<Start> = None;
+    let mut in_headers = true;
+
+    let finish = |cur: &mut Option<Start>,
+                      buf: &mut Vec<u8>,
+                      f: &mut dyn FnMut(Unit<'_>, MessageContext) -> Result<(), EmailError>|
+     -> Result<(), EmailError> {
+        if let Some(st) = cur.take() {
+            crate::mbox::strip_separator_blank(buf);
+            let unit = match pass {
+                Pass::Headers => Unit::Headers(message::header_block(buf)),
+                Pass::Whole => Unit::Whole(buf),
+            };
+            f(unit, ctx_of(&st))?;
+        }
+        buf.clear();
+        Ok(())
+    };
+    loop {
+        let at = sc.offset();
+        match sc.next_event().map_err(|e| io_err(e, at))? {
+            Event::Separator(env) => {
+                finish(&mut cur, &mut buf, f)?;
+                cur = Some(Start { offset: env.offset, line: env.line, envelope: Some(env.text) });
+                in_headers = true;
+            }
+            Event::Line { offset, line, at_line_start } => {
+                if cur.is_none() {
+                    cur = Some(Start { offset, line, envelope: None });
+                    in_headers = true;
+                }
+                let piece = sc.piece();
+                match pass {
+                    Pass::Headers => {
+                        if in_headers {
+                            if at_line_start && (piece == b"\n" || piece == b"\r\n") {
+                                in_headers = false;
+                            }
+                            if buf.len() < config.max_header_block {
+                                buf.extend_from_slice(piece);
+                            }
+                        }
+                    }
+                    Pass::Whole => {
+                        buf.extend_from_slice(piece);
+                        if buf.len() as u64 > config.max_in_memory {
+                            let Some(st) = cur.take() else { continue };
+                            let block = message::header_block(&buf);
+                            let block = block.get(..block.len().min(config.max_header_block)).unwrap_or(block).to_vec();
+                            let mut whole = OversizeReader {
+                                prefix: Cursor::new(std::mem::take(&mut buf)),
+                                scanner: &mut sc,
+                                held_blank: None,
+                                out: Vec::new(),
+                                out_pos: 0,
+                                done: false,
+                            };
+                            f(Unit::Oversized { block: &block, whole: &mut whole }, ctx_of(&st))?;
+                            // Whatever the sink left unread still belongs to this message.
+                            io::copy(&mut whole, &mut io::sink()).map_err(|e| io_err(e, at))?;
+                        }
+                    }
+                }
+            }
+            Event::Eof => {
+                finish(&mut cur, &mut buf, f)?;
+                break;
+            }
+        }
+    }
+    Ok(sc.deep_quoted)
+}
+
+/// Streams an oversized mbox message: what was buffered, then the following lines up to the
+/// next envelope (which is put back), without the blank line that separates messages.
+struct OversizeReader<'a, 'r> {
+    prefix: Cursor<Vec<u8>>,
+    scanner: &'a mut MboxScanner<&'r mut dyn BufRead>,
+    held_blank: Option<Vec<u8>>,
+    out: Vec<u8>,
+    out_pos: usize,
+    done: bool,
+}
+
+impl Read for OversizeReader<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.prefix.read(buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        loop {
+            if self.out_pos < self.out.len() {
+                let avail = self.out.get(self.out_pos..).unwrap_or_default();
+                let n = avail.len().min(buf.len());
+                if let (Some(dst), Some(src)) = (buf.get_mut(..n), avail.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                self.out_pos += n;
+                return Ok(n);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            self.out.clear();
+            self.out_pos = 0;
+            match self.scanner.next_event()? {
+                Event::Separator(env) => {
+                    self.scanner.unread(env);
+                    self.done = true;
+                }
+                Event::Eof => self.done = true,
+                Event::Line { at_line_start, .. } => {
+                    if let Some(h) = self.held_blank.take() {
+                        self.out.extend_from_slice(&h);
+                    }
+                    let piece = self.scanner.piece();
+                    if at_line_start && (piece == b"\n" || piece == b"\r\n") {
+                        self.held_blank = Some(piece.to_vec());
+                    } else {
+                        self.out.extend_from_slice(piece);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Visits one message file.
+fn each_file_message(
+    reader: &mut dyn Read,
+    path: Option<&str>,
+    labels: &[String],
+    pass: Pass,
+    config: &Config,
+    f: &mut dyn FnMut(Unit<'_>, MessageContext) -> Result<(), EmailError>,
+) -> Result<(), EmailError> {
+    let ctx = MessageContext {
+        source: Provenance { path: path.map(str::to_string), line: None, offset: 0 },
+        labels: labels.to_vec(),
+        conversation: None,
+        envelope_time: None,
+    };
+    let io_err =
+        |source: io::Error| EmailError::Io { path: PathBuf::from(path.unwrap_or("message")), offset: None, source };
+    let mut buf = Vec::new();
+    match pass {
+        Pass::Headers => {
+            let mut chunk = [0u8; 8192];
+            loop {
+                let n = match reader.read(&mut chunk) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(io_err(e)),
+                };
+                buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+                let block_len = message::header_block(&buf).len();
+                if n == 0 || block_len < buf.len() || buf.len() >= config.max_header_block {
+                    break;
+                }
+            }
+            f(Unit::Headers(message::header_block(&buf)), ctx)
+        }
+        Pass::Whole => {
+            let limit = config.max_in_memory;
+            reader.take(limit.saturating_add(1)).read_to_end(&mut buf).map_err(io_err)?;
+            if buf.len() as u64 > limit {
+                let block = message::header_block(&buf);
+                let block = block.get(..block.len().min(config.max_header_block)).unwrap_or(block).to_vec();
+                let mut whole = Cursor::new(std::mem::take(&mut buf)).chain(reader);
+                f(Unit::Oversized { block: &block, whole: &mut whole }, ctx)
+            } else {
+                f(Unit::Whole(&buf), ctx)
+            }
+        }
+    }
+}
+
+/// Visits every message of the deposit in order. Returns the number of `>>From ` lines seen.
+fn each_message(
+    deposit: &mut Deposit,
+    sources: &[Source],
+    pass: Pass,
+    config: &Config,
+    f: &mut dyn FnMut(Unit<'_>, MessageContext) -> Result<(), EmailError>,
+) -> Result<u64, EmailError> {
+    let mut deep_quoted = 0;
+    for s in sources {
+        match s {
+            Source::Mbox(member) => {
+                let r = deposit.open(member.as_ref())?;
+                let mut r = BufReader::with_capacity(256 * 1024, r);
+                let path = member.as_ref().map(|m| m.name.as_str());
+                deep_quoted += each_mbox_message(&mut r, path, pass, config, f)?;
+            }
+            Source::Message { member, labels } => {
+                let mut r = deposit.open(member.as_ref())?;
+                let path = member.as_ref().map(|m| m.name.as_str());
+                each_file_message(&mut r, path, labels, pass, config, f)?;
+            }
+        }
+    }
+    Ok(deep_quoted)
+}
+
+/// A conversation as announced so far.
+struct ConversationState {
+    title: Option<String>,
+    participants: Vec<Participant>,
+    seen: HashSet<(Option<String>, Option<String>)>,
+    grew: bool,
+}
+
+impl ConversationState {
+    fn add(&mut self, ps: Vec<Participant>) -> bool {
+        let mut grew = false;
+        for p in ps {
+            // The same address is one participant whatever the name or role it appears with.
+            let id = match &p.address {
+                Some(a) => (Some(a.clone()), None),
+                None => (None, p.name.clone()),
+            };
+            if self.seen.insert(id) {
+                self.participants.push(p);
+                grew = true;
+            }
+        }
+        grew
+    }
+
+    fn conversation(&self, key: &str) -> Conversation {
+        Conversation {
+            key: key.to_string(),
+            channel: Channel::Email,
+            title: self.title.clone(),
+            title_source: if self.title.is_some() { TitleSource::Export } else { TitleSource::Id },
+            participants: self.participants.clone(),
+            is_group: None,
+        }
+    }
+}
+
+/// Announces conversations as their first message is read and emits the record.
+pub(crate) struct Emitter {
+    conversations: HashMap<String, ConversationState>,
+}
+
+impl Emitter {
+    pub fn new() -> Emitter {
+        Emitter { conversations: HashMap::new() }
+    }
+
+    pub fn emit(&mut self, read: ReadMessage, sink: &mut dyn Sink) -> Result<(), EmailError> {
+        let key = read.record.conversation.clone();
+        match self.conversations.get_mut(&key) {
+            Some(state) => {
+                if state.add(read.participants) {
+                    state.grew = true;
+                }
+            }
+            None => {
+                let mut state =
+                    ConversationState { title: read.title, participants: Vec::new(), seen: HashSet::new(), grew: false };
+                state.add(read.participants);
+                sink.conversation(state.conversation(&key))?;
+                self.conversations.insert(key, state);
+            }
+        }
+        sink.record(read.record)?;
+        Ok(())
+    }
+
+    /// Announces again every conversation whose participants grew after it was first announced.
+    pub fn finish(self, sink: &mut dyn Sink) -> Result<(), EmailError> {
+        let mut grown: Vec<_> = self.conversations.iter().filter(|(_, s)| s.grew).collect();
+        grown.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, state) in grown {
+            sink.conversation(state.conversation(key))?;
+        }
+        Ok(())
+    }
+}
+
+/// The whole deposit: see the crate documentation.
+pub(crate) fn parse_with(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+    config: &Config,
+) -> Result<ParseReport, EmailError> {
+    let (mut deposit, sources, format) = sources(path)?;
+
+    // Pass 1: threads.
+    let thread_parser = message::thread_parser();
+    let mut builder = ThreadBuilder::default();
+    each_message(&mut deposit, &sources, Pass::Headers, config, &mut |unit, _ctx| {
+        if let Unit::Headers(block) = unit {
+            builder.add(&headers_of(&thread_parser, block));
+        }
+        Ok(())
+    })?;
+    let map: ThreadMap = builder.finish();
+
+    // Pass 2: records.
+    let parser = message::full_parser();
+    let mut counting = Counting { inner: sink, records: 0, warnings: 0 };
+    let mut emitter = Emitter::new();
+    let mut ordinal = 0usize;
+    let deep_quoted = each_message(&mut deposit, &sources, Pass::Whole, config, &mut |unit, mut ctx| {
+        // If the deposit changed between the passes, messages past the map fall back to keys
+        // derived from themselves.
+        ctx.conversation = map.thread_of(ordinal).map(|(_, k)| k.to_string());
+        ordinal += 1;
+        let read = match unit {
+            Unit::Whole(bytes) => message::read_message(bytes, &ctx, opts, &mut counting, &parser)?,
+            Unit::Oversized { block, whole } => Some(message::read_oversized(
+                block,
+                whole,
+                &ctx,
+                opts,
+                &mut counting,
+                &parser,
+                config.max_in_memory,
+            )?),
+            Unit::Headers(_) => None,
+        };
+        if let Some(read) = read {
+            emitter.emit(read, &mut counting)?;
+        }
+        Ok(())
+    })?;
+    if ordinal != map.n_messages() {
+        counting.warning(Warning {
+            path: None,
+            line: None,
+            offset: None,
+            message: format!(
+                "the deposit changed while it was read ({} messages on the first pass, {ordinal} on the second); threads may be split",
+                map.n_messages()
+            ),
+        })?;
+    }
+    emitter.finish(&mut counting)?;
+    let style = (format == "mbox").then(|| if deep_quoted > 0 { "mboxrd" } else { "mboxo/mboxrd" }.to_string());
+    Ok(ParseReport {
+        format: format.to_string(),
+        style,
+        date_order: None,
+        n_records: counting.records,
+        n_warnings: counting.warnings,
+    })
+}
+
+/// Threading headers of a header block (first pass).
+pub(crate) fn headers_of(parser: &mail_parser::MessageParser, block: &[u8]) -> ThreadHeaders {
+    match message::parse_guarded(parser, block, true) {
+        Some(Some(m)) if !m.parts.is_empty() => message::thread_headers(&m, block),
+        _ => ThreadHeaders { fingerprint: message::fingerprint(block), ..Default::default() },
+    }
+}

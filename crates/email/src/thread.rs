@@ -1,0 +1,394 @@
+//! Email threads: which conversation each message belongs to.
+//!
+//! A record names its conversation when it is emitted, so the thread of every message must be
+//! known before the first record is written. The deposit is therefore read twice: a first pass
+//! reads only header blocks and feeds [`ThreadBuilder`], which joins messages by union-find over
+//! the ids they carry (`Message-ID`, `In-Reply-To`, `References`, Gmail's `X-GM-THRID`); the second
+//! pass reads whole messages and asks the finished [`ThreadMap`] for each message's key by its
+//! ordinal. Memory is proportional to the number of distinct ids, never to bodies.
+//!
+//! The key of a thread must be the same whatever other messages a deposit holds, so that a later
+//! export of the same mailbox lands in the same conversation. It is chosen among the thread's
+//! nodes by a fixed priority, ties broken by the smallest string (never by file order):
+//! 1. `gm-thrid:<id>`: Gmail's own thread id, when any message carries one;
+//! 2. `<message-id>` of a message in the thread that replies to nothing (the root);
+//! 3. `<message-id>` that a message names as the start of its thread (`References` first entry,
+//!    else `In-Reply-To`) when the root itself is not in the deposit;
+//! 4. any other message id;
+//! 5. `subject:<normalised subject>` for messages linked by subject alone (the last resort: a
+//!    reply without `In-Reply-To`/`References`, or a message without a `Message-ID`);
+//! 6. `no-id:<hash>` for a message with no id and no subject.
+
+use std::collections::HashMap;
+
+/// What a node stands for, in order of preference as a thread key (lower is better).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    GmailThread = 0,
+    RootMessage = 1,
+    NamedRoot = 2,
+    MessageId = 3,
+    Subject = 4,
+    Anonymous = 5,
+}
+
+/// The threading headers of one message, as the first pass reads them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ThreadHeaders {
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub subject: Option<String>,
+    pub gm_thrid: Option<String>,
+    /// A stable fingerprint of the header block, for messages without any id or subject.
+    pub fingerprint: String,
+}
+
+impl ThreadHeaders {
+    fn has_parent(&self) -> bool {
+        self.in_reply_to.is_some() || !self.references.is_empty()
+    }
+
+    /// The id this message names as the start of its thread.
+    fn named_root(&self) -> Option<&str> {
+        self.references.first().or(self.in_reply_to.as_ref()).map(String::as_str)
+    }
+
+    /// The thread key this message would have on its own, without the rest of the deposit
+    /// (used for a single `.eml` file and when the first pass could not see the message).
+    pub fn local_key(&self) -> String {
+        if let Some(t) = &self.gm_thrid {
+            return format!("gm-thrid:{t}");
+        }
+        if let Some(root) = self.named_root() {
+            return format!("<{root}>");
+        }
+        if let Some(id) = &self.message_id
+            && !is_reply_subject(self.subject.as_deref().unwrap_or_default())
+        {
+            return format!("<{id}>");
+        }
+        match self.subject.as_deref().map(normalise_subject) {
+            Some(s) if !s.is_empty() => format!("subject:{s}"),
+            _ => match &self.message_id {
+                Some(id) => format!("<{id}>"),
+                None => format!("no-id:{}", self.fingerprint),
+            },
+        }
+    }
+}
+
+/// Collects the first pass.
+#[derive(Default)]
+pub(crate) struct ThreadBuilder {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    ranks: Vec<Rank>,
+    parent: Vec<u32>,
+    /// The node of each message, by ordinal.
+    messages: Vec<u32>,
+    /// Normalised subject of each root message, for linking subject-only replies.
+    root_subjects: HashMap<Box<str>, u32>,
+}
+
+impl ThreadBuilder {
+    fn node(&mut self, name: String, rank: Rank) -> u32 {
+        if let Some(&n) = self.ids.get(name.as_str()) {
+            if let Some(r) = self.ranks.get_mut(n as usize)
+                && rank < *r
+            {
+                *r = rank;
+            }
+            return n;
+        }
+        let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let name: Box<str> = name.into();
+        self.ids.insert(name.clone(), n);
+        self.names.push(name);
+        self.ranks.push(rank);
+        self.parent.push(n);
+        n
+    }
+
+    fn find(&mut self, mut n: u32) -> u32 {
+        // Path halving keeps the trees flat without recursion.
+        loop {
+            let Some(&p) = self.parent.get(n as usize) else { return n };
+            if p == n {
+                return n;
+            }
+            let gp = self.parent.get(p as usize).copied().unwrap_or(p);
+            if let Some(slot) = self.parent.get_mut(n as usize) {
+                *slot = gp;
+            }
+            n = gp;
+        }
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb
+            && let Some(slot) = self.parent.get_mut(rb as usize)
+        {
+            *slot = ra;
+        }
+    }
+
+    /// Adds the next message (in deposit order).
+    pub fn add(&mut self, h: &ThreadHeaders) {
+        let subject = h.subject.as_deref().map(normalise_subject).filter(|s| !s.is_empty());
+        let own = match &h.message_id {
+            Some(id) => {
+                let rank = if h.has_parent() { Rank::MessageId } else { Rank::RootMessage };
+                self.node(format!("<{id}>"), rank)
+            }
+            None => match &subject {
+                Some(s) => self.node(format!("subject:{s}"), Rank::Subject),
+                None => self.node(format!("no-id:{}", h.fingerprint), Rank::Anonymous),
+            },
+        };
+        self.messages.push(own);
+        if let Some(root) = h.named_root() {
+            let n = self.node(format!("<{root}>"), Rank::NamedRoot);
+            self.union(own, n);
+        }
+        for id in h.in_reply_to.iter().chain(h.references.iter()) {
+            let n = self.node(format!("<{id}>"), Rank::MessageId);
+            self.union(own, n);
+        }
+        if let Some(t) = &h.gm_thrid {
+            let n = self.node(format!("gm-thrid:{t}"), Rank::GmailThread);
+            self.union(own, n);
+        }
+        let raw_subject = h.subject.as_deref().unwrap_or_default();
+        if let Some(s) = &subject {
+            if h.message_id.is_some() && !h.has_parent() && h.gm_thrid.is_none() {
+                if is_reply_subject(raw_subject) {
+                    // A reply that names no parent: the subject is all there is to go on.
+                    let n = self.node(format!("subject:{s}"), Rank::Subject);
+                    self.union(own, n);
+                } else {
+                    let key: Box<str> = s.as_str().into();
+                    let entry = self.root_subjects.entry(key).or_insert(own);
+                    // Keep the smallest id so that the choice does not depend on file order.
+                    if self.names.get(own as usize) < self.names.get(*entry as usize) {
+                        *entry = own;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Links subject-only replies to a root with the same subject, and chooses each thread's key.
+    pub fn finish(mut self) -> ThreadMap {
+        let subject_links: Vec<(u32, u32)> = self
+            .root_subjects
+            .iter()
+            .filter_map(|(s, &root)| self.ids.get(format!("subject:{s}").as_str()).map(|&n| (n, root)))
+            .collect();
+        for (n, root) in subject_links {
+            self.union(n, root);
+        }
+        // Best node per set.
+        let mut best: HashMap<u32, u32> = HashMap::new();
+        for n in 0..self.names.len() {
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            let root = self.find(n);
+            let better = match best.get(&root) {
+                None => true,
+                Some(&b) => {
+                    let key = |x: u32| (self.ranks.get(x as usize).copied(), self.names.get(x as usize));
+                    key(n) < key(b)
+                }
+            };
+            if better {
+                best.insert(root, n);
+            }
+        }
+        let mut set_of_message = Vec::with_capacity(self.messages.len());
+        let messages = std::mem::take(&mut self.messages);
+        for m in messages {
+            set_of_message.push(self.find(m));
+        }
+        let keys = best
+            .into_iter()
+            .map(|(set, n)| (set, self.names.get(n as usize).map(|s| s.to_string()).unwrap_or_default()))
+            .collect();
+        ThreadMap { set_of_message, keys }
+    }
+}
+
+/// The finished thread map: message ordinal -> thread.
+#[derive(Default)]
+pub(crate) struct ThreadMap {
+    set_of_message: Vec<u32>,
+    keys: HashMap<u32, String>,
+}
+
+impl ThreadMap {
+    /// The thread (an opaque set number) and its key, for the message with this ordinal.
+    pub fn thread_of(&self, ordinal: usize) -> Option<(u32, &str)> {
+        let set = *self.set_of_message.get(ordinal)?;
+        Some((set, self.keys.get(&set)?.as_str()))
+    }
+
+    pub fn n_messages(&self) -> usize {
+        self.set_of_message.len()
+    }
+}
+
+/// Reply and forward prefixes in the languages government mail meets: English `Re`/`Fw`/`Fwd`,
+/// German `AW`/`WG`, Scandinavian `SV`/`VS`, Dutch `Antw`, French `TR`/`RE`, Italian `R`/`RIF`,
+/// Spanish `RV`, Welsh `Ateb`, Polish `Odp`, Finnish `VL`.
+const PREFIXES: &[&str] = &[
+    "re", "fw", "fwd", "aw", "wg", "sv", "vs", "antw", "tr", "r", "rif", "rv", "ref", "ateb", "odp", "vl", "enc",
+];
+
+/// Strips one reply/forward prefix (`Re:`, `AW:`, `Fwd[2]:`, `RE^3:`) and returns the rest.
+fn strip_prefix(s: &str) -> Option<&str> {
+    let s = s.trim_start();
+    let word_end = s.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let word = s.get(..word_end)?;
+    if !PREFIXES.iter().any(|p| p.eq_ignore_ascii_case(word)) {
+        return None;
+    }
+    let mut rest = s.get(word_end..)?;
+    // Counters: `Re[2]:`, `Re(2):`, `Re^2:`.
+    for (open, close) in [("[", "]"), ("(", ")")] {
+        if let Some(r) = rest.strip_prefix(open)
+            && let Some(end) = r.find(close)
+            && r.get(..end).is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+        {
+            rest = r.get(end + 1..)?;
+        }
+    }
+    if let Some(r) = rest.strip_prefix('^') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let rest = rest.trim_start();
+    rest.strip_prefix(':').or_else(|| rest.strip_prefix('\u{ff1a}'))
+}
+
+/// Whether a subject starts with a reply or forward prefix.
+pub(crate) fn is_reply_subject(s: &str) -> bool {
+    strip_prefix(s).is_some()
+}
+
+/// Whether a subject starts with a forward prefix (`Fwd:`, `FW:`, `WG:`, `TR:`).
+pub(crate) fn is_forward_subject(s: &str) -> bool {
+    let t = s.trim_start();
+    ["fwd", "fw", "wg", "tr", "rv", "vl", "enc"].iter().any(|p| {
+        t.get(..p.len()).is_some_and(|w| w.eq_ignore_ascii_case(p)) && strip_prefix(t).is_some() && {
+            let next = t.as_bytes().get(p.len()).copied();
+            !next.is_some_and(|b| b.is_ascii_alphabetic())
+        }
+    })
+}
+
+/// The subject without reply/forward prefixes and trailing `(fwd)`, whitespace collapsed.
+pub(crate) fn normalise_subject(s: &str) -> String {
+    let mut rest = s.trim();
+    // Bounded: each step strips at least one character.
+    while let Some(r) = strip_prefix(rest) {
+        rest = r.trim_start();
+    }
+    let mut rest = rest.trim_end();
+    for suffix in ["(fwd)", "(fw)"] {
+        if rest.len() >= suffix.len()
+            && let Some(tail) = rest.get(rest.len() - suffix.len()..)
+            && tail.eq_ignore_ascii_case(suffix)
+        {
+            rest = rest.get(..rest.len() - suffix.len()).unwrap_or(rest).trim_end();
+        }
+    }
+    rest.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(id: Option<&str>, irt: Option<&str>, refs: &[&str], subject: &str) -> ThreadHeaders {
+        ThreadHeaders {
+            message_id: id.map(str::to_string),
+            in_reply_to: irt.map(str::to_string),
+            references: refs.iter().map(|s| s.to_string()).collect(),
+            subject: Some(subject.to_string()),
+            gm_thrid: None,
+            fingerprint: "f".into(),
+        }
+    }
+
+    #[test]
+    fn subjects_are_normalised() {
+        assert_eq!(normalise_subject("Re: RE: Fwd:  Budget   paper"), "Budget paper");
+        assert_eq!(normalise_subject("AW: WG: Vertrag"), "Vertrag");
+        assert_eq!(normalise_subject("Re[2]: Re^3: x (fwd)"), "x");
+        assert_eq!(normalise_subject("Reply needed"), "Reply needed");
+        assert_eq!(normalise_subject("Re:"), "");
+        assert!(is_forward_subject("Fwd: x"));
+        assert!(is_forward_subject("WG: x"));
+        assert!(!is_forward_subject("Re: x"));
+        assert!(!is_forward_subject("Fwdx: y"));
+    }
+
+    #[test]
+    fn replies_join_their_root_whatever_the_order() {
+        let msgs = [
+            h(Some("c@x"), Some("b@x"), &[], "Re: Re: plan"), // only In-Reply-To to its parent
+            h(Some("b@x"), Some("a@x"), &["a@x"], "Re: plan"),
+            h(Some("a@x"), None, &[], "plan"),
+            h(Some("z@x"), None, &[], "other"),
+        ];
+        let mut b = ThreadBuilder::default();
+        for m in &msgs {
+            b.add(m);
+        }
+        let map = b.finish();
+        let keys: Vec<_> = (0..4).map(|i| map.thread_of(i).unwrap().1.to_string()).collect();
+        assert_eq!(keys, ["<a@x>", "<a@x>", "<a@x>", "<z@x>"]);
+
+        // Reversed order gives the same keys.
+        let mut b = ThreadBuilder::default();
+        for m in msgs.iter().rev() {
+            b.add(m);
+        }
+        let map = b.finish();
+        assert_eq!(map.thread_of(3).unwrap().1, "<a@x>");
+    }
+
+    #[test]
+    fn absent_root_is_named_by_references() {
+        let mut b = ThreadBuilder::default();
+        b.add(&h(Some("c@x"), Some("b@x"), &["a@x", "b@x"], "Re: plan"));
+        b.add(&h(Some("d@x"), Some("c@x"), &["a@x", "b@x", "c@x"], "Re: plan"));
+        let map = b.finish();
+        assert_eq!(map.thread_of(0).unwrap().1, "<a@x>");
+        assert_eq!(map.thread_of(1).unwrap().1, "<a@x>");
+    }
+
+    #[test]
+    fn gmail_thread_ids_win_and_subjects_are_the_last_resort() {
+        let mut b = ThreadBuilder::default();
+        let mut g = h(Some("a@x"), None, &[], "plan");
+        g.gm_thrid = Some("123".into());
+        b.add(&g);
+        b.add(&h(Some("q@x"), None, &[], "Re: plan")); // no parent headers: joined by subject
+        b.add(&h(None, None, &[], "lunch"));
+        b.add(&h(None, None, &[], "Re: lunch"));
+        let map = b.finish();
+        assert_eq!(map.thread_of(0).unwrap().1, "gm-thrid:123");
+        assert_eq!(map.thread_of(1).unwrap().1, "gm-thrid:123");
+        assert_eq!(map.thread_of(2).unwrap().1, "subject:lunch");
+        assert_eq!(map.thread_of(3).unwrap().1, "subject:lunch");
+        assert_eq!(map.thread_of(4), None);
+    }
+
+    #[test]
+    fn local_keys() {
+        assert_eq!(h(Some("a@x"), None, &[], "plan").local_key(), "<a@x>");
+        assert_eq!(h(Some("b@x"), Some("a@x"), &[], "Re: plan").local_key(), "<a@x>");
+        assert_eq!(h(Some("b@x"), None, &[], "Re: plan").local_key(), "subject:plan");
+        assert_eq!(h(None, None, &[], "").local_key(), "no-id:f");
+    }
+}
