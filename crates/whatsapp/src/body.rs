@@ -249,29 +249,27 @@ pub fn classify(text: &str) -> Reading {
         r.kind = MessageKind::Deleted;
         return r;
     }
-    // Lower-casing only short first lines keeps long messages cheap.
-    let lower = if first.len() <= 96 { Some(first.to_lowercase()) } else { None };
-    if let Some(l) = &lower {
-        if let Some((_, kind)) = OMITTED.iter().find(|(p, _)| l == p) {
-            r.kind = *kind;
-            return r;
-        }
-        if DOCUMENT_OMITTED.iter().any(|p| l.ends_with(p)) {
-            r.kind = MessageKind::Media;
-            return r;
-        }
-        if VIEW_ONCE.iter().any(|p| l.starts_with(p)) {
-            r.kind = MessageKind::ViewOnce;
-            return r;
-        }
-        if LIVE_LOCATION.iter().any(|p| l.starts_with(p)) {
-            r.kind = MessageKind::LiveLocation;
-            return r;
-        }
-        if is_call(l) {
-            r.kind = MessageKind::Call;
-            return r;
-        }
+    // Placeholders are compared ignoring ASCII case, with a length check first, so that ordinary
+    // text costs a few integer comparisons and no allocation.
+    if let Some((_, kind)) = OMITTED.iter().find(|(p, _)| eq_ci(first, p)) {
+        r.kind = *kind;
+        return r;
+    }
+    if DOCUMENT_OMITTED.iter().any(|p| ends_with_ci(first, p)) {
+        r.kind = MessageKind::Media;
+        return r;
+    }
+    if VIEW_ONCE.iter().any(|p| starts_with_ci(first, p)) {
+        r.kind = MessageKind::ViewOnce;
+        return r;
+    }
+    if LIVE_LOCATION.iter().any(|p| starts_with_ci(first, p)) {
+        r.kind = MessageKind::LiveLocation;
+        return r;
+    }
+    if is_call(first) {
+        r.kind = MessageKind::Call;
+        return r;
     }
     if let Some(name) = attachment_name(first) {
         r.kind = kind_of_file(&name);
@@ -288,19 +286,28 @@ pub fn classify(text: &str) -> Reading {
     r
 }
 
-fn is_call(lower: &str) -> bool {
-    CALLS.iter().any(|c| match lower.strip_prefix(c) {
+/// `a == b` ignoring ASCII case (`b` is written in lower case).
+fn eq_ci(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().eq_ignore_ascii_case(b.as_bytes())
+}
+
+fn starts_with_ci(a: &str, b: &str) -> bool {
+    a.len() >= b.len() && a.as_bytes().get(..b.len()).is_some_and(|h| h.eq_ignore_ascii_case(b.as_bytes()))
+}
+
+fn ends_with_ci(a: &str, b: &str) -> bool {
+    a.len() >= b.len() && a.as_bytes().get(a.len() - b.len()..).is_some_and(|t| t.eq_ignore_ascii_case(b.as_bytes()))
+}
+
+fn is_call(first: &str) -> bool {
+    CALLS.iter().any(|c| match starts_with_ci(first, c).then(|| first.get(c.len()..)).flatten() {
         Some(rest) => rest.is_empty() || rest.starts_with(", ") || rest.starts_with(" (") || rest.starts_with(" •") || rest.starts_with('.'),
         None => false,
     })
 }
 
 fn starts_with_location(first: &str) -> bool {
-    let head: String = first.chars().take(16).collect::<String>().to_lowercase();
-    LOCATION.iter().any(|p| {
-        head.starts_with(p) && first.get(p.len()..).is_some_and(|r| r.trim_start().starts_with("http"))
-            || head.starts_with(p) && first.len() <= p.len() + 1
-    })
+    LOCATION.iter().any(|p| starts_with_ci(first, p) && first.get(p.len()..).is_some_and(|r| r.trim_start().starts_with("http")))
 }
 
 /// The attachment a first line names: `<attached: NAME>` or `NAME (file attached)`.

@@ -58,6 +58,31 @@ struct GrammarStats {
     second_gt12: u64,
 }
 
+/// FNV-1a: author names are short and not attacker-chosen hash keys in a way that matters here
+/// (the map is capped at [`MAX_PARTICIPANTS`]), and SipHash showed up in profiles.
+#[derive(Default, Clone, Copy)]
+struct Fnv;
+
+struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 /// What pass 1 decided.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -126,7 +151,8 @@ fn clean_name(s: &str) -> Cow<'_, str> {
 /// Splits the text after a header into author and body, recognising system lines first where a
 /// line could be either (see the crate documentation).
 pub fn split(rest: &str) -> Split<'_> {
-    let colon = memchr::memmem::find(rest.as_bytes(), b": ").map(|i| (i, i + 2)).or_else(|| {
+    let bytes = rest.as_bytes();
+    let colon = memchr::memchr_iter(b':', bytes).find(|&i| bytes.get(i + 1) == Some(&b' ')).map(|i| (i, i + 2)).or_else(|| {
         // `Carol:` with an empty body.
         if rest.ends_with(':') && rest.len() > 1 { Some((rest.len() - 1, rest.len())) } else { None }
     });
@@ -196,7 +222,7 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
     let mut buf = Vec::with_capacity(4096);
     let mut stats: Vec<GrammarStats> = Vec::new();
     // Author -> bit set of grammar indices it appeared under.
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen: HashMap<String, u64, Fnv> = HashMap::default();
     let mut order: Vec<String> = Vec::new();
     let mut owner: Option<String> = None;
     let mut group_evidence = false;
@@ -251,7 +277,11 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
                 st.second_gt12 += 1;
             }
         }
-        let rest = String::from_utf8_lossy(buf.get(h.rest..).unwrap_or_default());
+        let raw_rest = buf.get(h.rest..).unwrap_or_default();
+        let rest = match std::str::from_utf8(raw_rest) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(raw_rest),
+        };
         match split(&rest) {
             Split::Message { author, body } => {
                 if let Some(mask) = seen.get_mut(author.as_ref()) {

@@ -526,6 +526,41 @@ pub fn duration_seconds(text: &str) -> Option<u64> {
     None
 }
 
+/// The word of a template that any matching text must contain as a whole word: the first word
+/// of its first literal, or the second when the literal does not start on a word boundary
+/// (`{T}'s security code changed` -> `security`).
+fn anchor(template: &str) -> Option<&str> {
+    let t = template.strip_prefix('!').unwrap_or(template);
+    let (lit, at_start) = match next_token(t)? {
+        (Err(lit), _) => (lit, true),
+        (Ok(_), rest) => match next_token(rest)? {
+            (Err(lit), _) => (lit, false),
+            (Ok(_), _) => return None,
+        },
+    };
+    let mut words = lit.split(' ');
+    if !at_start && !lit.starts_with(' ') {
+        words.next();
+    }
+    words.find(|w| !w.is_empty())
+}
+
+/// Templates by anchor word, so that a line is matched only against the few templates whose
+/// anchor it contains.
+fn index() -> &'static std::collections::HashMap<&'static str, Vec<usize>> {
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, Vec<usize>>> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut m: std::collections::HashMap<&'static str, Vec<usize>> = std::collections::HashMap::new();
+        for (i, (_, t)) in PHRASES.iter().enumerate() {
+            // Every template has a literal word; one without would be tried on no line at all.
+            if let Some(a) = anchor(t) {
+                m.entry(a).or_default().push(i);
+            }
+        }
+        m
+    })
+}
+
 /// Recognises a system line (marks already removed). `None` when no phrase matches or the text is
 /// too long to be a system line.
 pub fn recognise(text: &str) -> Option<SystemLine> {
@@ -534,13 +569,24 @@ pub fn recognise(text: &str) -> Option<SystemLine> {
     }
     let text = text.trim();
     let body = text.strip_suffix('.').unwrap_or(text);
-    for &(kind, template) in PHRASES {
+    let idx = index();
+    let mut candidates: Vec<usize> = Vec::new();
+    for word in body.split(' ') {
+        if let Some(ts) = idx.get(word) {
+            candidates.extend_from_slice(ts);
+        }
+    }
+    if candidates.is_empty() {
+        return None;
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    for &(kind, template) in candidates.iter().filter_map(|&i| PHRASES.get(i)) {
         let (implicit_owner, template) = match template.strip_prefix('!') {
             Some(t) => (true, t),
             None => (false, template),
         };
         let template = template.strip_suffix('.').unwrap_or(template);
-        // Cheap pre-check on the first literal, which most templates start with or contain.
         let mut caps = Caps::default();
         if !matches(template, body, &mut caps) {
             continue;
@@ -602,6 +648,16 @@ mod tests {
         assert_eq!(r("Bob changed to +44 7700 900124").detail.new.as_deref(), Some("+44 7700 900124"));
         assert!(recognise("Bob: You added Alice").is_none());
         assert!(recognise("hello there").is_none());
+    }
+
+    #[test]
+    fn every_template_has_an_anchor() {
+        for (_, t) in PHRASES {
+            assert!(anchor(t).is_some(), "{t}");
+        }
+        assert_eq!(anchor("{T}'s security code changed{*}"), Some("security"));
+        assert_eq!(anchor("{A} created group \"{N}\""), Some("created"));
+        assert_eq!(anchor("!Añadiste a {T}"), Some("Añadiste"));
     }
 
     #[test]
