@@ -611,8 +611,8 @@ mod tests {
         };
         let (mut stop, mut not_array) = (None, false);
         EachSeed::new(&pos, &mut each, &mut stop, &mut not_array).deserialize(&mut de).unwrap();
-        assert_eq!(seen, [("1".to_string(), 2, 2), ("2".to_string(), 15, 3)]);
-        assert_eq!(src[2], b'{');
+        assert_eq!(seen, [("1".to_string(), 3, 2), ("2".to_string(), 15, 3)]);
+        assert_eq!(src[3], b'{');
         assert_eq!(src[15], b'{');
     }
 
