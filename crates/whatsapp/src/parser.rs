@@ -122,8 +122,8 @@ impl Plan {
 pub enum Split<'a> {
     /// `Name: text`.
     Message { author: Cow<'a, str>, body: &'a str },
-    /// A recognised system line.
-    System(SystemLine),
+    /// A recognised system line and its text (for iOS, without the chat name before it).
+    System(SystemLine, &'a str),
     /// A line without author that is no known system phrase.
     Unknown,
 }
@@ -158,27 +158,27 @@ pub fn split(rest: &str) -> Split<'_> {
     });
     match colon {
         None => match system::recognise(&clean(rest)) {
-            Some(s) => Split::System(s),
+            Some(s) => Split::System(s, rest),
             None => Split::Unknown,
         },
         Some((i, j)) => {
             let name = &rest[..i];
             if has_quote(name) || name.len() > 200 {
                 if let Some(s) = system::recognise(&clean(rest)) {
-                    return Split::System(s);
+                    return Split::System(s, rest);
                 }
             }
             let body = &rest[j..];
             // iOS writes system lines as `Group name: \u{200e}Alice added Bob`.
             if body.starts_with('\u{200e}') {
                 if let Some(s) = system::recognise(&clean(body)) {
-                    return Split::System(s);
+                    return Split::System(s, body);
                 }
             }
             let author = clean_name(name);
             if author.is_empty() {
                 return match system::recognise(&clean(rest)) {
-                    Some(s) => Split::System(s),
+                    Some(s) => Split::System(s, rest),
                     None => Split::Unknown,
                 };
             }
@@ -294,7 +294,7 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
                     owner = Some(author.to_string());
                 }
             }
-            Split::System(s) => group_evidence |= is_group_event(s.kind),
+            Split::System(s, _) => group_evidence |= is_group_event(s.kind),
             Split::Unknown => {}
         }
     }
@@ -494,14 +494,14 @@ impl Emitter<'_> {
                 p.author = Some(author.into_owned());
                 marks::push_without_marks(&mut p.text, body);
             }
-            Split::System(s) => {
+            Split::System(s, text) => {
                 p.kind = PendingKind::Event(s.kind);
                 p.author = s.actor;
                 if s.by_owner {
                     p.flags.insert(Flags::FROM_OWNER);
                 }
                 p.event = Some(s.detail);
-                marks::push_without_marks(&mut p.text, rest.trim());
+                marks::push_without_marks(&mut p.text, text.trim());
             }
             Split::Unknown => {
                 p.kind = PendingKind::Event(EventKind::Other);
