@@ -45,8 +45,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use onrecord_model::{
-    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions,
-    ParseReport, Participant, ParticipantRole, Provenance, Record, RecordTime, Sink, TitleSource, Warning,
+    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind,
+    ParseOptions, ParseReport, Participant, ParticipantRole, Provenance, Record, RecordTime, Sink,
+    TitleSource, Warning,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -69,7 +70,8 @@ const REQUIRED_TABLES: [&str; 4] = ["message", "handle", "chat", "chat_message_j
 pub fn sniff(probe: &onrecord_container::Probe) -> bool {
     if let Some(members) = probe.members {
         // Only a folder: a database inside a zip cannot be opened without extracting it.
-        return probe.path.is_dir() && find_db_member(members.iter().map(|m| m.name.as_str())).is_some();
+        return probe.path.is_dir()
+            && find_db_member(members.iter().map(|m| m.name.as_str())).is_some();
     }
     if !probe.head.starts_with(SQLITE_MAGIC) {
         return false;
@@ -79,7 +81,9 @@ pub fn sniff(probe: &onrecord_container::Probe) -> bool {
         return true;
     }
     // The schema may lie beyond the first 64 KiB: ask SQLite.
-    open(probe.path).ok().is_some_and(|c| missing_tables(&c).is_ok_and(|m| m.is_empty()))
+    open(probe.path)
+        .ok()
+        .is_some_and(|c| missing_tables(&c).is_ok_and(|m| m.is_empty()))
 }
 
 /// The member of a folder that is the Messages database, preferring the shallowest.
@@ -104,13 +108,18 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
         }
     }
     uri.push_str("?mode=ro&immutable=1");
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     Connection::open_with_flags(uri, flags)
 }
 
 fn missing_tables(conn: &Connection) -> rusqlite::Result<Vec<&'static str>> {
     let tables = names(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")?;
-    Ok(REQUIRED_TABLES.into_iter().filter(|t| !tables.contains(*t)).collect())
+    Ok(REQUIRED_TABLES
+        .into_iter()
+        .filter(|t| !tables.contains(*t))
+        .collect())
 }
 
 fn names(conn: &Connection, sql: &str) -> rusqlite::Result<HashSet<String>> {
@@ -120,33 +129,55 @@ fn names(conn: &Connection, sql: &str) -> rusqlite::Result<HashSet<String>> {
 }
 
 fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> {
-    names(conn, &format!("SELECT name FROM pragma_table_info('{table}')"))
+    names(
+        conn,
+        &format!("SELECT name FROM pragma_table_info('{table}')"),
+    )
 }
 
 /// Reads a Messages database, or the one inside a folder deposit.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, PhoneError> {
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, PhoneError> {
     let (db_path, folder) = if path.is_dir() {
-        let bundle = onrecord_container::Bundle::open(path, onrecord_container::Limits::default()).map_err(|e| {
-            PhoneError::Io { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) }
-        })?;
+        let bundle = onrecord_container::Bundle::open(path, onrecord_container::Limits::default())
+            .map_err(|e| PhoneError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
         let member = find_db_member(bundle.members().iter().map(|m| m.name.as_str()))
             .ok_or_else(|| PhoneError::NotMessagesDb {
                 path: path.to_path_buf(),
                 reason: "the folder holds no chat.db or sms.db".into(),
             })?
             .to_string();
-        (path.join(&member), Some(Folder { root: path.to_path_buf(), db_member: member }))
+        (
+            path.join(&member),
+            Some(Folder {
+                root: path.to_path_buf(),
+                db_member: member,
+            }),
+        )
     } else {
         (path.to_path_buf(), None)
     };
-    let not_db = |reason: String| PhoneError::NotMessagesDb { path: db_path.clone(), reason };
+    let not_db = |reason: String| PhoneError::NotMessagesDb {
+        path: db_path.clone(),
+        reason,
+    };
     let mut head = [0u8; 16];
-    let n = crate::read_head(&db_path, &mut head).map_err(|source| PhoneError::Io { path: db_path.clone(), source })?;
+    let n = crate::read_head(&db_path, &mut head).map_err(|source| PhoneError::Io {
+        path: db_path.clone(),
+        source,
+    })?;
     if head.get(..n) != Some(SQLITE_MAGIC) {
         return Err(not_db("not a SQLite database".into()));
     }
     let conn = open(&db_path).map_err(|e| not_db(format!("SQLite cannot open it: {e}")))?;
-    let missing = missing_tables(&conn).map_err(|e| not_db(format!("cannot read its schema: {e}")))?;
+    let missing =
+        missing_tables(&conn).map_err(|e| not_db(format!("cannot read its schema: {e}")))?;
     if !missing.is_empty() {
         return Err(not_db(format!("it has no table {}", missing.join(", "))));
     }
@@ -269,7 +300,9 @@ fn int_of(v: ValueRef<'_>) -> Option<i64> {
         ValueRef::Integer(i) => Some(i),
         // Saturating float-to-int conversion: NaN is 0, out of range clamps.
         ValueRef::Real(f) => Some(f as i64),
-        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(|s| s.trim().parse().ok()),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse().ok()),
         ValueRef::Blob(_) | ValueRef::Null => None,
     }
 }
@@ -282,12 +315,21 @@ impl<'a> Reader<'a> {
         opts: &'a ParseOptions,
         sink: &'a mut dyn Sink,
     ) -> Result<Reader<'a>, PhoneError> {
-        let sql_err = |source| PhoneError::Sqlite { path: db_path.to_path_buf(), source };
-        let tables = names(conn, "SELECT name FROM sqlite_master WHERE type = 'table'").map_err(sql_err)?;
+        let sql_err = |source| PhoneError::Sqlite {
+            path: db_path.to_path_buf(),
+            source,
+        };
+        let tables =
+            names(conn, "SELECT name FROM sqlite_master WHERE type = 'table'").map_err(sql_err)?;
         let message_columns = columns(conn, "message").map_err(sql_err)?;
         let needed = ["guid", "date", "is_from_me", "handle_id"];
-        let lacking: Vec<&str> = needed.into_iter().filter(|c| !message_columns.contains(*c)).collect();
-        if !lacking.is_empty() || !(message_columns.contains("text") || message_columns.contains("attributedbody")) {
+        let lacking: Vec<&str> = needed
+            .into_iter()
+            .filter(|c| !message_columns.contains(*c))
+            .collect();
+        if !lacking.is_empty()
+            || !(message_columns.contains("text") || message_columns.contains("attributedbody"))
+        {
             let mut lacking = lacking.join(", ");
             if lacking.is_empty() {
                 lacking = "text or attributedBody".into();
@@ -297,7 +339,8 @@ impl<'a> Reader<'a> {
                 reason: format!("its message table has no column {lacking}"),
             });
         }
-        let attachment_tables = tables.contains("attachment") && tables.contains("message_attachment_join");
+        let attachment_tables =
+            tables.contains("attachment") && tables.contains("message_attachment_join");
         let mut reader = Reader {
             conn,
             db_path,
@@ -330,7 +373,10 @@ impl<'a> Reader<'a> {
     }
 
     fn sql_err(&self, source: rusqlite::Error) -> PhoneError {
-        PhoneError::Sqlite { path: self.db_path.to_path_buf(), source }
+        PhoneError::Sqlite {
+            path: self.db_path.to_path_buf(),
+            source,
+        }
     }
 
     fn source_path(&self) -> Option<String> {
@@ -348,9 +394,10 @@ impl<'a> Reader<'a> {
                 None => message,
             },
         };
-        self.sink
-            .warning(w)
-            .map_err(|source| PhoneError::Sink { path: self.db_path.to_path_buf(), source })
+        self.sink.warning(w).map_err(|source| PhoneError::Sink {
+            path: self.db_path.to_path_buf(),
+            source,
+        })
     }
 
     fn style(&self) -> String {
@@ -360,7 +407,11 @@ impl<'a> Reader<'a> {
             (0, _) => "dates in nanoseconds",
             _ => "dates in seconds and nanoseconds",
         };
-        let kind = match self.folder.as_ref().map(|f| f.db_member.rsplit('/').next().unwrap_or_default()) {
+        let kind = match self
+            .folder
+            .as_ref()
+            .map(|f| f.db_member.rsplit('/').next().unwrap_or_default())
+        {
             Some("sms.db") | Some(IOS_BACKUP_SMS_DB) => "iOS sms.db",
             Some(_) => "macOS chat.db",
             None => "Messages database",
@@ -369,10 +420,16 @@ impl<'a> Reader<'a> {
     }
 
     fn load_handles(&mut self) -> Result<(), PhoneError> {
-        let mut stmt = self.conn.prepare("SELECT ROWID, id FROM handle").map_err(|e| self.sql_err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ROWID, id FROM handle")
+            .map_err(|e| self.sql_err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.sql_err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.sql_err(e))? {
-            if let (Some(id), Some(name)) = (int_of(row.get_ref_unwrap(0)), text_of(row.get_ref_unwrap(1))) {
+            if let (Some(id), Some(name)) = (
+                int_of(row.get_ref_unwrap(0)),
+                text_of(row.get_ref_unwrap(1)),
+            ) {
                 self.handles.insert(id, name);
             }
         }
@@ -381,7 +438,13 @@ impl<'a> Reader<'a> {
 
     fn load_chats(&mut self, has_handle_join: bool) -> Result<(), PhoneError> {
         let cols = columns(self.conn, "chat").map_err(|e| self.sql_err(e))?;
-        let pick = |c: &str| if cols.contains(&c.to_ascii_lowercase()) { format!("c.{c}") } else { "NULL".into() };
+        let pick = |c: &str| {
+            if cols.contains(&c.to_ascii_lowercase()) {
+                format!("c.{c}")
+            } else {
+                "NULL".into()
+            }
+        };
         let sql = format!(
             "SELECT c.ROWID, {}, {}, {}, {} FROM chat c",
             pick("guid"),
@@ -393,11 +456,14 @@ impl<'a> Reader<'a> {
         if has_handle_join {
             let mut stmt = self
                 .conn
-                .prepare("SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, handle_id")
+                .prepare(
+                    "SELECT chat_id, handle_id FROM chat_handle_join ORDER BY chat_id, handle_id",
+                )
                 .map_err(|e| self.sql_err(e))?;
             let mut rows = stmt.query([]).map_err(|e| self.sql_err(e))?;
             while let Some(row) = rows.next().map_err(|e| self.sql_err(e))? {
-                if let (Some(chat), Some(handle)) = (int_of(row.get_ref_unwrap(0)), int_of(row.get_ref_unwrap(1)))
+                if let (Some(chat), Some(handle)) =
+                    (int_of(row.get_ref_unwrap(0)), int_of(row.get_ref_unwrap(1)))
                     && let Some(id) = self.handles.get(&handle)
                 {
                     members.entry(chat).or_default().push(id.clone());
@@ -407,7 +473,9 @@ impl<'a> Reader<'a> {
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql_err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.sql_err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.sql_err(e))? {
-            let Some(rowid) = int_of(row.get_ref_unwrap(0)) else { continue };
+            let Some(rowid) = int_of(row.get_ref_unwrap(0)) else {
+                continue;
+            };
             let guid = text_of(row.get_ref_unwrap(1));
             let identifier = text_of(row.get_ref_unwrap(2)).filter(|s| !s.is_empty());
             let display_name = text_of(row.get_ref_unwrap(3)).filter(|s| !s.trim().is_empty());
@@ -433,24 +501,56 @@ impl<'a> Reader<'a> {
             };
             let participants = handles
                 .into_iter()
-                .map(|h| Participant { name: None, address: Some(h), role: ParticipantRole::Member })
+                .map(|h| Participant {
+                    name: None,
+                    address: Some(h),
+                    role: ParticipantRole::Member,
+                })
                 .collect();
-            let conversation =
-                Conversation { key, channel: Channel::IMessage, title, title_source, participants, is_group };
-            self.chats.insert(rowid, Chat { conversation, announced: false });
+            let conversation = Conversation {
+                key,
+                channel: Channel::IMessage,
+                title,
+                title_source,
+                participants,
+                is_group,
+            };
+            self.chats.insert(
+                rowid,
+                Chat {
+                    conversation,
+                    announced: false,
+                },
+            );
         }
         Ok(())
     }
 
     fn message_sql(&self) -> String {
         let m = |c: &str| {
-            if self.message_columns.contains(&c.to_ascii_lowercase()) { format!("m.{c}") } else { "NULL".into() }
+            if self.message_columns.contains(&c.to_ascii_lowercase()) {
+                format!("m.{c}")
+            } else {
+                "NULL".into()
+            }
         };
         let (att_cols, att_join) = if self.attachment_tables {
             let cols = columns(self.conn, "attachment").unwrap_or_default();
-            let a = |c: &str| if cols.contains(&c.to_ascii_lowercase()) { format!("a.{c}") } else { "NULL".into() };
+            let a = |c: &str| {
+                if cols.contains(&c.to_ascii_lowercase()) {
+                    format!("a.{c}")
+                } else {
+                    "NULL".into()
+                }
+            };
             (
-                format!("a.ROWID, {}, {}, {}, {}", a("filename"), a("mime_type"), a("transfer_name"), a("is_sticker")),
+                format!(
+                    "a.ROWID, {}, {}, {}, {}",
+                    a("filename"),
+                    a("mime_type"),
+                    a("transfer_name"),
+                    a("is_sticker")
+                ),
                 "LEFT JOIN message_attachment_join maj ON maj.message_id = m.ROWID \
                  LEFT JOIN attachment a ON a.ROWID = maj.attachment_id"
                     .to_string(),
@@ -497,12 +597,17 @@ impl<'a> Reader<'a> {
                     if let Some(m) = current.take() {
                         self.emit(m)?;
                     }
-                    let at = after.map_or_else(|| "before the first message".into(), |r| format!("after ROWID {r}"));
+                    let at = after.map_or_else(
+                        || "before the first message".into(),
+                        |r| format!("after ROWID {r}"),
+                    );
                     self.warn(None, format!("SQLite stopped reading messages {at}: {e}; the messages before were kept"))?;
                     return Ok(());
                 }
             };
-            let Some(rowid) = int_of(row.get_ref_unwrap(col::ROWID)) else { continue };
+            let Some(rowid) = int_of(row.get_ref_unwrap(col::ROWID)) else {
+                continue;
+            };
             if current.as_ref().is_some_and(|m| m.rowid != rowid)
                 && let Some(m) = current.take()
             {
@@ -516,7 +621,8 @@ impl<'a> Reader<'a> {
                     rowid: att_rowid,
                     filename: text_of(row.get_ref_unwrap(col::ATT_FILENAME)),
                     mime_type: text_of(row.get_ref_unwrap(col::ATT_MIME)).filter(|s| !s.is_empty()),
-                    transfer_name: text_of(row.get_ref_unwrap(col::ATT_TRANSFER)).filter(|s| !s.is_empty()),
+                    transfer_name: text_of(row.get_ref_unwrap(col::ATT_TRANSFER))
+                        .filter(|s| !s.is_empty()),
                     is_sticker: int_of(row.get_ref_unwrap(col::ATT_STICKER)).unwrap_or(0) != 0,
                 });
             }
@@ -526,18 +632,26 @@ impl<'a> Reader<'a> {
         }
         if self.n_orphans > 0 {
             let n = self.n_orphans;
-            self.warn(None, format!("{n} messages belong to no chat; they are grouped by their handle"))?;
+            self.warn(
+                None,
+                format!("{n} messages belong to no chat; they are grouped by their handle"),
+            )?;
         }
         Ok(())
     }
 
     /// The conversation key for a message, announcing the conversation first if needed.
     fn conversation(&mut self, msg: &Message) -> Result<String, PhoneError> {
-        let sink_err = |source| PhoneError::Sink { path: self.db_path.to_path_buf(), source };
+        let sink_err = |source| PhoneError::Sink {
+            path: self.db_path.to_path_buf(),
+            source,
+        };
         if let Some(chat) = msg.chat_id.and_then(|id| self.chats.get_mut(&id)) {
             if !chat.announced {
                 chat.announced = true;
-                self.sink.conversation(chat.conversation.clone()).map_err(sink_err)?;
+                self.sink
+                    .conversation(chat.conversation.clone())
+                    .map_err(sink_err)?;
             }
             return Ok(chat.conversation.key.clone());
         }
@@ -554,7 +668,11 @@ impl<'a> Reader<'a> {
                 title: handle.clone(),
                 title_source: TitleSource::Id,
                 participants: handle
-                    .map(|h| Participant { name: None, address: Some(h), role: ParticipantRole::Member })
+                    .map(|h| Participant {
+                        name: None,
+                        address: Some(h),
+                        role: ParticipantRole::Member,
+                    })
                     .into_iter()
                     .collect(),
                 is_group: None,
@@ -568,7 +686,10 @@ impl<'a> Reader<'a> {
         match value {
             None | Some(0) => {
                 flags.insert(Flags::TIME_MISSING);
-                RecordTime::unreadable(&value.map(|v| v.to_string()).unwrap_or_default(), &self.opts.tz_name)
+                RecordTime::unreadable(
+                    &value.map(|v| v.to_string()).unwrap_or_default(),
+                    &self.opts.tz_name,
+                )
             }
             Some(v) => {
                 let unit = if v.unsigned_abs() >= NANOS_LIMIT as u64 {
@@ -609,7 +730,10 @@ impl<'a> Reader<'a> {
                 Some(t) => strip_object_replacement(&t),
                 None => {
                     flags.insert(Flags::MALFORMED);
-                    self.warn(Some(msg.rowid), "attributedBody holds no readable NSString".into())?;
+                    self.warn(
+                        Some(msg.rowid),
+                        "attributedBody holds no readable NSString".into(),
+                    )?;
                     String::new()
                 }
             },
@@ -657,7 +781,8 @@ impl<'a> Reader<'a> {
                 }
                 item => {
                     let target = self.handles.get(&msg.other_handle).cloned();
-                    let (kind, detail, description) = group_event(item, msg.group_action_type, target, msg.group_title.clone());
+                    let (kind, detail, description) =
+                        group_event(item, msg.group_action_type, target, msg.group_title.clone());
                     if text.is_empty() {
                         text = description;
                     }
@@ -683,30 +808,50 @@ impl<'a> Reader<'a> {
         record.reply_to = reply_to;
         record.event = event.filter(|e| !e.is_empty()).map(Box::new);
         record.flags = flags;
-        record.source = Provenance { path: self.source_path(), line: None, offset: msg.rowid.max(0) as u64 };
+        record.source = Provenance {
+            path: self.source_path(),
+            line: None,
+            offset: msg.rowid.max(0) as u64,
+        };
         self.n_records = self.n_records.saturating_add(1);
-        self.sink
-            .record(record)
-            .map_err(|source| PhoneError::Sink { path: self.db_path.to_path_buf(), source })
+        self.sink.record(record).map_err(|source| PhoneError::Sink {
+            path: self.db_path.to_path_buf(),
+            source,
+        })
     }
 
     /// An attachment's reference, with its content streamed when a folder deposit holds the file.
     /// Returns whether the file is missing.
     fn attachment(&mut self, a: &AttachmentRow) -> Result<(AttachmentRef, bool), PhoneError> {
-        let base = a.filename.as_deref().map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
+        let base = a
+            .filename
+            .as_deref()
+            .map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
         let name = a
             .transfer_name
             .clone()
             .or(base)
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| format!("attachment-{}", a.rowid));
-        let mut r = AttachmentRef { name, media_type: a.mime_type.clone(), size: None, sha256: None };
-        let Some((member, file)) = self.attachment_file(a.filename.as_deref()) else { return Ok((r, true)) };
-        let Ok(mut f) = std::fs::File::open(&file) else { return Ok((r, true)) };
+        let mut r = AttachmentRef {
+            name,
+            media_type: a.mime_type.clone(),
+            size: None,
+            sha256: None,
+        };
+        let Some((member, file)) = self.attachment_file(a.filename.as_deref()) else {
+            return Ok((r, true));
+        };
+        let Ok(mut f) = std::fs::File::open(&file) else {
+            return Ok((r, true));
+        };
         let stored = self
             .sink
             .attachment(&member, &mut f)
-            .map_err(|source| PhoneError::Sink { path: file.clone(), source })?;
+            .map_err(|source| PhoneError::Sink {
+                path: file.clone(),
+                source,
+            })?;
         r.size = Some(stored.size);
         r.sha256 = Some(stored.sha256);
         Ok((r, false))
@@ -719,11 +864,22 @@ impl<'a> Reader<'a> {
         let i = filename.find("Attachments/")?;
         let rel = filename.get(i..)?;
         let rel_path = Path::new(rel);
-        if !rel_path.components().all(|c| matches!(c, Component::Normal(_))) {
+        if !rel_path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+        {
             return None;
         }
-        let db_dir = folder.db_member.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let member = if db_dir.is_empty() { rel.to_string() } else { format!("{db_dir}/{rel}") };
+        let db_dir = folder
+            .db_member
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or("");
+        let member = if db_dir.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{db_dir}/{rel}")
+        };
         let file = folder.root.join(&member);
         let meta = std::fs::symlink_metadata(&file).ok()?;
         meta.file_type().is_file().then_some((member, file))
@@ -787,7 +943,11 @@ fn tapback_text(t: i64, emoji: Option<&str>) -> String {
         6 => emoji.map_or_else(|| "an emoji".to_string(), str::to_string),
         _ => "a sticker".to_string(),
     };
-    if removed { format!("Removed {what} from a message") } else { format!("Reacted with {what} to a message") }
+    if removed {
+        format!("Removed {what} from a message")
+    } else {
+        format!("Reacted with {what} to a message")
+    }
 }
 
 /// The event kind, detail and a description for a group event row.
@@ -800,22 +960,71 @@ fn group_event(
     let who = target.clone().unwrap_or_else(|| "someone".into());
     let targets: Vec<String> = target.into_iter().collect();
     match (item_type, action) {
-        (1, 0) => (EventKind::MemberAdded, EventDetail { targets, ..Default::default() }, format!("added {who}")),
-        (1, 1) => (EventKind::MemberRemoved, EventDetail { targets, ..Default::default() }, format!("removed {who}")),
+        (1, 0) => (
+            EventKind::MemberAdded,
+            EventDetail {
+                targets,
+                ..Default::default()
+            },
+            format!("added {who}"),
+        ),
+        (1, 1) => (
+            EventKind::MemberRemoved,
+            EventDetail {
+                targets,
+                ..Default::default()
+            },
+            format!("removed {who}"),
+        ),
         (2, _) => {
             let description = match &title {
                 Some(t) => format!("named the conversation \"{t}\""),
                 None => "removed the conversation's name".into(),
             };
-            (EventKind::SubjectChanged, EventDetail { new: title, ..Default::default() }, description)
+            (
+                EventKind::SubjectChanged,
+                EventDetail {
+                    new: title,
+                    ..Default::default()
+                },
+                description,
+            )
         }
-        (3, 0) => (EventKind::MemberLeft, EventDetail::default(), "left the conversation".into()),
-        (3, 1) => (EventKind::IconChanged, EventDetail::default(), "changed the group photo".into()),
-        (3, 2) => (EventKind::IconChanged, EventDetail::default(), "removed the group photo".into()),
-        (6, _) => (EventKind::Call, EventDetail::default(), "FaceTime call".into()),
-        (4, _) => (EventKind::Other, EventDetail::default(), "location sharing changed".into()),
-        (5, _) => (EventKind::Other, EventDetail::default(), "kept an audio message".into()),
-        (i, a) => (EventKind::Other, EventDetail::default(), format!("system message (item type {i}, action {a})")),
+        (3, 0) => (
+            EventKind::MemberLeft,
+            EventDetail::default(),
+            "left the conversation".into(),
+        ),
+        (3, 1) => (
+            EventKind::IconChanged,
+            EventDetail::default(),
+            "changed the group photo".into(),
+        ),
+        (3, 2) => (
+            EventKind::IconChanged,
+            EventDetail::default(),
+            "removed the group photo".into(),
+        ),
+        (6, _) => (
+            EventKind::Call,
+            EventDetail::default(),
+            "FaceTime call".into(),
+        ),
+        (4, _) => (
+            EventKind::Other,
+            EventDetail::default(),
+            "location sharing changed".into(),
+        ),
+        (5, _) => (
+            EventKind::Other,
+            EventDetail::default(),
+            "kept an audio message".into(),
+        ),
+        (i, a) => (
+            EventKind::Other,
+            EventDetail::default(),
+            format!("system message (item type {i}, action {a})"),
+        ),
     }
 }
 
@@ -839,11 +1048,17 @@ pub fn attributed_body_text(blob: &[u8]) -> Option<String> {
     let (len, rest) = match first {
         0x81 => {
             let b = rest.get(..2)?;
-            (u16::from_le_bytes([*b.first()?, *b.get(1)?]) as usize, rest.get(2..)?)
+            (
+                u16::from_le_bytes([*b.first()?, *b.get(1)?]) as usize,
+                rest.get(2..)?,
+            )
         }
         0x82 => {
             let b = rest.get(..4)?;
-            (u32::from_le_bytes([*b.first()?, *b.get(1)?, *b.get(2)?, *b.get(3)?]) as usize, rest.get(4..)?)
+            (
+                u32::from_le_bytes([*b.first()?, *b.get(1)?, *b.get(2)?, *b.get(3)?]) as usize,
+                rest.get(4..)?,
+            )
         }
         n if n < 0x80 => (n as usize, rest),
         _ => return None,
@@ -879,7 +1094,10 @@ mod tests {
     #[test]
     fn reads_typedstream_strings_of_every_length_form() {
         for text in ["hi", &"x".repeat(200), &"long é ".repeat(6000)] {
-            assert_eq!(attributed_body_text(&typedstream(text)).as_deref(), Some(text));
+            assert_eq!(
+                attributed_body_text(&typedstream(text)).as_deref(),
+                Some(text)
+            );
         }
         assert_eq!(attributed_body_text(b"nothing here"), None);
         let mut cut = typedstream("hello there");
@@ -896,10 +1114,18 @@ mod tests {
 
     #[test]
     fn finds_the_database_in_a_folder() {
-        let names = ["Attachments/a/b/x.jpg", "backup/chat.db", "chat.db", "chat.db-wal"];
+        let names = [
+            "Attachments/a/b/x.jpg",
+            "backup/chat.db",
+            "chat.db",
+            "chat.db-wal",
+        ];
         assert_eq!(find_db_member(names.into_iter()), Some("chat.db"));
         let ios = ["Manifest.db", "3d/3d0d7e5fb2ce288813306e4d4636395e047a3d28"];
-        assert_eq!(find_db_member(ios.into_iter()), Some("3d/3d0d7e5fb2ce288813306e4d4636395e047a3d28"));
+        assert_eq!(
+            find_db_member(ios.into_iter()),
+            Some("3d/3d0d7e5fb2ce288813306e4d4636395e047a3d28")
+        );
         assert_eq!(find_db_member(["a.db"].into_iter()), None);
     }
 }

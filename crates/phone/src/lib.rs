@@ -43,18 +43,30 @@ pub const OWNER: &str = "You";
 #[derive(Debug, thiserror::Error)]
 pub enum PhoneError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The file is not an SMS Backup & Restore XML file (or not XML at all).
     #[error("{path}: byte {offset}: not an SMS Backup & Restore backup: {reason}")]
-    NotSmsBackup { path: PathBuf, offset: u64, reason: String },
+    NotSmsBackup {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
     /// The file is not a Messages database (not SQLite, or SQLite without the Messages tables).
     #[error("{path}: not an Apple Messages database: {reason}")]
     NotMessagesDb { path: PathBuf, reason: String },
     /// SQLite failed while reading a Messages database.
     #[error("{path}: SQLite: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     /// Neither format recognised the deposit.
-    #[error("{path}: not a phone message store this crate reads (SMS Backup & Restore XML or Messages chat.db)")]
+    #[error(
+        "{path}: not a phone message store this crate reads (SMS Backup & Restore XML or Messages chat.db)"
+    )]
     UnknownFormat { path: PathBuf },
     /// The sink refused more input.
     #[error("{path}: {source}")]
@@ -77,8 +89,15 @@ pub fn detect(probe: &onrecord_container::Probe) -> Option<&'static str> {
 
 /// Reads a phone deposit (an SMS backup XML file, a Messages database file, or a folder that holds
 /// one) into `sink`.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, PhoneError> {
-    let io_err = |source| PhoneError::Io { path: path.to_path_buf(), source };
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, PhoneError> {
+    let io_err = |source| PhoneError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
         return imessage::parse(path, opts, sink);
@@ -91,7 +110,9 @@ pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<Pa
     } else if sms_xml::looks_like_xml(head) {
         sms_xml::parse(path, opts, sink)
     } else {
-        Err(PhoneError::UnknownFormat { path: path.to_path_buf() })
+        Err(PhoneError::UnknownFormat {
+            path: path.to_path_buf(),
+        })
     }
 }
 

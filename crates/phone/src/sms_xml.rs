@@ -55,8 +55,9 @@ use std::io::{self, BufRead, Read};
 use std::path::Path;
 
 use onrecord_model::{
-    AttachmentRef, Channel, Conversation, Flags, Kind, MessageKind, ParseOptions, ParseReport, Participant,
-    ParticipantRole, Provenance, Record, RecordTime, Sink, SinkError, TitleSource, Warning,
+    AttachmentRef, Channel, Conversation, Flags, Kind, MessageKind, ParseOptions, ParseReport,
+    Participant, ParticipantRole, Provenance, Record, RecordTime, Sink, SinkError, TitleSource,
+    Warning,
 };
 use quick_xml::events::{BytesStart, Event};
 
@@ -97,7 +98,9 @@ pub fn sniff(head: &[u8]) -> bool {
         }
     }
     rest.starts_with(b"<smses")
-        && rest.get(6).is_none_or(|&b| b == b'>' || b == b'/' || b.is_ascii_whitespace())
+        && rest
+            .get(6)
+            .is_none_or(|&b| b == b'>' || b == b'/' || b.is_ascii_whitespace())
 }
 
 /// Whether the bytes start like an XML document (after an optional BOM and white space).
@@ -115,8 +118,15 @@ fn skip_space(b: &[u8]) -> &[u8] {
 }
 
 /// Reads an SMS Backup & Restore XML file.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, PhoneError> {
-    let file = File::open(path).map_err(|source| PhoneError::Io { path: path.to_path_buf(), source })?;
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, PhoneError> {
+    let file = File::open(path).map_err(|source| PhoneError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_reader(file, path, opts, sink)
 }
 
@@ -143,13 +153,20 @@ pub fn parse_reader(
     loop {
         let offset = reader.buffer_position();
         let line = reader.get_ref().lines.saturating_add(1);
-        let at = Provenance { path: None, line: Some(line), offset };
+        let at = Provenance {
+            path: None,
+            line: Some(line),
+            offset,
+        };
         buf.clear();
         let event = match reader.read_event_into(&mut buf) {
             Ok(ev) => ev,
             Err(quick_xml::Error::Io(e)) => {
                 let source = io::Error::new(e.kind(), e.to_string());
-                return Err(PhoneError::Io { path: path.to_path_buf(), source });
+                return Err(PhoneError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
             }
             Err(e) => {
                 let offset = reader.error_position();
@@ -157,7 +174,11 @@ pub fn parse_reader(
                     return Err(not_sms(path, offset, format!("not well-formed XML: {e}")));
                 }
                 if root_closed {
-                    state.warn(Some(offset), None, format!("XML after the end of <smses> is broken ({e}); ignored"))?;
+                    state.warn(
+                        Some(offset),
+                        None,
+                        format!("XML after the end of <smses> is broken ({e}); ignored"),
+                    )?;
                     break;
                 }
                 state.damaged(offset, &format!("the XML is broken here ({e})"))?;
@@ -177,7 +198,10 @@ pub fn parse_reader(
                 }
                 Event::Text(t) => {
                     let t: &str = t.as_ref();
-                    if !t.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').is_empty() {
+                    if !t
+                        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                        .is_empty()
+                    {
                         return Err(not_sms(path, offset, "text before the root element".into()));
                     }
                 }
@@ -194,7 +218,11 @@ pub fn parse_reader(
                 }
                 Event::Start(e) | Event::Empty(e) => {
                     let name = e.name().as_ref().chars().take(40).collect::<String>();
-                    return Err(not_sms(path, offset, format!("the root element is <{name}>, not <smses>")));
+                    return Err(not_sms(
+                        path,
+                        offset,
+                        format!("the root element is <{name}>, not <smses>"),
+                    ));
                 }
                 Event::Eof => return Err(not_sms(path, offset, "no root element".into())),
                 _ => return Err(not_sms(path, offset, "no <smses> root element".into())),
@@ -220,7 +248,10 @@ pub fn parse_reader(
             }
             Event::Eof => {
                 if depth > 0 {
-                    state.damaged(offset, "the file ends before </smses>: the backup is truncated")?;
+                    state.damaged(
+                        offset,
+                        "the file ends before </smses>: the backup is truncated",
+                    )?;
                 }
                 break;
             }
@@ -231,7 +262,11 @@ pub fn parse_reader(
 }
 
 fn not_sms(path: &Path, offset: u64, reason: String) -> PhoneError {
-    PhoneError::NotSmsBackup { path: path.to_path_buf(), offset, reason }
+    PhoneError::NotSmsBackup {
+        path: path.to_path_buf(),
+        offset,
+        reason,
+    }
 }
 
 /// One attribute's raw (still escaped) value.
@@ -399,12 +434,25 @@ impl<'p> State<'p> {
     }
 
     fn sink_err(&self, source: SinkError) -> PhoneError {
-        PhoneError::Sink { path: self.path.to_path_buf(), source }
+        PhoneError::Sink {
+            path: self.path.to_path_buf(),
+            source,
+        }
     }
 
-    fn warn(&mut self, offset: Option<u64>, line: Option<u64>, message: String) -> Result<(), PhoneError> {
+    fn warn(
+        &mut self,
+        offset: Option<u64>,
+        line: Option<u64>,
+        message: String,
+    ) -> Result<(), PhoneError> {
         self.n_warnings = self.n_warnings.saturating_add(1);
-        let w = Warning { path: None, line, offset, message };
+        let w = Warning {
+            path: None,
+            line,
+            offset,
+            message,
+        };
         self.sink.warning(w).map_err(|e| self.sink_err(e))
     }
 
@@ -414,11 +462,25 @@ impl<'p> State<'p> {
         let open_mms = self.mms.is_some();
         self.finish_mms(true)?;
         let kept = self.n_records;
-        let tail = if open_mms { "; the message open there is kept and flagged truncated" } else { "" };
-        self.warn(Some(offset), None, format!("{what}; reading stopped, the {kept} messages before it were kept{tail}"))
+        let tail = if open_mms {
+            "; the message open there is kept and flagged truncated"
+        } else {
+            ""
+        };
+        self.warn(
+            Some(offset),
+            None,
+            format!("{what}; reading stopped, the {kept} messages before it were kept{tail}"),
+        )
     }
 
-    fn element(&mut self, e: &BytesStart<'_>, depth: u32, empty: bool, at: Provenance) -> Result<(), PhoneError> {
+    fn element(
+        &mut self,
+        e: &BytesStart<'_>,
+        depth: u32,
+        empty: bool,
+        at: Provenance,
+    ) -> Result<(), PhoneError> {
         let name = e.local_name();
         let name = name.as_ref();
         if depth == 2 {
@@ -455,9 +517,15 @@ impl<'p> State<'p> {
     }
 
     fn unknown(&mut self, name: &str, at: Provenance) -> Result<(), PhoneError> {
-        if self.unknown_names.len() < MAX_UNKNOWN_NAMES && self.unknown_names.insert(name.to_string()) {
+        if self.unknown_names.len() < MAX_UNKNOWN_NAMES
+            && self.unknown_names.insert(name.to_string())
+        {
             let shown: String = name.chars().take(40).collect();
-            self.warn(Some(at.offset), at.line, format!("unknown element <{shown}> skipped (further ones are not reported)"))?;
+            self.warn(
+                Some(at.offset),
+                at.line,
+                format!("unknown element <{shown}> skipped (further ones are not reported)"),
+            )?;
         }
         Ok(())
     }
@@ -491,11 +559,23 @@ impl<'p> State<'p> {
     }
 
     /// Announces the conversation of `addresses` if new, or improves its title; returns its key.
-    fn conversation(&mut self, addresses: &[String], name: Option<&str>) -> Result<String, PhoneError> {
-        let mut keys: Vec<String> = addresses.iter().map(|a| address_key(a)).filter(|k| !k.is_empty()).collect();
+    fn conversation(
+        &mut self,
+        addresses: &[String],
+        name: Option<&str>,
+    ) -> Result<String, PhoneError> {
+        let mut keys: Vec<String> = addresses
+            .iter()
+            .map(|a| address_key(a))
+            .filter(|k| !k.is_empty())
+            .collect();
         keys.sort_unstable();
         keys.dedup();
-        let key = if keys.is_empty() { "sms:unknown".to_string() } else { format!("sms:{}", keys.join(",")) };
+        let key = if keys.is_empty() {
+            "sms:unknown".to_string()
+        } else {
+            format!("sms:{}", keys.join(","))
+        };
         match self.conversations.get_mut(&key) {
             Some(info) => {
                 if let Some(name) = name
@@ -514,12 +594,24 @@ impl<'p> State<'p> {
                     key: key.clone(),
                     channel: Channel::Sms,
                     title,
-                    title_source: if name.is_some() { TitleSource::Participants } else { TitleSource::Id },
+                    title_source: if name.is_some() {
+                        TitleSource::Participants
+                    } else {
+                        TitleSource::Id
+                    },
                     participants,
                     is_group: Some(keys.len() > 1),
                 };
-                self.sink.conversation(conversation.clone()).map_err(|e| self.sink_err(e))?;
-                self.conversations.insert(key.clone(), ConversationInfo { conversation, changed: false });
+                self.sink
+                    .conversation(conversation.clone())
+                    .map_err(|e| self.sink_err(e))?;
+                self.conversations.insert(
+                    key.clone(),
+                    ConversationInfo {
+                        conversation,
+                        changed: false,
+                    },
+                );
             }
         }
         Ok(key)
@@ -541,7 +633,13 @@ impl<'p> State<'p> {
         let key = self.conversation(&addresses, name.as_deref())?;
         let time = self.time(get(&a.date), &mut flags);
         let message_box = message_box(get(&a.type_));
-        let author = self.author(message_box, &mut flags, name.as_deref(), addresses.first().map(String::as_str), at.clone())?;
+        let author = self.author(
+            message_box,
+            &mut flags,
+            name.as_deref(),
+            addresses.first().map(String::as_str),
+            at.clone(),
+        )?;
         let mut text = String::new();
         if let Some(subject) = get(&a.subject) {
             text.push_str("Subject: ");
@@ -577,12 +675,20 @@ impl<'p> State<'p> {
             }
             MessageBox::Undelivered(what) => {
                 flags.insert(Flags::FROM_OWNER);
-                self.warn(Some(at.offset), at.line, format!("message is {what}: the owner's, never delivered"))?;
+                self.warn(
+                    Some(at.offset),
+                    at.line,
+                    format!("message is {what}: the owner's, never delivered"),
+                )?;
                 Some(OWNER.to_string())
             }
             MessageBox::Unknown => {
                 flags.insert(Flags::MALFORMED);
-                self.warn(Some(at.offset), at.line, "message box/type is missing or unknown; read as received".into())?;
+                self.warn(
+                    Some(at.offset),
+                    at.line,
+                    "message box/type is missing or unknown; read as received".into(),
+                )?;
                 name.or(address).map(str::to_string)
             }
         })
@@ -628,8 +734,14 @@ impl<'p> State<'p> {
 
     fn part(&mut self, e: &BytesStart<'_>, at: Provenance) -> Result<(), PhoneError> {
         let a = Attrs::read(e);
-        let Some(mms_offset) = self.mms.as_ref().map(|m| m.at.offset) else { return Ok(()) };
-        let mut flags = if a.malformed { Flags::MALFORMED } else { Flags::NONE };
+        let Some(mms_offset) = self.mms.as_ref().map(|m| m.at.offset) else {
+            return Ok(());
+        };
+        let mut flags = if a.malformed {
+            Flags::MALFORMED
+        } else {
+            Flags::NONE
+        };
         let ct = get(&a.ct).map(|s| unescape(s, &mut flags).trim().to_ascii_lowercase());
         if ct.as_deref() == Some("application/smil") {
             return Ok(());
@@ -657,16 +769,31 @@ impl<'p> State<'p> {
             .find(|n| !n.trim().is_empty())
             .unwrap_or_else(|| format!("part-{}", get(&a.seq).unwrap_or("0")));
         let stored_name = format!("mms-{mms_offset}/{name}");
-        let mut attachment = AttachmentRef { name, media_type: ct, size: None, sha256: None };
+        let mut attachment = AttachmentRef {
+            name,
+            media_type: ct,
+            size: None,
+            sha256: None,
+        };
         if let Some(data) = data {
             let mut decoder = Base64Decoder::new(data.as_bytes());
-            let stored = self.sink.attachment(&stored_name, &mut decoder).map_err(|e| self.sink_err(e))?;
+            let stored = self
+                .sink
+                .attachment(&stored_name, &mut decoder)
+                .map_err(|e| self.sink_err(e))?;
             attachment.size = Some(stored.size);
             attachment.sha256 = Some(stored.sha256);
             if decoder.bad > 0 {
                 flags.insert(Flags::MALFORMED);
                 let bad = decoder.bad;
-                self.warn(Some(at.offset), at.line, format!("attachment {:?}: {bad} characters that are not base64 were skipped", attachment.name))?;
+                self.warn(
+                    Some(at.offset),
+                    at.line,
+                    format!(
+                        "attachment {:?}: {bad} characters that are not base64 were skipped",
+                        attachment.name
+                    ),
+                )?;
             }
         } else if let Some(text) = get(&a.text) {
             let content = unescape(text, &mut flags);
@@ -687,7 +814,9 @@ impl<'p> State<'p> {
     }
 
     fn finish_mms(&mut self, truncated: bool) -> Result<(), PhoneError> {
-        let Some(mms) = self.mms.take() else { return Ok(()) };
+        let Some(mms) = self.mms.take() else {
+            return Ok(());
+        };
         let mut flags = mms.flags;
         if truncated {
             flags.insert(Flags::TRUNCATED);
@@ -696,9 +825,17 @@ impl<'p> State<'p> {
         let single = mms.addresses.len() <= 1;
         let author = match mms.message_box {
             MessageBox::Received | MessageBox::Unknown => {
-                let from = mms.from.as_deref().or(if single { mms.addresses.first().map(String::as_str) } else { None });
+                let from = mms.from.as_deref().or(if single {
+                    mms.addresses.first().map(String::as_str)
+                } else {
+                    None
+                });
                 // The contact name belongs to the one counterparty; in a group it names them all.
-                let name = if single { mms.contact_name.as_deref() } else { None };
+                let name = if single {
+                    mms.contact_name.as_deref()
+                } else {
+                    None
+                };
                 if from.is_none() && name.is_none() {
                     flags.insert(Flags::MALFORMED);
                 }
@@ -713,7 +850,11 @@ impl<'p> State<'p> {
             text.push('\n');
         }
         text.push_str(&mms.text);
-        let kind = if mms.attachments.is_empty() { MessageKind::Text } else { MessageKind::Media };
+        let kind = if mms.attachments.is_empty() {
+            MessageKind::Text
+        } else {
+            MessageKind::Media
+        };
         let mut record = Record::new(&key, Kind::Message(kind), author, mms.time, text);
         record.attachments = mms.attachments;
         record.native_id = mms.native_id;
@@ -729,7 +870,11 @@ impl<'p> State<'p> {
             && !self.truncated
         {
             let n = self.n_elements;
-            self.warn(None, None, format!("<smses count=\"{expected}\"> but the file holds {n} messages"))?;
+            self.warn(
+                None,
+                None,
+                format!("<smses count=\"{expected}\"> but the file holds {n} messages"),
+            )?;
         }
         let mut changed: Vec<Conversation> = self
             .conversations
@@ -767,7 +912,11 @@ impl<'p> State<'p> {
 fn split_addresses(raw: Option<&str>, flags: &mut Flags) -> Vec<String> {
     let Some(raw) = raw else { return Vec::new() };
     let all = unescape(raw, flags);
-    all.split('~').map(str::trim).filter(|a| !a.is_empty() && *a != "null").map(str::to_string).collect()
+    all.split('~')
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && *a != "null")
+        .map(str::to_string)
+        .collect()
 }
 
 /// A conversation's title and participants from its addresses and the contact name(s).
@@ -776,7 +925,11 @@ fn describe(addresses: &[String], name: Option<&str>) -> (Option<String>, Vec<Pa
     let participants = addresses
         .iter()
         .map(|a| Participant {
-            name: if single { name.map(str::to_string) } else { None },
+            name: if single {
+                name.map(str::to_string)
+            } else {
+                None
+            },
             address: Some(a.clone()),
             role: ParticipantRole::Member,
         })
@@ -807,7 +960,17 @@ struct Base64Decoder<'a> {
 
 impl<'a> Base64Decoder<'a> {
     fn new(input: &'a [u8]) -> Base64Decoder<'a> {
-        Base64Decoder { input, pos: 0, acc: 0, n_acc: 0, out: [0; 3], out_start: 0, out_end: 0, done: false, bad: 0 }
+        Base64Decoder {
+            input,
+            pos: 0,
+            acc: 0,
+            n_acc: 0,
+            out: [0; 3],
+            out_start: 0,
+            out_end: 0,
+            done: false,
+            bad: 0,
+        }
     }
 
     fn sextet(b: u8) -> Option<u32> {
@@ -849,7 +1012,9 @@ impl Read for Base64Decoder<'_> {
         let mut written = 0;
         while written < buf.len() {
             if self.out_start < self.out_end {
-                if let (Some(slot), Some(&b)) = (buf.get_mut(written), self.out.get(self.out_start as usize)) {
+                if let (Some(slot), Some(&b)) =
+                    (buf.get_mut(written), self.out.get(self.out_start as usize))
+                {
                     *slot = b;
                 }
                 self.out_start += 1;
@@ -862,9 +1027,16 @@ impl Read for Base64Decoder<'_> {
             // Fast path: four alphabet characters in a row make three bytes.
             if self.n_acc == 0
                 && buf.len() - written >= 3
-                && let Some(&[a, b, c, d]) = self.input.get(self.pos..self.pos + 4).and_then(|s| s.first_chunk::<4>())
-                && let (Some(a), Some(b), Some(c), Some(d)) =
-                    (Self::sextet(a), Self::sextet(b), Self::sextet(c), Self::sextet(d))
+                && let Some(&[a, b, c, d]) = self
+                    .input
+                    .get(self.pos..self.pos + 4)
+                    .and_then(|s| s.first_chunk::<4>())
+                && let (Some(a), Some(b), Some(c), Some(d)) = (
+                    Self::sextet(a),
+                    Self::sextet(b),
+                    Self::sextet(c),
+                    Self::sextet(d),
+                )
             {
                 let v = (a << 18) | (b << 12) | (c << 6) | d;
                 if let Some(dst) = buf.get_mut(written..written + 3) {
@@ -924,7 +1096,15 @@ struct Scrub<R> {
 
 impl<R: Read> Scrub<R> {
     fn new(inner: R) -> Scrub<R> {
-        Scrub { inner, buf: vec![0u8; 256 * 1024].into_boxed_slice(), start: 0, end: 0, held: 0, eof: false, lines: 0 }
+        Scrub {
+            inner,
+            buf: vec![0u8; 256 * 1024].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            held: 0,
+            eof: false,
+            lines: 0,
+        }
     }
 }
 
@@ -953,7 +1133,10 @@ impl<R: Read> BufRead for Scrub<R> {
                 0
             } else {
                 loop {
-                    match self.inner.read(self.buf.get_mut(held_len..).unwrap_or_default()) {
+                    match self
+                        .inner
+                        .read(self.buf.get_mut(held_len..).unwrap_or_default())
+                    {
                         Ok(n) => break n,
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         Err(e) => return Err(e),
@@ -983,7 +1166,8 @@ impl<R: Read> BufRead for Scrub<R> {
                         let bad_at = from + e.valid_up_to();
                         match e.error_len() {
                             Some(len) => {
-                                for b in self.buf.get_mut(bad_at..bad_at + len).unwrap_or_default() {
+                                for b in self.buf.get_mut(bad_at..bad_at + len).unwrap_or_default()
+                                {
                                     *b = SUBSTITUTE;
                                 }
                                 from = bad_at + len;
@@ -1005,7 +1189,9 @@ impl<R: Read> BufRead for Scrub<R> {
     fn consume(&mut self, amt: usize) {
         let upto = self.start.saturating_add(amt).min(self.end);
         let consumed = self.buf.get(self.start..upto).unwrap_or_default();
-        self.lines = self.lines.saturating_add(memchr::memchr_iter(b'\n', consumed).count() as u64);
+        self.lines = self
+            .lines
+            .saturating_add(memchr::memchr_iter(b'\n', consumed).count() as u64);
         self.start = upto;
     }
 }
@@ -1024,7 +1210,10 @@ mod tests {
     #[test]
     fn base64_streams_with_whitespace_and_padding() {
         assert_eq!(decode("aGVsbG8gd29ybGQ="), (b"hello world".to_vec(), 0));
-        assert_eq!(decode("aGVs&#10;bG8g\nd29y bGQ"), (b"hello world".to_vec(), 0));
+        assert_eq!(
+            decode("aGVs&#10;bG8g\nd29y bGQ"),
+            (b"hello world".to_vec(), 0)
+        );
         assert_eq!(decode("aGVsbA=="), (b"hell".to_vec(), 0));
         assert_eq!(decode("a*GVsbA"), (b"hell".to_vec(), 1));
         assert_eq!(decode(""), (Vec::new(), 0));

@@ -135,7 +135,9 @@ pub(crate) fn present(raw: Option<&str>) -> Option<&str> {
 pub(crate) fn address_key(raw: &str) -> String {
     let t = raw.trim();
     let phone_like = t.chars().any(|c| c.is_ascii_digit())
-        && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.' | '/' | '\u{a0}'));
+        && t.chars().all(|c| {
+            c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.' | '/' | '\u{a0}')
+        });
     if phone_like {
         let digits: String = t.chars().filter(char::is_ascii_digit).collect();
         let skip = digits.len().saturating_sub(10);
@@ -164,7 +166,9 @@ pub(crate) fn epoch_time(
     opts: &ParseOptions,
 ) -> (RecordTime, Flags) {
     let ts = match unit {
-        EpochUnit::Seconds => value.checked_add(offset_seconds).and_then(|s| Timestamp::from_second(s).ok()),
+        EpochUnit::Seconds => value
+            .checked_add(offset_seconds)
+            .and_then(|s| Timestamp::from_second(s).ok()),
         EpochUnit::Milliseconds => offset_seconds
             .checked_mul(1000)
             .and_then(|o| value.checked_add(o))
@@ -172,7 +176,8 @@ pub(crate) fn epoch_time(
         EpochUnit::Nanoseconds => {
             let secs = value.div_euclid(1_000_000_000);
             let nanos = value.rem_euclid(1_000_000_000);
-            secs.checked_add(offset_seconds).and_then(|s| Timestamp::new(s, nanos as i32).ok())
+            secs.checked_add(offset_seconds)
+                .and_then(|s| Timestamp::new(s, nanos as i32).ok())
         }
     };
     let precision = match unit {
@@ -181,15 +186,25 @@ pub(crate) fn epoch_time(
         EpochUnit::Nanoseconds => Precision::Nanosecond,
     };
     match ts {
-        Some(ts) => (RecordTime::from_instant(ts, &opts.tz, &opts.tz_name, precision), Flags::NONE),
-        None => (RecordTime::unreadable(written, &opts.tz_name), Flags::TIME_UNPARSEABLE),
+        Some(ts) => (
+            RecordTime::from_instant(ts, &opts.tz, &opts.tz_name, precision),
+            Flags::NONE,
+        ),
+        None => (
+            RecordTime::unreadable(written, &opts.tz_name),
+            Flags::TIME_UNPARSEABLE,
+        ),
     }
 }
 
 /// Removes U+FFFC OBJECT REPLACEMENT CHARACTER, the invisible placeholder Apple puts in message
 /// text where an attachment sits (the attachment itself is listed on the record).
 pub(crate) fn strip_object_replacement(s: &str) -> String {
-    if s.contains('\u{FFFC}') { s.replace('\u{FFFC}', "") } else { s.to_string() }
+    if s.contains('\u{FFFC}') {
+        s.replace('\u{FFFC}', "")
+    } else {
+        s.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -204,7 +219,10 @@ mod tests {
 
     #[test]
     fn unescapes_entities_and_surrogate_pairs() {
-        assert_eq!(un("a &amp; b &lt;c&gt; &quot;&apos;"), ("a & b <c> \"'".into(), false));
+        assert_eq!(
+            un("a &amp; b &lt;c&gt; &quot;&apos;"),
+            ("a & b <c> \"'".into(), false)
+        );
         assert_eq!(un("line&#10;two&#x41;"), ("line\ntwoA".into(), false));
         assert_eq!(un("&#55357;&#56832; ok"), ("\u{1F600} ok".into(), false));
         assert_eq!(un("&#55357;x"), ("\u{FFFD}x".into(), true));
@@ -212,7 +230,10 @@ mod tests {
         assert_eq!(un("&#55357;"), ("\u{FFFD}".into(), true));
         assert_eq!(un("&bogus; & x"), ("&bogus; & x".into(), true));
         assert_eq!(un("a\u{1a}b"), ("a\u{FFFD}b".into(), true));
-        assert_eq!(un("&#1114112;&#99999999999999;"), ("\u{FFFD}&#99999999999999;".into(), true));
+        assert_eq!(
+            un("&#1114112;&#99999999999999;"),
+            ("\u{FFFD}&#99999999999999;".into(), true)
+        );
     }
 
     #[test]
