@@ -40,7 +40,10 @@ pub fn blob_key(d: &Digest) -> String {
 }
 
 fn store_err(key: &str, e: impl std::fmt::Display) -> ArchiveError {
-    ArchiveError::Store { key: key.to_string(), message: e.to_string() }
+    ArchiveError::Store {
+        key: key.to_string(),
+        message: e.to_string(),
+    }
 }
 
 impl BlobStore {
@@ -53,13 +56,20 @@ impl BlobStore {
             .enable_all()
             .build()
             .map_err(|e| store_err("runtime", e))?;
-        Ok(BlobStore { store: Arc::new(fs), root: Some(root.to_path_buf()), rt })
+        Ok(BlobStore {
+            store: Arc::new(fs),
+            root: Some(root.to_path_buf()),
+            rt,
+        })
     }
 
     pub fn put(&self, key: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
         let p = StorePath::from(key);
         self.rt
-            .block_on(self.store.put(&p, PutPayload::from(Bytes::copy_from_slice(bytes))))
+            .block_on(
+                self.store
+                    .put(&p, PutPayload::from(Bytes::copy_from_slice(bytes))),
+            )
             .map_err(|e| store_err(key, e))?;
         Ok(())
     }
@@ -96,14 +106,24 @@ impl BlobStore {
 
     pub fn rename(&self, from: &str, to: &str) -> Result<(), ArchiveError> {
         let (f, t) = (StorePath::from(from), StorePath::from(to));
-        self.rt.block_on(self.store.rename(&f, &t)).map_err(|e| store_err(to, e))
+        self.rt
+            .block_on(self.store.rename(&f, &t))
+            .map_err(|e| store_err(to, e))
     }
 
     /// Streams content into `tmp_key` while hashing it, in 1 MiB parts.
-    pub fn put_stream(&self, tmp_key: &str, content: &mut dyn Read) -> Result<(Digest, u64), ArchiveError> {
+    pub fn put_stream(
+        &self,
+        tmp_key: &str,
+        content: &mut dyn Read,
+    ) -> Result<(Digest, u64), ArchiveError> {
         let p = StorePath::from(tmp_key);
         self.rt.block_on(async {
-            let upload = self.store.put_multipart(&p).await.map_err(|e| store_err(tmp_key, e))?;
+            let upload = self
+                .store
+                .put_multipart(&p)
+                .await
+                .map_err(|e| store_err(tmp_key, e))?;
             let mut w = object_store::WriteMultipart::new_with_chunk_size(upload, 1 << 20);
             let mut h = Hasher::new();
             let mut size = 0u64;
@@ -115,7 +135,10 @@ impl BlobStore {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
                         w.abort().await.ok();
-                        return Err(ArchiveError::Read { what: tmp_key.to_string(), source: e });
+                        return Err(ArchiveError::Read {
+                            what: tmp_key.to_string(),
+                            source: e,
+                        });
                     }
                 };
                 h.update(&buf[..n]);
@@ -144,7 +167,11 @@ impl BlobStore {
     }
 
     /// Reads an object in chunks, for hashing large blobs without holding them whole.
-    pub fn for_each_chunk(&self, key: &str, mut f: impl FnMut(&[u8])) -> Result<bool, ArchiveError> {
+    pub fn for_each_chunk(
+        &self,
+        key: &str,
+        mut f: impl FnMut(&[u8]),
+    ) -> Result<bool, ArchiveError> {
         // On the local store, read the file directly: the object_store stream adds a copy per chunk
         // and verify is bound by hashing speed.
         if let Some(root) = &self.root {
@@ -152,7 +179,12 @@ impl BlobStore {
             let mut file = match std::fs::File::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-                Err(e) => return Err(ArchiveError::Read { what: key.to_string(), source: e }),
+                Err(e) => {
+                    return Err(ArchiveError::Read {
+                        what: key.to_string(),
+                        source: e,
+                    });
+                }
             };
             let mut buf = vec![0u8; 1 << 20];
             loop {
@@ -160,7 +192,12 @@ impl BlobStore {
                     Ok(0) => return Ok(true),
                     Ok(n) => f(&buf[..n]),
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(ArchiveError::Read { what: key.to_string(), source: e }),
+                    Err(e) => {
+                        return Err(ArchiveError::Read {
+                            what: key.to_string(),
+                            source: e,
+                        });
+                    }
                 }
             }
         }
@@ -176,7 +213,10 @@ impl BlobStore {
     /// Flushes everything written so far to stable storage.
     pub fn sync(&self) -> Result<(), ArchiveError> {
         if let Some(root) = &self.root {
-            let dir = std::fs::File::open(root).map_err(|e| ArchiveError::Read { what: root.display().to_string(), source: e })?;
+            let dir = std::fs::File::open(root).map_err(|e| ArchiveError::Read {
+                what: root.display().to_string(),
+                source: e,
+            })?;
             use std::os::fd::AsRawFd;
             // SAFETY: syncfs takes a valid open file descriptor, which `dir` holds until it drops.
             let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
@@ -194,7 +234,10 @@ impl BlobStore {
             match std::fs::remove_dir_all(&tmp) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(ArchiveError::Read { what: tmp.display().to_string(), source: e }),
+                Err(e) => Err(ArchiveError::Read {
+                    what: tmp.display().to_string(),
+                    source: e,
+                }),
             }
         } else {
             for (k, _) in self.list("tmp")? {

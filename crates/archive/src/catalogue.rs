@@ -84,8 +84,14 @@ pub fn create(path: &std::path::Path, origin: &str) -> Result<Connection, Archiv
     let conn = Connection::open(path)?;
     tune(&conn)?;
     conn.execute_batch(SCHEMA)?;
-    conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
-    conn.execute("INSERT INTO meta (key, value) VALUES ('origin', ?1)", [origin])?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('origin', ?1)",
+        [origin],
+    )?;
     conn.execute("INSERT INTO meta (key, value) VALUES ('log_size', '0')", [])?;
     Ok(conn)
 }
@@ -97,13 +103,24 @@ pub fn open(path: &std::path::Path) -> Result<Connection, ArchiveError> {
     )?;
     tune(&conn)?;
     let v: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(|e| ArchiveError::Damaged(format!("catalogue {}: {e}", path.display())))?;
     match v {
         Some(v) if v == SCHEMA_VERSION.to_string() => Ok(conn),
-        Some(found) => Err(ArchiveError::Version { path: path.to_path_buf(), found, supported: SCHEMA_VERSION }),
-        None => Err(ArchiveError::Damaged(format!("catalogue {} has no schema version", path.display()))),
+        Some(found) => Err(ArchiveError::Version {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+        None => Err(ArchiveError::Damaged(format!(
+            "catalogue {} has no schema version",
+            path.display()
+        ))),
     }
 }
 
@@ -120,7 +137,9 @@ fn tune(conn: &Connection) -> Result<(), ArchiveError> {
 }
 
 pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>, ArchiveError> {
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
 }
 
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), ArchiveError> {
@@ -141,8 +160,10 @@ pub fn log_size(conn: &Connection) -> Result<u64, ArchiveError> {
 /// The latest checkpoint the catalogue holds (size, signed note).
 pub fn latest_checkpoint(conn: &Connection) -> Result<Option<(u64, String)>, ArchiveError> {
     Ok(conn
-        .query_row("SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1", [], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-        })
+        .query_row(
+            "SELECT size, text FROM checkpoints ORDER BY size DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+        )
         .optional()?)
 }

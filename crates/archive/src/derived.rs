@@ -44,15 +44,26 @@ impl Archive {
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ArchiveError::Read { what: dir.display().to_string(), source: e }),
+            Err(e) => {
+                return Err(ArchiveError::Read {
+                    what: dir.display().to_string(),
+                    source: e,
+                });
+            }
         }
         self.catch_up_index()
     }
 
-    fn feed_index(&self, writer: &mut onrecord_index::IndexWriter, from: u64) -> Result<u64, ArchiveError> {
+    fn feed_index(
+        &self,
+        writer: &mut onrecord_index::IndexWriter,
+        from: u64,
+    ) -> Result<u64, ArchiveError> {
         let mut titles: HashMap<Vec<u8>, (String, String)> = HashMap::new();
         {
-            let mut st = self.conn.prepare("SELECT id, coalesce(title, key) FROM conversations")?;
+            let mut st = self
+                .conn
+                .prepare("SELECT id, coalesce(title, key) FROM conversations")?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 let id: Vec<u8> = r.get(0)?;
@@ -76,8 +87,11 @@ impl Archive {
             let type_: String = r.get(5)?;
             let author: Option<String> = r.get(6)?;
             let content: String = r.get(7)?;
-            let w: WireRecord = serde_json::from_str(&content)
-                .map_err(|e| ArchiveError::Damaged(format!("record at log index {log_index}: content is not valid JSON: {e}")))?;
+            let w: WireRecord = serde_json::from_str(&content).map_err(|e| {
+                ArchiveError::Damaged(format!(
+                    "record at log index {log_index}: content is not valid JSON: {e}"
+                ))
+            })?;
             let mut participants = Vec::new();
             for list in [&w.to, &w.cc, &w.bcc].into_iter().flatten() {
                 participants.extend(list.iter().cloned());
@@ -97,7 +111,10 @@ impl Archive {
                     extra.push('\n');
                 }
             }
-            let sent_at = w.sent_at.as_deref().and_then(|s| s.parse::<jiff::Timestamp>().ok());
+            let sent_at = w
+                .sent_at
+                .as_deref()
+                .and_then(|s| s.parse::<jiff::Timestamp>().ok());
             let (conv_hex, title) = titles.get(&conv).unwrap_or(&empty);
             let rid = hex::encode(&id);
             writer.add(&IndexDoc {

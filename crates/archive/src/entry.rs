@@ -161,7 +161,11 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len()).ok_or("entry is truncated")?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or("entry is truncated")?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -179,7 +183,8 @@ impl Cursor<'_> {
     }
     fn str16(&mut self) -> Result<String, String> {
         let n = u16::from_be_bytes(self.array()?) as usize;
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "entry string is not UTF-8".to_string())
+        String::from_utf8(self.take(n)?.to_vec())
+            .map_err(|_| "entry string is not UTF-8".to_string())
     }
 }
 

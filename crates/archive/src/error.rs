@@ -8,8 +8,14 @@ pub enum ArchiveError {
     NotAnArchive { path: PathBuf },
     #[error("{path}: an archive already exists here; refusing to overwrite it")]
     AlreadyExists { path: PathBuf },
-    #[error("{path}: archive format version {found} is not supported (this onrecord reads version {supported})")]
-    Version { path: PathBuf, found: String, supported: u32 },
+    #[error(
+        "{path}: archive format version {found} is not supported (this onrecord reads version {supported})"
+    )]
+    Version {
+        path: PathBuf,
+        found: String,
+        supported: u32,
+    },
     #[error("{path}: another onrecord process is writing to this archive")]
     Locked { path: PathBuf },
     #[error("catalogue: {0}")]
@@ -17,7 +23,10 @@ pub enum ArchiveError {
     #[error("blob store {key}: {message}")]
     Store { key: String, message: String },
     #[error("reading {what}: {source}")]
-    Read { what: String, source: std::io::Error },
+    Read {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("log: {0}")]
     Log(#[from] onrecord_log::LogError),
     #[error("index: {0}")]

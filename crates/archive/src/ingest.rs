@@ -28,7 +28,8 @@ use std::path::{Path, PathBuf};
 use onrecord_log::Appender;
 use onrecord_model::canonical::{CONTENT_PREFIX_V1, content_bytes};
 use onrecord_model::{
-    AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Record, Sink, SinkError, Warning,
+    AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Record, Sink,
+    SinkError, Warning,
 };
 use rusqlite::{OptionalExtension, Statement, Transaction, TransactionBehavior, params};
 use serde::Serialize;
@@ -106,7 +107,11 @@ impl Staged {
     fn new() -> Staged {
         let mut r = [0u8; 8];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut r);
-        Staged { items: Vec::new(), counter: 0, prefix: format!("tmp/{}", hex::encode(r)) }
+        Staged {
+            items: Vec::new(),
+            counter: 0,
+            prefix: format!("tmp/{}", hex::encode(r)),
+        }
     }
     fn next_key(&mut self) -> String {
         self.counter += 1;
@@ -153,14 +158,27 @@ impl Archive {
         }
 
         let log_size = catalogue::log_size(&self.conn)?;
-        let seq: i64 = self.conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM deposits", [], |r| r.get(0))?;
+        let seq: i64 =
+            self.conn
+                .query_row("SELECT coalesce(max(seq), 0) + 1 FROM deposits", [], |r| {
+                    r.get(0)
+                })?;
         let tmp_dir = self.root.join("tmp");
-        let mut manifest = tempfile::NamedTempFile::new_in(&tmp_dir)
-            .map_err(|e| ArchiveError::Read { what: tmp_dir.display().to_string(), source: e })?;
-        let mut spool = tempfile::NamedTempFile::new_in(&tmp_dir)
-            .map_err(|e| ArchiveError::Read { what: tmp_dir.display().to_string(), source: e })?;
+        let mut manifest =
+            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| ArchiveError::Read {
+                what: tmp_dir.display().to_string(),
+                source: e,
+            })?;
+        let mut spool =
+            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| ArchiveError::Read {
+                what: tmp_dir.display().to_string(),
+                source: e,
+            })?;
 
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let committed = self.committed_head()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (report, counts, n_attachments, warnings) = {
             let mut sink = IngestSink {
                 stmts: Stmts::prepare(&tx)?,
@@ -182,12 +200,17 @@ impl Archive {
                 total_bytes: size,
                 error: None,
             };
-            sink.manifest.write_all(MANIFEST_MAGIC.as_bytes()).map_err(|e| io_err("manifest", e))?;
+            sink.manifest
+                .write_all(MANIFEST_MAGIC.as_bytes())
+                .map_err(|e| io_err("manifest", e))?;
             let parsed = parse(&mut sink);
             if let Some(e) = sink.error.take() {
                 return Err(e);
             }
-            let report = parsed.map_err(|message| ArchiveError::Parse { file: meta.file_name.clone(), message })?;
+            let report = parsed.map_err(|message| ArchiveError::Parse {
+                file: meta.file_name.clone(),
+                message,
+            })?;
             if sink.counts.records == 0 {
                 return Err(ArchiveError::Parse {
                     file: meta.file_name.clone(),
@@ -207,8 +230,17 @@ impl Archive {
 
         // Step 4: the log.
         let store = crate::logstore::LogStore { blobs: &self.blobs };
-        let mut appender = Appender::resume(&store, log_size)?;
-        let mut sp = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(spool.path()).map_err(|e| io_err("log spool", e))?);
+        if committed.size != log_size {
+            return Err(ArchiveError::Damaged(format!(
+                "the catalogue's log size {log_size} differs from its latest checkpoint ({})",
+                committed.size
+            )));
+        }
+        let mut appender = Appender::resume(&store, &committed)?;
+        let mut sp = std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(spool.path()).map_err(|e| io_err("log spool", e))?,
+        );
         let mut len = [0u8; 2];
         let mut buf = Vec::new();
         let mut expected = log_size;
@@ -219,10 +251,13 @@ impl Archive {
                 Err(e) => return Err(io_err("log spool", e)),
             }
             buf.resize(u16::from_be_bytes(len) as usize, 0);
-            sp.read_exact(&mut buf).map_err(|e| io_err("log spool", e))?;
+            sp.read_exact(&mut buf)
+                .map_err(|e| io_err("log spool", e))?;
             let idx = appender.append(&buf)?;
             if idx != expected {
-                return Err(ArchiveError::Damaged(format!("log appended at {idx}, expected {expected}")));
+                return Err(ArchiveError::Damaged(format!(
+                    "log appended at {idx}, expected {expected}"
+                )));
             }
             expected += 1;
         }
@@ -252,7 +287,7 @@ impl Archive {
         self.blobs.sync()?;
 
         // Step 6: the commit point.
-        let checkpoint = self.sign_checkpoint(&head)?;
+        let checkpoint = crate::sign_checkpoint(&self.signer, &self.origin, &head);
         let (date_order, decision) = match report.date_order {
             Some((o, d)) => (Some(o.as_str().to_string()), Some(d.as_str().to_string())),
             None => (None, None),
@@ -283,7 +318,10 @@ impl Archive {
                 head.size as i64,
             ],
         )?;
-        tx.execute("INSERT INTO checkpoints (size, text) VALUES (?1, ?2)", params![head.size as i64, checkpoint])?;
+        tx.execute(
+            "INSERT INTO checkpoints (size, text) VALUES (?1, ?2)",
+            params![head.size as i64, checkpoint],
+        )?;
         catalogue::set_meta(&tx, "log_size", &head.size.to_string())?;
         tx.commit()?;
 
@@ -320,28 +358,49 @@ impl Archive {
 
     /// Stores the deposit's bytes under `tmp/` and returns its id and size. A folder is stored file
     /// by file, and its id is the SHA-256 of a listing of (digest, size, relative path).
-    fn stage_deposit(&self, path: &Path, staged: &mut Staged) -> Result<(Digest, u64), ArchiveError> {
-        let meta = std::fs::metadata(path).map_err(|e| ArchiveError::Read { what: path.display().to_string(), source: e })?;
+    fn stage_deposit(
+        &self,
+        path: &Path,
+        staged: &mut Staged,
+    ) -> Result<(Digest, u64), ArchiveError> {
+        let meta = std::fs::metadata(path).map_err(|e| ArchiveError::Read {
+            what: path.display().to_string(),
+            source: e,
+        })?;
         if !meta.is_dir() {
-            let mut f = std::fs::File::open(path).map_err(|e| ArchiveError::Read { what: path.display().to_string(), source: e })?;
+            let mut f = std::fs::File::open(path).map_err(|e| ArchiveError::Read {
+                what: path.display().to_string(),
+                source: e,
+            })?;
             let key = staged.next_key();
             let (d, size) = self.blobs.put_stream(&key, &mut f)?;
             staged.items.push((key, d));
             return Ok((d, size));
         }
         let mut files = Vec::new();
-        walk(path, path, &mut files).map_err(|e| ArchiveError::Read { what: path.display().to_string(), source: e })?;
+        walk(path, path, &mut files).map_err(|e| ArchiveError::Read {
+            what: path.display().to_string(),
+            source: e,
+        })?;
         files.sort();
         let mut listing = String::from(TREE_MAGIC);
         let mut total = 0u64;
         for rel in files {
             let full = path.join(&rel);
-            let mut f = std::fs::File::open(&full).map_err(|e| ArchiveError::Read { what: full.display().to_string(), source: e })?;
+            let mut f = std::fs::File::open(&full).map_err(|e| ArchiveError::Read {
+                what: full.display().to_string(),
+                source: e,
+            })?;
             let key = staged.next_key();
             let (d, size) = self.blobs.put_stream(&key, &mut f)?;
             staged.items.push((key, d));
             total += size;
-            listing.push_str(&format!("{} {} {}\n", d.to_hex(), size, serde_json::to_string(&rel).unwrap_or_default()));
+            listing.push_str(&format!(
+                "{} {} {}\n",
+                d.to_hex(),
+                size,
+                serde_json::to_string(&rel).unwrap_or_default()
+            ));
         }
         let d = Digest::of(listing.as_bytes());
         let key = staged.next_key();
@@ -350,7 +409,11 @@ impl Archive {
         Ok((d, total))
     }
 
-    fn receipt_for_held(&self, deposit_id: &Digest, meta: &DepositMeta) -> Result<Option<Receipt>, ArchiveError> {
+    fn receipt_for_held(
+        &self,
+        deposit_id: &Digest,
+        meta: &DepositMeta,
+    ) -> Result<Option<Receipt>, ArchiveError> {
         let row = self
             .conn
             .query_row(
@@ -380,7 +443,9 @@ impl Archive {
             .optional()?;
         let Some(r) = row else { return Ok(None) };
         let _ = meta;
-        let received = jiff::Timestamp::from_microsecond(r.7).map(|t| t.to_string()).unwrap_or_default();
+        let received = jiff::Timestamp::from_microsecond(r.7)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
         Ok(Some(Receipt {
             deposit_id: deposit_id.to_hex(),
             file_name: r.2,
@@ -411,7 +476,9 @@ impl Archive {
         let (size, text) = catalogue::latest_checkpoint(&self.conn)?
             .ok_or_else(|| ArchiveError::Damaged("no checkpoint".into()))?;
         if index >= size {
-            return Err(ArchiveError::Invalid(format!("log index {index} is beyond the log (size {size})")));
+            return Err(ArchiveError::Invalid(format!(
+                "log index {index} is beyond the log (size {size})"
+            )));
         }
         let store = self.log_store();
         let proof = onrecord_log::inclusion_proof(&store, index, size)?;
@@ -428,14 +495,22 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
             walk(root, &p, out)?;
         } else if ft.is_file() {
             let rel = p.strip_prefix(root).unwrap_or(&p);
-            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+            out.push(
+                rel.components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
         }
     }
     Ok(())
 }
 
 fn io_err(what: &str, e: std::io::Error) -> ArchiveError {
-    ArchiveError::Read { what: what.to_string(), source: e }
+    ArchiveError::Read {
+        what: what.to_string(),
+        source: e,
+    }
 }
 
 #[derive(Default, Clone, Copy)]
@@ -501,14 +576,25 @@ impl IngestSink<'_, '_> {
     }
 
     fn record_inner(&mut self, record: Record) -> Result<(), ArchiveError> {
-        let (conv_id, channel) = *self.conversations.get(&record.conversation).ok_or_else(|| {
-            ArchiveError::Invalid(format!("record for a conversation never announced: {:?}", record.conversation))
-        })?;
+        let (conv_id, channel) =
+            *self
+                .conversations
+                .get(&record.conversation)
+                .ok_or_else(|| {
+                    ArchiveError::Invalid(format!(
+                        "record for a conversation never announced: {:?}",
+                        record.conversation
+                    ))
+                })?;
         let content = content_bytes(&record, channel);
         let content_sha = Digest::of(&content);
-        let json = std::str::from_utf8(&content[CONTENT_PREFIX_V1.len()..]).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let json = std::str::from_utf8(&content[CONTENT_PREFIX_V1.len()..])
+            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
         let sent_at = record.time.instant.map(|t| t.as_microsecond());
-        let local_time = record.time.local.map(|l| onrecord_model::wire::format_local(l, record.time.precision));
+        let local_time = record
+            .time
+            .local
+            .map(|l| onrecord_model::wire::format_local(l, record.time.precision));
         let line = record.source.line.map(|l| l as i64);
         let offset = record.source.offset as i64;
         let mut occurrence: u32 = 0;
@@ -540,21 +626,42 @@ impl IngestSink<'_, '_> {
                     received_at_us: self.received_us,
                 })
                 .encode();
-                self.spool.write_all(&(e.len() as u16).to_be_bytes()).map_err(|e| io_err("log spool", e))?;
-                self.spool.write_all(&e).map_err(|e| io_err("log spool", e))?;
-                self.stmts.insert_source.execute(params![self.next_index as i64, self.seq, line, offset, record.source.path])?;
+                self.spool
+                    .write_all(&(e.len() as u16).to_be_bytes())
+                    .map_err(|e| io_err("log spool", e))?;
+                self.spool
+                    .write_all(&e)
+                    .map_err(|e| io_err("log spool", e))?;
+                self.stmts.insert_source.execute(params![
+                    self.next_index as i64,
+                    self.seq,
+                    line,
+                    offset,
+                    record.source.path
+                ])?;
                 let idx = self.next_index;
                 self.next_index += 1;
                 break (idx, true);
             }
-            let existing: i64 = self.stmts.find_record.query_row([&id.0[..]], |r| r.get(0))?;
-            let n = self.stmts.insert_source.execute(params![existing, self.seq, line, offset, record.source.path])?;
+            let existing: i64 = self
+                .stmts
+                .find_record
+                .query_row([&id.0[..]], |r| r.get(0))?;
+            let n = self.stmts.insert_source.execute(params![
+                existing,
+                self.seq,
+                line,
+                offset,
+                record.source.path
+            ])?;
             if n == 1 {
                 break (existing as u64, false);
             }
             // This deposit already holds a record with this content: an identical message
             // repeated ("ok", same author, same minute). It is a record of its own.
-            occurrence = occurrence.checked_add(1).ok_or_else(|| ArchiveError::Invalid("too many identical records".into()))?;
+            occurrence = occurrence
+                .checked_add(1)
+                .ok_or_else(|| ArchiveError::Invalid("too many identical records".into()))?;
         };
         self.counts.records += 1;
         if is_new {
@@ -564,14 +671,22 @@ impl IngestSink<'_, '_> {
             Some(p) => serde_json::to_string(p).unwrap_or_default(),
             None => "-".into(),
         };
-        let line_s = record.source.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
+        let line_s = record
+            .source
+            .line
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "-".into());
         writeln!(
             self.manifest,
             "R\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             entry::record_id(&conv_id, &content_sha, occurrence).to_hex(),
             conv_id.to_hex(),
             occurrence,
-            if is_new { index.to_string() } else { format!("held:{index}") },
+            if is_new {
+                index.to_string()
+            } else {
+                format!("held:{index}")
+            },
             line_s,
             record.source.offset,
             path,
@@ -579,7 +694,11 @@ impl IngestSink<'_, '_> {
         )
         .map_err(|e| io_err("manifest", e))?;
         if self.counts.records % 4096 == 0 {
-            (self.progress)(Progress { bytes: record.source.offset, total_bytes: self.total_bytes, records: self.counts.records });
+            (self.progress)(Progress {
+                bytes: record.source.offset,
+                total_bytes: self.total_bytes,
+                records: self.counts.records,
+            });
         }
         Ok(())
     }
@@ -589,10 +708,15 @@ impl IngestSink<'_, '_> {
         self.conversations.insert(c.key.clone(), (id, c.channel));
         let existing: Option<String> = self
             .tx
-            .query_row("SELECT participants FROM conversations WHERE id = ?1", [&id.0[..]], |r| r.get(0))
+            .query_row(
+                "SELECT participants FROM conversations WHERE id = ?1",
+                [&id.0[..]],
+                |r| r.get(0),
+            )
             .optional()?;
-        let mut participants: Vec<ParticipantJson> =
-            existing.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+        let mut participants: Vec<ParticipantJson> = existing
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
         for p in &c.participants {
             let pj = ParticipantJson::from(p);
             if !participants.contains(&pj) {
@@ -641,20 +765,29 @@ pub struct ParticipantJson {
 
 impl From<&Participant> for ParticipantJson {
     fn from(p: &Participant) -> ParticipantJson {
-        ParticipantJson { name: p.name.clone(), address: p.address.clone(), role: p.role.as_str().to_string() }
+        ParticipantJson {
+            name: p.name.clone(),
+            address: p.address.clone(),
+            role: p.role.as_str().to_string(),
+        }
     }
 }
 
 impl Sink for IngestSink<'_, '_> {
     fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError> {
-        self.conversation_inner(conversation).map_err(|e| self.fail(e))
+        self.conversation_inner(conversation)
+            .map_err(|e| self.fail(e))
     }
 
     fn record(&mut self, record: Record) -> Result<(), SinkError> {
         self.record_inner(record).map_err(|e| self.fail(e))
     }
 
-    fn attachment(&mut self, _name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        _name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         let key = self.staged.next_key();
         match self.blobs.put_stream(&key, content) {
             Ok((sha256, size)) => {

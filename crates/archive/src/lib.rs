@@ -68,7 +68,17 @@ pub fn default_origin(dir: &Path) -> String {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "archive".to_string());
-    let clean = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() || "-._".contains(c) { c } else { '-' }).collect::<String>();
+    let clean = |s: &str| {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-._".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect::<String>()
+    };
     format!("{}/onrecord/{}", clean(&host), clean(&name))
 }
 
@@ -79,15 +89,24 @@ fn lock(root: &Path) -> Result<File, ArchiveError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| ArchiveError::Read { what: path.display().to_string(), source: e })?;
+        .map_err(|e| ArchiveError::Read {
+            what: path.display().to_string(),
+            source: e,
+        })?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => {
             // Wait for the other writer rather than fail: ingests queue up.
-            f.lock().map_err(|e| ArchiveError::Read { what: path.display().to_string(), source: e })?;
+            f.lock().map_err(|e| ArchiveError::Read {
+                what: path.display().to_string(),
+                source: e,
+            })?;
             Ok(f)
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(ArchiveError::Read { what: path.display().to_string(), source: e }),
+        Err(std::fs::TryLockError::Error(e)) => Err(ArchiveError::Read {
+            what: path.display().to_string(),
+            source: e,
+        }),
     }
 }
 
@@ -96,7 +115,9 @@ impl Archive {
     /// Returns the open archive.
     pub fn init(root: &Path, origin: Option<&str>) -> Result<Archive, ArchiveError> {
         if root.join(MARKER).exists() || root.join("catalogue.sqlite").exists() {
-            return Err(ArchiveError::AlreadyExists { path: root.to_path_buf() });
+            return Err(ArchiveError::AlreadyExists {
+                path: root.to_path_buf(),
+            });
         }
         let io = |what: &Path| {
             let what = what.display().to_string();
@@ -107,11 +128,13 @@ impl Archive {
             Some(o) => o.to_string(),
             None => default_origin(root),
         };
-        onrecord_log::validate_origin(&origin).map_err(|e| ArchiveError::Invalid(format!("--origin {origin:?}: {e}")))?;
+        onrecord_log::validate_origin(&origin)
+            .map_err(|e| ArchiveError::Invalid(format!("--origin {origin:?}: {e}")))?;
         for d in ["store", "keys", "tmp"] {
             std::fs::create_dir_all(root.join(d)).map_err(io(&root.join(d)))?;
         }
-        let signer = Signer::generate(&origin);
+        let signer = Signer::generate(&origin)
+            .map_err(|e| ArchiveError::Invalid(format!("--origin {origin:?}: {e}")))?;
         let key_path = root.join("keys/log.key");
         write_private(&key_path, signer.to_signer_key_text().as_bytes()).map_err(io(&key_path))?;
         let conn = catalogue::create(&root.join("catalogue.sqlite"), &origin)?;
@@ -121,11 +144,19 @@ impl Archive {
             origin: origin.clone(),
             created_at: jiff::Timestamp::now().to_string(),
         };
-        let marker_json = serde_json::to_vec_pretty(&marker).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let marker_json =
+            serde_json::to_vec_pretty(&marker).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
         // The marker goes last: an init that crashes before it leaves a folder `init` can retry.
         let lock = lock(root)?;
         let blobs = BlobStore::local(&root.join("store"))?;
-        let mut archive = Archive { root: root.to_path_buf(), conn, blobs, signer, origin, _lock: lock };
+        let mut archive = Archive {
+            root: root.to_path_buf(),
+            conn,
+            blobs,
+            signer,
+            origin,
+            _lock: lock,
+        };
         archive.publish_empty_checkpoint()?;
         std::fs::write(root.join(MARKER), marker_json).map_err(io(&root.join(MARKER)))?;
         Ok(archive)
@@ -137,9 +168,16 @@ impl Archive {
         let bytes = match std::fs::read(&marker_path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ArchiveError::NotAnArchive { path: root.to_path_buf() });
+                return Err(ArchiveError::NotAnArchive {
+                    path: root.to_path_buf(),
+                });
             }
-            Err(e) => return Err(ArchiveError::Read { what: marker_path.display().to_string(), source: e }),
+            Err(e) => {
+                return Err(ArchiveError::Read {
+                    what: marker_path.display().to_string(),
+                    source: e,
+                });
+            }
         };
         let marker: Marker = serde_json::from_slice(&bytes)
             .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", marker_path.display())))?;
@@ -153,16 +191,28 @@ impl Archive {
         let lock = lock(root)?;
         let db = root.join("catalogue.sqlite");
         if !db.exists() {
-            return Err(ArchiveError::Damaged(format!("{} is missing", db.display())));
+            return Err(ArchiveError::Damaged(format!(
+                "{} is missing",
+                db.display()
+            )));
         }
         let conn = catalogue::open(&db)?;
         let key_path = root.join("keys/log.key");
-        let key_text = std::fs::read_to_string(&key_path)
-            .map_err(|e| ArchiveError::Read { what: key_path.display().to_string(), source: e })?;
+        let key_text = std::fs::read_to_string(&key_path).map_err(|e| ArchiveError::Read {
+            what: key_path.display().to_string(),
+            source: e,
+        })?;
         let signer = Signer::from_signer_key_text(key_text.trim())
             .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", key_path.display())))?;
         let blobs = BlobStore::local(&root.join("store"))?;
-        let mut archive = Archive { root: root.to_path_buf(), conn, blobs, signer, origin: marker.origin, _lock: lock };
+        let mut archive = Archive {
+            root: root.to_path_buf(),
+            conn,
+            blobs,
+            signer,
+            origin: marker.origin,
+            _lock: lock,
+        };
         archive.recover()?;
         Ok(archive)
     }
@@ -199,21 +249,36 @@ impl Archive {
         logstore::LogStore { blobs: &self.blobs }
     }
 
+    /// The tree head of the latest checkpoint the catalogue committed.
+    pub(crate) fn committed_head(&self) -> Result<onrecord_log::TreeHead, ArchiveError> {
+        let text = self.checkpoint()?;
+        let cp = onrecord_log::open_note(&text, &self.verifier()).map_err(|e| {
+            ArchiveError::Damaged(format!("the latest checkpoint in the catalogue: {e}"))
+        })?;
+        Ok(cp.tree_head())
+    }
+
     fn publish_empty_checkpoint(&mut self) -> Result<(), ArchiveError> {
         let head = onrecord_log::TreeHead::empty();
         let text = self.sign_checkpoint(&head)?;
-        self.conn.execute("INSERT INTO checkpoints (size, text) VALUES (0, ?1)", [&text])?;
+        self.conn.execute(
+            "INSERT INTO checkpoints (size, text) VALUES (0, ?1)",
+            [&text],
+        )?;
         self.publish_checkpoint(0, &text)
     }
 
-    pub(crate) fn sign_checkpoint(&self, head: &onrecord_log::TreeHead) -> Result<String, ArchiveError> {
-        let cp = onrecord_log::Checkpoint { origin: self.origin.clone(), size: head.size, root: head.root, extensions: Vec::new() };
-        Ok(onrecord_log::sign_note(&cp.to_body(), &self.signer))
+    pub(crate) fn sign_checkpoint(
+        &self,
+        head: &onrecord_log::TreeHead,
+    ) -> Result<String, ArchiveError> {
+        Ok(sign_checkpoint(&self.signer, &self.origin, head))
     }
 
     /// Writes the checkpoint where a static host publishes it, and into the history.
     pub(crate) fn publish_checkpoint(&self, size: u64, text: &str) -> Result<(), ArchiveError> {
-        self.blobs.put(&format!("checkpoints/{size:020}"), text.as_bytes())?;
+        self.blobs
+            .put(&format!("checkpoints/{size:020}"), text.as_bytes())?;
         self.blobs.put("log/checkpoint", text.as_bytes())
     }
 
@@ -227,8 +292,11 @@ impl Archive {
         let published = self.blobs.get("log/checkpoint")?;
         if published.as_deref() != Some(text.as_bytes()) {
             if let Some(p) = &published {
-                let cp = onrecord_log::open_note(std::str::from_utf8(p).unwrap_or(""), &self.verifier())
-                    .map_err(|e| ArchiveError::Damaged(format!("published log/checkpoint: {e}")))?;
+                let cp =
+                    onrecord_log::open_note(std::str::from_utf8(p).unwrap_or(""), &self.verifier())
+                        .map_err(|e| {
+                            ArchiveError::Damaged(format!("published log/checkpoint: {e}"))
+                        })?;
                 if cp.size > size {
                     return Err(ArchiveError::Damaged(format!(
                         "the published checkpoint (size {}) is ahead of the catalogue (size {size}); the catalogue must be rebuilt",
@@ -236,7 +304,10 @@ impl Archive {
                     )));
                 }
             }
-            tracing::info!(size, "republishing the checkpoint an interrupted ingest committed");
+            tracing::info!(
+                size,
+                "republishing the checkpoint an interrupted ingest committed"
+            );
             self.publish_checkpoint(size, &text)?;
         }
         self.catch_up_index()?;
@@ -244,16 +315,38 @@ impl Archive {
     }
 }
 
+/// A signed checkpoint (C2SP signed note) for a tree head.
+pub(crate) fn sign_checkpoint(
+    signer: &Signer,
+    origin: &str,
+    head: &onrecord_log::TreeHead,
+) -> String {
+    let cp = onrecord_log::Checkpoint::new(origin, head);
+    onrecord_log::sign_note(&cp.to_body(), signer)
+}
+
 fn clear_dir(dir: &Path) -> Result<(), ArchiveError> {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(ArchiveError::Read { what: dir.display().to_string(), source: e }),
+        Err(e) => {
+            return Err(ArchiveError::Read {
+                what: dir.display().to_string(),
+                source: e,
+            });
+        }
     };
     for e in rd.flatten() {
         let p = e.path();
-        let r = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
-        r.map_err(|e| ArchiveError::Read { what: p.display().to_string(), source: e })?;
+        let r = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        r.map_err(|e| ArchiveError::Read {
+            what: p.display().to_string(),
+            source: e,
+        })?;
     }
     Ok(())
 }
@@ -261,7 +354,11 @@ fn clear_dir(dir: &Path) -> Result<(), ArchiveError> {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }

@@ -29,7 +29,8 @@ pub struct ConversationView {
     pub n_records: u64,
 }
 
-const RECORD_COLUMNS: &str = "r.log_index, r.id, r.conversation_id, coalesce(c.title, c.key), r.content";
+const RECORD_COLUMNS: &str =
+    "r.log_index, r.id, r.conversation_id, coalesce(c.title, c.key), r.content";
 
 fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -41,12 +42,21 @@ fn to_view(row: (i64, Vec<u8>, Vec<u8>, String, String)) -> Result<RecordView, A
         .map_err(|e| ArchiveError::Damaged(format!("record at log index {log_index}: {e}")))?;
     record.conversation_title = Some(title.clone());
     record.id = Some(hex::encode(&id));
-    Ok(RecordView { log_index: log_index as u64, id: hex::encode(&id), conversation_id: hex::encode(&conv), conversation_title: title, record })
+    Ok(RecordView {
+        log_index: log_index as u64,
+        id: hex::encode(&id),
+        conversation_id: hex::encode(&conv),
+        conversation_title: title,
+        record,
+    })
 }
 
 /// Calendar month of a local time (`2020-03`), or `unknown`.
 fn month_of(local: Option<&str>) -> String {
-    local.and_then(|s| s.get(..7)).unwrap_or("unknown").to_string()
+    local
+        .and_then(|s| s.get(..7))
+        .unwrap_or("unknown")
+        .to_string()
 }
 
 /// What to group the usage report by.
@@ -98,9 +108,16 @@ impl Archive {
     pub fn record_by_id(&self, id: &str) -> Result<Option<RecordView>, ArchiveError> {
         let id = id.trim().to_ascii_lowercase();
         if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ArchiveError::Invalid(format!("{id:?} is not a record id (64 hex digits, or a prefix of at least 8)")));
+            return Err(ArchiveError::Invalid(format!(
+                "{id:?} is not a record id (64 hex digits, or a prefix of at least 8)"
+            )));
         }
-        let lo = hex::decode(if id.len() % 2 == 0 { id.clone() } else { format!("{id}0") }).unwrap_or_default();
+        let lo = hex::decode(if id.len() % 2 == 0 {
+            id.clone()
+        } else {
+            format!("{id}0")
+        })
+        .unwrap_or_default();
         let lo = &lo[..id.len() / 2];
         let mut hi = lo.to_vec();
         // Prefix search on the BLOB key: [lo, lo + 1).
@@ -119,27 +136,41 @@ impl Archive {
         );
         let mut st = self.conn.prepare(&sql)?;
         let rows: Vec<_> = if carry {
-            st.query_map(params![lo], record_row)?.collect::<Result<_, _>>()?
+            st.query_map(params![lo], record_row)?
+                .collect::<Result<_, _>>()?
         } else {
-            st.query_map(params![lo, hi], record_row)?.collect::<Result<_, _>>()?
+            st.query_map(params![lo, hi], record_row)?
+                .collect::<Result<_, _>>()?
         };
-        let rows: Vec<_> = rows.into_iter().filter(|r| hex::encode(&r.1).starts_with(&id)).collect();
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| hex::encode(&r.1).starts_with(&id))
+            .collect();
         match rows.len() {
             0 => Ok(None),
             1 => Ok(Some(to_view(rows.into_iter().next().expect("one row"))?)),
-            _ => Err(ArchiveError::Invalid(format!("record id prefix {id} is ambiguous; give more digits"))),
+            _ => Err(ArchiveError::Invalid(format!(
+                "record id prefix {id} is ambiguous; give more digits"
+            ))),
         }
     }
 
     pub fn record_by_index(&self, log_index: u64) -> Result<Option<RecordView>, ArchiveError> {
-        let sql = format!("SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.log_index = ?1");
-        let row = self.conn.query_row(&sql, [log_index as i64], record_row).optional()?;
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.log_index = ?1"
+        );
+        let row = self
+            .conn
+            .query_row(&sql, [log_index as i64], record_row)
+            .optional()?;
         row.map(to_view).transpose()
     }
 
     /// Records by log index, in the order given (missing ones skipped).
     pub fn records_by_index(&self, indices: &[u64]) -> Result<Vec<RecordView>, ArchiveError> {
-        let sql = format!("SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.log_index = ?1");
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.log_index = ?1"
+        );
         let mut st = self.conn.prepare_cached(&sql)?;
         let mut out = Vec::with_capacity(indices.len());
         for &i in indices {
@@ -182,7 +213,11 @@ impl Archive {
                 _ => Some(Err(ArchiveError::Invalid(format!(
                     "{w:?} matches {} conversations: {}; give more of the title or the id",
                     v.len(),
-                    v.iter().take(10).map(|c| format!("{} [{} {}]", c.title, c.channel, &c.id[..12])).collect::<Vec<_>>().join(", ")
+                    v.iter()
+                        .take(10)
+                        .map(|c| format!("{} [{} {}]", c.title, c.channel, &c.id[..12]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )))),
             }
         };
@@ -194,33 +229,61 @@ impl Archive {
         if let Some(r) = pick(all.iter().filter(|c| c.title == w || c.key == w).collect()) {
             return r;
         }
-        if let Some(r) = pick(all.iter().filter(|c| c.title.to_lowercase() == lw).collect()) {
+        if let Some(r) = pick(
+            all.iter()
+                .filter(|c| c.title.to_lowercase() == lw)
+                .collect(),
+        ) {
             return r;
         }
-        if let Some(r) = pick(all.iter().filter(|c| c.title.to_lowercase().contains(&lw) || c.key.to_lowercase().contains(&lw)).collect()) {
+        if let Some(r) = pick(
+            all.iter()
+                .filter(|c| {
+                    c.title.to_lowercase().contains(&lw) || c.key.to_lowercase().contains(&lw)
+                })
+                .collect(),
+        ) {
             return r;
         }
-        Err(ArchiveError::Invalid(format!("no conversation matches {w:?} (onrecord show --list lists them)")))
+        Err(ArchiveError::Invalid(format!(
+            "no conversation matches {w:?} (onrecord show --list lists them)"
+        )))
     }
 
     /// A conversation's records in log order (the order the exports wrote them). With `around`,
     /// only `context` records either side of that record.
-    pub fn transcript(&self, conversation_id: &str, around: Option<u64>, context: u64) -> Result<Vec<RecordView>, ArchiveError> {
-        let conv = hex::decode(conversation_id).map_err(|_| ArchiveError::Invalid(format!("bad conversation id {conversation_id}")))?;
-        let base = format!("SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.conversation_id = ?1");
+    pub fn transcript(
+        &self,
+        conversation_id: &str,
+        around: Option<u64>,
+        context: u64,
+    ) -> Result<Vec<RecordView>, ArchiveError> {
+        let conv = hex::decode(conversation_id)
+            .map_err(|_| ArchiveError::Invalid(format!("bad conversation id {conversation_id}")))?;
+        let base = format!(
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.conversation_id = ?1"
+        );
         let rows: Vec<_> = match around {
             None => {
                 let mut st = self.conn.prepare(&format!("{base} ORDER BY r.log_index"))?;
-                st.query_map(params![conv], record_row)?.collect::<Result<_, _>>()?
+                st.query_map(params![conv], record_row)?
+                    .collect::<Result<_, _>>()?
             }
             Some(at) => {
                 let mut before: Vec<_> = {
-                    let mut st = self.conn.prepare(&format!("{base} AND r.log_index < ?2 ORDER BY r.log_index DESC LIMIT ?3"))?;
-                    st.query_map(params![conv, at as i64, context as i64], record_row)?.collect::<Result<_, _>>()?
+                    let mut st = self.conn.prepare(&format!(
+                        "{base} AND r.log_index < ?2 ORDER BY r.log_index DESC LIMIT ?3"
+                    ))?;
+                    st.query_map(params![conv, at as i64, context as i64], record_row)?
+                        .collect::<Result<_, _>>()?
                 };
                 before.reverse();
-                let mut st = self.conn.prepare(&format!("{base} AND r.log_index >= ?2 ORDER BY r.log_index LIMIT ?3"))?;
-                let after: Vec<_> = st.query_map(params![conv, at as i64, context as i64 + 1], record_row)?.collect::<Result<_, _>>()?;
+                let mut st = self.conn.prepare(&format!(
+                    "{base} AND r.log_index >= ?2 ORDER BY r.log_index LIMIT ?3"
+                ))?;
+                let after: Vec<_> = st
+                    .query_map(params![conv, at as i64, context as i64 + 1], record_row)?
+                    .collect::<Result<_, _>>()?;
                 before.into_iter().chain(after).collect()
             }
         };
@@ -229,7 +292,12 @@ impl Archive {
 
     /// Messages and conversations per person, channel or month, deletion markers, and the periods
     /// in which disappearing messages were on. `from`/`to` bound the local date (inclusive).
-    pub fn usage(&self, by: UsageBy, from: Option<&str>, to: Option<&str>) -> Result<UsageReport, ArchiveError> {
+    pub fn usage(
+        &self,
+        by: UsageBy,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<UsageReport, ArchiveError> {
         let mut st = self.conn.prepare(
             "SELECT r.channel, r.type, r.kind, r.author, r.local_time, r.conversation_id, coalesce(c.title, c.key), r.content
              FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id
@@ -249,7 +317,14 @@ impl Archive {
             channels: std::collections::BTreeSet<String>,
         }
         let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
-        let mut total = Acc { row: UsageRow { key: "total".into(), ..Default::default() }, convs: Default::default(), channels: Default::default() };
+        let mut total = Acc {
+            row: UsageRow {
+                key: "total".into(),
+                ..Default::default()
+            },
+            convs: Default::default(),
+            channels: Default::default(),
+        };
         let mut periods = Vec::new();
         let mut open: Option<(Vec<u8>, DisappearingPeriod)> = None;
         while let Some(r) = rows.next()? {
@@ -271,10 +346,20 @@ impl Archive {
                     }
                     if kind == "disappearing_on" {
                         let content: String = r.get(7)?;
-                        let timer = serde_json::from_str::<WireRecord>(&content).ok().and_then(|w| w.event).and_then(|e| e.duration_seconds);
+                        let timer = serde_json::from_str::<WireRecord>(&content)
+                            .ok()
+                            .and_then(|w| w.event)
+                            .and_then(|e| e.duration_seconds);
                         open = Some((
                             conv.clone(),
-                            DisappearingPeriod { channel: channel.clone(), conversation: title.clone(), turned_on_by: author.clone(), on_at: local.clone(), off_at: None, timer_seconds: timer },
+                            DisappearingPeriod {
+                                channel: channel.clone(),
+                                conversation: title.clone(),
+                                turned_on_by: author.clone(),
+                                on_at: local.clone(),
+                                off_at: None,
+                                timer_seconds: timer,
+                            },
                         ));
                     }
                 }
@@ -288,7 +373,17 @@ impl Archive {
                 UsageBy::Channel => channel.clone(),
                 UsageBy::Month => month_of(local.as_deref()),
             };
-            for acc in [groups.entry(key.clone()).or_insert_with(|| Acc { row: UsageRow { key, ..Default::default() }, convs: Default::default(), channels: Default::default() }), &mut total] {
+            for acc in [
+                groups.entry(key.clone()).or_insert_with(|| Acc {
+                    row: UsageRow {
+                        key,
+                        ..Default::default()
+                    },
+                    convs: Default::default(),
+                    channels: Default::default(),
+                }),
+                &mut total,
+            ] {
                 acc.row.messages += 1;
                 if kind == "deleted" {
                     acc.row.deleted += 1;
@@ -311,7 +406,11 @@ impl Archive {
         if let Some((_, p)) = open {
             periods.push(p);
         }
-        let finish = |a: Acc| UsageRow { conversations: a.convs.len() as u64, channels: a.channels.into_iter().collect(), ..a.row };
+        let finish = |a: Acc| UsageRow {
+            conversations: a.convs.len() as u64,
+            channels: a.channels.into_iter().collect(),
+            ..a.row
+        };
         let mut out: Vec<UsageRow> = groups.into_values().map(finish).collect();
         if by != UsageBy::Month {
             out.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.key.cmp(&b.key)));

@@ -54,8 +54,11 @@ const MAX_PROBLEMS: usize = 1000;
 
 impl Archive {
     pub fn verify(&self, opts: VerifyOptions) -> Result<VerifyReport, ArchiveError> {
-        let mut rep = VerifyReport { origin: self.origin.clone(), ..Default::default() };
-        let mut problem = |rep: &mut VerifyReport, p: String| {
+        let mut rep = VerifyReport {
+            origin: self.origin.clone(),
+            ..Default::default()
+        };
+        let problem = |rep: &mut VerifyReport, p: String| {
             if rep.problems.len() < MAX_PROBLEMS {
                 rep.problems.push(p);
             }
@@ -70,28 +73,40 @@ impl Archive {
         let latest = match onrecord_log::open_note(&text, &verifier) {
             Ok(cp) => Some(cp),
             Err(e) => {
-                problem(&mut rep, format!("latest checkpoint (size {size}) in the catalogue: {e}"));
+                problem(
+                    &mut rep,
+                    format!("latest checkpoint (size {size}) in the catalogue: {e}"),
+                );
                 None
             }
         };
         match self.blobs.get("log/checkpoint")? {
             None => problem(&mut rep, "log/checkpoint is missing".into()),
-            Some(b) if b.as_ref() != text.as_bytes() => {
-                problem(&mut rep, "log/checkpoint differs from the latest checkpoint the catalogue committed".into())
-            }
+            Some(b) if b.as_ref() != text.as_bytes() => problem(
+                &mut rep,
+                "log/checkpoint differs from the latest checkpoint the catalogue committed".into(),
+            ),
             Some(_) => {}
         }
         if catalogue::log_size(&self.conn)? != size {
-            problem(&mut rep, "the catalogue's log size differs from its latest checkpoint".into());
+            problem(
+                &mut rep,
+                "the catalogue's log size differs from its latest checkpoint".into(),
+            );
         }
 
         // 2. The tree, from the entries alone.
         match onrecord_log::verify_tree(&store, size) {
             Ok(root) => {
-                rep.root = onrecord_log::encode_hash(&root);
+                rep.root = root.to_base64();
                 if let Some(cp) = &latest {
                     if cp.root != root || cp.size != size {
-                        problem(&mut rep, format!("the log's entries give root {} but the checkpoint says {}", rep.root, onrecord_log::encode_hash(&cp.root)));
+                        let msg = format!(
+                            "the log's entries give root {} but the checkpoint says {}",
+                            rep.root,
+                            cp.root.to_base64()
+                        );
+                        problem(&mut rep, msg);
                     }
                 }
             }
@@ -100,25 +115,41 @@ impl Archive {
 
         // 3. Every checkpoint ever issued: signed, and consistent with the latest.
         let mut issued: Vec<(u64, String)> = {
-            let mut st = self.conn.prepare("SELECT size, text FROM checkpoints ORDER BY size")?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))?;
+            let mut st = self
+                .conn
+                .prepare("SELECT size, text FROM checkpoints ORDER BY size")?;
+            let rows = st.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })?;
             rows.collect::<Result<_, _>>()?
         };
-        let stored: HashSet<String> = self.blobs.list("checkpoints")?.into_iter().map(|(k, _)| k).collect();
+        let stored: HashSet<String> = self
+            .blobs
+            .list("checkpoints")?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         for (k, _) in self.blobs.list("checkpoints")? {
             let Some(n) = k.rsplit('/').next().and_then(|s| s.parse::<u64>().ok()) else {
                 problem(&mut rep, format!("{k}: not a checkpoint name"));
                 continue;
             };
             if !issued.iter().any(|(s, _)| *s == n) {
-                let body = self.blobs.get(&k)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                let body = self
+                    .blobs
+                    .get(&k)?
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
                 issued.push((n, body));
             }
         }
         for (n, cp_text) in &issued {
             rep.checkpoints_checked += 1;
             if !stored.contains(&format!("checkpoints/{n:020}")) {
-                problem(&mut rep, format!("checkpoint of size {n} is missing from checkpoints/"));
+                problem(
+                    &mut rep,
+                    format!("checkpoint of size {n} is missing from checkpoints/"),
+                );
             }
             let cp = match onrecord_log::open_note(cp_text, &verifier) {
                 Ok(cp) => cp,
@@ -128,29 +159,59 @@ impl Archive {
                 }
             };
             if cp.size != *n {
-                problem(&mut rep, format!("checkpoint filed as size {n} says size {}", cp.size));
+                problem(
+                    &mut rep,
+                    format!("checkpoint filed as size {n} says size {}", cp.size),
+                );
                 continue;
             }
             if let Some(latest) = &latest {
                 if cp.size > latest.size {
-                    problem(&mut rep, format!("checkpoint of size {n} is ahead of the latest ({})", latest.size));
+                    problem(
+                        &mut rep,
+                        format!(
+                            "checkpoint of size {n} is ahead of the latest ({})",
+                            latest.size
+                        ),
+                    );
                     continue;
                 }
                 match onrecord_log::consistency_proof(&store, cp.size, latest.size) {
                     Ok(proof) => {
-                        if let Err(e) = onrecord_log::verify_consistency(cp.size, latest.size, &cp.root, &latest.root, &proof) {
-                            problem(&mut rep, format!("checkpoint of size {n} is not consistent with the latest: {e}"));
+                        if let Err(e) = onrecord_log::verify_consistency(
+                            cp.size,
+                            latest.size,
+                            &cp.root,
+                            &latest.root,
+                            &proof,
+                        ) {
+                            problem(
+                                &mut rep,
+                                format!(
+                                    "checkpoint of size {n} is not consistent with the latest: {e}"
+                                ),
+                            );
                         }
                     }
-                    Err(e) => problem(&mut rep, format!("consistency proof {n} -> {}: {e}", latest.size)),
+                    Err(e) => problem(
+                        &mut rep,
+                        format!("consistency proof {n} -> {}: {e}", latest.size),
+                    ),
                 }
             }
         }
 
         // 4. Entries against the catalogue, and the catalogue against the entries.
         let deposits: HashMap<i64, (Vec<u8>, String)> = {
-            let mut st = self.conn.prepare("SELECT seq, id, file_name FROM deposits")?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?))))?;
+            let mut st = self
+                .conn
+                .prepare("SELECT seq, id, file_name FROM deposits")?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?),
+                ))
+            })?;
             rows.collect::<Result<_, _>>()?
         };
         let mut rec_st = self.conn.prepare(
@@ -165,11 +226,18 @@ impl Archive {
         let mut seen_deposits = 0u64;
         let mut manifests: Vec<(Digest, String)> = Vec::new();
         let mut deposit_files: Vec<(Digest, String)> = Vec::new();
-        let walk = onrecord_log::for_each_entry(&store, size, &mut |index, bytes| {
+        let walk = for_each_entry(&store, size, &mut |index, bytes| {
             rep.entries_checked += 1;
             // Catalogue rows that no entry claims.
             while let Some(row) = next_row.as_ref().filter(|r| (r.log_index as u64) < index) {
-                problem(&mut rep, format!("record {} (log index {}) is in the catalogue but its log entry is not a record entry", hex::encode(&row.id), row.log_index));
+                problem(
+                    &mut rep,
+                    format!(
+                        "record {} (log index {}) is in the catalogue but its log entry is not a record entry",
+                        hex::encode(&row.id),
+                        row.log_index
+                    ),
+                );
                 next_row = read_cat(&mut rows).ok().flatten();
             }
             let entry = match Entry::decode(bytes) {
@@ -182,30 +250,66 @@ impl Archive {
             match entry {
                 Entry::Record(re) => {
                     let Some(row) = next_row.take_if(|r| r.log_index as u64 == index) else {
-                        problem(&mut rep, format!("record {} (log index {index}) is in the log but missing from the catalogue", re.record_id));
+                        problem(
+                            &mut rep,
+                            format!(
+                                "record {} (log index {index}) is in the log but missing from the catalogue",
+                                re.record_id
+                            ),
+                        );
                         return;
                     };
                     next_row = read_cat(&mut rows).ok().flatten();
                     rep.records_checked += 1;
-                    let id = entry::record_id(&re.conversation_id, &re.content_sha256, re.occurrence);
+                    let id =
+                        entry::record_id(&re.conversation_id, &re.content_sha256, re.occurrence);
                     if id != re.record_id {
-                        problem(&mut rep, format!("log entry {index}: record id {} does not match its content hash and occurrence", re.record_id));
+                        problem(
+                            &mut rep,
+                            format!(
+                                "log entry {index}: record id {} does not match its content hash and occurrence",
+                                re.record_id
+                            ),
+                        );
                     }
-                    if row.id != re.record_id.0 || row.conversation_id != re.conversation_id.0 || row.occurrence != re.occurrence as i64 {
-                        problem(&mut rep, format!("record {} (log index {index}): catalogue id, conversation or occurrence differ from the log", re.record_id));
+                    if row.id != re.record_id.0
+                        || row.conversation_id != re.conversation_id.0
+                        || row.occurrence != re.occurrence as i64
+                    {
+                        problem(
+                            &mut rep,
+                            format!(
+                                "record {} (log index {index}): catalogue id, conversation or occurrence differ from the log",
+                                re.record_id
+                            ),
+                        );
                     }
                     let mut content = CONTENT_PREFIX_V1.to_vec();
                     content.extend_from_slice(row.content.as_bytes());
                     let actual = Digest::of(&content);
                     if actual != re.content_sha256 || row.content_sha256 != re.content_sha256.0 {
-                        problem(&mut rep, format!("record {} (log index {index}): content in the catalogue was altered (hash {} , log says {})", re.record_id, actual, re.content_sha256));
+                        problem(
+                            &mut rep,
+                            format!(
+                                "record {} (log index {index}): content in the catalogue was altered (hash {} , log says {})",
+                                re.record_id, actual, re.content_sha256
+                            ),
+                        );
                     }
                     match deposits.get(&row.deposit_seq) {
                         Some((dep_id, _)) if dep_id[..] == re.deposit_id.0 => {}
-                        _ => problem(&mut rep, format!("record {} (log index {index}): deposit differs from the log", re.record_id)),
+                        _ => problem(
+                            &mut rep,
+                            format!(
+                                "record {} (log index {index}): deposit differs from the log",
+                                re.record_id
+                            ),
+                        ),
                     }
                     if row.content.contains("\"sha256\":\"") {
-                        if let Ok(w) = serde_json::from_str::<onrecord_model::wire::WireRecord>(&row.content) {
+                        if let Ok(w) =
+                            serde_json::from_str::<onrecord_model::wire::WireRecord>(&row.content)
+                        {
                             for a in w.attachments {
                                 if let Some(d) = a.sha256.as_deref().and_then(Digest::from_hex) {
                                     attachment_refs.insert(d);
@@ -232,16 +336,37 @@ impl Archive {
                     match row {
                         Ok(r) => {
                             rep.deposits_checked += 1;
-                            if r.0 != de.deposit_id.0 || r.1 != de.size || r.2 != de.manifest_sha256.0 || r.3 != de.n_records
-                                || r.4 != de.n_new || r.5 != de.format || r.6 != de.depositor || r.7 != de.file_name
+                            if r.0 != de.deposit_id.0
+                                || r.1 != de.size
+                                || r.2 != de.manifest_sha256.0
+                                || r.3 != de.n_records
+                                || r.4 != de.n_new
+                                || r.5 != de.format
+                                || r.6 != de.depositor
+                                || r.7 != de.file_name
                                 || r.8 != de.received_at_us
                             {
-                                problem(&mut rep, format!("deposit {} ({}, log index {index}): catalogue row differs from the log", de.deposit_id, de.file_name));
+                                problem(
+                                    &mut rep,
+                                    format!(
+                                        "deposit {} ({}, log index {index}): catalogue row differs from the log",
+                                        de.deposit_id, de.file_name
+                                    ),
+                                );
                             }
                         }
-                        Err(_) => problem(&mut rep, format!("deposit {} ({}, log index {index}) is in the log but missing from the catalogue", de.deposit_id, de.file_name)),
+                        Err(_) => problem(
+                            &mut rep,
+                            format!(
+                                "deposit {} ({}, log index {index}) is in the log but missing from the catalogue",
+                                de.deposit_id, de.file_name
+                            ),
+                        ),
                     }
-                    manifests.push((de.manifest_sha256, format!("manifest of deposit {} ({})", de.deposit_id, de.file_name)));
+                    manifests.push((
+                        de.manifest_sha256,
+                        format!("manifest of deposit {} ({})", de.deposit_id, de.file_name),
+                    ));
                     deposit_files.push((de.deposit_id, de.file_name.clone()));
                 }
             }
@@ -250,12 +375,24 @@ impl Archive {
             problem(&mut rep, format!("log: {e}"));
         }
         while let Some(row) = next_row.take() {
-            problem(&mut rep, format!("record {} (log index {}) is in the catalogue but not in the log", hex::encode(&row.id), row.log_index));
+            problem(
+                &mut rep,
+                format!(
+                    "record {} (log index {}) is in the catalogue but not in the log",
+                    hex::encode(&row.id),
+                    row.log_index
+                ),
+            );
             next_row = read_cat(&mut rows)?;
         }
-        let n_dep: i64 = self.conn.query_row("SELECT count(*) FROM deposits", [], |r| r.get(0))?;
+        let n_dep: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM deposits", [], |r| r.get(0))?;
         if n_dep as u64 != seen_deposits {
-            problem(&mut rep, format!("the catalogue lists {n_dep} deposits but the log holds {seen_deposits}"));
+            problem(
+                &mut rep,
+                format!("the catalogue lists {n_dep} deposits but the log holds {seen_deposits}"),
+            );
         }
 
         // 5. Blobs: each against its name, and each one referred to present.
@@ -266,7 +403,11 @@ impl Archive {
         for (d, name) in &deposit_files {
             wanted.push((*d, format!("deposit {d} ({name})")));
         }
-        wanted.extend(attachment_refs.into_iter().map(|d| (d, format!("attachment {d}"))));
+        wanted.extend(
+            attachment_refs
+                .into_iter()
+                .map(|d| (d, format!("attachment {d}"))),
+        );
         let mut describe: HashMap<String, String> = HashMap::new();
         for (d, what) in &wanted {
             let key = blob_key(d);
@@ -282,7 +423,10 @@ impl Archive {
                 rep.bytes_hashed += bytes;
                 if !ok {
                     let what = describe.get(&key).cloned().unwrap_or_else(|| "blob".into());
-                    problem(&mut rep, format!("{what}: blob {key} does not match its hash (altered or damaged)"));
+                    problem(
+                        &mut rep,
+                        format!("{what}: blob {key} does not match its hash (altered or damaged)"),
+                    );
                 }
             }
         }
@@ -290,8 +434,14 @@ impl Archive {
     }
 
     /// Hashes blobs on all cores; returns (key, matches its name, bytes).
-    fn hash_blobs(&self, listed: &[(String, u64)]) -> Result<Vec<(String, bool, u64)>, ArchiveError> {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    fn hash_blobs(
+        &self,
+        listed: &[(String, u64)],
+    ) -> Result<Vec<(String, bool, u64)>, ArchiveError> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
         let next = std::sync::atomic::AtomicUsize::new(0);
         let root = self.root.join("store");
         let results = std::sync::Mutex::new(Vec::with_capacity(listed.len()));
@@ -306,10 +456,18 @@ impl Archive {
                         match hash_file(&root.join(key), &mut buf) {
                             Ok((d, n)) => {
                                 let ok = key.rsplit('/').next() == Some(d.to_hex().as_str());
-                                results.lock().unwrap_or_else(|p| p.into_inner()).push((key.clone(), ok, n));
+                                results.lock().unwrap_or_else(|p| p.into_inner()).push((
+                                    key.clone(),
+                                    ok,
+                                    n,
+                                ));
                             }
                             Err(e) => {
-                                *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(ArchiveError::Read { what: key.clone(), source: e });
+                                *error.lock().unwrap_or_else(|p| p.into_inner()) =
+                                    Some(ArchiveError::Read {
+                                        what: key.clone(),
+                                        source: e,
+                                    });
                                 break;
                             }
                         }
@@ -364,4 +522,30 @@ fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveE
             content: r.get(6)?,
         })),
     }
+}
+
+/// Calls `f` with every entry of the tree of `size`, in order, reading each entry bundle once.
+fn for_each_entry(
+    store: &dyn onrecord_log::TileStore,
+    size: u64,
+    f: &mut dyn FnMut(u64, &[u8]),
+) -> Result<(), onrecord_log::LogError> {
+    use onrecord_log::tile::{TILE_WIDTH, entries_path, parse_bundle};
+    let mut bundle = 0u64;
+    while bundle * TILE_WIDTH < size {
+        let first = bundle * TILE_WIDTH;
+        let width = (size - first).min(TILE_WIDTH) as u16;
+        let path = entries_path(bundle, width);
+        let bytes = store
+            .get(&path)?
+            .ok_or_else(|| onrecord_log::LogError::Missing { path: path.clone() })?;
+        for (i, e) in parse_bundle(&bytes, usize::from(width), first, &path)?
+            .into_iter()
+            .enumerate()
+        {
+            f(first + i as u64, e);
+        }
+        bundle += 1;
+    }
+    Ok(())
 }

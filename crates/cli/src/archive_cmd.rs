@@ -10,18 +10,27 @@ use crate::Outcome;
 use crate::args::{Global, IngestArgs, InitArgs, ProofArgs, VerifyArgs};
 
 pub fn open(g: &Global) -> Result<Archive> {
-    Archive::open(&g.archive).with_context(|| format!("opening the archive {}", g.archive.display()))
+    Archive::open(&g.archive)
+        .with_context(|| format!("opening the archive {}", g.archive.display()))
 }
 
 pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
     let dir = a.dir.unwrap_or_else(|| g.archive.clone());
-    let archive = Archive::init(&dir, a.origin.as_deref()).with_context(|| format!("creating an archive in {}", dir.display()))?;
+    let archive = Archive::init(&dir, a.origin.as_deref())
+        .with_context(|| format!("creating an archive in {}", dir.display()))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Created archive {}", dir.display())?;
     writeln!(out, "Log origin:   {}", archive.origin())?;
     writeln!(out, "Verifier key: {}", archive.verifier_key())?;
-    writeln!(out, "Publish the verifier key: anyone can check checkpoints and proofs with it.")?;
-    writeln!(out, "The signing key is {} (keep it private; back it up).", dir.join("keys/log.key").display())?;
+    writeln!(
+        out,
+        "Publish the verifier key: anyone can check checkpoints and proofs with it."
+    )?;
+    writeln!(
+        out,
+        "The signing key is {} (keep it private; back it up).",
+        dir.join("keys/log.key").display()
+    )?;
     Ok(Outcome::Ok)
 }
 
@@ -44,7 +53,10 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
             Err(e) => {
                 failed += 1;
                 eprintln!("onrecord: error: {e:#}");
-                eprintln!("onrecord: nothing from {} was added; the archive is as it was", path.display());
+                eprintln!(
+                    "onrecord: nothing from {} was added; the archive is as it was",
+                    path.display()
+                );
             }
         }
     }
@@ -61,14 +73,21 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
         .unwrap_or_else(|| path.display().to_string());
     let opts = crate::tz::parse_options(&a.read, &file_name)?;
     let format = onrecord_formats::detect(path)?;
-    let meta = DepositMeta { path: path.to_path_buf(), file_name: file_name.clone(), depositor: a.depositor.clone(), tz_name: opts.tz_name.clone() };
+    let meta = DepositMeta {
+        path: path.to_path_buf(),
+        file_name: file_name.clone(),
+        depositor: a.depositor.clone(),
+        tz_name: opts.tz_name.clone(),
+    };
     let bar = if tty {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let b = indicatif::ProgressBar::new(size);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         b.set_message(file_name.clone());
         Some(b)
@@ -81,7 +100,9 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
             b.set_position(p.bytes);
         }
     };
-    let mut parse = |sink: &mut dyn onrecord_model::Sink| onrecord_formats::parse_as(format, path, &opts, sink).map_err(|e| e.to_string());
+    let mut parse = |sink: &mut dyn onrecord_model::Sink| {
+        onrecord_formats::parse_as(format, path, &opts, sink).map_err(|e| e.to_string())
+    };
     let r = archive.ingest(&meta, &mut parse, &mut progress);
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -92,7 +113,15 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
 fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
     writeln!(out, "Receipt for {}", r.file_name)?;
     writeln!(out, "  deposit id:     {}", r.deposit_id)?;
-    writeln!(out, "  format:         {}{}", r.format, r.style.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())?;
+    writeln!(
+        out,
+        "  format:         {}{}",
+        r.format,
+        r.style
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default()
+    )?;
     writeln!(out, "  depositor:      {}", r.depositor)?;
     writeln!(out, "  received at:    {}", r.received_at)?;
     writeln!(out, "  size:           {} bytes", r.size)?;
@@ -101,13 +130,24 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
         writeln!(out, "  date order:     {o} ({d})")?;
     }
     if r.already_held {
-        writeln!(out, "  ALREADY HELD:   this exact file was deposited before; nothing was added")?;
+        writeln!(
+            out,
+            "  ALREADY HELD:   this exact file was deposited before; nothing was added"
+        )?;
     }
-    writeln!(out, "  records:        {} ({} new, {} already held)", r.n_records, r.n_new, r.n_already_held)?;
+    writeln!(
+        out,
+        "  records:        {} ({} new, {} already held)",
+        r.n_records, r.n_new, r.n_already_held
+    )?;
     if r.n_attachments > 0 {
         writeln!(out, "  attachments:    {}", r.n_attachments)?;
     }
-    writeln!(out, "  log entries:    {}..={} (deposit entry {})", r.first_index, r.deposit_index, r.deposit_index)?;
+    writeln!(
+        out,
+        "  log entries:    {}..={} (deposit entry {})",
+        r.first_index, r.deposit_index, r.deposit_index
+    )?;
     if r.n_warnings > 0 {
         writeln!(out, "  warnings:       {}", r.n_warnings)?;
         for w in &r.warnings {
@@ -118,7 +158,10 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
     for l in r.checkpoint.lines() {
         writeln!(out, "    {l}")?;
     }
-    writeln!(out, "  proof (keep this; it shows the deposit is in the log):")?;
+    writeln!(
+        out,
+        "  proof (keep this; it shows the deposit is in the log):"
+    )?;
     for l in r.proof.lines() {
         writeln!(out, "    {l}")?;
     }
@@ -135,10 +178,25 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
         serde_json::to_writer(&mut out, &rep)?;
         writeln!(out)?;
     } else {
-        writeln!(out, "Archive {} (log {})", archive.root().display(), rep.origin)?;
+        writeln!(
+            out,
+            "Archive {} (log {})",
+            archive.root().display(),
+            rep.origin
+        )?;
         writeln!(out, "  log size {} , root {}", rep.log_size, rep.root)?;
-        writeln!(out, "  {} checkpoints, {} entries, {} records, {} deposits checked", rep.checkpoints_checked, rep.entries_checked, rep.records_checked, rep.deposits_checked)?;
-        writeln!(out, "  {} blobs re-hashed ({:.1} MB) in {:.2} s", rep.blobs_checked, rep.bytes_hashed as f64 / 1e6, secs)?;
+        writeln!(
+            out,
+            "  {} checkpoints, {} entries, {} records, {} deposits checked",
+            rep.checkpoints_checked, rep.entries_checked, rep.records_checked, rep.deposits_checked
+        )?;
+        writeln!(
+            out,
+            "  {} blobs re-hashed ({:.1} MB) in {:.2} s",
+            rep.blobs_checked,
+            rep.bytes_hashed as f64 / 1e6,
+            secs
+        )?;
         if rep.ok() {
             writeln!(out, "OK: everything matches the latest checkpoint.")?;
         } else {
@@ -148,14 +206,23 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(if rep.ok() { Outcome::Ok } else { Outcome::Negative })
+    Ok(if rep.ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Negative
+    })
 }
 
 pub fn proof(g: &Global, a: ProofArgs) -> Result<Outcome> {
     let archive = open(g)?;
     let index = match (a.index, &a.record) {
         (Some(i), _) => i,
-        (None, Some(id)) => archive.record_by_id(id)?.with_context(|| format!("no record with id {id}"))?.log_index,
+        (None, Some(id)) => {
+            archive
+                .record_by_id(id)?
+                .with_context(|| format!("no record with id {id}"))?
+                .log_index
+        }
         (None, None) => bail!("give a record id or --index N"),
     };
     print!("{}", archive.tlog_proof(index)?);

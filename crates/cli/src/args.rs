@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "onrecord", version, about = "The official record for government business done on WhatsApp, Signal, SMS, Telegram, Google Chat, Slack and private email.")]
+#[command(
+    name = "onrecord",
+    version,
+    about = "The official record for government business done on WhatsApp, Signal, SMS, Telegram, Google Chat, Slack and private email."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -16,7 +20,12 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// The archive folder.
-    #[arg(long, global = true, env = "ONRECORD_ARCHIVE", default_value = "onrecord-archive")]
+    #[arg(
+        long,
+        global = true,
+        env = "ONRECORD_ARCHIVE",
+        default_value = "onrecord-archive"
+    )]
     pub archive: PathBuf,
 }
 
@@ -128,6 +137,9 @@ pub struct SearchArgs {
     /// Only this channel (whatsapp, signal, telegram, slack, googlechat, sms, imessage, email).
     #[arg(long)]
     pub channel: Option<String>,
+    /// Only this kind of record (text, media, deleted, disappearing_on, ...; or message / event).
+    #[arg(long)]
+    pub kind: Option<String>,
     /// On or after this date (YYYY-MM-DD, or an RFC 3339 time).
     #[arg(long)]
     pub after: Option<String>,

@@ -6,18 +6,27 @@ use std::io::{BufWriter, Read, Write};
 use anyhow::{Context, Result};
 use onrecord_model::wire::{WireRecord, format_local};
 use onrecord_model::{
-    AttachmentStored, Channel, Conversation, EventKind, Kind, MessageKind, Record, Sink, SinkError, Warning,
+    AttachmentStored, Channel, Conversation, EventKind, Kind, MessageKind, Record, Sink, SinkError,
+    Warning,
 };
 
 use crate::Outcome;
 use crate::args::ParseArgs;
 
 pub fn run(a: ParseArgs) -> Result<Outcome> {
-    let file_name = a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = a
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let opts = crate::tz::parse_options(&a.read, &file_name)?;
     let stdout = std::io::stdout();
     if a.json {
-        let mut sink = JsonSink { out: BufWriter::with_capacity(1 << 16, stdout.lock()), conversations: HashMap::new(), error: None };
+        let mut sink = JsonSink {
+            out: BufWriter::with_capacity(1 << 16, stdout.lock()),
+            conversations: HashMap::new(),
+            error: None,
+        };
         let r = onrecord_formats::parse(&a.file, &opts, &mut sink);
         if let Some(e) = sink.error.take() {
             return Err(e).context("writing JSON Lines");
@@ -27,33 +36,66 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let mut sink = SummarySink::default();
-    let report = onrecord_formats::parse(&a.file, &opts, &mut sink).with_context(|| format!("parsing {}", a.file.display()))?;
+    let report = onrecord_formats::parse(&a.file, &opts, &mut sink)
+        .with_context(|| format!("parsing {}", a.file.display()))?;
     let mut out = stdout.lock();
     let s = &sink;
     writeln!(out, "file:           {}", a.file.display())?;
-    writeln!(out, "format:         {}{}", report.format, report.style.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())?;
+    writeln!(
+        out,
+        "format:         {}{}",
+        report.format,
+        report
+            .style
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default()
+    )?;
     if let Some((order, decision)) = report.date_order {
-        writeln!(out, "date order:     {} ({})", order.as_str(), decision.as_str())?;
+        writeln!(
+            out,
+            "date order:     {} ({})",
+            order.as_str(),
+            decision.as_str()
+        )?;
     }
     writeln!(out, "time zone:      {}", opts.tz_name)?;
     writeln!(out, "conversations:  {}", s.conversations.len())?;
     for c in &s.conversations {
-        writeln!(out, "  {} [{}] {} participants", c.title.as_deref().unwrap_or(&c.key), c.channel.as_str(), c.participants.len())?;
+        writeln!(
+            out,
+            "  {} [{}] {} participants",
+            c.title.as_deref().unwrap_or(&c.key),
+            c.channel.as_str(),
+            c.participants.len()
+        )?;
     }
     writeln!(out, "messages:       {}", s.messages)?;
     writeln!(out, "system events:  {}", s.events)?;
     writeln!(out, "media:          {}", s.media)?;
     writeln!(out, "deleted:        {}", s.deleted)?;
-    writeln!(out, "attachments:    {} stored in the export", s.attachments)?;
+    writeln!(
+        out,
+        "attachments:    {} stored in the export",
+        s.attachments
+    )?;
     writeln!(out, "authors:        {}", s.authors.len())?;
-    let fmt = |t: &Option<(String, String)>| t.as_ref().map(|(l, tz)| format!("{l} {tz}")).unwrap_or_else(|| "-".into());
+    let fmt = |t: &Option<(String, String)>| {
+        t.as_ref()
+            .map(|(l, tz)| format!("{l} {tz}"))
+            .unwrap_or_else(|| "-".into())
+    };
     writeln!(out, "first:          {}", fmt(&s.first))?;
     writeln!(out, "last:           {}", fmt(&s.last))?;
     if !s.disappearing.is_empty() {
         writeln!(out, "disappearing:   {}", s.disappearing.join("; "))?;
     }
     if s.flagged > 0 {
-        writeln!(out, "flagged times:  {} (backwards, impossible clock, DST fold or gap)", s.flagged)?;
+        writeln!(
+            out,
+            "flagged times:  {} (backwards, impossible clock, DST fold or gap)",
+            s.flagged
+        )?;
     }
     writeln!(out, "warnings:       {}", s.warnings.len())?;
     for w in s.warnings.iter().take(10) {
@@ -78,7 +120,10 @@ impl HashSink {
             h.update(&buf[..n]);
             size += n as u64;
         }
-        Ok(AttachmentStored { sha256: h.finish(), size })
+        Ok(AttachmentStored {
+            sha256: h.finish(),
+            size,
+        })
     }
 }
 
@@ -90,14 +135,21 @@ struct JsonSink<W: Write> {
 
 impl<W: Write> Sink for JsonSink<W> {
     fn conversation(&mut self, c: Conversation) -> Result<(), SinkError> {
-        self.conversations.insert(c.key.clone(), (c.channel, c.title.clone()));
+        self.conversations
+            .insert(c.key.clone(), (c.channel, c.title.clone()));
         Ok(())
     }
     fn record(&mut self, r: Record) -> Result<(), SinkError> {
-        let (channel, title) = self.conversations.get(&r.conversation).cloned().unwrap_or((Channel::WhatsApp, None));
+        let (channel, title) = self
+            .conversations
+            .get(&r.conversation)
+            .cloned()
+            .unwrap_or((Channel::WhatsApp, None));
         let mut w = WireRecord::from_record(&r, channel);
         w.conversation_title = title;
-        let res = serde_json::to_writer(&mut self.out, &w).map_err(std::io::Error::from).and_then(|_| self.out.write_all(b"\n"));
+        let res = serde_json::to_writer(&mut self.out, &w)
+            .map_err(std::io::Error::from)
+            .and_then(|_| self.out.write_all(b"\n"));
         if let Err(e) = res {
             let msg = e.to_string();
             self.error = Some(e);
@@ -105,7 +157,11 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         Ok(())
     }
-    fn attachment(&mut self, _name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        _name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         HashSink::attachment(content)
     }
     fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
@@ -156,14 +212,34 @@ impl Sink for SummarySink {
             }
             Kind::Event(k) => {
                 self.events += 1;
-                if matches!(k, EventKind::DisappearingOn | EventKind::DisappearingOff) && self.disappearing.len() < 20 {
-                    let when = r.time.local.map(|l| format_local(l, r.time.precision)).unwrap_or_default();
-                    self.disappearing.push(format!("{} {when}", if k == EventKind::DisappearingOn { "on" } else { "off" }));
+                if matches!(k, EventKind::DisappearingOn | EventKind::DisappearingOff)
+                    && self.disappearing.len() < 20
+                {
+                    let when = r
+                        .time
+                        .local
+                        .map(|l| format_local(l, r.time.precision))
+                        .unwrap_or_default();
+                    self.disappearing.push(format!(
+                        "{} {when}",
+                        if k == EventKind::DisappearingOn {
+                            "on"
+                        } else {
+                            "off"
+                        }
+                    ));
                 }
             }
         }
         use onrecord_model::Flags;
-        if r.flags.0 & (Flags::TIME_BACKWARDS | Flags::CLOCK_OUT_OF_RANGE | Flags::TIME_FOLD | Flags::TIME_GAP).0 != 0 {
+        if r.flags.0
+            & (Flags::TIME_BACKWARDS
+                | Flags::CLOCK_OUT_OF_RANGE
+                | Flags::TIME_FOLD
+                | Flags::TIME_GAP)
+                .0
+            != 0
+        {
             self.flagged += 1;
         }
         if let Some(l) = r.time.local {
@@ -177,7 +253,11 @@ impl Sink for SummarySink {
         }
         Ok(())
     }
-    fn attachment(&mut self, _name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        _name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         self.attachments += 1;
         HashSink::attachment(content)
     }

@@ -15,7 +15,9 @@ fn parse_when(s: &str, flag: &str) -> Result<jiff::Timestamp> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Ok(t);
     }
-    let d: jiff::civil::Date = s.parse().with_context(|| format!("{flag} {s:?}: use YYYY-MM-DD or an RFC 3339 time"))?;
+    let d: jiff::civil::Date = s
+        .parse()
+        .with_context(|| format!("{flag} {s:?}: use YYYY-MM-DD or an RFC 3339 time"))?;
     Ok(d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
 }
 
@@ -32,8 +34,17 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
         from: a.from.clone(),
         conversation: a.in_.clone(),
         channel: a.channel.clone(),
-        after: a.after.as_deref().map(|s| parse_when(s, "--after")).transpose()?,
-        before: a.before.as_deref().map(|s| parse_when(s, "--before")).transpose()?,
+        after: a
+            .after
+            .as_deref()
+            .map(|s| parse_when(s, "--after"))
+            .transpose()?,
+        before: a
+            .before
+            .as_deref()
+            .map(|s| parse_when(s, "--before"))
+            .transpose()?,
+        kind: a.kind.clone(),
         limit: a.limit.max(1),
         rank: a.rank,
     };
@@ -43,44 +54,78 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let tty = std::io::stdout().is_terminal();
-    for (hit, v) in results.hits.iter().zip(views.iter()) {
+    for v in views.iter() {
+        let snippet = record_snippet(&v.record, &q);
         if a.json {
             let mut w = v.record.clone();
-            w.snippet = Some(render_snippet(&hit.snippet, ("<mark>", "</mark>")));
+            w.snippet = Some(render_snippet(&snippet, ("<mark>", "</mark>")));
             serde_json::to_writer(&mut out, &w)?;
             writeln!(out)?;
         } else {
-            let style = if tty { ("\x1b[1;31m", "\x1b[0m") } else { ("[", "]") };
+            let style = if tty {
+                ("\x1b[1;31m", "\x1b[0m")
+            } else {
+                ("[", "]")
+            };
             let r = &v.record;
             writeln!(
                 out,
                 "{} {} · {} · {} · {}  {}",
-                r.local_time.as_deref().unwrap_or("(no time)").replace('T', " "),
+                r.local_time
+                    .as_deref()
+                    .unwrap_or("(no time)")
+                    .replace('T', " "),
                 r.tz,
                 r.channel,
                 v.conversation_title,
                 r.author.as_deref().unwrap_or("(system)"),
                 &v.id[..16]
             )?;
-            writeln!(out, "    {}", render_snippet(&hit.snippet, style).replace('\n', " "))?;
+            writeln!(
+                out,
+                "    {}",
+                render_snippet(&snippet, style).replace('\n', " ")
+            )?;
         }
     }
     if !a.json {
         let shown = results.hits.len();
         if results.total > shown {
-            writeln!(out, "({shown} of {} matches shown; --limit for more)", results.total)?;
+            writeln!(
+                out,
+                "({shown} of {} matches shown; --limit for more)",
+                results.total
+            )?;
         } else if shown > 0 {
             writeln!(out, "({shown} matches)")?;
         }
     }
     out.flush()?;
-    Ok(if results.hits.is_empty() { Outcome::Negative } else { Outcome::Ok })
+    Ok(if results.hits.is_empty() {
+        Outcome::Negative
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// The snippet of a record for a query: its text, else its subject and attachment names.
+pub fn record_snippet(r: &onrecord_model::wire::WireRecord, q: &SearchQuery) -> String {
+    let mut extra = r.subject.clone().unwrap_or_default();
+    for a in &r.attachments {
+        extra.push(' ');
+        extra.push_str(&a.name);
+    }
+    onrecord_index::snippet(&r.text, &extra, q)
 }
 
 /// One transcript line (or several, for multi-line messages).
 pub fn transcript_line(v: &RecordView) -> String {
     let r = &v.record;
-    let when = r.local_time.as_deref().map(|s| s.replace('T', " ")).unwrap_or_else(|| "????-??-?? ??:??".into());
+    let when = r
+        .local_time
+        .as_deref()
+        .map(|s| s.replace('T', " "))
+        .unwrap_or_else(|| "????-??-?? ??:??".into());
     let who = r.author.as_deref().unwrap_or("");
     let mut body = r.text.clone();
     if !r.attachments.is_empty() {
@@ -95,7 +140,14 @@ pub fn transcript_line(v: &RecordView) -> String {
     }
     let pad = " ".repeat(when.len() + 2);
     let marker = if r.type_ == "event" {
-        format!("── {} ──", if body.is_empty() { r.kind.clone() } else { body })
+        format!(
+            "── {} ──",
+            if body.is_empty() {
+                r.kind.clone()
+            } else {
+                body
+            }
+        )
     } else if r.kind == "deleted" {
         format!("{who}: ⌫ {body}")
     } else {
@@ -124,7 +176,15 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
                 serde_json::to_writer(&mut out, &c)?;
                 writeln!(out)?;
             } else {
-                writeln!(out, "{}  {:<10} {:>7} records  {}  (depositor: {})", &c.id[..12], c.channel, c.n_records, c.title, c.depositor)?;
+                writeln!(
+                    out,
+                    "{}  {:<10} {:>7} records  {}  (depositor: {})",
+                    &c.id[..12],
+                    c.channel,
+                    c.n_records,
+                    c.title,
+                    c.depositor
+                )?;
             }
         }
         out.flush()?;
@@ -135,7 +195,9 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
     let around = match &a.around {
         None => None,
         Some(id) => {
-            let r = archive.record_by_id(id)?.with_context(|| format!("no record with id {id}"))?;
+            let r = archive
+                .record_by_id(id)?
+                .with_context(|| format!("no record with id {id}"))?;
             if r.conversation_id != conv.id {
                 bail!("record {id} is not in the conversation {}", conv.title);
             }
@@ -149,13 +211,25 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
             writeln!(out)?;
         }
     } else {
-        writeln!(out, "{} — {} — {} records — depositor: {}", conv.title, conv.channel, conv.n_records, conv.depositor)?;
+        writeln!(
+            out,
+            "{} — {} — {} records — depositor: {}",
+            conv.title, conv.channel, conv.n_records, conv.depositor
+        )?;
         if let Some(first) = records.first() {
-            writeln!(out, "Times are as written in the export, read in {}.", first.record.tz)?;
+            writeln!(
+                out,
+                "Times are as written in the export, read in {}.",
+                first.record.tz
+            )?;
         }
         writeln!(out)?;
         for v in &records {
-            let mark = if Some(v.log_index) == around { "▶ " } else { "" };
+            let mark = if Some(v.log_index) == around {
+                "▶ "
+            } else {
+                ""
+            };
             writeln!(out, "{mark}{}", transcript_line(v))?;
         }
     }
@@ -167,7 +241,8 @@ pub fn report(g: &Global, a: ReportArgs) -> Result<Outcome> {
     let Report::Usage(u) = a.report;
     for (flag, v) in [("--from", &u.from), ("--to", &u.to)] {
         if let Some(v) = v {
-            v.parse::<jiff::civil::Date>().with_context(|| format!("{flag} {v:?}: use YYYY-MM-DD"))?;
+            v.parse::<jiff::civil::Date>()
+                .with_context(|| format!("{flag} {v:?}: use YYYY-MM-DD"))?;
         }
     }
     let archive = open(g)?;
@@ -199,7 +274,11 @@ fn csv_field(s: &str) -> String {
 }
 
 fn write_csv(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
-    writeln!(out, "{},channels,messages,conversations,deleted,media,first,last", rep.by)?;
+    writeln!(
+        out,
+        "{},channels,messages,conversations,deleted,media,first,last",
+        rep.by
+    )?;
     for r in rep.rows.iter().chain(std::iter::once(&rep.total)) {
         writeln!(
             out,
@@ -220,11 +299,25 @@ fn write_csv(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
 fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
     let range = match (&rep.from, &rep.to) {
         (None, None) => String::new(),
-        (f, t) => format!(" from {} to {}", f.as_deref().unwrap_or("the start"), t.as_deref().unwrap_or("the end")),
+        (f, t) => format!(
+            " from {} to {}",
+            f.as_deref().unwrap_or("the start"),
+            t.as_deref().unwrap_or("the end")
+        ),
     };
     writeln!(out, "Usage by {}{range}", rep.by)?;
-    let w = rep.rows.iter().map(|r| r.key.chars().count()).max().unwrap_or(5).clamp(5, 40);
-    writeln!(out, "{:<w$}  {:>8}  {:>6}  {:>7}  {:>6}  {:<22}  {}", rep.by, "messages", "convs", "deleted", "media", "channels", "first – last")?;
+    let w = rep
+        .rows
+        .iter()
+        .map(|r| r.key.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 40);
+    writeln!(
+        out,
+        "{:<w$}  {:>8}  {:>6}  {:>7}  {:>6}  {:<22}  {}",
+        rep.by, "messages", "convs", "deleted", "media", "channels", "first – last"
+    )?;
     for r in rep.rows.iter().chain(std::iter::once(&rep.total)) {
         let key: String = r.key.chars().take(w).collect();
         writeln!(
@@ -235,24 +328,40 @@ fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
             r.deleted,
             r.media,
             r.channels.join(","),
-            r.first.as_deref().map(|s| &s[..s.len().min(10)]).unwrap_or("-"),
-            r.last.as_deref().map(|s| &s[..s.len().min(10)]).unwrap_or("-")
+            r.first
+                .as_deref()
+                .map(|s| &s[..s.len().min(10)])
+                .unwrap_or("-"),
+            r.last
+                .as_deref()
+                .map(|s| &s[..s.len().min(10)])
+                .unwrap_or("-")
         )?;
     }
     writeln!(out)?;
     if rep.disappearing.is_empty() {
-        writeln!(out, "Disappearing messages: never turned on in this period.")?;
+        writeln!(
+            out,
+            "Disappearing messages: never turned on in this period."
+        )?;
     } else {
         writeln!(out, "Disappearing messages were on:")?;
         for p in &rep.disappearing {
-            let timer = p.timer_seconds.map(human_duration).map(|d| format!(", timer {d}")).unwrap_or_default();
+            let timer = p
+                .timer_seconds
+                .map(human_duration)
+                .map(|d| format!(", timer {d}"))
+                .unwrap_or_default();
             writeln!(
                 out,
                 "  {} [{}]: {} → {} (turned on by {}{timer})",
                 p.conversation,
                 p.channel,
                 p.on_at.as_deref().unwrap_or("?").replace('T', " "),
-                p.off_at.as_deref().map(|s| s.replace('T', " ")).unwrap_or_else(|| "still on".into()),
+                p.off_at
+                    .as_deref()
+                    .map(|s| s.replace('T', " "))
+                    .unwrap_or_else(|| "still on".into()),
                 p.turned_on_by.as_deref().unwrap_or("?"),
             )?;
         }

@@ -18,7 +18,8 @@ pub fn zone_name(read: &ReadOptions) -> String {
 
 pub fn parse_options(read: &ReadOptions, file_name: &str) -> Result<ParseOptions> {
     let tz = zone_name(read);
-    let mut opts = ParseOptions::new(&tz, file_name).with_context(|| format!("--tz {tz:?} is not a known IANA time zone"))?;
+    let mut opts = ParseOptions::new(&tz, file_name)
+        .with_context(|| format!("--tz {tz:?} is not a known IANA time zone"))?;
     if let Some(o) = &read.date_order {
         match DateOrder::parse(o) {
             Some(o) => opts.date_order = Some(o),
@@ -27,7 +28,8 @@ pub fn parse_options(read: &ReadOptions, file_name: &str) -> Result<ParseOptions
     }
     opts.locale = read.locale.clone();
     if let Some(p) = &read.passphrase_file {
-        let s = std::fs::read_to_string(p).with_context(|| format!("reading the passphrase file {}", p.display()))?;
+        let s = std::fs::read_to_string(p)
+            .with_context(|| format!("reading the passphrase file {}", p.display()))?;
         opts.passphrase = Some(s.trim().to_string());
     }
     Ok(opts)

@@ -41,11 +41,19 @@ fn ingest_is_idempotent_and_a_later_export_adds_only_what_is_new() {
     let a = env.write("WhatsApp Chat with Jane Doe.txt", first.as_bytes());
     let r1 = env.ingest_json(&a);
     assert_eq!(r1["n_records"], 3);
-    assert_eq!(r1["n_new"], 3, "two identical messages in a row stay two records: {r1}");
+    assert_eq!(
+        r1["n_new"], 3,
+        "two identical messages in a row stay two records: {r1}"
+    );
     assert_eq!(r1["already_held"], false);
     assert_eq!(r1["first_index"], 0);
     assert_eq!(r1["deposit_index"], 3);
-    assert!(r1["proof"].as_str().unwrap().starts_with("c2sp.org/tlog-proof@v1\n"));
+    assert!(
+        r1["proof"]
+            .as_str()
+            .unwrap()
+            .starts_with("c2sp.org/tlog-proof@v1\n")
+    );
 
     let r2 = env.ingest_json(&a);
     assert_eq!(r2["already_held"], true);
@@ -69,7 +77,10 @@ fn proofs_verify_offline_against_the_published_key() {
     let env = Env::new();
     let key = verifier_key(&env.init());
     let verifier = onrecord_log::Verifier::from_key_text(&key).unwrap();
-    let p = env.write("WhatsApp Chat with Perm Sec.txt", whatsapp_export(600, 0).as_bytes());
+    let p = env.write(
+        "WhatsApp Chat with Perm Sec.txt",
+        whatsapp_export(600, 0).as_bytes(),
+    );
     let receipt = env.ingest_json(&p);
     let size = receipt["deposit_index"].as_u64().unwrap() + 1;
     // Every record's proof, from the command line, checks with the log crate's offline checker and
@@ -78,7 +89,8 @@ fn proofs_verify_offline_against_the_published_key() {
     for index in [0u64, 1, 255, 256, 599, 600] {
         let proof = env.ok(&["proof", "--index", &index.to_string()]);
         let entry = onrecord_log::read_entry(&store, index, size).unwrap();
-        let checked = onrecord_log::check_tlog_proof(&proof, &verifier, &entry).expect("proof verifies");
+        let checked =
+            onrecord_log::check_tlog_proof(&proof, &verifier, &entry).expect("proof verifies");
         assert_eq!(checked.index, index);
         assert_eq!(checked.checkpoint.size, size);
         let mut wrong = entry.clone();
@@ -91,13 +103,19 @@ fn proofs_verify_offline_against_the_published_key() {
     let hits = env.ok(&["search", "supplier", "--json", "--limit", "1"]);
     let hit: serde_json::Value = serde_json::from_str(hits.lines().next().unwrap()).unwrap();
     let id = hit["id"].as_str().unwrap();
-    assert!(env.ok(&["proof", &id[..12]]).starts_with("c2sp.org/tlog-proof@v1\n"));
+    assert!(
+        env.ok(&["proof", &id[..12]])
+            .starts_with("c2sp.org/tlog-proof@v1\n")
+    );
 }
 
 fn tampered_env() -> Env {
     let env = Env::new();
     env.init();
-    let p = env.write("WhatsApp Chat with Supply cell.txt", whatsapp_export(400, 3).as_bytes());
+    let p = env.write(
+        "WhatsApp Chat with Supply cell.txt",
+        whatsapp_export(400, 3).as_bytes(),
+    );
     env.ingest_json(&p);
     let out = env.ok(&["verify"]);
     assert!(out.contains("OK"), "{out}");
@@ -107,7 +125,12 @@ fn tampered_env() -> Env {
 fn verify_fails(env: &Env, expect: &[&str]) -> String {
     let o = env.run(&["verify"]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(1), "verify must fail: {out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "verify must fail: {out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     for e in expect {
         assert!(out.contains(e), "verify output should name {e:?}:\n{out}");
     }
@@ -138,15 +161,24 @@ fn editing_or_deleting_a_catalogue_record_is_caught_and_named() {
     let db = env.archive().join("catalogue.sqlite");
     let id: String = {
         let c = rusqlite::Connection::open(&db).unwrap();
-        let id: Vec<u8> = c.query_row("SELECT id FROM records WHERE log_index = 7", [], |r| r.get(0)).unwrap();
+        let id: Vec<u8> = c
+            .query_row("SELECT id FROM records WHERE log_index = 7", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
         c.execute("UPDATE records SET content = replace(content, '\"text\":\"', '\"text\":\"not ') WHERE log_index = 7", []).unwrap();
         hex::encode(id)
     };
     verify_fails(&env, &[&id, "altered"]);
     let id2: String = {
         let c = rusqlite::Connection::open(&db).unwrap();
-        let id: Vec<u8> = c.query_row("SELECT id FROM records WHERE log_index = 20", [], |r| r.get(0)).unwrap();
-        c.execute("DELETE FROM records WHERE log_index = 20", []).unwrap();
+        let id: Vec<u8> = c
+            .query_row("SELECT id FROM records WHERE log_index = 20", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        c.execute("DELETE FROM records WHERE log_index = 20", [])
+            .unwrap();
         hex::encode(id)
     };
     verify_fails(&env, &[&id, &id2, "missing from the catalogue"]);
@@ -155,7 +187,10 @@ fn editing_or_deleting_a_catalogue_record_is_caught_and_named() {
 #[test]
 fn swapping_two_log_entries_is_caught() {
     let env = tampered_env();
-    let bundle = walk(&env.archive().join("store/log/tile/entries")).into_iter().find(|p| p.to_string_lossy().contains("000")).expect("first bundle");
+    let bundle = walk(&env.archive().join("store/log/tile/entries"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("000"))
+        .expect("first bundle");
     let bytes = std::fs::read(&bundle).unwrap();
     // Entry bundles: big-endian u16 length, then the entry.
     let mut entries = Vec::new();
@@ -174,12 +209,20 @@ fn swapping_two_log_entries_is_caught() {
 fn a_failed_ingest_leaves_the_archive_byte_for_byte_as_it_was() {
     let env = Env::new();
     env.init();
-    let good = env.write("WhatsApp Chat with A.txt", whatsapp_export(50, 0).as_bytes());
+    let good = env.write(
+        "WhatsApp Chat with A.txt",
+        whatsapp_export(50, 0).as_bytes(),
+    );
     env.ingest_json(&good);
     let before = snapshot(&env.archive());
     let mut bad: Vec<std::path::PathBuf> = vec![
         env.write("empty.txt", b""),
-        env.write("binary.bin", &(0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()),
+        env.write(
+            "binary.bin",
+            &(0..4096u32)
+                .map(|i| (i * 7919 % 251) as u8)
+                .collect::<Vec<_>>(),
+        ),
         env.write("notes.txt", b"Shopping list\nmilk\neggs\n"),
         env.write("invalid.txt", b"\xff\xfe\x00garbage\x80\x81"),
     ];
@@ -188,7 +231,8 @@ fn a_failed_ingest_leaves_the_archive_byte_for_byte_as_it_was() {
         let mut buf = std::io::Cursor::new(Vec::new());
         let mut w = zip::ZipWriter::new(&mut buf);
         for (name, data) in members {
-            w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             w.write_all(data).unwrap();
         }
         w.finish().unwrap();
@@ -197,15 +241,32 @@ fn a_failed_ingest_leaves_the_archive_byte_for_byte_as_it_was() {
     let chat = whatsapp_export(30, 9);
     let z = zip_of(&[("WhatsApp Chat with B.txt", chat.as_bytes())]);
     bad.push(env.write("truncated.zip", &z[..z.len() / 2]));
-    bad.push(env.write("traversal.zip", &zip_of(&[("WhatsApp Chat with B.txt", chat.as_bytes()), ("../../evil.txt", b"x")])));
-    bad.push(env.write("nochat.zip", &zip_of(&[("IMG-20200101-WA0001.jpg", b"\xff\xd8\xff")])));
+    bad.push(env.write(
+        "traversal.zip",
+        &zip_of(&[
+            ("WhatsApp Chat with B.txt", chat.as_bytes()),
+            ("../../evil.txt", b"x"),
+        ]),
+    ));
+    bad.push(env.write(
+        "nochat.zip",
+        &zip_of(&[("IMG-20200101-WA0001.jpg", b"\xff\xd8\xff")]),
+    ));
     for p in &bad {
         let o = env.run(&["ingest", p.to_str().unwrap()]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{}: {err}", p.display());
-        assert!(err.contains(p.file_name().unwrap().to_str().unwrap()), "the error names the file: {err}");
+        assert!(
+            err.contains(p.file_name().unwrap().to_str().unwrap()),
+            "the error names the file: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
-        assert_eq!(snapshot(&env.archive()), before, "{} changed the archive", p.display());
+        assert_eq!(
+            snapshot(&env.archive()),
+            before,
+            "{} changed the archive",
+            p.display()
+        );
     }
     assert!(env.ok(&["verify"]).contains("OK"));
 }
@@ -232,11 +293,18 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn sigkill_during_ingest_never_leaves_a_broken_archive() {
     let env = Env::new();
     let n = 20_000;
-    let big = env.write("WhatsApp Chat with Big group.txt", whatsapp_export(n, 0).as_bytes());
+    let big = env.write(
+        "WhatsApp Chat with Big group.txt",
+        whatsapp_export(n, 0).as_bytes(),
+    );
     let deposit_state = |env: &Env| -> (i64, i64) {
         let c = rusqlite::Connection::open(env.archive().join("catalogue.sqlite")).unwrap();
-        let d: i64 = c.query_row("SELECT count(*) FROM deposits", [], |r| r.get(0)).unwrap();
-        let r: i64 = c.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).unwrap();
+        let d: i64 = c
+            .query_row("SELECT count(*) FROM deposits", [], |r| r.get(0))
+            .unwrap();
+        let r: i64 = c
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+            .unwrap();
         (d, r)
     };
     // How long a whole ingest takes here, to spread the kills over it.
@@ -255,7 +323,12 @@ fn sigkill_during_ingest_never_leaves_a_broken_archive() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let wait = full.mul_f64((seed % 1000) as f64 / 1000.0 * 1.1);
-        let mut child = env.cmd(&["ingest", big.to_str().unwrap()]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let mut child = env
+            .cmd(&["ingest", big.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(wait);
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
@@ -264,11 +337,22 @@ fn sigkill_during_ingest_never_leaves_a_broken_archive() {
             kills_mid_ingest += 1;
         }
         let v = env.run(&["verify"]);
-        assert!(v.status.success(), "round {round}: verify after SIGKILL at {wait:?}: {}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+        assert!(
+            v.status.success(),
+            "round {round}: verify after SIGKILL at {wait:?}: {}{}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
         let (d, r) = deposit_state(&env);
-        assert!((d == 0 && r == 0) || (d == 1 && r == n as i64), "round {round}: deposit neither absent nor complete: {d} deposits, {r} records");
+        assert!(
+            (d == 0 && r == 0) || (d == 1 && r == n as i64),
+            "round {round}: deposit neither absent nor complete: {d} deposits, {r} records"
+        );
     }
-    assert!(kills_mid_ingest >= 10, "only {kills_mid_ingest} kills landed mid-ingest");
+    assert!(
+        kills_mid_ingest >= 10,
+        "only {kills_mid_ingest} kills landed mid-ingest"
+    );
     let r = env.ingest_json(&big);
     assert_eq!(r["n_records"], n);
     assert!(env.ok(&["verify"]).contains("OK"));

@@ -17,7 +17,10 @@ const HEAD: usize = 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: the file is empty")]
     Empty { path: String },
     #[error(
@@ -47,13 +50,20 @@ pub fn channel_of(format: &str) -> &'static str {
 /// Names the format of the deposit at `path`.
 pub fn detect(path: &Path) -> Result<&'static str, FormatError> {
     let p = path.display().to_string();
-    let io = |source| FormatError::Io { path: p.clone(), source };
+    let io = |source| FormatError::Io {
+        path: p.clone(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     let mut head = Vec::new();
     let members: Option<Vec<Member>> = if meta.is_dir() {
         Some(Bundle::open(path, Limits::default())?.members().to_vec())
     } else {
-        std::fs::File::open(path).map_err(io)?.take(HEAD as u64).read_to_end(&mut head).map_err(io)?;
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(HEAD as u64)
+            .read_to_end(&mut head)
+            .map_err(io)?;
         if head.is_empty() {
             return Err(FormatError::Empty { path: p });
         }
@@ -63,7 +73,11 @@ pub fn detect(path: &Path) -> Result<&'static str, FormatError> {
             None
         }
     };
-    let probe = Probe { path, head: &head, members: members.as_deref() };
+    let probe = Probe {
+        path,
+        head: &head,
+        members: members.as_deref(),
+    };
     let found = onrecord_signal::detect(&probe)
         .or_else(|| onrecord_phone::detect(&probe))
         .or_else(|| onrecord_messengers::detect(&probe))
@@ -73,18 +87,29 @@ pub fn detect(path: &Path) -> Result<&'static str, FormatError> {
 }
 
 /// Detects the format and parses the deposit into `sink`.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, FormatError> {
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, FormatError> {
     let format = detect(path)?;
     parse_as(format, path, opts, sink)
 }
 
 /// Parses the deposit as the named format.
-pub fn parse_as(format: &str, path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, FormatError> {
+pub fn parse_as(
+    format: &str,
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, FormatError> {
     let e = |m: String| FormatError::Parse(m);
     match channel_of(format) {
         "whatsapp" => onrecord_whatsapp::parse(path, opts, sink).map_err(|x| e(x.to_string())),
         "signal" => onrecord_signal::parse(path, opts, sink).map_err(|x| e(x.to_string())),
-        "telegram" | "slack" | "googlechat" => onrecord_messengers::parse(path, opts, sink).map_err(|x| e(x.to_string())),
+        "telegram" | "slack" | "googlechat" => {
+            onrecord_messengers::parse(path, opts, sink).map_err(|x| e(x.to_string()))
+        }
         "sms" | "imessage" => onrecord_phone::parse(path, opts, sink).map_err(|x| e(x.to_string())),
         _ => onrecord_email::parse(path, opts, sink).map_err(|x| e(x.to_string())),
     }

@@ -15,7 +15,9 @@ pub fn bin() -> PathBuf {
 
 impl Env {
     pub fn new() -> Env {
-        Env { dir: tempfile::tempdir().expect("tempdir") }
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -25,7 +27,10 @@ impl Env {
     }
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
-        c.args(args).env("ONRECORD_ARCHIVE", self.archive()).env("ONRECORD_TZ", "Europe/London").current_dir(self.path());
+        c.args(args)
+            .env("ONRECORD_ARCHIVE", self.archive())
+            .env("ONRECORD_TZ", "Europe/London")
+            .current_dir(self.path());
         c
     }
     /// Runs and returns the output, whatever the exit code.
@@ -35,7 +40,12 @@ impl Env {
     /// Runs and insists on success.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert!(o.status.success(), "onrecord {args:?} failed: {}\n{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout));
+        assert!(
+            o.status.success(),
+            "onrecord {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&o.stderr),
+            String::from_utf8_lossy(&o.stdout)
+        );
         String::from_utf8(o.stdout).expect("utf-8 output")
     }
     pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
@@ -62,14 +72,20 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
             let e = e.expect("entry");
             let p = e.path();
             if p.is_dir() {
-                out.insert(format!("{}/", p.strip_prefix(dir).unwrap().display()), String::new());
+                out.insert(
+                    format!("{}/", p.strip_prefix(dir).unwrap().display()),
+                    String::new(),
+                );
                 stack.push(p);
             } else {
                 let rel = p.strip_prefix(dir).unwrap().display().to_string();
                 if rel == "lock" {
                     continue;
                 }
-                out.insert(rel, hex::encode(sha2::Sha256::digest(std::fs::read(&p).expect("read"))));
+                out.insert(
+                    rel,
+                    hex::encode(sha2::Sha256::digest(std::fs::read(&p).expect("read"))),
+                );
             }
         }
     }
@@ -79,7 +95,10 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
 /// A WhatsApp export (Android, UK dates) of `n` messages, deterministic.
 pub fn whatsapp_export(n: usize, start_day: u32) -> String {
     let people = ["Jane Doe", "Spad Tom", "Perm Sec", "+44 7700 900123"];
-    let words = ["contract", "supplier", "decision", "minister", "budget", "lunch", "ok", "meeting", "José", "approve"];
+    let words = [
+        "contract", "supplier", "decision", "minister", "budget", "lunch", "ok", "meeting", "José",
+        "approve",
+    ];
     let mut s = String::new();
     let mut minute = 0u64;
     for i in 0..n {
@@ -88,8 +107,13 @@ pub fn whatsapp_export(n: usize, start_day: u32) -> String {
         let (d, m) = ((day % 28) + 1, 1 + (day / 28) % 12);
         let (h, mi) = ((minute / 60) % 24, minute % 60);
         let who = people[i % people.len()];
-        let text: Vec<&str> = (0..(3 + i % 7)).map(|k| words[(i * 31 + k * 17) % words.len()]).collect();
-        s.push_str(&format!("{d:02}/{m:02}/2021, {h:02}:{mi:02} - {who}: {} {i}\n", text.join(" ")));
+        let text: Vec<&str> = (0..(3 + i % 7))
+            .map(|k| words[(i * 31 + k * 17) % words.len()])
+            .collect();
+        s.push_str(&format!(
+            "{d:02}/{m:02}/2021, {h:02}:{mi:02} - {who}: {} {i}\n",
+            text.join(" ")
+        ));
     }
     s
 }
