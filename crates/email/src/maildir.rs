@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn flags_and_folders_become_labels() {
-        assert_eq!(labels("cur/1583049600.M1P2.host:2,FRS"), ["replied", "flagged", "seen"].map(String::from));
+        assert_eq!(labels("cur/1583049600.M1P2.host:2,FRS"), ["flagged", "replied", "seen"].map(String::from));
         assert_eq!(labels(".Sent/cur/1583049600.M1P2.host:2,S"), ["Sent", "seen"].map(String::from));
         assert_eq!(labels("Mail/.Work.Projects/new/1583049600.x"), ["Work/Projects"].map(String::from));
         assert_eq!(labels("INBOX/cur/1.x!2,T"), ["INBOX", "trashed"].map(String::from));

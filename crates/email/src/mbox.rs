@@ -241,7 +241,7 @@ mod tests {
         assert_eq!(msgs[0].1, b"Subject: x\n\nFrom here\n>From there\nFrom the office we\n");
         assert_eq!(msgs[1].1, b"Subject: y\r\n\r\nbody\r\n");
         let e = msgs[1].0.as_ref().unwrap();
-        assert_eq!((e.offset, e.line), (90, 7));
+        assert_eq!((e.offset, e.line), (90, 8));
         assert_eq!(deep, 1);
     }
 

@@ -161,20 +161,21 @@ impl ThreadBuilder {
             self.union(own, n);
         }
         let raw_subject = h.subject.as_deref().unwrap_or_default();
-        if let Some(s) = &subject {
-            if h.message_id.is_some() && !h.has_parent() && h.gm_thrid.is_none() {
-                if is_reply_subject(raw_subject) {
-                    // A reply that names no parent: the subject is all there is to go on.
-                    let n = self.node(format!("subject:{s}"), Rank::Subject);
-                    self.union(own, n);
-                } else {
-                    let key: Box<str> = s.as_str().into();
-                    let entry = self.root_subjects.entry(key).or_insert(own);
-                    // Keep the smallest id so that the choice does not depend on file order.
-                    if self.names.get(own as usize) < self.names.get(*entry as usize) {
-                        *entry = own;
-                    }
+        if let Some(s) = &subject
+            && h.message_id.is_some()
+            && !h.has_parent()
+        {
+            if !is_reply_subject(raw_subject) {
+                let key: Box<str> = s.as_str().into();
+                let entry = self.root_subjects.entry(key).or_insert(own);
+                // Keep the smallest id so that the choice does not depend on file order.
+                if self.names.get(own as usize) < self.names.get(*entry as usize) {
+                    *entry = own;
                 }
+            } else if h.gm_thrid.is_none() {
+                // A reply that names no parent: the subject is all there is to go on.
+                let n = self.node(format!("subject:{s}"), Rank::Subject);
+                self.union(own, n);
             }
         }
     }
