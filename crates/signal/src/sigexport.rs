@@ -126,7 +126,7 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
 /// `[2021-05-03 13:45:09] Sender: rest` → (time text, sender, rest).
 fn header(line: &str) -> Option<(&str, &str, &str)> {
     let rest = line.strip_prefix('[')?;
-    let close = rest.get(..rest.len().min(32))?.find(']')?;
+    let close = rest.find(']').filter(|c| *c < 32)?;
     let time = rest.get(..close)?;
     parse_iso_local(time)?;
     let after = rest.get(close + 1..)?.strip_prefix(' ')?;
@@ -255,14 +255,14 @@ impl Chat<'_> {
         } else {
             Vec::new()
         };
-        let others = self.senders.values().filter(|o| !**o).count();
         Conversation {
             key: self.key.clone(),
             channel: Channel::Signal,
             title: Some(self.key.clone()),
             title_source: TitleSource::FileName,
             participants,
-            is_group: (with_participants && others > 1).then_some(true),
+            // The export does not say; the number of senders cannot tell a group from a 1:1 chat.
+            is_group: None,
         }
     }
 }
@@ -289,8 +289,21 @@ fn split_md_body(p: &mut Parts, lines: &[String]) {
         // The blank line after the quote.
         start = if lines.get(i).is_some_and(|l| l.trim().is_empty()) { i + 1 } else { i };
     }
-    let mut body: Vec<String> = lines.get(start..).unwrap_or(&[]).iter().map(|s| s.to_string()).collect();
-    // Reactions: the last line `(- Name: emoji, … -)`.
+    // Attachment and sticker links are appended to the very end, after any reactions line.
+    let mut text = lines.get(start..).unwrap_or(&[]).join("\n");
+    extract_links(&mut text, p);
+    let mut body: Vec<&str> = text.lines().collect();
+    while body.last().is_some_and(|l| l.trim().is_empty()) {
+        body.pop();
+    }
+    // Sticker without a file: `(( emoji ))`, written after the reactions.
+    if let Some(last) = body.last()
+        && let Some(inner) = last.trim().strip_prefix("(( ").and_then(|r| r.strip_suffix(" ))"))
+    {
+        p.sticker = Some(inner.to_string());
+        body.pop();
+    }
+    // Reactions: the line `(- Name: emoji, … -)`.
     if let Some(last) = body.last()
         && let Some(inner) = last.trim().strip_prefix("(- ").and_then(|r| r.strip_suffix(" -)"))
     {
@@ -303,16 +316,7 @@ fn split_md_body(p: &mut Parts, lines: &[String]) {
             body.pop();
         }
     }
-    // Sticker without a file: `(( emoji ))`.
-    if let Some(last) = body.last()
-        && let Some(inner) = last.trim().strip_prefix("(( ").and_then(|r| r.strip_suffix(" ))"))
-    {
-        p.sticker = Some(inner.to_string());
-        body.pop();
-    }
-    let mut text = body.join("\n");
-    extract_links(&mut text, p);
-    p.body = text;
+    p.body = body.join("\n").trim_end().to_string();
 }
 
 /// Removes `![name](./media/…)` / `[name](./media/…)` / `[emoji](../exported_stickers/…)` links

@@ -174,7 +174,7 @@ impl File<'_> {
                 role: if n == "You" { ParticipantRole::Owner } else { ParticipantRole::Member },
             })
             .collect();
-        if !self.is_group && !participants.iter().any(|p| p.name.as_deref() == Some(self.title.as_str())) && !self.title.is_empty() {
+        if !self.is_group && self.address.is_some() && !participants.iter().any(|p| p.name.as_deref() == Some(self.title.as_str())) {
             participants.push(Participant { name: Some(self.title.clone()), address: self.address.clone(), role: ParticipantRole::Member });
         }
         Conversation {
@@ -255,7 +255,9 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
         f.person("You", None);
     }
     let written = m.sent.clone().or(m.received.clone()).unwrap_or_default();
-    let time = match parse_text_time(&written) {
+    // `Sent: unknown` (a call, say) falls back to the time it was received.
+    let parsed = m.sent.as_deref().and_then(parse_text_time).or_else(|| m.received.as_deref().and_then(parse_text_time));
+    let time = match parsed {
         Some(t) => t,
         None => {
             flags.insert(if written.is_empty() || written == "unknown" { Flags::TIME_MISSING } else { Flags::TIME_UNPARSEABLE });
