@@ -558,3 +558,130 @@ pub(crate) fn headers_of(parser: &mail_parser::MessageParser, block: &[u8]) -> T
         _ => ThreadHeaders { fingerprint: message::fingerprint(block), ..Default::default() },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onrecord_model::{CollectSink, Digest};
+
+    /// A sink that keeps attachment bytes, to check what was streamed.
+    #[derive(Default)]
+    struct KeepSink {
+        inner: CollectSink,
+        blobs: Vec<(String, Vec<u8>)>,
+    }
+
+    impl Sink for KeepSink {
+        fn conversation(&mut self, c: Conversation) -> Result<(), SinkError> {
+            self.inner.conversation(c)
+        }
+        fn record(&mut self, r: Record) -> Result<(), SinkError> {
+            self.inner.record(r)
+        }
+        fn attachment(&mut self, name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+            let mut v = Vec::new();
+            content.read_to_end(&mut v)?;
+            self.blobs.push((name.to_string(), v.clone()));
+            Ok(AttachmentStored { sha256: Digest::of(&v), size: v.len() as u64 })
+        }
+        fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
+            self.inner.warning(w)
+        }
+    }
+
+    fn opts() -> ParseOptions {
+        ParseOptions::new("Europe/London", "x").unwrap()
+    }
+
+    fn big_message(id: &str, body_lines: usize) -> String {
+        let mut m = format!("From: a@b.example\nSubject: big {id}\nDate: Mon, 2 Mar 2020 09:15:00 +0000\nMessage-ID: <{id}@b>\n\n");
+        for i in 0..body_lines {
+            m.push_str(&format!("line {i} From here to there\n"));
+        }
+        m
+    }
+
+    #[test]
+    fn oversized_mbox_message_is_streamed_whole_and_the_next_one_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.mbox");
+        let big = big_message("big", 2000);
+        let mbox = format!(
+            "From a@b Mon Mar  2 09:15:00 2020\n{big}\nFrom a@b Mon Mar  2 09:16:00 2020\nFrom: a@b.example\nSubject: small\nMessage-ID: <small@b>\nDate: Mon, 2 Mar 2020 09:16:00 +0000\n\nhi\n\n"
+        );
+        std::fs::write(&p, &mbox).unwrap();
+        let mut sink = KeepSink::default();
+        let config = Config { max_in_memory: 4096, max_header_block: 1 << 20 };
+        let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
+        assert_eq!(report.n_records, 2);
+        let r = &sink.inner.records[0];
+        assert_eq!(r.native_id.as_deref(), Some("big@b"));
+        assert_eq!(r.text, "");
+        assert_eq!(r.attachments.len(), 1);
+        assert_eq!(r.attachments[0].name, "message.eml");
+        let (name, bytes) = &sink.blobs[0];
+        assert_eq!(name, "message.eml");
+        assert_eq!(std::str::from_utf8(bytes).unwrap(), big, "the whole message, separator blank line removed");
+        assert_eq!(sink.inner.records[1].native_id.as_deref(), Some("small@b"));
+        assert_eq!(sink.inner.records[1].text, "hi\n");
+        assert!(sink.inner.warnings.iter().any(|w| w.message.contains("above the in-memory limit")));
+    }
+
+    #[test]
+    fn oversized_eml_file_is_streamed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.eml");
+        let big = big_message("big", 3000);
+        std::fs::write(&p, &big).unwrap();
+        let mut sink = KeepSink::default();
+        let config = Config { max_in_memory: 1000, max_header_block: 1 << 20 };
+        let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
+        assert_eq!(report.n_records, 1);
+        assert_eq!(sink.inner.records[0].email.as_ref().unwrap().subject.as_deref(), Some("big big"));
+        assert_eq!(sink.blobs[0].1, big.as_bytes());
+    }
+
+    #[test]
+    fn nested_messages_are_kept_as_their_raw_bytes() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/nested.eml");
+        let mut sink = KeepSink::default();
+        parse_with(&p, &opts(), &mut sink, &Config::default()).unwrap();
+        let eml = &sink.blobs.iter().find(|(n, _)| n == "message-1.eml").unwrap().1;
+        let eml = std::str::from_utf8(eml).unwrap();
+        assert!(eml.starts_with("From: Lex <lex@greensill.example>\n"), "{eml}");
+        assert!(eml.trim_end().ends_with("--inner--"), "{eml}");
+        let csv = &sink.blobs.iter().find(|(n, _)| n == "message-1.eml/figures.csv").unwrap().1;
+        assert_eq!(csv, b"year,amount\n2020,5000000\n");
+    }
+
+    #[test]
+    fn takeout_zip_with_an_mbox_member() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("takeout.zip");
+        let mbox = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/thread.mbox")).unwrap();
+        let mut w = zip::ZipWriter::new(File::create(&p).unwrap());
+        w.start_file("Takeout/Mail/All mail Including Spam and Trash.mbox", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&mbox).unwrap();
+        w.finish().unwrap();
+        let mut sink = CollectSink::default();
+        let report = parse_with(&p, &opts(), &mut sink, &Config::default()).unwrap();
+        assert_eq!(report.format, "mbox");
+        assert_eq!(report.n_records, 7);
+        assert_eq!(
+            sink.records[0].source.path.as_deref(),
+            Some("Takeout/Mail/All mail Including Spam and Trash.mbox")
+        );
+    }
+
+    #[test]
+    fn not_email_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("chat.txt");
+        std::fs::write(&p, "12/01/2020, 10:00 - Jane: hello\n").unwrap();
+        let err = parse_with(&p, &opts(), &mut CollectSink::default(), &Config::default()).unwrap_err();
+        assert!(matches!(err, EmailError::NotEmail { .. }), "{err}");
+        assert!(err.to_string().contains("chat.txt"));
+    }
+}
