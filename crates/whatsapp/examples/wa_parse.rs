@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use onrecord_model::wire::WireRecord;
-use onrecord_model::{AttachmentStored, Channel, Conversation, Kind, MessageKind, ParseOptions, Record, Sink, SinkError, Warning};
+use onrecord_model::{
+    AttachmentStored, Channel, Conversation, Kind, MessageKind, ParseOptions, Record, Sink,
+    SinkError, Warning,
+};
 
 #[derive(Default)]
 struct Counts {
@@ -44,10 +47,10 @@ impl Sink for Counts {
                 if r.text.contains('\n') {
                     self.multiline += 1;
                 }
-                if let Some(a) = &r.author {
-                    if !self.authors.contains(a) {
-                        self.authors.insert(a.clone());
-                    }
+                if let Some(a) = &r.author
+                    && !self.authors.contains(a)
+                {
+                    self.authors.insert(a.clone());
                 }
             }
         }
@@ -58,7 +61,11 @@ impl Sink for Counts {
         }
         Ok(())
     }
-    fn attachment(&mut self, _name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        _name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         let mut h = onrecord_model::digest::Hasher::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut size = 0u64;
@@ -70,7 +77,10 @@ impl Sink for Counts {
             h.update(&buf[..n]);
             size += n as u64;
         }
-        Ok(AttachmentStored { sha256: h.finish(), size })
+        Ok(AttachmentStored {
+            sha256: h.finish(),
+            size,
+        })
     }
     fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
         self.warnings += 1;
@@ -92,9 +102,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let path = path.ok_or("usage: wa_parse FILE [--tz ZONE] [--json]")?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let opts = ParseOptions::new(&tz, &name)?;
-    let mut sink = Counts { json: json.then(|| std::io::BufWriter::new(std::io::stdout())), ..Counts::default() };
+    let mut sink = Counts {
+        json: json.then(|| std::io::BufWriter::new(std::io::stdout())),
+        ..Counts::default()
+    };
     let start = Instant::now();
     let report = onrecord_whatsapp::parse(&path, &opts, &mut sink)?;
     let secs = start.elapsed().as_secs_f64();

@@ -127,7 +127,16 @@ const VIEW_ONCE: &[&str] = &[
 ];
 
 /// iOS attachment tags: `<attached: NAME>`.
-const ATTACHED_TAGS: &[&str] = &["attached", "angehängt", "adjunto", "pièce jointe", "joint", "allegato", "anexado", "bijgevoegd"];
+const ATTACHED_TAGS: &[&str] = &[
+    "attached",
+    "angehängt",
+    "adjunto",
+    "pièce jointe",
+    "joint",
+    "allegato",
+    "anexado",
+    "bijgevoegd",
+];
 
 /// Android attachment suffixes: `NAME (file attached)`.
 const ATTACHED_SUFFIXES: &[&str] = &[
@@ -142,7 +151,17 @@ const ATTACHED_SUFFIXES: &[&str] = &[
 ];
 
 /// `location: https://maps.google.com/?q=…` (compared in lower case, before the URL).
-const LOCATION: &[&str] = &["location:", "standort:", "ubicación:", "position :", "position:", "localisation :", "posizione:", "localização:", "locatie:"];
+const LOCATION: &[&str] = &[
+    "location:",
+    "standort:",
+    "ubicación:",
+    "position :",
+    "position:",
+    "localisation :",
+    "posizione:",
+    "localização:",
+    "locatie:",
+];
 
 const LIVE_LOCATION: &[&str] = &[
     "live location shared",
@@ -155,8 +174,19 @@ const LIVE_LOCATION: &[&str] = &[
     "live-locatie gedeeld",
 ];
 
-const POLL: &[&str] = &["POLL:", "UMFRAGE:", "ENCUESTA:", "SONDAGE :", "SONDAGE:", "SONDAGGIO:", "ENQUETE:", "PEILING:"];
-const OPTION: &[&str] = &["OPTION:", "OPCIÓN:", "OPTION :", "OPZIONE:", "OPÇÃO:", "OPTIE:"];
+const POLL: &[&str] = &[
+    "POLL:",
+    "UMFRAGE:",
+    "ENCUESTA:",
+    "SONDAGE :",
+    "SONDAGE:",
+    "SONDAGGIO:",
+    "ENQUETE:",
+    "PEILING:",
+];
+const OPTION: &[&str] = &[
+    "OPTION:", "OPCIÓN:", "OPTION :", "OPZIONE:", "OPÇÃO:", "OPTIE:",
+];
 
 const CALLS: &[&str] = &[
     "missed voice call",
@@ -214,7 +244,9 @@ pub fn strip_edited(text: &mut String) -> bool {
     for m in EDITED {
         if text[..trimmed_len].ends_with(m) {
             let cut = trimmed_len - m.len();
-            let keep = text[..cut].trim_end_matches([' ', '\u{a0}', '\u{202f}']).len();
+            let keep = text[..cut]
+                .trim_end_matches([' ', '\u{a0}', '\u{202f}'])
+                .len();
             text.truncate(keep);
             return true;
         }
@@ -231,19 +263,24 @@ pub fn is_owner_deleted(text: &str) -> bool {
 
 /// Reads what kind of message `text` is (the edited marker already removed).
 pub fn classify(text: &str) -> Reading {
-    let mut r = Reading { kind: MessageKind::Text, attachment: None, edited: false, by_owner: false };
+    let mut r = Reading {
+        kind: MessageKind::Text,
+        attachment: None,
+        edited: false,
+        by_owner: false,
+    };
     let first = text.split('\n').next().unwrap_or("").trim();
     if first.is_empty() {
         return r;
     }
     let whole = text.trim();
     let no_dot = whole.strip_suffix('.').unwrap_or(whole);
-    if no_dot.len() <= 64 {
-        if let Some((_, owner)) = DELETED.iter().find(|(p, _)| *p == no_dot) {
-            r.kind = MessageKind::Deleted;
-            r.by_owner = *owner;
-            return r;
-        }
+    if no_dot.len() <= 64
+        && let Some((_, owner)) = DELETED.iter().find(|(p, _)| *p == no_dot)
+    {
+        r.kind = MessageKind::Deleted;
+        r.by_owner = *owner;
+        return r;
     }
     if no_dot.starts_with("This message was deleted by ") {
         r.kind = MessageKind::Deleted;
@@ -280,7 +317,12 @@ pub fn classify(text: &str) -> Reading {
         r.kind = MessageKind::Location;
         return r;
     }
-    if POLL.iter().any(|p| first.starts_with(p)) && text.split('\n').skip(1).any(|l| OPTION.iter().any(|o| l.trim_start().starts_with(o))) {
+    if POLL.iter().any(|p| first.starts_with(p))
+        && text
+            .split('\n')
+            .skip(1)
+            .any(|l| OPTION.iter().any(|o| l.trim_start().starts_with(o)))
+    {
         r.kind = MessageKind::Poll;
     }
     r
@@ -292,22 +334,44 @@ fn eq_ci(a: &str, b: &str) -> bool {
 }
 
 fn starts_with_ci(a: &str, b: &str) -> bool {
-    a.len() >= b.len() && a.as_bytes().get(..b.len()).is_some_and(|h| h.eq_ignore_ascii_case(b.as_bytes()))
+    a.len() >= b.len()
+        && a.as_bytes()
+            .get(..b.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(b.as_bytes()))
 }
 
 fn ends_with_ci(a: &str, b: &str) -> bool {
-    a.len() >= b.len() && a.as_bytes().get(a.len() - b.len()..).is_some_and(|t| t.eq_ignore_ascii_case(b.as_bytes()))
+    a.len() >= b.len()
+        && a.as_bytes()
+            .get(a.len() - b.len()..)
+            .is_some_and(|t| t.eq_ignore_ascii_case(b.as_bytes()))
 }
 
 fn is_call(first: &str) -> bool {
-    CALLS.iter().any(|c| match starts_with_ci(first, c).then(|| first.get(c.len()..)).flatten() {
-        Some(rest) => rest.is_empty() || rest.starts_with(", ") || rest.starts_with(" (") || rest.starts_with(" •") || rest.starts_with('.'),
-        None => false,
+    CALLS.iter().any(|c| {
+        match starts_with_ci(first, c)
+            .then(|| first.get(c.len()..))
+            .flatten()
+        {
+            Some(rest) => {
+                rest.is_empty()
+                    || rest.starts_with(", ")
+                    || rest.starts_with(" (")
+                    || rest.starts_with(" •")
+                    || rest.starts_with('.')
+            }
+            None => false,
+        }
     })
 }
 
 fn starts_with_location(first: &str) -> bool {
-    LOCATION.iter().any(|p| starts_with_ci(first, p) && first.get(p.len()..).is_some_and(|r| r.trim_start().starts_with("http")))
+    LOCATION.iter().any(|p| {
+        starts_with_ci(first, p)
+            && first
+                .get(p.len()..)
+                .is_some_and(|r| r.trim_start().starts_with("http"))
+    })
 }
 
 /// The attachment a first line names: `<attached: NAME>` or `NAME (file attached)`.
@@ -393,20 +457,44 @@ mod tests {
         assert_eq!(kind("<Media omitted>"), MessageKind::Media);
         assert_eq!(kind("<Medien ausgeschlossen>"), MessageKind::Media);
         assert_eq!(kind("sticker omitted"), MessageKind::Sticker);
-        assert_eq!(kind("Report.pdf • 3 pages document omitted"), MessageKind::Media);
+        assert_eq!(
+            kind("Report.pdf • 3 pages document omitted"),
+            MessageKind::Media
+        );
         assert_eq!(kind("This message was deleted"), MessageKind::Deleted);
         assert!(classify("You deleted this message.").by_owner);
-        assert_eq!(kind("location: https://maps.google.com/?q=1,2"), MessageKind::Location);
-        assert_eq!(kind("Standort: https://maps.google.com/?q=1,2"), MessageKind::Location);
-        assert_eq!(kind("Live-Standort wird geteilt."), MessageKind::LiveLocation);
-        assert_eq!(kind("POLL:\nLunch?\nOPTION: yes (2 votes)\nOPTION: no (0 votes)"), MessageKind::Poll);
+        assert_eq!(
+            kind("location: https://maps.google.com/?q=1,2"),
+            MessageKind::Location
+        );
+        assert_eq!(
+            kind("Standort: https://maps.google.com/?q=1,2"),
+            MessageKind::Location
+        );
+        assert_eq!(
+            kind("Live-Standort wird geteilt."),
+            MessageKind::LiveLocation
+        );
+        assert_eq!(
+            kind("POLL:\nLunch?\nOPTION: yes (2 votes)\nOPTION: no (0 votes)"),
+            MessageKind::Poll
+        );
         assert_eq!(kind("Missed voice call"), MessageKind::Call);
         assert_eq!(kind("Voice call me later"), MessageKind::Text);
         assert_eq!(kind("Jane.vcf (file attached)"), MessageKind::Contact);
-        assert_eq!(kind("STK-20200301-WA0001.webp (file attached)"), MessageKind::Sticker);
+        assert_eq!(
+            kind("STK-20200301-WA0001.webp (file attached)"),
+            MessageKind::Sticker
+        );
         assert_eq!(kind(""), MessageKind::Text);
         let r = classify("<attached: 00000012-PHOTO-2020-03-01-08-05-09.jpg>");
-        assert_eq!((r.kind, r.attachment.as_deref()), (MessageKind::Media, Some("00000012-PHOTO-2020-03-01-08-05-09.jpg")));
+        assert_eq!(
+            (r.kind, r.attachment.as_deref()),
+            (
+                MessageKind::Media,
+                Some("00000012-PHOTO-2020-03-01-08-05-09.jpg")
+            )
+        );
         let r = classify("IMG-20200301-WA0001.jpg (Datei angehängt)\ncaption");
         assert_eq!(r.attachment.as_deref(), Some("IMG-20200301-WA0001.jpg"));
         assert_eq!(kind("<angehängt: PTT-1.opus>"), MessageKind::Media);

@@ -158,7 +158,7 @@ pub fn parse(line: &[u8]) -> Option<Header> {
         return None;
     }
     let (f2, w2) = digits(line, i + 1, if year_first { 2 } else { 4 })?;
-    if !year_first && !(w2 == 2 || w2 == 4) {
+    if !(year_first || w2 == 2 || w2 == 4) {
         return None;
     }
     i += 1 + w2;
@@ -226,7 +226,14 @@ pub fn parse(line: &[u8]) -> Option<Header> {
         m + n
     };
     Some(Header {
-        grammar: Grammar { bracketed, date_sep, year_first, comma, clock12: pm.is_some(), seconds: second.is_some() },
+        grammar: Grammar {
+            bracketed,
+            date_sep,
+            year_first,
+            comma,
+            clock12: pm.is_some(),
+            seconds: second.is_some(),
+        },
         fields: [f0, f1, f2],
         widths: [w0 as u8, w1 as u8, w2 as u8],
         hour: hour as u8,
@@ -249,11 +256,17 @@ mod tests {
     #[test]
     fn android_and_ios_headers() {
         let h = p("1/29/18, 12:24 - Mallory: Hey");
-        assert_eq!((h.fields, h.hour, h.minute, h.second, h.pm), ([1, 29, 18], 12, 24, None, None));
+        assert_eq!(
+            (h.fields, h.hour, h.minute, h.second, h.pm),
+            ([1, 29, 18], 12, 24, None, None)
+        );
         assert!(!h.grammar.bracketed && h.grammar.comma && !h.grammar.clock12);
         assert_eq!(&"1/29/18, 12:24 - Mallory: Hey"[h.rest..], "Mallory: Hey");
         let h = p("\u{feff}[\u{feff}29.01.18, 12:24:03 PM] Dave: x");
-        assert_eq!((h.fields, h.second, h.pm), ([29, 1, 18], Some(3), Some(true)));
+        assert_eq!(
+            (h.fields, h.second, h.pm),
+            ([29, 1, 18], Some(3), Some(true))
+        );
         assert!(h.grammar.bracketed && h.grammar.clock12 && h.grammar.seconds);
     }
 
@@ -278,7 +291,16 @@ mod tests {
 
     #[test]
     fn not_headers() {
-        for s in ["", "hello", "12/24", "1/2/3, 10:00 - x", "123/1/20, 10:00 - x", "1/2/20 10:00 x", "[1/2/20, 10:00 x", "1/2/20, 10:00 PMx - y"] {
+        for s in [
+            "",
+            "hello",
+            "12/24",
+            "1/2/3, 10:00 - x",
+            "123/1/20, 10:00 - x",
+            "1/2/20 10:00 x",
+            "[1/2/20, 10:00 x",
+            "1/2/20, 10:00 PMx - y",
+        ] {
             assert!(parse(s.as_bytes()).is_none(), "{s}");
         }
     }

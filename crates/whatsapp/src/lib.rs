@@ -89,7 +89,10 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use onrecord_container::{Bundle, ContainerError, Limits, Member, Probe, looks_like_zip};
-use onrecord_model::{Channel, Conversation, Participant, ParticipantRole, ParseOptions, ParseReport, Sink, SinkError, TitleSource};
+use onrecord_model::{
+    Channel, Conversation, ParseOptions, ParseReport, Participant, ParticipantRole, Sink,
+    SinkError, TitleSource,
+};
 
 use parser::{Media, Plan, Source};
 
@@ -112,7 +115,9 @@ pub enum WhatsAppError {
         reason: String,
     },
     /// A zip (or folder) holds no chat file.
-    #[error("{path}: zip holds no WhatsApp chat (looked for _chat.txt, \"WhatsApp Chat with …\".txt, or a .txt that starts with a chat header)")]
+    #[error(
+        "{path}: zip holds no WhatsApp chat (looked for _chat.txt, \"WhatsApp Chat with …\".txt, or a .txt that starts with a chat header)"
+    )]
     NoChatInZip {
         /// The zip.
         path: String,
@@ -167,8 +172,15 @@ pub fn detect(probe: &Probe) -> Option<&'static str> {
             return Some(FORMAT_ZIP);
         }
         // A zip named like an export holding one text file (a renamed chat member).
-        let name = probe.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let txts = members.iter().filter(|m| m.name.to_ascii_lowercase().ends_with(".txt")).count();
+        let name = probe
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let txts = members
+            .iter()
+            .filter(|m| m.name.to_ascii_lowercase().ends_with(".txt"))
+            .count();
         if txts == 1 && title::from_file_name(&name).is_some() {
             return Some(FORMAT_ZIP);
         }
@@ -181,9 +193,17 @@ pub fn detect(probe: &Probe) -> Option<&'static str> {
 }
 
 /// Parses an export at `path`: a chat text, a zip, or an unpacked export folder.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, WhatsAppError> {
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, WhatsAppError> {
     let display = path.display().to_string();
-    let io = |e| WhatsAppError::Io { path: display.clone(), offset: 0, source: e };
+    let io = |e| WhatsAppError::Io {
+        path: display.clone(),
+        offset: 0,
+        source: e,
+    };
     if path.is_dir() {
         return parse_bundle(Bundle::open(path, Limits::default())?, &display, opts, sink);
     }
@@ -195,8 +215,15 @@ pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<Pa
     if looks_like_zip(magic.get(..n).unwrap_or_default()) {
         return parse_bundle(Bundle::open(path, Limits::default())?, &display, opts, sink);
     }
-    let src = Source { display: &display, member: None };
-    let open = || File::open(path).map(|f| BufReader::with_capacity(READ_BUFFER, f)).map_err(io);
+    let src = Source {
+        display: &display,
+        member: None,
+    };
+    let open = || {
+        File::open(path)
+            .map(|f| BufReader::with_capacity(READ_BUFFER, f))
+            .map_err(io)
+    };
     let plan = parser::survey(open()?, &src, opts)?;
     let key = announce(&plan, opts, None, sink, &src)?;
     let out = parser::emit(open()?, &src, opts, &plan, &key, None, sink)?;
@@ -204,9 +231,20 @@ pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<Pa
 }
 
 /// Parses a chat text held in memory. The title comes from `opts.file_name`.
-pub fn parse_bytes(bytes: &[u8], opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, WhatsAppError> {
-    let display = if opts.file_name.is_empty() { "<bytes>".to_string() } else { opts.file_name.clone() };
-    let src = Source { display: &display, member: None };
+pub fn parse_bytes(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, WhatsAppError> {
+    let display = if opts.file_name.is_empty() {
+        "<bytes>".to_string()
+    } else {
+        opts.file_name.clone()
+    };
+    let src = Source {
+        display: &display,
+        member: None,
+    };
     let plan = parser::survey(bytes, &src, opts)?;
     let key = announce(&plan, opts, None, sink, &src)?;
     let out = parser::emit(bytes, &src, opts, &plan, &key, None, sink)?;
@@ -238,7 +276,11 @@ fn report(format: &str, plan: &Plan, out: parser::Emitted) -> ParseReport {
 
 /// A name that is a phone number (`+44 7700 900123`) is an address, not a display name.
 fn looks_like_number(s: &str) -> bool {
-    s.starts_with('+') && s.len() > 4 && s[1..].chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '\u{a0}'))
+    s.starts_with('+')
+        && s.len() > 4
+        && s[1..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '\u{a0}'))
 }
 
 /// "A", "A and B", "A, B and C", "A, B, C and 4 others".
@@ -253,8 +295,15 @@ fn participants_title(names: &[String]) -> String {
 }
 
 /// Decides the conversation from the plan and the file names, and announces it.
-fn announce(plan: &Plan, opts: &ParseOptions, member: Option<&str>, sink: &mut dyn Sink, src: &Source) -> Result<String, WhatsAppError> {
-    let from_name = title::from_file_name(&opts.file_name).or_else(|| member.and_then(title::from_file_name));
+fn announce(
+    plan: &Plan,
+    opts: &ParseOptions,
+    member: Option<&str>,
+    sink: &mut dyn Sink,
+    src: &Source,
+) -> Result<String, WhatsAppError> {
+    let from_name =
+        title::from_file_name(&opts.file_name).or_else(|| member.and_then(title::from_file_name));
     let (key, title, title_source) = match from_name {
         Some(t) => (t.clone(), Some(t), TitleSource::FileName),
         None if !plan.participants.is_empty() => {
@@ -262,22 +311,42 @@ fn announce(plan: &Plan, opts: &ParseOptions, member: Option<&str>, sink: &mut d
             let mut sorted = plan.participants.clone();
             sorted.sort();
             sorted.dedup();
-            (format!("participants:{}", sorted.join("|")), Some(participants_title(&plan.participants)), TitleSource::Participants)
+            (
+                format!("participants:{}", sorted.join("|")),
+                Some(participants_title(&plan.participants)),
+                TitleSource::Participants,
+            )
         }
         None => {
             let base = title::base_name(&opts.file_name);
-            (format!("file:{}", if base.is_empty() { "whatsapp" } else { base }), None, TitleSource::Id)
+            (
+                format!("file:{}", if base.is_empty() { "whatsapp" } else { base }),
+                None,
+                TitleSource::Id,
+            )
         }
     };
     let participants = plan
         .participants
         .iter()
         .map(|n| {
-            let role = if plan.owner.as_deref() == Some(n) { ParticipantRole::Owner } else { ParticipantRole::Member };
-            if looks_like_number(n) {
-                Participant { name: None, address: Some(n.clone()), role }
+            let role = if plan.owner.as_deref() == Some(n) {
+                ParticipantRole::Owner
             } else {
-                Participant { name: Some(n.clone()), address: None, role }
+                ParticipantRole::Member
+            };
+            if looks_like_number(n) {
+                Participant {
+                    name: None,
+                    address: Some(n.clone()),
+                    role,
+                }
+            } else {
+                Participant {
+                    name: Some(n.clone()),
+                    address: None,
+                    role,
+                }
             }
         })
         .collect();
@@ -289,21 +358,32 @@ fn announce(plan: &Plan, opts: &ParseOptions, member: Option<&str>, sink: &mut d
         participants,
         is_group: plan.group_evidence.then_some(true),
     };
-    sink.conversation(conversation).map_err(|e| WhatsAppError::Sink { path: src.display.to_string(), source: e })?;
+    sink.conversation(conversation)
+        .map_err(|e| WhatsAppError::Sink {
+            path: src.display.to_string(),
+            source: e,
+        })?;
     Ok(key)
 }
 
 /// Picks the chat member of a zip or folder.
 fn find_chat(bundle: &mut Bundle) -> Result<Option<Member>, WhatsAppError> {
     let members = bundle.members().to_vec();
-    if let Some(m) = members.iter().find(|m| title::base_name(&m.name) == "_chat.txt") {
+    if let Some(m) = members
+        .iter()
+        .find(|m| title::base_name(&m.name) == "_chat.txt")
+    {
         return Ok(Some(m.clone()));
     }
     if let Some(m) = members.iter().find(|m| title::is_chat_member_name(&m.name)) {
         return Ok(Some(m.clone()));
     }
     // Any .txt whose first line is a chat header (a renamed export); at most a few are looked at.
-    for m in members.iter().filter(|m| m.name.to_ascii_lowercase().ends_with(".txt")).take(16) {
+    for m in members
+        .iter()
+        .filter(|m| m.name.to_ascii_lowercase().ends_with(".txt"))
+        .take(16)
+    {
         let mut head = vec![0u8; 64 * 1024];
         let n = {
             let mut r = bundle.open_member(m)?;
@@ -325,31 +405,59 @@ struct Watched<R> {
 
 impl<R: Read> Read for Watched<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).inspect_err(|e| self.error = Some(e.to_string()))
+        self.inner
+            .read(buf)
+            .inspect_err(|e| self.error = Some(e.to_string()))
     }
 }
 
-fn parse_bundle(mut bundle: Bundle, display: &str, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, WhatsAppError> {
-    let chat = find_chat(&mut bundle)?.ok_or_else(|| WhatsAppError::NoChatInZip { path: display.to_string() })?;
-    let src = Source { display, member: Some(&chat.name) };
+fn parse_bundle(
+    mut bundle: Bundle,
+    display: &str,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, WhatsAppError> {
+    let chat = find_chat(&mut bundle)?.ok_or_else(|| WhatsAppError::NoChatInZip {
+        path: display.to_string(),
+    })?;
+    let src = Source {
+        display,
+        member: Some(&chat.name),
+    };
     let plan = {
         let r = bundle.open_member(&chat)?;
         parser::survey(BufReader::with_capacity(READ_BUFFER, r), &src, opts)?
     };
     let mut media = Media::default();
     let mut media_warnings = Vec::new();
-    let members: Vec<Member> = bundle.members().iter().filter(|m| m.name != chat.name).cloned().collect();
+    let members: Vec<Member> = bundle
+        .members()
+        .iter()
+        .filter(|m| m.name != chat.name)
+        .cloned()
+        .collect();
     for m in &members {
         let r = bundle.open_member(m)?;
-        let mut w = Watched { inner: r, error: None };
+        let mut w = Watched {
+            inner: r,
+            error: None,
+        };
         match sink.attachment(&m.name, &mut w) {
             Ok(stored) => {
-                media.by_name.insert(title::base_name(&m.name).to_string(), (m.name.clone(), stored));
+                media.by_name.insert(
+                    title::base_name(&m.name).to_string(),
+                    (m.name.clone(), stored),
+                );
             }
             Err(e) => match w.error {
                 // The member is damaged: the records that name it get ATTACHMENT_MISSING.
                 Some(read_error) => media_warnings.push((m.name.clone(), read_error)),
-                None => return Err(WhatsAppError::Sink { path: display.to_string(), source: e }),
+                None => {
+                    return Err(WhatsAppError::Sink {
+                        path: display.to_string(),
+                        source: e,
+                    });
+                }
             },
         }
     }
@@ -357,14 +465,34 @@ fn parse_bundle(mut bundle: Bundle, display: &str, opts: &ParseOptions, sink: &m
     let mut extra_warnings = 0;
     for (name, err) in media_warnings {
         extra_warnings += 1;
-        let w = onrecord_model::Warning { path: Some(name), line: None, offset: None, message: format!("media file could not be read: {err}") };
-        sink.warning(w).map_err(|e| WhatsAppError::Sink { path: display.to_string(), source: e })?;
+        let w = onrecord_model::Warning {
+            path: Some(name),
+            line: None,
+            offset: None,
+            message: format!("media file could not be read: {err}"),
+        };
+        sink.warning(w).map_err(|e| WhatsAppError::Sink {
+            path: display.to_string(),
+            source: e,
+        })?;
     }
     let mut out = {
         let r = bundle.open_member(&chat)?;
-        parser::emit(BufReader::with_capacity(READ_BUFFER, r), &src, opts, &plan, &key, Some(&mut media), sink)?
+        parser::emit(
+            BufReader::with_capacity(READ_BUFFER, r),
+            &src,
+            opts,
+            &plan,
+            &key,
+            Some(&mut media),
+            sink,
+        )?
     };
-    let unnamed: Vec<&String> = media.by_name.keys().filter(|k| !media.named.contains(*k)).collect();
+    let unnamed: Vec<&String> = media
+        .by_name
+        .keys()
+        .filter(|k| !media.named.contains(*k))
+        .collect();
     if !unnamed.is_empty() {
         extra_warnings += 1;
         let mut names: Vec<&str> = unnamed.iter().map(|s| s.as_str()).collect();
@@ -374,9 +502,16 @@ fn parse_bundle(mut bundle: Bundle, display: &str, opts: &ParseOptions, sink: &m
             path: None,
             line: None,
             offset: None,
-            message: format!("{} file(s) in the export are named by no message (kept as attachments): {shown}{}", names.len(), if names.len() > 5 { ", …" } else { "" }),
+            message: format!(
+                "{} file(s) in the export are named by no message (kept as attachments): {shown}{}",
+                names.len(),
+                if names.len() > 5 { ", …" } else { "" }
+            ),
         };
-        sink.warning(w).map_err(|e| WhatsAppError::Sink { path: display.to_string(), source: e })?;
+        sink.warning(w).map_err(|e| WhatsAppError::Sink {
+            path: display.to_string(),
+            source: e,
+        })?;
     }
     out.n_warnings += extra_warnings;
     Ok(report(FORMAT_ZIP, &plan, out))

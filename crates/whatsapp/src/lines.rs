@@ -27,7 +27,12 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, max: usize) -> LineReader<R> {
-        LineReader { inner, offset: 0, number: 0, max }
+        LineReader {
+            inner,
+            offset: 0,
+            number: 0,
+            max,
+        }
     }
 
     /// Byte offset of the next unread byte.
@@ -74,7 +79,11 @@ impl<R: BufRead> LineReader<R> {
             buf.pop();
         }
         self.number += 1;
-        Ok(Some(LineInfo { number: self.number, offset: start, cut }))
+        Ok(Some(LineInfo {
+            number: self.number,
+            offset: start,
+            cut,
+        }))
     }
 }
 
@@ -88,9 +97,21 @@ mod tests {
         let mut buf = Vec::new();
         let mut got = Vec::new();
         while let Some(info) = r.next_line(&mut buf).unwrap() {
-            got.push((String::from_utf8(buf.clone()).unwrap(), info.number, info.offset));
+            got.push((
+                String::from_utf8(buf.clone()).unwrap(),
+                info.number,
+                info.offset,
+            ));
         }
-        assert_eq!(got, [("a".into(), 1, 0), ("bb".into(), 2, 3), ("".into(), 3, 6), ("ccc".into(), 4, 7)]);
+        assert_eq!(
+            got,
+            [
+                ("a".into(), 1, 0),
+                ("bb".into(), 2, 3),
+                ("".into(), 3, 6),
+                ("ccc".into(), 4, 7)
+            ]
+        );
     }
 
     #[test]

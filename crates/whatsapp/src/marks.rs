@@ -75,7 +75,9 @@ pub fn strip(s: &str) -> String {
 /// `s` without marks and without surrounding white space (including U+00A0 and U+202F).
 pub fn clean_name(s: &str) -> String {
     let stripped = strip(s);
-    stripped.trim_matches(|c: char| c.is_whitespace()).to_string()
+    stripped
+        .trim_matches(|c: char| c.is_whitespace())
+        .to_string()
 }
 
 #[cfg(test)]
@@ -84,7 +86,10 @@ mod tests {
 
     #[test]
     fn strips_direction_marks_but_keeps_joiners() {
-        assert_eq!(strip("\u{feff}\u{200e}a\u{202a}+44 7700\u{202c}b\u{200d}c\u{2066}"), "a+44 7700b\u{200d}c");
+        assert_eq!(
+            strip("\u{feff}\u{200e}a\u{202a}+44 7700\u{202c}b\u{200d}c\u{2066}"),
+            "a+44 7700b\u{200d}c"
+        );
         assert_eq!(clean_name(" \u{202a}+1 555\u{202c}\u{a0}"), "+1 555");
         assert_eq!(skip_marks("\u{feff}\u{feff}[".as_bytes(), 0), 6);
         assert_eq!(strip("plain"), "plain");

@@ -102,11 +102,18 @@ pub struct Plan {
 
 impl Plan {
     pub fn order_of(&self, g: &Grammar) -> Option<DateOrder> {
-        self.accepted.iter().find(|(a, _, _)| a == g).map(|(_, o, _)| *o)
+        self.accepted
+            .iter()
+            .find(|(a, _, _)| a == g)
+            .map(|(_, o, _)| *o)
     }
 
     pub fn primary_order(&self) -> (DateOrder, Decision) {
-        self.accepted.iter().find(|(a, _, _)| *a == self.primary).map(|(_, o, d)| (*o, *d)).unwrap_or((DateOrder::DayMonthYear, Decision::Default))
+        self.accepted
+            .iter()
+            .find(|(a, _, _)| *a == self.primary)
+            .map(|(_, o, d)| (*o, *d))
+            .unwrap_or((DateOrder::DayMonthYear, Decision::Default))
     }
 
     pub fn style(&self) -> String {
@@ -152,10 +159,17 @@ fn clean_name(s: &str) -> Cow<'_, str> {
 /// line could be either (see the crate documentation).
 pub fn split(rest: &str) -> Split<'_> {
     let bytes = rest.as_bytes();
-    let colon = memchr::memchr_iter(b':', bytes).find(|&i| bytes.get(i + 1) == Some(&b' ')).map(|i| (i, i + 2)).or_else(|| {
-        // `Carol:` with an empty body.
-        if rest.ends_with(':') && rest.len() > 1 { Some((rest.len() - 1, rest.len())) } else { None }
-    });
+    let colon = memchr::memchr_iter(b':', bytes)
+        .find(|&i| bytes.get(i + 1) == Some(&b' '))
+        .map(|i| (i, i + 2))
+        .or_else(|| {
+            // `Carol:` with an empty body.
+            if rest.ends_with(':') && rest.len() > 1 {
+                Some((rest.len() - 1, rest.len()))
+            } else {
+                None
+            }
+        });
     match colon {
         None => match system::recognise(&clean(rest)) {
             Some(s) => Split::System(s, rest),
@@ -163,17 +177,17 @@ pub fn split(rest: &str) -> Split<'_> {
         },
         Some((i, j)) => {
             let name = &rest[..i];
-            if has_quote(name) || name.len() > 200 {
-                if let Some(s) = system::recognise(&clean(rest)) {
-                    return Split::System(s, rest);
-                }
+            if (has_quote(name) || name.len() > 200)
+                && let Some(s) = system::recognise(&clean(rest))
+            {
+                return Split::System(s, rest);
             }
             let body = &rest[j..];
             // iOS writes system lines as `Group name: \u{200e}Alice added Bob`.
-            if body.starts_with('\u{200e}') {
-                if let Some(s) = system::recognise(&clean(body)) {
-                    return Split::System(s, body);
-                }
+            if body.starts_with('\u{200e}')
+                && let Some(s) = system::recognise(&clean(body))
+            {
+                return Split::System(s, body);
             }
             let author = clean_name(name);
             if author.is_empty() {
@@ -204,7 +218,11 @@ fn is_group_event(k: EventKind) -> bool {
 }
 
 fn io_error(src: &Source, offset: u64, e: std::io::Error) -> WhatsAppError {
-    WhatsAppError::Io { path: src.name(), offset, source: e }
+    WhatsAppError::Io {
+        path: src.name(),
+        offset,
+        source: e,
+    }
 }
 
 fn locale_order(locale: &str) -> DateOrder {
@@ -217,7 +235,11 @@ fn locale_order(locale: &str) -> DateOrder {
 }
 
 /// Pass 1: decides the plan. Fails when the text is not a WhatsApp chat.
-pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Result<Plan, WhatsAppError> {
+pub fn survey<R: BufRead>(
+    reader: R,
+    src: &Source,
+    opts: &ParseOptions,
+) -> Result<Plan, WhatsAppError> {
     let mut lines = LineReader::new(reader, MAX_TEXT);
     let mut buf = Vec::with_capacity(4096);
     let mut stats: Vec<GrammarStats> = Vec::new();
@@ -245,24 +267,36 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
             if nul_seen {
                 return Err(WhatsAppError::NotWhatsApp {
                     path: src.name(),
-                    reason: format!("binary data (NUL bytes) at line {} (byte {}) before any chat header", info.number, info.offset),
+                    reason: format!(
+                        "binary data (NUL bytes) at line {} (byte {}) before any chat header",
+                        info.number, info.offset
+                    ),
                 });
             }
             if info.number > HEAD_LINES {
                 return Err(WhatsAppError::NotWhatsApp {
                     path: src.name(),
-                    reason: format!("no chat header (`d/m/y, H:MM - ` or `[d/m/y, H:MM:SS] `) in the first {HEAD_LINES} lines"),
+                    reason: format!(
+                        "no chat header (`d/m/y, H:MM - ` or `[d/m/y, H:MM:SS] `) in the first {HEAD_LINES} lines"
+                    ),
                 });
             }
         }
-        let Some(h) = header::parse(&buf) else { continue };
+        let Some(h) = header::parse(&buf) else {
+            continue;
+        };
         if first_header.is_none() {
             first_header = Some(info.number);
         }
         let gi = match stats.iter().position(|s| s.grammar == h.grammar) {
             Some(i) => i,
             None if stats.len() < MAX_GRAMMARS => {
-                stats.push(GrammarStats { grammar: h.grammar, count: 0, first_gt12: 0, second_gt12: 0 });
+                stats.push(GrammarStats {
+                    grammar: h.grammar,
+                    count: 0,
+                    first_gt12: 0,
+                    second_gt12: 0,
+                });
                 stats.len() - 1
             }
             None => continue,
@@ -299,15 +333,27 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
         }
     }
     if first_header.is_none() {
-        return Err(WhatsAppError::NotWhatsApp { path: src.name(), reason: "no chat header found".into() });
+        return Err(WhatsAppError::NotWhatsApp {
+            path: src.name(),
+            reason: "no chat header found".into(),
+        });
     }
     let mut notes = Vec::new();
     // The primary grammar is the most common one; the first seen wins a tie.
     let total: u64 = stats.iter().map(|s| s.count).sum();
-    let (pi, primary) = stats.iter().enumerate().fold((0usize, &stats[0]), |best, (i, s)| if s.count > best.1.count { (i, s) } else { best });
+    let (pi, primary) = stats
+        .iter()
+        .enumerate()
+        .fold((0usize, &stats[0]), |best, (i, s)| {
+            if s.count > best.1.count { (i, s) } else { best }
+        });
     let foreign = total - primary.count;
     let mixed = foreign >= 3 && primary.count.saturating_mul(4) < total.saturating_mul(3);
-    let accepted_idx: Vec<usize> = if mixed { (0..stats.len()).collect() } else { vec![pi] };
+    let accepted_idx: Vec<usize> = if mixed {
+        (0..stats.len()).collect()
+    } else {
+        vec![pi]
+    };
     if mixed {
         notes.push(format!(
             "the file mixes {} header styles (the commonest has {} of {} header lines); every line in any of them starts a record",
@@ -316,11 +362,17 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
             total
         ));
     } else if foreign > 0 {
-        notes.push(format!("{foreign} line(s) look like headers in another style and were kept as message text"));
+        notes.push(format!(
+            "{foreign} line(s) look like headers in another style and were kept as message text"
+        ));
     }
     // Day/month evidence over everything accepted, for grammars that cannot decide alone.
-    let (g_first, g_second) =
-        accepted_idx.iter().filter(|&&i| !stats[i].grammar.year_first).fold((0, 0), |(a, b), &i| (a + stats[i].first_gt12, b + stats[i].second_gt12));
+    let (g_first, g_second) = accepted_idx
+        .iter()
+        .filter(|&&i| !stats[i].grammar.year_first)
+        .fold((0, 0), |(a, b), &i| {
+            (a + stats[i].first_gt12, b + stats[i].second_gt12)
+        });
     let fallback = || -> (DateOrder, Decision) {
         if let Some(o) = opts.date_order {
             (o, Decision::Option)
@@ -334,7 +386,11 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
         match (a > 0, b > 0) {
             (true, false) => Some(DateOrder::DayMonthYear),
             (false, true) => Some(DateOrder::MonthDayYear),
-            (true, true) => Some(if b > a { DateOrder::MonthDayYear } else { DateOrder::DayMonthYear }),
+            (true, true) => Some(if b > a {
+                DateOrder::MonthDayYear
+            } else {
+                DateOrder::DayMonthYear
+            }),
             (false, false) => None,
         }
     };
@@ -362,9 +418,20 @@ pub fn survey<R: BufRead>(reader: R, src: &Source, opts: &ParseOptions) -> Resul
         };
         accepted.push((s.grammar, o, d));
     }
-    let participants: Vec<String> = order.into_iter().filter(|a| seen.get(a).is_some_and(|m| m & mask != 0)).collect();
+    let participants: Vec<String> = order
+        .into_iter()
+        .filter(|a| seen.get(a).is_some_and(|m| m & mask != 0))
+        .collect();
     group_evidence |= participants.len() > 2;
-    Ok(Plan { accepted, primary: primary.grammar, mixed, participants, owner, group_evidence, notes })
+    Ok(Plan {
+        accepted,
+        primary: primary.grammar,
+        mixed,
+        participants,
+        owner,
+        group_evidence,
+        notes,
+    })
 }
 
 /// The media a zip holds, by file name, for linking attachments.
@@ -409,16 +476,34 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    fn warn(&mut self, kind: &'static str, line: Option<u64>, offset: Option<u64>, message: String) -> Result<(), WhatsAppError> {
+    fn warn(
+        &mut self,
+        kind: &'static str,
+        line: Option<u64>,
+        offset: Option<u64>,
+        message: String,
+    ) -> Result<(), WhatsAppError> {
         let c = self.warn_counts.entry(kind).or_insert(0);
         *c += 1;
         if *c > MAX_WARNINGS_PER_KIND {
             return Ok(());
         }
-        let message = if *c == MAX_WARNINGS_PER_KIND { format!("{message} (further warnings of this kind are only counted)") } else { message };
+        let message = if *c == MAX_WARNINGS_PER_KIND {
+            format!("{message} (further warnings of this kind are only counted)")
+        } else {
+            message
+        };
         self.n_warnings += 1;
-        let w = Warning { path: self.src.member.map(str::to_string), line, offset, message };
-        self.sink.warning(w).map_err(|e| WhatsAppError::Sink { path: self.src.name(), source: e })
+        let w = Warning {
+            path: self.src.member.map(str::to_string),
+            line,
+            offset,
+            message,
+        };
+        self.sink.warning(w).map_err(|e| WhatsAppError::Sink {
+            path: self.src.name(),
+            source: e,
+        })
     }
 
     fn time_of(&mut self, h: &Header, line: &[u8], order: DateOrder) -> (RecordTime, Flags) {
@@ -430,8 +515,16 @@ impl Emitter<'_> {
             DateOrder::YearMonthDay => (f0, h.widths[0], f1, f2),
         };
         // Two-digit years are 20yy: WhatsApp was released in 2009.
-        let year = if yw <= 2 { 2000 + i32::from(y) } else { i32::from(y) };
-        let precision = if h.second.is_some() { Precision::Second } else { Precision::Minute };
+        let year = if yw <= 2 {
+            2000 + i32::from(y)
+        } else {
+            i32::from(y)
+        };
+        let precision = if h.second.is_some() {
+            Precision::Second
+        } else {
+            Precision::Minute
+        };
         let mut hour = h.hour;
         let mut clock_out = false;
         match h.pm {
@@ -439,8 +532,14 @@ impl Emitter<'_> {
             Some(_) => clock_out = true,
             None => clock_out = h.hour > 23,
         }
-        let written = || marks::strip(&String::from_utf8_lossy(line.get(h.written.0..h.written.1).unwrap_or_default()));
-        let date = i16::try_from(year).ok().and_then(|y| jiff::civil::Date::new(y, mo as i8, d as i8).ok());
+        let written = || {
+            marks::strip(&String::from_utf8_lossy(
+                line.get(h.written.0..h.written.1).unwrap_or_default(),
+            ))
+        };
+        let date = i16::try_from(year)
+            .ok()
+            .and_then(|y| jiff::civil::Date::new(y, mo as i8, d as i8).ok());
         let time = if hour <= 23 && h.minute <= 59 && h.second.unwrap_or(0) <= 59 {
             jiff::civil::Time::new(hour as i8, h.minute as i8, h.second.unwrap_or(0) as i8, 0).ok()
         } else {
@@ -473,22 +572,47 @@ impl Emitter<'_> {
         }
     }
 
-    fn start(&mut self, h: &Header, line: &[u8], info: crate::lines::LineInfo, order: DateOrder) -> Result<Pending, WhatsAppError> {
+    fn start(
+        &mut self,
+        h: &Header,
+        line: &[u8],
+        info: crate::lines::LineInfo,
+        order: DateOrder,
+    ) -> Result<Pending, WhatsAppError> {
         let (time, mut flags) = self.time_of(h, line, order);
         let raw_rest = line.get(h.rest..).unwrap_or_default();
         let rest = match std::str::from_utf8(raw_rest) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
                 flags.insert(Flags::ENCODING_PROBLEM);
-                self.warn("encoding", Some(info.number), Some(info.offset), "bytes that are not UTF-8 were replaced with U+FFFD".into())?;
+                self.warn(
+                    "encoding",
+                    Some(info.number),
+                    Some(info.offset),
+                    "bytes that are not UTF-8 were replaced with U+FFFD".into(),
+                )?;
                 String::from_utf8_lossy(raw_rest)
             }
         };
         if info.cut {
             flags.insert(Flags::TRUNCATED);
-            self.warn("long-line", Some(info.number), Some(info.offset), format!("line longer than {MAX_TEXT} bytes; the rest was dropped"))?;
+            self.warn(
+                "long-line",
+                Some(info.number),
+                Some(info.offset),
+                format!("line longer than {MAX_TEXT} bytes; the rest was dropped"),
+            )?;
         }
-        let mut p = Pending { kind: PendingKind::Message, author: None, text: String::new(), time, flags, line: info.number, offset: info.offset, event: None };
+        let mut p = Pending {
+            kind: PendingKind::Message,
+            author: None,
+            text: String::new(),
+            time,
+            flags,
+            line: info.number,
+            offset: info.offset,
+            event: None,
+        };
         match split(&rest) {
             Split::Message { author, body } => {
                 p.author = Some(author.into_owned());
@@ -511,12 +635,22 @@ impl Emitter<'_> {
         Ok(p)
     }
 
-    fn continue_with(&mut self, p: &mut Pending, line: &[u8], info: crate::lines::LineInfo) -> Result<(), WhatsAppError> {
+    fn continue_with(
+        &mut self,
+        p: &mut Pending,
+        line: &[u8],
+        info: crate::lines::LineInfo,
+    ) -> Result<(), WhatsAppError> {
         let s = match std::str::from_utf8(line) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
                 p.flags.insert(Flags::ENCODING_PROBLEM);
-                self.warn("encoding", Some(info.number), Some(info.offset), "bytes that are not UTF-8 were replaced with U+FFFD".into())?;
+                self.warn(
+                    "encoding",
+                    Some(info.number),
+                    Some(info.offset),
+                    "bytes that are not UTF-8 were replaced with U+FFFD".into(),
+                )?;
                 String::from_utf8_lossy(line)
             }
         };
@@ -525,7 +659,12 @@ impl Emitter<'_> {
         }
         if p.text.len() + 1 + s.len() > MAX_TEXT || info.cut {
             p.flags.insert(Flags::TRUNCATED);
-            self.warn("long-message", Some(p.line), Some(p.offset), format!("message longer than {MAX_TEXT} bytes; the rest was dropped"))?;
+            self.warn(
+                "long-message",
+                Some(p.line),
+                Some(p.offset),
+                format!("message longer than {MAX_TEXT} bytes; the rest was dropped"),
+            )?;
             let room = MAX_TEXT.saturating_sub(p.text.len() + 1);
             let mut cut = room.min(s.len());
             while cut > 0 && !s.is_char_boundary(cut) {
@@ -591,10 +730,17 @@ impl Emitter<'_> {
             event: p.event.filter(|e| !e.is_empty()).map(Box::new),
             email: None,
             flags,
-            source: Provenance { path: self.src.member.map(str::to_string), line: Some(p.line), offset: p.offset },
+            source: Provenance {
+                path: self.src.member.map(str::to_string),
+                line: Some(p.line),
+                offset: p.offset,
+            },
         };
         self.n_records += 1;
-        self.sink.record(record).map_err(|e| WhatsAppError::Sink { path: self.src.name(), source: e })
+        self.sink.record(record).map_err(|e| WhatsAppError::Sink {
+            path: self.src.name(),
+            source: e,
+        })
     }
 
     fn attachment(&mut self, name: &str, flags: &mut Flags) -> AttachmentRef {
@@ -607,7 +753,12 @@ impl Emitter<'_> {
         if found.is_none() {
             flags.insert(Flags::ATTACHMENT_MISSING);
         }
-        AttachmentRef { name: name.to_string(), media_type, size: found.map(|s| s.size), sha256: found.map(|s| s.sha256) }
+        AttachmentRef {
+            name: name.to_string(),
+            media_type,
+            size: found.map(|s| s.size),
+            sha256: found.map(|s| s.sha256),
+        }
     }
 }
 
@@ -646,7 +797,11 @@ pub fn emit<R: BufRead>(
     for note in &plan.notes {
         e.warn("plan", None, None, note.clone())?;
     }
-    let single = if plan.accepted.len() == 1 { plan.accepted.first().map(|(g, o, _)| (*g, *o)) } else { None };
+    let single = if plan.accepted.len() == 1 {
+        plan.accepted.first().map(|(g, o, _)| (*g, *o))
+    } else {
+        None
+    };
     let mut lines = LineReader::new(reader, MAX_TEXT);
     let mut buf = Vec::with_capacity(4096);
     let mut pending: Option<Pending> = None;
@@ -682,7 +837,12 @@ pub fn emit<R: BufRead>(
                 if !buf.is_empty() {
                     skipped_before_first += 1;
                     if skipped_before_first == 1 {
-                        e.warn("preamble", Some(info.number), Some(info.offset), "text before the first message header was skipped".into())?;
+                        e.warn(
+                            "preamble",
+                            Some(info.number),
+                            Some(info.offset),
+                            "text before the first message header was skipped".into(),
+                        )?;
                     }
                 }
             }
@@ -691,5 +851,8 @@ pub fn emit<R: BufRead>(
     if let Some(p) = pending.take() {
         e.finish(p)?;
     }
-    Ok(Emitted { n_records: e.n_records, n_warnings: e.n_warnings })
+    Ok(Emitted {
+        n_records: e.n_records,
+        n_warnings: e.n_warnings,
+    })
 }

@@ -17,7 +17,10 @@ use onrecord_model::{EventDetail, EventKind};
 pub const MAX_SYSTEM_LEN: usize = 4096;
 
 /// Words the exports use for the owner of the phone in system lines ("You added Ana").
-pub const OWNER_WORDS: &[&str] = &["You", "you", "Du", "du", "Tú", "tú", "Vous", "vous", "Tu", "tu", "Você", "você", "Jij", "jij", "Je", "je", "U"];
+pub const OWNER_WORDS: &[&str] = &[
+    "You", "you", "Du", "du", "Tú", "tú", "Vous", "vous", "Tu", "tu", "Você", "você", "Jij", "jij",
+    "Je", "je", "U",
+];
 
 use EventKind::*;
 
@@ -406,7 +409,13 @@ fn next_token(t: &str) -> Option<(Result<Slot, &str>, &str)> {
     if t.is_empty() {
         return None;
     }
-    for (pat, slot) in [("{A}", Slot::Actor), ("{T}", Slot::Targets), ("{O}", Slot::Old), ("{N}", Slot::New), ("{*}", Slot::Skip)] {
+    for (pat, slot) in [
+        ("{A}", Slot::Actor),
+        ("{T}", Slot::Targets),
+        ("{O}", Slot::Old),
+        ("{N}", Slot::New),
+        ("{*}", Slot::Skip),
+    ] {
         if let Some(rest) = t.strip_prefix(pat) {
             return Some((Ok(slot), rest));
         }
@@ -510,13 +519,18 @@ pub fn duration_seconds(text: &str) -> Option<u64> {
             }
             let n: u64 = text[start..i].parse().ok()?;
             let after = text[i..].trim_start_matches([' ', '\u{a0}', '\u{202f}']);
-            let word: String = after.chars().take_while(|c| c.is_alphabetic()).collect::<String>().to_lowercase();
+            let word: String = after
+                .chars()
+                .take_while(|c| c.is_alphabetic())
+                .collect::<String>()
+                .to_lowercase();
             let unit = match word.as_str() {
-                "day" | "days" | "tag" | "tage" | "tagen" | "día" | "días" | "jour" | "jours" | "giorno" | "giorni" | "dia"
-                | "dias" | "dag" | "dagen" => 86_400,
-                "hour" | "hours" | "stunde" | "stunden" | "hora" | "horas" | "heure" | "heures" | "ora" | "ore" | "uur" => 3_600,
-                "week" | "weeks" | "woche" | "wochen" | "semana" | "semanas" | "semaine" | "semaines" | "settimana"
-                | "settimane" | "weken" => 604_800,
+                "day" | "days" | "tag" | "tage" | "tagen" | "día" | "días" | "jour" | "jours"
+                | "giorno" | "giorni" | "dia" | "dias" | "dag" | "dagen" => 86_400,
+                "hour" | "hours" | "stunde" | "stunden" | "hora" | "horas" | "heure" | "heures"
+                | "ora" | "ore" | "uur" => 3_600,
+                "week" | "weeks" | "woche" | "wochen" | "semana" | "semanas" | "semaine"
+                | "semaines" | "settimana" | "settimane" | "weken" => 604_800,
                 _ => continue,
             };
             return n.checked_mul(unit);
@@ -548,9 +562,11 @@ fn anchor(template: &str) -> Option<&str> {
 /// Templates by anchor word, so that a line is matched only against the few templates whose
 /// anchor it contains.
 fn index() -> &'static std::collections::HashMap<&'static str, Vec<usize>> {
-    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, Vec<usize>>> = std::sync::OnceLock::new();
+    static INDEX: std::sync::OnceLock<std::collections::HashMap<&'static str, Vec<usize>>> =
+        std::sync::OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut m: std::collections::HashMap<&'static str, Vec<usize>> = std::collections::HashMap::new();
+        let mut m: std::collections::HashMap<&'static str, Vec<usize>> =
+            std::collections::HashMap::new();
         for (i, (_, t)) in PHRASES.iter().enumerate() {
             // Every template has a literal word; one without would be tried on no line at all.
             if let Some(a) = anchor(t) {
@@ -596,23 +612,40 @@ pub fn recognise(text: &str) -> Option<SystemLine> {
         if actor.is_some_and(|a| a.contains(": ") || a.is_empty() || a.len() > 200) {
             continue;
         }
-        let by_owner = implicit_owner || actor.is_some_and(|a| OWNER_WORDS.contains(&a)) || starts_with_owner(template);
+        let by_owner = implicit_owner
+            || actor.is_some_and(|a| OWNER_WORDS.contains(&a))
+            || starts_with_owner(template);
         let mut detail = EventDetail {
             targets: caps.targets.map(split_targets).unwrap_or_default(),
             old: caps.old.map(str::to_string),
             new: caps.new.map(|n| {
-                if template.contains("+{N}") { format!("+{n}") } else { n.to_string() }
+                if template.contains("+{N}") {
+                    format!("+{n}")
+                } else {
+                    n.to_string()
+                }
             }),
             duration_seconds: None,
         };
         if matches!(kind, EventKind::DisappearingOn) {
             detail.duration_seconds = duration_seconds(text);
         }
-        if kind == EventKind::MemberAdded && detail.targets.is_empty() && actor.is_none() && !template.starts_with('{') {
+        if kind == EventKind::MemberAdded
+            && detail.targets.is_empty()
+            && actor.is_none()
+            && !template.starts_with('{')
+        {
             // "You were added": the owner is the target.
-            detail.targets.push(template.split(' ').next().unwrap_or("You").to_string());
+            detail
+                .targets
+                .push(template.split(' ').next().unwrap_or("You").to_string());
         }
-        return Some(SystemLine { kind, actor: actor.map(str::to_string), by_owner, detail });
+        return Some(SystemLine {
+            kind,
+            actor: actor.map(str::to_string),
+            by_owner,
+            detail,
+        });
     }
     None
 }
@@ -621,7 +654,10 @@ pub fn recognise(text: &str) -> Option<SystemLine> {
 fn starts_with_owner(template: &str) -> bool {
     let first = template.split(' ').next().unwrap_or("");
     let first = first.trim_end_matches("'re");
-    OWNER_WORDS.contains(&first) && !template.contains("were added") && !template.contains("were removed") && !template.contains("wurdest")
+    OWNER_WORDS.contains(&first)
+        && !template.contains("were added")
+        && !template.contains("were removed")
+        && !template.contains("wurdest")
 }
 
 #[cfg(test)]
@@ -636,16 +672,34 @@ mod tests {
     fn english_phrases() {
         let s = r("You changed the subject from \"a: b\" to \"c\"");
         assert_eq!(s.kind, SubjectChanged);
-        assert_eq!((s.actor.as_deref(), s.detail.old.as_deref(), s.detail.new.as_deref()), (Some("You"), Some("a: b"), Some("c")));
+        assert_eq!(
+            (
+                s.actor.as_deref(),
+                s.detail.old.as_deref(),
+                s.detail.new.as_deref()
+            ),
+            (Some("You"), Some("a: b"), Some("c"))
+        );
         assert!(s.by_owner);
         let s = r("Alice added Bob, Carol and Dave");
         assert_eq!(s.detail.targets, ["Bob", "Carol", "Dave"]);
         assert!(!s.by_owner);
-        let s = r("Spad Tom turned on disappearing messages. New messages will disappear from this chat 7 days after they're sent, except when kept.");
-        assert_eq!((s.kind, s.detail.duration_seconds), (DisappearingOn, Some(604_800)));
+        let s = r(
+            "Spad Tom turned on disappearing messages. New messages will disappear from this chat 7 days after they're sent, except when kept.",
+        );
+        assert_eq!(
+            (s.kind, s.detail.duration_seconds),
+            (DisappearingOn, Some(604_800))
+        );
         assert_eq!(r("You were added").detail.targets, ["You"]);
-        assert_eq!(r("+44 7700 900123 left").actor.as_deref(), Some("+44 7700 900123"));
-        assert_eq!(r("Bob changed to +44 7700 900124").detail.new.as_deref(), Some("+44 7700 900124"));
+        assert_eq!(
+            r("+44 7700 900123 left").actor.as_deref(),
+            Some("+44 7700 900123")
+        );
+        assert_eq!(
+            r("Bob changed to +44 7700 900124").detail.new.as_deref(),
+            Some("+44 7700 900124")
+        );
         assert!(recognise("Bob: You added Alice").is_none());
         assert!(recognise("hello there").is_none());
     }
@@ -667,7 +721,10 @@ mod tests {
         assert_eq!((s.kind, s.by_owner), (SubjectChanged, true));
         assert_eq!(r("Añadiste a Ana").actor, None);
         assert!(r("Añadiste a Ana").by_owner);
-        assert_eq!(r("Marie a créé le groupe « Projet »").detail.new.as_deref(), Some("Projet"));
+        assert_eq!(
+            r("Marie a créé le groupe « Projet »").detail.new.as_deref(),
+            Some("Projet")
+        );
         assert_eq!(r("Hai aggiunto Luca").kind, MemberAdded);
         assert_eq!(r("Ana ativou as mensagens temporárias. As novas mensagens vão desaparecer desta conversa 90 dias após o envio.").detail.duration_seconds, Some(90 * 86_400));
         assert_eq!(r("Jan heeft Piet toegevoegd").detail.targets, ["Piet"]);

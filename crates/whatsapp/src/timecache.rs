@@ -19,7 +19,11 @@ pub struct TimeCache {
 
 impl TimeCache {
     pub fn new(tz: &TimeZone, tz_name: &str) -> TimeCache {
-        TimeCache { tz: tz.clone(), tz_name: tz_name.to_string(), day: None }
+        TimeCache {
+            tz: tz.clone(),
+            tz_name: tz_name.to_string(),
+            day: None,
+        }
     }
 
     pub fn tz_name(&self) -> &str {
@@ -54,7 +58,9 @@ impl TimeCache {
     /// The offset in force all day on `date`, or `None` when a transition falls within it.
     fn constant_offset(&self, date: Date) -> Option<Offset> {
         let midnight = date.to_datetime(jiff::civil::Time::midnight());
-        let AmbiguousOffset::Unambiguous { offset } = self.tz.to_ambiguous_timestamp(midnight).offset() else {
+        let AmbiguousOffset::Unambiguous { offset } =
+            self.tz.to_ambiguous_timestamp(midnight).offset()
+        else {
             return None;
         };
         let start = offset.to_timestamp(midnight).ok()?;
@@ -76,10 +82,20 @@ mod tests {
     fn cached_times_equal_the_models_reading() {
         let tz = TimeZone::get("Europe/London").unwrap();
         let mut c = TimeCache::new(&tz, "Europe/London");
-        for d in [date(2020, 3, 28), date(2020, 3, 29), date(2020, 10, 25), date(2020, 6, 1), date(2021, 1, 1)] {
+        for d in [
+            date(2020, 3, 28),
+            date(2020, 3, 29),
+            date(2020, 10, 25),
+            date(2020, 6, 1),
+            date(2021, 1, 1),
+        ] {
             for (h, m) in [(0, 0), (0, 59), (1, 0), (1, 30), (2, 0), (12, 0), (23, 59)] {
                 let dt = d.at(h, m, 0, 0);
-                assert_eq!(c.time(dt, Precision::Minute), RecordTime::from_local(dt, &tz, "Europe/London", Precision::Minute), "{dt}");
+                assert_eq!(
+                    c.time(dt, Precision::Minute),
+                    RecordTime::from_local(dt, &tz, "Europe/London", Precision::Minute),
+                    "{dt}"
+                );
             }
         }
     }

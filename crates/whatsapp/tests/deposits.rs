@@ -10,7 +10,8 @@ use onrecord_whatsapp::{WhatsAppError, detect, parse, parse_bytes};
 fn make_zip(path: &Path, members: &[(&str, &[u8])]) {
     let f = std::fs::File::create(path).unwrap();
     let mut w = zip::ZipWriter::new(f);
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in members {
         w.start_file(*name, opts).unwrap();
         w.write_all(data).unwrap();
@@ -32,13 +33,23 @@ fn ios_zip_links_attachments_and_flags_missing_ones() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("WhatsApp Chat - Jane Doe.zip");
     let jpeg = b"\xff\xd8\xff\xe0 not really a jpeg";
-    make_zip(&p, &[("_chat.txt", IOS_CHAT.as_bytes()), ("00000012-PHOTO-2020-03-01-08-05-09.jpg", jpeg), ("extra.pdf", b"%PDF")]);
+    make_zip(
+        &p,
+        &[
+            ("_chat.txt", IOS_CHAT.as_bytes()),
+            ("00000012-PHOTO-2020-03-01-08-05-09.jpg", jpeg),
+            ("extra.pdf", b"%PDF"),
+        ],
+    );
     let mut sink = CollectSink::default();
     let report = parse(&p, &opts("WhatsApp Chat - Jane Doe.zip"), &mut sink).unwrap();
     assert_eq!(report.format, "whatsapp-zip");
     assert_eq!(sink.records.len(), 4);
     let c = &sink.conversations[0];
-    assert_eq!((c.key.as_str(), c.title.as_deref(), c.title_source), ("Jane Doe", Some("Jane Doe"), TitleSource::FileName));
+    assert_eq!(
+        (c.key.as_str(), c.title.as_deref(), c.title_source),
+        ("Jane Doe", Some("Jane Doe"), TitleSource::FileName)
+    );
     let photo = &sink.records[1];
     assert_eq!(photo.kind, Kind::Message(MessageKind::Media));
     let a = &photo.attachments[0];
@@ -54,8 +65,15 @@ fn ios_zip_links_attachments_and_flags_missing_ones() {
     assert!(missing.flags.contains(Flags::ATTACHMENT_MISSING));
     assert_eq!(missing.attachments[0].sha256, None);
     let streamed: Vec<_> = sink.attachments.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(streamed, ["00000012-PHOTO-2020-03-01-08-05-09.jpg", "extra.pdf"]);
-    assert!(sink.warnings.iter().any(|w| w.message.contains("named by no message") && w.message.contains("extra.pdf")));
+    assert_eq!(
+        streamed,
+        ["00000012-PHOTO-2020-03-01-08-05-09.jpg", "extra.pdf"]
+    );
+    assert!(
+        sink.warnings
+            .iter()
+            .any(|w| w.message.contains("named by no message") && w.message.contains("extra.pdf"))
+    );
 }
 
 #[test]
@@ -63,25 +81,45 @@ fn android_zip_takes_the_title_from_the_chat_member() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("export.zip");
     let chat = "01/03/2020, 08:00 - Jane Doe: IMG-20200301-WA0001.jpg (file attached)\ncaption\n01/03/2020, 08:01 - Jane Doe: ok\n";
-    make_zip(&p, &[("WhatsApp Chat with Jane Doe.txt", chat.as_bytes()), ("IMG-20200301-WA0001.jpg", b"img")]);
-    let probe = Probe { path: &p, head: b"PK\x03\x04", members: Some(&members_of(&p)) };
+    make_zip(
+        &p,
+        &[
+            ("WhatsApp Chat with Jane Doe.txt", chat.as_bytes()),
+            ("IMG-20200301-WA0001.jpg", b"img"),
+        ],
+    );
+    let probe = Probe {
+        path: &p,
+        head: b"PK\x03\x04",
+        members: Some(&members_of(&p)),
+    };
     assert_eq!(detect(&probe), Some("whatsapp-zip"));
     let mut sink = CollectSink::default();
     parse(&p, &opts("export.zip"), &mut sink).unwrap();
     assert_eq!(sink.conversations[0].title.as_deref(), Some("Jane Doe"));
-    assert_eq!(sink.records[0].text, "IMG-20200301-WA0001.jpg (file attached)\ncaption");
+    assert_eq!(
+        sink.records[0].text,
+        "IMG-20200301-WA0001.jpg (file attached)\ncaption"
+    );
     assert_eq!(sink.records[0].attachments[0].size, Some(3));
 }
 
 fn members_of(p: &Path) -> Vec<Member> {
-    onrecord_container::Bundle::open(p, onrecord_container::Limits::default()).unwrap().members().to_vec()
+    onrecord_container::Bundle::open(p, onrecord_container::Limits::default())
+        .unwrap()
+        .members()
+        .to_vec()
 }
 
 #[test]
 fn a_folder_is_read_like_a_zip() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("_chat.txt"), IOS_CHAT).unwrap();
-    std::fs::write(dir.path().join("00000013-PHOTO-2020-03-01-08-06-00.jpg"), b"x").unwrap();
+    std::fs::write(
+        dir.path().join("00000013-PHOTO-2020-03-01-08-06-00.jpg"),
+        b"x",
+    )
+    .unwrap();
     let mut sink = CollectSink::default();
     parse(dir.path(), &opts("folder"), &mut sink).unwrap();
     assert!(sink.records[1].flags.contains(Flags::ATTACHMENT_MISSING));
@@ -92,18 +130,30 @@ fn a_folder_is_read_like_a_zip() {
 fn bad_zips_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("nochat.zip");
-    make_zip(&p, &[("photo.jpg", b"x"), ("notes.txt", b"just some notes\n")]);
+    make_zip(
+        &p,
+        &[("photo.jpg", b"x"), ("notes.txt", b"just some notes\n")],
+    );
     let err = parse(&p, &opts("nochat.zip"), &mut CollectSink::default()).unwrap_err();
     assert!(matches!(err, WhatsAppError::NoChatInZip { .. }), "{err}");
     assert!(err.to_string().contains("nochat.zip"));
 
     let p = dir.path().join("evil.zip");
-    make_zip(&p, &[("_chat.txt", IOS_CHAT.as_bytes()), ("../evil.jpg", b"x")]);
+    make_zip(
+        &p,
+        &[("_chat.txt", IOS_CHAT.as_bytes()), ("../evil.jpg", b"x")],
+    );
     let err = parse(&p, &opts("evil.zip"), &mut CollectSink::default()).unwrap_err();
     assert!(err.to_string().contains("unsafe path"), "{err}");
 
     let p = dir.path().join("bomb.zip");
-    make_zip(&p, &[("_chat.txt", IOS_CHAT.as_bytes()), ("zeros.bin", &vec![0u8; 8 << 20])]);
+    make_zip(
+        &p,
+        &[
+            ("_chat.txt", IOS_CHAT.as_bytes()),
+            ("zeros.bin", &vec![0u8; 8 << 20]),
+        ],
+    );
     let err = parse(&p, &opts("bomb.zip"), &mut CollectSink::default()).unwrap_err();
     assert!(err.to_string().contains("zip bomb"), "{err}");
 
@@ -143,10 +193,31 @@ fn detect_reads_the_head() {
         b"2021/05/03, 13:45. - Kim: hi",
     ];
     for head in yes {
-        assert_eq!(detect(&Probe { path: p, head, members: None }), Some("whatsapp-txt"), "{head:?}");
+        assert_eq!(
+            detect(&Probe {
+                path: p,
+                head,
+                members: None
+            }),
+            Some("whatsapp-txt"),
+            "{head:?}"
+        );
     }
-    for head in [&b"hello\n01/03/2020, 08:00 - Jane: hi"[..], b"", b"PK\x03\x04", b"From: a@b\n"] {
-        assert_eq!(detect(&Probe { path: p, head, members: None }), None, "{head:?}");
+    for head in [
+        &b"hello\n01/03/2020, 08:00 - Jane: hi"[..],
+        b"",
+        b"PK\x03\x04",
+        b"From: a@b\n",
+    ] {
+        assert_eq!(
+            detect(&Probe {
+                path: p,
+                head,
+                members: None
+            }),
+            None,
+            "{head:?}"
+        );
     }
 }
 
@@ -164,7 +235,11 @@ fn a_huge_message_is_capped_with_a_warning() {
     assert_eq!(sink.records.len(), 2);
     assert!(sink.records[0].flags.contains(Flags::TRUNCATED));
     assert!(sink.records[0].text.len() <= 16 << 20);
-    assert!(sink.warnings.iter().any(|w| w.message.contains("message longer than")));
+    assert!(
+        sink.warnings
+            .iter()
+            .any(|w| w.message.contains("message longer than"))
+    );
     assert_eq!(sink.records[1].text, "after");
 }
 
@@ -172,19 +247,31 @@ fn a_huge_message_is_capped_with_a_warning() {
 fn a_sink_error_stops_the_parse() {
     struct Refuse;
     impl onrecord_model::Sink for Refuse {
-        fn conversation(&mut self, _: onrecord_model::Conversation) -> Result<(), onrecord_model::SinkError> {
+        fn conversation(
+            &mut self,
+            _: onrecord_model::Conversation,
+        ) -> Result<(), onrecord_model::SinkError> {
             Ok(())
         }
         fn record(&mut self, _: onrecord_model::Record) -> Result<(), onrecord_model::SinkError> {
             Err(onrecord_model::SinkError("disk full".into()))
         }
-        fn attachment(&mut self, _: &str, _: &mut dyn std::io::Read) -> Result<onrecord_model::AttachmentStored, onrecord_model::SinkError> {
+        fn attachment(
+            &mut self,
+            _: &str,
+            _: &mut dyn std::io::Read,
+        ) -> Result<onrecord_model::AttachmentStored, onrecord_model::SinkError> {
             Err(onrecord_model::SinkError("disk full".into()))
         }
         fn warning(&mut self, _: onrecord_model::Warning) -> Result<(), onrecord_model::SinkError> {
             Ok(())
         }
     }
-    let err = parse_bytes(b"01/03/2020, 08:00 - Jane: hi\n", &opts("a.txt"), &mut Refuse).unwrap_err();
+    let err = parse_bytes(
+        b"01/03/2020, 08:00 - Jane: hi\n",
+        &opts("a.txt"),
+        &mut Refuse,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("disk full"));
 }

@@ -14,7 +14,8 @@ fn check(path: &Path) -> Result<(), String> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let opts = ParseOptions::new("Europe/London", &name).unwrap();
     let mut sink = CollectSink::default();
-    let report = onrecord_whatsapp::parse_bytes(&bytes, &opts, &mut sink).map_err(|e| e.to_string())?;
+    let report =
+        onrecord_whatsapp::parse_bytes(&bytes, &opts, &mut sink).map_err(|e| e.to_string())?;
     assert_eq!(report.n_records as usize, sink.records.len());
     assert_eq!(sink.conversations.len(), 1, "{name}: one conversation");
     let conv = &sink.conversations[0];
@@ -33,10 +34,19 @@ fn check(path: &Path) -> Result<(), String> {
         let _ = std::fs::remove_file(&actual_path);
         return Ok(());
     }
-    let expected = std::fs::read_to_string(&expected_path).map_err(|e| format!("{}: {e} (run with UPDATE_EXPECT=1)", expected_path.display()))?;
+    let expected = std::fs::read_to_string(&expected_path).map_err(|e| {
+        format!(
+            "{}: {e} (run with UPDATE_EXPECT=1)",
+            expected_path.display()
+        )
+    })?;
     if expected != out {
         std::fs::write(&actual_path, &out).unwrap();
-        return Err(format!("{name}: output differs from {}; see {}", expected_path.display(), actual_path.display()));
+        return Err(format!(
+            "{name}: output differs from {}; see {}",
+            expected_path.display(),
+            actual_path.display()
+        ));
     }
     let _ = std::fs::remove_file(&actual_path);
     Ok(())
@@ -51,7 +61,11 @@ fn golden_cases() {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     cases.sort();
-    assert!(cases.len() >= 10, "expected the golden cases in {}", dir.display());
+    assert!(
+        cases.len() >= 10,
+        "expected the golden cases in {}",
+        dir.display()
+    );
     let failures: Vec<String> = cases.iter().filter_map(|p| check(p).err()).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -59,21 +59,40 @@ struct Style {
     crlf: bool,
 }
 
-const AMPM: &[(&str, &str)] = &[(" AM", " PM"), (" am", " pm"), (" a.m.", " p.m."), (" a.\u{a0}m.", " p.\u{a0}m."), ("\u{202f}AM", "\u{202f}PM"), ("\u{a0}PM", "\u{a0}PM")];
+const AMPM: &[(&str, &str)] = &[
+    (" AM", " PM"),
+    (" am", " pm"),
+    (" a.m.", " p.m."),
+    (" a.\u{a0}m.", " p.\u{a0}m."),
+    ("\u{202f}AM", "\u{202f}PM"),
+    ("\u{a0}PM", "\u{a0}PM"),
+];
 
 fn style() -> impl Strategy<Value = Style> {
-    (any::<bool>(), 0..3usize, 0..3usize, any::<bool>(), any::<bool>(), any::<bool>(), 0..5usize, any::<bool>()).prop_map(
-        |(ios, o, s, y4, c12, secs, ampm, crlf)| Style {
+    (
+        any::<bool>(),
+        0..3usize,
+        0..3usize,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        0..5usize,
+        any::<bool>(),
+    )
+        .prop_map(|(ios, o, s, y4, c12, secs, ampm, crlf)| Style {
             ios,
-            order: [DateOrder::DayMonthYear, DateOrder::MonthDayYear, DateOrder::YearMonthDay][o],
+            order: [
+                DateOrder::DayMonthYear,
+                DateOrder::MonthDayYear,
+                DateOrder::YearMonthDay,
+            ][o],
             sep: ['/', '.', '-'][s],
             four_digit_year: y4 || o == 2,
             clock12: c12,
             seconds: secs || ios,
             ampm,
             crlf,
-        },
-    )
+        })
 }
 
 #[derive(Clone, Debug)]
@@ -83,7 +102,13 @@ enum Item {
     Added { who: usize, whom: usize },
 }
 
-const NAMES: &[&str] = &["Ann Lee", "Bo", "Chris Day-Smith", "+44 7700 900001", "Zoë Ñúñez"];
+const NAMES: &[&str] = &[
+    "Ann Lee",
+    "Bo",
+    "Chris Day-Smith",
+    "+44 7700 900001",
+    "Zoë Ñúñez",
+];
 
 fn item() -> impl Strategy<Value = Item> {
     let words = proptest::collection::vec("[a-z]{1,8}", 1..8).prop_map(|w| w.join(" "));
@@ -95,7 +120,11 @@ fn item() -> impl Strategy<Value = Item> {
 }
 
 fn header(s: &Style, t: DateTime) -> String {
-    let y = if s.four_digit_year { format!("{:04}", t.year()) } else { format!("{:02}", t.year() % 100) };
+    let y = if s.four_digit_year {
+        format!("{:04}", t.year())
+    } else {
+        format!("{:02}", t.year() % 100)
+    };
     let (d, m) = (t.day().to_string(), format!("{:02}", t.month()));
     let date = match s.order {
         DateOrder::DayMonthYear => format!("{d}{0}{m}{0}{y}", s.sep),
@@ -103,14 +132,25 @@ fn header(s: &Style, t: DateTime) -> String {
         DateOrder::YearMonthDay => format!("{y}{0}{m}{0}{d}", s.sep),
     };
     let (h, suffix) = if s.clock12 {
-        let h12 = match t.hour() % 12 { 0 => 12, h => h };
+        let h12 = match t.hour() % 12 {
+            0 => 12,
+            h => h,
+        };
         let (am, pm) = AMPM[s.ampm];
         (h12.to_string(), if t.hour() < 12 { am } else { pm })
     } else {
         (format!("{:02}", t.hour()), "")
     };
-    let time = if s.seconds { format!("{h}:{:02}:{:02}{suffix}", t.minute(), t.second()) } else { format!("{h}:{:02}{suffix}", t.minute()) };
-    if s.ios { format!("[{date}, {time}] ") } else { format!("{date}, {time} - ") }
+    let time = if s.seconds {
+        format!("{h}:{:02}:{:02}{suffix}", t.minute(), t.second())
+    } else {
+        format!("{h}:{:02}{suffix}", t.minute())
+    };
+    if s.ios {
+        format!("[{date}, {time}] ")
+    } else {
+        format!("{date}, {time} - ")
+    }
 }
 
 proptest! {

@@ -4,10 +4,15 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use onrecord_model::{CollectSink, DateOrder, Decision, Flags, Kind, MessageKind, ParseOptions, ParseReport};
+use onrecord_model::{
+    CollectSink, DateOrder, Decision, Flags, Kind, MessageKind, ParseOptions, ParseReport,
+};
 
 fn dir() -> Option<PathBuf> {
-    let d = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/whatsapp"));
+    let d = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples/whatsapp"
+    ));
     if d.is_dir() {
         Some(d)
     } else {
@@ -20,7 +25,8 @@ fn parse(name: &str) -> Option<(ParseReport, CollectSink)> {
     let path = dir()?.join(name);
     let opts = ParseOptions::new("Europe/London", name).unwrap();
     let mut sink = CollectSink::default();
-    let report = onrecord_whatsapp::parse(&path, &opts, &mut sink).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let report =
+        onrecord_whatsapp::parse(&path, &opts, &mut sink).unwrap_or_else(|e| panic!("{name}: {e}"));
     Some((report, sink))
 }
 
@@ -71,12 +77,38 @@ fn every_sample_gives_the_hand_checked_counts() {
     for e in EXPECT {
         assert!(d.join(e.file).is_file(), "{} missing", e.file);
         let (report, sink) = parse(e.file).unwrap();
-        let msgs: Vec<_> = sink.records.iter().filter(|r| matches!(r.kind, Kind::Message(_))).collect();
+        let msgs: Vec<_> = sink
+            .records
+            .iter()
+            .filter(|r| matches!(r.kind, Kind::Message(_)))
+            .collect();
         let events = sink.records.len() - msgs.len();
-        let media = msgs.iter().filter(|r| r.kind == Kind::Message(MessageKind::Media)).count();
+        let media = msgs
+            .iter()
+            .filter(|r| r.kind == Kind::Message(MessageKind::Media))
+            .count();
         let authors: HashSet<_> = msgs.iter().filter_map(|r| r.author.as_deref()).collect();
-        let got = (msgs.len(), events, media, authors.len(), count(&sink, Flags::TIME_BACKWARDS), count(&sink, Flags::CLOCK_OUT_OF_RANGE));
-        assert_eq!(got, (e.messages, e.events, e.media, e.authors, e.backwards, e.clock_out), "{}", e.file);
+        let got = (
+            msgs.len(),
+            events,
+            media,
+            authors.len(),
+            count(&sink, Flags::TIME_BACKWARDS),
+            count(&sink, Flags::CLOCK_OUT_OF_RANGE),
+        );
+        assert_eq!(
+            got,
+            (
+                e.messages,
+                e.events,
+                e.media,
+                e.authors,
+                e.backwards,
+                e.clock_out
+            ),
+            "{}",
+            e.file
+        );
         assert_eq!(local(&sink.records[0]), e.first, "{}", e.file);
         assert_eq!(local(sink.records.last().unwrap()), e.last, "{}", e.file);
         assert_eq!(report.style.as_deref(), Some(e.style), "{}", e.file);
@@ -84,8 +116,15 @@ fn every_sample_gives_the_hand_checked_counts() {
         assert_eq!(report.n_records as usize, sink.records.len());
         // Nothing kept carries an invisible direction mark or BOM.
         for r in &sink.records {
-            for s in [Some(r.text.as_str()), r.author.as_deref()].into_iter().flatten() {
-                assert!(!s.contains(['\u{200e}', '\u{feff}', '\u{202a}', '\u{202c}']), "{}: {s:?}", e.file);
+            for s in [Some(r.text.as_str()), r.author.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    !s.contains(['\u{200e}', '\u{feff}', '\u{202a}', '\u{202c}']),
+                    "{}: {s:?}",
+                    e.file
+                );
             }
         }
         ran += 1;
@@ -95,52 +134,105 @@ fn every_sample_gives_the_hand_checked_counts() {
 
 #[test]
 fn whatsr_details() {
-    let Some((_, sink)) = parse("gesiscss__WhatsR__englishandroidampm.txt") else { return };
+    let Some((_, sink)) = parse("gesiscss__WhatsR__englishandroidampm.txt") else {
+        return;
+    };
     let r = &sink.records[34];
     assert_eq!(r.time.written.as_deref(), Some("1/29/18, 23:59 PM"));
     assert_eq!(local(r), "2018-01-29T23:59");
     let carol = &sink.records[35];
-    assert_eq!((carol.author.as_deref(), carol.text.as_str(), carol.kind), (Some("Carol"), "", Kind::Message(MessageKind::Text)));
-    let voice = sink.records.iter().find(|r| !r.attachments.is_empty()).unwrap();
+    assert_eq!(
+        (carol.author.as_deref(), carol.text.as_str(), carol.kind),
+        (Some("Carol"), "", Kind::Message(MessageKind::Text))
+    );
+    let voice = sink
+        .records
+        .iter()
+        .find(|r| !r.attachments.is_empty())
+        .unwrap();
     assert_eq!(voice.attachments[0].name, "PTT-20180129-WA0025.opus");
-    assert_eq!(voice.attachments[0].media_type.as_deref(), Some("audio/ogg"));
+    assert_eq!(
+        voice.attachments[0].media_type.as_deref(),
+        Some("audio/ogg")
+    );
     assert!(voice.flags.contains(Flags::ATTACHMENT_MISSING));
-    let subject = sink.records.iter().find(|r| r.kind == Kind::Event(onrecord_model::EventKind::SubjectChanged)).unwrap();
+    let subject = sink
+        .records
+        .iter()
+        .find(|r| r.kind == Kind::Event(onrecord_model::EventKind::SubjectChanged))
+        .unwrap();
     let ev = subject.event.as_deref().unwrap();
-    assert_eq!((ev.old.as_deref(), ev.new.as_deref()), (Some("WhatsAppParserTest🙈"), Some("Whatsappparsertest2")));
+    assert_eq!(
+        (ev.old.as_deref(), ev.new.as_deref()),
+        (Some("WhatsAppParserTest🙈"), Some("Whatsappparsertest2"))
+    );
     assert_eq!(subject.author.as_deref(), Some("You"));
     assert!(subject.flags.contains(Flags::FROM_OWNER));
     let c = &sink.conversations[0];
     assert_eq!(c.is_group, Some(true));
     assert_eq!(c.participants.len(), 5);
 
-    let Some((_, sink)) = parse("gesiscss__WhatsR__germanios24h.txt") else { return };
-    let voice = sink.records.iter().find(|r| !r.attachments.is_empty()).unwrap();
+    let Some((_, sink)) = parse("gesiscss__WhatsR__germanios24h.txt") else {
+        return;
+    };
+    let voice = sink
+        .records
+        .iter()
+        .find(|r| !r.attachments.is_empty())
+        .unwrap();
     assert_eq!(voice.attachments[0].name, "PTT-20180129-WA0025.opus");
-    assert_eq!(sink.records[1].kind, Kind::Event(onrecord_model::EventKind::GroupCreated));
+    assert_eq!(
+        sink.records[1].kind,
+        Kind::Event(onrecord_model::EventKind::GroupCreated)
+    );
     assert_eq!(sink.records[1].source.line, Some(2));
 }
 
 #[test]
 fn date_order_decisions() {
-    let Some((r, _)) = parse("mlomb__chat-analytics__4A_11M.txt") else { return };
-    assert_eq!(r.date_order, Some((DateOrder::DayMonthYear, Decision::Default)));
+    let Some((r, _)) = parse("mlomb__chat-analytics__4A_11M.txt") else {
+        return;
+    };
+    assert_eq!(
+        r.date_order,
+        Some((DateOrder::DayMonthYear, Decision::Default))
+    );
     let path = dir().unwrap().join("mlomb__chat-analytics__4A_11M.txt");
     let mut opts = ParseOptions::new("Europe/London", "x.txt").unwrap();
     opts.date_order = Some(DateOrder::MonthDayYear);
     let mut sink = CollectSink::default();
     let r = onrecord_whatsapp::parse(&path, &opts, &mut sink).unwrap();
-    assert_eq!(r.date_order, Some((DateOrder::MonthDayYear, Decision::Option)));
+    assert_eq!(
+        r.date_order,
+        Some((DateOrder::MonthDayYear, Decision::Option))
+    );
     assert_eq!(local(&sink.records[0]), "2020-12-09T23:55");
     let mut opts = ParseOptions::new("Europe/London", "x.txt").unwrap();
     opts.locale = Some("en-US".into());
     let r = onrecord_whatsapp::parse(&path, &opts, &mut CollectSink::default()).unwrap();
-    assert_eq!(r.date_order, Some((DateOrder::MonthDayYear, Decision::Default)));
-    let Some((r, _)) = parse("joweich__chat-miner__test_dateformat3.txt") else { return };
-    assert_eq!(r.date_order, Some((DateOrder::YearMonthDay, Decision::Detected)));
-    let Some((r, sink)) = parse("joweich__chat-miner__testlog.txt") else { return };
-    assert_eq!(r.date_order, Some((DateOrder::MonthDayYear, Decision::Detected)));
-    assert!(sink.warnings.iter().any(|w| w.message.contains("mixes 8 header styles")));
+    assert_eq!(
+        r.date_order,
+        Some((DateOrder::MonthDayYear, Decision::Default))
+    );
+    let Some((r, _)) = parse("joweich__chat-miner__test_dateformat3.txt") else {
+        return;
+    };
+    assert_eq!(
+        r.date_order,
+        Some((DateOrder::YearMonthDay, Decision::Detected))
+    );
+    let Some((r, sink)) = parse("joweich__chat-miner__testlog.txt") else {
+        return;
+    };
+    assert_eq!(
+        r.date_order,
+        Some((DateOrder::MonthDayYear, Decision::Detected))
+    );
+    assert!(
+        sink.warnings
+            .iter()
+            .any(|w| w.message.contains("mixes 8 header styles"))
+    );
     // The multi-line message keeps its five continuation lines.
     assert_eq!(sink.records[3].text.lines().count(), 6);
 }
