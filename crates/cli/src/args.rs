@@ -53,6 +53,17 @@ pub enum Command {
     Reindex,
     /// Build a demo archive from sample exports and show what onrecord does.
     Demo(DemoArgs),
+    /// Time queries inside the search engine (for bench/search.sh).
+    #[command(hide = true)]
+    BenchQueries(BenchQueriesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchQueriesArgs {
+    /// JSON Lines of {"text", "from", "conversation", "channel", "after", "before"}.
+    pub file: PathBuf,
+    #[arg(long, default_value_t = 20)]
+    pub repeat: usize,
 }
 
 #[derive(Args, Debug)]

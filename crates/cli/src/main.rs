@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Command::Report(a) => read_cmd::report(&cli.global, a),
         Command::Reindex => read_cmd::reindex(&cli.global),
         Command::Demo(a) => demo::run(a),
+        Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

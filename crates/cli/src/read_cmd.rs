@@ -8,7 +8,7 @@ use onrecord_index::SearchQuery;
 
 use crate::Outcome;
 use crate::archive_cmd::open;
-use crate::args::{By, Global, Report, ReportArgs, SearchArgs, ShowArgs};
+use crate::args::{BenchQueriesArgs, By, Global, Report, ReportArgs, SearchArgs, ShowArgs};
 
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant.
 fn parse_when(s: &str, flag: &str) -> Result<jiff::Timestamp> {
@@ -384,4 +384,53 @@ pub fn reindex(g: &Global) -> Result<Outcome> {
     let n = archive.reindex()?;
     println!("Indexed {n} records in {:.2} s", t.elapsed().as_secs_f64());
     Ok(Outcome::Ok)
+}
+
+/// Times each query of a file inside the engine (after a warm-up run) and prints p50 and p99 in
+/// milliseconds, for queries without and with filters.
+pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
+    let archive = open(g)?;
+    let index = archive.search_index()?;
+    let text = std::fs::read_to_string(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let mut plain = Vec::new();
+    let mut filtered = Vec::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{} line {}", a.file.display(), n + 1))?;
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let q = SearchQuery {
+            text: s("text").unwrap_or_default(),
+            from: s("from"),
+            conversation: s("conversation"),
+            channel: s("channel"),
+            kind: s("kind"),
+            after: s("after").map(|x| parse_when(&x, "after")).transpose()?,
+            before: s("before").map(|x| parse_when(&x, "before")).transpose()?,
+            limit: 20,
+            rank: false,
+        };
+        let has_filter = q.from.is_some() || q.conversation.is_some() || q.channel.is_some() || q.after.is_some() || q.before.is_some();
+        let total = index.search(&q)?.total;
+        let mut times = Vec::with_capacity(a.repeat);
+        for _ in 0..a.repeat {
+            let t = std::time::Instant::now();
+            let r = index.search(&q)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            std::hint::black_box(r);
+        }
+        println!("{:>9} hits  median {:7.3} ms  {}", total, percentile(&mut times.clone(), 0.5), line.trim());
+        if has_filter { filtered.extend(times) } else { plain.extend(times) }
+    }
+    for (name, mut t) in [("without filters", plain.clone()), ("with filters", filtered.clone()), ("all", [plain, filtered].concat())] {
+        if t.is_empty() {
+            continue;
+        }
+        println!("{name:>16}: p50 {:.3} ms  p99 {:.3} ms  ({} runs)", percentile(&mut t, 0.5), percentile(&mut t, 0.99), t.len());
+    }
+    Ok(Outcome::Ok)
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v.get(i).copied().unwrap_or(0.0)
 }

@@ -1,0 +1,64 @@
+"""Helpers shared by the benchmark scripts: run a command and measure its wall time and peak memory."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
+BIN = os.path.join(ROOT, "target", "release", "onrecord")
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "onrecord"], cwd=ROOT, check=True)
+
+
+def run(cmd, env=None, stdout=subprocess.PIPE, check=True):
+    """Runs cmd; returns (seconds, peak RSS in MiB, stdout bytes)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    out = b""
+    if stdout == subprocess.PIPE:
+        out = p.stdout.read()
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    secs = time.perf_counter() - t
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if check and p.returncode not in (0,):
+        sys.exit(f"command failed ({p.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')}")
+    return secs, ru.ru_maxrss / 1024.0, out
+
+
+def wa_export(n, path, style="android-uk", seed=439):
+    """Generates a WhatsApp export with the shared corpus generator (cached) and returns its summary."""
+    summary = path + ".summary.json"
+    if not (os.path.exists(path) and os.path.exists(summary)):
+        out = subprocess.run([sys.executable, os.path.join(CORPUS, "wa_corpus.py"), str(n), path, "--style", style, "--seed", str(seed)],
+                             check=True, capture_output=True).stdout
+        with open(summary, "wb") as f:
+            f.write(out)
+    with open(summary) as f:
+        return json.load(f)
+
+
+def fresh_dir(path):
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def dir_size(path):
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            total += os.path.getsize(os.path.join(d, f))
+    return total
+
+
+def env_for(archive):
+    e = dict(os.environ)
+    e["ONRECORD_ARCHIVE"] = archive
+    e["ONRECORD_TZ"] = "Europe/London"
+    return e
