@@ -30,7 +30,13 @@ pub(crate) struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(input: R) -> LineReader<R> {
-        LineReader { input, buf: Vec::with_capacity(256), number: 0, offset: 0, peeked: VecDeque::new() }
+        LineReader {
+            input,
+            buf: Vec::with_capacity(256),
+            number: 0,
+            offset: 0,
+            peeked: VecDeque::new(),
+        }
     }
 
     fn read(&mut self) -> io::Result<Option<Line>> {
@@ -58,7 +64,12 @@ impl<R: BufRead> LineReader<R> {
             Ok(s) => (s.to_string(), false),
             Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
         };
-        Ok(Some(Line { text, number: self.number, offset, lossy }))
+        Ok(Some(Line {
+            text,
+            number: self.number,
+            offset,
+            lossy,
+        }))
     }
 
     pub fn next_line(&mut self) -> io::Result<Option<Line>> {
@@ -85,7 +96,11 @@ impl<R: BufRead> LineReader<R> {
 }
 
 /// A wall-clock time read in the depositor's zone, with the fold/gap flag it needs.
-pub(crate) fn local_time(opts: &ParseOptions, dt: DateTime, precision: Precision) -> (RecordTime, Flags) {
+pub(crate) fn local_time(
+    opts: &ParseOptions,
+    dt: DateTime,
+    precision: Precision,
+) -> (RecordTime, Flags) {
     let t = RecordTime::from_local(dt, &opts.tz, &opts.tz_name, precision);
     let flags = match t.ambiguity {
         Some(Ambiguity::Fold) => Flags::TIME_FOLD,
@@ -98,12 +113,20 @@ pub(crate) fn local_time(opts: &ParseOptions, dt: DateTime, precision: Precision
 /// A Unix time in milliseconds, or `None` when it is out of range.
 pub(crate) fn instant_ms(opts: &ParseOptions, ms: i64) -> Option<RecordTime> {
     let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
-    Some(RecordTime::from_instant(ts, &opts.tz, &opts.tz_name, Precision::Millisecond))
+    Some(RecordTime::from_instant(
+        ts,
+        &opts.tz,
+        &opts.tz_name,
+        Precision::Millisecond,
+    ))
 }
 
 /// A record whose time could not be read.
 pub(crate) fn unreadable_time(opts: &ParseOptions, written: &str) -> (RecordTime, Flags) {
-    (RecordTime::unreadable(written, &opts.tz_name), Flags::TIME_UNPARSEABLE)
+    (
+        RecordTime::unreadable(written, &opts.tz_name),
+        Flags::TIME_UNPARSEABLE,
+    )
 }
 
 fn digits(s: &str) -> Option<i32> {
@@ -118,13 +141,21 @@ pub(crate) fn parse_iso_local(s: &str) -> Option<(DateTime, Precision)> {
     let s = s.trim();
     let date_part = s.get(..10)?;
     let rest = s.get(10..)?;
-    let rest = rest.strip_prefix(", ").or_else(|| rest.strip_prefix('T')).or_else(|| rest.strip_prefix(' '))?;
+    let rest = rest
+        .strip_prefix(", ")
+        .or_else(|| rest.strip_prefix('T'))
+        .or_else(|| rest.strip_prefix(' '))?;
     let mut d = date_part.split('-');
     let (y, m, day) = (digits(d.next()?)?, digits(d.next()?)?, digits(d.next()?)?);
     if d.next().is_some() || date_part.as_bytes().get(4) != Some(&b'-') {
         return None;
     }
-    let date = Date::new(i16::try_from(y).ok()?, i8::try_from(m).ok()?, i8::try_from(day).ok()?).ok()?;
+    let date = Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(day).ok()?,
+    )
+    .ok()?;
     let (hms, frac) = match rest.split_once('.') {
         Some((a, b)) => (a, Some(b)),
         None => (rest, None),
@@ -143,7 +174,11 @@ pub(crate) fn parse_iso_local(s: &str) -> Option<(DateTime, Precision)> {
     };
     let mut nanos = 0i32;
     if let Some(f) = frac {
-        if precision != Precision::Second || f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+        if precision != Precision::Second
+            || f.is_empty()
+            || f.len() > 9
+            || !f.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let mut padded = f.to_string();
@@ -157,7 +192,13 @@ pub(crate) fn parse_iso_local(s: &str) -> Option<(DateTime, Precision)> {
             _ => Precision::Nanosecond,
         };
     }
-    let time = Time::new(i8::try_from(h).ok()?, i8::try_from(min).ok()?, i8::try_from(sec).ok()?, nanos).ok()?;
+    let time = Time::new(
+        i8::try_from(h).ok()?,
+        i8::try_from(min).ok()?,
+        i8::try_from(sec).ok()?,
+        nanos,
+    )
+    .ok()?;
     Some((date.to_datetime(time), precision))
 }
 
@@ -220,12 +261,25 @@ mod tests {
     #[test]
     fn iso_local_forms() {
         let (dt, p) = parse_iso_local("2021-05-03 13:45:09").unwrap();
-        assert_eq!((dt.to_string().as_str(), p), ("2021-05-03T13:45:09", Precision::Second));
+        assert_eq!(
+            (dt.to_string().as_str(), p),
+            ("2021-05-03T13:45:09", Precision::Second)
+        );
         let (dt, p) = parse_iso_local("2019-12-24, 12:23").unwrap();
-        assert_eq!((dt.to_string().as_str(), p), ("2019-12-24T12:23:00", Precision::Minute));
+        assert_eq!(
+            (dt.to_string().as_str(), p),
+            ("2019-12-24T12:23:00", Precision::Minute)
+        );
         let (_, p) = parse_iso_local("2021-05-03T13:45:09.123000").unwrap();
         assert_eq!(p, Precision::Microsecond);
-        for bad in ["2021-13-03 10:00", "2021-05-03 25:00", "21-05-03 10:00", "2021-05-03", "2021-05-03 1a:00", ""] {
+        for bad in [
+            "2021-13-03 10:00",
+            "2021-05-03 25:00",
+            "21-05-03 10:00",
+            "2021-05-03",
+            "2021-05-03 1a:00",
+            "",
+        ] {
             assert!(parse_iso_local(bad).is_none(), "{bad}");
         }
     }

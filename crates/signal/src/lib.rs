@@ -59,21 +59,45 @@ pub enum SignalError {
     #[error("{path}: not a Signal backup or export this parser knows")]
     NotSignal { path: PathBuf },
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Container { path: PathBuf, source: ContainerError },
+    Container {
+        path: PathBuf,
+        source: ContainerError,
+    },
     #[error("{path}: this Signal backup is encrypted and no passphrase was given")]
     NoPassphrase { path: PathBuf },
     #[error("{path}: wrong passphrase: the first frame (byte {offset}) does not authenticate")]
     BadPassphrase { path: PathBuf, offset: u64 },
-    #[error("{path}: frame {frame} at byte {offset} failed its MAC: the backup is corrupt or was altered")]
-    Mac { path: PathBuf, frame: u64, offset: u64 },
+    #[error(
+        "{path}: frame {frame} at byte {offset} failed its MAC: the backup is corrupt or was altered"
+    )]
+    Mac {
+        path: PathBuf,
+        frame: u64,
+        offset: u64,
+    },
     #[error("{path}: the file ends early at byte {offset} ({what})")]
-    Truncated { path: PathBuf, offset: u64, what: String },
+    Truncated {
+        path: PathBuf,
+        offset: u64,
+        what: String,
+    },
     #[error("{path}: byte {offset}: {message}")]
-    Corrupt { path: PathBuf, offset: u64, message: String },
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        message: String,
+    },
     #[error("{path}: line {line}: {message}")]
-    Format { path: PathBuf, line: u64, message: String },
+    Format {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
     #[error("{path}: reading the backup's database: {message}")]
     Database { path: PathBuf, message: String },
     #[error("output refused: {0}")]
@@ -96,7 +120,11 @@ pub fn detect(probe: &Probe) -> Option<&'static str> {
     if backup::looks_like_backup(probe.head) {
         return Some("signal-backup");
     }
-    let file_name = probe.path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let file_name = probe
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     if let Some(f) = sigtop::detect_head(probe.head) {
         return Some(f);
     }
@@ -104,17 +132,31 @@ pub fn detect(probe: &Probe) -> Option<&'static str> {
 }
 
 /// Reads a Signal backup or export at `path` (a file, a folder, or a zip of a folder) into `sink`.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, SignalError> {
-    let io_err = |source| SignalError::Io { path: path.to_path_buf(), source };
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, SignalError> {
+    let io_err = |source| SignalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     let mut head = Vec::new();
     if meta.is_file() {
-        File::open(path).map_err(io_err)?.take(HEAD_LEN as u64).read_to_end(&mut head).map_err(io_err)?;
+        File::open(path)
+            .map_err(io_err)?
+            .take(HEAD_LEN as u64)
+            .read_to_end(&mut head)
+            .map_err(io_err)?;
     }
     let is_container = meta.is_dir() || onrecord_container::looks_like_zip(&head);
     if is_container {
         let bundle = onrecord_container::Bundle::open(path, onrecord_container::Limits::default())
-            .map_err(|source| SignalError::Container { path: path.to_path_buf(), source })?;
+            .map_err(|source| SignalError::Container {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let names: Vec<&str> = bundle.members().iter().map(|m| m.name.as_str()).collect();
         if sigexport::detect_members(&names).is_some() {
             return sigexport::parse_bundle(bundle, opts, sink);
@@ -123,16 +165,29 @@ pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<Pa
     }
     if backup::looks_like_backup(&head) {
         let file = File::open(path).map_err(io_err)?;
-        return backup::parse_backup(path, BufReader::with_capacity(1 << 16, file), meta.len(), opts, sink);
+        return backup::parse_backup(
+            path,
+            BufReader::with_capacity(1 << 16, file),
+            meta.len(),
+            opts,
+            sink,
+        );
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     if let Some(format) = sigtop::detect_head(&head) {
         let file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io_err)?);
         return sigtop::parse_file(path, &file_name, format, file, opts, sink);
     }
-    if let Some(format) = sigexport::detect_file(&file_name.to_ascii_lowercase(), &head).or_else(|| sigexport::sniff(&head)) {
+    if let Some(format) = sigexport::detect_file(&file_name.to_ascii_lowercase(), &head)
+        .or_else(|| sigexport::sniff(&head))
+    {
         let file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io_err)?);
         return sigexport::parse_lone_file(path, format, file, opts, sink);
     }
-    Err(SignalError::NotSignal { path: path.to_path_buf() })
+    Err(SignalError::NotSignal {
+        path: path.to_path_buf(),
+    })
 }

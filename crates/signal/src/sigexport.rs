@@ -26,13 +26,13 @@ use std::path::Path;
 
 use onrecord_container::Bundle;
 use onrecord_model::{
-    AttachmentRef, AttachmentStored, Channel, Conversation, Flags, Kind, MessageKind, ParseOptions, ParseReport,
-    Participant, ParticipantRole, Provenance, Record, Sink, TitleSource, Warning,
+    AttachmentRef, AttachmentStored, Channel, Conversation, Flags, Kind, MessageKind, ParseOptions,
+    ParseReport, Participant, ParticipantRole, Provenance, Record, Sink, TitleSource, Warning,
 };
 use serde::Deserialize;
 
-use crate::common::{LineReader, local_time, media_type_for, parse_iso_local, unreadable_time};
 use crate::SignalError;
+use crate::common::{LineReader, local_time, media_type_for, parse_iso_local, unreadable_time};
 
 pub const FORMAT_MD: &str = "signal-export-md";
 pub const FORMAT_JSON: &str = "signal-export-json";
@@ -89,7 +89,9 @@ fn first_line(head: &[u8]) -> &str {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
     let line = head.get(..end).unwrap_or(&[]);
-    std::str::from_utf8(line).unwrap_or("").trim_end_matches('\r')
+    std::str::from_utf8(line)
+        .unwrap_or("")
+        .trim_end_matches('\r')
 }
 
 fn looks_like_md(head: &[u8]) -> bool {
@@ -172,10 +174,10 @@ impl Chat<'_> {
             Some((dt, precision)) => local_time(self.opts, dt, precision),
             None => unreadable_time(self.opts, &p.time_text),
         };
-        if let (Some(prev), Some(now)) = (self.last_instant, time.instant) {
-            if now < prev {
-                flags.insert(Flags::TIME_BACKWARDS);
-            }
+        if let (Some(prev), Some(now)) = (self.last_instant, time.instant)
+            && now < prev
+        {
+            flags.insert(Flags::TIME_BACKWARDS);
         }
         if time.instant.is_some() {
             self.last_instant = time.instant;
@@ -193,13 +195,26 @@ impl Chat<'_> {
         for (name, target) in &p.attachments {
             let file = target.trim_start_matches("./").trim_start_matches("media/");
             let file = file.replace("%20", " ");
-            let stored = self.media.get(&file).or_else(|| self.media.get(file.replace(' ', "_").as_str()));
+            let stored = self
+                .media
+                .get(&file)
+                .or_else(|| self.media.get(file.replace(' ', "_").as_str()));
             let media_type = media_type_for(name).or_else(|| media_type_for(&file));
             match stored {
-                Some((_, s)) => attachments.push(AttachmentRef { name: name.clone(), media_type, size: Some(s.size), sha256: Some(s.sha256) }),
+                Some((_, s)) => attachments.push(AttachmentRef {
+                    name: name.clone(),
+                    media_type,
+                    size: Some(s.size),
+                    sha256: Some(s.sha256),
+                }),
                 None => {
                     flags.insert(Flags::ATTACHMENT_MISSING);
-                    attachments.push(AttachmentRef { name: name.clone(), media_type, size: None, sha256: None });
+                    attachments.push(AttachmentRef {
+                        name: name.clone(),
+                        media_type,
+                        size: None,
+                        sha256: None,
+                    });
                 }
             }
             kind = MessageKind::Media;
@@ -216,15 +231,29 @@ impl Chat<'_> {
         {
             body = s.clone();
         }
-        let record_kind = if p.call { Kind::Event(onrecord_model::EventKind::Call) } else { Kind::Message(kind) };
+        let record_kind = if p.call {
+            Kind::Event(onrecord_model::EventKind::Call)
+        } else {
+            Kind::Message(kind)
+        };
         let text = match p.quote {
             Some(q) if !q.is_empty() => format!("{q}\n\n{body}"),
             _ => body,
         };
-        let mut record = Record::new(&self.key, record_kind, Some(p.sender.clone()), time.clone(), text);
+        let mut record = Record::new(
+            &self.key,
+            record_kind,
+            Some(p.sender.clone()),
+            time.clone(),
+            text,
+        );
         record.attachments = attachments;
         record.flags = flags;
-        record.source = Provenance { path: self.path_in_deposit.clone(), line: p.line, offset: p.offset };
+        record.source = Provenance {
+            path: self.path_in_deposit.clone(),
+            line: p.line,
+            offset: p.offset,
+        };
         sink.record(record)?;
         self.n_records += 1;
         for (who, emoji) in p.reactions {
@@ -233,9 +262,19 @@ impl Chat<'_> {
                 rflags.insert(Flags::FROM_OWNER);
             }
             self.senders.entry(who.clone()).or_insert(who == "Me");
-            let mut r = Record::new(&self.key, Kind::Message(MessageKind::Reaction), Some(who), time.clone(), emoji);
+            let mut r = Record::new(
+                &self.key,
+                Kind::Message(MessageKind::Reaction),
+                Some(who),
+                time.clone(),
+                emoji,
+            );
             r.flags = rflags;
-            r.source = Provenance { path: self.path_in_deposit.clone(), line: p.line, offset: p.offset };
+            r.source = Provenance {
+                path: self.path_in_deposit.clone(),
+                line: p.line,
+                offset: p.offset,
+            };
             sink.record(r)?;
             self.n_records += 1;
         }
@@ -249,7 +288,11 @@ impl Chat<'_> {
                 .map(|(name, owner)| Participant {
                     name: Some(name.clone()),
                     address: None,
-                    role: if *owner { ParticipantRole::Owner } else { ParticipantRole::Member },
+                    role: if *owner {
+                        ParticipantRole::Owner
+                    } else {
+                        ParticipantRole::Member
+                    },
                 })
                 .collect()
         } else {
@@ -287,7 +330,11 @@ fn split_md_body(p: &mut Parts, lines: &[String]) {
         }
         p.quote = Some(q.join("\n"));
         // The blank line after the quote.
-        start = if lines.get(i).is_some_and(|l| l.trim().is_empty()) { i + 1 } else { i };
+        start = if lines.get(i).is_some_and(|l| l.trim().is_empty()) {
+            i + 1
+        } else {
+            i
+        };
     }
     // Attachment and sticker links are appended to the very end, after any reactions line.
     let mut text = lines.get(start..).unwrap_or(&[]).join("\n");
@@ -298,14 +345,20 @@ fn split_md_body(p: &mut Parts, lines: &[String]) {
     }
     // Sticker without a file: `(( emoji ))`, written after the reactions.
     if let Some(last) = body.last()
-        && let Some(inner) = last.trim().strip_prefix("(( ").and_then(|r| r.strip_suffix(" ))"))
+        && let Some(inner) = last
+            .trim()
+            .strip_prefix("(( ")
+            .and_then(|r| r.strip_suffix(" ))"))
     {
         p.sticker = Some(inner.to_string());
         body.pop();
     }
     // Reactions: the line `(- Name: emoji, … -)`.
     if let Some(last) = body.last()
-        && let Some(inner) = last.trim().strip_prefix("(- ").and_then(|r| r.strip_suffix(" -)"))
+        && let Some(inner) = last
+            .trim()
+            .strip_prefix("(- ")
+            .and_then(|r| r.strip_suffix(" -)"))
     {
         for part in inner.split(", ") {
             if let Some((who, emoji)) = part.split_once(": ") {
@@ -363,7 +416,10 @@ fn parse_md<R: BufRead>(chat: &mut Chat, input: R, sink: &mut dyn Sink) -> Resul
     let mut lines = LineReader::new(input);
     let mut current: Option<(Parts, Vec<String>)> = None;
     let io_path = std::path::PathBuf::from(chat.path_in_deposit.clone().unwrap_or_default());
-    let io = |e| SignalError::Io { path: io_path.clone(), source: e };
+    let io = |e| SignalError::Io {
+        path: io_path.clone(),
+        source: e,
+    };
     while let Some(line) = lines.next_line().map_err(io)? {
         if let Some((time, sender, rest)) = header(&line.text) {
             if let Some((mut p, body)) = current.take() {
@@ -418,10 +474,17 @@ fn json_str(v: Option<&serde_json::Value>) -> Option<String> {
     v.and_then(|v| v.as_str()).map(str::to_string)
 }
 
-fn parse_json_lines<R: BufRead>(chat: &mut Chat, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
+fn parse_json_lines<R: BufRead>(
+    chat: &mut Chat,
+    input: R,
+    sink: &mut dyn Sink,
+) -> Result<(), SignalError> {
     let mut lines = LineReader::new(input);
     let io_path = std::path::PathBuf::from(chat.path_in_deposit.clone().unwrap_or_default());
-    let io = |e| SignalError::Io { path: io_path.clone(), source: e };
+    let io = |e| SignalError::Io {
+        path: io_path.clone(),
+        source: e,
+    };
     while let Some(line) = lines.next_line().map_err(io)? {
         let t = line.text.trim();
         let t = t.strip_suffix(',').unwrap_or(t).trim();
@@ -467,13 +530,17 @@ fn parse_json_lines<R: BufRead>(chat: &mut Chat, input: R, sink: &mut dyn Sink) 
             }
         }
         for a in &m.attachments {
-            let name = json_str(a.get("name")).or_else(|| json_str(a.get("fileName"))).unwrap_or_default();
+            let name = json_str(a.get("name"))
+                .or_else(|| json_str(a.get("fileName")))
+                .unwrap_or_default();
             let target = json_str(a.get("path")).unwrap_or_else(|| name.clone());
             p.attachments.push((name, target));
         }
         p.sticker = match &m.sticker {
             Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(serde_json::Value::Object(o)) => Some(json_str(o.get("emoji")).unwrap_or_else(|| "sticker".into())),
+            Some(serde_json::Value::Object(o)) => {
+                Some(json_str(o.get("emoji")).unwrap_or_else(|| "sticker".into()))
+            }
             _ => None,
         };
         p.body = m.body.unwrap_or_default();
@@ -482,7 +549,12 @@ fn parse_json_lines<R: BufRead>(chat: &mut Chat, input: R, sink: &mut dyn Sink) 
     Ok(())
 }
 
-fn read_chat<R: BufRead>(chat: &mut Chat, format: &str, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
+fn read_chat<R: BufRead>(
+    chat: &mut Chat,
+    format: &str,
+    input: R,
+    sink: &mut dyn Sink,
+) -> Result<(), SignalError> {
     sink.conversation(chat.conversation(false))?;
     if format == FORMAT_JSON {
         parse_json_lines(chat, input, sink)?;
@@ -494,13 +566,23 @@ fn read_chat<R: BufRead>(chat: &mut Chat, format: &str, input: R, sink: &mut dyn
 }
 
 /// Reads a folder or zip of chat folders.
-pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, SignalError> {
+pub fn parse_bundle(
+    mut bundle: Bundle,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, SignalError> {
     let root = bundle.path().to_path_buf();
     let names: Vec<String> = bundle.members().iter().map(|m| m.name.clone()).collect();
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let chats = chat_files(&name_refs);
-    let container = |source| SignalError::Container { path: root.clone(), source };
-    let io = |source| SignalError::Io { path: root.clone(), source };
+    let container = |source| SignalError::Container {
+        path: root.clone(),
+        source,
+    };
+    let io = |source| SignalError::Io {
+        path: root.clone(),
+        source,
+    };
     let (mut n_records, mut n_warnings) = (0, 0);
     let mut formats = Vec::new();
     for (dir, file, format) in &chats {
@@ -514,7 +596,12 @@ pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink
                 media.insert(file_name.to_string(), (m.name.clone(), stored));
             }
         }
-        let key = dir.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string);
+        let key = dir
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         let key = key.unwrap_or_else(|| title_from_path(&root));
         let mut chat = Chat {
             key,
@@ -526,9 +613,16 @@ pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink
             n_records: 0,
             n_warnings: 0,
         };
-        let Some(member) = bundle.find(file) else { continue };
+        let Some(member) = bundle.find(file) else {
+            continue;
+        };
         let reader = bundle.open_member(&member).map_err(container)?;
-        read_chat(&mut chat, format, BufReader::with_capacity(1 << 16, reader), sink)?;
+        read_chat(
+            &mut chat,
+            format,
+            BufReader::with_capacity(1 << 16, reader),
+            sink,
+        )?;
         n_records += chat.n_records;
         n_warnings += chat.n_warnings;
         if !formats.contains(format) {
@@ -537,7 +631,11 @@ pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink
     }
     let _ = io;
     Ok(ParseReport {
-        format: if formats.contains(&FORMAT_JSON) { FORMAT_JSON.into() } else { FORMAT_MD.into() },
+        format: if formats.contains(&FORMAT_JSON) {
+            FORMAT_JSON.into()
+        } else {
+            FORMAT_MD.into()
+        },
         style: Some(format!("{} chat folder(s)", chats.len())),
         date_order: None,
         n_records,
@@ -547,15 +645,25 @@ pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink
 
 /// A chat's title from the deposit's own name: the folder holding `chat.md`, or the file's stem.
 fn title_from_path(path: &Path) -> String {
-    let file = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
     let lower = file.to_ascii_lowercase();
-    if lower == "chat.md" || lower == "data.json" {
-        if let Some(parent) = path.parent().and_then(|p| p.file_name()) {
-            return parent.to_string_lossy().to_string();
-        }
+    if (lower == "chat.md" || lower == "data.json")
+        && let Some(parent) = path.parent().and_then(|p| p.file_name())
+    {
+        return parent.to_string_lossy().to_string();
     }
-    let stem = path.file_stem().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-    if stem.is_empty() { "Signal chat".into() } else { stem }
+    let stem = path
+        .file_stem()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if stem.is_empty() {
+        "Signal chat".into()
+    } else {
+        stem
+    }
 }
 
 /// Reads a lone `chat.md` or `data.json`.
@@ -577,7 +685,12 @@ pub fn parse_lone_file<R: Read>(
         n_records: 0,
         n_warnings: 0,
     };
-    read_chat(&mut chat, format, BufReader::with_capacity(1 << 16, input), sink)?;
+    read_chat(
+        &mut chat,
+        format,
+        BufReader::with_capacity(1 << 16, input),
+        sink,
+    )?;
     Ok(ParseReport {
         format: format.into(),
         style: None,
@@ -593,9 +706,18 @@ mod tests {
 
     #[test]
     fn headers() {
-        assert_eq!(header("[2019-12-24, 12:23] Jane Doe: Hello John!"), Some(("2019-12-24, 12:23", "Jane Doe", "Hello John!")));
-        assert_eq!(header("[2021-05-03 13:45:09] Me: "), Some(("2021-05-03 13:45:09", "Me", "")));
-        assert_eq!(header("[2021-05-03 13:45:09] Me:"), Some(("2021-05-03 13:45:09", "Me", "")));
+        assert_eq!(
+            header("[2019-12-24, 12:23] Jane Doe: Hello John!"),
+            Some(("2019-12-24, 12:23", "Jane Doe", "Hello John!"))
+        );
+        assert_eq!(
+            header("[2021-05-03 13:45:09] Me: "),
+            Some(("2021-05-03 13:45:09", "Me", ""))
+        );
+        assert_eq!(
+            header("[2021-05-03 13:45:09] Me:"),
+            Some(("2021-05-03 13:45:09", "Me", ""))
+        );
         assert_eq!(header("[not a date] Me: x"), None);
         assert_eq!(header("[2021-05-03 13:45:09]Me: x"), None);
     }
@@ -603,14 +725,29 @@ mod tests {
     #[test]
     fn body_parts() {
         let mut p = Parts::default();
-        let lines: Vec<String> = ["", "", "> earlier", "> words", "", "reply  ", "(- Ann: 👍, Me: ❤️ -)", ""]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let lines: Vec<String> = [
+            "",
+            "",
+            "> earlier",
+            "> words",
+            "",
+            "reply  ",
+            "(- Ann: 👍, Me: ❤️ -)",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         split_md_body(&mut p, &lines);
         assert_eq!(p.quote.as_deref(), Some("> earlier\n> words"));
         assert_eq!(p.body, "reply");
-        assert_eq!(p.reactions, [("Ann".to_string(), "👍".to_string()), ("Me".to_string(), "❤️".to_string())]);
+        assert_eq!(
+            p.reactions,
+            [
+                ("Ann".to_string(), "👍".to_string()),
+                ("Me".to_string(), "❤️".to_string())
+            ]
+        );
         let mut p = Parts::default();
         split_md_body(&mut p, &["look  ![a b.jpg](./media/a%20b.jpg)  [doc.pdf](./media/doc.pdf)  [x](http://e.org)".to_string()]);
         assert_eq!(p.body, "look      [x](http://e.org)");

@@ -25,13 +25,14 @@ use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
 use onrecord_container::Bundle;
 use onrecord_model::{
-    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions, ParseReport,
-    Participant, ParticipantRole, Precision, Provenance, Record, RecordTime, Sink, TitleSource, Warning,
+    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind,
+    ParseOptions, ParseReport, Participant, ParticipantRole, Precision, Provenance, Record,
+    RecordTime, Sink, TitleSource, Warning,
 };
 use serde::Deserialize;
 
-use crate::common::{LineReader, instant_ms, media_type_for};
 use crate::SignalError;
+use crate::common::{LineReader, instant_ms, media_type_for};
 
 pub const FORMAT_TEXT: &str = "sigtop-text";
 pub const FORMAT_JSON: &str = "sigtop-json";
@@ -44,7 +45,11 @@ pub fn detect_head(head: &[u8]) -> Option<&'static str> {
     }
     let text = String::from_utf8_lossy(head.get(..head.len().min(4096)).unwrap_or(&[]));
     let t = text.trim_start();
-    if t.starts_with('[') && t.get(1..).is_some_and(|r| r.trim_start().starts_with('{')) && t.contains("\"sent_at\"") && t.contains("\"conversationId\"") {
+    if t.starts_with('[')
+        && t.get(1..).is_some_and(|r| r.trim_start().starts_with('{'))
+        && t.contains("\"sent_at\"")
+        && t.contains("\"conversationId\"")
+    {
         return Some(FORMAT_JSON);
     }
     None
@@ -61,7 +66,9 @@ fn sigtop_file_name(name: &str) -> Option<&'static str> {
         return None;
     };
     let detail = stem.strip_suffix(')')?.rsplit_once(" (")?.1;
-    let phone = detail.strip_prefix('+').is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    let phone = detail
+        .strip_prefix('+')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
     (detail == "group" || phone).then_some(format)
 }
 
@@ -125,7 +132,9 @@ fn parse_text_time(s: &str) -> Option<RecordTime> {
     let oh: i32 = off.get(1..3)?.parse().ok()?;
     let om: i32 = off.get(3..5)?.parse().ok()?;
     let offset = Offset::from_seconds(sign * (oh * 3600 + om * 60)).ok()?;
-    let dt = Date::new(year, month, day).ok()?.to_datetime(Time::new(h, m, sec, 0).ok()?);
+    let dt = Date::new(year, month, day)
+        .ok()?
+        .to_datetime(Time::new(h, m, sec, 0).ok()?);
     Some(RecordTime::from_offset(dt, offset, Precision::Second))
 }
 
@@ -133,7 +142,10 @@ fn event_kind(t: &str) -> Option<(EventKind, &'static str)> {
     Some(match t {
         "incoming" | "outgoing" | "story" => return None,
         "call-history" => (EventKind::Call, "call"),
-        "timer-notification" => (EventKind::SettingsChanged, "disappearing message timer changed"),
+        "timer-notification" => (
+            EventKind::SettingsChanged,
+            "disappearing message timer changed",
+        ),
         "keychange" => (EventKind::SecurityCodeChanged, "safety number changed"),
         "verified-change" => (EventKind::Other, "verification changed"),
         "change-number-notification" => (EventKind::NumberChanged, "changed their phone number"),
@@ -171,11 +183,24 @@ impl File<'_> {
             .map(|(n, a)| Participant {
                 name: Some(n.clone()),
                 address: a.clone(),
-                role: if n == "You" { ParticipantRole::Owner } else { ParticipantRole::Member },
+                role: if n == "You" {
+                    ParticipantRole::Owner
+                } else {
+                    ParticipantRole::Member
+                },
             })
             .collect();
-        if !self.is_group && self.address.is_some() && !participants.iter().any(|p| p.name.as_deref() == Some(self.title.as_str())) {
-            participants.push(Participant { name: Some(self.title.clone()), address: self.address.clone(), role: ParticipantRole::Member });
+        if !self.is_group
+            && self.address.is_some()
+            && !participants
+                .iter()
+                .any(|p| p.name.as_deref() == Some(self.title.as_str()))
+        {
+            participants.push(Participant {
+                name: Some(self.title.clone()),
+                address: self.address.clone(),
+                role: ParticipantRole::Member,
+            });
         }
         Conversation {
             key: self.key.clone(),
@@ -187,9 +212,20 @@ impl File<'_> {
         }
     }
 
-    fn warn(&mut self, line: u64, offset: u64, message: String, sink: &mut dyn Sink) -> Result<(), SignalError> {
+    fn warn(
+        &mut self,
+        line: u64,
+        offset: u64,
+        message: String,
+        sink: &mut dyn Sink,
+    ) -> Result<(), SignalError> {
         self.n_warnings += 1;
-        Ok(sink.warning(Warning { path: self.path_in_deposit.clone(), line: Some(line), offset: Some(offset), message })?)
+        Ok(sink.warning(Warning {
+            path: self.path_in_deposit.clone(),
+            line: Some(line),
+            offset: Some(offset),
+            message,
+        })?)
     }
 }
 
@@ -205,18 +241,34 @@ fn is_message_start(a: &str, b: Option<&str>) -> bool {
 
 /// `name (type, N bytes)`.
 fn text_attachment(v: &str) -> AttachmentRef {
-    let parsed = v.strip_suffix(" bytes)").and_then(|r| r.rsplit_once(" (")).and_then(|(name, rest)| {
-        let (ty, size) = rest.rsplit_once(", ")?;
-        Some((name, ty, size.parse::<u64>().ok()))
-    });
+    let parsed = v
+        .strip_suffix(" bytes)")
+        .and_then(|r| r.rsplit_once(" ("))
+        .and_then(|(name, rest)| {
+            let (ty, size) = rest.rsplit_once(", ")?;
+            Some((name, ty, size.parse::<u64>().ok()))
+        });
     match parsed {
         Some((name, ty, size)) => AttachmentRef {
-            name: if name == "no filename" { String::new() } else { name.to_string() },
-            media_type: if ty.is_empty() { media_type_for(name) } else { Some(ty.to_string()) },
+            name: if name == "no filename" {
+                String::new()
+            } else {
+                name.to_string()
+            },
+            media_type: if ty.is_empty() {
+                media_type_for(name)
+            } else {
+                Some(ty.to_string())
+            },
             size,
             sha256: None,
         },
-        None => AttachmentRef { name: v.to_string(), media_type: media_type_for(v), size: None, sha256: None },
+        None => AttachmentRef {
+            name: v.to_string(),
+            media_type: media_type_for(v),
+            size: None,
+            sha256: None,
+        },
     }
 }
 
@@ -256,11 +308,19 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
     }
     let written = m.sent.clone().or(m.received.clone()).unwrap_or_default();
     // `Sent: unknown` (a call, say) falls back to the time it was received.
-    let parsed = m.sent.as_deref().and_then(parse_text_time).or_else(|| m.received.as_deref().and_then(parse_text_time));
+    let parsed = m
+        .sent
+        .as_deref()
+        .and_then(parse_text_time)
+        .or_else(|| m.received.as_deref().and_then(parse_text_time));
     let time = match parsed {
         Some(t) => t,
         None => {
-            flags.insert(if written.is_empty() || written == "unknown" { Flags::TIME_MISSING } else { Flags::TIME_UNPARSEABLE });
+            flags.insert(if written.is_empty() || written == "unknown" {
+                Flags::TIME_MISSING
+            } else {
+                Flags::TIME_UNPARSEABLE
+            });
             RecordTime::unreadable(&written, &f.opts.tz_name)
         }
     };
@@ -286,8 +346,12 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
                 versions.push((None, Vec::new(), Vec::new()));
                 continue;
             }
-            let Some(cur) = versions.last_mut() else { continue };
-            if cur.2.is_empty() && cur.0.is_none() || cur.2.is_empty() && l.starts_with("Attachment: ") {
+            let Some(cur) = versions.last_mut() else {
+                continue;
+            };
+            if cur.2.is_empty() && cur.0.is_none()
+                || cur.2.is_empty() && l.starts_with("Attachment: ")
+            {
                 if let Some(v) = field(l, "Sent") {
                     cur.0 = Some(v.to_string());
                     continue;
@@ -327,8 +391,16 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
     if kind == Kind::Event(EventKind::SettingsChanged) && m.ty == "timer-notification" {
         kind = Kind::Event(EventKind::SettingsChanged);
     }
-    let text = if quote.is_empty() { body } else { format!("{}\n\n{}", quote.join("\n"), body) };
-    let source = Provenance { path: f.path_in_deposit.clone(), line: Some(m.line), offset: m.offset };
+    let text = if quote.is_empty() {
+        body
+    } else {
+        format!("{}\n\n{}", quote.join("\n"), body)
+    };
+    let source = Provenance {
+        path: f.path_in_deposit.clone(),
+        line: Some(m.line),
+        offset: m.offset,
+    };
     if versions.is_empty() {
         let mut r = Record::new(&f.key, kind, author.clone(), time.clone(), text);
         r.attachments = m.attachments;
@@ -357,7 +429,11 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
             while lines.last().is_some_and(|l| l.is_empty()) {
                 lines.pop();
             }
-            let vkind = if atts.is_empty() { kind } else { Kind::Message(MessageKind::Media) };
+            let vkind = if atts.is_empty() {
+                kind
+            } else {
+                Kind::Message(MessageKind::Media)
+            };
             let mut r = Record::new(&f.key, vkind, author.clone(), vtime, lines.join("\n"));
             if !atts.is_empty() {
                 vflags.insert(Flags::ATTACHMENT_MISSING);
@@ -376,7 +452,13 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
         if name == "You" {
             rflags.insert(Flags::FROM_OWNER);
         }
-        let mut r = Record::new(&f.key, Kind::Message(MessageKind::Reaction), Some(name), time.clone(), emoji);
+        let mut r = Record::new(
+            &f.key,
+            Kind::Message(MessageKind::Reaction),
+            Some(name),
+            time.clone(),
+            emoji,
+        );
         r.flags = rflags;
         r.source = source.clone();
         sink.record(r)?;
@@ -388,7 +470,10 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
 fn parse_text<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
     let mut lines = LineReader::new(input);
     let io_path = std::path::PathBuf::from(f.path_in_deposit.clone().unwrap_or_default());
-    let io = |e| SignalError::Io { path: io_path.clone(), source: e };
+    let io = |e| SignalError::Io {
+        path: io_path.clone(),
+        source: e,
+    };
     let mut first = true;
     let mut prev_blank = true;
     let mut current: Option<TextMessage> = None;
@@ -429,7 +514,12 @@ fn parse_text<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result
         prev_blank = line.text.is_empty();
         let Some(m) = current.as_mut() else {
             if !line.text.is_empty() {
-                f.warn(line.number, line.offset, "text outside any message ignored".into(), sink)?;
+                f.warn(
+                    line.number,
+                    line.offset,
+                    "text outside any message ignored".into(),
+                    sink,
+                )?;
             }
             continue;
         };
@@ -498,17 +588,24 @@ struct DesktopMessage {
 }
 
 fn jstr(v: Option<&serde_json::Value>) -> Option<String> {
-    v.and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string)
+    v.and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn jint(v: Option<&serde_json::Value>) -> Option<i64> {
-    v.and_then(|v| v.as_i64().or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)))
+    v.and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+    })
 }
 
 fn json_attachments(list: &[serde_json::Value]) -> Vec<AttachmentRef> {
     list.iter()
         .map(|a| {
-            let name = jstr(a.get("fileName")).or_else(|| jstr(a.get("path"))).unwrap_or_default();
+            let name = jstr(a.get("fileName"))
+                .or_else(|| jstr(a.get("path")))
+                .unwrap_or_default();
             AttachmentRef {
                 media_type: jstr(a.get("contentType")).or_else(|| media_type_for(&name)),
                 size: jint(a.get("size")).and_then(|s| u64::try_from(s).ok()),
@@ -519,15 +616,29 @@ fn json_attachments(list: &[serde_json::Value]) -> Vec<AttachmentRef> {
         .collect()
 }
 
-fn emit_json(f: &mut File, m: DesktopMessage, line: u64, offset: u64, lossy: bool, sink: &mut dyn Sink) -> Result<(), SignalError> {
+fn emit_json(
+    f: &mut File,
+    m: DesktopMessage,
+    line: u64,
+    offset: u64,
+    lossy: bool,
+    sink: &mut dyn Sink,
+) -> Result<(), SignalError> {
     let ty = m.ty.clone().unwrap_or_default();
-    let mut flags = if lossy { Flags::ENCODING_PROBLEM } else { Flags::NONE };
+    let mut flags = if lossy {
+        Flags::ENCODING_PROBLEM
+    } else {
+        Flags::NONE
+    };
     let outgoing = ty == "outgoing";
     let author = if outgoing {
         flags.insert(Flags::FROM_OWNER);
         Some("You".to_string())
     } else {
-        m.source.clone().or(m.source_service_id.clone()).or(m.source_uuid.clone())
+        m.source
+            .clone()
+            .or(m.source_service_id.clone())
+            .or(m.source_uuid.clone())
     };
     if let Some(a) = &author {
         f.person(a, if a == "You" { None } else { Some(a.clone()) });
@@ -557,7 +668,11 @@ fn emit_json(f: &mut File, m: DesktopMessage, line: u64, offset: u64, lossy: boo
     let mut text = m.body.clone().unwrap_or_default();
     if let Some(u) = &m.expiration_timer_update {
         let secs = jint(u.get("expireTimer")).unwrap_or(0).max(0) as u64;
-        kind = Kind::Event(if secs > 0 { EventKind::DisappearingOn } else { EventKind::DisappearingOff });
+        kind = Kind::Event(if secs > 0 {
+            EventKind::DisappearingOn
+        } else {
+            EventKind::DisappearingOff
+        });
         detail.duration_seconds = Some(secs);
     } else if let Some(secs) = jint(m.expire_timer.as_ref()).filter(|s| *s > 0) {
         flags.insert(Flags::DISAPPEARING);
@@ -581,20 +696,40 @@ fn emit_json(f: &mut File, m: DesktopMessage, line: u64, offset: u64, lossy: boo
     if !attachments.is_empty() {
         flags.insert(Flags::ATTACHMENT_MISSING);
     }
-    let reply_to = m.quote.as_ref().and_then(|q| jint(q.get("id"))).map(|i| i.to_string());
+    let reply_to = m
+        .quote
+        .as_ref()
+        .and_then(|q| jint(q.get("id")))
+        .map(|i| i.to_string());
     if let Some(q) = m.quote.as_ref().and_then(|q| jstr(q.get("text"))) {
         let quoted: Vec<String> = q.lines().map(|l| format!("> {l}")).collect();
         text = format!("{}\n\n{text}", quoted.join("\n"));
     }
     let native_id = sent.map(|s| s.to_string());
-    let source = Provenance { path: f.path_in_deposit.clone(), line: Some(line), offset };
+    let source = Provenance {
+        path: f.path_in_deposit.clone(),
+        line: Some(line),
+        offset,
+    };
     // Earlier versions of an edited message (editHistory lists newest first, the current one too).
     if m.edit_history.len() > 1 {
         flags.insert(Flags::EDITED);
         for old in m.edit_history.iter().skip(1).rev() {
-            let t = jint(old.get("timestamp")).and_then(|ms| instant_ms(f.opts, ms)).unwrap_or_else(|| time.clone());
-            let mut r = Record::new(&f.key, kind, author.clone(), t, jstr(old.get("body")).unwrap_or_default());
-            r.attachments = old.get("attachments").and_then(|a| a.as_array()).map(|a| json_attachments(a)).unwrap_or_default();
+            let t = jint(old.get("timestamp"))
+                .and_then(|ms| instant_ms(f.opts, ms))
+                .unwrap_or_else(|| time.clone());
+            let mut r = Record::new(
+                &f.key,
+                kind,
+                author.clone(),
+                t,
+                jstr(old.get("body")).unwrap_or_default(),
+            );
+            r.attachments = old
+                .get("attachments")
+                .and_then(|a| a.as_array())
+                .map(|a| json_attachments(a))
+                .unwrap_or_default();
             r.native_id = native_id.clone();
             r.flags = flags;
             r.source = source.clone();
@@ -612,7 +747,9 @@ fn emit_json(f: &mut File, m: DesktopMessage, line: u64, offset: u64, lossy: boo
     sink.record(r)?;
     f.n_records += 1;
     for re in &m.reactions {
-        let Some(emoji) = jstr(re.get("emoji")) else { continue };
+        let Some(emoji) = jstr(re.get("emoji")) else {
+            continue;
+        };
         let who = jstr(re.get("fromId"));
         let mut rflags = Flags::NONE;
         let rtime = match jint(re.get("timestamp")).and_then(|ms| instant_ms(f.opts, ms)) {
@@ -622,7 +759,13 @@ fn emit_json(f: &mut File, m: DesktopMessage, line: u64, offset: u64, lossy: boo
                 time.clone()
             }
         };
-        let mut rec = Record::new(&f.key, Kind::Message(MessageKind::Reaction), who, rtime, emoji);
+        let mut rec = Record::new(
+            &f.key,
+            Kind::Message(MessageKind::Reaction),
+            who,
+            rtime,
+            emoji,
+        );
         rec.reply_to = native_id.clone();
         rec.flags = rflags;
         rec.source = source.clone();
@@ -636,7 +779,10 @@ fn emit_json(f: &mut File, m: DesktopMessage, line: u64, offset: u64, lossy: boo
 fn parse_json<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
     let mut lines = LineReader::new(input);
     let io_path = std::path::PathBuf::from(f.path_in_deposit.clone().unwrap_or_default());
-    let io = |e| SignalError::Io { path: io_path.clone(), source: e };
+    let io = |e| SignalError::Io {
+        path: io_path.clone(),
+        source: e,
+    };
     while let Some(line) = lines.next_line().map_err(io)? {
         let t = line.text.trim();
         let t = t.strip_prefix('[').unwrap_or(t).trim();
@@ -647,7 +793,12 @@ fn parse_json<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result
         }
         match serde_json::from_str::<DesktopMessage>(t) {
             Ok(m) => emit_json(f, m, line.number, line.offset, line.lossy, sink)?,
-            Err(e) => f.warn(line.number, line.offset, format!("line is not one message object: {e}"), sink)?,
+            Err(e) => f.warn(
+                line.number,
+                line.offset,
+                format!("line is not one message object: {e}"),
+                sink,
+            )?,
         }
     }
     if f.key.is_empty() {
@@ -656,7 +807,12 @@ fn parse_json<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result
     Ok(())
 }
 
-fn read_file<R: BufRead>(f: &mut File, format: &str, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
+fn read_file<R: BufRead>(
+    f: &mut File,
+    format: &str,
+    input: R,
+    sink: &mut dyn Sink,
+) -> Result<(), SignalError> {
     if format == FORMAT_JSON {
         parse_json(f, input, sink)?;
     } else {
@@ -692,14 +848,32 @@ pub fn parse_file<R: Read>(
     opts: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseReport, SignalError> {
-    let stem = file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(file_name);
+    let stem = file_name
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(file_name);
     let mut f = new_file(stem, None, opts);
-    read_file(&mut f, format, BufReader::with_capacity(1 << 16, input), sink)?;
-    Ok(ParseReport { format: format.into(), style: None, date_order: None, n_records: f.n_records, n_warnings: f.n_warnings })
+    read_file(
+        &mut f,
+        format,
+        BufReader::with_capacity(1 << 16, input),
+        sink,
+    )?;
+    Ok(ParseReport {
+        format: format.into(),
+        style: None,
+        date_order: None,
+        n_records: f.n_records,
+        n_warnings: f.n_warnings,
+    })
 }
 
 /// Reads a folder or zip of sigtop files; each member is recognised by its first bytes.
-pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, SignalError> {
+pub fn parse_bundle(
+    mut bundle: Bundle,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, SignalError> {
     let root = bundle.path().to_path_buf();
     let (mut n_records, mut n_warnings, mut n_files) = (0, 0, 0);
     let mut format_seen = None;
@@ -708,11 +882,24 @@ pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink
         if !(file_name.ends_with(".txt") || file_name.ends_with(".json")) {
             continue;
         }
-        let reader = bundle.open_member(&m).map_err(|source| SignalError::Container { path: root.clone(), source })?;
+        let reader = bundle
+            .open_member(&m)
+            .map_err(|source| SignalError::Container {
+                path: root.clone(),
+                source,
+            })?;
         let mut reader = BufReader::with_capacity(1 << 16, reader);
-        let head = reader.fill_buf().map_err(|source| SignalError::Io { path: root.join(&m.name), source })?;
-        let Some(format) = detect_head(head) else { continue };
-        let stem = file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&file_name);
+        let head = reader.fill_buf().map_err(|source| SignalError::Io {
+            path: root.join(&m.name),
+            source,
+        })?;
+        let Some(format) = detect_head(head) else {
+            continue;
+        };
+        let stem = file_name
+            .rsplit_once('.')
+            .map(|(s, _)| s)
+            .unwrap_or(&file_name);
         let mut f = new_file(stem, Some(m.name.clone()), opts);
         read_file(&mut f, format, reader, sink)?;
         n_records += f.n_records;
@@ -720,7 +907,9 @@ pub fn parse_bundle(mut bundle: Bundle, opts: &ParseOptions, sink: &mut dyn Sink
         n_files += 1;
         format_seen.get_or_insert(format);
     }
-    let Some(format) = format_seen else { return Err(SignalError::NotSignal { path: root }) };
+    let Some(format) = format_seen else {
+        return Err(SignalError::NotSignal { path: root });
+    };
     Ok(ParseReport {
         format: format.into(),
         style: Some(format!("{n_files} conversation file(s)")),
@@ -745,10 +934,19 @@ mod tests {
 
     #[test]
     fn display_names() {
-        assert_eq!(split_display_name("Jane Doe (+447700900123)"), ("Jane Doe".into(), Some("+447700900123".into()), false));
-        assert_eq!(split_display_name("Team (group)"), ("Team".into(), None, true));
+        assert_eq!(
+            split_display_name("Jane Doe (+447700900123)"),
+            ("Jane Doe".into(), Some("+447700900123".into()), false)
+        );
+        assert_eq!(
+            split_display_name("Team (group)"),
+            ("Team".into(), None, true)
+        );
         assert_eq!(split_display_name("Plain"), ("Plain".into(), None, false));
-        assert_eq!(sigtop_file_name("x/Jane Doe (+447700900123).txt"), Some(FORMAT_TEXT));
+        assert_eq!(
+            sigtop_file_name("x/Jane Doe (+447700900123).txt"),
+            Some(FORMAT_TEXT)
+        );
         assert_eq!(sigtop_file_name("Team (group).json"), Some(FORMAT_JSON));
         assert_eq!(sigtop_file_name("notes (draft).txt"), None);
     }

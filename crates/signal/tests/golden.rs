@@ -17,7 +17,8 @@ fn check(case: &Path) -> Result<(), String> {
     let name = case.file_name().unwrap().to_string_lossy().to_string();
     let opts = ParseOptions::new("Europe/London", &name).unwrap();
     let mut sink = CollectSink::default();
-    let report = onrecord_signal::parse(case, &opts, &mut sink).map_err(|e| format!("{name}: {e}"))?;
+    let report =
+        onrecord_signal::parse(case, &opts, &mut sink).map_err(|e| format!("{name}: {e}"))?;
     let mut out = String::new();
     for r in &sink.records {
         out.push_str(&serde_json::to_string(&WireRecord::from_record(r, Channel::Signal)).unwrap());
@@ -27,7 +28,14 @@ fn check(case: &Path) -> Result<(), String> {
         let people: Vec<String> = c
             .participants
             .iter()
-            .map(|p| format!("{}<{}>:{}", p.name.as_deref().unwrap_or(""), p.address.as_deref().unwrap_or(""), p.role.as_str()))
+            .map(|p| {
+                format!(
+                    "{}<{}>:{}",
+                    p.name.as_deref().unwrap_or(""),
+                    p.address.as_deref().unwrap_or(""),
+                    p.role.as_str()
+                )
+            })
             .collect();
         let line = serde_json::json!({
             "conversation": c.key, "title": c.title, "title_source": c.title_source.as_str(),
@@ -36,10 +44,16 @@ fn check(case: &Path) -> Result<(), String> {
         out.push_str(&format!("{line}\n"));
     }
     for w in &sink.warnings {
-        out.push_str(&format!("{}\n", serde_json::json!({ "warning": w.to_string() })));
+        out.push_str(&format!(
+            "{}\n",
+            serde_json::json!({ "warning": w.to_string() })
+        ));
     }
     for (n, a) in &sink.attachments {
-        out.push_str(&format!("{}\n", serde_json::json!({ "attachment": n, "size": a.size, "sha256": a.sha256.to_hex() })));
+        out.push_str(&format!(
+            "{}\n",
+            serde_json::json!({ "attachment": n, "size": a.size, "sha256": a.sha256.to_hex() })
+        ));
     }
     out.push_str(&format!("{}\n", serde_json::json!({ "format": report.format, "n_records": report.n_records, "n_warnings": report.n_warnings })));
     let expected_path = testdata().join(format!("{name}.expected.jsonl"));
@@ -52,7 +66,11 @@ fn check(case: &Path) -> Result<(), String> {
     let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
     if expected != out {
         std::fs::write(&actual_path, &out).unwrap();
-        return Err(format!("{name}: output differs from {}; see {}", expected_path.display(), actual_path.display()));
+        return Err(format!(
+            "{name}: output differs from {}; see {}",
+            expected_path.display(),
+            actual_path.display()
+        ));
     }
     let _ = std::fs::remove_file(&actual_path);
     Ok(())

@@ -21,11 +21,22 @@ fn parse_bytes(name: &str, bytes: &[u8]) {
     std::fs::write(&path, bytes).unwrap();
     let mut sink = CollectSink::default();
     let _ = onrecord_signal::parse(&path, &opts(name), &mut sink);
-    let probe = onrecord_container::Probe { path: &path, head: bytes.get(..bytes.len().min(65536)).unwrap_or(&[]), members: None };
+    let probe = onrecord_container::Probe {
+        path: &path,
+        head: bytes.get(..bytes.len().min(65536)).unwrap_or(&[]),
+        members: None,
+    };
     let _ = onrecord_signal::detect(&probe);
 }
 
-const NAMES: [&str; 6] = ["chat.md", "data.json", "Jane Doe (+447700900002).txt", "Team (group).json", "x.backup", "export.txt"];
+const NAMES: [&str; 6] = [
+    "chat.md",
+    "data.json",
+    "Jane Doe (+447700900002).txt",
+    "Team (group).json",
+    "x.backup",
+    "export.txt",
+];
 
 fn golden_files() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
@@ -33,13 +44,17 @@ fn golden_files() -> Vec<Vec<u8>> {
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
-            (p.is_file() && !p.to_string_lossy().ends_with(".expected.jsonl")).then(|| std::fs::read(p).unwrap())
+            (p.is_file() && !p.to_string_lossy().ends_with(".expected.jsonl"))
+                .then(|| std::fs::read(p).unwrap())
         })
         .collect()
 }
 
 fn keys() -> BackupKeys {
-    BackupKeys { cipher_key: [7; 32], mac_key: [9; 32] }
+    BackupKeys {
+        cipher_key: [7; 32],
+        mac_key: [9; 32],
+    }
 }
 
 fn param() -> impl Strategy<Value = SqlParam> {

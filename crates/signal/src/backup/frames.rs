@@ -76,7 +76,10 @@ pub fn derive_keys(passphrase: &str, salt: Option<&[u8]>) -> BackupKeys {
     let mut okm = [0u8; 64];
     // 64 bytes is far below HKDF-SHA256's limit of 255 * 32, so this cannot fail.
     let _ = hk.expand(b"Backup Export", &mut okm);
-    let mut keys = BackupKeys { cipher_key: [0; 32], mac_key: [0; 32] };
+    let mut keys = BackupKeys {
+        cipher_key: [0; 32],
+        mac_key: [0; 32],
+    };
     keys.cipher_key.copy_from_slice(&okm[..32]);
     keys.mac_key.copy_from_slice(&okm[32..]);
     keys
@@ -97,43 +100,83 @@ pub struct FrameReader<R> {
     frame_index: u64,
 }
 
-fn read_exact_at<R: Read>(input: &mut R, buf: &mut [u8], path: &Path, offset: u64, what: &str) -> Result<(), SignalError> {
+fn read_exact_at<R: Read>(
+    input: &mut R,
+    buf: &mut [u8],
+    path: &Path,
+    offset: u64,
+    what: &str,
+) -> Result<(), SignalError> {
     input.read_exact(buf).map_err(|e| match e.kind() {
-        io::ErrorKind::UnexpectedEof => SignalError::Truncated { path: path.to_path_buf(), offset, what: what.to_string() },
-        _ => SignalError::Io { path: path.to_path_buf(), source: e },
+        io::ErrorKind::UnexpectedEof => SignalError::Truncated {
+            path: path.to_path_buf(),
+            offset,
+            what: what.to_string(),
+        },
+        _ => SignalError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
     })
 }
 
 /// Reads the plaintext header frame.
 /// Returns the header and the number of bytes it took (the first frame's offset).
-pub fn read_header<R: Read>(input: &mut R, path: &Path, file_len: u64) -> Result<(Header, u64), SignalError> {
+pub fn read_header<R: Read>(
+    input: &mut R,
+    path: &Path,
+    file_len: u64,
+) -> Result<(Header, u64), SignalError> {
     let mut len = [0u8; 4];
     read_exact_at(input, &mut len, path, 0, "header length")?;
     let len = u32::from_be_bytes(len);
     if len == 0 || u64::from(len) > file_len.saturating_sub(4) || len > MAX_FRAME {
-        return Err(SignalError::Corrupt { path: path.to_path_buf(), offset: 0, message: format!("header length {len} is impossible") });
+        return Err(SignalError::Corrupt {
+            path: path.to_path_buf(),
+            offset: 0,
+            message: format!("header length {len} is impossible"),
+        });
     }
     let mut buf = vec![0u8; len as usize];
     read_exact_at(input, &mut buf, path, 4, "header frame")?;
-    let corrupt = |message: String| SignalError::Corrupt { path: path.to_path_buf(), offset: 4, message };
+    let corrupt = |message: String| SignalError::Corrupt {
+        path: path.to_path_buf(),
+        offset: 4,
+        message,
+    };
     match proto::decode_frame(&buf) {
         Ok(Frame::Header(h)) => {
             if h.iv.len() != 16 {
-                return Err(corrupt(format!("header IV is {} bytes, not 16", h.iv.len())));
+                return Err(corrupt(format!(
+                    "header IV is {} bytes, not 16",
+                    h.iv.len()
+                )));
             }
             if h.version > 1 {
-                return Err(corrupt(format!("backup format version {} is newer than this reader knows (0 and 1)", h.version)));
+                return Err(corrupt(format!(
+                    "backup format version {} is newer than this reader knows (0 and 1)",
+                    h.version
+                )));
             }
             Ok((h, 4 + u64::from(len)))
         }
-        Ok(_) => Err(corrupt("the backup does not start with a header frame".into())),
+        Ok(_) => Err(corrupt(
+            "the backup does not start with a header frame".into(),
+        )),
         Err(e) => Err(corrupt(format!("header frame: {}", e.0))),
     }
 }
 
 impl<R: Read> FrameReader<R> {
     /// Starts reading after the header. `keys` come from [`derive_keys`] with the header's salt.
-    pub fn new(input: R, path: &Path, file_len: u64, header: &Header, keys: BackupKeys, header_len: u64) -> FrameReader<R> {
+    pub fn new(
+        input: R,
+        path: &Path,
+        file_len: u64,
+        header: &Header,
+        keys: BackupKeys,
+        header_len: u64,
+    ) -> FrameReader<R> {
         let mut iv = [0u8; 16];
         iv.copy_from_slice(header.iv.get(..16).unwrap_or(&[0; 16]));
         let counter = u32::from_be_bytes([iv[0], iv[1], iv[2], iv[3]]);
@@ -173,9 +216,16 @@ impl<R: Read> FrameReader<R> {
 
     fn mac_error(&self, frame: u64, offset: u64) -> SignalError {
         if frame == 0 {
-            SignalError::BadPassphrase { path: self.path.clone(), offset }
+            SignalError::BadPassphrase {
+                path: self.path.clone(),
+                offset,
+            }
         } else {
-            SignalError::Mac { path: self.path.clone(), frame, offset }
+            SignalError::Mac {
+                path: self.path.clone(),
+                frame,
+                offset,
+            }
         }
     }
 
@@ -201,13 +251,18 @@ impl<R: Read> FrameReader<R> {
             // With the wrong key the decrypted length is noise; in a version 0 file, or later in
             // the file, an impossible length means corruption or truncation.
             if index == 0 && self.version >= 1 {
-                return Err(SignalError::BadPassphrase { path: self.path.clone(), offset: start });
+                return Err(SignalError::BadPassphrase {
+                    path: self.path.clone(),
+                    offset: start,
+                });
             }
             if u64::from(len) > remaining && len <= MAX_FRAME && (len as usize) >= MAC_LEN {
                 return Err(SignalError::Truncated {
                     path: self.path.clone(),
                     offset: self.file_len,
-                    what: format!("frame {index} at byte {start} needs {len} bytes, {remaining} remain"),
+                    what: format!(
+                        "frame {index} at byte {start} needs {len} bytes, {remaining} remain"
+                    ),
                 });
             }
             return Err(SignalError::Corrupt {
@@ -227,7 +282,10 @@ impl<R: Read> FrameReader<R> {
         let frame = proto::decode_frame(ciphertext).map_err(|e| SignalError::Corrupt {
             path: self.path.clone(),
             offset: start,
-            message: format!("frame {index} authenticated but is not a valid frame: {}", e.0),
+            message: format!(
+                "frame {index} authenticated but is not a valid frame: {}",
+                e.0
+            ),
         })?;
         Ok((frame, start))
     }
@@ -241,7 +299,9 @@ impl<R: Read> FrameReader<R> {
         consume: impl FnOnce(&mut dyn Read) -> Result<T, SignalError>,
     ) -> Result<(T, bool), SignalError> {
         let start = self.offset;
-        if u64::from(length).saturating_add(MAC_LEN as u64) > self.file_len.saturating_sub(self.offset) {
+        if u64::from(length).saturating_add(MAC_LEN as u64)
+            > self.file_len.saturating_sub(self.offset)
+        {
             return Err(SignalError::Truncated {
                 path: self.path.clone(),
                 offset: self.file_len,
@@ -251,14 +311,22 @@ impl<R: Read> FrameReader<R> {
         let cipher = self.next_cipher();
         let mut mac = self.mac();
         mac.update(&self.iv);
-        let mut stream = ContentStream { input: &mut self.input, cipher, mac, remaining: u64::from(length), failed: None };
+        let mut stream = ContentStream {
+            input: &mut self.input,
+            cipher,
+            mac,
+            remaining: u64::from(length),
+            failed: None,
+        };
         let result = consume(&mut stream);
         // Whatever the consumer did, the stream must end up after the content.
         let mut sink = io::sink();
         let drained = io::copy(&mut stream, &mut sink);
         let failed = stream.failed.take();
         let mac = stream.mac;
-        self.offset = self.offset.saturating_add(u64::from(length) - stream.remaining);
+        self.offset = self
+            .offset
+            .saturating_add(u64::from(length) - stream.remaining);
         if let Some(kind) = failed.or(drained.err().map(|e| e.kind())) {
             return Err(match kind {
                 io::ErrorKind::UnexpectedEof => SignalError::Truncated {
@@ -266,7 +334,10 @@ impl<R: Read> FrameReader<R> {
                     offset: self.offset,
                     what: format!("attachment at byte {start}"),
                 },
-                other => SignalError::Io { path: self.path.clone(), source: io::Error::from(other) },
+                other => SignalError::Io {
+                    path: self.path.clone(),
+                    source: io::Error::from(other),
+                },
             });
         }
         let value = result?;
@@ -291,12 +362,19 @@ impl<R: Read> Read for ContentStream<'_, R> {
         if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
-        let Some(chunk) = buf.get_mut(..want) else { return Ok(0) };
+        let want = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let Some(chunk) = buf.get_mut(..want) else {
+            return Ok(0);
+        };
         let n = match self.input.read(chunk) {
             Ok(0) => {
                 self.failed = Some(io::ErrorKind::UnexpectedEof);
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "backup ends inside an attachment"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "backup ends inside an attachment",
+                ));
             }
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
@@ -305,7 +383,9 @@ impl<R: Read> Read for ContentStream<'_, R> {
                 return Err(e);
             }
         };
-        let Some(data) = chunk.get_mut(..n) else { return Ok(0) };
+        let Some(data) = chunk.get_mut(..n) else {
+            return Ok(0);
+        };
         self.mac.update(data);
         self.cipher.apply_keystream(data);
         self.remaining -= n as u64;
@@ -328,11 +408,21 @@ pub mod write {
 
     impl FrameWriter {
         pub fn new(keys: BackupKeys, iv: [u8; 16], salt: &[u8], version: u32) -> FrameWriter {
-            let header = proto::encode::header(&Header { iv: iv.to_vec(), salt: Some(salt.to_vec()), version });
+            let header = proto::encode::header(&Header {
+                iv: iv.to_vec(),
+                salt: Some(salt.to_vec()),
+                version,
+            });
             let mut out = (header.len() as u32).to_be_bytes().to_vec();
             out.extend_from_slice(&header);
             let counter = u32::from_be_bytes([iv[0], iv[1], iv[2], iv[3]]);
-            FrameWriter { out, keys, iv, counter, version }
+            FrameWriter {
+                out,
+                keys,
+                iv,
+                counter,
+                version,
+            }
         }
 
         fn cipher(&mut self) -> Aes256Ctr {
@@ -344,7 +434,8 @@ pub mod write {
         pub fn frame(&mut self, frame: &Frame) {
             let mut body = proto::encode::frame(frame);
             let mut cipher = self.cipher();
-            let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.keys.mac_key).unwrap_or_else(|_| unreachable!());
+            let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.keys.mac_key)
+                .unwrap_or_else(|_| unreachable!());
             let mut len = ((body.len() + MAC_LEN) as u32).to_be_bytes();
             if self.version >= 1 {
                 cipher.apply_keystream(&mut len);
@@ -354,18 +445,21 @@ pub mod write {
             mac.update(&body);
             self.out.extend_from_slice(&len);
             self.out.extend_from_slice(&body);
-            self.out.extend_from_slice(&mac.finalize().into_bytes()[..MAC_LEN]);
+            self.out
+                .extend_from_slice(&mac.finalize().into_bytes()[..MAC_LEN]);
         }
 
         pub fn content(&mut self, data: &[u8]) {
             let mut cipher = self.cipher();
-            let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.keys.mac_key).unwrap_or_else(|_| unreachable!());
+            let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.keys.mac_key)
+                .unwrap_or_else(|_| unreachable!());
             mac.update(&self.iv);
             let mut body = data.to_vec();
             cipher.apply_keystream(&mut body);
             mac.update(&body);
             self.out.extend_from_slice(&body);
-            self.out.extend_from_slice(&mac.finalize().into_bytes()[..MAC_LEN]);
+            self.out
+                .extend_from_slice(&mac.finalize().into_bytes()[..MAC_LEN]);
         }
     }
 }

@@ -33,7 +33,9 @@ use read::{StoredContent, StreamFacts};
 /// True when `head` starts like a backup: a small big-endian length, then a `BackupFrame` whose
 /// first field is a `Header` starting with a 16-byte IV.
 pub fn looks_like_backup(head: &[u8]) -> bool {
-    let Some(&[a, b, c, d, tag, _len, iv_tag, iv_len]) = head.get(..8) else { return false };
+    let Some(&[a, b, c, d, tag, _len, iv_tag, iv_len]) = head.get(..8) else {
+        return false;
+    };
     let len = u32::from_be_bytes([a, b, c, d]);
     (8..=1024).contains(&len) && tag == 0x0a && iv_tag == 0x0a && iv_len == 16
 }
@@ -64,7 +66,12 @@ pub fn parse_backup_with<R: Read>(
     sink: &mut dyn Sink,
     derive: impl FnOnce(&str, Option<&[u8]>) -> frames::BackupKeys,
 ) -> Result<ParseReport, SignalError> {
-    let passphrase = opts.passphrase.as_deref().ok_or_else(|| SignalError::NoPassphrase { path: path.to_path_buf() })?;
+    let passphrase = opts
+        .passphrase
+        .as_deref()
+        .ok_or_else(|| SignalError::NoPassphrase {
+            path: path.to_path_buf(),
+        })?;
     let (header, header_len) = frames::read_header(&mut input, path, file_len)?;
     let keys = derive(passphrase, header.salt.as_deref());
     let mut reader = FrameReader::new(input, path, file_len, &header, keys, header_len);
@@ -78,9 +85,16 @@ fn read_frames<R: Read>(
     sink: &mut dyn Sink,
     version: u32,
 ) -> Result<ParseReport, SignalError> {
-    let db_err = |e: rusqlite::Error| SignalError::Database { path: path.to_path_buf(), message: e.to_string() };
+    let db_err = |e: rusqlite::Error| SignalError::Database {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     let mut replay = replay::Replay::new().map_err(db_err)?;
-    let mut facts = StreamFacts { contents: HashMap::new(), database_version: None, self_ids: Vec::new() };
+    let mut facts = StreamFacts {
+        contents: HashMap::new(),
+        database_version: None,
+        self_ids: Vec::new(),
+    };
     let mut n_warnings = 0u64;
     loop {
         let (frame, offset) = reader.next_frame()?;
@@ -96,24 +110,37 @@ fn read_frames<R: Read>(
             }
             Frame::Attachment { row_id, length, .. } => {
                 let name = read::attachment_name(&replay.conn, row_id);
-                let (stored, mac_ok) = reader.read_content(length, |content| Ok(sink.attachment(&name, content)?))?;
+                let (stored, mac_ok) =
+                    reader.read_content(length, |content| Ok(sink.attachment(&name, content)?))?;
                 if !mac_ok {
                     sink.warning(Warning {
                         path: Some(name.clone()),
                         line: None,
                         offset: Some(offset),
-                        message: "attachment content failed its MAC; it is not linked to its message".into(),
+                        message:
+                            "attachment content failed its MAC; it is not linked to its message"
+                                .into(),
                     })?;
                     n_warnings += 1;
                 }
                 if let Ok(id) = i64::try_from(row_id) {
-                    facts.contents.insert(id, StoredContent { name, sha256: stored.sha256, size: stored.size, bad_mac: !mac_ok });
+                    facts.contents.insert(
+                        id,
+                        StoredContent {
+                            name,
+                            sha256: stored.sha256,
+                            size: stored.size,
+                            bad_mac: !mac_ok,
+                        },
+                    );
                 }
             }
             Frame::Avatar { length } | Frame::Sticker { length, .. } => {
                 reader.read_content(length, |content| {
-                    std::io::copy(content, &mut std::io::sink())
-                        .map_err(|source| SignalError::Io { path: path.to_path_buf(), source })
+                    std::io::copy(content, &mut std::io::sink()).map_err(|source| SignalError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    })
                 })?;
             }
             Frame::End => break,

@@ -26,7 +26,10 @@ impl<'a> Reader<'a> {
     fn varint(&mut self) -> Result<u64, ProtoError> {
         let mut v = 0u64;
         for i in 0..10 {
-            let b = *self.buf.get(self.pos).ok_or(ProtoError("truncated varint"))?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or(ProtoError("truncated varint"))?;
             self.pos += 1;
             v |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
@@ -37,8 +40,14 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], ProtoError> {
-        let end = self.pos.checked_add(n).ok_or(ProtoError("length overflows"))?;
-        let s = self.buf.get(self.pos..end).ok_or(ProtoError("field runs past the end of the frame"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(ProtoError("length overflows"))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(ProtoError("field runs past the end of the frame"))?;
         self.pos = end;
         Ok(s)
     }
@@ -58,7 +67,8 @@ impl<'a> Reader<'a> {
                 Value::Fixed64(u64::from_le_bytes(a))
             }
             2 => {
-                let n = usize::try_from(self.varint()?).map_err(|_| ProtoError("length overflows"))?;
+                let n =
+                    usize::try_from(self.varint()?).map_err(|_| ProtoError("length overflows"))?;
                 Value::Bytes(self.take(n)?)
             }
             5 => {
@@ -102,15 +112,30 @@ pub enum SqlParam {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Header(Header),
-    Statement { sql: String, params: Vec<SqlParam> },
+    Statement {
+        sql: String,
+        params: Vec<SqlParam>,
+    },
     Preference,
     /// Followed by `length` bytes of separately encrypted content and a 10-byte MAC.
-    Attachment { row_id: u64, attachment_id: u64, length: u32 },
+    Attachment {
+        row_id: u64,
+        attachment_id: u64,
+        length: u32,
+    },
     DatabaseVersion(u32),
     End,
-    Avatar { length: u32 },
-    Sticker { row_id: u64, length: u32 },
-    KeyValue { key: String, value: Option<String> },
+    Avatar {
+        length: u32,
+    },
+    Sticker {
+        row_id: u64,
+        length: u32,
+    },
+    KeyValue {
+        key: String,
+        value: Option<String>,
+    },
     /// A frame with none of the fields above (a newer app's addition): skipped.
     Unknown,
 }
@@ -119,7 +144,9 @@ impl Frame {
     /// The length of the separately encrypted content that follows this frame, if any.
     pub fn trailing_length(&self) -> Option<u32> {
         match self {
-            Frame::Attachment { length, .. } | Frame::Avatar { length } | Frame::Sticker { length, .. } => Some(*length),
+            Frame::Attachment { length, .. }
+            | Frame::Avatar { length }
+            | Frame::Sticker { length, .. } => Some(*length),
             _ => None,
         }
     }
@@ -211,7 +238,11 @@ pub fn decode_frame(buf: &[u8]) -> Result<Frame, ProtoError> {
             (3, Value::Bytes(_)) => Frame::Preference,
             (4, Value::Bytes(b)) => {
                 let v = varints::<4>(b)?;
-                Frame::Attachment { row_id: v[1], attachment_id: v[2], length: clamp32(v[3]) }
+                Frame::Attachment {
+                    row_id: v[1],
+                    attachment_id: v[2],
+                    length: clamp32(v[3]),
+                }
             }
             (5, Value::Bytes(b)) => Frame::DatabaseVersion(clamp32(varints::<2>(b)?[1])),
             (6, Value::Varint(n)) => {
@@ -221,10 +252,15 @@ pub fn decode_frame(buf: &[u8]) -> Result<Frame, ProtoError> {
                     continue;
                 }
             }
-            (7, Value::Bytes(b)) => Frame::Avatar { length: clamp32(varints::<3>(b)?[2]) },
+            (7, Value::Bytes(b)) => Frame::Avatar {
+                length: clamp32(varints::<3>(b)?[2]),
+            },
             (8, Value::Bytes(b)) => {
                 let v = varints::<3>(b)?;
-                Frame::Sticker { row_id: v[1], length: clamp32(v[2]) }
+                Frame::Sticker {
+                    row_id: v[1],
+                    length: clamp32(v[2]),
+                }
             }
             (9, Value::Bytes(b)) => key_value(b)?,
             _ => continue,
@@ -292,7 +328,11 @@ pub mod encode {
                 }
                 bytes(&mut out, 2, &inner);
             }
-            Frame::Attachment { row_id, attachment_id, length } => {
+            Frame::Attachment {
+                row_id,
+                attachment_id,
+                length,
+            } => {
                 let mut inner = Vec::new();
                 uint(&mut inner, 1, *row_id);
                 uint(&mut inner, 2, *attachment_id);
@@ -337,7 +377,11 @@ mod tests {
     #[test]
     fn frames_round_trip() {
         let frames = [
-            Frame::Header(Header { iv: vec![7; 16], salt: Some(vec![1; 32]), version: 1 }),
+            Frame::Header(Header {
+                iv: vec![7; 16],
+                salt: Some(vec![1; 32]),
+                version: 1,
+            }),
             Frame::Statement {
                 sql: "INSERT INTO t VALUES (?,?,?,?,?)".into(),
                 params: vec![
@@ -348,11 +392,21 @@ mod tests {
                     SqlParam::Null,
                 ],
             },
-            Frame::Attachment { row_id: 3, attachment_id: 4, length: 5 },
+            Frame::Attachment {
+                row_id: 3,
+                attachment_id: 4,
+                length: 5,
+            },
             Frame::DatabaseVersion(230),
             Frame::End,
-            Frame::KeyValue { key: "account.e164".into(), value: Some("+15550100".into()) },
-            Frame::Sticker { row_id: 1, length: 9 },
+            Frame::KeyValue {
+                key: "account.e164".into(),
+                value: Some("+15550100".into()),
+            },
+            Frame::Sticker {
+                row_id: 1,
+                length: 9,
+            },
         ];
         for f in frames {
             assert_eq!(decode_frame(&encode::frame(&f)).unwrap(), f);

@@ -14,14 +14,15 @@
 use std::collections::{HashMap, HashSet};
 
 use onrecord_model::{
-    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions, Participant,
-    ParticipantRole, Provenance, Record, RecordTime, Sink, TitleSource, Warning,
+    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind,
+    ParseOptions, Participant, ParticipantRole, Provenance, Record, RecordTime, Sink, TitleSource,
+    Warning,
 };
-use rusqlite::types::Value;
 use rusqlite::Connection;
+use rusqlite::types::Value;
 
-use crate::common::{extension_for, instant_ms, media_type_for};
 use crate::SignalError;
+use crate::common::{extension_for, instant_ms, media_type_for};
 
 /// `MessageTypes` in the app: the low five bits are the base type; higher bits are flags.
 mod types {
@@ -62,7 +63,12 @@ mod types {
     pub fn is_outgoing(t: i64) -> bool {
         matches!(
             t & BASE_MASK,
-            OUTBOX | SENDING | SENT | SENT_FAILED | PENDING_SECURE_SMS_FALLBACK | PENDING_INSECURE_SMS_FALLBACK
+            OUTBOX
+                | SENDING
+                | SENT
+                | SENT_FAILED
+                | PENDING_SECURE_SMS_FALLBACK
+                | PENDING_INSECURE_SMS_FALLBACK
         ) || t == OUTGOING_AUDIO_CALL
             || t == OUTGOING_VIDEO_CALL
     }
@@ -99,8 +105,10 @@ pub struct StreamFacts {
 
 fn columns(conn: &Connection, table: &str) -> HashSet<String> {
     let mut out = HashSet::new();
-    if let Ok(mut stmt) = conn.prepare(&format!("PRAGMA table_info(\"{}\")", table.replace('"', "")))
-        && let Ok(rows) = stmt.query_map([], |r| r.get::<_, String>(1))
+    if let Ok(mut stmt) = conn.prepare(&format!(
+        "PRAGMA table_info(\"{}\")",
+        table.replace('"', "")
+    )) && let Ok(rows) = stmt.query_map([], |r| r.get::<_, String>(1))
     {
         out.extend(rows.flatten().map(|c| c.to_ascii_lowercase()));
     }
@@ -113,7 +121,11 @@ fn has_table(conn: &Connection, table: &str) -> bool {
 
 /// `col` if the table has it, else `NULL`: lets one query serve several schema versions.
 fn col_or_null(cols: &HashSet<String>, names: &[&str]) -> String {
-    names.iter().find(|n| cols.contains(**n)).map(|n| format!("\"{n}\"")).unwrap_or_else(|| "NULL".into())
+    names
+        .iter()
+        .find(|n| cols.contains(**n))
+        .map(|n| format!("\"{n}\""))
+        .unwrap_or_else(|| "NULL".into())
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -135,7 +147,10 @@ fn int(v: &Value) -> Option<i64> {
 }
 
 fn db_err(path: &std::path::Path, e: rusqlite::Error) -> SignalError {
-    SignalError::Database { path: path.to_path_buf(), message: e.to_string() }
+    SignalError::Database {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Runs `sql` and hands each row (as values) to `f`.
@@ -163,7 +178,10 @@ fn get(values: &[Value], i: usize) -> &Value {
     values.get(i).unwrap_or(&Value::Null)
 }
 
-fn recipients(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64, RecipientInfo>, SignalError> {
+fn recipients(
+    conn: &Connection,
+    path: &std::path::Path,
+) -> Result<HashMap<i64, RecipientInfo>, SignalError> {
     let mut out = HashMap::new();
     let cols = columns(conn, "recipient");
     if cols.is_empty() {
@@ -188,7 +206,9 @@ fn recipients(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64, 
         conn,
         &sql,
         |v| {
-            let Some(id) = int(get(v, 0)) else { return Ok(()) };
+            let Some(id) = int(get(v, 0)) else {
+                return Ok(());
+            };
             let profile = match (text(get(v, 4)), text(get(v, 5))) {
                 (Some(g), Some(f)) => Some(format!("{g} {f}")),
                 (g, f) => g.or(f),
@@ -203,9 +223,25 @@ fn recipients(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64, 
                 .or_else(|| text(get(v, 3)))
                 .or(profile)
                 .or_else(|| text(get(v, 11)));
-            let address = phone.clone().or_else(|| username.clone()).or_else(|| email.clone()).or_else(|| aci.clone());
-            let stable_id = group_id.clone().or_else(|| aci.clone()).or_else(|| phone.clone()).or_else(|| email.clone());
-            out.insert(id, RecipientInfo { name, address, stable_id, group_id, ..Default::default() });
+            let address = phone
+                .clone()
+                .or_else(|| username.clone())
+                .or_else(|| email.clone())
+                .or_else(|| aci.clone());
+            let stable_id = group_id
+                .clone()
+                .or_else(|| aci.clone())
+                .or_else(|| phone.clone())
+                .or_else(|| email.clone());
+            out.insert(
+                id,
+                RecipientInfo {
+                    name,
+                    address,
+                    stable_id,
+                    group_id,
+                },
+            );
             Ok(())
         },
         path,
@@ -231,7 +267,10 @@ fn recipients(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64, 
 }
 
 /// Group id → member recipient ids.
-fn group_members(conn: &Connection, path: &std::path::Path) -> Result<HashMap<String, Vec<i64>>, SignalError> {
+fn group_members(
+    conn: &Connection,
+    path: &std::path::Path,
+) -> Result<HashMap<String, Vec<i64>>, SignalError> {
     let mut out: HashMap<String, Vec<i64>> = HashMap::new();
     if has_table(conn, "group_membership") {
         each_row(
@@ -251,7 +290,9 @@ fn group_members(conn: &Connection, path: &std::path::Path) -> Result<HashMap<St
             "SELECT group_id, members FROM groups",
             |v| {
                 if let (Some(g), Some(m)) = (text(get(v, 0)), text(get(v, 1))) {
-                    out.entry(g).or_default().extend(m.split(',').filter_map(|x| x.trim().parse::<i64>().ok()));
+                    out.entry(g)
+                        .or_default()
+                        .extend(m.split(',').filter_map(|x| x.trim().parse::<i64>().ok()));
                 }
                 Ok(())
             },
@@ -271,7 +312,10 @@ struct AttachmentRow {
     quote: bool,
 }
 
-fn attachments(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64, Vec<AttachmentRow>>, SignalError> {
+fn attachments(
+    conn: &Connection,
+    path: &std::path::Path,
+) -> Result<HashMap<i64, Vec<AttachmentRow>>, SignalError> {
     let mut out: HashMap<i64, Vec<AttachmentRow>> = HashMap::new();
     let (table, cols) = if has_table(conn, "attachment") {
         ("attachment", columns(conn, "attachment"))
@@ -295,7 +339,9 @@ fn attachments(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64,
         conn,
         &sql,
         |v| {
-            let (Some(row_id), Some(mid)) = (int(get(v, 0)), int(get(v, 1))) else { return Ok(()) };
+            let (Some(row_id), Some(mid)) = (int(get(v, 0)), int(get(v, 1))) else {
+                return Ok(());
+            };
             out.entry(mid).or_default().push(AttachmentRow {
                 row_id,
                 content_type: text(get(v, 2)),
@@ -314,8 +360,11 @@ fn attachments(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64,
 /// Looks up an attachment row's name and type while frames are still being read, to name the
 /// content handed to the sink.
 pub fn attachment_name(conn: &Connection, row_id: u64) -> String {
-    let (table, cols) =
-        if has_table(conn, "attachment") { ("attachment", columns(conn, "attachment")) } else { ("part", columns(conn, "part")) };
+    let (table, cols) = if has_table(conn, "attachment") {
+        ("attachment", columns(conn, "attachment"))
+    } else {
+        ("part", columns(conn, "part"))
+    };
     let sql = format!(
         "SELECT {}, {} FROM {table} WHERE _id = ?",
         col_or_null(&cols, &["file_name"]),
@@ -323,13 +372,19 @@ pub fn attachment_name(conn: &Connection, row_id: u64) -> String {
     );
     let found: Option<(Option<String>, Option<String>)> = conn
         .query_row(&sql, [row_id as i64], |r| {
-            Ok((r.get::<_, Value>(0).ok().as_ref().and_then(text), r.get::<_, Value>(1).ok().as_ref().and_then(text)))
+            Ok((
+                r.get::<_, Value>(0).ok().as_ref().and_then(text),
+                r.get::<_, Value>(1).ok().as_ref().and_then(text),
+            ))
         })
         .ok();
     let (file_name, content_type) = found.unwrap_or((None, None));
     let file = match file_name {
         Some(f) => f.replace(['/', '\\'], "_"),
-        None => format!("{row_id}.{}", extension_for(content_type.as_deref().unwrap_or(""))),
+        None => format!(
+            "{row_id}.{}",
+            extension_for(content_type.as_deref().unwrap_or(""))
+        ),
     };
     format!("attachments/{row_id}/{file}")
 }
@@ -341,7 +396,10 @@ struct ReactionRow {
     date_sent: Option<i64>,
 }
 
-fn reactions(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64, Vec<ReactionRow>>, SignalError> {
+fn reactions(
+    conn: &Connection,
+    path: &std::path::Path,
+) -> Result<HashMap<i64, Vec<ReactionRow>>, SignalError> {
     let mut out: HashMap<i64, Vec<ReactionRow>> = HashMap::new();
     let cols = columns(conn, "reaction");
     if cols.is_empty() {
@@ -357,8 +415,14 @@ fn reactions(conn: &Connection, path: &std::path::Path) -> Result<HashMap<i64, V
         conn,
         &sql,
         |v| {
-            if let (Some(mid), Some(author), Some(emoji)) = (int(get(v, 0)), int(get(v, 1)), text(get(v, 2))) {
-                out.entry(mid).or_default().push(ReactionRow { author, emoji, date_sent: int(get(v, 3)) });
+            if let (Some(mid), Some(author), Some(emoji)) =
+                (int(get(v, 0)), int(get(v, 1)), text(get(v, 2)))
+            {
+                out.entry(mid).or_default().push(ReactionRow {
+                    author,
+                    emoji,
+                    date_sent: int(get(v, 3)),
+                });
             }
             Ok(())
         },
@@ -452,7 +516,9 @@ fn classify(t: i64, expires_ms: i64) -> Option<(Kind, Option<&'static str>)> {
         types::PROFILE_CHANGE => return event(EventKind::Other, "changed their profile name"),
         types::GV1_MIGRATION => return event(EventKind::Other, "group upgraded to a new group"),
         types::BAD_DECRYPT => return event(EventKind::Other, "a message could not be decrypted"),
-        types::CHANGE_NUMBER => return event(EventKind::NumberChanged, "changed their phone number"),
+        types::CHANGE_NUMBER => {
+            return event(EventKind::NumberChanged, "changed their phone number");
+        }
         types::THREAD_MERGE => return event(EventKind::Other, "chat history merged"),
         types::SESSION_SWITCHOVER => return event(EventKind::Other, "session switched over"),
         15 | 17 | 19 => return event(EventKind::Other, "app notice"),
@@ -460,9 +526,15 @@ fn classify(t: i64, expires_ms: i64) -> Option<(Kind, Option<&'static str>)> {
     }
     if t & types::EXPIRATION_TIMER_UPDATE != 0 {
         return if expires_ms > 0 {
-            event(EventKind::DisappearingOn, "set the disappearing message timer")
+            event(
+                EventKind::DisappearingOn,
+                "set the disappearing message timer",
+            )
         } else {
-            event(EventKind::DisappearingOff, "turned off disappearing messages")
+            event(
+                EventKind::DisappearingOff,
+                "turned off disappearing messages",
+            )
         };
     }
     if t & types::KEY_EXCHANGE_IDENTITY_UPDATE != 0 {
@@ -503,7 +575,10 @@ pub fn read_records(
     let self_recipient = recipients
         .iter()
         .find(|(_, r)| {
-            facts.self_ids.iter().any(|s| r.address.as_deref() == Some(s.as_str()) || r.stable_id.as_deref() == Some(s.as_str()))
+            facts.self_ids.iter().any(|s| {
+                r.address.as_deref() == Some(s.as_str())
+                    || r.stable_id.as_deref() == Some(s.as_str())
+            })
         })
         .map(|(id, _)| *id);
     let mut ctx = Context {
@@ -523,7 +598,10 @@ pub fn read_records(
     if !tcols.is_empty() {
         let sql = format!(
             "SELECT _id, {} FROM thread ORDER BY _id",
-            col_or_null(&tcols, &["recipient_id", "thread_recipient_id", "recipient_ids"])
+            col_or_null(
+                &tcols,
+                &["recipient_id", "thread_recipient_id", "recipient_ids"]
+            )
         );
         let mut conversations = Vec::new();
         each_row(
@@ -538,8 +616,15 @@ pub fn read_records(
             path,
         )?;
         for (thread_id, recipient_id) in conversations {
-            let r = ctx.recipients.get(&recipient_id).cloned().unwrap_or_default();
-            let key = r.stable_id.clone().unwrap_or_else(|| format!("thread:{thread_id}"));
+            let r = ctx
+                .recipients
+                .get(&recipient_id)
+                .cloned()
+                .unwrap_or_default();
+            let key = r
+                .stable_id
+                .clone()
+                .unwrap_or_else(|| format!("thread:{thread_id}"));
             let mut participants = Vec::new();
             let is_group = r.group_id.is_some();
             let member_ids: Vec<i64> = match &r.group_id {
@@ -548,14 +633,28 @@ pub fn read_records(
             };
             for m in member_ids {
                 if let Some(info) = ctx.recipients.get(&m) {
-                    let role = if Some(m) == ctx.self_recipient { ParticipantRole::Owner } else { ParticipantRole::Member };
-                    participants.push(Participant { name: info.name.clone(), address: info.address.clone(), role });
+                    let role = if Some(m) == ctx.self_recipient {
+                        ParticipantRole::Owner
+                    } else {
+                        ParticipantRole::Member
+                    };
+                    participants.push(Participant {
+                        name: info.name.clone(),
+                        address: info.address.clone(),
+                        role,
+                    });
                 }
             }
             if let Some(me) = ctx.self_recipient.and_then(|id| ctx.recipients.get(&id))
-                && !participants.iter().any(|p| p.role == ParticipantRole::Owner)
+                && !participants
+                    .iter()
+                    .any(|p| p.role == ParticipantRole::Owner)
             {
-                participants.push(Participant { name: me.name.clone(), address: me.address.clone(), role: ParticipantRole::Owner });
+                participants.push(Participant {
+                    name: me.name.clone(),
+                    address: me.address.clone(),
+                    role: ParticipantRole::Owner,
+                });
             }
             let (title, title_source) = match r.name.clone().or_else(|| r.address.clone()) {
                 Some(t) => (Some(t), TitleSource::Export),
@@ -576,22 +675,38 @@ pub fn read_records(
     let tables: Vec<&str> = if has_table(conn, "message") {
         vec!["message"]
     } else {
-        ["sms", "mms"].into_iter().filter(|t| has_table(conn, t)).collect()
+        ["sms", "mms"]
+            .into_iter()
+            .filter(|t| has_table(conn, t))
+            .collect()
     };
     for table in tables {
         let cols = columns(conn, table);
-        let sql = format!("{} ORDER BY thread_id, {}, _id", message_sql(table, &cols), col_or_null(&cols, &["date_sent", "date"]));
+        let sql = format!(
+            "{} ORDER BY thread_id, {}, _id",
+            message_sql(table, &cols),
+            col_or_null(&cols, &["date_sent", "date"])
+        );
         each_row(conn, &sql, |v| emit_message(&mut ctx, table, v, sink), path)?;
     }
     Ok((ctx.n_records, ctx.n_warnings))
 }
 
-fn emit_message(ctx: &mut Context, table: &str, v: &[Value], sink: &mut dyn Sink) -> Result<(), SignalError> {
-    let Some(id) = int(get(v, M_ID)) else { return Ok(()) };
+fn emit_message(
+    ctx: &mut Context,
+    table: &str,
+    v: &[Value],
+    sink: &mut dyn Sink,
+) -> Result<(), SignalError> {
+    let Some(id) = int(get(v, M_ID)) else {
+        return Ok(());
+    };
     let thread_id = int(get(v, M_THREAD)).unwrap_or(-1);
     let t = int(get(v, M_TYPE)).unwrap_or(0);
     let expires_ms = int(get(v, M_EXPIRES)).unwrap_or(0).max(0);
-    let Some((kind, event_text)) = classify(t, expires_ms) else { return Ok(()) };
+    let Some((kind, event_text)) = classify(t, expires_ms) else {
+        return Ok(());
+    };
     let (conversation, thread_recipient) = match ctx.threads.get(&thread_id) {
         Some((k, r)) => (k.clone(), Some(*r)),
         None => (format!("thread:{thread_id}"), None),
@@ -599,7 +714,11 @@ fn emit_message(ctx: &mut Context, table: &str, v: &[Value], sink: &mut dyn Sink
     let outgoing = types::is_outgoing(t);
     let from = int(get(v, M_FROM));
     // In the older schemas the recipient column of an outgoing message is the other party.
-    let author_id = if outgoing && table != "message" { ctx.self_recipient } else { from.or(thread_recipient) };
+    let author_id = if outgoing && table != "message" {
+        ctx.self_recipient
+    } else {
+        from.or(thread_recipient)
+    };
     let author = match author_id.and_then(|id| ctx.name_of(id)) {
         Some(n) => Some(n),
         None if outgoing => Some("You".to_string()),
@@ -617,7 +736,13 @@ fn emit_message(ctx: &mut Context, table: &str, v: &[Value], sink: &mut dyn Sink
     let body = text(get(v, M_BODY)).unwrap_or_default();
     let mut kind = kind;
     let mut record_text = match event_text {
-        Some(e) if body.is_empty() || !matches!(kind, Kind::Event(EventKind::Other) | Kind::Event(EventKind::MemberLeft)) => {
+        Some(e)
+            if body.is_empty()
+                || !matches!(
+                    kind,
+                    Kind::Event(EventKind::Other) | Kind::Event(EventKind::MemberLeft)
+                ) =>
+        {
             e.to_string()
         }
         // Group updates keep their (encoded) body so that nothing is lost.
@@ -643,15 +768,33 @@ fn emit_message(ctx: &mut Context, table: &str, v: &[Value], sink: &mut dyn Sink
     if let Some(rows) = ctx.attachments.get(&id) {
         for a in rows.iter().filter(|a| !a.quote) {
             let stored = ctx.facts.contents.get(&a.row_id);
-            let name = a.file_name.clone().or_else(|| stored.map(|s| s.name.clone())).unwrap_or_else(|| {
-                format!("{}.{}", a.row_id, extension_for(a.content_type.as_deref().unwrap_or("")))
-            });
+            let name = a
+                .file_name
+                .clone()
+                .or_else(|| stored.map(|s| s.name.clone()))
+                .unwrap_or_else(|| {
+                    format!(
+                        "{}.{}",
+                        a.row_id,
+                        extension_for(a.content_type.as_deref().unwrap_or(""))
+                    )
+                });
             let media_type = a.content_type.clone().or_else(|| media_type_for(&name));
             match stored.filter(|s| !s.bad_mac) {
-                Some(s) => attachments.push(AttachmentRef { name, media_type, size: Some(s.size), sha256: Some(s.sha256) }),
+                Some(s) => attachments.push(AttachmentRef {
+                    name,
+                    media_type,
+                    size: Some(s.size),
+                    sha256: Some(s.sha256),
+                }),
                 None => {
                     flags.insert(Flags::ATTACHMENT_MISSING);
-                    attachments.push(AttachmentRef { name, media_type, size: a.size.map(|s| s.max(0) as u64), sha256: None });
+                    attachments.push(AttachmentRef {
+                        name,
+                        media_type,
+                        size: a.size.map(|s| s.max(0) as u64),
+                        sha256: None,
+                    });
                 }
             }
             if a.sticker && kind == Kind::Message(MessageKind::Text) {
@@ -672,14 +815,20 @@ fn emit_message(ctx: &mut Context, table: &str, v: &[Value], sink: &mut dyn Sink
         }
     }
     let native_id = date_sent.map(|d| d.to_string());
-    let reply_to = int(get(v, M_QUOTE_ID)).filter(|q| *q > 0).map(|q| q.to_string());
+    let reply_to = int(get(v, M_QUOTE_ID))
+        .filter(|q| *q > 0)
+        .map(|q| q.to_string());
     let mut record = Record::new(&conversation, kind, author, time.clone(), record_text);
     record.attachments = attachments;
     record.native_id = native_id.clone();
     record.reply_to = reply_to;
     record.event = (!detail.is_empty()).then(|| Box::new(detail));
     record.flags = flags;
-    record.source = Provenance { path: Some(format!("{table}/{id}")), line: None, offset: 0 };
+    record.source = Provenance {
+        path: Some(format!("{table}/{id}")),
+        line: None,
+        offset: 0,
+    };
     sink.record(record)?;
     ctx.n_records += 1;
 
@@ -696,11 +845,20 @@ fn emit_message(ctx: &mut Context, table: &str, v: &[Value], sink: &mut dyn Sink
             if Some(r.author) == ctx.self_recipient {
                 rflags.insert(Flags::FROM_OWNER);
             }
-            let mut rec =
-                Record::new(&conversation, Kind::Message(MessageKind::Reaction), ctx.name_of(r.author), rtime, r.emoji.clone());
+            let mut rec = Record::new(
+                &conversation,
+                Kind::Message(MessageKind::Reaction),
+                ctx.name_of(r.author),
+                rtime,
+                r.emoji.clone(),
+            );
             rec.reply_to = native_id.clone();
             rec.flags = rflags;
-            rec.source = Provenance { path: Some(format!("reaction/{id}")), line: None, offset: 0 };
+            rec.source = Provenance {
+                path: Some(format!("reaction/{id}")),
+                line: None,
+                offset: 0,
+            };
             sink.record(rec)?;
             ctx.n_records += 1;
         }
@@ -709,14 +867,19 @@ fn emit_message(ctx: &mut Context, table: &str, v: &[Value], sink: &mut dyn Sink
 }
 
 /// Reports statements that could not be replayed, one warning per table.
-pub fn replay_warnings(problems: &super::replay::ReplayProblems, sink: &mut dyn Sink) -> Result<u64, SignalError> {
+pub fn replay_warnings(
+    problems: &super::replay::ReplayProblems,
+    sink: &mut dyn Sink,
+) -> Result<u64, SignalError> {
     let mut n = 0;
     for (table, (count, first)) in &problems.failed {
         sink.warning(Warning {
             path: None,
             line: None,
             offset: None,
-            message: format!("{count} statement(s) for table {table} could not be replayed; first error: {first}"),
+            message: format!(
+                "{count} statement(s) for table {table} could not be replayed; first error: {first}"
+            ),
         })?;
         n += 1;
     }
@@ -728,7 +891,9 @@ pub fn replay_warnings(problems: &super::replay::ReplayProblems, sink: &mut dyn 
             path: None,
             line: None,
             offset: None,
-            message: format!("{count} statement(s) not run ({kind}): the app's exporter does not write these"),
+            message: format!(
+                "{count} statement(s) not run ({kind}): the app's exporter does not write these"
+            ),
         })?;
         n += 1;
     }

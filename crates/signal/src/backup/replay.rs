@@ -13,9 +13,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use rusqlite::Connection;
 use rusqlite::config::DbConfig;
 use rusqlite::types::Value;
-use rusqlite::Connection;
 
 use super::proto::SqlParam;
 
@@ -51,7 +51,9 @@ fn identifier(s: &str) -> Option<(String, &str)> {
         '`' => '`',
         '[' => ']',
         c if c.is_alphanumeric() || c == '_' => {
-            let end = s.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(s.len());
+            let end = s
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(s.len());
             return Some((s.get(..end)?.to_string(), s.get(end..)?));
         }
         _ => return None,
@@ -84,7 +86,9 @@ enum Shape {
 
 fn shape(sql: &str) -> Shape {
     if let Some(rest) = strip_keyword(sql, "CREATE") {
-        let rest = strip_keyword(rest, "TEMP").or_else(|| strip_keyword(rest, "TEMPORARY")).unwrap_or(rest);
+        let rest = strip_keyword(rest, "TEMP")
+            .or_else(|| strip_keyword(rest, "TEMPORARY"))
+            .unwrap_or(rest);
         if let Some(rest) = strip_keyword(rest, "TABLE") {
             let rest = strip_keyword(rest, "IF")
                 .and_then(|r| strip_keyword(r, "NOT"))
@@ -123,10 +127,18 @@ fn create_is_inert(sql: &str) -> bool {
 
 /// An `INSERT` is run only with bound parameters: `INSERT INTO t VALUES (?,?,…)`.
 fn insert_is_inert(sql: &str) -> bool {
-    let Some(rest) = strip_keyword(sql, "INSERT").and_then(|r| strip_keyword(r, "INTO")) else { return false };
-    let Some((_, rest)) = identifier(rest) else { return false };
-    let Some(values) = strip_keyword(rest, "VALUES") else { return false };
-    values.chars().all(|c| matches!(c, '(' | ')' | '?' | ',' | ';') || c.is_whitespace())
+    let Some(rest) = strip_keyword(sql, "INSERT").and_then(|r| strip_keyword(r, "INTO")) else {
+        return false;
+    };
+    let Some((_, rest)) = identifier(rest) else {
+        return false;
+    };
+    let Some(values) = strip_keyword(rest, "VALUES") else {
+        return false;
+    };
+    values
+        .chars()
+        .all(|c| matches!(c, '(' | ')' | '?' | ',' | ';') || c.is_whitespace())
 }
 
 impl Replay {
@@ -137,11 +149,20 @@ impl Replay {
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
         conn.execute_batch("PRAGMA ignore_check_constraints = ON; PRAGMA foreign_keys = OFF; PRAGMA journal_mode = OFF; BEGIN;")?;
-        Ok(Replay { conn, skipped_tables: HashSet::new(), problems: ReplayProblems::default(), statements: 0 })
+        Ok(Replay {
+            conn,
+            skipped_tables: HashSet::new(),
+            problems: ReplayProblems::default(),
+            statements: 0,
+        })
     }
 
     fn failed(&mut self, key: &str, error: String) {
-        let e = self.problems.failed.entry(key.to_string()).or_insert((0, error));
+        let e = self
+            .problems
+            .failed
+            .entry(key.to_string())
+            .or_insert((0, error));
         e.0 += 1;
     }
 
@@ -154,7 +175,11 @@ impl Replay {
                     self.skipped_tables.insert(name.to_ascii_lowercase());
                 } else if !create_is_inert(sql) || !params.is_empty() {
                     self.skipped_tables.insert(name.to_ascii_lowercase());
-                    *self.problems.refused.entry("create table with expressions".into()).or_default() += 1;
+                    *self
+                        .problems
+                        .refused
+                        .entry("create table with expressions".into())
+                        .or_default() += 1;
                 } else if let Err(e) = self.conn.execute_batch(sql) {
                     self.skipped_tables.insert(name.to_ascii_lowercase());
                     self.failed(&name, e.to_string());
@@ -165,7 +190,11 @@ impl Replay {
                     return;
                 }
                 if !insert_is_inert(sql) {
-                    *self.problems.refused.entry("insert with expressions".into()).or_default() += 1;
+                    *self
+                        .problems
+                        .refused
+                        .entry("insert with expressions".into())
+                        .or_default() += 1;
                     return;
                 }
                 let values = params.iter().map(|p| match p {
@@ -203,7 +232,14 @@ mod tests {
     fn only_inert_statements_run() {
         let mut r = Replay::new().unwrap();
         r.apply("CREATE TABLE t (_id INTEGER PRIMARY KEY, body TEXT DEFAULT NULL, n INTEGER DEFAULT -1)", &[]);
-        r.apply("INSERT INTO t VALUES (?,?,?)", &[SqlParam::Integer(1), SqlParam::Text("hi".into()), SqlParam::Null]);
+        r.apply(
+            "INSERT INTO t VALUES (?,?,?)",
+            &[
+                SqlParam::Integer(1),
+                SqlParam::Text("hi".into()),
+                SqlParam::Null,
+            ],
+        );
         r.apply("INSERT INTO t VALUES (2, (SELECT 1), 3)", &[]);
         r.apply("ATTACH DATABASE '/tmp/x' AS x", &[]);
         r.apply("CREATE TABLE u AS SELECT * FROM t", &[]);
@@ -211,12 +247,25 @@ mod tests {
         r.apply("INSERT INTO v VALUES (?)", &[SqlParam::Integer(1)]);
         r.apply("CREATE TABLE sqlite_stat1 (a)", &[]);
         r.apply("CREATE TABLE message_fts_data (a)", &[]);
-        r.apply("INSERT INTO message_fts_data VALUES (?)", &[SqlParam::Integer(1)]);
+        r.apply(
+            "INSERT INTO message_fts_data VALUES (?)",
+            &[SqlParam::Integer(1)],
+        );
         r.apply("INSERT INTO \"t\" VALUES (?,?,?)", &[SqlParam::Integer(1)]);
         r.finish().unwrap();
-        let n: i64 = r.conn.query_row("SELECT count(*) FROM t", [], |row| row.get(0)).unwrap();
+        let n: i64 = r
+            .conn
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
         assert_eq!(n, 1);
-        let tables: i64 = r.conn.query_row("SELECT count(*) FROM sqlite_master WHERE type='table'", [], |row| row.get(0)).unwrap();
+        let tables: i64 = r
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
         assert_eq!(tables, 1);
         assert_eq!(r.problems.failed.get("t").map(|f| f.0), Some(1));
         assert!(r.problems.refused.len() >= 3, "{:?}", r.problems.refused);
