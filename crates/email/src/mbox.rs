@@ -211,9 +211,11 @@ pub(crate) fn looks_like_mbox(head: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn split(input: &[u8]) -> (Vec<(Option<Envelope>, Vec<u8>)>, u64) {
+    type Split = Vec<(Option<Envelope>, Vec<u8>)>;
+
+    fn split(input: &[u8]) -> (Split, u64) {
         let mut s = MboxScanner::new(input);
-        let mut out: Vec<(Option<Envelope>, Vec<u8>)> = Vec::new();
+        let mut out: Split = Vec::new();
         loop {
             match s.next_event().unwrap() {
                 Event::Separator(e) => out.push((Some(e), Vec::new())),
