@@ -63,6 +63,17 @@ impl<R: Read> CountingReader<R> {
 impl<R: Read> Read for CountingReader<R> {
     #[inline]
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // serde_json's `IoRead` asks for one byte at a time: keep that path short.
+        if out.len() == 1
+            && let (Some(&b), Some(slot)) = (self.buf.get(self.start), out.first_mut())
+            && self.start < self.end
+        {
+            *slot = b;
+            self.start += 1;
+            let (o, l) = self.pos.0.get();
+            self.pos.0.set((o + 1, l + u64::from(b == b'\n')));
+            return Ok(1);
+        }
         if self.start >= self.end {
             self.start = 0;
             self.end = 0;
