@@ -133,8 +133,9 @@ impl Archive {
             for (k, _) in &staged.items {
                 self.blobs.delete(k).ok();
             }
-            self.blobs.clear_tmp().ok();
         }
+        // Renamed uploads leave their empty staging folders behind.
+        self.blobs.clear_tmp()?;
         result
     }
 
