@@ -517,3 +517,170 @@ fn truncated_backup_names_the_offset() {
         assert!(msg.contains("byte"), "{msg}");
     }
 }
+
+/// The schema before the `message` table (database versions before ~168): `sms` + `mms` + `part`,
+/// a `recipient` table with `phone`/`uuid`/`system_display_name`, reactions marked `is_mms`.
+#[test]
+fn legacy_sms_and_mms_schema() {
+    const INBOX: i64 = 20 | 0x800000 | 0x200000;
+    let frames = vec![
+        Frame::DatabaseVersion(120),
+        sql(
+            "CREATE TABLE recipient (_id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT UNIQUE DEFAULT NULL, phone TEXT UNIQUE DEFAULT NULL, group_id TEXT UNIQUE DEFAULT NULL, system_display_name TEXT DEFAULT NULL, signal_profile_name TEXT DEFAULT NULL)",
+        ),
+        sql(
+            "CREATE TABLE thread (_id INTEGER PRIMARY KEY AUTOINCREMENT, date INTEGER DEFAULT 0, thread_recipient_id INTEGER)",
+        ),
+        sql(
+            "CREATE TABLE sms (_id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id INTEGER, address INTEGER, date INTEGER, date_sent INTEGER, type INTEGER, body TEXT, expires_in INTEGER DEFAULT 0)",
+        ),
+        sql(
+            "CREATE TABLE mms (_id INTEGER PRIMARY KEY, thread_id INTEGER, date INTEGER, date_received INTEGER, msg_box INTEGER, body TEXT, address INTEGER, expires_in INTEGER DEFAULT 0, quote_id INTEGER DEFAULT 0, view_once INTEGER DEFAULT 0, remote_deleted INTEGER DEFAULT 0)",
+        ),
+        sql(
+            "CREATE TABLE part (_id INTEGER PRIMARY KEY, mid INTEGER, seq INTEGER DEFAULT 0, ct TEXT, name TEXT, file_name TEXT, data_size INTEGER, unique_id INTEGER NOT NULL, quote INTEGER DEFAULT 0)",
+        ),
+        sql(
+            "CREATE TABLE reaction (_id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, is_mms INTEGER NOT NULL, author_id INTEGER NOT NULL, emoji TEXT NOT NULL, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL)",
+        ),
+        insert(
+            "recipient",
+            vec![
+                I(1),
+                t("uuid-self"),
+                t("+447700900001"),
+                N,
+                N,
+                t("Min Ister"),
+            ],
+        ),
+        insert(
+            "recipient",
+            vec![
+                I(2),
+                t("uuid-jane"),
+                t("+447700900002"),
+                N,
+                t("Jane Doe"),
+                N,
+            ],
+        ),
+        insert("thread", vec![I(1), I(0), I(2)]),
+        insert(
+            "sms",
+            vec![
+                I(1),
+                I(1),
+                I(2),
+                I(1_600_000_001_000),
+                I(1_600_000_000_000),
+                I(INBOX),
+                t("old sms text"),
+                I(0),
+            ],
+        ),
+        insert(
+            "mms",
+            vec![
+                I(1),
+                I(1),
+                I(1_600_000_060_000),
+                I(1_600_000_061_000),
+                I(SENT),
+                t("old mms with photo"),
+                I(2),
+                I(0),
+                I(0),
+                I(0),
+                I(0),
+            ],
+        ),
+        insert(
+            "part",
+            vec![
+                I(1),
+                I(1),
+                I(0),
+                t("image/jpeg"),
+                N,
+                t("old.jpg"),
+                I(PHOTO.len() as i64),
+                I(1_600_000_060_001),
+                I(0),
+            ],
+        ),
+        Frame::Attachment {
+            row_id: 1,
+            attachment_id: 1_600_000_060_001,
+            length: PHOTO.len() as u32,
+        },
+        insert(
+            "sms",
+            vec![
+                I(2),
+                I(1),
+                I(2),
+                I(1_600_000_120_000),
+                I(1_600_000_120_000),
+                I(SENT),
+                t("sent sms"),
+                I(0),
+            ],
+        ),
+        insert(
+            "reaction",
+            vec![
+                I(1),
+                I(1),
+                I(1),
+                I(2),
+                t("❤"),
+                I(1_600_000_070_000),
+                I(1_600_000_070_500),
+            ],
+        ),
+        Frame::KeyValue {
+            key: "account.e164".into(),
+            value: Some("+447700900001".into()),
+        },
+        Frame::End,
+    ];
+    let keys = derive_keys(PASSPHRASE, Some(&salt()));
+    let mut w = FrameWriter::new(keys, [5; 16], &salt(), 1);
+    for f in &frames {
+        w.frame(f);
+        if let Frame::Attachment { .. } = f {
+            w.content(PHOTO);
+        }
+    }
+    let sink = parse(&w.out, Some(PASSPHRASE)).unwrap();
+    let summary: Vec<String> = sink
+        .records
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{}|{}",
+                r.kind.kind_str(),
+                r.author.as_deref().unwrap_or("-"),
+                r.text,
+                r.attachments.len(),
+                r.flags.names().collect::<Vec<_>>().join(",")
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "text|Jane Doe|old sms text|0|",
+            "media|Min Ister|old mms with photo|1|from_owner",
+            "reaction|Jane Doe|❤|0|",
+            "text|Min Ister|sent sms|0|from_owner",
+        ]
+    );
+    assert_eq!(
+        sink.records[1].attachments[0].sha256,
+        Some(onrecord_model::Digest::of(PHOTO))
+    );
+    assert_eq!(sink.records[0].conversation, "uuid-jane");
+    assert_eq!(sink.conversations[0].participants.len(), 2);
+}

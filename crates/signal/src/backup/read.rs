@@ -396,20 +396,23 @@ struct ReactionRow {
     date_sent: Option<i64>,
 }
 
-fn reactions(
-    conn: &Connection,
-    path: &std::path::Path,
-) -> Result<HashMap<i64, Vec<ReactionRow>>, SignalError> {
-    let mut out: HashMap<i64, Vec<ReactionRow>> = HashMap::new();
+/// Reactions by (is_mms, message id): before the `message` table, the reaction table pointed into
+/// either `sms` or `mms` (whose ids overlap) and said which with `is_mms`; later it has no such
+/// column and the key's first part is `None`.
+type ReactionMap = HashMap<(Option<bool>, i64), Vec<ReactionRow>>;
+
+fn reactions(conn: &Connection, path: &std::path::Path) -> Result<ReactionMap, SignalError> {
+    let mut out: ReactionMap = HashMap::new();
     let cols = columns(conn, "reaction");
     if cols.is_empty() {
         return Ok(out);
     }
     let sql = format!(
-        "SELECT message_id, {}, {}, {} FROM reaction ORDER BY _id",
+        "SELECT message_id, {}, {}, {}, {} FROM reaction ORDER BY _id",
         col_or_null(&cols, &["author_id"]),
         col_or_null(&cols, &["emoji"]),
-        col_or_null(&cols, &["date_sent"])
+        col_or_null(&cols, &["date_sent"]),
+        col_or_null(&cols, &["is_mms"])
     );
     each_row(
         conn,
@@ -418,7 +421,8 @@ fn reactions(
             if let (Some(mid), Some(author), Some(emoji)) =
                 (int(get(v, 0)), int(get(v, 1)), text(get(v, 2)))
             {
-                out.entry(mid).or_default().push(ReactionRow {
+                let is_mms = int(get(v, 4)).map(|m| m != 0);
+                out.entry((is_mms, mid)).or_default().push(ReactionRow {
                     author,
                     emoji,
                     date_sent: int(get(v, 3)),
@@ -445,11 +449,12 @@ const M_QUOTE_ID: usize = 9;
 const M_LATEST_REV: usize = 10;
 const M_ORIGINAL: usize = 11;
 const M_DATE_RECEIVED: usize = 12;
+const M_TABLE: usize = 13;
 
 fn message_sql(table: &str, cols: &HashSet<String>) -> String {
     format!(
-        "SELECT _id, thread_id, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM {table}",
-        col_or_null(cols, &["date_sent"]),
+        "SELECT _id, thread_id, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, '{table}' FROM {table}",
+        col_or_null(cols, &["date_sent", "date"]),
         col_or_null(cols, &["type", "msg_box"]),
         col_or_null(cols, &["body"]),
         col_or_null(cols, &["from_recipient_id", "recipient_id", "address"]),
@@ -469,7 +474,7 @@ struct Context<'a> {
     recipients: HashMap<i64, RecipientInfo>,
     threads: HashMap<i64, (String, i64)>,
     attachments: HashMap<i64, Vec<AttachmentRow>>,
-    reactions: HashMap<i64, Vec<ReactionRow>>,
+    reactions: ReactionMap,
     facts: &'a StreamFacts,
     self_recipient: Option<i64>,
     n_records: u64,
@@ -672,6 +677,8 @@ pub fn read_records(
         }
     }
 
+    // One query over all message tables, so that each conversation comes out in time order even
+    // when (before the `message` table) its rows are split between `sms` and `mms`.
     let tables: Vec<&str> = if has_table(conn, "message") {
         vec!["message"]
     } else {
@@ -680,14 +687,34 @@ pub fn read_records(
             .filter(|t| has_table(conn, t))
             .collect()
     };
-    for table in tables {
-        let cols = columns(conn, table);
-        let sql = format!(
-            "{} ORDER BY thread_id, {}, _id",
-            message_sql(table, &cols),
-            col_or_null(&cols, &["date_sent", "date"])
-        );
-        each_row(conn, &sql, |v| emit_message(&mut ctx, table, v, sink), path)?;
+    if !tables.is_empty() {
+        let mut has_from = HashMap::new();
+        let selects: Vec<String> = tables
+            .iter()
+            .map(|t| {
+                let cols = columns(conn, t);
+                has_from.insert(*t, cols.contains("from_recipient_id"));
+                message_sql(t, &cols)
+            })
+            .collect();
+        let sql = format!("{} ORDER BY 2, 3, 1", selects.join(" UNION ALL "));
+        each_row(
+            conn,
+            &sql,
+            |v| {
+                let table = match get(v, M_TABLE) {
+                    Value::Text(t) => tables
+                        .iter()
+                        .find(|x| **x == t.as_str())
+                        .copied()
+                        .unwrap_or("message"),
+                    _ => "message",
+                };
+                let from = has_from.get(table).copied().unwrap_or(false);
+                emit_message(&mut ctx, table, from, v, sink)
+            },
+            path,
+        )?;
     }
     Ok((ctx.n_records, ctx.n_warnings))
 }
@@ -695,6 +722,7 @@ pub fn read_records(
 fn emit_message(
     ctx: &mut Context,
     table: &str,
+    has_from: bool,
     v: &[Value],
     sink: &mut dyn Sink,
 ) -> Result<(), SignalError> {
@@ -713,8 +741,8 @@ fn emit_message(
     };
     let outgoing = types::is_outgoing(t);
     let from = int(get(v, M_FROM));
-    // In the older schemas the recipient column of an outgoing message is the other party.
-    let author_id = if outgoing && table != "message" {
+    // Without `from_recipient_id`, the recipient column of an outgoing message is the other party.
+    let author_id = if outgoing && !has_from {
         ctx.self_recipient
     } else {
         from.or(thread_recipient)
@@ -765,7 +793,8 @@ fn emit_message(
         flags.insert(Flags::EDITED);
     }
     let mut attachments = Vec::new();
-    if let Some(rows) = ctx.attachments.get(&id) {
+    // `sms` rows never have attachments, and their ids overlap those of `mms`.
+    if let Some(rows) = ctx.attachments.get(&id).filter(|_| table != "sms") {
         for a in rows.iter().filter(|a| !a.quote) {
             let stored = ctx.facts.contents.get(&a.row_id);
             let name = a
@@ -832,7 +861,13 @@ fn emit_message(
     sink.record(record)?;
     ctx.n_records += 1;
 
-    if let Some(rs) = ctx.reactions.get(&id) {
+    let reactions = match table {
+        "sms" => ctx.reactions.get(&(Some(false), id)),
+        "mms" => ctx.reactions.get(&(Some(true), id)),
+        _ => None,
+    }
+    .or_else(|| ctx.reactions.get(&(None, id)));
+    if let Some(rs) = reactions {
         for r in rs {
             let mut rflags = Flags::NONE;
             let rtime = match r.date_sent.and_then(|ms| instant_ms(ctx.opts, ms)) {
