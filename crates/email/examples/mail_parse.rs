@@ -7,7 +7,9 @@
 use std::io::Read;
 use std::time::Instant;
 
-use onrecord_model::{AttachmentStored, Conversation, Digest, ParseOptions, Record, Sink, SinkError, Warning};
+use onrecord_model::{
+    AttachmentStored, Conversation, Digest, ParseOptions, Record, Sink, SinkError, Warning,
+};
 
 /// Counts what the parser emits; hashes attachments as a real sink would.
 #[derive(Default)]
@@ -30,7 +32,11 @@ impl Sink for CountSink {
         self.text_bytes += r.text.len() as u64;
         Ok(())
     }
-    fn attachment(&mut self, _name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        _name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         let mut h = onrecord_model::digest::Hasher::new();
         let mut buf = [0u8; 64 * 1024];
         let mut size = 0u64;
@@ -59,7 +65,8 @@ fn main() {
         std::process::exit(2);
     };
     let path = std::path::PathBuf::from(path);
-    let opts = ParseOptions::new("Europe/London", &path.to_string_lossy()).expect("the zone is bundled");
+    let opts =
+        ParseOptions::new("Europe/London", &path.to_string_lossy()).expect("the zone is bundled");
     let mut sink = CountSink::default();
     let start = Instant::now();
     let report = match onrecord_email::parse(&path, &opts, &mut sink) {

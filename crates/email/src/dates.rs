@@ -65,8 +65,9 @@ pub(crate) fn received_date(raw_value: &[u8]) -> Option<HeaderDate> {
 
 /// Zone names that RFC 5322 defines (`UT`, `GMT`, the North American names and the military
 /// letters). mail-parser reads any other name as `+00:00`.
-const KNOWN_ZONE_NAMES: &[&str] =
-    &["UT", "UTC", "GMT", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"];
+const KNOWN_ZONE_NAMES: &[&str] = &[
+    "UT", "UTC", "GMT", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT",
+];
 
 /// When the date's zone is written as a name that RFC 5322 does not define (so mail-parser read
 /// it as `+00:00`), returns that name.
@@ -81,7 +82,11 @@ pub(crate) fn unknown_zone_name(raw: &str) -> Option<&str> {
         return None;
     }
     // A single military letter is allowed by RFC 5322 (and read as +00:00 as it recommends).
-    if last.len() == 1 || KNOWN_ZONE_NAMES.iter().any(|z| z.eq_ignore_ascii_case(last)) {
+    if last.len() == 1
+        || KNOWN_ZONE_NAMES
+            .iter()
+            .any(|z| z.eq_ignore_ascii_case(last))
+    {
         return None;
     }
     // Anything else alphabetic in the last position is a zone abbreviation (`CEST`, `BST`);
@@ -89,7 +94,9 @@ pub(crate) fn unknown_zone_name(raw: &str) -> Option<&str> {
     Some(last)
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 /// Reads the date of an mbox `From ` line, after the sender token. Writers differ: `asctime()`
 /// (`Mon Jan  1 00:00:00 2020`, traditionally UTC), Gmail Takeout (`Thu Mar 24 15:14:04 +0000
@@ -124,7 +131,8 @@ pub(crate) fn parse_envelope_date(text: &str) -> Option<(DateTime, Option<Offset
             let digits = tok.get(1..)?;
             let v: i32 = digits.parse().ok()?;
             let secs = (v / 100) * 3600 + (v % 100) * 60;
-            offset = Some(Offset::from_seconds(if tok.starts_with('-') { -secs } else { secs }).ok()?);
+            offset =
+                Some(Offset::from_seconds(if tok.starts_with('-') { -secs } else { secs }).ok()?);
             continue;
         }
         if tok.bytes().all(|b| b.is_ascii_digit()) {
@@ -182,9 +190,15 @@ mod tests {
 
     #[test]
     fn unknown_zone_names_are_noticed() {
-        assert_eq!(unknown_zone_name("Mon, 2 Mar 2020 08:05:09 CEST"), Some("CEST"));
+        assert_eq!(
+            unknown_zone_name("Mon, 2 Mar 2020 08:05:09 CEST"),
+            Some("CEST")
+        );
         assert_eq!(unknown_zone_name("Mon, 2 Mar 2020 08:05:09 GMT"), None);
-        assert_eq!(unknown_zone_name("Mon, 2 Mar 2020 08:05:09 +0200 (CEST)"), None);
+        assert_eq!(
+            unknown_zone_name("Mon, 2 Mar 2020 08:05:09 +0200 (CEST)"),
+            None
+        );
         assert_eq!(unknown_zone_name("Mon, 2 Mar 2020 08:05:09 +0200"), None);
     }
 

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use onrecord_container::{Bundle, Limits, Member};
 use onrecord_model::{
-    AttachmentStored, Channel, Conversation, ParseOptions, ParseReport, Participant, Provenance, Record, Sink,
-    SinkError, TitleSource, Warning,
+    AttachmentStored, Channel, Conversation, ParseOptions, ParseReport, Participant, Provenance,
+    Record, Sink, SinkError, TitleSource, Warning,
 };
 
 use crate::mbox::{Event, MboxScanner};
@@ -34,7 +34,10 @@ pub(crate) struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { max_in_memory: 64 << 20, max_header_block: 1 << 20 }
+        Config {
+            max_in_memory: 64 << 20,
+            max_header_block: 1 << 20,
+        }
     }
 }
 
@@ -45,7 +48,10 @@ pub(crate) enum Unit<'a> {
     /// Second pass: the whole message.
     Whole(&'a [u8]),
     /// Second pass, a message above the limit: its header block and a reader over all of it.
-    Oversized { block: &'a [u8], whole: &'a mut dyn Read },
+    Oversized {
+        block: &'a [u8],
+        whole: &'a mut dyn Read,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,7 +64,10 @@ pub(crate) enum Pass {
 #[derive(Clone, Debug)]
 enum Source {
     Mbox(Option<Member>),
-    Message { member: Option<Member>, labels: Vec<String> },
+    Message {
+        member: Option<Member>,
+        labels: Vec<String>,
+    },
 }
 
 /// An opened deposit.
@@ -71,13 +80,18 @@ impl Deposit {
     fn open(&mut self, member: Option<&Member>) -> Result<Box<dyn Read + '_>, EmailError> {
         match (self, member) {
             (Deposit::File(p), _) => {
-                let f = File::open(&*p).map_err(|source| EmailError::Io { path: p.clone(), offset: None, source })?;
+                let f = File::open(&*p).map_err(|source| EmailError::Io {
+                    path: p.clone(),
+                    offset: None,
+                    source,
+                })?;
                 Ok(Box::new(f))
             }
             (Deposit::Bundle(b), Some(m)) => Ok(b.open_member(m)?),
-            (Deposit::Bundle(b), None) => {
-                Err(EmailError::NotEmail { path: b.path().to_path_buf(), reason: "no member to read".into() })
-            }
+            (Deposit::Bundle(b), None) => Err(EmailError::NotEmail {
+                path: b.path().to_path_buf(),
+                reason: "no member to read".into(),
+            }),
         }
     }
 }
@@ -97,7 +111,11 @@ impl Sink for Counting<'_> {
         self.records += 1;
         self.inner.record(r)
     }
-    fn attachment(&mut self, name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         self.inner.attachment(name, content)
     }
     fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
@@ -107,47 +125,84 @@ impl Sink for Counting<'_> {
 }
 
 fn read_head(path: &Path) -> Result<Vec<u8>, EmailError> {
-    let f = File::open(path).map_err(|source| EmailError::Io { path: path.to_path_buf(), offset: None, source })?;
+    let f = File::open(path).map_err(|source| EmailError::Io {
+        path: path.to_path_buf(),
+        offset: None,
+        source,
+    })?;
     let mut head = Vec::with_capacity(64 * 1024);
     f.take(64 * 1024)
         .read_to_end(&mut head)
-        .map_err(|source| EmailError::Io { path: path.to_path_buf(), offset: None, source })?;
+        .map_err(|source| EmailError::Io {
+            path: path.to_path_buf(),
+            offset: None,
+            source,
+        })?;
     Ok(head)
 }
 
 /// Opens the deposit and lists its message sources; also names the format.
 fn sources(path: &Path) -> Result<(Deposit, Vec<Source>, &'static str), EmailError> {
-    let meta = std::fs::metadata(path).map_err(|source| EmailError::Io { path: path.to_path_buf(), offset: None, source })?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let meta = std::fs::metadata(path).map_err(|source| EmailError::Io {
+        path: path.to_path_buf(),
+        offset: None,
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if meta.is_file() {
         let head = read_head(path)?;
         if !onrecord_container::looks_like_zip(&head) {
             let format = if detect::has_ext(&name, ".mbox") || crate::mbox::looks_like_mbox(&head) {
                 Source::Mbox(None)
             } else if detect::has_ext(&name, ".eml") || detect::looks_like_message(&head) {
-                Source::Message { member: None, labels: Vec::new() }
+                Source::Message {
+                    member: None,
+                    labels: Vec::new(),
+                }
             } else {
-                let reason = if head.is_empty() { "the file is empty" } else { "neither an mbox nor an email message" };
-                return Err(EmailError::NotEmail { path: path.to_path_buf(), reason: reason.into() });
+                let reason = if head.is_empty() {
+                    "the file is empty"
+                } else {
+                    "neither an mbox nor an email message"
+                };
+                return Err(EmailError::NotEmail {
+                    path: path.to_path_buf(),
+                    reason: reason.into(),
+                });
             };
-            let fmt = if matches!(format, Source::Mbox(_)) { "mbox" } else { "eml" };
+            let fmt = if matches!(format, Source::Mbox(_)) {
+                "mbox"
+            } else {
+                "eml"
+            };
             return Ok((Deposit::File(path.to_path_buf()), vec![format], fmt));
         }
     }
     let bundle = Bundle::open(path, Limits::default())?;
     let members = bundle.members();
-    let is_maildir = members.iter().any(|m| maildir::looks_like_maildir_member(&m.name));
+    let is_maildir = members
+        .iter()
+        .any(|m| maildir::looks_like_maildir_member(&m.name));
     let mut list = Vec::new();
     let (mut n_maildir, mut n_mbox) = (0, 0);
     for m in members {
         if is_maildir && maildir::is_message_member(&m.name) {
             n_maildir += 1;
-            list.push(Source::Message { member: Some(m.clone()), labels: maildir::labels(&m.name) });
+            list.push(Source::Message {
+                member: Some(m.clone()),
+                labels: maildir::labels(&m.name),
+            });
         } else if detect::has_ext(&m.name, ".mbox") {
             n_mbox += 1;
             list.push(Source::Mbox(Some(m.clone())));
         } else if detect::has_ext(&m.name, ".eml") {
-            list.push(Source::Message { member: Some(m.clone()), labels: Vec::new() });
+            list.push(Source::Message {
+                member: Some(m.clone()),
+                labels: Vec::new(),
+            });
         }
     }
     if list.is_empty() {
@@ -187,13 +242,20 @@ fn each_mbox_message(
         source,
     };
     let ctx_of = |st: &Start| MessageContext {
-        source: Provenance { path: path.map(str::to_string), line: Some(st.line), offset: st.offset },
+        source: Provenance {
+            path: path.map(str::to_string),
+            line: Some(st.line),
+            offset: st.offset,
+        },
         labels: Vec::new(),
         conversation: None,
         envelope_time: st.envelope.as_deref().and_then(|e| {
             // The envelope is `sender date`: skip the sender token.
             let rest = e.trim_start();
-            let date = rest.find(char::is_whitespace).and_then(|i| rest.get(i..)).unwrap_or_default();
+            let date = rest
+                .find(char::is_whitespace)
+                .and_then(|i| rest.get(i..))
+                .unwrap_or_default();
             dates::envelope_time(date)
         }),
     };
@@ -203,8 +265,8 @@ fn each_mbox_message(
     let mut in_headers = true;
 
     let finish = |cur: &mut Option<Start>,
-                      buf: &mut Vec<u8>,
-                      f: &mut dyn FnMut(Unit<'_>, MessageContext) -> Result<(), EmailError>|
+                  buf: &mut Vec<u8>,
+                  f: &mut dyn FnMut(Unit<'_>, MessageContext) -> Result<(), EmailError>|
      -> Result<(), EmailError> {
         if let Some(st) = cur.take() {
             crate::mbox::strip_separator_blank(buf);
@@ -222,12 +284,24 @@ fn each_mbox_message(
         match sc.next_event().map_err(|e| io_err(e, at))? {
             Event::Separator(env) => {
                 finish(&mut cur, &mut buf, f)?;
-                cur = Some(Start { offset: env.offset, line: env.line, envelope: Some(env.text) });
+                cur = Some(Start {
+                    offset: env.offset,
+                    line: env.line,
+                    envelope: Some(env.text),
+                });
                 in_headers = true;
             }
-            Event::Line { offset, line, at_line_start } => {
+            Event::Line {
+                offset,
+                line,
+                at_line_start,
+            } => {
                 if cur.is_none() {
-                    cur = Some(Start { offset, line, envelope: None });
+                    cur = Some(Start {
+                        offset,
+                        line,
+                        envelope: None,
+                    });
                     in_headers = true;
                 }
                 let piece = sc.piece();
@@ -247,7 +321,10 @@ fn each_mbox_message(
                         if buf.len() as u64 > config.max_in_memory {
                             let Some(st) = cur.take() else { continue };
                             let block = message::header_block(&buf);
-                            let block = block.get(..block.len().min(config.max_header_block)).unwrap_or(block).to_vec();
+                            let block = block
+                                .get(..block.len().min(config.max_header_block))
+                                .unwrap_or(block)
+                                .to_vec();
                             let mut whole = OversizeReader {
                                 prefix: Cursor::new(std::mem::take(&mut buf)),
                                 scanner: &mut sc,
@@ -256,7 +333,13 @@ fn each_mbox_message(
                                 out_pos: 0,
                                 done: false,
                             };
-                            f(Unit::Oversized { block: &block, whole: &mut whole }, ctx_of(&st))?;
+                            f(
+                                Unit::Oversized {
+                                    block: &block,
+                                    whole: &mut whole,
+                                },
+                                ctx_of(&st),
+                            )?;
                             // Whatever the sink left unread still belongs to this message.
                             io::copy(&mut whole, &mut io::sink()).map_err(|e| io_err(e, at))?;
                         }
@@ -336,13 +419,20 @@ fn each_file_message(
     f: &mut dyn FnMut(Unit<'_>, MessageContext) -> Result<(), EmailError>,
 ) -> Result<(), EmailError> {
     let ctx = MessageContext {
-        source: Provenance { path: path.map(str::to_string), line: None, offset: 0 },
+        source: Provenance {
+            path: path.map(str::to_string),
+            line: None,
+            offset: 0,
+        },
         labels: labels.to_vec(),
         conversation: None,
         envelope_time: None,
     };
-    let io_err =
-        |source: io::Error| EmailError::Io { path: PathBuf::from(path.unwrap_or("message")), offset: None, source };
+    let io_err = |source: io::Error| EmailError::Io {
+        path: PathBuf::from(path.unwrap_or("message")),
+        offset: None,
+        source,
+    };
     let mut buf = Vec::new();
     match pass {
         Pass::Headers => {
@@ -363,12 +453,24 @@ fn each_file_message(
         }
         Pass::Whole => {
             let limit = config.max_in_memory;
-            reader.take(limit.saturating_add(1)).read_to_end(&mut buf).map_err(io_err)?;
+            reader
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut buf)
+                .map_err(io_err)?;
             if buf.len() as u64 > limit {
                 let block = message::header_block(&buf);
-                let block = block.get(..block.len().min(config.max_header_block)).unwrap_or(block).to_vec();
+                let block = block
+                    .get(..block.len().min(config.max_header_block))
+                    .unwrap_or(block)
+                    .to_vec();
                 let mut whole = Cursor::new(std::mem::take(&mut buf)).chain(reader);
-                f(Unit::Oversized { block: &block, whole: &mut whole }, ctx)
+                f(
+                    Unit::Oversized {
+                        block: &block,
+                        whole: &mut whole,
+                    },
+                    ctx,
+                )
             } else {
                 f(Unit::Whole(&buf), ctx)
             }
@@ -433,7 +535,11 @@ impl ConversationState {
             key: key.to_string(),
             channel: Channel::Email,
             title: self.title.clone(),
-            title_source: if self.title.is_some() { TitleSource::Export } else { TitleSource::Id },
+            title_source: if self.title.is_some() {
+                TitleSource::Export
+            } else {
+                TitleSource::Id
+            },
             participants: self.participants.clone(),
             is_group: None,
         }
@@ -447,7 +553,9 @@ pub(crate) struct Emitter {
 
 impl Emitter {
     pub fn new() -> Emitter {
-        Emitter { conversations: HashMap::new() }
+        Emitter {
+            conversations: HashMap::new(),
+        }
     }
 
     pub fn emit(&mut self, read: ReadMessage, sink: &mut dyn Sink) -> Result<(), EmailError> {
@@ -459,8 +567,12 @@ impl Emitter {
                 }
             }
             None => {
-                let mut state =
-                    ConversationState { title: read.title, participants: Vec::new(), seen: HashSet::new(), grew: false };
+                let mut state = ConversationState {
+                    title: read.title,
+                    participants: Vec::new(),
+                    seen: HashSet::new(),
+                    grew: false,
+                };
                 state.add(read.participants);
                 sink.conversation(state.conversation(&key))?;
                 self.conversations.insert(key, state);
@@ -493,42 +605,60 @@ pub(crate) fn parse_with(
     // Pass 1: threads.
     let thread_parser = message::thread_parser();
     let mut builder = ThreadBuilder::default();
-    each_message(&mut deposit, &sources, Pass::Headers, config, &mut |unit, _ctx| {
-        if let Unit::Headers(block) = unit {
-            builder.add(&headers_of(&thread_parser, block));
-        }
-        Ok(())
-    })?;
+    each_message(
+        &mut deposit,
+        &sources,
+        Pass::Headers,
+        config,
+        &mut |unit, _ctx| {
+            if let Unit::Headers(block) = unit {
+                builder.add(&headers_of(&thread_parser, block));
+            }
+            Ok(())
+        },
+    )?;
     let map: ThreadMap = builder.finish();
 
     // Pass 2: records.
     let parser = message::full_parser();
-    let mut counting = Counting { inner: sink, records: 0, warnings: 0 };
+    let mut counting = Counting {
+        inner: sink,
+        records: 0,
+        warnings: 0,
+    };
     let mut emitter = Emitter::new();
     let mut ordinal = 0usize;
-    let deep_quoted = each_message(&mut deposit, &sources, Pass::Whole, config, &mut |unit, mut ctx| {
-        // If the deposit changed between the passes, messages past the map fall back to keys
-        // derived from themselves.
-        ctx.conversation = map.thread_of(ordinal).map(|(_, k)| k.to_string());
-        ordinal += 1;
-        let read = match unit {
-            Unit::Whole(bytes) => message::read_message(bytes, &ctx, opts, &mut counting, &parser)?,
-            Unit::Oversized { block, whole } => Some(message::read_oversized(
-                block,
-                whole,
-                &ctx,
-                opts,
-                &mut counting,
-                &parser,
-                config.max_in_memory,
-            )?),
-            Unit::Headers(_) => None,
-        };
-        if let Some(read) = read {
-            emitter.emit(read, &mut counting)?;
-        }
-        Ok(())
-    })?;
+    let deep_quoted = each_message(
+        &mut deposit,
+        &sources,
+        Pass::Whole,
+        config,
+        &mut |unit, mut ctx| {
+            // If the deposit changed between the passes, messages past the map fall back to keys
+            // derived from themselves.
+            ctx.conversation = map.thread_of(ordinal).map(|(_, k)| k.to_string());
+            ordinal += 1;
+            let read = match unit {
+                Unit::Whole(bytes) => {
+                    message::read_message(bytes, &ctx, opts, &mut counting, &parser)?
+                }
+                Unit::Oversized { block, whole } => Some(message::read_oversized(
+                    block,
+                    whole,
+                    &ctx,
+                    opts,
+                    &mut counting,
+                    &parser,
+                    config.max_in_memory,
+                )?),
+                Unit::Headers(_) => None,
+            };
+            if let Some(read) = read {
+                emitter.emit(read, &mut counting)?;
+            }
+            Ok(())
+        },
+    )?;
     if ordinal != map.n_messages() {
         counting.warning(Warning {
             path: None,
@@ -541,7 +671,14 @@ pub(crate) fn parse_with(
         })?;
     }
     emitter.finish(&mut counting)?;
-    let style = (format == "mbox").then(|| if deep_quoted > 0 { "mboxrd" } else { "mboxo/mboxrd" }.to_string());
+    let style = (format == "mbox").then(|| {
+        if deep_quoted > 0 {
+            "mboxrd"
+        } else {
+            "mboxo/mboxrd"
+        }
+        .to_string()
+    });
     Ok(ParseReport {
         format: format.to_string(),
         style,
@@ -555,7 +692,10 @@ pub(crate) fn parse_with(
 pub(crate) fn headers_of(parser: &mail_parser::MessageParser, block: &[u8]) -> ThreadHeaders {
     match message::parse_guarded(parser, block, true) {
         Some(Some(m)) if !m.parts.is_empty() => message::thread_headers(&m, block),
-        _ => ThreadHeaders { fingerprint: message::fingerprint(block), ..Default::default() },
+        _ => ThreadHeaders {
+            fingerprint: message::fingerprint(block),
+            ..Default::default()
+        },
     }
 }
 
@@ -578,11 +718,18 @@ mod tests {
         fn record(&mut self, r: Record) -> Result<(), SinkError> {
             self.inner.record(r)
         }
-        fn attachment(&mut self, name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+        fn attachment(
+            &mut self,
+            name: &str,
+            content: &mut dyn Read,
+        ) -> Result<AttachmentStored, SinkError> {
             let mut v = Vec::new();
             content.read_to_end(&mut v)?;
             self.blobs.push((name.to_string(), v.clone()));
-            Ok(AttachmentStored { sha256: Digest::of(&v), size: v.len() as u64 })
+            Ok(AttachmentStored {
+                sha256: Digest::of(&v),
+                size: v.len() as u64,
+            })
         }
         fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
             self.inner.warning(w)
@@ -594,7 +741,9 @@ mod tests {
     }
 
     fn big_message(id: &str, body_lines: usize) -> String {
-        let mut m = format!("From: a@b.example\nSubject: big {id}\nDate: Mon, 2 Mar 2020 09:15:00 +0000\nMessage-ID: <{id}@b>\n\n");
+        let mut m = format!(
+            "From: a@b.example\nSubject: big {id}\nDate: Mon, 2 Mar 2020 09:15:00 +0000\nMessage-ID: <{id}@b>\n\n"
+        );
         for i in 0..body_lines {
             m.push_str(&format!("line {i} From here to there\n"));
         }
@@ -611,7 +760,10 @@ mod tests {
         );
         std::fs::write(&p, &mbox).unwrap();
         let mut sink = KeepSink::default();
-        let config = Config { max_in_memory: 4096, max_header_block: 1 << 20 };
+        let config = Config {
+            max_in_memory: 4096,
+            max_header_block: 1 << 20,
+        };
         let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
         assert_eq!(report.n_records, 2);
         let r = &sink.inner.records[0];
@@ -621,10 +773,19 @@ mod tests {
         assert_eq!(r.attachments[0].name, "message.eml");
         let (name, bytes) = &sink.blobs[0];
         assert_eq!(name, "message.eml");
-        assert_eq!(std::str::from_utf8(bytes).unwrap(), big, "the whole message, separator blank line removed");
+        assert_eq!(
+            std::str::from_utf8(bytes).unwrap(),
+            big,
+            "the whole message, separator blank line removed"
+        );
         assert_eq!(sink.inner.records[1].native_id.as_deref(), Some("small@b"));
         assert_eq!(sink.inner.records[1].text, "hi\n");
-        assert!(sink.inner.warnings.iter().any(|w| w.message.contains("above the in-memory limit")));
+        assert!(
+            sink.inner
+                .warnings
+                .iter()
+                .any(|w| w.message.contains("above the in-memory limit"))
+        );
     }
 
     #[test]
@@ -634,10 +795,21 @@ mod tests {
         let big = big_message("big", 3000);
         std::fs::write(&p, &big).unwrap();
         let mut sink = KeepSink::default();
-        let config = Config { max_in_memory: 1000, max_header_block: 1 << 20 };
+        let config = Config {
+            max_in_memory: 1000,
+            max_header_block: 1 << 20,
+        };
         let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
         assert_eq!(report.n_records, 1);
-        assert_eq!(sink.inner.records[0].email.as_ref().unwrap().subject.as_deref(), Some("big big"));
+        assert_eq!(
+            sink.inner.records[0]
+                .email
+                .as_ref()
+                .unwrap()
+                .subject
+                .as_deref(),
+            Some("big big")
+        );
         assert_eq!(sink.blobs[0].1, big.as_bytes());
     }
 
@@ -646,11 +818,24 @@ mod tests {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/nested.eml");
         let mut sink = KeepSink::default();
         parse_with(&p, &opts(), &mut sink, &Config::default()).unwrap();
-        let eml = &sink.blobs.iter().find(|(n, _)| n == "message-1.eml").unwrap().1;
+        let eml = &sink
+            .blobs
+            .iter()
+            .find(|(n, _)| n == "message-1.eml")
+            .unwrap()
+            .1;
         let eml = std::str::from_utf8(eml).unwrap();
-        assert!(eml.starts_with("From: Lex <lex@greensill.example>\n"), "{eml}");
+        assert!(
+            eml.starts_with("From: Lex <lex@greensill.example>\n"),
+            "{eml}"
+        );
         assert!(eml.trim_end().ends_with("--inner--"), "{eml}");
-        let csv = &sink.blobs.iter().find(|(n, _)| n == "message-1.eml/figures.csv").unwrap().1;
+        let csv = &sink
+            .blobs
+            .iter()
+            .find(|(n, _)| n == "message-1.eml/figures.csv")
+            .unwrap()
+            .1;
         assert_eq!(csv, b"year,amount\n2020,5000000\n");
     }
 
@@ -659,10 +844,15 @@ mod tests {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("takeout.zip");
-        let mbox = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/thread.mbox")).unwrap();
+        let mbox =
+            std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/thread.mbox"))
+                .unwrap();
         let mut w = zip::ZipWriter::new(File::create(&p).unwrap());
-        w.start_file("Takeout/Mail/All mail Including Spam and Trash.mbox", zip::write::SimpleFileOptions::default())
-            .unwrap();
+        w.start_file(
+            "Takeout/Mail/All mail Including Spam and Trash.mbox",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
         w.write_all(&mbox).unwrap();
         w.finish().unwrap();
         let mut sink = CollectSink::default();
@@ -680,7 +870,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("chat.txt");
         std::fs::write(&p, "12/01/2020, 10:00 - Jane: hello\n").unwrap();
-        let err = parse_with(&p, &opts(), &mut CollectSink::default(), &Config::default()).unwrap_err();
+        let err =
+            parse_with(&p, &opts(), &mut CollectSink::default(), &Config::default()).unwrap_err();
         assert!(matches!(err, EmailError::NotEmail { .. }), "{err}");
         assert!(err.to_string().contains("chat.txt"));
     }

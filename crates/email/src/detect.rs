@@ -31,7 +31,11 @@ pub(crate) fn is_header_line(line: &[u8]) -> bool {
 fn header_name(line: &[u8]) -> Option<&[u8]> {
     let colon = memchr::memchr(b':', line.get(..line.len().min(100))?)?;
     let name = line.get(..colon)?;
-    let name = name.strip_suffix(b" ").unwrap_or(name).strip_suffix(b"\t").unwrap_or(name);
+    let name = name
+        .strip_suffix(b" ")
+        .unwrap_or(name)
+        .strip_suffix(b"\t")
+        .unwrap_or(name);
     (!name.is_empty() && name.iter().all(|&b| b.is_ascii_graphic() && b != b':')).then_some(name)
 }
 
@@ -72,7 +76,10 @@ pub(crate) fn looks_like_message(head: &[u8]) -> bool {
 pub fn detect(probe: &Probe<'_>) -> Option<&'static str> {
     match probe.members {
         Some(members) => {
-            if members.iter().any(|m| maildir::looks_like_maildir_member(&m.name)) {
+            if members
+                .iter()
+                .any(|m| maildir::looks_like_maildir_member(&m.name))
+            {
                 Some("maildir")
             } else if members.iter().any(|m| has_ext(&m.name, ".mbox")) {
                 Some("mbox")
@@ -95,7 +102,10 @@ pub fn detect(probe: &Probe<'_>) -> Option<&'static str> {
 }
 
 pub(crate) fn has_ext(name: &str, ext: &str) -> bool {
-    name.len() > ext.len() && name.get(name.len() - ext.len()..).is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    name.len() > ext.len()
+        && name
+            .get(name.len() - ext.len()..)
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
 #[cfg(test)]
@@ -104,14 +114,27 @@ mod tests {
     use std::path::Path;
 
     fn lone(head: &[u8]) -> Option<&'static str> {
-        detect(&Probe { path: Path::new("x"), head, members: None })
+        detect(&Probe {
+            path: Path::new("x"),
+            head,
+            members: None,
+        })
     }
 
     #[test]
     fn lone_files() {
-        assert_eq!(lone(b"From a@b Mon Jan  6 09:05:01 2020\nReturn-Path: <a@b>\n"), Some("mbox"));
-        assert_eq!(lone(b"Received: from x\n\tby y; Mon, 6 Jan 2020 09:05:01 +0000\nSubject: hi\n\nbody"), Some("eml"));
-        assert_eq!(lone(b"\xef\xbb\xbfFrom: a@b\r\nTo: c@d\r\nSubj"), Some("eml"));
+        assert_eq!(
+            lone(b"From a@b Mon Jan  6 09:05:01 2020\nReturn-Path: <a@b>\n"),
+            Some("mbox")
+        );
+        assert_eq!(
+            lone(b"Received: from x\n\tby y; Mon, 6 Jan 2020 09:05:01 +0000\nSubject: hi\n\nbody"),
+            Some("eml")
+        );
+        assert_eq!(
+            lone(b"\xef\xbb\xbfFrom: a@b\r\nTo: c@d\r\nSubj"),
+            Some("eml")
+        );
         assert_eq!(lone(b"12/01/2020, 10:00 - Jane: hello\n"), None);
         assert_eq!(lone(b"{\"messages\": []}"), None);
         assert_eq!(lone(b"name: value\nother: thing\n"), None);
@@ -124,18 +147,43 @@ mod tests {
         use onrecord_container::Bundle;
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("cur")).unwrap();
-        std::fs::write(dir.path().join("cur/1583049600.M1P2.h:2,S"), b"From: a@b\n\nx").unwrap();
+        std::fs::write(
+            dir.path().join("cur/1583049600.M1P2.h:2,S"),
+            b"From: a@b\n\nx",
+        )
+        .unwrap();
         let b = Bundle::open(dir.path(), Default::default()).unwrap();
-        assert_eq!(detect(&Probe { path: dir.path(), head: b"", members: Some(b.members()) }), Some("maildir"));
+        assert_eq!(
+            detect(&Probe {
+                path: dir.path(),
+                head: b"",
+                members: Some(b.members())
+            }),
+            Some("maildir")
+        );
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.EML"), b"From: a@b\n\nx").unwrap();
         let b = Bundle::open(dir.path(), Default::default()).unwrap();
-        assert_eq!(detect(&Probe { path: dir.path(), head: b"", members: Some(b.members()) }), Some("eml-folder"));
+        assert_eq!(
+            detect(&Probe {
+                path: dir.path(),
+                head: b"",
+                members: Some(b.members())
+            }),
+            Some("eml-folder")
+        );
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("chat.txt"), b"x").unwrap();
         let b = Bundle::open(dir.path(), Default::default()).unwrap();
-        assert_eq!(detect(&Probe { path: dir.path(), head: b"", members: Some(b.members()) }), None);
+        assert_eq!(
+            detect(&Probe {
+                path: dir.path(),
+                head: b"",
+                members: Some(b.members())
+            }),
+            None
+        );
     }
 }

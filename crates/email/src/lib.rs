@@ -115,7 +115,11 @@ pub fn detect(probe: &onrecord_container::Probe<'_>) -> Option<&'static str> {
 }
 
 /// Reads a whole deposit (a file, a folder or a zip) into the sink. See the crate documentation.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, EmailError> {
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, EmailError> {
     deposit::parse_with(path, opts, sink, &deposit::Config::default())
 }
 

@@ -13,7 +13,10 @@ pub(crate) fn labels(member: &str) -> Vec<String> {
     if parts.len() >= 3
         && let Some(folder) = parts.get(parts.len() - 3)
     {
-        let folder = folder.strip_prefix('.').map(|f| f.replace('.', "/")).unwrap_or_else(|| folder.to_string());
+        let folder = folder
+            .strip_prefix('.')
+            .map(|f| f.replace('.', "/"))
+            .unwrap_or_else(|| folder.to_string());
         if !folder.is_empty() {
             out.push(folder);
         }
@@ -44,7 +47,9 @@ pub(crate) fn labels(member: &str) -> Vec<String> {
 /// whose name does not start with a dot (clients keep index files like `.mh_sequences` there).
 pub(crate) fn is_message_member(member: &str) -> bool {
     let mut parts = member.rsplit('/');
-    let (Some(name), Some(dir)) = (parts.next(), parts.next()) else { return false };
+    let (Some(name), Some(dir)) = (parts.next(), parts.next()) else {
+        return false;
+    };
     (dir == "cur" || dir == "new") && !name.is_empty() && !name.starts_with('.')
 }
 
@@ -53,7 +58,9 @@ pub(crate) fn is_message_member(member: &str) -> bool {
 pub(crate) fn looks_like_maildir_member(member: &str) -> bool {
     is_message_member(member) && {
         let name = member.rsplit('/').next().unwrap_or_default();
-        name.starts_with(|c: char| c.is_ascii_digit()) || name.contains(":2,") || name.contains("!2,")
+        name.starts_with(|c: char| c.is_ascii_digit())
+            || name.contains(":2,")
+            || name.contains("!2,")
     }
 }
 
@@ -63,10 +70,22 @@ mod tests {
 
     #[test]
     fn flags_and_folders_become_labels() {
-        assert_eq!(labels("cur/1583049600.M1P2.host:2,FRS"), ["flagged", "replied", "seen"].map(String::from));
-        assert_eq!(labels(".Sent/cur/1583049600.M1P2.host:2,S"), ["Sent", "seen"].map(String::from));
-        assert_eq!(labels("Mail/.Work.Projects/new/1583049600.x"), ["Work/Projects"].map(String::from));
-        assert_eq!(labels("INBOX/cur/1.x!2,T"), ["INBOX", "trashed"].map(String::from));
+        assert_eq!(
+            labels("cur/1583049600.M1P2.host:2,FRS"),
+            ["flagged", "replied", "seen"].map(String::from)
+        );
+        assert_eq!(
+            labels(".Sent/cur/1583049600.M1P2.host:2,S"),
+            ["Sent", "seen"].map(String::from)
+        );
+        assert_eq!(
+            labels("Mail/.Work.Projects/new/1583049600.x"),
+            ["Work/Projects"].map(String::from)
+        );
+        assert_eq!(
+            labels("INBOX/cur/1.x!2,T"),
+            ["INBOX", "trashed"].map(String::from)
+        );
         assert!(labels("new/1583049600.x").is_empty());
     }
 

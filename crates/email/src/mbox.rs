@@ -46,7 +46,11 @@ pub(crate) enum Event {
     Separator(Envelope),
     /// A piece of a message line (unquoted) is in [`MboxScanner::piece`]. `offset` is where it
     /// starts in the file; `line` the 1-based line number.
-    Line { offset: u64, line: u64, at_line_start: bool },
+    Line {
+        offset: u64,
+        line: u64,
+        at_line_start: bool,
+    },
     Eof,
 }
 
@@ -104,13 +108,18 @@ impl<R: BufRead> MboxScanner<R> {
                 Err(e) => return Err(e),
             };
             if buf.is_empty() {
-                return Ok(if self.piece.is_empty() { None } else { Some(true) });
+                return Ok(if self.piece.is_empty() {
+                    None
+                } else {
+                    Some(true)
+                });
             }
             let room = PIECE.saturating_sub(self.piece.len());
             let window = buf.get(..room.min(buf.len())).unwrap_or(buf);
             match memchr::memchr(b'\n', window) {
                 Some(i) => {
-                    self.piece.extend_from_slice(window.get(..=i).unwrap_or(window));
+                    self.piece
+                        .extend_from_slice(window.get(..=i).unwrap_or(window));
                     self.reader.consume(i + 1);
                     return Ok(Some(true));
                 }
@@ -146,14 +155,24 @@ impl<R: BufRead> MboxScanner<R> {
         if line_start {
             let blank = complete && (self.piece == b"\n" || self.piece == b"\r\n");
             if complete && self.piece.starts_with(b"From ") && self.is_envelope(start == 0) {
-                let text = String::from_utf8_lossy(trim_eol(self.piece.get(5..).unwrap_or_default())).into_owned();
+                let text =
+                    String::from_utf8_lossy(trim_eol(self.piece.get(5..).unwrap_or_default()))
+                        .into_owned();
                 self.prev_blank = false;
-                return Ok(Event::Separator(Envelope { offset: start, line: self.line_no, text }));
+                return Ok(Event::Separator(Envelope {
+                    offset: start,
+                    line: self.line_no,
+                    text,
+                }));
             }
             self.unquote();
             self.prev_blank = blank;
         }
-        Ok(Event::Line { offset: start, line: self.line_no, at_line_start: line_start })
+        Ok(Event::Line {
+            offset: start,
+            line: self.line_no,
+            at_line_start: line_start,
+        })
     }
 
     fn is_envelope(&self, first_line: bool) -> bool {
@@ -161,10 +180,16 @@ impl<R: BufRead> MboxScanner<R> {
             return true;
         }
         let rest = trim_eol(self.piece.get(5..).unwrap_or_default());
-        let Ok(rest) = std::str::from_utf8(rest) else { return false };
+        let Ok(rest) = std::str::from_utf8(rest) else {
+            return false;
+        };
         let mut tokens = rest.split_ascii_whitespace();
-        let Some(sender) = tokens.next() else { return false };
-        let date = rest.get(rest.find(sender).unwrap_or(0) + sender.len()..).unwrap_or_default();
+        let Some(sender) = tokens.next() else {
+            return false;
+        };
+        let date = rest
+            .get(rest.find(sender).unwrap_or(0) + sender.len()..)
+            .unwrap_or_default();
         dates::parse_envelope_date(date).is_some() || (self.prev_blank && sender.contains('@'))
     }
 
@@ -202,7 +227,9 @@ pub(crate) fn looks_like_mbox(head: &[u8]) -> bool {
     if !head.starts_with(b"From ") {
         return false;
     }
-    let Some(nl) = memchr::memchr(b'\n', head) else { return head.len() < 1024 };
+    let Some(nl) = memchr::memchr(b'\n', head) else {
+        return head.len() < 1024;
+    };
     let next = head.get(nl + 1..).unwrap_or_default();
     next.is_empty() || crate::detect::is_header_line(next)
 }
@@ -240,7 +267,10 @@ mod tests {
         let input = b"From a@b Mon Jan  6 09:05:01 2020\nSubject: x\n\n>From here\n>>From there\nFrom the office we\n\nFrom c@d Mon Jan  6 10:00:00 2020\r\nSubject: y\r\n\r\nbody\r\n\r\n";
         let (msgs, deep) = split(input);
         assert_eq!(msgs.len(), 2);
-        assert_eq!(msgs[0].1, b"Subject: x\n\nFrom here\n>From there\nFrom the office we\n");
+        assert_eq!(
+            msgs[0].1,
+            b"Subject: x\n\nFrom here\n>From there\nFrom the office we\n"
+        );
         assert_eq!(msgs[1].1, b"Subject: y\r\n\r\nbody\r\n");
         let e = msgs[1].0.as_ref().unwrap();
         assert_eq!((e.offset, e.line), (90, 8));
@@ -253,13 +283,19 @@ mod tests {
         input.extend(std::iter::repeat_n(b'A', PIECE * 2 + 10));
         input.extend_from_slice(b"\nFrom x\n");
         let (msgs, _) = split(&input);
-        assert_eq!(msgs.len(), 1, "a `From ` piece in the middle of a long line is not an envelope");
+        assert_eq!(
+            msgs.len(),
+            1,
+            "a `From ` piece in the middle of a long line is not an envelope"
+        );
         assert_eq!(msgs[0].1.len(), 1 + PIECE * 2 + 10 + 1 + 7);
     }
 
     #[test]
     fn detection() {
-        assert!(looks_like_mbox(b"From a@b Mon Jan  6 09:05:01 2020\nSubject: x\n"));
+        assert!(looks_like_mbox(
+            b"From a@b Mon Jan  6 09:05:01 2020\nSubject: x\n"
+        ));
         assert!(!looks_like_mbox(b"From here to there\nit is far\n"));
         assert!(!looks_like_mbox(b"Subject: x\n"));
     }

@@ -25,10 +25,12 @@ use std::borrow::Cow;
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mail_parser::{Address, Header, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use mail_parser::{
+    Address, Header, HeaderName, HeaderValue, Message, MessageParser, MimeHeaders, PartType,
+};
 use onrecord_model::{
-    AttachmentRef, EmailFields, Flags, Kind, MessageKind, ParseOptions, Participant, ParticipantRole, Record,
-    RecordTime, Sink, Warning,
+    AttachmentRef, EmailFields, Flags, Kind, MessageKind, ParseOptions, Participant,
+    ParticipantRole, Record, RecordTime, Sink, Warning,
 };
 
 use crate::thread::{self, ThreadHeaders};
@@ -69,12 +71,26 @@ pub(crate) fn thread_parser() -> MessageParser {
 
 /// Runs mail-parser, turning a panic inside it into `None` (it is fuzzed upstream, but one bad
 /// message must never take the deposit down with it).
-pub(crate) fn parse_guarded<'x>(parser: &MessageParser, bytes: &'x [u8], headers_only: bool) -> Option<Option<Message<'x>>> {
-    catch_unwind(AssertUnwindSafe(|| if headers_only { parser.parse_headers(bytes) } else { parser.parse(bytes) })).ok()
+pub(crate) fn parse_guarded<'x>(
+    parser: &MessageParser,
+    bytes: &'x [u8],
+    headers_only: bool,
+) -> Option<Option<Message<'x>>> {
+    catch_unwind(AssertUnwindSafe(|| {
+        if headers_only {
+            parser.parse_headers(bytes)
+        } else {
+            parser.parse(bytes)
+        }
+    }))
+    .ok()
 }
 
 fn root_headers<'a, 'x>(msg: &'a Message<'x>) -> &'a [Header<'x>] {
-    msg.parts.first().map(|p| p.headers.as_slice()).unwrap_or_default()
+    msg.parts
+        .first()
+        .map(|p| p.headers.as_slice())
+        .unwrap_or_default()
 }
 
 fn header<'a, 'x>(headers: &'a [Header<'x>], name: &HeaderName<'_>) -> Option<&'a Header<'x>> {
@@ -83,7 +99,9 @@ fn header<'a, 'x>(headers: &'a [Header<'x>], name: &HeaderName<'_>) -> Option<&'
 
 /// The raw value of a header as written (unfolded whitespace kept), lossily decoded.
 fn raw_value<'a>(raw: &'a [u8], h: &Header<'_>) -> Cow<'a, str> {
-    let bytes = raw.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default();
+    let bytes = raw
+        .get(h.offset_start as usize..h.offset_end as usize)
+        .unwrap_or_default();
     match String::from_utf8_lossy(bytes) {
         Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
         Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
@@ -118,7 +136,9 @@ pub(crate) fn header_block(bytes: &[u8]) -> &[u8] {
     while let Some(i) = bytes.get(pos..).and_then(|r| memchr::memchr(b'\n', r)) {
         let next = pos + i + 1;
         match bytes.get(next..) {
-            Some(r) if r.starts_with(b"\n") || r.starts_with(b"\r\n") => return bytes.get(..next).unwrap_or(bytes),
+            Some(r) if r.starts_with(b"\n") || r.starts_with(b"\r\n") => {
+                return bytes.get(..next).unwrap_or(bytes);
+            }
             _ => pos = next,
         }
     }
@@ -129,11 +149,15 @@ pub(crate) fn header_block(bytes: &[u8]) -> &[u8] {
 pub(crate) fn thread_headers(msg: &Message<'_>, block: &[u8]) -> ThreadHeaders {
     let headers = root_headers(msg);
     let raw = msg.raw_message();
-    let first_id = |name: HeaderName<'_>| header(headers, &name).and_then(|h| ids(&h.value).into_iter().next());
+    let first_id = |name: HeaderName<'_>| {
+        header(headers, &name).and_then(|h| ids(&h.value).into_iter().next())
+    };
     ThreadHeaders {
         message_id: first_id(HeaderName::MessageId),
         in_reply_to: first_id(HeaderName::InReplyTo),
-        references: header(headers, &HeaderName::References).map(|h| ids(&h.value)).unwrap_or_default(),
+        references: header(headers, &HeaderName::References)
+            .map(|h| ids(&h.value))
+            .unwrap_or_default(),
         subject: header(headers, &HeaderName::Subject).and_then(|h| text(&h.value)),
         gm_thrid: header(headers, &HeaderName::Other("X-GM-THRID".into()))
             .map(|h| raw_value(raw, h).into_owned())
@@ -164,7 +188,10 @@ impl Problems<'_> {
 
 /// `Name <addr>` or `addr` (or the name alone), as the recipient fields hold them.
 fn display(name: Option<&str>, address: Option<&str>) -> Option<String> {
-    match (name.map(str::trim).filter(|s| !s.is_empty()), address.map(str::trim).filter(|s| !s.is_empty())) {
+    match (
+        name.map(str::trim).filter(|s| !s.is_empty()),
+        address.map(str::trim).filter(|s| !s.is_empty()),
+    ) {
         (Some(n), Some(a)) => Some(format!("{n} <{a}>")),
         (None, Some(a)) => Some(a.to_string()),
         (Some(n), None) => Some(n.to_string()),
@@ -176,17 +203,26 @@ fn display(name: Option<&str>, address: Option<&str>) -> Option<String> {
 pub(crate) fn identity(address: &str) -> String {
     let a = address.trim();
     match a.rfind('@') {
-        Some(i) => format!("{}@{}", a.get(..i).unwrap_or_default(), a.get(i + 1..).unwrap_or_default().to_lowercase()),
+        Some(i) => format!(
+            "{}@{}",
+            a.get(..i).unwrap_or_default(),
+            a.get(i + 1..).unwrap_or_default().to_lowercase()
+        ),
         None => a.to_string(),
     }
 }
 
 fn addresses<'a>(v: &'a HeaderValue<'_>) -> Vec<(Option<&'a str>, Option<&'a str>)> {
     match v {
-        HeaderValue::Address(Address::List(l)) => l.iter().map(|a| (a.name.as_deref(), a.address.as_deref())).collect(),
-        HeaderValue::Address(Address::Group(g)) => {
-            g.iter().flat_map(|g| g.addresses.iter()).map(|a| (a.name.as_deref(), a.address.as_deref())).collect()
-        }
+        HeaderValue::Address(Address::List(l)) => l
+            .iter()
+            .map(|a| (a.name.as_deref(), a.address.as_deref()))
+            .collect(),
+        HeaderValue::Address(Address::Group(g)) => g
+            .iter()
+            .flat_map(|g| g.addresses.iter())
+            .map(|a| (a.name.as_deref(), a.address.as_deref()))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -204,7 +240,10 @@ fn split_labels(s: &str) -> Vec<String> {
         }
     }
     out.push(cur);
-    out.into_iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect()
+    out.into_iter()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Reads HTML as text for search. html2text builds a DOM, so very large HTML is stripped of tags
@@ -212,24 +251,40 @@ fn split_labels(s: &str) -> Vec<String> {
 fn html_to_text(html: &str, problems: &mut Problems<'_>) -> Result<String, EmailError> {
     if html.len() <= MAX_HTML_TO_TEXT {
         let converted = catch_unwind(AssertUnwindSafe(|| {
-            html2text::config::plain().no_table_borders().string_from_read(html.as_bytes(), 200)
+            html2text::config::plain()
+                .no_table_borders()
+                .string_from_read(html.as_bytes(), 200)
         }));
         match converted {
             Ok(Ok(t)) => return Ok(t),
-            Ok(Err(e)) => problems.warn(Flags::MALFORMED, format!("HTML body could not be read as HTML ({e}); tags stripped instead"))?,
-            Err(_) => problems.warn(Flags::MALFORMED, "HTML body could not be read as HTML; tags stripped instead".into())?,
+            Ok(Err(e)) => problems.warn(
+                Flags::MALFORMED,
+                format!("HTML body could not be read as HTML ({e}); tags stripped instead"),
+            )?,
+            Err(_) => problems.warn(
+                Flags::MALFORMED,
+                "HTML body could not be read as HTML; tags stripped instead".into(),
+            )?,
         }
     } else {
         problems.warn(
             Flags::NONE,
-            format!("HTML body of {} bytes is above {} bytes; tags stripped instead of rendered", html.len(), MAX_HTML_TO_TEXT),
+            format!(
+                "HTML body of {} bytes is above {} bytes; tags stripped instead of rendered",
+                html.len(),
+                MAX_HTML_TO_TEXT
+            ),
         )?;
     }
     Ok(mail_parser::decoders::html::html_to_text(html))
 }
 
 fn normalise_newlines(s: &str) -> String {
-    if memchr::memchr(b'\r', s.as_bytes()).is_some() { s.replace("\r\n", "\n") } else { s.to_string() }
+    if memchr::memchr(b'\r', s.as_bytes()).is_some() {
+        s.replace("\r\n", "\n")
+    } else {
+        s.to_string()
+    }
 }
 
 /// Everything needed to list attachments.
@@ -251,7 +306,11 @@ fn default_name(n: usize, part: &mail_parser::MessagePart<'_>) -> String {
         return format!("message-{n}.eml");
     }
     let ext = match part.content_type().and_then(|c| c.subtype()) {
-        Some(s) if !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_alphanumeric()) => s.to_ascii_lowercase(),
+        Some(s)
+            if !s.is_empty() && s.len() <= 10 && s.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            s.to_ascii_lowercase()
+        }
         _ => match &part.body {
             PartType::Text(_) => "txt".to_string(),
             PartType::Html(_) => "html".to_string(),
@@ -261,19 +320,34 @@ fn default_name(n: usize, part: &mail_parser::MessagePart<'_>) -> String {
     format!("part-{n}.{ext}")
 }
 
-fn walk_attachments(msg: &Message<'_>, prefix: &str, depth: usize, w: &mut AttachmentWalk<'_>) -> Result<(), EmailError> {
+fn walk_attachments(
+    msg: &Message<'_>,
+    prefix: &str,
+    depth: usize,
+    w: &mut AttachmentWalk<'_>,
+) -> Result<(), EmailError> {
     let raw = msg.raw_message();
     for &id in &msg.attachments {
-        let Some(part) = msg.parts.get(id as usize) else { continue };
+        let Some(part) = msg.parts.get(id as usize) else {
+            continue;
+        };
         if part.is_multipart() {
             continue;
         }
         w.n += 1;
-        let name = match part.attachment_name().map(str::trim).filter(|n| !n.is_empty()) {
+        let name = match part
+            .attachment_name()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             Some(n) => n.replace('/', "_"),
             None => default_name(w.n, part),
         };
-        let full = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let full = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         let content: &[u8] = match &part.body {
             PartType::Message(nested) => match part.encoding {
                 mail_parser::Encoding::None => raw
@@ -284,8 +358,14 @@ fn walk_attachments(msg: &Message<'_>, prefix: &str, depth: usize, w: &mut Attac
             _ => part.contents(),
         };
         let stored = w.problems.sink.attachment(&full, &mut { content })?;
-        let media = media_type(part).or_else(|| part.is_message().then(|| "message/rfc822".to_string()));
-        w.refs.push(AttachmentRef { name: full.clone(), media_type: media, size: Some(stored.size), sha256: Some(stored.sha256) });
+        let media =
+            media_type(part).or_else(|| part.is_message().then(|| "message/rfc822".to_string()));
+        w.refs.push(AttachmentRef {
+            name: full.clone(),
+            media_type: media,
+            size: Some(stored.size),
+            sha256: Some(stored.sha256),
+        });
         if part.is_encoding_problem {
             w.problems.warn(
                 Flags::ENCODING_PROBLEM,
@@ -303,8 +383,13 @@ fn walk_attachments(msg: &Message<'_>, prefix: &str, depth: usize, w: &mut Attac
 
 /// Whether the closing boundary of a multipart root is missing: the message was cut short.
 fn truncated_multipart(msg: &Message<'_>) -> bool {
-    let Some(root) = msg.parts.first() else { return false };
-    let Some(boundary) = root.content_type().filter(|c| c.ctype().eq_ignore_ascii_case("multipart")).and_then(|c| c.attribute("boundary"))
+    let Some(root) = msg.parts.first() else {
+        return false;
+    };
+    let Some(boundary) = root
+        .content_type()
+        .filter(|c| c.ctype().eq_ignore_ascii_case("multipart"))
+        .and_then(|c| c.attribute("boundary"))
     else {
         return false;
     };
@@ -321,17 +406,31 @@ pub(crate) fn read_message(
     sink: &mut dyn Sink,
     parser: &MessageParser,
 ) -> Result<Option<ReadMessage>, EmailError> {
-    let mut problems = Problems { sink, ctx, flags: Flags::NONE };
+    let mut problems = Problems {
+        sink,
+        ctx,
+        flags: Flags::NONE,
+    };
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        problems.warn(Flags::NONE, "empty message (0 bytes or only blank lines); no record".into())?;
+        problems.warn(
+            Flags::NONE,
+            "empty message (0 bytes or only blank lines); no record".into(),
+        )?;
         return Ok(None);
     }
     let block = header_block(bytes);
     let msg = match parse_guarded(parser, bytes, false) {
         Some(Some(m)) if !m.parts.is_empty() => m,
         parsed => {
-            let why = if parsed.is_none() { "the MIME parser failed on it" } else { "it has no header lines" };
-            problems.warn(Flags::MALFORMED, format!("not a readable message ({why}); kept whole as message.raw"))?;
+            let why = if parsed.is_none() {
+                "the MIME parser failed on it"
+            } else {
+                "it has no header lines"
+            };
+            problems.warn(
+                Flags::MALFORMED,
+                format!("not a readable message ({why}); kept whole as message.raw"),
+            )?;
             return unreadable(bytes, block, ctx, opts, problems).map(Some);
         }
     };
@@ -350,7 +449,11 @@ pub(crate) fn read_oversized(
     limit: u64,
 ) -> Result<ReadMessage, EmailError> {
     let stored = sink.attachment("message.eml", whole)?;
-    let mut problems = Problems { sink, ctx, flags: Flags::NONE };
+    let mut problems = Problems {
+        sink,
+        ctx,
+        flags: Flags::NONE,
+    };
     problems.warn(
         Flags::NONE,
         format!(
@@ -366,24 +469,53 @@ pub(crate) fn read_oversized(
         sha256: Some(stored.sha256),
     };
     match parse_guarded(parser, block, true) {
-        Some(Some(m)) if !m.parts.is_empty() => build(&m, block, ctx, opts, problems, Some(attachment)),
+        Some(Some(m)) if !m.parts.is_empty() => {
+            build(&m, block, ctx, opts, problems, Some(attachment))
+        }
         _ => {
-            problems.warn(Flags::MALFORMED, "the header block of the oversized message could not be read".into())?;
+            problems.warn(
+                Flags::MALFORMED,
+                "the header block of the oversized message could not be read".into(),
+            )?;
             let mut r = unreadable_record(ctx, opts, problems.flags, block);
             r.attachments.push(attachment);
-            Ok(ReadMessage { record: r, participants: Vec::new(), title: None })
+            Ok(ReadMessage {
+                record: r,
+                participants: Vec::new(),
+                title: None,
+            })
         }
     }
 }
 
-fn unreadable_record(ctx: &MessageContext, opts: &ParseOptions, flags: Flags, block: &[u8]) -> Record {
-    let time = ctx.envelope_time.clone().unwrap_or_else(|| RecordTime::unreadable("", &opts.tz_name));
-    let key = ctx.conversation.clone().unwrap_or_else(|| format!("no-id:{}", fingerprint(block)));
-    let mut r = Record::new(&key, Kind::Message(MessageKind::Email), None, time, String::new());
+fn unreadable_record(
+    ctx: &MessageContext,
+    opts: &ParseOptions,
+    flags: Flags,
+    block: &[u8],
+) -> Record {
+    let time = ctx
+        .envelope_time
+        .clone()
+        .unwrap_or_else(|| RecordTime::unreadable("", &opts.tz_name));
+    let key = ctx
+        .conversation
+        .clone()
+        .unwrap_or_else(|| format!("no-id:{}", fingerprint(block)));
+    let mut r = Record::new(
+        &key,
+        Kind::Message(MessageKind::Email),
+        None,
+        time,
+        String::new(),
+    );
     r.time.written = None;
     r.flags = flags | Flags::TIME_MISSING;
     r.source = ctx.source.clone();
-    r.email = Some(Box::new(EmailFields { labels: ctx.labels.clone(), ..Default::default() }));
+    r.email = Some(Box::new(EmailFields {
+        labels: ctx.labels.clone(),
+        ..Default::default()
+    }));
     r
 }
 
@@ -405,7 +537,11 @@ fn unreadable(
         size: Some(stored.size),
         sha256: Some(stored.sha256),
     });
-    Ok(ReadMessage { record: r, participants: Vec::new(), title: None })
+    Ok(ReadMessage {
+        record: r,
+        participants: Vec::new(),
+        title: None,
+    })
 }
 
 fn build(
@@ -450,7 +586,11 @@ fn build(
             if list.is_empty() && !raw_value(raw, h).is_empty() {
                 problems.warn(
                     Flags::MALFORMED,
-                    format!("{} header {:?} holds no readable address", name.as_str(), raw_value(raw, h)),
+                    format!(
+                        "{} header {:?} holds no readable address",
+                        name.as_str(),
+                        raw_value(raw, h)
+                    ),
                 )?;
                 if role == ParticipantRole::From && author.is_none() {
                     author = Some(raw_value(raw, h).into_owned());
@@ -460,7 +600,13 @@ fn build(
             for (n, a) in list {
                 let Some(shown) = display(n, a) else { continue };
                 if role == ParticipantRole::From && author.is_none() {
-                    author = Some(a.filter(|a| !a.trim().is_empty()).or(n).unwrap_or_default().trim().to_string());
+                    author = Some(
+                        a.filter(|a| !a.trim().is_empty())
+                            .or(n)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                    );
                 }
                 match role {
                     ParticipantRole::To => fields.to.push(shown),
@@ -470,7 +616,10 @@ fn build(
                     _ => {}
                 }
                 participants.push(Participant {
-                    name: n.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
+                    name: n
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
                     address: a.map(identity).filter(|s| !s.is_empty()),
                     role,
                 });
@@ -480,10 +629,16 @@ fn build(
 
     // Labels: Gmail's, then the deposit's.
     for name in ["X-Gmail-Labels", "X-GM-LABELS"] {
-        for h in headers.iter().filter(|h| h.name == HeaderName::Other(name.into())) {
-            let bytes = raw.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default();
+        for h in headers
+            .iter()
+            .filter(|h| h.name == HeaderName::Other(name.into()))
+        {
+            let bytes = raw
+                .get(h.offset_start as usize..h.offset_end as usize)
+                .unwrap_or_default();
             // Takeout writes non-ASCII labels as RFC 2047 encoded words.
-            let decoded = match mail_parser::parsers::MessageStream::new(bytes).parse_unstructured() {
+            let decoded = match mail_parser::parsers::MessageStream::new(bytes).parse_unstructured()
+            {
                 HeaderValue::Text(t) => t.into_owned(),
                 _ => String::new(),
             };
@@ -502,7 +657,10 @@ fn build(
 
     let subject = thread.subject.clone().unwrap_or_default();
     if subject.contains("=?") && subject.contains("?=") {
-        problems.warn(Flags::ENCODING_PROBLEM, "subject holds encoded words that could not be decoded".into())?;
+        problems.warn(
+            Flags::ENCODING_PROBLEM,
+            "subject holds encoded words that could not be decoded".into(),
+        )?;
     }
     if thread::is_forward_subject(&subject) {
         problems.flags.insert(Flags::FORWARDED);
@@ -511,7 +669,10 @@ fn build(
         problems.flags.insert(Flags::FROM_OWNER);
     }
     if author.is_none() {
-        problems.warn(Flags::NONE, "message has no From: header; the author is unknown".into())?;
+        problems.warn(
+            Flags::NONE,
+            "message has no From: header; the author is unknown".into(),
+        )?;
     }
 
     let time = message_time(msg, headers, ctx, opts, &mut problems)?;
@@ -519,9 +680,15 @@ fn build(
     // Body.
     let mut text = String::new();
     let mut html_parts = Vec::new();
-    let body_ids: &[u32] = if msg.text_body.is_empty() { &msg.html_body } else { &msg.text_body };
+    let body_ids: &[u32] = if msg.text_body.is_empty() {
+        &msg.html_body
+    } else {
+        &msg.text_body
+    };
     for &id in body_ids {
-        let Some(part) = msg.parts.get(id as usize) else { continue };
+        let Some(part) = msg.parts.get(id as usize) else {
+            continue;
+        };
         let piece = match &part.body {
             PartType::Text(t) => normalise_newlines(t),
             PartType::Html(h) => {
@@ -531,7 +698,10 @@ fn build(
             _ => continue,
         };
         if part.is_encoding_problem {
-            problems.warn(Flags::ENCODING_PROBLEM, "body could not be decoded as declared; read as it stands".into())?;
+            problems.warn(
+                Flags::ENCODING_PROBLEM,
+                "body could not be decoded as declared; read as it stands".into(),
+            )?;
         }
         if !text.is_empty() && !piece.is_empty() {
             text.push('\n');
@@ -539,14 +709,30 @@ fn build(
         text.push_str(&piece);
     }
     if text.contains('\u{fffd}') && !problems.flags.contains(Flags::ENCODING_PROBLEM) {
-        problems.warn(Flags::ENCODING_PROBLEM, "body holds bytes that are not valid in its charset; replaced".into())?;
+        problems.warn(
+            Flags::ENCODING_PROBLEM,
+            "body holds bytes that are not valid in its charset; replaced".into(),
+        )?;
     }
 
-    let mut walk = AttachmentWalk { refs: Vec::new(), n: 0, problems };
+    let mut walk = AttachmentWalk {
+        refs: Vec::new(),
+        n: 0,
+        problems,
+    };
     for (i, html) in html_parts.iter().enumerate() {
-        let name = if i == 0 { "body.html".to_string() } else { format!("body-{}.html", i + 1) };
+        let name = if i == 0 {
+            "body.html".to_string()
+        } else {
+            format!("body-{}.html", i + 1)
+        };
         let stored = walk.problems.sink.attachment(&name, &mut html.as_bytes())?;
-        walk.refs.push(AttachmentRef { name, media_type: Some("text/html".into()), size: Some(stored.size), sha256: Some(stored.sha256) });
+        walk.refs.push(AttachmentRef {
+            name,
+            media_type: Some("text/html".into()),
+            size: Some(stored.size),
+            sha256: Some(stored.sha256),
+        });
     }
     walk_attachments(msg, "", 0, &mut walk)?;
     let mut problems = walk.problems;
@@ -554,19 +740,38 @@ fn build(
     if let Some(a) = oversized {
         attachments.push(a);
     } else if truncated_multipart(msg) {
-        problems.warn(Flags::TRUNCATED, "multipart message ends without its closing boundary: cut short".into())?;
+        problems.warn(
+            Flags::TRUNCATED,
+            "multipart message ends without its closing boundary: cut short".into(),
+        )?;
     }
 
-    let conversation = ctx.conversation.clone().unwrap_or_else(|| thread.local_key());
-    let mut record = Record::new(&conversation, Kind::Message(MessageKind::Email), author, time, text);
+    let conversation = ctx
+        .conversation
+        .clone()
+        .unwrap_or_else(|| thread.local_key());
+    let mut record = Record::new(
+        &conversation,
+        Kind::Message(MessageKind::Email),
+        author,
+        time,
+        text,
+    );
     record.attachments = attachments;
     record.native_id = thread.message_id.clone();
-    record.reply_to = thread.in_reply_to.clone().or_else(|| thread.references.last().cloned());
+    record.reply_to = thread
+        .in_reply_to
+        .clone()
+        .or_else(|| thread.references.last().cloned());
     record.source = ctx.source.clone();
     record.flags = problems.flags;
     record.email = Some(Box::new(fields));
     let title = Some(thread::normalise_subject(&subject)).filter(|s| !s.is_empty());
-    Ok(ReadMessage { record, participants, title })
+    Ok(ReadMessage {
+        record,
+        participants,
+        title,
+    })
 }
 
 /// The message's time: the `Date:` header; else the newest readable `Received:` date, else the
@@ -591,20 +796,38 @@ fn message_time(
             t.written = written.clone();
             problems.warn(
                 Flags::MALFORMED,
-                format!("Date: names the zone {zone:?}, which RFC 5322 does not define; read as +00:00"),
+                format!(
+                    "Date: names the zone {zone:?}, which RFC 5322 does not define; read as +00:00"
+                ),
             )?;
             return Ok(t);
         }
         return Ok(d.to_record_time());
     }
-    let flag = if written.as_deref().is_some_and(|w| !w.is_empty()) { Flags::TIME_UNPARSEABLE } else { Flags::TIME_MISSING };
+    let flag = if written.as_deref().is_some_and(|w| !w.is_empty()) {
+        Flags::TIME_UNPARSEABLE
+    } else {
+        Flags::TIME_MISSING
+    };
     let fallback = headers
         .iter()
         .filter(|h| h.name == HeaderName::Received)
-        .find_map(|h| dates::received_date(raw.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default()))
+        .find_map(|h| {
+            dates::received_date(
+                raw.get(h.offset_start as usize..h.offset_end as usize)
+                    .unwrap_or_default(),
+            )
+        })
         .map(|d| (d.to_record_time(), "the newest Received: header"))
         .or_else(|| ctx.envelope_time.clone().map(|t| (t, "the mbox From line")));
-    let what = if flag == Flags::TIME_MISSING { "no Date: header".to_string() } else { format!("unreadable Date: {:?}", written.as_deref().unwrap_or_default()) };
+    let what = if flag == Flags::TIME_MISSING {
+        "no Date: header".to_string()
+    } else {
+        format!(
+            "unreadable Date: {:?}",
+            written.as_deref().unwrap_or_default()
+        )
+    };
     let mut time = match fallback {
         Some((t, from)) => {
             problems.warn(flag, format!("{what}; time taken from {from}"))?;
@@ -631,12 +854,18 @@ mod tests {
 
     #[test]
     fn labels_split_outside_quotes() {
-        assert_eq!(split_labels("Inbox,\"Work, urgent\", Important,"), ["Inbox", "Work, urgent", "Important"]);
+        assert_eq!(
+            split_labels("Inbox,\"Work, urgent\", Important,"),
+            ["Inbox", "Work, urgent", "Important"]
+        );
     }
 
     #[test]
     fn header_block_ends_at_the_first_empty_line() {
-        assert_eq!(header_block(b"A: b\r\nC: d\r\n\r\nbody\n\nmore"), b"A: b\r\nC: d\r\n");
+        assert_eq!(
+            header_block(b"A: b\r\nC: d\r\n\r\nbody\n\nmore"),
+            b"A: b\r\nC: d\r\n"
+        );
         assert_eq!(header_block(b"A: b\n\nbody"), b"A: b\n");
         assert_eq!(header_block(b"A: b"), b"A: b");
     }

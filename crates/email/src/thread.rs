@@ -51,7 +51,10 @@ impl ThreadHeaders {
 
     /// The id this message names as the start of its thread.
     fn named_root(&self) -> Option<&str> {
-        self.references.first().or(self.in_reply_to.as_ref()).map(String::as_str)
+        self.references
+            .first()
+            .or(self.in_reply_to.as_ref())
+            .map(String::as_str)
     }
 
     /// The thread key this message would have on its own, without the rest of the deposit
@@ -113,7 +116,9 @@ impl ThreadBuilder {
     fn find(&mut self, mut n: u32) -> u32 {
         // Path halving keeps the trees flat without recursion.
         loop {
-            let Some(&p) = self.parent.get(n as usize) else { return n };
+            let Some(&p) = self.parent.get(n as usize) else {
+                return n;
+            };
             if p == n {
                 return n;
             }
@@ -136,10 +141,18 @@ impl ThreadBuilder {
 
     /// Adds the next message (in deposit order).
     pub fn add(&mut self, h: &ThreadHeaders) {
-        let subject = h.subject.as_deref().map(normalise_subject).filter(|s| !s.is_empty());
+        let subject = h
+            .subject
+            .as_deref()
+            .map(normalise_subject)
+            .filter(|s| !s.is_empty());
         let own = match &h.message_id {
             Some(id) => {
-                let rank = if h.has_parent() { Rank::MessageId } else { Rank::RootMessage };
+                let rank = if h.has_parent() {
+                    Rank::MessageId
+                } else {
+                    Rank::RootMessage
+                };
                 self.node(format!("<{id}>"), rank)
             }
             None => match &subject {
@@ -185,7 +198,11 @@ impl ThreadBuilder {
         let subject_links: Vec<(u32, u32)> = self
             .root_subjects
             .iter()
-            .filter_map(|(s, &root)| self.ids.get(format!("subject:{s}").as_str()).map(|&n| (n, root)))
+            .filter_map(|(s, &root)| {
+                self.ids
+                    .get(format!("subject:{s}").as_str())
+                    .map(|&n| (n, root))
+            })
             .collect();
         for (n, root) in subject_links {
             self.union(n, root);
@@ -198,7 +215,12 @@ impl ThreadBuilder {
             let better = match best.get(&root) {
                 None => true,
                 Some(&b) => {
-                    let key = |x: u32| (self.ranks.get(x as usize).copied(), self.names.get(x as usize));
+                    let key = |x: u32| {
+                        (
+                            self.ranks.get(x as usize).copied(),
+                            self.names.get(x as usize),
+                        )
+                    };
                     key(n) < key(b)
                 }
             };
@@ -213,9 +235,20 @@ impl ThreadBuilder {
         }
         let keys = best
             .into_iter()
-            .map(|(set, n)| (set, self.names.get(n as usize).map(|s| s.to_string()).unwrap_or_default()))
+            .map(|(set, n)| {
+                (
+                    set,
+                    self.names
+                        .get(n as usize)
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
+                )
+            })
             .collect();
-        ThreadMap { set_of_message, keys }
+        ThreadMap {
+            set_of_message,
+            keys,
+        }
     }
 }
 
@@ -242,13 +275,16 @@ impl ThreadMap {
 /// German `AW`/`WG`, Scandinavian `SV`/`VS`, Dutch `Antw`, French `TR`/`RE`, Italian `R`/`RIF`,
 /// Spanish `RV`, Welsh `Ateb`, Polish `Odp`, Finnish `VL`.
 const PREFIXES: &[&str] = &[
-    "re", "fw", "fwd", "aw", "wg", "sv", "vs", "antw", "tr", "r", "rif", "rv", "ref", "ateb", "odp", "vl", "enc",
+    "re", "fw", "fwd", "aw", "wg", "sv", "vs", "antw", "tr", "r", "rif", "rv", "ref", "ateb",
+    "odp", "vl", "enc",
 ];
 
 /// Strips one reply/forward prefix (`Re:`, `AW:`, `Fwd[2]:`, `RE^3:`) and returns the rest.
 fn strip_prefix(s: &str) -> Option<&str> {
     let s = s.trim_start();
-    let word_end = s.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let word_end = s
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(s.len());
     let word = s.get(..word_end)?;
     if !PREFIXES.iter().any(|p| p.eq_ignore_ascii_case(word)) {
         return None;
@@ -258,7 +294,8 @@ fn strip_prefix(s: &str) -> Option<&str> {
     for (open, close) in [("[", "]"), ("(", ")")] {
         if let Some(r) = rest.strip_prefix(open)
             && let Some(end) = r.find(close)
-            && r.get(..end).is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            && r.get(..end)
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()))
         {
             rest = r.get(end + 1..)?;
         }
@@ -267,7 +304,8 @@ fn strip_prefix(s: &str) -> Option<&str> {
         rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
     }
     let rest = rest.trim_start();
-    rest.strip_prefix(':').or_else(|| rest.strip_prefix('\u{ff1a}'))
+    rest.strip_prefix(':')
+        .or_else(|| rest.strip_prefix('\u{ff1a}'))
 }
 
 /// Whether a subject starts with a reply or forward prefix.
@@ -278,12 +316,16 @@ pub(crate) fn is_reply_subject(s: &str) -> bool {
 /// Whether a subject starts with a forward prefix (`Fwd:`, `FW:`, `WG:`, `TR:`).
 pub(crate) fn is_forward_subject(s: &str) -> bool {
     let t = s.trim_start();
-    ["fwd", "fw", "wg", "tr", "rv", "vl", "enc"].iter().any(|p| {
-        t.get(..p.len()).is_some_and(|w| w.eq_ignore_ascii_case(p)) && strip_prefix(t).is_some() && {
-            let next = t.as_bytes().get(p.len()).copied();
-            !next.is_some_and(|b| b.is_ascii_alphabetic())
-        }
-    })
+    ["fwd", "fw", "wg", "tr", "rv", "vl", "enc"]
+        .iter()
+        .any(|p| {
+            t.get(..p.len()).is_some_and(|w| w.eq_ignore_ascii_case(p))
+                && strip_prefix(t).is_some()
+                && {
+                    let next = t.as_bytes().get(p.len()).copied();
+                    !next.is_some_and(|b| b.is_ascii_alphabetic())
+                }
+        })
 }
 
 /// The subject without reply/forward prefixes and trailing `(fwd)`, whitespace collapsed.
@@ -299,7 +341,10 @@ pub(crate) fn normalise_subject(s: &str) -> String {
             && let Some(tail) = rest.get(rest.len() - suffix.len()..)
             && tail.eq_ignore_ascii_case(suffix)
         {
-            rest = rest.get(..rest.len() - suffix.len()).unwrap_or(rest).trim_end();
+            rest = rest
+                .get(..rest.len() - suffix.len())
+                .unwrap_or(rest)
+                .trim_end();
         }
     }
     rest.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -322,7 +367,10 @@ mod tests {
 
     #[test]
     fn subjects_are_normalised() {
-        assert_eq!(normalise_subject("Re: RE: Fwd:  Budget   paper"), "Budget paper");
+        assert_eq!(
+            normalise_subject("Re: RE: Fwd:  Budget   paper"),
+            "Budget paper"
+        );
         assert_eq!(normalise_subject("AW: WG: Vertrag"), "Vertrag");
         assert_eq!(normalise_subject("Re[2]: Re^3: x (fwd)"), "x");
         assert_eq!(normalise_subject("Reply needed"), "Reply needed");
@@ -346,7 +394,9 @@ mod tests {
             b.add(m);
         }
         let map = b.finish();
-        let keys: Vec<_> = (0..4).map(|i| map.thread_of(i).unwrap().1.to_string()).collect();
+        let keys: Vec<_> = (0..4)
+            .map(|i| map.thread_of(i).unwrap().1.to_string())
+            .collect();
         assert_eq!(keys, ["<a@x>", "<a@x>", "<a@x>", "<z@x>"]);
 
         // Reversed order gives the same keys.
@@ -362,7 +412,12 @@ mod tests {
     fn absent_root_is_named_by_references() {
         let mut b = ThreadBuilder::default();
         b.add(&h(Some("c@x"), Some("b@x"), &["a@x", "b@x"], "Re: plan"));
-        b.add(&h(Some("d@x"), Some("c@x"), &["a@x", "b@x", "c@x"], "Re: plan"));
+        b.add(&h(
+            Some("d@x"),
+            Some("c@x"),
+            &["a@x", "b@x", "c@x"],
+            "Re: plan",
+        ));
         let map = b.finish();
         assert_eq!(map.thread_of(0).unwrap().1, "<a@x>");
         assert_eq!(map.thread_of(1).unwrap().1, "<a@x>");
@@ -388,8 +443,14 @@ mod tests {
     #[test]
     fn local_keys() {
         assert_eq!(h(Some("a@x"), None, &[], "plan").local_key(), "<a@x>");
-        assert_eq!(h(Some("b@x"), Some("a@x"), &[], "Re: plan").local_key(), "<a@x>");
-        assert_eq!(h(Some("b@x"), None, &[], "Re: plan").local_key(), "subject:plan");
+        assert_eq!(
+            h(Some("b@x"), Some("a@x"), &[], "Re: plan").local_key(),
+            "<a@x>"
+        );
+        assert_eq!(
+            h(Some("b@x"), None, &[], "Re: plan").local_key(),
+            "subject:plan"
+        );
         assert_eq!(h(None, None, &[], "").local_key(), "no-id:f");
     }
 }

@@ -16,7 +16,8 @@ fn render(path: &Path) -> String {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let opts = ParseOptions::new("Europe/London", &name).unwrap();
     let mut sink = CollectSink::default();
-    let report = onrecord_email::parse(path, &opts, &mut sink).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let report =
+        onrecord_email::parse(path, &opts, &mut sink).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(report.n_records as usize, sink.records.len());
     assert_eq!(report.n_warnings as usize, sink.warnings.len());
     let mut out = String::new();
@@ -34,7 +35,11 @@ fn render(path: &Path) -> String {
     }
     for r in &sink.records {
         let mut w = WireRecord::from_record(r, Channel::Email);
-        w.conversation_title = sink.conversations.iter().find(|c| c.key == r.conversation).and_then(|c| c.title.clone());
+        w.conversation_title = sink
+            .conversations
+            .iter()
+            .find(|c| c.key == r.conversation)
+            .and_then(|c| c.title.clone());
         out.push_str(&serde_json::to_string(&w).unwrap());
         out.push('\n');
     }
@@ -60,7 +65,14 @@ fn golden_cases() {
     let mut failed = Vec::new();
     for case in &cases {
         let got = render(case);
-        let stem = case.file_name().unwrap().to_string_lossy().rsplit_once('.').unwrap().0.to_string();
+        let stem = case
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .rsplit_once('.')
+            .unwrap()
+            .0
+            .to_string();
         let expected_path = testdata().join(format!("{stem}.expected.jsonl"));
         let actual_path = testdata().join(format!("{stem}.actual"));
         if update {
@@ -76,7 +88,10 @@ fn golden_cases() {
         }
     }
     assert!(cases.len() >= 10, "only {} golden cases ran", cases.len());
-    assert!(failed.is_empty(), "golden mismatch (see testdata/*.actual): {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "golden mismatch (see testdata/*.actual): {failed:?}"
+    );
 }
 
 /// Line endings must not change what is read: every `.eml` case read with CRLF gives the same

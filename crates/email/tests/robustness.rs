@@ -26,7 +26,11 @@ fn testdata_messages() -> Vec<Vec<u8>> {
 /// Every record read from any bytes is well formed: it names an announced conversation.
 fn check_consistent(sink: &CollectSink) {
     for r in &sink.records {
-        assert!(sink.conversations.iter().any(|c| c.key == r.conversation), "unannounced {}", r.conversation);
+        assert!(
+            sink.conversations.iter().any(|c| c.key == r.conversation),
+            "unannounced {}",
+            r.conversation
+        );
         assert!(!r.conversation.is_empty());
     }
 }
@@ -115,7 +119,13 @@ fn deep_html_and_many_parts_do_not_overflow() {
     }
     html.push_str("deep");
     let mut sink = CollectSink::default();
-    parse_message(html.as_bytes(), &MessageContext::default(), &opts(), &mut sink).unwrap();
+    parse_message(
+        html.as_bytes(),
+        &MessageContext::default(),
+        &opts(),
+        &mut sink,
+    )
+    .unwrap();
     assert!(sink.records[0].text.contains("deep"));
 
     let mut nested = String::new();
@@ -123,7 +133,13 @@ fn deep_html_and_many_parts_do_not_overflow() {
         nested.push_str(&format!("From: a@b\nContent-Type: multipart/mixed; boundary=\"b{i}\"\n\n--b{i}\nContent-Type: message/rfc822\n\n"));
     }
     let mut sink = CollectSink::default();
-    parse_message(nested.as_bytes(), &MessageContext::default(), &opts(), &mut sink).unwrap();
+    parse_message(
+        nested.as_bytes(),
+        &MessageContext::default(),
+        &opts(),
+        &mut sink,
+    )
+    .unwrap();
     assert_eq!(sink.records.len(), 1);
 }
 
@@ -161,7 +177,8 @@ fn cpython_email_corpus() {
         }
         let bytes = std::fs::read(&p).unwrap();
         let mut sink = CollectSink::default();
-        parse_message(&bytes, &MessageContext::default(), &opts(), &mut sink).unwrap_or_else(|e| panic!("{name}: {e}"));
+        parse_message(&bytes, &MessageContext::default(), &opts(), &mut sink)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         check_consistent(&sink);
         assert_eq!(sink.records.len(), 1, "{name}");
         let r = &sink.records[0];
@@ -171,12 +188,19 @@ fn cpython_email_corpus() {
                 assert_eq!(r.author.as_deref(), Some("bbb@ddd.com"));
                 assert_eq!(r.time.instant.unwrap().to_string(), "2001-05-04T18:05:44Z");
                 assert_eq!(r.time.tz, "-04:00");
-                assert_eq!(r.email.as_ref().unwrap().subject.as_deref(), Some("This is a test message"));
+                assert_eq!(
+                    r.email.as_ref().unwrap().subject.as_deref(),
+                    Some("This is a test message")
+                );
                 assert!(r.attachments.is_empty());
                 assert!(r.text.contains("Do you like this message?"));
             }
             // A mailing-list digest: multipart/mixed holding a multipart/digest of messages.
-            "msg_02.txt" => assert!(r.attachments.iter().any(|a| a.name.ends_with(".eml")), "{name}: {:?}", r.attachments),
+            "msg_02.txt" => assert!(
+                r.attachments.iter().any(|a| a.name.ends_with(".eml")),
+                "{name}: {:?}",
+                r.attachments
+            ),
             _ => {}
         }
         n += 1;
@@ -185,7 +209,10 @@ fn cpython_email_corpus() {
 }
 
 fn samples() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/email"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples/email"
+    ));
     dir.is_dir().then_some(dir)
 }
 
@@ -206,9 +233,16 @@ fn shared_sample_malformed_boundary() {
     let r = &sink.records[0];
     assert_eq!(r.author.as_deref(), Some("femucca@tin.it"));
     assert_eq!(r.time.instant.unwrap().to_string(), "2016-05-24T12:09:41Z");
-    assert_eq!(r.native_id.as_deref(), Some("791407.263728.a23f87@y.ewreqr.org"));
+    assert_eq!(
+        r.native_id.as_deref(),
+        Some("791407.263728.a23f87@y.ewreqr.org")
+    );
     assert!(r.text.contains("Sent from my iPhone"), "{:?}", r.text);
-    let zip = r.attachments.iter().find(|a| a.name == "20160523_916527.jpg_.zip").expect("zip attachment");
+    let zip = r
+        .attachments
+        .iter()
+        .find(|a| a.name == "20160523_916527.jpg_.zip")
+        .expect("zip attachment");
     assert_eq!(zip.media_type.as_deref(), Some("application/zip"));
     assert!(zip.size.unwrap() > 80_000, "{:?}", zip.size);
     assert!(!r.flags.contains(Flags::TIME_MISSING));
