@@ -116,13 +116,17 @@ fn shape(sql: &str) -> Shape {
 /// A `CREATE TABLE` is run only if it cannot evaluate expressions on insert.
 fn create_is_inert(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
+    // Words, so that a column named `selected_at` is not mistaken for `SELECT`.
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
     let squashed: String = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    !(squashed.contains(" as select")
-        || squashed.contains(" as (")
-        || squashed.contains("generated")
-        || squashed.contains("default (")
-        || squashed.contains("default(")
-        || squashed.contains("select"))
+    let as_expression = squashed.contains(" as (") || squashed.contains(" as(");
+    let default_expression = squashed.contains("default (") || squashed.contains("default(");
+    !(words.iter().any(|w| *w == "select" || *w == "generated")
+        || as_expression
+        || default_expression)
 }
 
 /// An `INSERT` is run only with bound parameters: `INSERT INTO t VALUES (?,?,…)`.
@@ -231,13 +235,14 @@ mod tests {
     #[test]
     fn only_inert_statements_run() {
         let mut r = Replay::new().unwrap();
-        r.apply("CREATE TABLE t (_id INTEGER PRIMARY KEY, body TEXT DEFAULT NULL, n INTEGER DEFAULT -1)", &[]);
+        r.apply("CREATE TABLE t (_id INTEGER PRIMARY KEY, body TEXT DEFAULT NULL, n INTEGER DEFAULT -1, selected INTEGER DEFAULT 0)", &[]);
         r.apply(
-            "INSERT INTO t VALUES (?,?,?)",
+            "INSERT INTO t VALUES (?,?,?,?)",
             &[
                 SqlParam::Integer(1),
                 SqlParam::Text("hi".into()),
                 SqlParam::Null,
+                SqlParam::Integer(0),
             ],
         );
         r.apply("INSERT INTO t VALUES (2, (SELECT 1), 3)", &[]);
@@ -245,6 +250,10 @@ mod tests {
         r.apply("CREATE TABLE u AS SELECT * FROM t", &[]);
         r.apply("CREATE TABLE v (a DEFAULT (randomblob(100)))", &[]);
         r.apply("INSERT INTO v VALUES (?)", &[SqlParam::Integer(1)]);
+        r.apply(
+            "CREATE TABLE w (selected_at INTEGER, x INT AS (selected_at + 1))",
+            &[],
+        );
         r.apply("CREATE TABLE sqlite_stat1 (a)", &[]);
         r.apply("CREATE TABLE message_fts_data (a)", &[]);
         r.apply(
