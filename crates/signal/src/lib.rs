@@ -33,12 +33,20 @@
 //! * Native ids are Signal's own message identity, the sent time in Unix milliseconds, so that the
 //!   same message read from a backup and from a Desktop export can be matched.
 //!
+//! * Edits: every version is its own record with `EDITED` (the backup links versions through
+//!   `original_message_id`/`latest_revision_id`; the model has no field for that link).
+//! * Disappearing messages: a message with its own timer gets `DISAPPEARING` and the timer in
+//!   `event.duration_seconds`; timer changes (the app's timer-update messages, sigtop JSON's
+//!   `expirationTimerUpdate`) become `disappearing_on`/`disappearing_off` events. The database only
+//!   holds a chat's *current* timer, which is not a change and so is not turned into an event.
+//!
 //! # Deliberately not handled
 //!
 //! Group-change details (the protobuf in group-update messages: who was added, new titles) are
-//! reported as `other`/`member_left` events with the raw body kept; payments, stories-specific
-//! metadata, avatars and stickers' image data are not read; Signal's newer "backup v2"
-//! (`.binproto`) is not this format.
+//! reported as `other`/`member_left` events with the encoded body kept; payments, story metadata,
+//! avatars and sticker image data are not read; reactions kept in the pre-2021 `reactions` BLOB
+//! column are not decoded; sigtop's `text-short` format and its separately exported attachment
+//! files are not read; Signal's newer "backup v2" (`.binproto`) is another format.
 
 use std::fs::File;
 use std::io::{BufReader, Read};

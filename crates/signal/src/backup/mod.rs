@@ -1,9 +1,9 @@
 //! The Signal Android backup (`signal-YYYY-MM-DD-HH-MM-SS.backup`).
 //!
 //! Reading goes in two passes over one stream: [`frames`] decrypts and authenticates each frame;
-//! SQL statements are replayed into a private in-memory database ([`replay`]) and attachment
+//! SQL statements are replayed into a private in-memory database (`replay`) and attachment
 //! contents are streamed straight to the sink as they come (they are never held in memory); at the
-//! `End` frame, [`read`] turns the database into conversations and records and links each record
+//! `End` frame, `read` turns the database into conversations and records and links each record
 //! to the attachment contents already stored.
 //!
 //! Errors: no passphrase, a wrong passphrase (the first frame does not authenticate), a frame that
