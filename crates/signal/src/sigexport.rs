@@ -585,11 +585,21 @@ pub fn parse_bundle(
     };
     let (mut n_records, mut n_warnings) = (0, 0);
     let mut formats = Vec::new();
+    // Media files by chat folder, found in one pass over the members.
+    let mut media_members: HashMap<String, Vec<onrecord_container::Member>> = HashMap::new();
+    for m in bundle.members() {
+        if let Some(i) = m.name.rfind("media/")
+            && (i == 0 || m.name.as_bytes().get(i - 1) == Some(&b'/'))
+        {
+            let dir = m.name.get(..i).unwrap_or("").to_string();
+            media_members.entry(dir).or_default().push(m.clone());
+        }
+    }
     for (dir, file, format) in &chats {
         // Stream this chat's media first, so that its records can carry each file's SHA-256.
         let mut media = HashMap::new();
         let media_prefix = format!("{dir}media/");
-        for m in bundle.members().to_vec() {
+        for m in media_members.remove(dir.as_str()).unwrap_or_default() {
             if let Some(file_name) = m.name.strip_prefix(&media_prefix) {
                 let mut reader = bundle.open_member(&m).map_err(container)?;
                 let stored = sink.attachment(&m.name, &mut reader)?;
