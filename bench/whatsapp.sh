@@ -9,7 +9,7 @@
 # example `wa_parse` (parser only, records counted and dropped), `wc -l`, whatstk and chat-miner (in
 # a venv at bench/.venv, created on first use). A peer that fails to install or to parse is
 # reported, not fatal. chat-miner is slow (about 8k msg/s), so it runs on the first PEER_N messages
-# and its rate is reported as such. Wall time and peak RSS come from /usr/bin/time -v; CPU time
+# (lines) and its rate is computed over the messages those lines hold. Wall time and peak RSS come from /usr/bin/time -v; CPU time
 # (user+sys) is printed too, because on a shared machine wall time includes waiting for a core.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -108,7 +108,8 @@ PY
     # chat-miner on the first PEER_N messages' lines (a header line per message, plus continuations).
     head -n "$PEER_N" "$f" >"$OUT/slice.txt"
     slice_bytes=$(stat -c %s "$OUT/slice.txt")
-    measure "chat-miner (${PEER_N} lines)" "$PEER_N" "$slice_bytes" "$VENV/bin/python" "$OUT/peer.py" chatminer "$OUT/slice.txt"
+    slice_n=$("$WA" "$OUT/slice.txt" 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); print(d['messages'] + d['system'])")
+    measure "chat-miner (${slice_n} msgs)" "$slice_n" "$slice_bytes" "$VENV/bin/python" "$OUT/peer.py" chatminer "$OUT/slice.txt"
     chatminer=$(rate)
     python3 -c "
 o, w, c = $ours, $whatstk, $chatminer

@@ -461,7 +461,6 @@ enum PendingKind {
 }
 
 struct Emitter<'a> {
-    opts: &'a ParseOptions,
     src: &'a Source<'a>,
     plan: &'a Plan,
     key: &'a str,
@@ -780,7 +779,6 @@ pub fn emit<R: BufRead>(
     sink: &mut dyn Sink,
 ) -> Result<Emitted, WhatsAppError> {
     let mut e = Emitter {
-        opts,
         src,
         plan,
         key,
@@ -793,7 +791,6 @@ pub fn emit<R: BufRead>(
         n_warnings: 0,
         warn_counts: HashMap::new(),
     };
-    let _ = e.opts;
     for note in &plan.notes {
         e.warn("plan", None, None, note.clone())?;
     }
