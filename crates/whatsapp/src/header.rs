@@ -91,6 +91,19 @@ fn space_len(b: &[u8], i: usize) -> usize {
     }
 }
 
+/// Skips spaces and invisible marks, in any mix (`,\u{200e} 10:00`).
+#[inline]
+fn skip_gap(b: &[u8], mut i: usize) -> usize {
+    loop {
+        let n = space_len(b, i);
+        let n = if n == 0 { crate::marks::mark_len(b.get(i..).unwrap_or_default()) } else { n };
+        if n == 0 {
+            return i;
+        }
+        i += n;
+    }
+}
+
 #[inline]
 fn skip_spaces(b: &[u8], mut i: usize) -> usize {
     loop {
@@ -166,15 +179,16 @@ pub fn parse(line: &[u8]) -> Option<Header> {
     if line.get(i) == Some(&b'.') && date_sep == b'.' {
         i += 1;
     }
+    i = skip_marks(line, i);
     let comma = line.get(i) == Some(&b',');
     if comma {
         i += 1;
     }
-    let after_date = skip_spaces(line, i);
+    let after_date = skip_gap(line, i);
     if after_date == i && !comma {
         return None;
     }
-    i = skip_marks(line, after_date);
+    i = after_date;
     let (hour, wh) = digits(line, i, 2)?;
     i += wh;
     if line.get(i) != Some(&b':') {
@@ -195,7 +209,7 @@ pub fn parse(line: &[u8]) -> Option<Header> {
         i += 1 + ws;
     }
     let mut end = i;
-    let j = skip_spaces(line, i);
+    let j = skip_gap(line, i);
     let mut pm = None;
     if let Some((is_pm, k)) = ampm(line, j) {
         pm = Some(is_pm);
@@ -214,7 +228,7 @@ pub fn parse(line: &[u8]) -> Option<Header> {
         if line.get(i) == Some(&b'.') {
             i += 1;
         }
-        let k = skip_spaces(line, i);
+        let k = skip_gap(line, i);
         if k == i || line.get(k) != Some(&b'-') {
             return None;
         }
@@ -223,7 +237,7 @@ pub fn parse(line: &[u8]) -> Option<Header> {
         if n == 0 && m != line.len() {
             return None;
         }
-        m + n
+        skip_marks(line, m + n)
     };
     Some(Header {
         grammar: Grammar {
@@ -287,6 +301,14 @@ mod tests {
         let h = p("2022/12/14, 13:34. - John Doe: Lorem");
         assert!(h.grammar.year_first);
         assert_eq!(h.fields, [2022, 12, 14]);
+    }
+
+    #[test]
+    fn marks_anywhere_in_the_header() {
+        let s = "\u{200e}1/2/20,\u{200e} \u{202a}10:37\u{202c} PM\u{200f} -\u{a0}\u{200e}J: x";
+        let h = p(s);
+        assert_eq!((h.hour, h.minute, h.pm), (10, 37, Some(true)));
+        assert_eq!(&s[h.rest..], "J: x");
     }
 
     #[test]
