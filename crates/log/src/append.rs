@@ -2,11 +2,14 @@
 //!
 //! Commit order, and what a crash at each step means (the caller owns steps 3 and 4):
 //!
-//! 1. `append` writes each *full* hash tile and entry bundle as soon as it completes, so memory
-//!    stays bounded however many entries are appended between flushes. A crash here leaves
-//!    objects beyond the published checkpoint; they are unreachable and will be overwritten.
-//! 2. `flush` writes the partial tiles and the partial bundle of the new right edge and returns
-//!    the new [`TreeHead`]. A crash here is like step 1.
+//! 1. `append` queues each *full* hash tile and entry bundle as it completes and writes the queue
+//!    with [`TileStore::put_many`] once it holds 8 MiB or 128 objects, so memory stays bounded
+//!    however many entries are appended between flushes, and the store can overlap its fsyncs. A
+//!    crash here leaves objects beyond the published checkpoint; they are unreachable and will be
+//!    overwritten.
+//! 2. `flush` writes the rest of the queue with the partial tiles and the partial bundle of the
+//!    new right edge, all durable when it returns, and returns the new [`TreeHead`]. A crash
+//!    here is like step 1.
 //! 3. The caller signs a checkpoint for that tree head.
 //! 4. The caller publishes it (`put("checkpoint", …)`), the single atomic step that makes the
 //!    new entries part of the log. Before it, the old checkpoint and all its tiles are intact
@@ -45,8 +48,9 @@ impl TreeHead {
 /// Appends entries to a tiled log held in a [`TileStore`].
 ///
 /// Holds only the right edge of the tree: at each tile level the hashes of the incomplete tile
-/// (at most 255 per level, 8 levels), and the entries of the incomplete entry bundle (at most 255
-/// entries of at most 64 KiB). Memory is therefore bounded whatever the log size.
+/// (at most 255 per level, 8 levels), the entries of the incomplete entry bundle (at most 255
+/// entries of at most 64 KiB), and completed tiles waiting to be written (at most about 8 MiB
+/// plus one bundle). Memory is therefore bounded whatever the log size.
 ///
 /// Any store error poisons the appender (its memory may then disagree with the store): further
 /// calls fail with [`LogError::Poisoned`] and the caller resumes a new one from its last
@@ -60,8 +64,16 @@ pub struct Appender<S: TileStore> {
     /// The encoded entries of the incomplete entry bundle.
     bundle: Vec<u8>,
     flushed_size: u64,
+    /// Completed full tiles and bundles not yet written, with their total size in bytes.
+    pending: Vec<(String, Vec<u8>)>,
+    pending_bytes: usize,
     poisoned: Option<String>,
 }
+
+/// Write the queue of completed tiles once it holds this many bytes...
+const PENDING_MAX_BYTES: usize = 8 << 20;
+/// ...or this many objects.
+const PENDING_MAX_OBJECTS: usize = 128;
 
 impl<S: TileStore> Appender<S> {
     /// A writer for a new, empty log. It reads nothing: any objects already in the store are
@@ -73,6 +85,8 @@ impl<S: TileStore> Appender<S> {
             levels: vec![Vec::new()],
             bundle: Vec::new(),
             flushed_size: 0,
+            pending: Vec::new(),
+            pending_bytes: 0,
             poisoned: None,
         }
     }
@@ -127,6 +141,8 @@ impl<S: TileStore> Appender<S> {
             levels,
             bundle,
             flushed_size: size,
+            pending: Vec::new(),
+            pending_bytes: 0,
             poisoned: None,
         };
         let computed = appender.root();
@@ -148,6 +164,11 @@ impl<S: TileStore> Appender<S> {
     /// The store the appender writes to.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Gives the store back, dropping any appended but unflushed state.
+    pub fn into_store(self) -> S {
+        self.store
     }
 
     /// Appends one entry (at most 65535 bytes) and returns its index.
@@ -173,13 +194,14 @@ impl<S: TileStore> Appender<S> {
         Ok(index)
     }
 
-    /// Writes the full bundle and every tile that the entry at `index` completed, and carries
-    /// each completed tile's root up to the level above.
+    /// Queues the full bundle and every tile that the entry at `index` completed, carries each
+    /// completed tile's root up to the level above, and writes the queue when it is large.
     fn complete_tiles(&mut self, index: u64) -> Result<(), LogError> {
         let bundle_index = index / TILE_WIDTH;
-        self.store
-            .put(&entries_path(bundle_index, 256), &self.bundle)?;
-        self.bundle.clear();
+        // The next bundle is likely about as large as this one; reserving avoids regrowing it.
+        let next = Vec::with_capacity(self.bundle.len());
+        let bundle = std::mem::replace(&mut self.bundle, next);
+        self.queue(entries_path(bundle_index, 256), bundle);
         let mut level = 0usize;
         while self
             .levels
@@ -190,17 +212,32 @@ impl<S: TileStore> Appender<S> {
                 .checked_shr(TILE_HEIGHT * (level as u32 + 1))
                 .unwrap_or(0);
             let hashes = &mut self.levels[level];
-            self.store.put(
-                &tile_path(level as u8, tile_index, 256),
-                &encode_tile(hashes),
-            )?;
+            let encoded = encode_tile(hashes);
             let root = reduce_in_place(hashes);
             hashes.clear();
+            self.queue(tile_path(level as u8, tile_index, 256), encoded);
             if self.levels.len() == level + 1 {
                 self.levels.push(Vec::new());
             }
             self.levels[level + 1].push(root);
             level += 1;
+        }
+        if self.pending_bytes >= PENDING_MAX_BYTES || self.pending.len() >= PENDING_MAX_OBJECTS {
+            self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    fn queue(&mut self, path: String, bytes: Vec<u8>) {
+        self.pending_bytes += bytes.len();
+        self.pending.push((path, bytes));
+    }
+
+    fn write_pending(&mut self) -> Result<(), LogError> {
+        if !self.pending.is_empty() {
+            self.store.put_many(&self.pending)?;
+            self.pending.clear();
+            self.pending_bytes = 0;
         }
         Ok(())
     }
@@ -212,7 +249,8 @@ impl<S: TileStore> Appender<S> {
             return Err(LogError::Poisoned(why.clone()));
         }
         if self.size != self.flushed_size {
-            if let Err(e) = self.write_right_edge() {
+            self.queue_right_edge();
+            if let Err(e) = self.write_pending() {
                 self.poisoned = Some(e.to_string());
                 return Err(e);
             }
@@ -224,16 +262,18 @@ impl<S: TileStore> Appender<S> {
         })
     }
 
-    fn write_right_edge(&self) -> Result<(), LogError> {
+    /// Queues the partial tiles and bundle of the right edge that changed since the last flush.
+    fn queue_right_edge(&mut self) {
         let (old, new) = (self.flushed_size, self.size);
         let partial = new % TILE_WIDTH;
+        let mut edge = Vec::new();
         // The partial bundle changed if any entry was appended since the last flush; when the
-        // size is a multiple of 256 there is none (the full bundle is already written).
+        // size is a multiple of 256 there is none (the full bundle is already queued).
         if partial != 0 {
-            self.store.put(
-                &entries_path(new / TILE_WIDTH, partial as u16),
-                &self.bundle,
-            )?;
+            edge.push((
+                entries_path(new / TILE_WIDTH, partial as u16),
+                self.bundle.clone(),
+            ));
         }
         for (level, hashes) in self.levels.iter().enumerate() {
             let level = level as u8;
@@ -244,10 +284,11 @@ impl<S: TileStore> Appender<S> {
                 continue;
             }
             let index = hashes_at_level(level, new) / TILE_WIDTH;
-            self.store
-                .put(&tile_path(level, index, width as u16), &encode_tile(hashes))?;
+            edge.push((tile_path(level, index, width as u16), encode_tile(hashes)));
         }
-        Ok(())
+        for (path, bytes) in edge {
+            self.queue(path, bytes);
+        }
     }
 
     /// The root hash of the entries appended so far, from the right edge.
@@ -368,11 +409,17 @@ mod tests {
             }
         }
         let mut a = Appender::create(Failing);
-        for i in 0..255u32 {
+        for i in 0..300u32 {
             a.append(&i.to_be_bytes()).unwrap();
         }
-        assert!(matches!(a.append(b"x"), Err(LogError::Store(_))));
+        assert!(matches!(a.flush(), Err(LogError::Store(_))));
         assert!(matches!(a.append(b"y"), Err(LogError::Poisoned(_))));
         assert!(matches!(a.flush(), Err(LogError::Poisoned(_))));
+        // The queue is written once full, without waiting for a flush.
+        let mut b = Appender::create(Failing);
+        let failed = (0..100_000u32)
+            .map(|i| b.append(&i.to_be_bytes()))
+            .position(|r| r.is_err());
+        assert!(failed.is_some_and(|i| i < 64 * 256 + 1), "{failed:?}");
     }
 }

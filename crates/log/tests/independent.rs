@@ -13,17 +13,29 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
-use onrecord_log::{Appender, Checkpoint, DirStore, Signer, TileStore, consistency_proof, inclusion_proof, sign_note};
+use onrecord_log::{
+    Appender, Checkpoint, DirStore, Signer, TileStore, consistency_proof, inclusion_proof,
+    sign_note,
+};
 use sha2::{Digest, Sha256};
 
 type H = [u8; 32];
 
 fn leaf(entry: &[u8]) -> H {
-    Sha256::new().chain_update([0u8]).chain_update(entry).finalize().into()
+    Sha256::new()
+        .chain_update([0u8])
+        .chain_update(entry)
+        .finalize()
+        .into()
 }
 
 fn node(l: &H, r: &H) -> H {
-    Sha256::new().chain_update([1u8]).chain_update(l).chain_update(r).finalize().into()
+    Sha256::new()
+        .chain_update([1u8])
+        .chain_update(l)
+        .chain_update(r)
+        .finalize()
+        .into()
 }
 
 /// RFC 9162 MTH, top-down as written in section 2.1.1.
@@ -56,13 +68,23 @@ fn index_path(mut n: u64) -> String {
     groups
         .iter()
         .enumerate()
-        .map(|(i, g)| if i < last { format!("x{g:03}") } else { format!("{g:03}") })
+        .map(|(i, g)| {
+            if i < last {
+                format!("x{g:03}")
+            } else {
+                format!("{g:03}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
 
 fn suffix(width: u64) -> String {
-    if width == 256 { String::new() } else { format!(".p/{width}") }
+    if width == 256 {
+        String::new()
+    } else {
+        format!(".p/{width}")
+    }
 }
 
 /// Reads every entry of the tree of `size` from the entry bundles, as the spec lays them out.
@@ -102,7 +124,11 @@ fn check_tiles(root: &Path, leaves: &[H], size: u64) -> usize {
         let Some(hashes) = levels.get(h) else { break };
         assert_eq!(hashes.len() as u64, size >> (8 * tile_level));
         for (n, chunk) in hashes.chunks(256).enumerate() {
-            let path = root.join(format!("tile/{tile_level}/{}{}", index_path(n as u64), suffix(chunk.len() as u64)));
+            let path = root.join(format!(
+                "tile/{tile_level}/{}{}",
+                index_path(n as u64),
+                suffix(chunk.len() as u64)
+            ));
             let bytes = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert_eq!(bytes, chunk.concat(), "{}", path.display());
             checked += 1;
@@ -114,12 +140,21 @@ fn check_tiles(root: &Path, leaves: &[H], size: u64) -> usize {
 /// Opens a signed-note checkpoint with a verifier key text, by hand.
 fn open_checkpoint(note: &str, vkey: &str) -> (String, u64, H) {
     let mut parts = vkey.splitn(3, '+');
-    let (name, id_hex, key_b64) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    let (name, id_hex, key_b64) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
     let key = STANDARD.decode(key_b64).unwrap();
     assert_eq!(key[0], 0x01, "Ed25519 type byte");
     let pubkey: [u8; 32] = key[1..].try_into().unwrap();
-    let id: [u8; 4] =
-        Sha256::new().chain_update(name).chain_update([b'\n', 0x01]).chain_update(pubkey).finalize()[..4].try_into().unwrap();
+    let id: [u8; 4] = Sha256::new()
+        .chain_update(name)
+        .chain_update([b'\n', 0x01])
+        .chain_update(pubkey)
+        .finalize()[..4]
+        .try_into()
+        .unwrap();
     assert_eq!(hex::encode(id), id_hex);
 
     let split = note.rfind("\n\n").unwrap();
@@ -131,7 +166,10 @@ fn open_checkpoint(note: &str, vkey: &str) -> (String, u64, H) {
         let blob = STANDARD.decode(b64).unwrap();
         if sig_name == name && blob[..4] == id {
             let sig = Signature::from_slice(&blob[4..]).unwrap();
-            VerifyingKey::from_bytes(&pubkey).unwrap().verify_strict(text.as_bytes(), &sig).unwrap();
+            VerifyingKey::from_bytes(&pubkey)
+                .unwrap()
+                .verify_strict(text.as_bytes(), &sig)
+                .unwrap();
             verified = true;
         }
     }
@@ -153,9 +191,15 @@ fn root_from_inclusion(leaf: H, m: u64, lo: u64, hi: u64, proof: &mut Vec<H>) ->
     }
     let sibling = proof.pop()?;
     if m < lo + k {
-        Some(node(&root_from_inclusion(leaf, m, lo, lo + k, proof)?, &sibling))
+        Some(node(
+            &root_from_inclusion(leaf, m, lo, lo + k, proof)?,
+            &sibling,
+        ))
     } else {
-        Some(node(&sibling, &root_from_inclusion(leaf, m, lo + k, hi, proof)?))
+        Some(node(
+            &sibling,
+            &root_from_inclusion(leaf, m, lo + k, hi, proof)?,
+        ))
     }
 }
 
@@ -165,7 +209,14 @@ fn check_inclusion(leaf: H, index: u64, size: u64, proof: &[H], root: &H) -> boo
 }
 
 /// Rebuilds (old root, new root) from a consistency proof following RFC 9162 SUBPROOF(m, D[lo:hi], b).
-fn roots_from_consistency(m: u64, lo: u64, hi: u64, b: bool, old_root: &H, proof: &mut Vec<H>) -> Option<(H, H)> {
+fn roots_from_consistency(
+    m: u64,
+    lo: u64,
+    hi: u64,
+    b: bool,
+    old_root: &H,
+    proof: &mut Vec<H>,
+) -> Option<(H, H)> {
     let n = hi - lo;
     if m == n {
         if b {
@@ -183,7 +234,8 @@ fn roots_from_consistency(m: u64, lo: u64, hi: u64, b: bool, old_root: &H, proof
         let (old, new_left) = roots_from_consistency(m, lo, lo + k, b, old_root, proof)?;
         Some((old, node(&new_left, &outer)))
     } else {
-        let (old_right, new_right) = roots_from_consistency(m - k, lo + k, hi, false, old_root, proof)?;
+        let (old_right, new_right) =
+            roots_from_consistency(m - k, lo + k, hi, false, old_root, proof)?;
         Some((node(&outer, &old_right), node(&outer, &new_right)))
     }
 }
@@ -219,7 +271,10 @@ fn independent_verification_of_a_dir_store() {
             appender.append(&entry(appender.size())).unwrap();
         }
         let head = appender.flush().unwrap();
-        let note = sign_note(&Checkpoint::new("example.gov.uk/records", &head).to_body(), &signer);
+        let note = sign_note(
+            &Checkpoint::new("example.gov.uk/records", &head).to_body(),
+            &signer,
+        );
         store.put("checkpoint", note.as_bytes()).unwrap();
         notes.push(note);
     }
@@ -230,7 +285,12 @@ fn independent_verification_of_a_dir_store() {
         let (origin, cp_size, cp_root) = open_checkpoint(note, &vkey);
         assert_eq!((origin.as_str(), cp_size), ("example.gov.uk/records", size));
         let entries = read_entries(&root, size);
-        assert!(entries.iter().enumerate().all(|(i, e)| *e == entry(i as u64)));
+        assert!(
+            entries
+                .iter()
+                .enumerate()
+                .all(|(i, e)| *e == entry(i as u64))
+        );
         let leaves: Vec<H> = entries.iter().map(|e| leaf(e)).collect();
         assert_eq!(mth(&leaves), cp_root, "root of size {size}");
         let tiles = check_tiles(&root, &leaves, size);
@@ -239,23 +299,40 @@ fn independent_verification_of_a_dir_store() {
         all_leaves = leaves;
     }
     // The published checkpoint is the last one.
-    assert_eq!(fs::read_to_string(root.join("checkpoint")).unwrap(), notes[2]);
+    assert_eq!(
+        fs::read_to_string(root.join("checkpoint")).unwrap(),
+        notes[2]
+    );
 
     for (&size, root_hash) in sizes.iter().zip(&roots) {
         for index in [0, 1, 255, 256, 999, 65_535, 65_536, 65_999, 66_000] {
             if index >= size {
                 continue;
             }
-            let proof: Vec<H> = inclusion_proof(&store, index, size).unwrap().iter().map(|h| h.0).collect();
-            assert!(check_inclusion(all_leaves[index as usize], index, size, &proof, root_hash), "{index} in {size}");
+            let proof: Vec<H> = inclusion_proof(&store, index, size)
+                .unwrap()
+                .iter()
+                .map(|h| h.0)
+                .collect();
+            assert!(
+                check_inclusion(all_leaves[index as usize], index, size, &proof, root_hash),
+                "{index} in {size}"
+            );
             let other = leaf(b"not an entry of this log");
             assert!(!check_inclusion(other, index, size, &proof, root_hash));
         }
     }
     for (i, &old) in sizes.iter().enumerate() {
         for (j, &new) in sizes.iter().enumerate().skip(i) {
-            let proof: Vec<H> = consistency_proof(&store, old, new).unwrap().iter().map(|h| h.0).collect();
-            assert!(check_consistency(old, new, &roots[i], &roots[j], &proof), "{old} -> {new}");
+            let proof: Vec<H> = consistency_proof(&store, old, new)
+                .unwrap()
+                .iter()
+                .map(|h| h.0)
+                .collect();
+            assert!(
+                check_consistency(old, new, &roots[i], &roots[j], &proof),
+                "{old} -> {new}"
+            );
             if old != new {
                 assert!(!check_consistency(old, new, &roots[j], &roots[j], &proof));
             }

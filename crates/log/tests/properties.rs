@@ -3,9 +3,10 @@
 //! entry point panics on arbitrary or mutated input.
 
 use onrecord_log::{
-    Appender, Checkpoint, Hash, LogError, MemStore, Signer, TileStore, TreeHead, Verifier, check_tlog_proof,
-    consistency_proof, format_tlog_proof, inclusion_proof, leaf_hash, merkle_root, open_note, parse_tlog_proof,
-    read_entry, sign_note, tile, tree_root, verify_consistency, verify_inclusion, verify_note, verify_tree,
+    Appender, Checkpoint, Hash, LogError, MemStore, Signer, TileStore, TreeHead, Verifier,
+    check_tlog_proof, consistency_proof, format_tlog_proof, inclusion_proof, leaf_hash,
+    merkle_root, open_note, parse_tlog_proof, read_entry, sign_note, tile, tree_root,
+    verify_consistency, verify_inclusion, verify_note, verify_tree,
 };
 use proptest::prelude::*;
 

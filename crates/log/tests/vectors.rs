@@ -8,8 +8,9 @@
 //! `sumdb/note/note_test.go`.
 
 use onrecord_log::{
-    Appender, Hash, LogError, MemStore, Signer, Verifier, consistency_proof, empty_root, inclusion_proof, leaf_hash,
-    merkle_root, node_hash, sign_note, tree_root, verify_consistency, verify_inclusion, verify_note,
+    Appender, Hash, LogError, MemStore, Signer, Verifier, consistency_proof, empty_root,
+    inclusion_proof, leaf_hash, merkle_root, node_hash, sign_note, tree_root, verify_consistency,
+    verify_inclusion, verify_note,
 };
 
 fn h(hex: &str) -> Hash {
@@ -17,10 +18,19 @@ fn h(hex: &str) -> Hash {
 }
 
 fn leaves() -> Vec<Vec<u8>> {
-    ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
-        .iter()
-        .map(|x| hex::decode(x).expect("hex"))
-        .collect()
+    [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+    .iter()
+    .map(|x| hex::decode(x).expect("hex"))
+    .collect()
 }
 
 /// `RootHashes()`: roots of the trees of sizes 0..=8.
@@ -82,7 +92,11 @@ const INCLUSION: [(u64, u64, &[&str]); 5] = [
             "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
         ],
     ),
-    (3, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
+    (
+        3,
+        3,
+        &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+    ),
     (
         2,
         5,
@@ -154,7 +168,11 @@ fn roots_and_node_hashes() {
     let leaf_hashes: Vec<Hash> = leaves().iter().map(|l| leaf_hash(l)).collect();
     assert_eq!(empty_root(), h(ROOTS[0]));
     for (size, root) in ROOTS.iter().enumerate() {
-        assert_eq!(merkle_root(&leaf_hashes[..size]), h(root), "MTH of size {size}");
+        assert_eq!(
+            merkle_root(&leaf_hashes[..size]),
+            h(root),
+            "MTH of size {size}"
+        );
     }
     assert_eq!(hashes(NODES[0]), leaf_hashes);
     for level in 1..NODES.len() {
@@ -183,7 +201,11 @@ fn inclusion_vectors() {
         let proof = hashes(proof);
         let leaf = leaf_hash(&leaves()[index as usize]);
         let root = h(ROOTS[size as usize]);
-        assert_eq!(inclusion_proof(&store, index, size).unwrap(), proof, "proof of {index} in {size}");
+        assert_eq!(
+            inclusion_proof(&store, index, size).unwrap(),
+            proof,
+            "proof of {index} in {size}"
+        );
         verify_inclusion(&leaf, index, size, &proof, &root).unwrap();
 
         // The corruptions of verify_test.go's corruptInclusionProof must all fail.
@@ -197,8 +219,20 @@ fn inclusion_vectors() {
             (index, size, root, leaf_hash(b"WrongLeaf"), proof.clone()),
             (index, size, empty_root(), leaf, proof.clone()),
             (index, size, some, leaf, proof.clone()),
-            (index, size, root, leaf, [proof.clone(), vec![root]].concat()),
-            (index, size, root, leaf, [vec![root], proof.clone()].concat()),
+            (
+                index,
+                size,
+                root,
+                leaf,
+                [proof.clone(), vec![root]].concat(),
+            ),
+            (
+                index,
+                size,
+                root,
+                leaf,
+                [vec![root], proof.clone()].concat(),
+            ),
         ];
         for i in 0..proof.len() {
             let mut p = proof.clone();
@@ -209,7 +243,10 @@ fn inclusion_vectors() {
             probes.push((index, size, root, leaf, proof[..proof.len() - 1].to_vec()));
         }
         for (i, (idx, sz, rt, lf, p)) in probes.into_iter().enumerate() {
-            assert!(verify_inclusion(&lf, idx, sz, &p, &rt).is_err(), "probe {i} of ({index}, {size}) verified");
+            assert!(
+                verify_inclusion(&lf, idx, sz, &p, &rt).is_err(),
+                "probe {i} of ({index}, {size}) verified"
+            );
         }
     }
 }
@@ -220,7 +257,11 @@ fn consistency_vectors() {
     for (size1, size2, proof) in CONSISTENCY {
         let proof = hashes(proof);
         let (root1, root2) = (h(ROOTS[size1 as usize]), h(ROOTS[size2 as usize]));
-        assert_eq!(consistency_proof(&store, size1, size2).unwrap(), proof, "{size1}->{size2}");
+        assert_eq!(
+            consistency_proof(&store, size1, size2).unwrap(),
+            proof,
+            "{size1}->{size2}"
+        );
         verify_consistency(size1, size2, &root1, &root2, &proof).unwrap();
         if proof.is_empty() {
             continue;
@@ -237,12 +278,48 @@ fn consistency_vectors() {
             (size1, size2, root1, wrong, proof.clone()),
             (size1, size2, root2, root1, proof.clone()),
             (size1, size2, root1, root2, Vec::new()),
-            (size1, size2, root1, root2, [proof.clone(), vec![root1]].concat()),
-            (size1, size2, root1, root2, [proof.clone(), vec![root2]].concat()),
-            (size1, size2, root1, root2, [vec![root1], proof.clone()].concat()),
-            (size1, size2, root1, root2, [vec![root2], proof.clone()].concat()),
-            (size1, size2, root1, root2, [vec![proof[0]], proof.clone()].concat()),
-            (size1, size2, root1, root2, proof[..proof.len() - 1].to_vec()),
+            (
+                size1,
+                size2,
+                root1,
+                root2,
+                [proof.clone(), vec![root1]].concat(),
+            ),
+            (
+                size1,
+                size2,
+                root1,
+                root2,
+                [proof.clone(), vec![root2]].concat(),
+            ),
+            (
+                size1,
+                size2,
+                root1,
+                root2,
+                [vec![root1], proof.clone()].concat(),
+            ),
+            (
+                size1,
+                size2,
+                root1,
+                root2,
+                [vec![root2], proof.clone()].concat(),
+            ),
+            (
+                size1,
+                size2,
+                root1,
+                root2,
+                [vec![proof[0]], proof.clone()].concat(),
+            ),
+            (
+                size1,
+                size2,
+                root1,
+                root2,
+                proof[..proof.len() - 1].to_vec(),
+            ),
         ];
         for i in 0..proof.len() {
             let mut p = proof.clone();
@@ -250,19 +327,21 @@ fn consistency_vectors() {
             probes.push((size1, size2, root1, root2, p));
         }
         for (i, (s1, s2, r1, r2, p)) in probes.into_iter().enumerate() {
-            assert!(verify_consistency(s1, s2, &r1, &r2, &p).is_err(), "probe {i} of {size1}->{size2} verified");
+            assert!(
+                verify_consistency(s1, s2, &r1, &r2, &p).is_err(),
+                "probe {i} of {size1}->{size2} verified"
+            );
         }
     }
 }
 
 const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-const PETER_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+const PETER_SKEY: &str =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 const ENOCH_VKEY: &str = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
 const TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const PETER_SIG: &str =
-    "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-const ENOCH_SIG: &str =
-    "\u{2014} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+const PETER_SIG: &str = "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+const ENOCH_SIG: &str = "\u{2014} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 #[test]
 fn go_note_keys_and_signature_match_byte_for_byte() {
@@ -281,23 +360,44 @@ fn go_note_open_cases() {
     let peter = Verifier::from_key_text(PETER_VKEY).unwrap();
     let enoch = Verifier::from_key_text(ENOCH_VKEY).unwrap();
     let both_sigs = format!("{TEXT}\n{PETER_SIG}{ENOCH_SIG}");
-    assert_eq!(verify_note(&both_sigs, std::slice::from_ref(&peter)).unwrap(), TEXT);
-    assert_eq!(verify_note(&both_sigs, &[peter.clone(), enoch.clone()]).unwrap(), TEXT);
-    assert!(matches!(verify_note(&both_sigs, &[]), Err(LogError::UnverifiedNote)));
+    assert_eq!(
+        verify_note(&both_sigs, std::slice::from_ref(&peter)).unwrap(),
+        TEXT
+    );
+    assert_eq!(
+        verify_note(&both_sigs, &[peter.clone(), enoch.clone()]).unwrap(),
+        TEXT
+    );
+    assert!(matches!(
+        verify_note(&both_sigs, &[]),
+        Err(LogError::UnverifiedNote)
+    ));
     // 101 signatures are too many, trusted or not.
     let many = format!("{TEXT}\n{}", PETER_SIG.repeat(101));
-    assert!(matches!(verify_note(&many, std::slice::from_ref(&peter)), Err(LogError::MalformedNote(_))));
-    assert!(matches!(verify_note(&many, &[]), Err(LogError::MalformedNote(_))));
+    assert!(matches!(
+        verify_note(&many, std::slice::from_ref(&peter)),
+        Err(LogError::MalformedNote(_))
+    ));
+    assert!(matches!(
+        verify_note(&many, &[]),
+        Err(LogError::MalformedNote(_))
+    ));
     // An altered trusted signature rejects the note.
     let altered = format!("{TEXT}\n{}ABCD{}", &PETER_SIG[..60], &PETER_SIG[60..]);
-    assert!(matches!(verify_note(&altered, std::slice::from_ref(&peter)), Err(LogError::InvalidSignature { .. })));
+    assert!(matches!(
+        verify_note(&altered, std::slice::from_ref(&peter)),
+        Err(LogError::InvalidSignature { .. })
+    ));
     // Repeated signatures, and an altered signature by an unknown key, are ignored.
     let mixed = format!(
         "{TEXT}\n{PETER_SIG}{PETER_SIG}{ENOCH_SIG}{ENOCH_SIG}{}ABCD{}",
         &ENOCH_SIG[..60],
         &ENOCH_SIG[60..]
     );
-    assert_eq!(verify_note(&mixed, std::slice::from_ref(&peter)).unwrap(), TEXT);
+    assert_eq!(
+        verify_note(&mixed, std::slice::from_ref(&peter)).unwrap(),
+        TEXT
+    );
     // The malformed messages of note_test.go (the invalid-UTF-8 one cannot be a &str).
     for bad in [
         TEXT.to_owned(),
@@ -309,7 +409,13 @@ fn go_note_open_cases() {
         ),
         format!("{TEXT}\n{PETER_SIG}Unexpected line.\n"),
     ] {
-        assert!(matches!(verify_note(&bad, std::slice::from_ref(&peter)), Err(LogError::MalformedNote(_))), "{bad:?}");
+        assert!(
+            matches!(
+                verify_note(&bad, std::slice::from_ref(&peter)),
+                Err(LogError::MalformedNote(_))
+            ),
+            "{bad:?}"
+        );
     }
 }
 
@@ -318,7 +424,11 @@ fn go_key_manglings_are_rejected() {
     // TestNewVerifier / TestNewSigner: every proper substring and every single-byte increment.
     for key in [PETER_VKEY, PETER_SKEY] {
         let parse = |k: &str| {
-            if key == PETER_VKEY { Verifier::from_key_text(k).is_ok() } else { Signer::from_signer_key_text(k).is_ok() }
+            if key == PETER_VKEY {
+                Verifier::from_key_text(k).is_ok()
+            } else {
+                Signer::from_signer_key_text(k).is_ok()
+            }
         };
         assert!(parse(key));
         let b = key.as_bytes();
@@ -337,5 +447,10 @@ fn go_key_manglings_are_rejected() {
             }
         }
     }
-    assert!(Verifier::from_key_text("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==").is_err());
+    assert!(
+        Verifier::from_key_text(
+            "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="
+        )
+        .is_err()
+    );
 }
