@@ -1,6 +1,6 @@
 //! Appends 1,000,000 entries of ~150 bytes and prints entries per second, for three setups:
-//! hashing only (MemStore), a DirStore (every full tile and bundle written atomically and
-//! fsynced as it completes), and whole-tree verification of what was written.
+//! hashing only (MemStore), a DirStore (every tile and bundle written atomically and fsynced, in
+//! batches through `put_many`), and whole-tree verification of what was written.
 //!
 //! Run with `cargo run --release -p onrecord-log --example append_bench [N]`.
 
@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let dir = tempfile::tempdir()?;
     let store = run(
-        "DirStore (fsync per tile)",
+        "DirStore (fsync every file)",
         DirStore::open(dir.path().join("log"))?,
         n,
     )?;

@@ -29,8 +29,10 @@
 //! bundles alone and names the first altered entry or tile.
 //!
 //! Decisions:
-//! - Full tiles and bundles are written as soon as they complete, not at `flush`, so appending
-//!   any number of entries between checkpoints uses bounded memory.
+//! - Full tiles and bundles are queued as they complete and written in batches of up to 8 MiB
+//!   with [`TileStore::put_many`] (which [`DirStore`] runs on several threads so that fsyncs
+//!   overlap), not only at `flush`: appending any number of entries between checkpoints uses
+//!   bounded memory.
 //! - A store error poisons the [`Appender`]; recovery is always "resume from the checkpoint".
 //! - Partial tiles are read at the exact width the tree size implies, falling back to the full
 //!   tile when the partial one is gone (the tiles spec lets logs delete it).
