@@ -5,12 +5,17 @@ use jiff::civil::DateTime;
 use onrecord_model::{CollectSink, DateOrder, EventKind, Kind, MessageKind, ParseOptions};
 use proptest::prelude::*;
 
+/// `PROPTEST_CASES` raises the number of cases for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn opts() -> ParseOptions {
     ParseOptions::new("Europe/London", "WhatsApp Chat with Test.txt").unwrap()
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
@@ -154,7 +159,7 @@ fn header(s: &Style, t: DateTime) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn generated_exports_parse_back(s in style(), items in proptest::collection::vec((item(), 1u32..100_000), 1..30)) {
