@@ -63,6 +63,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod newest;
 mod query;
 mod safe_seek;
 mod schema;

@@ -161,14 +161,14 @@ fn lex(text: &str, strictness: Strictness) -> Result<Vec<(Lexeme, usize)>, Query
             i += len;
             continue;
         }
-        if matches!(c, '+' | '(') || c.is_ascii_digit() {
-            if let Some(run) = scan_phone(text, i) {
-                // Only a number written across spaces needs the lexer's help; `07700900123` or
-                // `202-555-0123` would be a single word anyway, but taking it here is the same.
-                out.push((Lexeme::Phone(run.longest_key()), i));
-                i = run.end;
-                continue;
-            }
+        if (matches!(c, '+' | '(') || c.is_ascii_digit())
+            && let Some(run) = scan_phone(text, i)
+        {
+            // Only a number written across spaces needs the lexer's help; `07700900123` or
+            // `202-555-0123` would be a single word anyway, but taking it here is the same.
+            out.push((Lexeme::Phone(run.longest_key()), i));
+            i = run.end;
+            continue;
         }
         match c {
             '(' => {

@@ -17,6 +17,7 @@ use tantivy::{
 };
 
 use crate::error::{IndexError, truncate};
+use crate::newest::{self, NewestFirst};
 use crate::query::{Node, parse_lenient, parse_strict};
 use crate::safe_seek::SafeSeekQuery;
 use crate::schema::{FORMAT_VERSION, Fields, names};
@@ -234,25 +235,18 @@ impl SearchIndex {
         query: &dyn Query,
         limit: usize,
     ) -> Result<(usize, Vec<Hit>), IndexError> {
-        let top = TopDocs::with_limit(limit).order_by((
-            (
-                SortByStaticFastValue::<i64>::for_field(names::SENT_AT),
-                Order::Desc,
-            ),
-            (
-                SortByStaticFastValue::<u64>::for_field(names::LOG_INDEX),
-                Order::Desc,
-            ),
-        ));
         let (total, top) = searcher
-            .search(query, &(Count, top))
+            .search(query, &NewestFirst { limit })
             .map_err(|err| IndexError::engine("searching", err))?;
         let mut hits = Vec::with_capacity(top.len());
-        for ((sent_at, log_index), address) in top {
+        for (key, address) in top {
+            let key = newest::decode(key);
             hits.push(Hit {
                 record_id: self.record_id(searcher, address)?,
-                log_index: log_index.unwrap_or_default(),
-                sent_at: sent_at.and_then(|micros| jiff::Timestamp::from_microsecond(micros).ok()),
+                log_index: key.log_index,
+                sent_at: key
+                    .sent_at
+                    .and_then(|micros| jiff::Timestamp::from_microsecond(micros).ok()),
                 score: 0.0,
             });
         }
@@ -354,10 +348,10 @@ impl SearchIndex {
                 Some(t) => Bound::Excluded(Term::from_field_i64(f.sent_at, t.as_microsecond())),
                 None => Bound::Unbounded,
             };
-            if let (Some(after), Some(before)) = (query.after, query.before) {
-                if after >= before {
-                    return None;
-                }
+            if let (Some(after), Some(before)) = (query.after, query.before)
+                && after >= before
+            {
+                return None;
             }
             filter(Box::new(RangeQuery::new(lower, upper)));
         }
@@ -511,10 +505,10 @@ fn boolean(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Built {
     if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
         clauses.push((Occur::Must, Box::new(AllQuery)));
     }
-    if clauses.len() == 1 {
-        if let Some((_, q)) = clauses.pop() {
-            return Built::Query(q);
-        }
+    if clauses.len() == 1
+        && let Some((_, q)) = clauses.pop()
+    {
+        return Built::Query(q);
     }
     Built::Query(Box::new(BooleanQuery::new(clauses)))
 }

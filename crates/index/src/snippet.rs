@@ -131,24 +131,23 @@ fn render(text: &str, hits: &[(usize, usize)], first: usize) -> String {
     let mut next_hit = hits.iter().skip_while(|(_, to)| *to <= start).peekable();
     for (i, c) in window.char_indices() {
         let at = start + i;
-        if let Some(close) = open {
-            if at >= close {
-                out.push(HIT_END);
-                open = None;
-            }
+        if let Some(close) = open
+            && at >= close
+        {
+            out.push(HIT_END);
+            open = None;
         }
-        if open.is_none() {
-            if let Some(&&(from, to)) = next_hit.peek() {
-                if at >= from {
-                    next_hit.next();
-                    if pending_space && !out.is_empty() && !out.ends_with('…') {
-                        out.push(' ');
-                    }
-                    pending_space = false;
-                    out.push(HIT_START);
-                    open = Some(to);
-                }
+        if open.is_none()
+            && let Some(&&(from, to)) = next_hit.peek()
+            && at >= from
+        {
+            next_hit.next();
+            if pending_space && !out.is_empty() && !out.ends_with('…') {
+                out.push(' ');
             }
+            pending_space = false;
+            out.push(HIT_START);
+            open = Some(to);
         }
         if c == HIT_START || c == HIT_END || c.is_control() && !c.is_whitespace() {
             continue;
@@ -166,10 +165,8 @@ fn render(text: &str, hits: &[(usize, usize)], first: usize) -> String {
     if open.is_some() {
         out.push(HIT_END);
     }
-    if end < text.len() {
-        if !out.is_empty() {
-            out.push('…');
-        }
+    if end < text.len() && !out.is_empty() {
+        out.push('…');
     }
     out
 }

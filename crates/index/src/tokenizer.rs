@@ -172,24 +172,26 @@ impl OnrecordTokenStream<'_> {
                 self.set_word(start, self.cursor);
                 return true;
             }
-            if self.has_at && is_word_char(c) {
-                if let Some(email) = scan_email(text, start) {
-                    self.cursor = email.end;
-                    if self.emit_email(start, email.end) {
-                        return true;
-                    }
-                    continue;
+            if self.has_at
+                && is_word_char(c)
+                && let Some(email) = scan_email(text, start)
+            {
+                self.cursor = email.end;
+                if self.emit_email(start, email.end) {
+                    return true;
                 }
+                continue;
             }
             let starts_phone = c.is_ascii_digit() || c == '+' || c == '(';
-            if starts_phone && !prev_is_word {
-                if let Some(phone) = scan_phone(text, start) {
-                    self.cursor = phone.end;
-                    if self.emit_phone(&phone) {
-                        return true;
-                    }
-                    continue;
+            if starts_phone
+                && !prev_is_word
+                && let Some(phone) = scan_phone(text, start)
+            {
+                self.cursor = phone.end;
+                if self.emit_phone(&phone) {
+                    return true;
                 }
+                continue;
             }
             if is_word_char(c) {
                 let end = word_end(text, start);
