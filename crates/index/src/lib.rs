@@ -47,10 +47,12 @@
 //! - **The query language** (see `query.rs`) is parsed here, not by tantivy's `QueryParser`: words,
 //!   `"phrases"`, `OR`, `NOT`/`-word`, parentheses and `prefix*`, with no field syntax. A malformed
 //!   query is read leniently and the problem reported in [`SearchResults::notice`].
-//! - **Ordering**: newest first by time, then by log index, both read from fast fields by tantivy's
-//!   top-k collector (no sort of all hits); records without a time come last. With
-//!   [`SearchQuery::rank`], by BM25 relevance, ties again by log index. Either order is total, so
-//!   results do not depend on how documents fell into segments.
+//! - **Ordering**: newest first by time, then by log index, both read from fast fields by a top-k
+//!   collector (`newest.rs`: batched fast-field reads, a bounded candidate buffer cut back by
+//!   selection; never a sort of all hits), which counts the matches in the same pass; records
+//!   without a time come last. With [`SearchQuery::rank`], by BM25 relevance (tantivy's top-k by
+//!   score), ties again by log index. Either order is total, so results do not depend on how
+//!   documents fell into segments.
 //!
 //! # Not handled (yet)
 //!
