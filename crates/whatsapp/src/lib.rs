@@ -43,18 +43,25 @@
 //!   line is matched against the known system phrases of seven languages ([`system`]); a line whose
 //!   would-be author contains a quotation mark (`You changed the subject from "a: b" …`) is tried as
 //!   a system line first. A line `Name: text` whose text reads like a system phrase is a message.
-//!   Unknown authorless lines become `Other` events with their text.
+//!   Unknown authorless lines become `Other` events with their text. iOS writes some system lines
+//!   as `Chat name: \u{200e}Alice added Bob`; a body that starts with U+200E and reads as a system
+//!   phrase is taken as that event (the chat name before it is dropped: it is the title).
 //! * **Empty bodies** (`Carol:` with nothing after it, which is how some exports show a view-once
 //!   photo) are kept as text messages with empty text: the export does not say what was sent, and
 //!   calling it view-once would be a guess.
 //! * **Owner.** `You`-actors of system lines and owner deletion markers set `FROM_OWNER`; the name
 //!   of whoever wrote "You deleted this message" is taken as the owner, and all their messages
 //!   get `FROM_OWNER` too.
+//! * **Disappearing messages.** Messages after a "turned on disappearing messages" line and before
+//!   the matching "turned off" line get the `DISAPPEARING` flag.
 //! * **Attachments.** The file a message names becomes an [`onrecord_model::AttachmentRef`] with a
 //!   media type guessed from its extension; in a zip, every member other than the chat is streamed
 //!   through [`Sink::attachment`] before the records, and the record carries its size and SHA-256.
 //!   A named file that the deposit does not hold (always so for a bare `.txt`) sets
-//!   `ATTACHMENT_MISSING`.
+//!   `ATTACHMENT_MISSING`. An unpacked export folder is read like the zip it came from.
+//! * **Conversation key.** The title from the file name (or the zip's chat member) when WhatsApp
+//!   named it; otherwise `participants:` and the sorted authors, which re-exports of the same chat
+//!   share as long as nobody new wrote in between; otherwise `file:` and the file name.
 //! * **Bad bytes.** Invalid UTF-8 is replaced (U+FFFD) with `ENCODING_PROBLEM` and a warning naming
 //!   the line and byte offset. UTF-16, NUL bytes before the first header, or no header in the first
 //!   1000 lines mean "not a WhatsApp export".
