@@ -15,7 +15,7 @@
 //! after a space, U+00A0 or U+202F), with or without seconds, sometimes with a stray `.` after the
 //! time. Lines without an author are system lines (group created, member added, disappearing
 //! messages turned on). WhatsApp scatters invisible marks (U+200E, U+202A/U+202C around numbers,
-//! U+FEFF) through the file; they are removed from everything kept (see [`marks`]).
+//! U+FEFF) through the file; they are removed from everything kept (see the `marks` module).
 //!
 //! # Decisions
 //!
@@ -23,7 +23,7 @@
 //!   participants, the owner and whether the chat is a group; pass 2 emits records. The
 //!   conversation (its key and title) is announced before the first record, as the [`Sink`]
 //!   contract asks. Memory stays bounded: lines and messages are capped at 16 MiB
-//!   ([`parser::MAX_TEXT`]) with a warning and the `TRUNCATED` flag.
+//!   (`parser::MAX_TEXT`) with a warning and the `TRUNCATED` flag.
 //! * **One grammar per file.** A line starts a record only when it matches the file's own header
 //!   grammar (bracketed or dash, date separator, year position, comma, clock, seconds), so a
 //!   header pasted inside a message stays text. A file whose commonest grammar covers less than
@@ -32,15 +32,15 @@
 //!   each grammar gets its own date order, and a warning says so.
 //! * **Date order** comes from the file (a first field above 12 means day first, a second field
 //!   above 12 means month first, a four-digit first field means year first). Otherwise the
-//!   depositor's `date_order` option decides ([`Decision::Option`]), then the locale hint (`en-US`
-//!   is month first, everything else day first), then day first ([`Decision::Default`]).
+//!   depositor's `date_order` option decides ([`onrecord_model::Decision::Option`]), then the locale hint (`en-US`
+//!   is month first, everything else day first), then day first ([`onrecord_model::Decision::Default`]).
 //!   Two-digit years are 20yy.
 //! * **Impossible clocks** (`23:59 PM`, `00:04 AM`, `13:00 AM`) keep file order and are never
 //!   reinterpreted silently: `CLOCK_OUT_OF_RANGE`, the header's date and time as written in
 //!   `RecordTime::written`, and the only consistent 24-hour reading of the digits as the local
 //!   time when there is one. A date that does not exist gives `TIME_UNPARSEABLE` and no local time.
 //! * **Authors and system lines.** The author runs to the first `: ` after the header. An authorless
-//!   line is matched against the known system phrases of seven languages ([`system`]); a line whose
+//!   line is matched against the known system phrases of seven languages (the `system` module); a line whose
 //!   would-be author contains a quotation mark (`You changed the subject from "a: b" …`) is tried as
 //!   a system line first. A line `Name: text` whose text reads like a system phrase is a message.
 //!   Unknown authorless lines become `Other` events with their text. iOS writes some system lines
