@@ -6,7 +6,9 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
-use onrecord_model::{AttachmentStored, Conversation, ParseOptions, Record, Sink, SinkError, Warning};
+use onrecord_model::{
+    AttachmentStored, Conversation, ParseOptions, Record, Sink, SinkError, Warning,
+};
 
 /// Counts what it is given and keeps nothing, so that the figure is the parser's alone.
 #[derive(Default)]
@@ -25,9 +27,16 @@ impl Sink for CountingSink {
         self.text_bytes += record.text.len() as u64;
         Ok(())
     }
-    fn attachment(&mut self, _: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        _: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         let size = std::io::copy(content, &mut std::io::sink())?;
-        Ok(AttachmentStored { sha256: onrecord_model::Digest::default(), size })
+        Ok(AttachmentStored {
+            sha256: onrecord_model::Digest::default(),
+            size,
+        })
     }
     fn warning(&mut self, _: Warning) -> Result<(), SinkError> {
         self.warnings += 1;
@@ -47,11 +56,19 @@ fn main() {
         std::process::exit(2);
     };
     let dir = Path::new(&dir);
-    for (name, rel) in [("telegram-json", "telegram/result.json"), ("slack-export", "slack"), ("googlechat-takeout", "googlechat/Takeout")] {
+    for (name, rel) in [
+        ("telegram-json", "telegram/result.json"),
+        ("slack-export", "slack"),
+        ("googlechat-takeout", "googlechat/Takeout"),
+    ] {
         let path = dir.join(rel);
         let opts = ParseOptions::new("Europe/London", rel).expect("zone");
         let mut sink = CountingSink::default();
-        let bytes = if path.is_file() { std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) } else { 0 };
+        let bytes = if path.is_file() {
+            std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
+        } else {
+            0
+        };
         let start = Instant::now();
         match onrecord_messengers::parse(&path, &opts, &mut sink) {
             Ok(report) => {
@@ -60,7 +77,11 @@ fn main() {
                     "{name:20} {:>9} records in {secs:6.3} s = {:>9.0} msg/s{} (format {}, {} warnings, peak RSS {} MiB)",
                     report.n_records,
                     report.n_records as f64 / secs,
-                    if bytes > 0 { format!(", {:.0} MB/s", bytes as f64 / secs / 1e6) } else { String::new() },
+                    if bytes > 0 {
+                        format!(", {:.0} MB/s", bytes as f64 / secs / 1e6)
+                    } else {
+                        String::new()
+                    },
                     report.format,
                     sink.warnings,
                     peak_rss_kib().map(|k| k / 1024).unwrap_or(0),

@@ -2,23 +2,34 @@
 //! finding attachment files inside the deposit, and running a streamed JSON parse.
 
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 use onrecord_container::{Bundle, ContainerError, Limits, Member};
-use onrecord_model::{AttachmentRef, AttachmentStored, Conversation, Record, Sink, SinkError, Warning};
+use onrecord_model::{
+    AttachmentRef, AttachmentStored, Conversation, Record, Sink, SinkError, Warning,
+};
 
-use crate::json::{CountingReader, Position, Stop};
+use crate::json::StreamError;
 
 /// Why a deposit could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum MessengersError {
     /// The input is readable but is not the format asked for (or none of ours).
     #[error("{path}: not {expected}: {reason}")]
-    NotMyFormat { path: String, expected: &'static str, reason: String },
+    NotMyFormat {
+        path: String,
+        expected: &'static str,
+        reason: String,
+    },
     /// The JSON itself is broken (truncated, invalid syntax).
     #[error("{path}: broken JSON at byte {offset} (line {line}): {message}")]
-    Json { path: String, offset: u64, line: u64, message: String },
+    Json {
+        path: String,
+        offset: u64,
+        line: u64,
+        message: String,
+    },
     #[error(transparent)]
     Container(#[from] ContainerError),
     #[error("{path}: {source}")]
@@ -45,7 +56,11 @@ pub struct Out<'a> {
 
 impl<'a> Out<'a> {
     pub fn new(sink: &'a mut dyn Sink) -> Out<'a> {
-        Out { sink, n_records: 0, n_warnings: 0 }
+        Out {
+            sink,
+            n_records: 0,
+            n_warnings: 0,
+        }
     }
     pub fn record(&mut self, record: Record) -> Result<(), SinkError> {
         self.n_records += 1;
@@ -54,9 +69,20 @@ impl<'a> Out<'a> {
     pub fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError> {
         self.sink.conversation(conversation)
     }
-    pub fn warn(&mut self, path: Option<&str>, line: Option<u64>, offset: Option<u64>, message: String) -> Result<(), SinkError> {
+    pub fn warn(
+        &mut self,
+        path: Option<&str>,
+        line: Option<u64>,
+        offset: Option<u64>,
+        message: String,
+    ) -> Result<(), SinkError> {
         self.n_warnings += 1;
-        self.sink.warning(Warning { path: path.map(str::to_string), line, offset, message })
+        self.sink.warning(Warning {
+            path: path.map(str::to_string),
+            line,
+            offset,
+            message,
+        })
     }
 }
 
@@ -70,13 +96,23 @@ pub struct Attachments {
 impl Attachments {
     /// For a lone file: nothing is in the deposit but the file itself.
     pub fn none() -> Attachments {
-        Attachments { bundle: None, index: HashMap::new() }
+        Attachments {
+            bundle: None,
+            index: HashMap::new(),
+        }
     }
 
     pub fn open(path: &Path) -> Result<Attachments, MessengersError> {
         let bundle = Bundle::open(path, Limits::default())?;
-        let index = bundle.members().iter().map(|m| (m.name.clone(), m.clone())).collect();
-        Ok(Attachments { bundle: Some(bundle), index })
+        let index = bundle
+            .members()
+            .iter()
+            .map(|m| (m.name.clone(), m.clone()))
+            .collect();
+        Ok(Attachments {
+            bundle: Some(bundle),
+            index,
+        })
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -85,7 +121,11 @@ impl Attachments {
 
     /// Streams the member `name` into the sink. `Ok(None)` when the deposit does not hold it;
     /// a member that cannot be read is reported as a warning and treated as missing.
-    pub fn store(&mut self, name: &str, out: &mut Out<'_>) -> Result<Option<AttachmentStored>, SinkError> {
+    pub fn store(
+        &mut self,
+        name: &str,
+        out: &mut Out<'_>,
+    ) -> Result<Option<AttachmentStored>, SinkError> {
         let (Some(bundle), Some(member)) = (self.bundle.as_mut(), self.index.get(name)) else {
             return Ok(None);
         };
@@ -93,7 +133,12 @@ impl Attachments {
         let mut reader = match bundle.open_member(&member) {
             Ok(r) => r,
             Err(e) => {
-                out.warn(Some(name), None, None, format!("attachment could not be opened: {e}"))?;
+                out.warn(
+                    Some(name),
+                    None,
+                    None,
+                    format!("attachment could not be opened: {e}"),
+                )?;
                 return Ok(None);
             }
         };
@@ -105,10 +150,16 @@ impl Attachments {
 }
 
 /// An attachment reference, with content facts when the deposit held it.
-pub fn attachment_ref(name: &str, media_type: Option<&str>, stored: Option<AttachmentStored>) -> AttachmentRef {
+pub fn attachment_ref(
+    name: &str,
+    media_type: Option<&str>,
+    stored: Option<AttachmentStored>,
+) -> AttachmentRef {
     AttachmentRef {
         name: name.to_string(),
-        media_type: media_type.map(str::to_string).or_else(|| guess_media_type(name).map(str::to_string)),
+        media_type: media_type
+            .map(str::to_string)
+            .or_else(|| guess_media_type(name).map(str::to_string)),
         size: stored.map(|s| s.size),
         sha256: stored.map(|s| s.sha256),
     }
@@ -156,49 +207,69 @@ pub fn label(deposit: &Path, member: Option<&str>) -> String {
     }
 }
 
-/// Runs a streamed JSON parse over `reader`: `body` drives the deserializer; afterwards only
-/// whitespace may follow. Errors are turned into [`MessengersError`]s that name `label` and the
-/// byte offset.
-pub fn run_json<R, F>(label: &str, reader: R, body: F) -> Result<(), MessengersError>
-where
-    R: Read,
-    F: FnOnce(&mut serde_json::Deserializer<serde_json::de::IoRead<CountingReader<R>>>, &Position, &mut Option<Stop>) -> Result<(), serde_json::Error>,
-{
-    let mut reader = CountingReader::new(reader);
-    crate::json::skip_bom(&mut reader).map_err(|source| MessengersError::Io { path: label.to_string(), source })?;
-    let pos = reader.position();
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let mut stop = None;
-    let result = body(&mut de, &pos, &mut stop).and_then(|()| de.end());
-    if let Some(source) = stop {
-        return Err(MessengersError::Sink { path: label.to_string(), source });
-    }
-    result.map_err(|e| json_error(label, &pos, e))
+/// Why a streamed parse stopped, before it is given the name of the file.
+#[derive(Debug)]
+pub enum Fail {
+    Stream(StreamError),
+    Sink(SinkError),
+    Error(MessengersError),
 }
 
-fn json_error(label: &str, pos: &Position, e: serde_json::Error) -> MessengersError {
-    if e.is_io() {
-        return MessengersError::Io { path: label.to_string(), source: io::Error::other(e.to_string()) };
+impl From<StreamError> for Fail {
+    fn from(e: StreamError) -> Fail {
+        Fail::Stream(e)
     }
-    let message = match e.classify() {
-        serde_json::error::Category::Eof => "the file ends in the middle of the JSON (truncated?)".to_string(),
-        _ => {
-            // serde_json appends " at line L column C"; we give our own position.
-            let s = e.to_string();
-            match s.rfind(" at line ") {
-                Some(i) => s.get(..i).unwrap_or(&s).to_string(),
-                None => s,
-            }
+}
+
+impl From<SinkError> for Fail {
+    fn from(e: SinkError) -> Fail {
+        Fail::Sink(e)
+    }
+}
+
+impl From<MessengersError> for Fail {
+    fn from(e: MessengersError) -> Fail {
+        Fail::Error(e)
+    }
+}
+
+impl From<ContainerError> for Fail {
+    fn from(e: ContainerError) -> Fail {
+        Fail::Error(e.into())
+    }
+}
+
+impl Fail {
+    /// The error, naming `label` (the deposit, and the member inside it).
+    pub fn named(self, label: &str) -> MessengersError {
+        let path = label.to_string();
+        match self {
+            Fail::Stream(StreamError::Io(source)) => MessengersError::Io { path, source },
+            Fail::Stream(StreamError::Syntax { at, message }) => MessengersError::Json {
+                path,
+                offset: at.offset,
+                line: at.line,
+                message,
+            },
+            Fail::Sink(source) => MessengersError::Sink { path, source },
+            Fail::Error(e) => e,
         }
-    };
-    let line = if e.line() > 0 { e.line() as u64 } else { pos.line() };
-    MessengersError::Json { path: label.to_string(), offset: pos.offset(), line, message }
+    }
 }
 
 /// Removes the invisible direction marks and byte order marks that exports scatter in names.
 pub fn clean(s: &str) -> String {
-    if !s.contains(['\u{200e}', '\u{200f}', '\u{feff}', '\u{202a}', '\u{202b}', '\u{202c}']) {
+    if !s.contains([
+        '\u{200e}', '\u{200f}', '\u{feff}', '\u{202a}', '\u{202b}', '\u{202c}',
+    ]) {
         return s.to_string();
     }
-    s.chars().filter(|c| !matches!(c, '\u{200e}' | '\u{200f}' | '\u{feff}' | '\u{202a}' | '\u{202b}' | '\u{202c}')).collect()
+    s.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200e}' | '\u{200f}' | '\u{feff}' | '\u{202a}' | '\u{202b}' | '\u{202c}'
+            )
+        })
+        .collect()
 }

@@ -32,21 +32,33 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::Offset;
 use onrecord_container::{Bundle, Member};
 use onrecord_model::{
-    Channel, Conversation, EventDetail, Flags, Kind, MessageKind, ParseOptions, Participant, ParticipantRole, Precision,
-    Provenance, Record, RecordTime, SinkError, TitleSource,
+    Channel, Conversation, EventDetail, Flags, Kind, MessageKind, ParseOptions, Participant,
+    ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError, TitleSource,
 };
-use serde::de::DeserializeSeed;
 
-use crate::common::{Attachments, MessengersError, Out, attachment_ref, clean, label, run_json};
-use crate::json::{At, EachSeed, FieldSeed, LList, LStr, lenient_object};
+use crate::common::{Attachments, Fail, MessengersError, Out, attachment_ref, clean, label};
+use crate::json::{At, JsonStream, LList, LStr, each_element, lenient_object};
 
-lenient_object!(pub struct GcPerson { name: LStr = "name", email: LStr = "email", user_type: LStr = "user_type" });
-lenient_object!(pub struct GcFile { original_name: LStr = "original_name", export_name: LStr = "export_name" });
-lenient_object!(pub struct GcMention { user: GcPerson = "user" });
-lenient_object!(pub struct GcAnnotation { user_mention_metadata: GcMention = "user_mention_metadata" });
-lenient_object!(pub struct GcDeletion { deletion_type: LStr = "deletion_type" });
-lenient_object!(pub struct GcQuoted { message_id: LStr = "message_id" });
-lenient_object!(pub struct GcMessage {
+lenient_object!(
+    pub struct GcPerson { name: LStr = "name", email: LStr = "email", user_type: LStr = "user_type" }
+);
+lenient_object!(
+    pub struct GcFile { original_name: LStr = "original_name", export_name: LStr = "export_name" }
+);
+lenient_object!(
+    pub struct GcMention { user: GcPerson = "user" }
+);
+lenient_object!(
+    pub struct GcAnnotation { user_mention_metadata: GcMention = "user_mention_metadata" }
+);
+lenient_object!(
+    pub struct GcDeletion { deletion_type: LStr = "deletion_type" }
+);
+lenient_object!(
+    pub struct GcQuoted { message_id: LStr = "message_id" }
+);
+lenient_object!(
+    pub struct GcMessage {
     creator: GcPerson = "creator",
     created_date: LStr = "created_date",
     updated_date: LStr = "updated_date",
@@ -59,9 +71,14 @@ lenient_object!(pub struct GcMessage {
     topic_id: LStr = "topic_id",
     message_id: LStr = "message_id",
     quoted_message_metadata: GcQuoted = "quoted_message_metadata",
-});
-lenient_object!(pub struct GcGroupInfo { name: LStr = "name", members: LList<GcPerson> = "members" });
-lenient_object!(pub struct GcUserInfo { user: GcPerson = "user" });
+}
+);
+lenient_object!(
+    pub struct GcGroupInfo { name: LStr = "name", members: LList<GcPerson> = "members" }
+);
+lenient_object!(
+    pub struct GcUserInfo { user: GcPerson = "user" }
+);
 
 /// A conversation folder in a Takeout: its path (with the trailing `/`) and its folder name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,13 +93,25 @@ pub struct GroupFolder {
 pub fn group_folders(members: &[Member]) -> Vec<GroupFolder> {
     let mut out = Vec::new();
     for m in members {
-        let Some(dir) = m.name.strip_suffix("/messages.json") else { continue };
-        let Some((groups, folder)) = dir.rsplit_once('/') else { continue };
-        let Some(root) = groups.strip_suffix("Groups") else { continue };
-        if !(root.ends_with("Google Chat/") && (root.len() == "Google Chat/".len() || root.ends_with("/Google Chat/"))) {
+        let Some(dir) = m.name.strip_suffix("/messages.json") else {
+            continue;
+        };
+        let Some((groups, folder)) = dir.rsplit_once('/') else {
+            continue;
+        };
+        let Some(root) = groups.strip_suffix("Groups") else {
+            continue;
+        };
+        if !(root.ends_with("Google Chat/")
+            && (root.len() == "Google Chat/".len() || root.ends_with("/Google Chat/")))
+        {
             continue;
         }
-        out.push(GroupFolder { dir: format!("{dir}/"), folder: folder.to_string(), root: root.to_string() });
+        out.push(GroupFolder {
+            dir: format!("{dir}/"),
+            folder: folder.to_string(),
+            root: root.to_string(),
+        });
     }
     out.sort_by(|a, b| a.dir.cmp(&b.dir));
     out
@@ -110,7 +139,10 @@ pub fn parse_bundle(
     let mut owners: BTreeMap<String, String> = BTreeMap::new();
     for m in members {
         if m.name.ends_with("/user_info.json")
-            && let Some(root) = folders.iter().map(|f| f.root.as_str()).find(|r| m.name.starts_with(&format!("{r}Users/")))
+            && let Some(root) = folders
+                .iter()
+                .map(|f| f.root.as_str())
+                .find(|r| m.name.starts_with(&format!("{r}Users/")))
         {
             let info: GcUserInfo = read_small(deposit, bundle, m)?;
             if let Some(e) = info.user.email.non_empty() {
@@ -129,9 +161,18 @@ pub fn parse_bundle(
         let (kind, id) = split_folder(&g.folder);
         let conv = conversation(id, kind, &g.folder, info.as_ref(), owner.as_deref());
         let key = conv.key.clone();
-        let Some(member) = by_name.get(format!("{}messages.json", g.dir).as_str()).copied() else { continue };
+        let Some(member) = by_name
+            .get(format!("{}messages.json", g.dir).as_str())
+            .copied()
+        else {
+            continue;
+        };
         let lbl = label(deposit, Some(&member.name));
-        out.conversation(conv).map_err(|source| MessengersError::Sink { path: lbl.clone(), source })?;
+        out.conversation(conv)
+            .map_err(|source| MessengersError::Sink {
+                path: lbl.clone(),
+                source,
+            })?;
         n += 1;
         let reader = bundle.open_member(member)?;
         let mut ctx = Ctx {
@@ -148,7 +189,11 @@ pub fn parse_bundle(
 }
 
 /// Reads a small JSON member (group or user info) whole.
-fn read_small<T: for<'de> serde::Deserialize<'de> + Default>(deposit: &Path, bundle: &mut Bundle, m: &Member) -> Result<T, MessengersError> {
+fn read_small<T: for<'de> serde::Deserialize<'de> + Default>(
+    deposit: &Path,
+    bundle: &mut Bundle,
+    m: &Member,
+) -> Result<T, MessengersError> {
     let lbl = label(deposit, Some(&m.name));
     let bytes = bundle.read_member(m, 64 << 20)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -160,7 +205,13 @@ fn read_small<T: for<'de> serde::Deserialize<'de> + Default>(deposit: &Path, bun
     })
 }
 
-fn conversation(id: &str, kind: &str, folder: &str, info: Option<&GcGroupInfo>, owner: Option<&str>) -> Conversation {
+fn conversation(
+    id: &str,
+    kind: &str,
+    folder: &str,
+    info: Option<&GcGroupInfo>,
+    owner: Option<&str>,
+) -> Conversation {
     let members: Vec<Participant> = info
         .map(|i| {
             i.members
@@ -169,11 +220,16 @@ fn conversation(id: &str, kind: &str, folder: &str, info: Option<&GcGroupInfo>, 
                 .filter(|p| p.name.0.is_some() || p.email.0.is_some())
                 .map(|p| {
                     let email = p.email.non_empty().map(|e| e.trim().to_string());
-                    let is_owner = owner.is_some() && email.as_deref().map(str::to_lowercase).as_deref() == owner;
+                    let is_owner = owner.is_some()
+                        && email.as_deref().map(str::to_lowercase).as_deref() == owner;
                     Participant {
                         name: p.name.non_empty().map(clean),
                         address: email,
-                        role: if is_owner { ParticipantRole::Owner } else { ParticipantRole::Member },
+                        role: if is_owner {
+                            ParticipantRole::Owner
+                        } else {
+                            ParticipantRole::Member
+                        },
                     }
                 })
                 .collect()
@@ -187,7 +243,11 @@ fn conversation(id: &str, kind: &str, folder: &str, info: Option<&GcGroupInfo>, 
                 .filter(|p| p.role != ParticipantRole::Owner)
                 .filter_map(|p| p.name.clone().or_else(|| p.address.clone()))
                 .collect();
-            if names.is_empty() { (Some(folder.to_string()), TitleSource::Id) } else { (Some(names.join(", ")), TitleSource::Participants) }
+            if names.is_empty() {
+                (Some(folder.to_string()), TitleSource::Id)
+            } else {
+                (Some(names.join(", ")), TitleSource::Participants)
+            }
         }
     };
     let is_group = match kind {
@@ -195,12 +255,29 @@ fn conversation(id: &str, kind: &str, folder: &str, info: Option<&GcGroupInfo>, 
         "DM" if info.is_some() => Some(members.len() > 2),
         _ => None,
     };
-    Conversation { key: format!("googlechat:{id}"), channel: Channel::GoogleChat, title, title_source, participants: members, is_group }
+    Conversation {
+        key: format!("googlechat:{id}"),
+        channel: Channel::GoogleChat,
+        title,
+        title_source,
+        participants: members,
+        is_group,
+    }
 }
 
 /// Reads a lone `messages.json`.
-pub fn parse_lone<R: Read>(path: &Path, lbl: &str, reader: R, opts: &ParseOptions, out: &mut Out<'_>) -> Result<(), MessengersError> {
-    let folder = path.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+pub fn parse_lone<R: Read>(
+    path: &Path,
+    lbl: &str,
+    reader: R,
+    opts: &ParseOptions,
+    out: &mut Out<'_>,
+) -> Result<(), MessengersError> {
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     let (kind, id) = split_folder(&folder);
     let from_folder = matches!(kind, "DM" | "Space");
     let mut ctx = Ctx {
@@ -220,7 +297,11 @@ pub fn parse_lone<R: Read>(path: &Path, lbl: &str, reader: R, opts: &ParseOption
         });
     }
     if let Some(c) = ctx.pending_conversation.take() {
-        out.conversation(c).map_err(|source| MessengersError::Sink { path: lbl.to_string(), source })?;
+        out.conversation(c)
+            .map_err(|source| MessengersError::Sink {
+                path: lbl.to_string(),
+                source,
+            })?;
     }
     Ok(())
 }
@@ -238,38 +319,98 @@ struct Ctx<'a> {
 }
 
 /// Streams `{"messages": [...]}`; returns whether the `messages` field was there.
-fn stream<R: Read>(lbl: &str, reader: R, ctx: &mut Ctx<'_>, attachments: &mut Attachments, out: &mut Out<'_>) -> Result<bool, MessengersError> {
-    let mut found = false;
-    let mut not_array = false;
-    run_json(lbl, reader, |de, pos, stop| {
-        let mut each = |m: GcMessage, at: At| -> Result<(), SinkError> {
-            if ctx.key.is_none() {
-                let id = m.message_id.non_empty().and_then(|id| id.split('/').next()).filter(|s| !s.is_empty());
-                let conv = match (ctx.pending_conversation.take(), id) {
-                    (Some(c), _) => c,
-                    (None, Some(id)) => conversation(id, "", id, None, None),
-                    (None, None) => conversation("unknown", "", "unknown", None, None),
-                };
-                ctx.key = Some(conv.key.clone());
-                out.conversation(conv)?;
+fn stream<R: Read>(
+    lbl: &str,
+    reader: R,
+    ctx: &mut Ctx<'_>,
+    attachments: &mut Attachments,
+    out: &mut Out<'_>,
+) -> Result<bool, MessengersError> {
+    let run = || -> Result<bool, Fail> {
+        let mut s = JsonStream::new(reader)?;
+        if s.peek()? != Some(b'{') {
+            s.skip_value()?;
+            s.finish()?;
+            return Ok(false);
+        }
+        s.begin_object()?;
+        let mut found = false;
+        while let Some(key) = s.next_key()? {
+            if key != "messages" || found {
+                s.skip_value()?;
+                continue;
             }
-            let r = build_record(ctx, m, at, attachments, out)?;
-            out.record(r)
-        };
-        let inner = EachSeed::new(pos, &mut each, stop, &mut not_array);
-        FieldSeed { key: "messages", inner: Some(inner), found: &mut found }.deserialize(de)
-    })?;
-    if not_array {
-        out.warn(ctx.path.as_deref(), None, None, "`messages` is not an array; skipped".into())
-            .map_err(|source| MessengersError::Sink { path: lbl.to_string(), source })?;
-    }
-    Ok(found)
+            found = true;
+            let at = s.at();
+            let is_array = each_element(
+                &mut s,
+                |m: Result<GcMessage, serde_json::Error>, at: At| -> Result<(), Fail> {
+                    let m = match m {
+                        Ok(m) => m,
+                        Err(e) => {
+                            out.warn(
+                                ctx.path.as_deref(),
+                                Some(at.line),
+                                Some(at.offset),
+                                format!(
+                                    "a message is not valid JSON ({e}); kept as a malformed record"
+                                ),
+                            )?;
+                            GcMessage {
+                                not_object: true,
+                                ..GcMessage::default()
+                            }
+                        }
+                    };
+                    if ctx.key.is_none() {
+                        let id = m
+                            .message_id
+                            .non_empty()
+                            .and_then(|id| id.split('/').next())
+                            .filter(|s| !s.is_empty());
+                        let conv = match (ctx.pending_conversation.take(), id) {
+                            (Some(c), _) => c,
+                            (None, Some(id)) => conversation(id, "", id, None, None),
+                            (None, None) => conversation("unknown", "", "unknown", None, None),
+                        };
+                        ctx.key = Some(conv.key.clone());
+                        out.conversation(conv)?;
+                    }
+                    let r = build_record(ctx, m, at, attachments, out)?;
+                    out.record(r)?;
+                    Ok(())
+                },
+            )?;
+            if !is_array {
+                out.warn(
+                    ctx.path.as_deref(),
+                    Some(at.line),
+                    Some(at.offset),
+                    "`messages` is not an array; skipped".into(),
+                )?;
+            }
+        }
+        s.finish()?;
+        Ok(found)
+    };
+    run().map_err(|e| e.named(lbl))
 }
 
-fn build_record(ctx: &Ctx<'_>, m: GcMessage, at: At, attachments: &mut Attachments, out: &mut Out<'_>) -> Result<Record, SinkError> {
+fn build_record(
+    ctx: &Ctx<'_>,
+    m: GcMessage,
+    at: At,
+    attachments: &mut Attachments,
+    out: &mut Out<'_>,
+) -> Result<Record, SinkError> {
     let mut flags = Flags::NONE;
     if m.not_object {
-        out.warn(ctx.path.as_deref(), Some(at.line), Some(at.offset), "a message is not a JSON object; kept as a malformed record".into())?;
+        out.warn(
+            ctx.path.as_deref(),
+            Some(at.line),
+            Some(at.offset),
+            "a message is not a JSON object; kept as a malformed record".into(),
+        )?;
         flags.insert(Flags::MALFORMED);
     }
     let time = match m.created_date.non_empty() {
@@ -285,7 +426,10 @@ fn build_record(ctx: &Ctx<'_>, m: GcMessage, at: At, attachments: &mut Attachmen
             RecordTime::unreadable("", &ctx.opts.tz_name)
         }
     };
-    if m.updated_date.non_empty().is_some_and(|u| Some(u) != m.created_date.as_deref()) {
+    if m.updated_date
+        .non_empty()
+        .is_some_and(|u| Some(u) != m.created_date.as_deref())
+    {
         flags.insert(Flags::EDITED);
     }
     let email = m.creator.email.non_empty().map(|e| e.trim().to_string());
@@ -293,13 +437,18 @@ fn build_record(ctx: &Ctx<'_>, m: GcMessage, at: At, attachments: &mut Attachmen
         flags.insert(Flags::FROM_OWNER);
     }
     let author = m.creator.name.non_empty().map(clean).or(email);
-    let deleted = m.message_state.as_deref() == Some("DELETED") || m.deleted_date.non_empty().is_some();
+    let deleted =
+        m.message_state.as_deref() == Some("DELETED") || m.deleted_date.non_empty().is_some();
     if deleted && m.deletion_metadata.deletion_type.as_deref() == Some("CREATOR") {
         flags.insert(Flags::UNSENT);
     }
     let mut atts = Vec::new();
     for f in &m.attached_files.0 {
-        let shown = f.original_name.non_empty().or(f.export_name.non_empty()).unwrap_or("attachment");
+        let shown = f
+            .original_name
+            .non_empty()
+            .or(f.export_name.non_empty())
+            .unwrap_or("attachment");
         let mut stored = None;
         if let Some(export) = f.export_name.non_empty() {
             let direct = format!("{}{export}", ctx.dir);
@@ -333,29 +482,61 @@ fn build_record(ctx: &Ctx<'_>, m: GcMessage, at: At, attachments: &mut Attachmen
         }
     }
     let text = clean(m.text.as_deref().unwrap_or(""));
-    let mut r = Record::new(ctx.key.as_deref().unwrap_or_default(), Kind::Message(kind), author, time, text);
+    let mut r = Record::new(
+        ctx.key.as_deref().unwrap_or_default(),
+        Kind::Message(kind),
+        author,
+        time,
+        text,
+    );
     r.attachments = atts;
     r.native_id = m.message_id.non_empty().map(str::to_string);
-    r.reply_to = m.quoted_message_metadata.message_id.non_empty().map(str::to_string).or_else(|| {
-        let id = m.message_id.non_empty()?;
-        let mut parts = id.split('/');
-        let (g, t, msg) = (parts.next()?, parts.next()?, parts.next()?);
-        (msg != t && parts.next().is_none()).then(|| format!("{g}/{t}/{t}"))
-    });
+    r.reply_to = m
+        .quoted_message_metadata
+        .message_id
+        .non_empty()
+        .map(str::to_string)
+        .or_else(|| {
+            let id = m.message_id.non_empty()?;
+            let mut parts = id.split('/');
+            let (g, t, msg) = (parts.next()?, parts.next()?, parts.next()?);
+            (msg != t && parts.next().is_none()).then(|| format!("{g}/{t}/{t}"))
+        });
     if !targets.is_empty() {
-        r.event = Some(Box::new(EventDetail { targets, ..EventDetail::default() }));
+        r.event = Some(Box::new(EventDetail {
+            targets,
+            ..EventDetail::default()
+        }));
     }
     r.flags = flags;
-    r.source = Provenance { path: ctx.path.clone(), line: Some(at.line), offset: at.offset };
+    r.source = Provenance {
+        path: ctx.path.clone(),
+        line: Some(at.line),
+        offset: at.offset,
+    };
     Ok(r)
 }
 
-const MONTHS: [&str; 12] =
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 
 fn month(s: &str) -> Option<i8> {
     let s = s.to_ascii_lowercase();
-    let i = MONTHS.iter().position(|m| *m == s || (s.len() >= 3 && m.starts_with(&s) && s.len() <= m.len()))?;
+    let i = MONTHS
+        .iter()
+        .position(|m| *m == s || (s.len() >= 3 && m.starts_with(&s) && s.len() <= m.len()))?;
     i8::try_from(i + 1).ok()
 }
 
@@ -393,10 +574,17 @@ fn zone_offset(zone: &str) -> Option<i32> {
         return fixed;
     }
     // `GMT+2`, `UTC-05:30`, `+0100`, `+01:00`.
-    let rest = upper.strip_prefix("GMT").or_else(|| upper.strip_prefix("UTC")).unwrap_or(&upper);
+    let rest = upper
+        .strip_prefix("GMT")
+        .or_else(|| upper.strip_prefix("UTC"))
+        .unwrap_or(&upper);
     let (sign, digits) = match rest.as_bytes().first()? {
         b'+' => (1, rest.get(1..)?),
-        b'-' | 0xE2 => (-1, rest.strip_prefix('-').or_else(|| rest.strip_prefix('\u{2212}'))?),
+        b'-' | 0xE2 => (
+            -1,
+            rest.strip_prefix('-')
+                .or_else(|| rest.strip_prefix('\u{2212}'))?,
+        ),
         _ => return None,
     };
     let (h, m) = match digits.split_once(':') {
@@ -413,9 +601,21 @@ fn zone_offset(zone: &str) -> Option<i32> {
 
 /// Reads Takeout's English `created_date`; `None` when it is not in a shape we know.
 pub fn parse_date(written: &str) -> Option<RecordTime> {
-    let norm: String = written.chars().map(|c| if matches!(c, '\u{202f}' | '\u{a0}' | '\u{2009}') { ' ' } else { c }).collect();
+    let norm: String = written
+        .chars()
+        .map(|c| {
+            if matches!(c, '\u{202f}' | '\u{a0}' | '\u{2009}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
     let (date_part, time_part) = norm.rsplit_once(" at ")?;
-    let tokens: Vec<&str> = date_part.split([' ', ',']).filter(|t| !t.is_empty()).collect();
+    let tokens: Vec<&str> = date_part
+        .split([' ', ','])
+        .filter(|t| !t.is_empty())
+        .collect();
     // Drop a leading weekday.
     let tokens: &[&str] = match tokens.as_slice() {
         [w, rest @ ..] if rest.len() == 3 && w.to_ascii_lowercase().ends_with("day") => rest,
@@ -461,7 +661,11 @@ pub fn parse_date(written: &str) -> Option<RecordTime> {
         None => h,
     };
     let local = DateTime::from_parts(date, Time::new(h, mi, s, 0).ok()?);
-    let precision = if sec.is_some() { Precision::Second } else { Precision::Minute };
+    let precision = if sec.is_some() {
+        Precision::Second
+    } else {
+        Precision::Minute
+    };
     let zone = rest.join(" ");
     if zone.is_empty() {
         return None;
@@ -489,7 +693,14 @@ mod tests {
         let t = parse_date("March 3, 2020 at 9:05 AM PST").unwrap();
         assert_eq!(t.instant.unwrap().to_string(), "2020-03-03T17:05:00Z");
         assert_eq!(t.precision, Precision::Minute);
-        for bad in ["", "yesterday", "Sunday, Smarch 18, 2018 at 6:02:21 PM UTC", "Sunday, November 18, 2018 at 13:02:21 PM UTC", "Sunday, November 31, 2018 at 6:02:21 PM UTC", "November 18, 2018 at 6:02:21 PM Mars/Base"] {
+        for bad in [
+            "",
+            "yesterday",
+            "Sunday, Smarch 18, 2018 at 6:02:21 PM UTC",
+            "Sunday, November 18, 2018 at 13:02:21 PM UTC",
+            "Sunday, November 31, 2018 at 6:02:21 PM UTC",
+            "November 18, 2018 at 6:02:21 PM Mars/Base",
+        ] {
             assert!(parse_date(bad).is_none(), "{bad}");
         }
     }

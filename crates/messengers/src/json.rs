@@ -1,129 +1,357 @@
-//! The JSON machinery the three formats share: a reader that knows where serde_json is in the
-//! stream, lenient field types, a macro for lenient objects, and a seed that streams the elements
-//! of an array into a callback.
+//! The JSON machinery the three formats share: a chunked pull reader that cuts out one value at a
+//! time ([`JsonStream`]), lenient field types, and a macro for lenient objects.
 //!
 //! Why lenient: an export is evidence, and one message with an odd field (a number where a string
 //! is usual, a duplicated key, an object where a string was expected) must not fail the whole file.
 //! serde's derived structs fail on all of these, so every object we read goes through
-//! [`lenient_object!`], whose fields accept any JSON value and keep what they can. Only broken JSON
-//! syntax (a truncated file) stops a parse, with the byte offset where it broke.
+//! [`lenient_object!`], whose fields accept any JSON value and keep what they can.
 //!
 //! Why streaming: Telegram and Google Chat exports reach gigabytes. The arrays of messages are never
-//! materialised: [`EachSeed`] hands each element to a callback as soon as it is read.
+//! materialised: [`each_element`] hands each element to a callback as soon as it is read.
 
-use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read};
 use std::marker::PhantomData;
-use std::rc::Rc;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// Where the deserializer is: bytes handed to it and newlines among them.
-#[derive(Clone, Default)]
-pub struct Position(Rc<Cell<(u64, u64)>>);
-
-impl Position {
-    /// Bytes consumed so far (including one byte serde_json may hold as a peek).
-    pub fn offset(&self) -> u64 {
-        self.0.get().0
-    }
-    /// 1-based line of the last byte consumed.
-    pub fn line(&self) -> u64 {
-        self.0.get().1.saturating_add(1)
-    }
-    /// Offset and line of the byte serde_json has just peeked: the first byte of the value about
-    /// to be deserialized when called from a `DeserializeSeed` inside a sequence.
-    pub fn peeked(&self) -> (u64, u64) {
-        (self.offset().saturating_sub(1), self.line())
-    }
+/// Where a value starts in the stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct At {
+    pub offset: u64,
+    /// 1-based line.
+    pub line: u64,
 }
 
-/// A buffered reader that counts what it hands out, so that records and errors can name the byte
-/// offset and line they come from. serde_json's `IoRead` pulls one byte at a time, so the count is
-/// exact.
-pub struct CountingReader<R> {
+/// Broken JSON structure found by [`JsonStream`].
+#[derive(Debug)]
+pub enum StreamError {
+    Io(io::Error),
+    Syntax { at: At, message: String },
+}
+
+/// A pull reader over JSON that walks objects and arrays itself and hands out each value it is
+/// asked for as a complete byte slice, which the caller reads with `serde_json::from_slice`.
+///
+/// Why not serde_json's `from_reader`: it reads one byte at a time through `io::Read`, which was
+/// three times slower than parsing slices. Here the bytes arrive in large chunks, the structure
+/// is found with a small scanner (strings, escapes, nesting), and only one value at a time is
+/// held: memory is bounded by the largest single message. Because every value is cut out before
+/// it is parsed, a message with a syntax error inside it can be reported and skipped while the
+/// rest of the file is read.
+pub struct JsonStream<R> {
     inner: R,
-    buf: Box<[u8]>,
-    start: usize,
-    end: usize,
-    pos: Position,
+    buf: Vec<u8>,
+    pos: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    /// Newlines before `buf[pos]`.
+    lines: u64,
+    eof: bool,
 }
 
-impl<R: Read> CountingReader<R> {
-    pub fn new(inner: R) -> CountingReader<R> {
-        CountingReader { inner, buf: vec![0u8; 256 * 1024].into_boxed_slice(), start: 0, end: 0, pos: Position::default() }
-    }
-    pub fn position(&self) -> Position {
-        self.pos.clone()
-    }
-}
+const CHUNK: usize = 256 * 1024;
 
-impl<R: Read> Read for CountingReader<R> {
-    #[inline]
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        // serde_json's `IoRead` asks for one byte at a time: keep that path short.
-        if out.len() == 1
-            && let (Some(&b), Some(slot)) = (self.buf.get(self.start), out.first_mut())
-            && self.start < self.end
-        {
-            *slot = b;
-            self.start += 1;
-            let (o, l) = self.pos.0.get();
-            self.pos.0.set((o + 1, l + u64::from(b == b'\n')));
-            return Ok(1);
-        }
-        if self.start >= self.end {
-            self.start = 0;
-            self.end = 0;
-            let n = loop {
-                match self.inner.read(&mut self.buf) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
-            };
-            if n == 0 {
-                return Ok(0);
-            }
-            self.end = n.min(self.buf.len());
-        }
-        let avail = self.buf.get(self.start..self.end).unwrap_or_default();
-        let n = avail.len().min(out.len());
-        let (Some(src), Some(dst)) = (avail.get(..n), out.get_mut(..n)) else {
-            return Ok(0);
+impl<R: Read> JsonStream<R> {
+    /// Starts a stream, skipping a UTF-8 byte order mark (some tools that re-save exports add
+    /// one; serde_json would refuse it).
+    pub fn new(inner: R) -> Result<JsonStream<R>, StreamError> {
+        let mut s = JsonStream {
+            inner,
+            buf: Vec::with_capacity(CHUNK),
+            pos: 0,
+            base: 0,
+            lines: 0,
+            eof: false,
         };
-        dst.copy_from_slice(src);
-        let newlines = if n == 1 { u64::from(src.first() == Some(&b'\n')) } else { bytecount(src) };
-        self.start += n;
-        let (o, l) = self.pos.0.get();
-        self.pos.0.set((o.saturating_add(n as u64), l.saturating_add(newlines)));
-        Ok(n)
+        while s.buf.len() < 3 && s.fill()? {}
+        if s.buf.starts_with(b"\xEF\xBB\xBF") {
+            s.pos = 3;
+        }
+        Ok(s)
+    }
+
+    /// Where the next unread byte is.
+    pub fn at(&self) -> At {
+        At {
+            offset: self.base.saturating_add(self.pos as u64),
+            line: self.lines.saturating_add(1),
+        }
+    }
+
+    fn syntax(&self, message: &str) -> StreamError {
+        StreamError::Syntax {
+            at: self.at(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Reads more input, keeping unread bytes. `false` at end of input. At least as many bytes
+    /// as are unread are asked for, so that a value spanning many chunks is rescanned a
+    /// logarithmic number of times, not once per chunk.
+    fn fill(&mut self) -> Result<bool, StreamError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 && self.pos >= self.buf.len() / 2 {
+            self.buf.drain(..self.pos);
+            self.base = self.base.saturating_add(self.pos as u64);
+            self.pos = 0;
+        }
+        let old = self.buf.len();
+        let want = CHUNK.max(old - self.pos.min(old));
+        self.buf.resize(old + want, 0);
+        let mut got = 0;
+        while got < want {
+            match self
+                .inner
+                .read(self.buf.get_mut(old + got..).unwrap_or_default())
+            {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old + got);
+                    return Err(StreamError::Io(e));
+                }
+            }
+        }
+        self.buf.truncate(old + got);
+        Ok(got > 0)
+    }
+
+    fn advance(&mut self, n: usize) {
+        let end = self.pos.saturating_add(n).min(self.buf.len());
+        let skipped = self.buf.get(self.pos..end).unwrap_or_default();
+        self.lines = self
+            .lines
+            .saturating_add(memchr::memchr_iter(b'\n', skipped).count() as u64);
+        self.pos = end;
+    }
+
+    /// The next byte that is not whitespace, without consuming it; `None` at end of input.
+    pub fn peek(&mut self) -> Result<Option<u8>, StreamError> {
+        loop {
+            let rest = self.buf.get(self.pos..).unwrap_or_default();
+            match rest
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                Some(i) => {
+                    self.advance(i);
+                    return Ok(self.buf.get(self.pos).copied());
+                }
+                None => {
+                    self.advance(rest.len());
+                    if !self.fill()? {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    fn expect(&mut self, b: u8, what: &str) -> Result<(), StreamError> {
+        if self.peek()? == Some(b) {
+            self.advance(1);
+            Ok(())
+        } else {
+            Err(self.syntax(&format!("expected {what}")))
+        }
+    }
+
+    /// Enters an object (`{`).
+    pub fn begin_object(&mut self) -> Result<(), StreamError> {
+        self.expect(b'{', "`{`")
+    }
+
+    /// Enters an array (`[`).
+    pub fn begin_array(&mut self) -> Result<(), StreamError> {
+        self.expect(b'[', "`[`")
+    }
+
+    /// The next key of the object being walked, positioned on its value; `None` after `}`.
+    pub fn next_key(&mut self) -> Result<Option<String>, StreamError> {
+        if self.peek()? == Some(b',') {
+            self.advance(1);
+        }
+        match self.peek()? {
+            Some(b'}') => {
+                self.advance(1);
+                Ok(None)
+            }
+            Some(b'"') => {
+                let at = self.at();
+                let raw = self.next_raw()?;
+                let key: String = serde_json::from_slice(self.buf.get(raw).unwrap_or_default())
+                    .map_err(|e| StreamError::Syntax {
+                        at,
+                        message: format!("bad key: {e}"),
+                    })?;
+                self.expect(b':', "`:` after a key")?;
+                Ok(Some(key))
+            }
+            None => Err(self.syntax("the file ends inside an object (truncated?)")),
+            Some(_) => Err(self.syntax("expected a key or `}`")),
+        }
+    }
+
+    /// Whether another element follows in the array being walked (positioned on it); consumes
+    /// the closing `]` when not.
+    pub fn next_element(&mut self) -> Result<bool, StreamError> {
+        if self.peek()? == Some(b',') {
+            self.advance(1);
+        }
+        match self.peek()? {
+            Some(b']') => {
+                self.advance(1);
+                Ok(false)
+            }
+            Some(_) => Ok(true),
+            None => Err(self.syntax("the file ends inside an array (truncated?)")),
+        }
+    }
+
+    /// Cuts out the next complete value; the range indexes [`JsonStream::bytes`] until the next
+    /// call.
+    pub fn next_raw(&mut self) -> Result<std::ops::Range<usize>, StreamError> {
+        if self.peek()?.is_none() {
+            return Err(self.syntax("the file ends where a value was expected (truncated?)"));
+        }
+        loop {
+            let start = self.pos;
+            match value_end(self.buf.get(start..).unwrap_or_default(), self.eof) {
+                Some(Ok(len)) => {
+                    self.advance(len);
+                    return Ok(start..start + len);
+                }
+                Some(Err(message)) => return Err(self.syntax(message)),
+                None => {
+                    if !self.fill()? {
+                        let end = self.base.saturating_add(self.buf.len() as u64);
+                        return Err(self.syntax(&format!("the file ends at byte {end} inside the value that starts here (truncated?)")));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
+        self.buf.get(range).unwrap_or_default()
+    }
+
+    /// Skips the next value.
+    pub fn skip_value(&mut self) -> Result<(), StreamError> {
+        self.next_raw().map(|_| ())
+    }
+
+    /// Reads the next value as `T`.
+    pub fn value<T: for<'de> Deserialize<'de>>(&mut self) -> Result<T, StreamError> {
+        let at = self.at();
+        let raw = self.next_raw()?;
+        serde_json::from_slice(self.bytes(raw)).map_err(|e| StreamError::Syntax {
+            at,
+            message: e.to_string(),
+        })
+    }
+
+    /// Checks that only whitespace follows.
+    pub fn finish(&mut self) -> Result<(), StreamError> {
+        match self.peek()? {
+            None => Ok(()),
+            Some(_) => Err(self.syntax("unexpected data after the end of the JSON")),
+        }
     }
 }
 
-fn bytecount(s: &[u8]) -> u64 {
-    s.iter().filter(|&&b| b == b'\n').count() as u64
+/// The length of the JSON value at the start of `b`: `None` if `b` ends before the value does
+/// (and more input may come), an error for bytes that cannot start or continue a value.
+fn value_end(b: &[u8], eof: bool) -> Option<Result<usize, &'static str>> {
+    let first = *b.first()?;
+    match first {
+        b'"' => string_end(b, 0).map(Ok),
+        b'{' | b'[' => {
+            let mut depth: usize = 0;
+            let mut i = 0;
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b'"' => {
+                        i = string_end(b, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return Some(Ok(i + 1));
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+            match b
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                Some(i) => Some(Ok(i)),
+                None if eof => Some(Ok(b.len())),
+                None => None,
+            }
+        }
+        _ => Some(Err("unexpected character where a value should start")),
+    }
 }
 
-/// Skips an optional UTF-8 byte order mark. Some tools that re-save exports add one; serde_json
-/// would refuse it.
-pub fn skip_bom<R: Read>(reader: &mut CountingReader<R>) -> io::Result<()> {
-    let mut head = [0u8; 3];
-    // Peek into the internal buffer without consuming, by filling it first.
-    if reader.start >= reader.end {
-        let n = reader.inner.read(&mut reader.buf)?;
-        reader.start = 0;
-        reader.end = n.min(reader.buf.len());
+/// The index just past the string that opens at `b[start]` (a `"`), or `None` if it is not
+/// closed within `b`.
+fn string_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        let rest = b.get(i..)?;
+        let j = memchr::memchr2(b'"', b'\\', rest)?;
+        match rest.get(j) {
+            Some(b'"') => return Some(i + j + 1),
+            _ => {
+                // A backslash escapes the next byte, whatever it is.
+                i = i + j + 2;
+                if i > b.len() {
+                    return None;
+                }
+            }
+        }
     }
-    if let Some(b) = reader.buf.get(reader.start..reader.end)
-        && b.starts_with(b"\xEF\xBB\xBF")
-    {
-        // Consume it so that offsets stay byte offsets of the file.
-        reader.read_exact(&mut head)?;
+}
+
+/// Reads every element of the array the stream is positioned on, cutting each out and reading it
+/// as `T`. A non-array value is skipped and `Ok(false)` returned. `each` receives the element (or
+/// the error of an element that is not valid JSON inside) and where it starts.
+pub fn each_element<R, T, E, F>(s: &mut JsonStream<R>, mut each: F) -> Result<bool, E>
+where
+    R: Read,
+    T: for<'de> Deserialize<'de>,
+    E: From<StreamError>,
+    F: FnMut(Result<T, serde_json::Error>, At) -> Result<(), E>,
+{
+    if s.peek()? != Some(b'[') {
+        s.skip_value()?;
+        return Ok(false);
     }
-    Ok(())
+    s.begin_array()?;
+    while s.next_element()? {
+        let at = s.at();
+        let raw = s.next_raw()?;
+        let v = serde_json::from_slice::<T>(s.bytes(raw));
+        each(v, at)?;
+    }
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,7 +446,10 @@ impl<'de> Deserialize<'de> for LU64 {
             let t = s.trim();
             t.parse::<u64>().ok().or_else(|| {
                 // `12.0` from a tool that wrote floats.
-                t.parse::<f64>().ok().filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f < 1.8e19).map(|f| f as u64)
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f < 1.8e19)
+                    .map(|f| f as u64)
             })
         })))
     }
@@ -376,199 +607,12 @@ macro_rules! lenient_object {
 }
 pub(crate) use lenient_object;
 
-// ---------------------------------------------------------------------------------------------
-// Streaming arrays
-// ---------------------------------------------------------------------------------------------
-
-/// Where an element of a streamed array starts.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct At {
-    pub offset: u64,
-    pub line: u64,
-}
-
-/// Why a streaming callback stopped: the sink refused input. Kept aside and turned into a serde
-/// error so that it travels up through serde_json, then recovered by the caller.
-pub type Stop = onrecord_model::SinkError;
-
-/// A seed that reads a JSON array, handing each element (read as `T`) and where it started to
-/// `each`. A value that is not an array is skipped and reported through `not_array`.
-pub struct EachSeed<'a, T, F> {
-    pub pos: &'a Position,
-    pub each: &'a mut F,
-    pub stop: &'a mut Option<Stop>,
-    pub not_array: &'a mut bool,
-    pub _t: PhantomData<T>,
-}
-
-impl<'a, T, F> EachSeed<'a, T, F> {
-    pub fn new(pos: &'a Position, each: &'a mut F, stop: &'a mut Option<Stop>, not_array: &'a mut bool) -> Self {
-        EachSeed { pos, each, stop, not_array, _t: PhantomData }
-    }
-}
-
-impl<'de, T, F> DeserializeSeed<'de> for EachSeed<'_, T, F>
-where
-    T: Deserialize<'de>,
-    F: FnMut(T, At) -> Result<(), Stop>,
-{
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, T, F> Visitor<'de> for EachSeed<'_, T, F>
-where
-    T: Deserialize<'de>,
-    F: FnMut(T, At) -> Result<(), Stop>,
-{
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        loop {
-            let at = AtSeed::<T> { pos: self.pos, _t: PhantomData };
-            match seq.next_element_seed(at)? {
-                None => return Ok(()),
-                Some((value, at)) => {
-                    if let Err(e) = (self.each)(value, at) {
-                        *self.stop = Some(e);
-                        return Err(de::Error::custom("stopped by the sink"));
-                    }
-                }
-            }
-        }
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        *self.not_array = true;
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        *self.not_array = true;
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        *self.not_array = true;
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        *self.not_array = true;
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        *self.not_array = true;
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        *self.not_array = true;
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        *self.not_array = true;
-        Ok(())
-    }
-}
-
-/// Notes where an element starts, then reads it.
-struct AtSeed<'a, T> {
-    pos: &'a Position,
-    _t: PhantomData<T>,
-}
-
-impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for AtSeed<'_, T> {
-    type Value = (T, At);
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(T, At), D::Error> {
-        let (offset, line) = self.pos.peeked();
-        let v = T::deserialize(d)?;
-        Ok((v, At { offset, line }))
-    }
-}
-
-/// A seed for an object of which one field, `key`, is read with `inner`; other fields are
-/// skipped. `found` tells whether the field was there. A value that is not an object is skipped.
-pub struct FieldSeed<'a, S> {
-    pub key: &'static str,
-    pub inner: Option<S>,
-    pub found: &'a mut bool,
-}
-
-struct KeyEq(&'static str);
-
-impl<'de> DeserializeSeed<'de> for KeyEq {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_identifier(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyEq {
-    type Value = bool;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
-        Ok(v == self.0)
-    }
-}
-
-impl<'de, S: DeserializeSeed<'de, Value = ()>> DeserializeSeed<'de> for FieldSeed<'_, S> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, S: DeserializeSeed<'de, Value = ()>> Visitor<'de> for FieldSeed<'_, S> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object")
-    }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        while let Some(is_key) = map.next_key_seed(KeyEq(self.key))? {
-            match (is_key, self.inner.take()) {
-                (true, Some(inner)) => {
-                    *self.found = true;
-                    map.next_value_seed(inner)?;
-                }
-                (_, inner) => {
-                    self.inner = inner;
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
 /// Skips JSON whitespace and returns the first significant byte of `head`, after a BOM.
 pub fn first_significant(head: &[u8]) -> Option<u8> {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    head.iter().copied().find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    head.iter()
+        .copied()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// Whether `head` contains `"key"` followed (after optional whitespace) by a colon: a JSON key.
@@ -582,7 +626,12 @@ pub fn has_key(head: &[u8], key: &str) -> bool {
             continue;
         }
         let rest = head.get(i + needle.len()..).unwrap_or_default();
-        if rest.iter().copied().find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')) == Some(b':') {
+        if rest
+            .iter()
+            .copied()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            == Some(b':')
+        {
             return true;
         }
     }
@@ -593,11 +642,16 @@ pub fn has_key(head: &[u8], key: &str) -> bool {
 mod tests {
     use super::*;
 
-    lenient_object!(struct Probe { a: LStr = "a", n: LU64 = "n", l: LList<LStr> = "l" });
+    lenient_object!(
+        struct Probe { a: LStr = "a", n: LU64 = "n", l: LList<LStr> = "l" }
+    );
 
     #[test]
     fn lenient_objects_take_anything() {
-        let p: Probe = serde_json::from_str(r#"{"a": 5, "n": "12", "l": ["x", 1, {}], "z": [1,2], "a": "last"}"#).unwrap();
+        let p: Probe = serde_json::from_str(
+            r#"{"a": 5, "n": "12", "l": ["x", 1, {}], "z": [1,2], "a": "last"}"#,
+        )
+        .unwrap();
         assert_eq!(p.a.0.as_deref(), Some("last"));
         assert_eq!(p.n.0, Some(12));
         assert_eq!(p.l.0.len(), 3);
@@ -611,26 +665,63 @@ mod tests {
 
     #[test]
     fn element_offsets_point_at_the_opening_brace() {
-        let src = b"[\n {\"a\": 1},\n  {\"a\": 2}]";
-        let reader = CountingReader::new(&src[..]);
-        let pos = reader.position();
-        let mut de = serde_json::Deserializer::from_reader(reader);
+        let src = b"\xEF\xBB\xBF{\"x\": [\n {\"a\": \"}]\\\"\"},\n  {\"a\": 2}, 7, \"s\", tru], \"y\": true}";
+        let mut s = JsonStream::new(&src[..]).unwrap();
+        s.begin_object().unwrap();
+        assert_eq!(s.next_key().unwrap().as_deref(), Some("x"));
         let mut seen = Vec::new();
-        let mut each = |p: Probe, at: At| {
-            seen.push((p.a.0.unwrap_or_default(), at.offset, at.line));
-            Ok(())
-        };
-        let (mut stop, mut not_array) = (None, false);
-        EachSeed::new(&pos, &mut each, &mut stop, &mut not_array).deserialize(&mut de).unwrap();
-        assert_eq!(seen, [("1".to_string(), 3, 2), ("2".to_string(), 15, 3)]);
-        assert_eq!(src[3], b'{');
-        assert_eq!(src[15], b'{');
+        let r: Result<bool, StreamError> =
+            each_element(&mut s, |p: Result<Probe, serde_json::Error>, at: At| {
+                seen.push((
+                    p.map(|p| p.a.0.unwrap_or_default())
+                        .unwrap_or_else(|_| "ERR".into()),
+                    at.offset,
+                    at.line,
+                ));
+                Ok(())
+            });
+        assert!(r.unwrap());
+        assert_eq!(seen[0], ("}]\"".to_string(), 12, 2));
+        assert_eq!(seen[1].0, "2");
+        assert_eq!(seen[1].2, 3);
+        assert_eq!(src[seen[1].1 as usize], b'{');
+        assert_eq!(seen.len(), 5);
+        assert_eq!(seen[4].0, "ERR");
+        assert_eq!(src[12], b'{');
+        assert_eq!(s.next_key().unwrap().as_deref(), Some("y"));
+        assert_eq!(s.value::<LBool>().unwrap(), LBool(true));
+        assert_eq!(s.next_key().unwrap(), None);
+        s.finish().unwrap();
+    }
+
+    #[test]
+    fn truncation_is_reported_where_it_happens() {
+        for cut in 1..40 {
+            let src = br#"{"messages": [{"a": "x"}, {"a": "yy"}]}"#;
+            let mut s = JsonStream::new(&src[..cut.min(src.len() - 1)]).unwrap();
+            let r = (|| -> Result<(), StreamError> {
+                s.begin_object()?;
+                while let Some(_k) = s.next_key()? {
+                    each_element(&mut s, |_: Result<Probe, serde_json::Error>, _| {
+                        Ok::<(), StreamError>(())
+                    })?;
+                }
+                s.finish()
+            })();
+            assert!(
+                matches!(r, Err(StreamError::Syntax { .. })),
+                "cut {cut}: {r:?}"
+            );
+        }
     }
 
     #[test]
     fn keys_are_found_only_as_keys() {
         assert!(has_key(br#"{"messages" : ["#, "messages"));
-        assert!(!has_key(br#"{"text": "say \"messages\": now"}"#, "messages"));
+        assert!(!has_key(
+            br#"{"text": "say \"messages\": now"}"#,
+            "messages"
+        ));
         assert!(!has_key(br#"{"messages"]"#, "messages"));
     }
 }

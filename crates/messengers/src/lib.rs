@@ -11,12 +11,15 @@
 //! [`detect`] names the format from a [`Probe`]; [`parse`] reads a deposit (a file, a zip or a
 //! folder) and pushes conversations, records, attachment contents and warnings into a [`Sink`].
 //!
-//! How the pieces fit: [`json`] holds the streaming machinery (a byte-counting reader so that every
-//! record and error names its byte offset and line, lenient field types so that one odd message
-//! never fails a file, and a seed that hands each array element to a callback). Each format
-//! module walks its own top-level structure with that machinery and never builds a JSON value of a
-//! whole file: memory stays bounded by the largest single message (plus, for Slack, the user and
-//! channel directories, and for Google Chat one `group_info.json`).
+//! How the pieces fit: [`json`] holds the streaming machinery: [`json::JsonStream`] reads the
+//! input in large chunks, walks objects and arrays itself and cuts out one value at a time (one
+//! message), which serde_json reads from the slice into a lenient struct (so that one odd message
+//! never fails a file). Every record and error names its byte offset and line. Each format module
+//! walks its own top-level structure with it and never builds a JSON value of a whole file:
+//! memory stays bounded by the largest single message (plus, for Slack, the user and channel
+//! directories, and for Google Chat one `group_info.json`). A message whose own JSON is broken
+//! (a bad escape inside it) is kept as a MALFORMED record with a warning; broken structure (a
+//! truncated file) stops the parse with an error naming the byte offset.
 //!
 //! Errors: input that is not one of these formats gives [`MessengersError::NotMyFormat`]; broken
 //! JSON gives [`MessengersError::Json`] with the byte offset and line. Odd messages are kept, with
@@ -81,7 +84,10 @@ fn telegram_member(members: &[Member]) -> Option<&Member> {
 
 fn detect_head(path: &Path, head: &[u8]) -> Option<&'static str> {
     let first = json::first_significant(head)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     match first {
         b'{' => {
             if json::has_key(head, "created_date") && json::has_key(head, "creator") {
@@ -111,11 +117,15 @@ fn detect_head(path: &Path, head: &[u8]) -> Option<&'static str> {
         }
         b'[' => {
             let stem_is_date = slack::is_day_file(&name);
-            if (json::has_key(head, "ts") && json::has_key(head, "type")) || (stem_is_date && head.len() < 8) {
+            if (json::has_key(head, "ts") && json::has_key(head, "type"))
+                || (stem_is_date && head.len() < 8)
+            {
                 return Some(SLACK_DAY);
             }
             // An empty day (`[]`) is still a day file when its name says so.
-            if stem_is_date && json::first_significant(head.get(1..).unwrap_or_default()) == Some(b']') {
+            if stem_is_date
+                && json::first_significant(head.get(1..).unwrap_or_default()) == Some(b']')
+            {
                 return Some(SLACK_DAY);
             }
             None
@@ -125,15 +135,26 @@ fn detect_head(path: &Path, head: &[u8]) -> Option<&'static str> {
 }
 
 /// Reads a deposit: a lone JSON file, a zip, or a folder.
-pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<ParseReport, MessengersError> {
-    let io_err = |source| MessengersError::Io { path: path.display().to_string(), source };
+pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, MessengersError> {
+    let io_err = |source| MessengersError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     let mut out = Out::new(sink);
     let (format, style) = if meta.is_dir() {
         parse_bundle(path, opts, &mut out)?
     } else {
         let mut head = Vec::with_capacity(64 * 1024);
-        File::open(path).map_err(io_err)?.take(64 * 1024).read_to_end(&mut head).map_err(io_err)?;
+        File::open(path)
+            .map_err(io_err)?
+            .take(64 * 1024)
+            .read_to_end(&mut head)
+            .map_err(io_err)?;
         if looks_like_zip(&head) {
             parse_bundle(path, opts, &mut out)?
         } else {
@@ -149,7 +170,12 @@ pub fn parse(path: &Path, opts: &ParseOptions, sink: &mut dyn Sink) -> Result<Pa
     })
 }
 
-fn parse_file(path: &Path, head: &[u8], opts: &ParseOptions, out: &mut Out<'_>) -> Result<(&'static str, Option<String>), MessengersError> {
+fn parse_file(
+    path: &Path,
+    head: &[u8],
+    opts: &ParseOptions,
+    out: &mut Out<'_>,
+) -> Result<(&'static str, Option<String>), MessengersError> {
     let lbl = label(path, None);
     let Some(format) = detect_head(path, head) else {
         let reason = match json::first_significant(head) {
@@ -157,16 +183,26 @@ fn parse_file(path: &Path, head: &[u8], opts: &ParseOptions, out: &mut Out<'_>) 
             Some(_) => "not JSON".to_string(),
             None => "empty file".to_string(),
         };
-        return Err(MessengersError::NotMyFormat { path: lbl, expected: "a Telegram, Slack or Google Chat export", reason });
+        return Err(MessengersError::NotMyFormat {
+            path: lbl,
+            expected: "a Telegram, Slack or Google Chat export",
+            reason,
+        });
     };
-    let file = File::open(path).map_err(|source| MessengersError::Io { path: lbl.clone(), source })?;
+    let file = File::open(path).map_err(|source| MessengersError::Io {
+        path: lbl.clone(),
+        source,
+    })?;
     match format {
         TELEGRAM_JSON => {
             let mut none = Attachments::none();
             let mut tg = telegram::Telegram::new(out, opts, &mut none, None);
             telegram::parse_stream(&lbl, file, &mut tg)?;
             let chats = tg.n_chats;
-            Ok((TELEGRAM_JSON, Some(format!("{chats} chat{}", if chats == 1 { "" } else { "s" }))))
+            Ok((
+                TELEGRAM_JSON,
+                Some(format!("{chats} chat{}", if chats == 1 { "" } else { "s" })),
+            ))
         }
         GOOGLECHAT_MESSAGES => {
             googlechat::parse_lone(path, &lbl, file, opts, out)?;
@@ -179,17 +215,27 @@ fn parse_file(path: &Path, head: &[u8], opts: &ParseOptions, out: &mut Out<'_>) 
     }
 }
 
-fn parse_bundle(path: &Path, opts: &ParseOptions, out: &mut Out<'_>) -> Result<(&'static str, Option<String>), MessengersError> {
+fn parse_bundle(
+    path: &Path,
+    opts: &ParseOptions,
+    out: &mut Out<'_>,
+) -> Result<(&'static str, Option<String>), MessengersError> {
     let mut bundle = Bundle::open(path, Limits::default())?;
     let members = bundle.members().to_vec();
     match detect_members(&members) {
         Some(GOOGLECHAT_TAKEOUT) => {
             let n = googlechat::parse_bundle(path, &mut bundle, &members, opts, out)?;
-            Ok((GOOGLECHAT_TAKEOUT, Some(format!("{n} conversation{}", if n == 1 { "" } else { "s" }))))
+            Ok((
+                GOOGLECHAT_TAKEOUT,
+                Some(format!("{n} conversation{}", if n == 1 { "" } else { "s" })),
+            ))
         }
         Some(SLACK_EXPORT) => {
             let n = slack::parse_bundle(path, &mut bundle, &members, opts, out)?;
-            Ok((SLACK_EXPORT, Some(format!("{n} conversation{}", if n == 1 { "" } else { "s" }))))
+            Ok((
+                SLACK_EXPORT,
+                Some(format!("{n} conversation{}", if n == 1 { "" } else { "s" })),
+            ))
         }
         Some(_) => {
             let Some(member) = telegram_member(&members).cloned() else {
@@ -198,10 +244,14 @@ fn parse_bundle(path: &Path, opts: &ParseOptions, out: &mut Out<'_>) -> Result<(
             let lbl = label(path, Some(&member.name));
             let mut attachments = Attachments::open(path)?;
             let reader = bundle.open_member(&member)?;
-            let mut tg = telegram::Telegram::new(out, opts, &mut attachments, Some(member.name.clone()));
+            let mut tg =
+                telegram::Telegram::new(out, opts, &mut attachments, Some(member.name.clone()));
             telegram::parse_stream(&lbl, reader, &mut tg)?;
             let chats = tg.n_chats;
-            Ok((TELEGRAM_JSON, Some(format!("{chats} chat{}", if chats == 1 { "" } else { "s" }))))
+            Ok((
+                TELEGRAM_JSON,
+                Some(format!("{chats} chat{}", if chats == 1 { "" } else { "s" })),
+            ))
         }
         None => Err(not_ours(path)),
     }

@@ -31,38 +31,51 @@ use std::path::Path;
 
 use onrecord_container::{Bundle, Member};
 use onrecord_model::{
-    Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions, Participant, ParticipantRole,
-    Precision, Provenance, Record, RecordTime, SinkError, TitleSource,
+    Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions,
+    Participant, ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError,
+    TitleSource,
 };
-use serde::de::DeserializeSeed;
 
-use crate::common::{Attachments, MessengersError, Out, attachment_ref, clean, label, run_json};
-use crate::json::{At, EachSeed, LBool, LList, LStr, lenient_object};
+use crate::common::{Attachments, Fail, MessengersError, Out, attachment_ref, clean, label};
+use crate::json::{At, JsonStream, LBool, LList, LStr, each_element, lenient_object};
 
-lenient_object!(pub struct SlackProfile {
+lenient_object!(
+    pub struct SlackProfile {
     display_name: LStr = "display_name",
     real_name: LStr = "real_name",
     name: LStr = "name",
     email: LStr = "email",
-});
-lenient_object!(pub struct SlackUser {
+}
+);
+lenient_object!(
+    pub struct SlackUser {
     id: LStr = "id",
     name: LStr = "name",
     real_name: LStr = "real_name",
     profile: SlackProfile = "profile",
     is_bot: LBool = "is_bot",
-});
-lenient_object!(pub struct SlackText { value: LStr = "value" });
-lenient_object!(pub struct SlackChannel {
+}
+);
+lenient_object!(
+    pub struct SlackText { value: LStr = "value" }
+);
+lenient_object!(
+    pub struct SlackChannel {
     id: LStr = "id",
     name: LStr = "name",
     members: LList<LStr> = "members",
     topic: SlackText = "topic",
     purpose: SlackText = "purpose",
-});
-lenient_object!(pub struct SlackEdited { user: LStr = "user", ts: LStr = "ts" });
-lenient_object!(pub struct SlackBotProfile { name: LStr = "name" });
-lenient_object!(pub struct SlackFile {
+}
+);
+lenient_object!(
+    pub struct SlackEdited { user: LStr = "user", ts: LStr = "ts" }
+);
+lenient_object!(
+    pub struct SlackBotProfile { name: LStr = "name" }
+);
+lenient_object!(
+    pub struct SlackFile {
     id: LStr = "id",
     name: LStr = "name",
     title: LStr = "title",
@@ -70,8 +83,10 @@ lenient_object!(pub struct SlackFile {
     url_private: LStr = "url_private",
     permalink: LStr = "permalink",
     mode: LStr = "mode",
-});
-lenient_object!(pub struct SlackMessage {
+}
+);
+lenient_object!(
+    pub struct SlackMessage {
     type_: LStr = "type",
     subtype: LStr = "subtype",
     user: LStr = "user",
@@ -88,7 +103,8 @@ lenient_object!(pub struct SlackMessage {
     old_name: LStr = "old_name",
     topic: LStr = "topic",
     purpose: LStr = "purpose",
-});
+}
+);
 
 /// A person in `users.json`, as we show them.
 #[derive(Clone, Debug)]
@@ -98,7 +114,11 @@ struct Person {
 }
 
 fn profile_name(p: &SlackProfile) -> Option<String> {
-    p.display_name.non_empty().or(p.real_name.non_empty()).or(p.name.non_empty()).map(|s| clean(s.trim()))
+    p.display_name
+        .non_empty()
+        .or(p.real_name.non_empty())
+        .or(p.name.non_empty())
+        .map(|s| clean(s.trim()))
 }
 
 /// Everything resolved from the export's directories.
@@ -141,7 +161,11 @@ pub fn resolve_mrkdwn(text: &str, dir: &Directory) -> String {
             out.push_str(label.or(dir.user_name(id)).unwrap_or(id));
         } else if let Some(id) = target.strip_prefix('#') {
             out.push('#');
-            out.push_str(label.or(dir.channel_names.get(id).map(String::as_str)).unwrap_or(id));
+            out.push_str(
+                label
+                    .or(dir.channel_names.get(id).map(String::as_str))
+                    .unwrap_or(id),
+            );
         } else if let Some(special) = target.strip_prefix('!') {
             match (special, label) {
                 ("here" | "channel" | "everyone", _) => {
@@ -169,7 +193,10 @@ pub fn resolve_mrkdwn(text: &str, dir: &Directory) -> String {
     }
     out.push_str(rest);
     if out.contains('&') {
-        out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+        out = out
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&");
     }
     out
 }
@@ -179,10 +206,22 @@ pub fn is_day_file(name: &str) -> bool {
     let b = name.as_bytes();
     b.len() == 15
         && name.ends_with(".json")
-        && b.iter().take(10).enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
+        && b.iter().take(10).enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
-const META: [&str; 5] = ["users.json", "channels.json", "groups.json", "dms.json", "mpims.json"];
+const META: [&str; 5] = [
+    "users.json",
+    "channels.json",
+    "groups.json",
+    "dms.json",
+    "mpims.json",
+];
 
 /// The folder (`""` or `"export/"`) holding a Slack export's directories, if the bundle is one:
 /// at least two of the directory files side by side, or one of them next to day folders.
@@ -204,7 +243,10 @@ pub fn export_prefix(members: &[Member]) -> Option<String> {
 }
 
 /// Day files directly under a folder of `prefix`: `(folder, member)`.
-fn day_members<'a>(members: &'a [Member], prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a Member)> + 'a {
+fn day_members<'a>(
+    members: &'a [Member],
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a Member)> + 'a {
     members.iter().filter_map(move |m| {
         let rel = m.name.strip_prefix(prefix)?;
         let (folder, file) = rel.split_once('/')?;
@@ -232,20 +274,31 @@ fn read_list<T: for<'de> serde::Deserialize<'de>>(
         return Ok(Vec::new());
     };
     let lbl = label(deposit, Some(name));
-    let mut list = Vec::new();
-    let reader = bundle.open_member(member)?;
-    let mut not_array = false;
-    run_json(&lbl, reader, |de, pos, stop| {
-        let mut each = |v: T, _at: At| -> Result<(), SinkError> {
-            list.push(v);
-            Ok(())
-        };
-        EachSeed::new(pos, &mut each, stop, &mut not_array).deserialize(de)
-    })?;
-    if not_array {
-        out.warn(Some(name), None, None, "not a JSON array; ignored".into()).map_err(|source| MessengersError::Sink { path: lbl, source })?;
-    }
-    Ok(list)
+    let run = |bundle: &mut Bundle, out: &mut Out<'_>| -> Result<Vec<T>, Fail> {
+        let mut list = Vec::new();
+        let mut s = JsonStream::new(bundle.open_member(member)?)?;
+        let is_array = each_element(
+            &mut s,
+            |v: Result<T, serde_json::Error>, at: At| -> Result<(), Fail> {
+                match v {
+                    Ok(v) => list.push(v),
+                    Err(e) => out.warn(
+                        Some(name),
+                        Some(at.line),
+                        Some(at.offset),
+                        format!("an entry is not valid JSON ({e}); skipped"),
+                    )?,
+                }
+                Ok(())
+            },
+        )?;
+        s.finish()?;
+        if !is_array {
+            out.warn(Some(name), None, None, "not a JSON array; ignored".into())?;
+        }
+        Ok(list)
+    };
+    run(bundle, out).map_err(|e| e.named(&lbl))
 }
 
 /// Reads a workspace export. Returns the number of conversations read.
@@ -258,10 +311,25 @@ pub fn parse_bundle(
 ) -> Result<u64, MessengersError> {
     let prefix = export_prefix(members).unwrap_or_default();
     let mut dir = Directory::default();
-    for u in read_list::<SlackUser>(deposit, bundle, members, &format!("{prefix}users.json"), out)? {
+    for u in read_list::<SlackUser>(
+        deposit,
+        bundle,
+        members,
+        &format!("{prefix}users.json"),
+        out,
+    )? {
         let Some(id) = u.id.non_empty() else { continue };
-        let name = profile_name(&u.profile).or(u.real_name.non_empty().map(clean)).or(u.name.non_empty().map(clean)).unwrap_or_else(|| id.to_string());
-        dir.users.insert(id.to_string(), Person { name, email: u.profile.email.non_empty().map(|e| e.trim().to_string()) });
+        let name = profile_name(&u.profile)
+            .or(u.real_name.non_empty().map(clean))
+            .or(u.name.non_empty().map(clean))
+            .unwrap_or_else(|| id.to_string());
+        dir.users.insert(
+            id.to_string(),
+            Person {
+                name,
+                email: u.profile.email.non_empty().map(|e| e.trim().to_string()),
+            },
+        );
     }
     let participants = |ids: &[LStr], dir: &Directory| -> Vec<Participant> {
         ids.iter()
@@ -270,7 +338,10 @@ pub fn parse_bundle(
                 let p = dir.users.get(id);
                 Participant {
                     name: p.map(|p| p.name.clone()),
-                    address: Some(p.and_then(|p| p.email.clone()).unwrap_or_else(|| id.to_string())),
+                    address: Some(
+                        p.and_then(|p| p.email.clone())
+                            .unwrap_or_else(|| id.to_string()),
+                    ),
                     role: ParticipantRole::Member,
                 }
             })
@@ -278,9 +349,18 @@ pub fn parse_bundle(
     };
     // Folder name → conversation.
     let mut folders: HashMap<String, ChannelInfo> = HashMap::new();
-    for (file, kind) in [("channels.json", 'c'), ("groups.json", 'g'), ("mpims.json", 'm'), ("dms.json", 'd')] {
-        for c in read_list::<SlackChannel>(deposit, bundle, members, &format!("{prefix}{file}"), out)? {
-            let Some(id) = c.id.non_empty().map(str::to_string) else { continue };
+    for (file, kind) in [
+        ("channels.json", 'c'),
+        ("groups.json", 'g'),
+        ("mpims.json", 'm'),
+        ("dms.json", 'd'),
+    ] {
+        for c in
+            read_list::<SlackChannel>(deposit, bundle, members, &format!("{prefix}{file}"), out)?
+        {
+            let Some(id) = c.id.non_empty().map(str::to_string) else {
+                continue;
+            };
             let name = c.name.non_empty().map(clean);
             if let Some(n) = &name {
                 dir.channel_names.insert(id.clone(), n.clone());
@@ -290,23 +370,49 @@ pub fn parse_bundle(
                 'd' => {
                     let names: Vec<String> = people.iter().filter_map(|p| p.name.clone()).collect();
                     let title = (!names.is_empty()).then(|| names.join(", "));
-                    let ts = if title.is_some() { TitleSource::Participants } else { TitleSource::Id };
+                    let ts = if title.is_some() {
+                        TitleSource::Participants
+                    } else {
+                        TitleSource::Id
+                    };
                     (id.clone(), title.or(Some(id.clone())), ts, Some(false))
                 }
                 'm' => {
                     let names: Vec<String> = people.iter().filter_map(|p| p.name.clone()).collect();
                     let title = (!names.is_empty()).then(|| names.join(", "));
-                    let ts = if title.is_some() { TitleSource::Participants } else { TitleSource::Id };
-                    (name.clone().unwrap_or_else(|| id.clone()), title.or(name.clone()), ts, Some(true))
+                    let ts = if title.is_some() {
+                        TitleSource::Participants
+                    } else {
+                        TitleSource::Id
+                    };
+                    (
+                        name.clone().unwrap_or_else(|| id.clone()),
+                        title.or(name.clone()),
+                        ts,
+                        Some(true),
+                    )
                 }
                 _ => (
                     name.clone().unwrap_or_else(|| id.clone()),
                     Some(format!("#{}", name.clone().unwrap_or_else(|| id.clone()))),
-                    if name.is_some() { TitleSource::Export } else { TitleSource::Id },
+                    if name.is_some() {
+                        TitleSource::Export
+                    } else {
+                        TitleSource::Id
+                    },
                     Some(true),
                 ),
             };
-            folders.insert(folder, ChannelInfo { id, title, title_source, participants: people, is_group });
+            folders.insert(
+                folder,
+                ChannelInfo {
+                    id,
+                    title,
+                    title_source,
+                    participants: people,
+                    is_group,
+                },
+            );
         }
     }
     let mut days: BTreeMap<&str, Vec<&Member>> = BTreeMap::new();
@@ -335,16 +441,31 @@ pub fn parse_bundle(
             is_group: info.is_group,
         };
         let lbl = label(deposit, None);
-        out.conversation(conv).map_err(|source| MessengersError::Sink { path: lbl.clone(), source })?;
+        out.conversation(conv)
+            .map_err(|source| MessengersError::Sink {
+                path: lbl.clone(),
+                source,
+            })?;
         n += 1;
         for m in files {
             let lbl = label(deposit, Some(&m.name));
             let reader = bundle.open_member(m)?;
-            let ctx = DayCtx { key: &key, path: Some(m.name.as_str()), dir: &dir, opts, uploads: Some(&uploads) };
+            let ctx = DayCtx {
+                key: &key,
+                path: Some(m.name.as_str()),
+                dir: &dir,
+                opts,
+                uploads: Some(&uploads),
+            };
             let not_array = stream_day(&lbl, reader, &ctx, &mut attachments, out)?;
             if not_array {
-                out.warn(Some(&m.name), None, None, "a day file that is not a JSON array; skipped".into())
-                    .map_err(|source| MessengersError::Sink { path: lbl, source })?;
+                out.warn(
+                    Some(&m.name),
+                    None,
+                    None,
+                    "a day file that is not a JSON array; skipped".into(),
+                )
+                .map_err(|source| MessengersError::Sink { path: lbl, source })?;
             }
         }
     }
@@ -352,8 +473,17 @@ pub fn parse_bundle(
 }
 
 /// Reads a lone day file.
-pub fn parse_lone_day<R: Read>(path: &Path, lbl: &str, reader: R, opts: &ParseOptions, out: &mut Out<'_>) -> Result<(), MessengersError> {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+pub fn parse_lone_day<R: Read>(
+    path: &Path,
+    lbl: &str,
+    reader: R,
+    opts: &ParseOptions,
+    out: &mut Out<'_>,
+) -> Result<(), MessengersError> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     let folder = path
         .parent()
         .and_then(|p| p.file_name())
@@ -369,9 +499,19 @@ pub fn parse_lone_day<R: Read>(path: &Path, lbl: &str, reader: R, opts: &ParseOp
         participants: Vec::new(),
         is_group: None,
     };
-    out.conversation(conv).map_err(|source| MessengersError::Sink { path: lbl.to_string(), source })?;
+    out.conversation(conv)
+        .map_err(|source| MessengersError::Sink {
+            path: lbl.to_string(),
+            source,
+        })?;
     let dir = Directory::default();
-    let ctx = DayCtx { key: &key, path: None, dir: &dir, opts, uploads: None };
+    let ctx = DayCtx {
+        key: &key,
+        path: None,
+        dir: &dir,
+        opts,
+        uploads: None,
+    };
     let not_array = stream_day(lbl, reader, &ctx, &mut Attachments::none(), out)?;
     if not_array {
         return Err(MessengersError::NotMyFormat {
@@ -392,16 +532,44 @@ struct DayCtx<'a> {
 }
 
 /// Streams one day file; returns whether its root was not an array.
-fn stream_day<R: Read>(lbl: &str, reader: R, ctx: &DayCtx<'_>, attachments: &mut Attachments, out: &mut Out<'_>) -> Result<bool, MessengersError> {
-    let mut not_array = false;
-    run_json(lbl, reader, |de, pos, stop| {
-        let mut each = |m: SlackMessage, at: At| -> Result<(), SinkError> {
-            let r = build_record(ctx, m, at, attachments, out)?;
-            out.record(r)
-        };
-        EachSeed::new(pos, &mut each, stop, &mut not_array).deserialize(de)
-    })?;
-    Ok(not_array)
+fn stream_day<R: Read>(
+    lbl: &str,
+    reader: R,
+    ctx: &DayCtx<'_>,
+    attachments: &mut Attachments,
+    out: &mut Out<'_>,
+) -> Result<bool, MessengersError> {
+    let run = || -> Result<bool, Fail> {
+        let mut s = JsonStream::new(reader)?;
+        let is_array = each_element(
+            &mut s,
+            |m: Result<SlackMessage, serde_json::Error>, at: At| -> Result<(), Fail> {
+                let m = match m {
+                    Ok(m) => m,
+                    Err(e) => {
+                        out.warn(
+                            ctx.path,
+                            Some(at.line),
+                            Some(at.offset),
+                            format!(
+                                "a message is not valid JSON ({e}); kept as a malformed record"
+                            ),
+                        )?;
+                        SlackMessage {
+                            not_object: true,
+                            ..SlackMessage::default()
+                        }
+                    }
+                };
+                let r = build_record(ctx, m, at, attachments, out)?;
+                out.record(r)?;
+                Ok(())
+            },
+        )?;
+        s.finish()?;
+        Ok(!is_array)
+    };
+    run().map_err(|e| e.named(lbl))
 }
 
 /// `1736554636.807919` → the instant, to the microsecond.
@@ -411,19 +579,36 @@ pub fn parse_ts(ts: &str) -> Option<jiff::Timestamp> {
     if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let nanos: i32 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().ok()? };
+    let nanos: i32 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
     jiff::Timestamp::new(secs, nanos).ok()
 }
 
-fn build_record(ctx: &DayCtx<'_>, m: SlackMessage, at: At, attachments: &mut Attachments, out: &mut Out<'_>) -> Result<Record, SinkError> {
+fn build_record(
+    ctx: &DayCtx<'_>,
+    m: SlackMessage,
+    at: At,
+    attachments: &mut Attachments,
+    out: &mut Out<'_>,
+) -> Result<Record, SinkError> {
     let mut flags = Flags::NONE;
     if m.not_object {
-        out.warn(ctx.path, Some(at.line), Some(at.offset), "a message is not a JSON object; kept as a malformed record".into())?;
+        out.warn(
+            ctx.path,
+            Some(at.line),
+            Some(at.offset),
+            "a message is not a JSON object; kept as a malformed record".into(),
+        )?;
         flags.insert(Flags::MALFORMED);
     }
     let time = match m.ts.non_empty() {
         Some(ts) => match parse_ts(ts) {
-            Some(i) => RecordTime::from_instant(i, &ctx.opts.tz, &ctx.opts.tz_name, Precision::Microsecond),
+            Some(i) => {
+                RecordTime::from_instant(i, &ctx.opts.tz, &ctx.opts.tz_name, Precision::Microsecond)
+            }
             None => {
                 flags.insert(Flags::TIME_UNPARSEABLE);
                 RecordTime::unreadable(ts, &ctx.opts.tz_name)
@@ -462,19 +647,33 @@ fn build_record(ctx: &DayCtx<'_>, m: SlackMessage, at: At, attachments: &mut Att
             detail.new = m.name.non_empty().map(clean);
             Some(EventKind::SubjectChanged)
         }
-        "channel_archive" | "group_archive" | "channel_unarchive" | "group_unarchive" | "channel_convert_to_private"
-        | "channel_convert_to_public" | "channel_posting_permissions" => Some(EventKind::SettingsChanged),
+        "channel_archive"
+        | "group_archive"
+        | "channel_unarchive"
+        | "group_unarchive"
+        | "channel_convert_to_private"
+        | "channel_convert_to_public"
+        | "channel_posting_permissions" => Some(EventKind::SettingsChanged),
         "pinned_item" => Some(EventKind::Pinned),
         "huddle_thread" | "sh_room_created" => Some(EventKind::Call),
-        "bot_add" | "bot_remove" | "channel_canvas_updated" | "unpinned_item" => Some(EventKind::Other),
+        "bot_add" | "bot_remove" | "channel_canvas_updated" | "unpinned_item" => {
+            Some(EventKind::Other)
+        }
         _ => None,
     };
     let mut atts = Vec::new();
     if event.is_none() {
         for f in &m.files.0 {
-            let name = f.name.non_empty().or(f.title.non_empty()).or(f.id.non_empty()).unwrap_or("file");
+            let name = f
+                .name
+                .non_empty()
+                .or(f.title.non_empty())
+                .or(f.id.non_empty())
+                .unwrap_or("file");
             let member = match (ctx.uploads, f.id.non_empty()) {
-                (Some(u), Some(id)) => Some(format!("{u}{id}/{name}")).filter(|p| attachments.contains(p)),
+                (Some(u), Some(id)) => {
+                    Some(format!("{u}{id}/{name}")).filter(|p| attachments.contains(p))
+                }
                 _ => None,
             };
             let stored = match &member {
@@ -508,12 +707,20 @@ fn build_record(ctx: &DayCtx<'_>, m: SlackMessage, at: At, attachments: &mut Att
     let mut r = Record::new(ctx.key, kind, author, time, text);
     r.attachments = atts;
     r.native_id = m.ts.non_empty().map(|s| s.trim().to_string());
-    r.reply_to = m.thread_ts.non_empty().filter(|t| m.ts.as_deref() != Some(*t)).map(str::to_string);
+    r.reply_to = m
+        .thread_ts
+        .non_empty()
+        .filter(|t| m.ts.as_deref() != Some(*t))
+        .map(str::to_string);
     if !detail.is_empty() {
         r.event = Some(Box::new(detail));
     }
     r.flags = flags;
-    r.source = Provenance { path: ctx.path.map(str::to_string), line: Some(at.line), offset: at.offset };
+    r.source = Provenance {
+        path: ctx.path.map(str::to_string),
+        line: Some(at.line),
+        offset: at.offset,
+    };
     Ok(r)
 }
 
@@ -524,15 +731,30 @@ mod tests {
     #[test]
     fn mrkdwn_references_become_names() {
         let mut dir = Directory::default();
-        dir.users.insert("U1".into(), Person { name: "Jane".into(), email: None });
+        dir.users.insert(
+            "U1".into(),
+            Person {
+                name: "Jane".into(),
+                email: None,
+            },
+        );
         dir.channel_names.insert("C9".into(), "ops".into());
-        let t = resolve_mrkdwn("hi <@U1> and <@U2>, see <#C9> <#C8|general> <https://x.org|the site> <https://y.org> <!here> <!subteam^S1|@leads> a &lt;b&gt; &amp; <mailto:a@b.c|a@b.c> <unclosed", &dir);
-        assert_eq!(t, "hi @Jane and @U2, see #ops #general the site (https://x.org) https://y.org @here @leads a <b> & a@b.c <unclosed");
+        let t = resolve_mrkdwn(
+            "hi <@U1> and <@U2>, see <#C9> <#C8|general> <https://x.org|the site> <https://y.org> <!here> <!subteam^S1|@leads> a &lt;b&gt; &amp; <mailto:a@b.c|a@b.c> <unclosed",
+            &dir,
+        );
+        assert_eq!(
+            t,
+            "hi @Jane and @U2, see #ops #general the site (https://x.org) https://y.org @here @leads a <b> & a@b.c <unclosed"
+        );
     }
 
     #[test]
     fn ts_keeps_microseconds() {
-        assert_eq!(parse_ts("1736554636.807919").unwrap().to_string(), "2025-01-11T00:17:16.807919Z");
+        assert_eq!(
+            parse_ts("1736554636.807919").unwrap().to_string(),
+            "2025-01-11T00:17:16.807919Z"
+        );
         assert_eq!(parse_ts("1736554636").unwrap().as_second(), 1736554636);
         assert!(parse_ts("17x.1").is_none());
         assert!(parse_ts("1.1234567890").is_none());

@@ -33,14 +33,15 @@ use std::io::Read;
 
 use jiff::civil::DateTime;
 use onrecord_model::{
-    Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions, Participant,
-    ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError, TitleSource, ZoneSource,
+    Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions,
+    Participant, ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError,
+    TitleSource, ZoneSource,
 };
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::common::{Attachments, MessengersError, Out, attachment_ref, clean, run_json};
-use crate::json::{At, EachSeed, LList, LStr, LU64, Position, Seen, Stop, lenient_object};
+use crate::common::{Attachments, Fail, MessengersError, Out, attachment_ref, clean};
+use crate::json::{At, JsonStream, LList, LStr, LU64, Seen, each_element, lenient_object};
 
 lenient_object!(
     /// One element of a `messages` array, with the fields we use.
@@ -85,12 +86,24 @@ lenient_object!(
     }
 );
 
-lenient_object!(pub struct TgLocation { latitude: LStr = "latitude", longitude: LStr = "longitude" });
-lenient_object!(pub struct TgContact { first_name: LStr = "first_name", last_name: LStr = "last_name", phone_number: LStr = "phone_number" });
-lenient_object!(pub struct TgPoll { question: LStr = "question", answers: LList<TgPollAnswer> = "answers" });
-lenient_object!(pub struct TgPollAnswer { text: LStr = "text", voters: LU64 = "voters" });
-lenient_object!(pub struct TgPersonal { user_id: LStr = "user_id", first_name: LStr = "first_name", last_name: LStr = "last_name", phone_number: LStr = "phone_number" });
-lenient_object!(pub struct TgEntity { type_: LStr = "type", text: LStr = "text", href: LStr = "href" });
+lenient_object!(
+    pub struct TgLocation { latitude: LStr = "latitude", longitude: LStr = "longitude" }
+);
+lenient_object!(
+    pub struct TgContact { first_name: LStr = "first_name", last_name: LStr = "last_name", phone_number: LStr = "phone_number" }
+);
+lenient_object!(
+    pub struct TgPoll { question: LStr = "question", answers: LList<TgPollAnswer> = "answers" }
+);
+lenient_object!(
+    pub struct TgPollAnswer { text: LStr = "text", voters: LU64 = "voters" }
+);
+lenient_object!(
+    pub struct TgPersonal { user_id: LStr = "user_id", first_name: LStr = "first_name", last_name: LStr = "last_name", phone_number: LStr = "phone_number" }
+);
+lenient_object!(
+    pub struct TgEntity { type_: LStr = "type", text: LStr = "text", href: LStr = "href" }
+);
 
 /// `text`: a string, or an array of strings and `{type, text}` entities. Joined into one string;
 /// a `text_link` whose target differs from its label becomes `label (url)`.
@@ -160,7 +173,9 @@ impl<'de> Deserialize<'de> for TextPart {
                 let e = TgEntity::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 let text = e.text.0.unwrap_or_default();
                 Ok(TextPart(match e.href.non_empty() {
-                    Some(href) if e.type_.as_deref() == Some("text_link") && href != text => format!("{text} ({href})"),
+                    Some(href) if e.type_.as_deref() == Some("text_link") && href != text => {
+                        format!("{text} ({href})")
+                    }
                     _ => text,
                 }))
             }
@@ -206,71 +221,154 @@ pub struct Telegram<'o, 's> {
 }
 
 impl<'o, 's> Telegram<'o, 's> {
-    pub fn new(out: &'o mut Out<'s>, opts: &'o ParseOptions, attachments: &'o mut Attachments, path: Option<String>) -> Self {
+    pub fn new(
+        out: &'o mut Out<'s>,
+        opts: &'o ParseOptions,
+        attachments: &'o mut Attachments,
+        path: Option<String>,
+    ) -> Self {
         let base = match path.as_deref().and_then(|p| p.rsplit_once('/')) {
             Some((dir, _)) => format!("{dir}/"),
             None => String::new(),
         };
-        Telegram { out, opts, attachments, path, base, owner_id: None, owner_name: None, n_chats: 0, saw_messages: false, saw_account: false }
+        Telegram {
+            out,
+            opts,
+            attachments,
+            path,
+            base,
+            owner_id: None,
+            owner_name: None,
+            n_chats: 0,
+            saw_messages: false,
+            saw_account: false,
+        }
     }
 }
 
 /// Parses a `result.json` stream. `label` names it in errors.
-pub fn parse_stream<R: Read>(label: &str, reader: R, tg: &mut Telegram<'_, '_>) -> Result<(), MessengersError> {
-    run_json(label, reader, |de, pos, stop| ChatSeed { tg, pos, stop, root: true }.deserialize(de))?;
+pub fn parse_stream<R: Read>(
+    label: &str,
+    reader: R,
+    tg: &mut Telegram<'_, '_>,
+) -> Result<(), MessengersError> {
+    let run = |tg: &mut Telegram<'_, '_>| -> Result<(), Fail> {
+        let mut s = JsonStream::new(reader)?;
+        if s.peek()? != Some(b'{') {
+            return Err(not_telegram(label).into());
+        }
+        chat_object(&mut s, tg, true)?;
+        s.finish()?;
+        Ok(())
+    };
+    run(tg).map_err(|e| e.named(label))?;
     if !tg.saw_messages && !tg.saw_account {
-        return Err(MessengersError::NotMyFormat {
-            path: label.to_string(),
-            expected: "a Telegram export",
-            reason: "the JSON has neither a `messages` array nor `chats.list` (Telegram Desktop's result.json has one)".into(),
-        });
+        return Err(not_telegram(label));
     }
     Ok(())
 }
 
-#[allow(non_camel_case_types)]
-enum ChatKey {
-    name,
-    type_,
-    id,
-    messages,
-    personal_information,
-    chats,
-    left_chats,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for ChatKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ChatKey, D::Error> {
-        struct KV;
-        impl<'de> Visitor<'de> for KV {
-            type Value = ChatKey;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ChatKey, E> {
-                Ok(match v {
-                    "name" => ChatKey::name,
-                    "type" => ChatKey::type_,
-                    "id" => ChatKey::id,
-                    "messages" => ChatKey::messages,
-                    "personal_information" => ChatKey::personal_information,
-                    "chats" => ChatKey::chats,
-                    "left_chats" => ChatKey::left_chats,
-                    _ => ChatKey::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(KV)
+fn not_telegram(label: &str) -> MessengersError {
+    MessengersError::NotMyFormat {
+        path: label.to_string(),
+        expected: "a Telegram export",
+        reason: "the JSON has neither a `messages` array nor `chats.list` (Telegram Desktop's result.json has one)".into(),
     }
 }
 
-/// A chat object (or the root, which may be a chat or the whole account).
-struct ChatSeed<'a, 'o, 's> {
-    tg: &'a mut Telegram<'o, 's>,
-    pos: &'a Position,
-    stop: &'a mut Option<Stop>,
+/// A chat object, or the root (which is a chat, or the whole account).
+fn chat_object<R: Read>(
+    s: &mut JsonStream<R>,
+    tg: &mut Telegram<'_, '_>,
     root: bool,
+) -> Result<(), Fail> {
+    s.begin_object()?;
+    let mut chat = Chat::default();
+    while let Some(key) = s.next_key()? {
+        match key.as_str() {
+            "name" => chat.name = s.value()?,
+            "type" => chat.type_ = s.value()?,
+            "id" => chat.id = s.value()?,
+            "personal_information" if root => {
+                let p: TgPersonal = s.value()?;
+                tg.saw_account = true;
+                tg.owner_id = p.user_id.non_empty().map(|id| format!("user{id}"));
+                let name = [p.first_name.non_empty(), p.last_name.non_empty()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                tg.owner_name = (!name.is_empty()).then_some(name);
+            }
+            "chats" | "left_chats" if root => {
+                tg.saw_account = true;
+                chat_list_holder(s, tg)?;
+            }
+            "messages" => {
+                chat.saw_messages = true;
+                tg.saw_messages = true;
+                let at = s.at();
+                let is_array = each_element(
+                    s,
+                    |m: Result<TgMessage, serde_json::Error>, at| -> Result<(), Fail> {
+                        let m = match m {
+                            Ok(m) => m,
+                            Err(e) => {
+                                tg.out.warn(
+                                tg.path.as_deref(),
+                                Some(at.line),
+                                Some(at.offset),
+                                format!("a message is not valid JSON ({e}); kept as a malformed record"),
+                            )?;
+                                TgMessage {
+                                    not_object: true,
+                                    ..TgMessage::default()
+                                }
+                            }
+                        };
+                        push_message(tg, &mut chat, m, at)?;
+                        Ok(())
+                    },
+                )?;
+                if !is_array {
+                    tg.out.warn(
+                        tg.path.as_deref(),
+                        Some(at.line),
+                        Some(at.offset),
+                        "`messages` is not an array; skipped".into(),
+                    )?;
+                }
+            }
+            _ => s.skip_value()?,
+        }
+    }
+    if chat.saw_messages || !root {
+        finish_chat(tg, &mut chat)?;
+    }
+    Ok(())
+}
+
+/// `{"about": …, "list": [chat, …]}`.
+fn chat_list_holder<R: Read>(s: &mut JsonStream<R>, tg: &mut Telegram<'_, '_>) -> Result<(), Fail> {
+    if s.peek()? != Some(b'{') {
+        return Ok(s.skip_value()?);
+    }
+    s.begin_object()?;
+    while let Some(key) = s.next_key()? {
+        if key == "list" && s.peek()? == Some(b'[') {
+            s.begin_array()?;
+            while s.next_element()? {
+                if s.peek()? == Some(b'{') {
+                    chat_object(s, tg, false)?;
+                } else {
+                    s.skip_value()?;
+                }
+            }
+        } else {
+            s.skip_value()?;
+        }
+    }
+    Ok(())
 }
 
 /// What is known of a chat while its messages stream by.
@@ -296,7 +394,9 @@ impl Chat {
     fn conversation(&self, key: &str) -> Conversation {
         let (title, title_source) = match (self.name.non_empty(), self.type_.as_deref()) {
             (Some(n), _) => (Some(clean(n)), TitleSource::Export),
-            (None, Some("saved_messages")) => (Some("Saved Messages".to_string()), TitleSource::Export),
+            (None, Some("saved_messages")) => {
+                (Some("Saved Messages".to_string()), TitleSource::Export)
+            }
             (None, _) => (self.id.non_empty().map(str::to_string), TitleSource::Id),
         };
         let is_group = match self.type_.as_deref() {
@@ -323,198 +423,12 @@ impl Chat {
         self.participants.push(Participant {
             name: name.map(clean),
             address: id.map(str::to_string),
-            role: if owner { ParticipantRole::Owner } else { ParticipantRole::Member },
+            role: if owner {
+                ParticipantRole::Owner
+            } else {
+                ParticipantRole::Member
+            },
         });
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ChatSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ChatSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Telegram export object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ChatSeed { tg, pos, stop, root } = self;
-        let mut chat = Chat::default();
-        let sink_err = |stop: &mut Option<Stop>, e: SinkError| -> A::Error {
-            *stop = Some(e);
-            de::Error::custom("stopped by the sink")
-        };
-        while let Some(key) = map.next_key::<ChatKey>()? {
-            match key {
-                ChatKey::name => chat.name = map.next_value()?,
-                ChatKey::type_ => chat.type_ = map.next_value()?,
-                ChatKey::id => chat.id = map.next_value()?,
-                ChatKey::personal_information if root => {
-                    let p: TgPersonal = map.next_value()?;
-                    tg.saw_account = true;
-                    tg.owner_id = p.user_id.non_empty().map(|id| format!("user{id}"));
-                    let name = [p.first_name.non_empty(), p.last_name.non_empty()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                    tg.owner_name = (!name.is_empty()).then_some(name);
-                }
-                ChatKey::chats | ChatKey::left_chats if root => {
-                    tg.saw_account = true;
-                    map.next_value_seed(ListHolderSeed { tg: &mut *tg, pos, stop: &mut *stop })?;
-                }
-                ChatKey::messages => {
-                    chat.saw_messages = true;
-                    tg.saw_messages = true;
-                    let mut not_array = false;
-                    let mut inner_stop = None;
-                    {
-                        let tg = &mut *tg;
-                        let chat = &mut chat;
-                        let mut each = |m: TgMessage, at: At| -> Result<(), SinkError> { push_message(tg, chat, m, at) };
-                        let seed = EachSeed::new(pos, &mut each, &mut inner_stop, &mut not_array);
-                        let r = map.next_value_seed(seed);
-                        if let Some(e) = inner_stop.take() {
-                            return Err(sink_err(stop, e));
-                        }
-                        r?;
-                    }
-                    if not_array {
-                        tg.out
-                            .warn(tg.path.as_deref(), Some(pos.line()), Some(pos.offset()), "`messages` is not an array; skipped".into())
-                            .map_err(|e| sink_err(stop, e))?;
-                    }
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        if chat.saw_messages || !root {
-            finish_chat(tg, &mut chat).map_err(|e| sink_err(stop, e))?;
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// `{"about": …, "list": [chat, …]}`.
-struct ListHolderSeed<'a, 'o, 's> {
-    tg: &'a mut Telegram<'o, 's>,
-    pos: &'a Position,
-    stop: &'a mut Option<Stop>,
-}
-
-impl<'de> DeserializeSeed<'de> for ListHolderSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListHolderSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a chat list")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        // Only `list` holds an array in Telegram's output (`about` is a string), so every array
-        // value here is read as a list of chats.
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(ChatListSeed { tg: &mut *self.tg, pos: self.pos, stop: &mut *self.stop })?;
-        }
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        ChatListSeed { tg: self.tg, pos: self.pos, stop: self.stop }.visit_seq(seq)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// An array of chats; any other value is skipped.
-struct ChatListSeed<'a, 'o, 's> {
-    tg: &'a mut Telegram<'o, 's>,
-    pos: &'a Position,
-    stop: &'a mut Option<Stop>,
-}
-
-impl<'de> DeserializeSeed<'de> for ChatListSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ChatListSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of chats")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(ChatSeed { tg: &mut *self.tg, pos: self.pos, stop: &mut *self.stop, root: false })?.is_some() {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
     }
 }
 
@@ -525,12 +439,21 @@ fn finish_chat(tg: &mut Telegram<'_, '_>, chat: &mut Chat) -> Result<(), SinkErr
     }
     let key = chat.key.clone().or_else(|| chat.key()).unwrap_or_else(|| {
         let n = tg.n_chats;
-        format!("telegram:{}", chat.name.non_empty().map(str::to_string).unwrap_or_else(|| format!("chat-{n}")))
+        format!(
+            "telegram:{}",
+            chat.name
+                .non_empty()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("chat-{n}"))
+        )
     });
     tg.n_chats += 1;
     // The exporting account takes part in every chat of its export, whether or not it spoke.
     if let Some(owner_id) = tg.owner_id.clone()
-        && !chat.participants.iter().any(|p| p.address.as_deref() == Some(owner_id.as_str()))
+        && !chat
+            .participants
+            .iter()
+            .any(|p| p.address.as_deref() == Some(owner_id.as_str()))
     {
         let name = tg.owner_name.clone();
         chat.note_participant(name.as_deref(), Some(&owner_id), true);
@@ -543,7 +466,12 @@ fn finish_chat(tg: &mut Telegram<'_, '_>, chat: &mut Chat) -> Result<(), SinkErr
     Ok(())
 }
 
-fn push_message(tg: &mut Telegram<'_, '_>, chat: &mut Chat, m: TgMessage, at: At) -> Result<(), SinkError> {
+fn push_message(
+    tg: &mut Telegram<'_, '_>,
+    chat: &mut Chat,
+    m: TgMessage,
+    at: At,
+) -> Result<(), SinkError> {
     if chat.key.is_none()
         && let Some(k) = chat.key()
     {
@@ -569,10 +497,21 @@ fn is_placeholder(v: &str) -> bool {
     v.starts_with("(File ") && v.ends_with(')')
 }
 
-fn build_record(tg: &mut Telegram<'_, '_>, chat: &mut Chat, key: &str, m: TgMessage, at: At) -> Result<Record, SinkError> {
+fn build_record(
+    tg: &mut Telegram<'_, '_>,
+    chat: &mut Chat,
+    key: &str,
+    m: TgMessage,
+    at: At,
+) -> Result<Record, SinkError> {
     let mut flags = Flags::NONE;
     if m.not_object {
-        tg.out.warn(tg.path.as_deref(), Some(at.line), Some(at.offset), "a message is not a JSON object; kept as a malformed record".into())?;
+        tg.out.warn(
+            tg.path.as_deref(),
+            Some(at.line),
+            Some(at.offset),
+            "a message is not a JSON object; kept as a malformed record".into(),
+        )?;
         flags.insert(Flags::MALFORMED);
     }
     let (time, tflags) = read_time(m.date.as_deref(), m.date_unixtime.as_deref(), tg.opts);
@@ -581,8 +520,15 @@ fn build_record(tg: &mut Telegram<'_, '_>, chat: &mut Chat, key: &str, m: TgMess
         flags.insert(Flags::EDITED);
     }
     let is_service = m.type_.as_deref() == Some("service");
-    let (who, who_id) = if is_service { (&m.actor, &m.actor_id) } else { (&m.from, &m.from_id) };
-    let author = who.non_empty().map(clean).or_else(|| who_id.non_empty().map(str::to_string));
+    let (who, who_id) = if is_service {
+        (&m.actor, &m.actor_id)
+    } else {
+        (&m.from, &m.from_id)
+    };
+    let author = who
+        .non_empty()
+        .map(clean)
+        .or_else(|| who_id.non_empty().map(str::to_string));
     let owner = tg.owner_id.is_some() && who_id.as_deref() == tg.owner_id.as_deref();
     if owner {
         flags.insert(Flags::FROM_OWNER);
@@ -592,7 +538,13 @@ fn build_record(tg: &mut Telegram<'_, '_>, chat: &mut Chat, key: &str, m: TgMess
     let mut record = if is_service {
         service_record(key, &m, author, time, text)
     } else if m.type_.as_deref() == Some("unsupported") {
-        Record::new(key, Kind::Event(EventKind::Other), author, time, "unsupported message".into())
+        Record::new(
+            key,
+            Kind::Event(EventKind::Other),
+            author,
+            time,
+            "unsupported message".into(),
+        )
     } else {
         message_record(tg, key, &m, author, time, text, &mut flags)?
     };
@@ -607,7 +559,11 @@ fn build_record(tg: &mut Telegram<'_, '_>, chat: &mut Chat, key: &str, m: TgMess
         record.reply_to = m.reply_to_message_id.non_empty().map(str::to_string);
     }
     record.flags.insert(flags);
-    record.source = Provenance { path: tg.path.clone(), line: Some(at.line), offset: at.offset };
+    record.source = Provenance {
+        path: tg.path.clone(),
+        line: Some(at.line),
+        offset: at.offset,
+    };
     Ok(record)
 }
 
@@ -635,29 +591,55 @@ fn message_record(
         }
         text = t;
         MessageKind::Poll
-    } else if m.contact_information.phone_number.0.is_some() || m.contact_information.first_name.0.is_some() {
+    } else if m.contact_information.phone_number.0.is_some()
+        || m.contact_information.first_name.0.is_some()
+    {
         let c = &m.contact_information;
-        let line = [c.first_name.non_empty(), c.last_name.non_empty(), c.phone_number.non_empty()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        text = if text.is_empty() { line } else { format!("{text}\n{line}") };
+        let line = [
+            c.first_name.non_empty(),
+            c.last_name.non_empty(),
+            c.phone_number.non_empty(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        text = if text.is_empty() {
+            line
+        } else {
+            format!("{text}\n{line}")
+        };
         MessageKind::Contact
     } else if m.location_information.latitude.0.is_some() || m.place_name.0.is_some() {
         let l = &m.location_information;
-        let mut parts: Vec<String> = [m.place_name.non_empty(), m.address.non_empty()].into_iter().flatten().map(clean).collect();
+        let mut parts: Vec<String> = [m.place_name.non_empty(), m.address.non_empty()]
+            .into_iter()
+            .flatten()
+            .map(clean)
+            .collect();
         if let (Some(la), Some(lo)) = (l.latitude.non_empty(), l.longitude.non_empty()) {
             parts.push(format!("{la}, {lo}"));
         }
         let line = parts.join(" · ");
-        text = if text.is_empty() { line } else { format!("{text}\n{line}") };
-        if m.live_location_period_seconds.0.is_some() { MessageKind::LiveLocation } else { MessageKind::Location }
+        text = if text.is_empty() {
+            line
+        } else {
+            format!("{text}\n{line}")
+        };
+        if m.live_location_period_seconds.0.is_some() {
+            MessageKind::LiveLocation
+        } else {
+            MessageKind::Location
+        }
     } else if let Some(photo) = m.photo.non_empty() {
         attachments.push(media(tg, photo, "photo", None, flags)?);
         MessageKind::Media
     } else if let Some(file) = m.file.non_empty() {
-        let fallback = m.file_name.non_empty().or(m.media_type.non_empty()).unwrap_or("file");
+        let fallback = m
+            .file_name
+            .non_empty()
+            .or(m.media_type.non_empty())
+            .unwrap_or("file");
         attachments.push(media(tg, file, fallback, m.mime_type.non_empty(), flags)?);
         if m.media_type.as_deref() == Some("sticker") {
             if text.is_empty()
@@ -697,9 +679,21 @@ fn media(
     Ok(attachment_ref(written, mime, stored))
 }
 
-fn service_record(key: &str, m: &TgMessage, author: Option<String>, time: RecordTime, text: String) -> Record {
+fn service_record(
+    key: &str,
+    m: &TgMessage,
+    author: Option<String>,
+    time: RecordTime,
+    text: String,
+) -> Record {
     let action = m.action.as_deref().unwrap_or("");
-    let members: Vec<String> = m.members.0.iter().filter_map(|s| s.non_empty()).map(clean).collect();
+    let members: Vec<String> = m
+        .members
+        .0
+        .iter()
+        .filter_map(|s| s.non_empty())
+        .map(clean)
+        .collect();
     let mut detail = EventDetail::default();
     let mut reply_to = None;
     let kind = match action {
@@ -713,9 +707,14 @@ fn service_record(key: &str, m: &TgMessage, author: Option<String>, time: Record
             EventKind::MemberAdded
         }
         "remove_members" => {
-            let left = members.len() == 1 && author.as_deref() == members.first().map(String::as_str);
+            let left =
+                members.len() == 1 && author.as_deref() == members.first().map(String::as_str);
             detail.targets = members;
-            if left { EventKind::MemberLeft } else { EventKind::MemberRemoved }
+            if left {
+                EventKind::MemberLeft
+            } else {
+                EventKind::MemberRemoved
+            }
         }
         "join_group_by_link" | "join_group_by_request" => {
             if let Some(i) = m.inviter.non_empty() {
@@ -750,7 +749,10 @@ fn service_record(key: &str, m: &TgMessage, author: Option<String>, time: Record
                 EventKind::DisappearingOn
             }
         },
-        "migrate_to_supergroup" | "edit_chat_theme" | "set_chat_wallpaper" | "set_same_chat_wallpaper" => EventKind::SettingsChanged,
+        "migrate_to_supergroup"
+        | "edit_chat_theme"
+        | "set_chat_wallpaper"
+        | "set_same_chat_wallpaper" => EventKind::SettingsChanged,
         _ => EventKind::Other,
     };
     let text = if !text.is_empty() {
@@ -769,9 +771,15 @@ fn service_record(key: &str, m: &TgMessage, author: Option<String>, time: Record
 }
 
 /// Reads `date` / `date_unixtime` as described in the module documentation.
-pub fn read_time(date: Option<&str>, unix: Option<&str>, opts: &ParseOptions) -> (RecordTime, Flags) {
+pub fn read_time(
+    date: Option<&str>,
+    unix: Option<&str>,
+    opts: &ParseOptions,
+) -> (RecordTime, Flags) {
     let local = date.and_then(|d| d.trim().parse::<DateTime>().ok());
-    let instant = unix.and_then(|u| u.trim().parse::<i64>().ok()).and_then(|s| jiff::Timestamp::from_second(s).ok());
+    let instant = unix
+        .and_then(|u| u.trim().parse::<i64>().ok())
+        .and_then(|s| jiff::Timestamp::from_second(s).ok());
     match (local, instant) {
         (Some(local), Some(instant)) => {
             let utc = jiff::tz::TimeZone::UTC.to_datetime(instant);
@@ -793,14 +801,20 @@ pub fn read_time(date: Option<&str>, unix: Option<&str>, opts: &ParseOptions) ->
                     Flags::NONE,
                 ),
                 None => {
-                    let mut t = RecordTime::from_instant(instant, &opts.tz, &opts.tz_name, Precision::Second);
+                    let mut t = RecordTime::from_instant(
+                        instant,
+                        &opts.tz,
+                        &opts.tz_name,
+                        Precision::Second,
+                    );
                     t.written = date.map(str::to_string);
                     (t, Flags::NONE)
                 }
             }
         }
         (None, Some(instant)) => {
-            let mut t = RecordTime::from_instant(instant, &opts.tz, &opts.tz_name, Precision::Second);
+            let mut t =
+                RecordTime::from_instant(instant, &opts.tz, &opts.tz_name, Precision::Second);
             t.written = date.filter(|d| !d.trim().is_empty()).map(str::to_string);
             (t, Flags::NONE)
         }
@@ -818,8 +832,14 @@ pub fn read_time(date: Option<&str>, unix: Option<&str>, opts: &ParseOptions) ->
             (t, f)
         }
         (None, None) => match date.or(unix).filter(|d| !d.trim().is_empty()) {
-            Some(w) => (RecordTime::unreadable(w, &opts.tz_name), Flags::TIME_UNPARSEABLE),
-            None => (RecordTime::unreadable("", &opts.tz_name), Flags::TIME_MISSING),
+            Some(w) => (
+                RecordTime::unreadable(w, &opts.tz_name),
+                Flags::TIME_UNPARSEABLE,
+            ),
+            None => (
+                RecordTime::unreadable("", &opts.tz_name),
+                Flags::TIME_MISSING,
+            ),
         },
     }
 }

@@ -26,9 +26,17 @@ fn golden_cases() {
     let mut ran = 0;
     let mut failed = Vec::new();
     for exp in &expected {
-        let stem = exp.to_string_lossy().trim_end_matches(".expected.jsonl").to_string();
-        let deposit = if Path::new(&stem).is_dir() { PathBuf::from(&stem) } else { PathBuf::from(format!("{stem}.json")) };
-        let (sink, _) = support::parse(&deposit).unwrap_or_else(|e| panic!("{}: {e}", deposit.display()));
+        let stem = exp
+            .to_string_lossy()
+            .trim_end_matches(".expected.jsonl")
+            .to_string();
+        let deposit = if Path::new(&stem).is_dir() {
+            PathBuf::from(&stem)
+        } else {
+            PathBuf::from(format!("{stem}.json"))
+        };
+        let (sink, _) =
+            support::parse(&deposit).unwrap_or_else(|e| panic!("{}: {e}", deposit.display()));
         let actual = support::wire_lines(&sink);
         let actual_path = PathBuf::from(format!("{stem}.actual"));
         if std::env::var_os("UPDATE_EXPECT").is_some() {
@@ -42,7 +50,10 @@ fn golden_cases() {
         ran += 1;
     }
     assert!(ran >= 6, "expected at least 6 golden cases, found {ran}");
-    assert!(failed.is_empty(), "golden mismatches (see .actual files): {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "golden mismatches (see .actual files): {failed:?}"
+    );
 }
 
 /// A zip of a folder deposit reads exactly like the folder.
@@ -60,20 +71,37 @@ fn zips_read_like_folders() {
         fn walk(d: &Path, out: &mut Vec<PathBuf>) {
             for e in std::fs::read_dir(d).unwrap() {
                 let p = e.unwrap().path();
-                if p.is_dir() { walk(&p, out) } else { out.push(p) }
+                if p.is_dir() {
+                    walk(&p, out)
+                } else {
+                    out.push(p)
+                }
             }
         }
         walk(&dir, &mut files);
         files.sort();
         for f in files {
-            let name = f.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/");
-            w.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            let name = f
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             w.write_all(&std::fs::read(&f).unwrap()).unwrap();
         }
         w.finish().unwrap();
         let (zip_sink, zip_report) = support::parse(&zip_path).unwrap();
-        assert_eq!(support::wire_lines(&zip_sink), support::wire_lines(&folder_sink), "{case}");
+        assert_eq!(
+            support::wire_lines(&zip_sink),
+            support::wire_lines(&folder_sink),
+            "{case}"
+        );
         assert_eq!(zip_report.format, folder_report.format);
-        assert_eq!(zip_sink.attachments.len(), folder_sink.attachments.len(), "{case}");
+        assert_eq!(
+            zip_sink.attachments.len(),
+            folder_sink.attachments.len(),
+            "{case}"
+        );
     }
 }

@@ -24,14 +24,28 @@ fn valid_json_of_another_shape_is_not_ours() {
         ("e.json", b""),
     ] {
         let p = write(dir.path(), name, body);
-        let err = support::parse(&p).err().unwrap_or_else(|| panic!("{name} parsed"));
-        assert!(matches!(err, onrecord_messengers::MessengersError::NotMyFormat { .. }), "{name}: {err}");
+        let err = support::parse(&p)
+            .err()
+            .unwrap_or_else(|| panic!("{name} parsed"));
+        assert!(
+            matches!(
+                err,
+                onrecord_messengers::MessengersError::NotMyFormat { .. }
+            ),
+            "{name}: {err}"
+        );
         assert!(err.to_string().contains(name), "{err}");
     }
     // A folder with nothing of ours in it.
     write(dir.path(), "folder/readme.txt", b"nothing here");
     let err = support::parse(&dir.path().join("folder")).err().unwrap();
-    assert!(matches!(err, onrecord_messengers::MessengersError::NotMyFormat { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            onrecord_messengers::MessengersError::NotMyFormat { .. }
+        ),
+        "{err}"
+    );
     // A result.json whose object has neither messages nor chats.
     let p = write(dir.path(), "x/result.json", br#"{"messages": 5}"#);
     let mut sink = onrecord_model::CollectSink::default();
@@ -42,20 +56,51 @@ fn valid_json_of_another_shape_is_not_ours() {
 
 #[test]
 fn truncated_json_names_the_byte_offset() {
-    let src = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/telegram_single.json")).unwrap();
+    let src = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/telegram_single.json"
+    ))
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "result.json", &src[..3000]);
     let mut sink = onrecord_model::CollectSink::default();
-    let err = onrecord_messengers::parse(&p, &support::opts(&p), &mut sink).err().unwrap();
+    let err = onrecord_messengers::parse(&p, &support::opts(&p), &mut sink)
+        .err()
+        .unwrap();
     let msg = err.to_string();
-    assert!(matches!(err, onrecord_messengers::MessengersError::Json { offset: 3000, .. }), "{msg}");
-    assert!(msg.contains("byte 3000") && msg.contains("result.json"), "{msg}");
+    // The error names where the cut message starts (message 9, at byte 2666) and where the file ends.
+    assert!(
+        matches!(
+            err,
+            onrecord_messengers::MessengersError::Json {
+                offset: 2666,
+                line: 103,
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("byte 2666") && msg.contains("byte 3000") && msg.contains("result.json"),
+        "{msg}"
+    );
     // The messages before the cut were already handed over.
     assert!(sink.records.len() >= 5);
-    let slack = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/slack_day/random/2025-02-01.json")).unwrap();
-    let p = write(dir.path(), "random/2025-02-01.json", &slack[..slack.len() - 20]);
+    let slack = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/slack_day/random/2025-02-01.json"
+    ))
+    .unwrap();
+    let p = write(
+        dir.path(),
+        "random/2025-02-01.json",
+        &slack[..slack.len() - 20],
+    );
     let err = support::parse(&p).err().unwrap();
-    assert!(matches!(err, onrecord_messengers::MessengersError::Json { .. }), "{err}");
+    assert!(
+        matches!(err, onrecord_messengers::MessengersError::Json { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -71,23 +116,38 @@ fn zip_traversal_and_bombs_are_refused_by_the_container() {
     w.write_all(b"x").unwrap();
     w.finish().unwrap();
     let err = support::parse(&p).err().unwrap();
-    assert!(matches!(err, onrecord_messengers::MessengersError::Container(_)), "{err}");
+    assert!(
+        matches!(err, onrecord_messengers::MessengersError::Container(_)),
+        "{err}"
+    );
 
     let p = dir.path().join("bomb.zip");
     let mut w = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
-    w.start_file("result.json", o.compression_method(zip::CompressionMethod::Deflated)).unwrap();
+    w.start_file(
+        "result.json",
+        o.compression_method(zip::CompressionMethod::Deflated),
+    )
+    .unwrap();
     w.write_all(b"{\"messages\": [").unwrap();
     w.write_all(&vec![b' '; 16 << 20]).unwrap();
     w.write_all(b"]}").unwrap();
     w.finish().unwrap();
     let err = support::parse(&p).err().unwrap();
-    assert!(matches!(err, onrecord_messengers::MessengersError::Container(_)), "{err}");
+    assert!(
+        matches!(err, onrecord_messengers::MessengersError::Container(_)),
+        "{err}"
+    );
 }
 
 /// Parses bytes as each kind of lone file; must never panic.
 fn parse_all_ways(bytes: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
-    for rel in ["result.json", "general/2025-01-11.json", "DM X1/messages.json", "other.json"] {
+    for rel in [
+        "result.json",
+        "general/2025-01-11.json",
+        "DM X1/messages.json",
+        "other.json",
+    ] {
         let p = write(dir.path(), rel, bytes);
         let _ = support::parse(&p);
     }
@@ -140,15 +200,28 @@ proptest! {
 #[test]
 fn parse_never_panics_on_mutated_twin_folders() {
     // Whole-deposit mutations: each file of the Slack export truncated in turn.
-    let src = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/slack_export"));
+    let src = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/slack_export"
+    ));
     for victim in ["users.json", "channels.json", "general/2025-01-11.json"] {
         let dir = tempfile::tempdir().unwrap();
-        for rel in ["users.json", "channels.json", "dms.json", "mpims.json", "general/2025-01-11.json"] {
+        for rel in [
+            "users.json",
+            "channels.json",
+            "dms.json",
+            "mpims.json",
+            "general/2025-01-11.json",
+        ] {
             let bytes = std::fs::read(src.join(rel)).unwrap();
-            let bytes = if rel == victim { bytes[..bytes.len() / 2].to_vec() } else { bytes };
+            let bytes = if rel == victim {
+                bytes[..bytes.len() / 2].to_vec()
+            } else {
+                bytes
+            };
             write(dir.path(), rel, &bytes);
         }
-        let err = support::parse(dir.path()).err().expect(victim);
+        let err = support::parse(dir.path()).expect_err(victim);
         assert!(err.to_string().contains(victim), "{err}");
     }
 }

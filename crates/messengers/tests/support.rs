@@ -8,12 +8,17 @@ use onrecord_model::wire::WireRecord;
 use onrecord_model::{Channel, CollectSink, ParseOptions, ParseReport};
 
 pub fn opts(path: &Path) -> ParseOptions {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     ParseOptions::new("Europe/London", &name).unwrap()
 }
 
 /// Parses a deposit into memory.
-pub fn parse(path: &Path) -> Result<(CollectSink, ParseReport), onrecord_messengers::MessengersError> {
+pub fn parse(
+    path: &Path,
+) -> Result<(CollectSink, ParseReport), onrecord_messengers::MessengersError> {
     let mut sink = CollectSink::default();
     let report = onrecord_messengers::parse(path, &opts(path), &mut sink)?;
     Ok((sink, report))
@@ -34,7 +39,10 @@ pub fn wire_lines(sink: &CollectSink) -> String {
 }
 
 pub fn samples_dir() -> Option<std::path::PathBuf> {
-    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"));
+    let p = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ));
     if p.is_dir() {
         Some(p.to_path_buf())
     } else {
