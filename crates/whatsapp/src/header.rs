@@ -96,7 +96,11 @@ fn space_len(b: &[u8], i: usize) -> usize {
 fn skip_gap(b: &[u8], mut i: usize) -> usize {
     loop {
         let n = space_len(b, i);
-        let n = if n == 0 { crate::marks::mark_len(b.get(i..).unwrap_or_default()) } else { n };
+        let n = if n == 0 {
+            crate::marks::mark_len(b.get(i..).unwrap_or_default())
+        } else {
+            n
+        };
         if n == 0 {
             return i;
         }

@@ -7,7 +7,10 @@ use proptest::prelude::*;
 
 /// `PROPTEST_CASES` raises the number of cases for a longer run.
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn opts() -> ParseOptions {
