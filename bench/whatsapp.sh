@@ -9,8 +9,10 @@
 # example `wa_parse` (parser only, records counted and dropped), `wc -l`, whatstk and chat-miner (in
 # a venv at bench/.venv, created on first use). A peer that fails to install or to parse is
 # reported, not fatal. chat-miner is slow (about 8k msg/s), so it runs on the first PEER_N messages
-# (lines) and its rate is computed over the messages those lines hold. Wall time and peak RSS come from /usr/bin/time -v; CPU time
-# (user+sys) is printed too, because on a shared machine wall time includes waiting for a core.
+# (lines) and its rate is computed over the messages those lines hold. Peak RSS and CPU time
+# (user+sys, to 10 ms) come from /usr/bin/time -v, wall time from a monotonic clock (it includes
+# process start-up). CPU-based rates are printed too, because on a shared machine wall time
+# includes waiting for a core; the ratios compare CPU-based rates.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -51,32 +53,31 @@ else:
 print(n, time.perf_counter() - t)
 PY
 
-# measure LABEL N_MSGS BYTES CMD...: runs CMD under /usr/bin/time -v and prints one row.
+# measure LABEL N_MSGS BYTES CMD...: runs CMD under /usr/bin/time -v (peak RSS, user+sys CPU) and
+# times it with a monotonic clock (time -v prints wall time only to 10 ms), and prints one row.
 measure() {
-    local label=$1 n=$2 bytes=$3
-    shift 3
-    local log=$OUT/time.log
-    if /usr/bin/time -v "$@" >"$OUT/stdout" 2>"$log"; then
-        python3 - "$label" "$n" "$bytes" "$log" <<'PY'
-import re, sys
-label, n, size, log = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), open(sys.argv[4]).read()
-def field(name):
-    m = re.search(re.escape(name) + r": (.*)", log)
-    return m.group(1).strip() if m else "0"
-wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
-parts = [float(x) for x in wall.split(":")]
-secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
-cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
-rss = int(field("Maximum resident set size (kbytes)")) / 1024
-secs = max(secs, 1e-3); cpu = max(cpu, 1e-3)
-print(f"  {label:<22} {secs:8.3f}s wall {cpu:8.3f}s cpu {n / secs:12,.0f} msg/s {n / cpu:12,.0f} msg/s(cpu) {size / 1e6 / secs:8.1f} MB/s {rss:8.1f} MiB")
-with open(sys.argv[4] + ".rate", "w") as f:
-    f.write(f"{n / cpu}\n")
+    python3 - "$OUT/time.log" "$@" <<'PY'
+import re, subprocess, sys, time
+log, label, n, size, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+t = time.perf_counter()
+with open(log, "w") as err:
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=subprocess.DEVNULL, stderr=err)
+secs = max(time.perf_counter() - t, 1e-6)
+text = open(log).read()
+rate = 0.0
+if p.returncode != 0:
+    tail = [l for l in text.splitlines() if l.strip() and not l.startswith("\t")][-1:] or ["?"]
+    print(f"  {label}: FAILED (exit {p.returncode}: {tail[0][:160]})")
+else:
+    def field(name):
+        m = re.search(re.escape(name) + r": (.*)", text)
+        return m.group(1).strip() if m else "0"
+    cpu = max(float(field("User time (seconds)")) + float(field("System time (seconds)")), 0.01)
+    rss = int(field("Maximum resident set size (kbytes)")) / 1024
+    rate = n / cpu
+    print(f"  {label:<24} {secs:8.3f}s wall {cpu:6.2f}s cpu {n / secs:12,.0f} msg/s {rate:12,.0f} msg/s(cpu) {size / 1e6 / secs:8.1f} MB/s {rss:7.1f} MiB peak")
+open(log + ".rate", "w").write(f"{rate}\n")
 PY
-    else
-        echo "  $label: FAILED ($(tail -n 3 "$log" | head -n 1))"
-        echo 0 >"$log.rate"
-    fi
 }
 
 rate() { cat "$OUT/time.log.rate" 2>/dev/null || echo 0; }
