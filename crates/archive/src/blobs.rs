@@ -52,7 +52,8 @@ impl BlobStore {
         let fs = LocalFileSystem::new_with_prefix(root)
             .map_err(|e| store_err(&root.display().to_string(), e))?
             .with_automatic_cleanup(true);
-        let rt = tokio::runtime::Builder::new_current_thread()
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| store_err("runtime", e))?;
@@ -72,6 +73,25 @@ impl BlobStore {
             )
             .map_err(|e| store_err(key, e))?;
         Ok(())
+    }
+
+    /// Writes many objects at once, up to 16 in flight: the local store's writes each go through a
+    /// blocking thread, and a remote store's through a round trip.
+    pub fn put_many(&self, objects: &[(String, Vec<u8>)]) -> Result<(), ArchiveError> {
+        self.rt.block_on(async {
+            let mut puts = futures::stream::iter(objects.iter().map(|(key, bytes)| async move {
+                let p = StorePath::from(key.as_str());
+                self.store
+                    .put(&p, PutPayload::from(Bytes::copy_from_slice(bytes)))
+                    .await
+                    .map_err(|e| store_err(key, e))
+            }))
+            .buffer_unordered(16);
+            while let Some(r) = puts.next().await {
+                r?;
+            }
+            Ok(())
+        })
     }
 
     /// The object's bytes, or `None` when there is no such object.

@@ -59,9 +59,14 @@ CREATE TABLE records (
     sent_at INTEGER,
     local_time TEXT,
     content_sha256 BLOB NOT NULL,
-    content TEXT NOT NULL
+    content TEXT NOT NULL,
+    -- Where the record sits in the deposit that first held it; later deposits are in `sources`.
+    line INTEGER,
+    offset INTEGER NOT NULL,
+    path TEXT
 );
-CREATE INDEX records_by_conversation ON records (conversation_id, sent_at, log_index);
+CREATE INDEX records_by_conversation ON records (conversation_id, log_index);
+-- The further deposits that hold a record already held (a later export of the same chat).
 CREATE TABLE sources (
     record INTEGER NOT NULL,
     deposit_seq INTEGER NOT NULL,
@@ -82,6 +87,8 @@ CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, text TEXT NOT NULL);
 
 pub fn create(path: &std::path::Path, origin: &str) -> Result<Connection, ArchiveError> {
     let conn = Connection::open(path)?;
+    // Records are a few hundred bytes each: bigger pages mean shallower trees and fewer splits.
+    conn.execute_batch("PRAGMA page_size = 16384;")?;
     tune(&conn)?;
     conn.execute_batch(SCHEMA)?;
     conn.execute(
@@ -128,7 +135,7 @@ fn tune(conn: &Connection) -> Result<(), ArchiveError> {
     conn.execute_batch(
         "PRAGMA journal_mode = DELETE;
          PRAGMA synchronous = FULL;
-         PRAGMA cache_size = -262144;
+         PRAGMA cache_size = -65536;
          PRAGMA temp_store = MEMORY;
          PRAGMA foreign_keys = OFF;",
     )?;

@@ -11,8 +11,34 @@ use onrecord_model::wire::WireRecord;
 
 use crate::{Archive, ArchiveError, catalogue};
 
-/// Writer heap for bulk indexing.
-const INDEX_HEAP: usize = 256 << 20;
+/// Writer heap for bulk indexing: a fixed ceiling, so that ingest memory does not grow with the
+/// export (tantivy writes a segment when the heap fills).
+pub(crate) const INDEX_HEAP: usize = 96 << 20;
+
+/// The searchable fields of a record beyond its text: other addresses (email to/cc/bcc) and the
+/// `extra` text (subject, attachment names, event targets).
+pub(crate) fn index_fields(w: &WireRecord) -> (Vec<String>, String) {
+    let mut participants = Vec::new();
+    for list in [&w.to, &w.cc, &w.bcc].into_iter().flatten() {
+        participants.extend(list.iter().cloned());
+    }
+    let mut extra = String::new();
+    if let Some(s) = &w.subject {
+        extra.push_str(s);
+        extra.push('\n');
+    }
+    for a in &w.attachments {
+        extra.push_str(&a.name);
+        extra.push('\n');
+    }
+    if let Some(e) = &w.event {
+        for t in &e.targets {
+            extra.push_str(t);
+            extra.push('\n');
+        }
+    }
+    (participants, extra)
+}
 
 impl Archive {
     pub fn index_dir(&self) -> std::path::PathBuf {
@@ -92,25 +118,7 @@ impl Archive {
                     "record at log index {log_index}: content is not valid JSON: {e}"
                 ))
             })?;
-            let mut participants = Vec::new();
-            for list in [&w.to, &w.cc, &w.bcc].into_iter().flatten() {
-                participants.extend(list.iter().cloned());
-            }
-            let mut extra = String::new();
-            if let Some(s) = &w.subject {
-                extra.push_str(s);
-                extra.push('\n');
-            }
-            for a in &w.attachments {
-                extra.push_str(&a.name);
-                extra.push('\n');
-            }
-            if let Some(e) = &w.event {
-                for t in &e.targets {
-                    extra.push_str(t);
-                    extra.push('\n');
-                }
-            }
+            let (participants, extra) = index_fields(&w);
             let sent_at = w
                 .sent_at
                 .as_deref()

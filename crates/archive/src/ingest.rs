@@ -26,7 +26,8 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use onrecord_log::Appender;
-use onrecord_model::canonical::{CONTENT_PREFIX_V1, content_bytes};
+use onrecord_model::canonical::{CONTENT_PREFIX_V1, wire_content_bytes};
+use onrecord_model::wire::WireRecord;
 use onrecord_model::{
     AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Record, Sink,
     SinkError, Warning,
@@ -128,11 +129,15 @@ impl Archive {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Receipt, ArchiveError> {
         let mut staged = Staged::new();
+        let index_dir = self.index_dir();
+        let index_before = IndexSnapshot::take(&index_dir)?;
         let result = self.ingest_staged(meta, parse, progress, &mut staged);
         if result.is_err() {
             for (k, _) in &staged.items {
                 self.blobs.delete(k).ok();
             }
+            // Segment files tantivy wrote for records that were never committed.
+            index_before.restore(&index_dir);
         }
         // Renamed uploads leave their empty staging folders behind.
         self.blobs.clear_tmp()?;
@@ -146,6 +151,7 @@ impl Archive {
         progress: &mut dyn FnMut(Progress),
         staged: &mut Staged,
     ) -> Result<Receipt, ArchiveError> {
+        let started = std::time::Instant::now();
         let received = jiff::Timestamp::now();
         let received_us = received.as_microsecond();
         let (deposit_id, size) = self.stage_deposit(&meta.path, staged)?;
@@ -177,6 +183,11 @@ impl Archive {
             })?;
 
         let committed = self.committed_head()?;
+        // The index takes the new records as they are parsed (tantivy indexes on its own threads)
+        // and commits after the catalogue. It must not lag behind the catalogue before we start.
+        self.catch_up_index()?;
+        let mut index = self.search_index()?;
+        let mut index_writer = index.writer(crate::derived::INDEX_HEAP)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -186,7 +197,12 @@ impl Archive {
                 tx: &tx,
                 blobs: &self.blobs,
                 staged,
-                manifest: BufWriter::with_capacity(1 << 20, manifest.as_file_mut()),
+                manifest: zstd::stream::write::Encoder::new(
+                    BufWriter::with_capacity(1 << 20, manifest.as_file_mut()),
+                    1,
+                )
+                .map_err(|e| io_err("manifest", e))?,
+                index: &mut index_writer,
                 spool: BufWriter::with_capacity(1 << 20, spool.as_file_mut()),
                 conversations: HashMap::new(),
                 depositor: &meta.depositor,
@@ -218,11 +234,18 @@ impl Archive {
                     message: "the file holds no messages or events".into(),
                 });
             }
-            sink.manifest.flush().map_err(|e| io_err("manifest", e))?;
+            sink.manifest
+                .do_finish()
+                .map_err(|e| io_err("manifest", e))?;
+            sink.manifest
+                .get_mut()
+                .flush()
+                .map_err(|e| io_err("manifest", e))?;
             sink.spool.flush().map_err(|e| io_err("log spool", e))?;
             (report, sink.counts, sink.n_attachments, sink.warnings_shown)
         };
 
+        tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
         // The manifest is a blob too: the deposit entry commits to it.
         let manifest_key = staged.next_key();
         let mut mf = std::fs::File::open(manifest.path()).map_err(|e| io_err("manifest", e))?;
@@ -276,6 +299,7 @@ impl Archive {
         let deposit_index = appender.append(&deposit_entry.encode())?;
         let head = appender.flush()?;
 
+        tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
         // Step 5: blobs to their addresses, then one flush of the file system.
         for (tmp_key, digest) in staged.items.drain(..) {
             let key = blob_key(&digest);
@@ -287,6 +311,7 @@ impl Archive {
         }
         self.blobs.sync()?;
 
+        tracing::info!(elapsed = ?started.elapsed(), "blobs in place and synced");
         // Step 6: the commit point.
         let checkpoint = crate::sign_checkpoint(&self.signer, &self.origin, &head);
         let (date_order, decision) = match report.date_order {
@@ -326,8 +351,16 @@ impl Archive {
         catalogue::set_meta(&tx, "log_size", &head.size.to_string())?;
         tx.commit()?;
 
+        tracing::info!(elapsed = ?started.elapsed(), "catalogue committed");
         // Steps 7 and 8.
         self.publish_checkpoint(head.size, &checkpoint)?;
+        if let Err(e) = index_writer.commit(head.size) {
+            tracing::warn!(
+                "the search index did not commit ({e}); it will catch up from the catalogue"
+            );
+        }
+        drop(index);
+        tracing::info!(elapsed = ?started.elapsed(), "index committed");
         self.catch_up_index()?;
         drop(manifest);
         drop(spool);
@@ -533,10 +566,10 @@ impl<'t> Stmts<'t> {
         Ok(Stmts {
             insert_record: tx.prepare(
                 "INSERT OR IGNORE INTO records (log_index, id, conversation_id, occurrence, deposit_seq, received_at,
-                     channel, type, kind, author, sent_at, local_time, content_sha256, content)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     channel, type, kind, author, sent_at, local_time, content_sha256, content, line, offset, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?,
-            find_record: tx.prepare("SELECT log_index FROM records WHERE id = ?1")?,
+            find_record: tx.prepare("SELECT log_index, deposit_seq FROM records WHERE id = ?1")?,
             insert_source: tx.prepare(
                 "INSERT OR IGNORE INTO sources (record, deposit_seq, line, offset, path) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
@@ -547,14 +580,15 @@ impl<'t> Stmts<'t> {
     }
 }
 
-struct IngestSink<'a, 't> {
+struct IngestSink<'a, 't, 'i> {
+    index: &'a mut onrecord_index::IndexWriter<'i>,
     stmts: Stmts<'t>,
     tx: &'t Transaction<'t>,
     blobs: &'a crate::blobs::BlobStore,
     staged: &'a mut Staged,
-    manifest: BufWriter<&'a mut std::fs::File>,
+    manifest: zstd::stream::write::Encoder<'static, BufWriter<&'a mut std::fs::File>>,
     spool: BufWriter<&'a mut std::fs::File>,
-    conversations: HashMap<String, (Digest, Channel)>,
+    conversations: HashMap<String, ConvInfo>,
     depositor: &'a str,
     deposit_id: Digest,
     seq: i64,
@@ -569,7 +603,7 @@ struct IngestSink<'a, 't> {
     error: Option<ArchiveError>,
 }
 
-impl IngestSink<'_, '_> {
+impl IngestSink<'_, '_, '_> {
     fn fail(&mut self, e: ArchiveError) -> SinkError {
         let msg = e.to_string();
         self.error = Some(e);
@@ -577,17 +611,20 @@ impl IngestSink<'_, '_> {
     }
 
     fn record_inner(&mut self, record: Record) -> Result<(), ArchiveError> {
-        let (conv_id, channel) =
-            *self
-                .conversations
-                .get(&record.conversation)
-                .ok_or_else(|| {
-                    ArchiveError::Invalid(format!(
-                        "record for a conversation never announced: {:?}",
-                        record.conversation
-                    ))
-                })?;
-        let content = content_bytes(&record, channel);
+        let conv = self
+            .conversations
+            .get(&record.conversation)
+            .ok_or_else(|| {
+                ArchiveError::Invalid(format!(
+                    "record for a conversation never announced: {:?}",
+                    record.conversation
+                ))
+            })?;
+        let (conv_id, channel) = (conv.id, conv.channel);
+        let (conv_hex, conv_title) = (conv.id_hex.clone(), conv.title.clone());
+        let mut wire = WireRecord::from_record(&record, channel);
+        wire.source = None;
+        let content = wire_content_bytes(&wire);
         let content_sha = Digest::of(&content);
         let json = std::str::from_utf8(&content[CONTENT_PREFIX_V1.len()..])
             .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
@@ -616,6 +653,9 @@ impl IngestSink<'_, '_> {
                 local_time,
                 &content_sha.0[..],
                 json,
+                line,
+                offset,
+                record.source.path,
             ])?;
             if n == 1 {
                 let e = Entry::Record(RecordEntry {
@@ -633,28 +673,43 @@ impl IngestSink<'_, '_> {
                 self.spool
                     .write_all(&e)
                     .map_err(|e| io_err("log spool", e))?;
+                let idx = self.next_index;
+                self.next_index += 1;
+                let (participants, extra) = crate::derived::index_fields(&wire);
+                let rid = id.to_hex();
+                self.index.add(&onrecord_index::IndexDoc {
+                    record_id: &rid,
+                    log_index: idx,
+                    channel: channel.as_str(),
+                    conversation_id: &conv_hex,
+                    conversation_title: &conv_title,
+                    author: record.author.as_deref(),
+                    participants: &participants,
+                    sent_at: record.time.instant,
+                    kind: record.kind.kind_str(),
+                    is_event: record.kind.is_event(),
+                    text: &record.text,
+                    extra: &extra,
+                })?;
+                break (idx, true);
+            }
+            let (existing, first_seq): (i64, i64) = self
+                .stmts
+                .find_record
+                .query_row([&id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            // A record first deposited by this very deposit is claimed already; otherwise the
+            // `sources` row says whether this deposit has claimed it.
+            let n = if first_seq == self.seq {
+                0
+            } else {
                 self.stmts.insert_source.execute(params![
-                    self.next_index as i64,
+                    existing,
                     self.seq,
                     line,
                     offset,
                     record.source.path
-                ])?;
-                let idx = self.next_index;
-                self.next_index += 1;
-                break (idx, true);
-            }
-            let existing: i64 = self
-                .stmts
-                .find_record
-                .query_row([&id.0[..]], |r| r.get(0))?;
-            let n = self.stmts.insert_source.execute(params![
-                existing,
-                self.seq,
-                line,
-                offset,
-                record.source.path
-            ])?;
+                ])?
+            };
             if n == 1 {
                 break (existing as u64, false);
             }
@@ -706,7 +761,15 @@ impl IngestSink<'_, '_> {
 
     fn conversation_inner(&mut self, c: Conversation) -> Result<(), ArchiveError> {
         let id = entry::conversation_id(c.channel.as_str(), self.depositor, &c.key);
-        self.conversations.insert(c.key.clone(), (id, c.channel));
+        self.conversations.insert(
+            c.key.clone(),
+            ConvInfo {
+                id,
+                channel: c.channel,
+                id_hex: id.to_hex(),
+                title: c.title.clone().unwrap_or_else(|| c.key.clone()),
+            },
+        );
         let existing: Option<String> = self
             .tx
             .query_row(
@@ -753,6 +816,54 @@ impl IngestSink<'_, '_> {
     }
 }
 
+/// A conversation announced in this deposit.
+struct ConvInfo {
+    id: Digest,
+    channel: Channel,
+    id_hex: String,
+    title: String,
+}
+
+/// The index folder's files before an ingest, so that a failed ingest can put it back exactly:
+/// tantivy writes segment files (and its `.managed.json` list) before it commits.
+struct IndexSnapshot {
+    files: std::collections::HashSet<std::ffi::OsString>,
+    kept: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl IndexSnapshot {
+    fn take(dir: &Path) -> Result<IndexSnapshot, ArchiveError> {
+        let mut files = std::collections::HashSet::new();
+        let mut kept = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let name = e.file_name();
+                if name == ".managed.json" || name == "meta.json" {
+                    let p = e.path();
+                    let bytes =
+                        std::fs::read(&p).map_err(|e| io_err(&p.display().to_string(), e))?;
+                    kept.push((p, bytes));
+                }
+                files.insert(name);
+            }
+        }
+        Ok(IndexSnapshot { files, kept })
+    }
+
+    fn restore(&self, dir: &Path) {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                if !self.files.contains(&e.file_name()) {
+                    std::fs::remove_file(e.path()).ok();
+                }
+            }
+        }
+        for (p, bytes) in &self.kept {
+            std::fs::write(p, bytes).ok();
+        }
+    }
+}
+
 /// A participant as the catalogue keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 pub struct ParticipantJson {
@@ -774,7 +885,7 @@ impl From<&Participant> for ParticipantJson {
     }
 }
 
-impl Sink for IngestSink<'_, '_> {
+impl Sink for IngestSink<'_, '_, '_> {
     fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError> {
         self.conversation_inner(conversation)
             .map_err(|e| self.fail(e))

@@ -14,6 +14,15 @@ impl onrecord_log::TileStore for LogStore<'_> {
             .map(|o| o.map(|b| b.to_vec()))
             .map_err(|e| onrecord_log::StoreError::new(path, e.to_string()))
     }
+    fn put_many(&self, objects: &[(String, Vec<u8>)]) -> Result<(), onrecord_log::StoreError> {
+        let prefixed: Vec<(String, Vec<u8>)> = objects
+            .iter()
+            .map(|(p, b)| (format!("log/{p}"), b.clone()))
+            .collect();
+        self.blobs
+            .put_many(&prefixed)
+            .map_err(|e| onrecord_log::StoreError::new("tiles", e.to_string()))
+    }
     fn put(&self, path: &str, bytes: &[u8]) -> Result<(), onrecord_log::StoreError> {
         self.blobs
             .put(&format!("log/{path}"), bytes)

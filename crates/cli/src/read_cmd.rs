@@ -391,11 +391,17 @@ pub fn reindex(g: &Global) -> Result<Outcome> {
 pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
     let archive = open(g)?;
     let index = archive.search_index()?;
-    let text = std::fs::read_to_string(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
+    let text = std::fs::read_to_string(&a.file)
+        .with_context(|| format!("reading {}", a.file.display()))?;
     let mut plain = Vec::new();
     let mut filtered = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{} line {}", a.file.display(), n + 1))?;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}", a.file.display(), n + 1))?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
         let q = SearchQuery {
             text: s("text").unwrap_or_default(),
@@ -408,7 +414,11 @@ pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
             limit: 20,
             rank: false,
         };
-        let has_filter = q.from.is_some() || q.conversation.is_some() || q.channel.is_some() || q.after.is_some() || q.before.is_some();
+        let has_filter = q.from.is_some()
+            || q.conversation.is_some()
+            || q.channel.is_some()
+            || q.after.is_some()
+            || q.before.is_some();
         let total = index.search(&q)?.total;
         let mut times = Vec::with_capacity(a.repeat);
         for _ in 0..a.repeat {
@@ -417,14 +427,32 @@ pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             std::hint::black_box(r);
         }
-        println!("{:>9} hits  median {:7.3} ms  {}", total, percentile(&mut times.clone(), 0.5), line.trim());
-        if has_filter { filtered.extend(times) } else { plain.extend(times) }
+        println!(
+            "{:>9} hits  median {:7.3} ms  {}",
+            total,
+            percentile(&mut times.clone(), 0.5),
+            line.trim()
+        );
+        if has_filter {
+            filtered.extend(times)
+        } else {
+            plain.extend(times)
+        }
     }
-    for (name, mut t) in [("without filters", plain.clone()), ("with filters", filtered.clone()), ("all", [plain, filtered].concat())] {
+    for (name, mut t) in [
+        ("without filters", plain.clone()),
+        ("with filters", filtered.clone()),
+        ("all", [plain, filtered].concat()),
+    ] {
         if t.is_empty() {
             continue;
         }
-        println!("{name:>16}: p50 {:.3} ms  p99 {:.3} ms  ({} runs)", percentile(&mut t, 0.5), percentile(&mut t, 0.99), t.len());
+        println!(
+            "{name:>16}: p50 {:.3} ms  p99 {:.3} ms  ({} runs)",
+            percentile(&mut t, 0.5),
+            percentile(&mut t, 0.99),
+            t.len()
+        );
     }
     Ok(Outcome::Ok)
 }

@@ -24,7 +24,10 @@ fn init_prints_a_verifier_key_and_refuses_an_existing_archive() {
     let key = verifier_key(&out);
     let parts: Vec<&str> = key.splitn(3, '+').collect();
     assert_eq!(parts.len(), 3, "{key}");
-    assert!(parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    assert!(
+        parts[1].len() == 8 && parts[1].bytes().all(|b| b.is_ascii_hexdigit()),
+        "{key}"
+    );
     onrecord_log::Verifier::from_key_text(&key).expect("a valid C2SP verifier key");
     let again = env.run(&["init"]);
     assert_eq!(again.status.code(), Some(2));

@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use util::Env;
 
 fn samples() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"));
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ));
     if p.is_dir() {
         Some(p)
     } else {
@@ -19,7 +22,11 @@ fn samples() -> Option<PathBuf> {
 }
 
 fn format_of(summary: &str) -> String {
-    summary.lines().find_map(|l| l.strip_prefix("format:")).map(|s| s.trim().split(' ').next().unwrap_or("").to_string()).unwrap_or_default()
+    summary
+        .lines()
+        .find_map(|l| l.strip_prefix("format:"))
+        .map(|s| s.trim().split(' ').next().unwrap_or("").to_string())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -46,7 +53,20 @@ fn every_shared_sample_is_recognised_and_parsed() {
             assert!(json.lines().count() > 0, "{}", p.display());
             for l in json.lines() {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                for k in ["type", "kind", "channel", "conversation", "author", "sent_at", "local_time", "tz", "precision", "text", "attachments", "flags"] {
+                for k in [
+                    "type",
+                    "kind",
+                    "channel",
+                    "conversation",
+                    "author",
+                    "sent_at",
+                    "local_time",
+                    "tz",
+                    "precision",
+                    "text",
+                    "attachments",
+                    "flags",
+                ] {
                     assert!(v.get(k).is_some(), "{}: missing {k} in {l}", p.display());
                 }
             }
@@ -60,20 +80,34 @@ fn every_shared_sample_is_recognised_and_parsed() {
 fn chats_and_mail_share_one_archive_one_log_and_one_search() {
     let env = Env::new();
     env.init();
-    let chat = env.write("WhatsApp Chat with Jane Doe.txt", b"01/03/2021, 09:00 - Jane Doe: The Lexmoor contract is approved\n");
+    let chat = env.write(
+        "WhatsApp Chat with Jane Doe.txt",
+        b"01/03/2021, 09:00 - Jane Doe: The Lexmoor contract is approved\n",
+    );
     let mbox = env.write(
         "jane.mbox",
         b"From jane@example.org Mon Mar  1 10:00:00 2021\nFrom: Jane Doe <jane@example.org>\nTo: Perm Sec <permsec@gov.example>\nSubject: Lexmoor contract\nDate: Mon, 1 Mar 2021 10:00:00 +0000\nMessage-ID: <a1@example.org>\n\nPlease sign the Lexmoor contract today.\n",
     );
     env.ingest_json(&chat);
     env.ingest_json(&mbox);
-    let hits: Vec<serde_json::Value> = env.ok(&["search", "lexmoor", "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let channels: std::collections::BTreeSet<&str> = hits.iter().map(|h| h["channel"].as_str().unwrap()).collect();
-    assert_eq!(channels.into_iter().collect::<Vec<_>>(), ["email", "whatsapp"]);
+    let hits: Vec<serde_json::Value> = env
+        .ok(&["search", "lexmoor", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let channels: std::collections::BTreeSet<&str> = hits
+        .iter()
+        .map(|h| h["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        channels.into_iter().collect::<Vec<_>>(),
+        ["email", "whatsapp"]
+    );
     let email = hits.iter().find(|h| h["channel"] == "email").unwrap();
     assert_eq!(email["subject"], "Lexmoor contract");
     assert_eq!(email["zone_source"], "source");
-    let by_channel: serde_json::Value = serde_json::from_str(&env.ok(&["report", "usage", "--by", "channel", "--json"])).unwrap();
+    let by_channel: serde_json::Value =
+        serde_json::from_str(&env.ok(&["report", "usage", "--by", "channel", "--json"])).unwrap();
     assert_eq!(by_channel["rows"].as_array().unwrap().len(), 2);
     assert!(env.ok(&["verify"]).contains("OK"));
 }
@@ -90,7 +124,8 @@ fn a_whatsapp_zip_stores_each_attachment_as_a_blob_linked_to_its_message() {
         let o = zip::write::SimpleFileOptions::default();
         w.start_file("_chat.txt", o).unwrap();
         w.write_all(chat.as_bytes()).unwrap();
-        w.start_file("00000001-PHOTO-2021-03-01-09-00-05.jpg", o).unwrap();
+        w.start_file("00000001-PHOTO-2021-03-01-09-00-05.jpg", o)
+            .unwrap();
         w.write_all(photo).unwrap();
         w.finish().unwrap();
     }
@@ -105,6 +140,10 @@ fn a_whatsapp_zip_stores_each_attachment_as_a_blob_linked_to_its_message() {
     let sha = hex::encode(sha2::Sha256::digest(photo));
     assert_eq!(att["sha256"], sha.as_str());
     assert_eq!(att["size"], photo.len());
-    assert!(env.archive().join(format!("store/blobs/sha256/{}/{}", &sha[..2], sha)).is_file());
+    assert!(
+        env.archive()
+            .join(format!("store/blobs/sha256/{}/{}", &sha[..2], sha))
+            .is_file()
+    );
     assert!(env.ok(&["verify"]).contains("OK"));
 }

@@ -14,7 +14,10 @@ const DEMO_PERMSEC: &str = include_str!("../../../demo/WhatsApp Chat - Perm Sec.
 fn demo_env() -> Env {
     let env = Env::new();
     env.init();
-    let a = env.write("WhatsApp Chat with PPE supply cell.txt", DEMO_CELL.as_bytes());
+    let a = env.write(
+        "WhatsApp Chat with PPE supply cell.txt",
+        DEMO_CELL.as_bytes(),
+    );
     let b = env.write("WhatsApp Chat - Perm Sec.txt", DEMO_PERMSEC.as_bytes());
     env.ingest_json(&a);
     env.ingest_json(&b);
@@ -22,11 +25,17 @@ fn demo_env() -> Env {
 }
 
 fn parse_jsonl(s: &str) -> Vec<serde_json::Value> {
-    s.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
 }
 
 fn ids(s: &str) -> Vec<String> {
-    parse_jsonl(s).iter().map(|v| v["id"].as_str().unwrap().to_string()).collect()
+    parse_jsonl(s)
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn fold(s: &str) -> String {
@@ -44,7 +53,11 @@ fn all_records(env: &Env) -> Vec<serde_json::Value> {
     let list = env.ok(&["show", "--list", "--json"]);
     let mut out = Vec::new();
     for c in parse_jsonl(&list) {
-        out.extend(parse_jsonl(&env.ok(&["show", c["id"].as_str().unwrap(), "--json"])));
+        out.extend(parse_jsonl(&env.ok(&[
+            "show",
+            c["id"].as_str().unwrap(),
+            "--json",
+        ])));
     }
     out
 }
@@ -54,7 +67,10 @@ fn search_agrees_with_a_brute_force_scan() {
     let env = Env::new();
     env.init();
     for (i, name) in ["Alpha", "Beta", "Gamma"].iter().enumerate() {
-        let p = env.write(&format!("WhatsApp Chat with {name}.txt"), whatsapp_export(300, i as u32 * 40).as_bytes());
+        let p = env.write(
+            &format!("WhatsApp Chat with {name}.txt"),
+            whatsapp_export(300, i as u32 * 40).as_bytes(),
+        );
         env.ingest_json(&p);
     }
     let records = all_records(&env);
@@ -62,22 +78,46 @@ fn search_agrees_with_a_brute_force_scan() {
     // (query args, predicate over a record)
     type Pred = Box<dyn Fn(&serde_json::Value) -> bool>;
     let words = |r: &serde_json::Value| -> BTreeSet<String> {
-        fold(r["text"].as_str().unwrap()).split(|c: char| !c.is_alphanumeric()).map(str::to_string).collect()
+        fold(r["text"].as_str().unwrap())
+            .split(|c: char| !c.is_alphanumeric())
+            .map(str::to_string)
+            .collect()
     };
     let cases: Vec<(Vec<&str>, Pred)> = vec![
-        (vec!["supplier"], Box::new(move |r| words(r).contains("supplier"))),
-        (vec!["jose"], Box::new(move |r| words(r).contains("jose"))),
-        (vec!["contract", "budget"], Box::new(move |r| words(r).contains("contract") && words(r).contains("budget"))),
-        (vec!["decision", "--from", "perm sec"], Box::new(move |r| words(r).contains("decision") && r["author"] == "Perm Sec")),
-        (vec!["ok", "--in", "beta"], Box::new(move |r| words(r).contains("ok") && r["conversation"] == "Beta")),
         (
-            vec!["minister", "--after", "2021-01-10", "--before", "2021-01-20"],
+            vec!["supplier"],
+            Box::new(move |r| words(r).contains("supplier")),
+        ),
+        (vec!["jose"], Box::new(move |r| words(r).contains("jose"))),
+        (
+            vec!["contract", "budget"],
+            Box::new(move |r| words(r).contains("contract") && words(r).contains("budget")),
+        ),
+        (
+            vec!["decision", "--from", "perm sec"],
+            Box::new(move |r| words(r).contains("decision") && r["author"] == "Perm Sec"),
+        ),
+        (
+            vec!["ok", "--in", "beta"],
+            Box::new(move |r| words(r).contains("ok") && r["conversation"] == "Beta"),
+        ),
+        (
+            vec![
+                "minister",
+                "--after",
+                "2021-01-10",
+                "--before",
+                "2021-01-20",
+            ],
             Box::new(move |r| {
                 let t = r["sent_at"].as_str().unwrap();
                 words(r).contains("minister") && t >= "2021-01-10" && t < "2021-01-20"
             }),
         ),
-        (vec!["meeting", "--from", "+447700900123"], Box::new(move |r| words(r).contains("meeting") && r["author"] == "+44 7700 900123")),
+        (
+            vec!["meeting", "--from", "+447700900123"],
+            Box::new(move |r| words(r).contains("meeting") && r["author"] == "+44 7700 900123"),
+        ),
     ];
     for (args, pred) in cases {
         let mut full = vec!["search", "--json", "--limit", "10000"];
@@ -87,41 +127,83 @@ fn search_agrees_with_a_brute_force_scan() {
         let mut expect: Vec<&serde_json::Value> = records.iter().filter(|r| pred(r)).collect();
         // Newest first; ties in log order, newest first.
         expect.sort_by(|a, b| b["sent_at"].as_str().cmp(&a["sent_at"].as_str()));
-        let expect_ids: BTreeSet<String> = expect.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
-        assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), expect_ids, "search {args:?}");
-        assert_eq!(o.status.code(), Some(if expect_ids.is_empty() { 1 } else { 0 }), "{args:?}");
-        let times: Vec<String> = parse_jsonl(&String::from_utf8_lossy(&o.stdout)).iter().map(|r| r["sent_at"].as_str().unwrap().to_string()).collect();
-        assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {args:?}");
+        let expect_ids: BTreeSet<String> = expect
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            got.iter().cloned().collect::<BTreeSet<_>>(),
+            expect_ids,
+            "search {args:?}"
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(if expect_ids.is_empty() { 1 } else { 0 }),
+            "{args:?}"
+        );
+        let times: Vec<String> = parse_jsonl(&String::from_utf8_lossy(&o.stdout))
+            .iter()
+            .map(|r| r["sent_at"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            times.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {args:?}"
+        );
     }
     let none = env.run(&["search", "zzzyzzy"]);
-    assert_eq!(none.status.code(), Some(1), "nothing matched is exit code 1, as grep");
+    assert_eq!(
+        none.status.code(),
+        Some(1),
+        "nothing matched is exit code 1, as grep"
+    );
 }
 
 #[test]
 fn the_index_rebuilt_from_nothing_gives_identical_results_and_a_crash_is_caught_up() {
     let env = demo_env();
-    let queries: [&[&str]; 4] = [&["lexmoor"], &["jose"], &["07700", "900123"], &["decision", "--from", "jane"]];
-    let before: Vec<String> = queries.iter().map(|q| env.ok(&[&["search", "--json"], *q].concat())).collect();
+    let queries: [&[&str]; 4] = [
+        &["lexmoor"],
+        &["jose"],
+        &["07700", "900123"],
+        &["decision", "--from", "jane"],
+    ];
+    let before: Vec<String> = queries
+        .iter()
+        .map(|q| env.ok(&[&["search", "--json"], *q].concat()))
+        .collect();
     assert!(before.iter().all(|s| !s.is_empty()));
     std::fs::remove_dir_all(env.archive().join("index")).unwrap();
     // Opening the archive catches the (now empty) index up by itself…
-    let after: Vec<String> = queries.iter().map(|q| env.ok(&[&["search", "--json"], *q].concat())).collect();
+    let after: Vec<String> = queries
+        .iter()
+        .map(|q| env.ok(&[&["search", "--json"], *q].concat()))
+        .collect();
     assert_eq!(before, after);
     // …and reindex rebuilds it explicitly.
     env.ok(&["reindex"]);
-    let again: Vec<String> = queries.iter().map(|q| env.ok(&[&["search", "--json"], *q].concat())).collect();
+    let again: Vec<String> = queries
+        .iter()
+        .map(|q| env.ok(&[&["search", "--json"], *q].concat()))
+        .collect();
     assert_eq!(before, again);
 
     // A crash after the catalogue commit but before the index commit: put back the index as it was
     // before an ingest; the next open must index what it lacks.
     let saved = env.path().join("index-before");
     copy_dir(&env.archive().join("index"), &saved);
-    let later = env.write("WhatsApp Chat with Treasury.txt", b"05/05/2020, 09:00 - Chancellor: Unicorn bond approved\n");
+    let later = env.write(
+        "WhatsApp Chat with Treasury.txt",
+        b"05/05/2020, 09:00 - Chancellor: Unicorn bond approved\n",
+    );
     env.ingest_json(&later);
     std::fs::remove_dir_all(env.archive().join("index")).unwrap();
     copy_dir(&saved, &env.archive().join("index"));
     let hits = env.ok(&["search", "unicorn", "--json"]);
-    assert_eq!(parse_jsonl(&hits).len(), 1, "caught up after the simulated crash");
+    assert_eq!(
+        parse_jsonl(&hits).len(),
+        1,
+        "caught up after the simulated crash"
+    );
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -137,9 +219,17 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 #[test]
 fn phone_numbers_and_diacritics_match_as_written_and_normalised() {
     let env = demo_env();
-    for q in [&["07700", "900123"][..], &["+44", "7700", "900123"], &["447700900123"]] {
+    for q in [
+        &["07700", "900123"][..],
+        &["+44", "7700", "900123"],
+        &["447700900123"],
+    ] {
         let hits = parse_jsonl(&env.ok(&[&["search", "--json"], q].concat()));
-        assert!(hits.iter().any(|h| h["author"] == "+44 7700 900123" || h["text"].as_str().unwrap().contains("+44 7700 900123")), "{q:?}");
+        assert!(
+            hits.iter().any(|h| h["author"] == "+44 7700 900123"
+                || h["text"].as_str().unwrap().contains("+44 7700 900123")),
+            "{q:?}"
+        );
     }
     let hits = parse_jsonl(&env.ok(&["search", "--json", "--from", "jose", "legal"]));
     assert_eq!(hits.len(), 1);
@@ -174,7 +264,10 @@ fn show_prints_golden_transcripts() {
         let want = std::fs::read_to_string(&path).unwrap();
         if want != out {
             std::fs::write(path.with_extension("actual"), &out).unwrap();
-            panic!("{name}: transcript differs (see {}.actual)\n--- want\n{want}\n--- got\n{out}", path.display());
+            panic!(
+                "{name}: transcript differs (see {}.actual)\n--- want\n{want}\n--- got\n{out}",
+                path.display()
+            );
         }
         ran += 1;
     }
@@ -193,16 +286,26 @@ fn the_usage_report_agrees_with_the_parser_counts() {
     let p = env.write("WhatsApp Chat with Usage.txt", text.as_bytes());
     let parsed = parse_jsonl(&env.ok(&["parse", "--json", p.to_str().unwrap()]));
     env.ingest_json(&p);
-    let rep: serde_json::Value = serde_json::from_str(&env.ok(&["report", "usage", "--json", "--by", "person"])).unwrap();
+    let rep: serde_json::Value =
+        serde_json::from_str(&env.ok(&["report", "usage", "--json", "--by", "person"])).unwrap();
     for row in rep["rows"].as_array().unwrap() {
         let who = row["key"].as_str().unwrap();
-        let n = parsed.iter().filter(|r| r["type"] == "message" && r["author"] == who).count();
+        let n = parsed
+            .iter()
+            .filter(|r| r["type"] == "message" && r["author"] == who)
+            .count();
         assert_eq!(row["messages"].as_u64().unwrap() as usize, n, "{who}");
-        let d = parsed.iter().filter(|r| r["kind"] == "deleted" && r["author"] == who).count();
+        let d = parsed
+            .iter()
+            .filter(|r| r["kind"] == "deleted" && r["author"] == who)
+            .count();
         assert_eq!(row["deleted"].as_u64().unwrap() as usize, d, "{who}");
     }
     let messages = parsed.iter().filter(|r| r["type"] == "message").count();
-    assert_eq!(rep["total"]["messages"].as_u64().unwrap() as usize, messages);
+    assert_eq!(
+        rep["total"]["messages"].as_u64().unwrap() as usize,
+        messages
+    );
     assert_eq!(rep["total"]["deleted"], 1);
     assert_eq!(rep["total"]["media"], 1);
     let periods = rep["disappearing"].as_array().unwrap();
@@ -212,14 +315,28 @@ fn the_usage_report_agrees_with_the_parser_counts() {
     assert_eq!(periods[0]["timer_seconds"], 604800);
     // By month and by channel add up to the same total; CSV has a header and a total row.
     for by in ["month", "channel"] {
-        let r: serde_json::Value = serde_json::from_str(&env.ok(&["report", "usage", "--json", "--by", by])).unwrap();
-        let sum: u64 = r["rows"].as_array().unwrap().iter().map(|x| x["messages"].as_u64().unwrap()).sum();
+        let r: serde_json::Value =
+            serde_json::from_str(&env.ok(&["report", "usage", "--json", "--by", by])).unwrap();
+        let sum: u64 = r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["messages"].as_u64().unwrap())
+            .sum();
         assert_eq!(sum as usize, messages, "{by}");
     }
     let csv = env.ok(&["report", "usage", "--csv", "--by", "month"]);
     assert!(csv.starts_with("month,channels,messages"));
     assert!(csv.lines().last().unwrap().starts_with("total,"));
-    let feb = env.ok(&["report", "usage", "--json", "--from", "2021-02-20", "--to", "2021-02-20"]);
+    let feb = env.ok(&[
+        "report",
+        "usage",
+        "--json",
+        "--from",
+        "2021-02-20",
+        "--to",
+        "2021-02-20",
+    ]);
     let r: serde_json::Value = serde_json::from_str(&feb).unwrap();
     assert_eq!(r["total"]["messages"], 2);
 }

@@ -28,7 +28,12 @@ impl Default for Limits {
     /// 64 GiB in all, at most 250:1 for members above 1 MiB, at most 1,000,000 members. Real chat
     /// text compresses 5–15:1 and media barely at all; 250:1 is far beyond any real export.
     fn default() -> Limits {
-        Limits { max_total_size: 64 << 30, max_ratio: 250, ratio_floor: 1 << 20, max_members: 1_000_000 }
+        Limits {
+            max_total_size: 64 << 30,
+            max_ratio: 250,
+            ratio_floor: 1 << 20,
+            max_members: 1_000_000,
+        }
     }
 }
 
@@ -36,14 +41,33 @@ impl Default for Limits {
 pub enum ContainerError {
     #[error("{path}: not a readable zip file: {message}")]
     BadZip { path: PathBuf, message: String },
-    #[error("{path}: zip member {name:?} has an unsafe path (absolute, drive letter or `..`); refusing the whole zip")]
+    #[error(
+        "{path}: zip member {name:?} has an unsafe path (absolute, drive letter or `..`); refusing the whole zip"
+    )]
     UnsafePath { path: PathBuf, name: String },
-    #[error("{path}: zip member {name:?} expands {ratio}:1 ({size} bytes from {compressed}); refusing a likely zip bomb (limit {limit}:1)")]
-    Ratio { path: PathBuf, name: String, size: u64, compressed: u64, ratio: u64, limit: u64 },
+    #[error(
+        "{path}: zip member {name:?} expands {ratio}:1 ({size} bytes from {compressed}); refusing a likely zip bomb (limit {limit}:1)"
+    )]
+    Ratio {
+        path: PathBuf,
+        name: String,
+        size: u64,
+        compressed: u64,
+        ratio: u64,
+        limit: u64,
+    },
     #[error("{path}: zip expands to {size} bytes, more than the limit of {limit}")]
-    TooLarge { path: PathBuf, size: u64, limit: u64 },
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     #[error("{path}: zip has {count} members, more than the limit of {limit}")]
-    TooManyMembers { path: PathBuf, count: usize, limit: usize },
+    TooManyMembers {
+        path: PathBuf,
+        count: usize,
+        limit: usize,
+    },
     #[error("{path}: no member {name:?}")]
     NoSuchMember { path: PathBuf, name: String },
     #[error("{path}: {source}")]
@@ -94,11 +118,21 @@ fn safe_name(name: &str) -> bool {
 
 impl SafeZip {
     pub fn open(path: &Path, limits: Limits) -> Result<SafeZip, ContainerError> {
-        let io_err = |source| ContainerError::Io { path: path.to_path_buf(), source };
+        let io_err = |source| ContainerError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = File::open(path).map_err(io_err)?;
-        let archive = zip::ZipArchive::new(BufReader::new(file))
-            .map_err(|e| ContainerError::BadZip { path: path.to_path_buf(), message: e.to_string() })?;
-        let mut zip = SafeZip { path: path.to_path_buf(), archive, members: Vec::new() };
+        let archive =
+            zip::ZipArchive::new(BufReader::new(file)).map_err(|e| ContainerError::BadZip {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        let mut zip = SafeZip {
+            path: path.to_path_buf(),
+            archive,
+            members: Vec::new(),
+        };
         zip.check(limits)?;
         Ok(zip)
     }
@@ -107,17 +141,27 @@ impl SafeZip {
         let path = self.path.clone();
         let count = self.archive.len();
         if count > limits.max_members {
-            return Err(ContainerError::TooManyMembers { path, count, limit: limits.max_members });
+            return Err(ContainerError::TooManyMembers {
+                path,
+                count,
+                limit: limits.max_members,
+            });
         }
         let mut total = 0u64;
         for index in 0..count {
             let f = self
                 .archive
                 .by_index_raw(index)
-                .map_err(|e| ContainerError::BadZip { path: path.clone(), message: e.to_string() })?;
+                .map_err(|e| ContainerError::BadZip {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
             let name = f
                 .name()
-                .map_err(|e| ContainerError::BadZip { path: path.clone(), message: e.to_string() })?
+                .map_err(|e| ContainerError::BadZip {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
                 .to_string();
             if !safe_name(&name) {
                 return Err(ContainerError::UnsafePath { path, name });
@@ -126,15 +170,30 @@ impl SafeZip {
             if size > limits.ratio_floor {
                 let ratio = size / compressed.max(1);
                 if ratio > limits.max_ratio {
-                    return Err(ContainerError::Ratio { path, name, size, compressed, ratio, limit: limits.max_ratio });
+                    return Err(ContainerError::Ratio {
+                        path,
+                        name,
+                        size,
+                        compressed,
+                        ratio,
+                        limit: limits.max_ratio,
+                    });
                 }
             }
             total = total.saturating_add(size);
             if total > limits.max_total_size {
-                return Err(ContainerError::TooLarge { path, size: total, limit: limits.max_total_size });
+                return Err(ContainerError::TooLarge {
+                    path,
+                    size: total,
+                    limit: limits.max_total_size,
+                });
             }
             if !f.is_dir() {
-                self.members.push(Member { name: name.replace('\\', "/"), size, index });
+                self.members.push(Member {
+                    name: name.replace('\\', "/"),
+                    size,
+                    index,
+                });
             }
         }
         Ok(())
@@ -154,8 +213,15 @@ impl SafeZip {
         let f = self
             .archive
             .by_index(member.index)
-            .map_err(|e| ContainerError::BadZip { path: path.clone(), message: e.to_string() })?;
-        Ok(Bounded { inner: f, remaining: member.size, name: member.name.clone() })
+            .map_err(|e| ContainerError::BadZip {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(Bounded {
+            inner: f,
+            remaining: member.size,
+            name: member.name.clone(),
+        })
     }
 }
 
@@ -172,7 +238,10 @@ impl<R: Read> Read for Bounded<R> {
         if n as u64 > self.remaining {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("zip member {:?} is larger than its declared size", self.name),
+                format!(
+                    "zip member {:?} is larger than its declared size",
+                    self.name
+                ),
             ));
         }
         self.remaining -= n as u64;
@@ -190,7 +259,10 @@ impl Bundle {
     /// Opens a zip file (checked against `limits`) or walks a folder (without following symlinks
     /// out of it).
     pub fn open(path: &Path, limits: Limits) -> Result<Bundle, ContainerError> {
-        let io_err = |source| ContainerError::Io { path: path.to_path_buf(), source };
+        let io_err = |source| ContainerError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let meta = std::fs::metadata(path).map_err(io_err)?;
         if meta.is_dir() {
             let mut members = Vec::new();
@@ -199,7 +271,10 @@ impl Bundle {
             for (i, m) in members.iter_mut().enumerate() {
                 m.index = i;
             }
-            Ok(Bundle::Dir { root: path.to_path_buf(), members })
+            Ok(Bundle::Dir {
+                root: path.to_path_buf(),
+                members,
+            })
         } else {
             Ok(Bundle::Zip(SafeZip::open(path, limits)?))
         }
@@ -238,15 +313,26 @@ impl Bundle {
     pub fn read_member(&mut self, member: &Member, max: u64) -> Result<Vec<u8>, ContainerError> {
         let path = self.path().to_path_buf();
         if member.size > max {
-            return Err(ContainerError::TooLarge { path, size: member.size, limit: max });
+            return Err(ContainerError::TooLarge {
+                path,
+                size: member.size,
+                limit: max,
+            });
         }
         let mut out = Vec::with_capacity(member.size as usize);
         self.open_member(member)?
             .take(max + 1)
             .read_to_end(&mut out)
-            .map_err(|source| ContainerError::Io { path: path.join(&member.name), source })?;
+            .map_err(|source| ContainerError::Io {
+                path: path.join(&member.name),
+                source,
+            })?;
         if out.len() as u64 > max {
-            return Err(ContainerError::TooLarge { path, size: out.len() as u64, limit: max });
+            return Err(ContainerError::TooLarge {
+                path,
+                size: out.len() as u64,
+                limit: max,
+            });
         }
         Ok(out)
     }
@@ -261,8 +347,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> io::Result<()> {
             walk(root, &p, out)?;
         } else if ft.is_file() {
             let rel = p.strip_prefix(root).expect("walked below root");
-            let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            out.push(Member { name, size: entry.metadata()?.len(), index: 0 });
+            let name = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.push(Member {
+                name,
+                size: entry.metadata()?.len(),
+                index: 0,
+            });
         }
     }
     Ok(())
@@ -276,7 +370,8 @@ mod tests {
     fn make_zip(path: &Path, members: &[(&str, &[u8])]) {
         let f = File::create(path).unwrap();
         let mut w = zip::ZipWriter::new(f);
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         for (name, data) in members {
             w.start_file(*name, opts).unwrap();
             w.write_all(data).unwrap();
@@ -299,11 +394,20 @@ mod tests {
     #[test]
     fn refuses_traversal_and_absolute_paths() {
         let dir = tempfile::tempdir().unwrap();
-        for bad in ["../evil.txt", "/etc/passwd", "a/../../b", "C:/x", "a\\..\\b"] {
+        for bad in [
+            "../evil.txt",
+            "/etc/passwd",
+            "a/../../b",
+            "C:/x",
+            "a\\..\\b",
+        ] {
             let p = dir.path().join("bad.zip");
             make_zip(&p, &[("ok.txt", b"x"), (bad, b"x")]);
             let err = SafeZip::open(&p, Limits::default()).err().expect(bad);
-            assert!(matches!(err, ContainerError::UnsafePath { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err, ContainerError::UnsafePath { .. }),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -314,9 +418,16 @@ mod tests {
         make_zip(&p, &[("zeros", &vec![0u8; 8 << 20])]);
         let err = SafeZip::open(&p, Limits::default()).err().unwrap();
         assert!(matches!(err, ContainerError::Ratio { .. }), "{err}");
-        let err = SafeZip::open(&p, Limits { max_total_size: 1 << 20, max_ratio: u64::MAX, ..Limits::default() })
-            .err()
-            .unwrap();
+        let err = SafeZip::open(
+            &p,
+            Limits {
+                max_total_size: 1 << 20,
+                max_ratio: u64::MAX,
+                ..Limits::default()
+            },
+        )
+        .err()
+        .unwrap();
         assert!(matches!(err, ContainerError::TooLarge { .. }), "{err}");
     }
 
@@ -327,6 +438,9 @@ mod tests {
         make_zip(&p, &[("chat.txt", b"hello world hello world")]);
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
-        assert!(matches!(SafeZip::open(&p, Limits::default()), Err(ContainerError::BadZip { .. })));
+        assert!(matches!(
+            SafeZip::open(&p, Limits::default()),
+            Err(ContainerError::BadZip { .. })
+        ));
     }
 }

@@ -15,8 +15,21 @@ pub const CONTENT_PREFIX_V1: &[u8] = b"onrecord-record/1\n";
 pub fn content_bytes(record: &Record, channel: Channel) -> Vec<u8> {
     let mut w = WireRecord::from_record(record, channel);
     w.source = None;
-    let mut out = CONTENT_PREFIX_V1.to_vec();
-    serde_json::to_writer(&mut out, &w).expect("serialising to a Vec cannot fail");
+    wire_content_bytes(&w)
+}
+
+/// Canonical content bytes of a wire record whose `source`, `id`, `snippet` and
+/// `conversation_title` are unset (as [`content_bytes`] leaves them).
+pub fn wire_content_bytes(w: &WireRecord) -> Vec<u8> {
+    debug_assert!(
+        w.source.is_none()
+            && w.id.is_none()
+            && w.snippet.is_none()
+            && w.conversation_title.is_none()
+    );
+    let mut out = Vec::with_capacity(CONTENT_PREFIX_V1.len() + 384);
+    out.extend_from_slice(CONTENT_PREFIX_V1);
+    serde_json::to_writer(&mut out, w).expect("serialising to a Vec cannot fail");
     out
 }
 

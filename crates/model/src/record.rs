@@ -43,7 +43,9 @@ impl Channel {
     }
 
     pub fn parse(s: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -304,7 +306,10 @@ pub struct EventDetail {
 
 impl EventDetail {
     pub fn is_empty(&self) -> bool {
-        self.targets.is_empty() && self.duration_seconds.is_none() && self.old.is_none() && self.new.is_none()
+        self.targets.is_empty()
+            && self.duration_seconds.is_none()
+            && self.old.is_none()
+            && self.new.is_none()
     }
 }
 
@@ -404,10 +409,16 @@ impl Flags {
     }
     /// The names of the flags set, in bit order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
-        Flags::NAMES.iter().filter(move |(f, _)| self.contains(*f)).map(|(_, s)| *s)
+        Flags::NAMES
+            .iter()
+            .filter(move |(f, _)| self.contains(*f))
+            .map(|(_, s)| *s)
     }
     pub fn from_name(name: &str) -> Option<Flags> {
-        Flags::NAMES.iter().find(|(_, s)| *s == name).map(|(f, _)| *f)
+        Flags::NAMES
+            .iter()
+            .find(|(_, s)| *s == name)
+            .map(|(f, _)| *f)
     }
 }
 
@@ -442,7 +453,13 @@ pub struct Record {
 
 impl Record {
     /// A record with the given essentials and everything else empty.
-    pub fn new(conversation: &str, kind: Kind, author: Option<String>, time: RecordTime, text: String) -> Record {
+    pub fn new(
+        conversation: &str,
+        kind: Kind,
+        author: Option<String>,
+        time: RecordTime,
+        text: String,
+    ) -> Record {
         Record {
             conversation: conversation.to_string(),
             kind,

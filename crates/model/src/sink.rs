@@ -62,7 +62,11 @@ pub trait Sink {
     fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError>;
     fn record(&mut self, record: Record) -> Result<(), SinkError>;
     /// Streams an attachment's content. `name` is the file's path inside the deposit.
-    fn attachment(&mut self, name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError>;
+    fn attachment(
+        &mut self,
+        name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError>;
     fn warning(&mut self, warning: Warning) -> Result<(), SinkError>;
 }
 
@@ -168,7 +172,11 @@ pub struct CollectSink {
 
 impl Sink for CollectSink {
     fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError> {
-        match self.conversations.iter_mut().find(|c| c.key == conversation.key) {
+        match self
+            .conversations
+            .iter_mut()
+            .find(|c| c.key == conversation.key)
+        {
             Some(c) => *c = conversation,
             None => self.conversations.push(conversation),
         }
@@ -178,7 +186,11 @@ impl Sink for CollectSink {
         self.records.push(record);
         Ok(())
     }
-    fn attachment(&mut self, name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         let mut h = crate::digest::Hasher::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut size = 0u64;
@@ -190,7 +202,10 @@ impl Sink for CollectSink {
             h.update(&buf[..n]);
             size += n as u64;
         }
-        let stored = AttachmentStored { sha256: h.finish(), size };
+        let stored = AttachmentStored {
+            sha256: h.finish(),
+            size,
+        };
         self.attachments.push((name.to_string(), stored));
         Ok(stored)
     }

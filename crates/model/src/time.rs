@@ -6,9 +6,9 @@
 //! twice) or gap (it never happened) is flagged and resolved by jiff's `compatible` rule (the earlier
 //! instant in a fold, the later in a gap), never silently.
 
+use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::{AmbiguousOffset, TimeZone};
-use jiff::Timestamp;
 
 /// How much of the time the source wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,7 +105,12 @@ pub struct RecordTime {
 
 impl RecordTime {
     /// Reads a wall-clock time in a zone, flagging folds and gaps.
-    pub fn from_local(local: DateTime, tz: &TimeZone, tz_name: &str, precision: Precision) -> RecordTime {
+    pub fn from_local(
+        local: DateTime,
+        tz: &TimeZone,
+        tz_name: &str,
+        precision: Precision,
+    ) -> RecordTime {
         let (instant, ambiguity) = resolve(local, tz);
         RecordTime {
             local: Some(local),
@@ -119,7 +124,12 @@ impl RecordTime {
     }
 
     /// A time the source wrote as an instant; the wall-clock time is shown in `tz`.
-    pub fn from_instant(instant: Timestamp, tz: &TimeZone, tz_name: &str, precision: Precision) -> RecordTime {
+    pub fn from_instant(
+        instant: Timestamp,
+        tz: &TimeZone,
+        tz_name: &str,
+        precision: Precision,
+    ) -> RecordTime {
         RecordTime {
             local: Some(tz.to_datetime(instant)),
             tz: tz_name.to_string(),
@@ -132,7 +142,11 @@ impl RecordTime {
     }
 
     /// A time the source wrote with its own offset (an email `Date:` header).
-    pub fn from_offset(local: DateTime, offset: jiff::tz::Offset, precision: Precision) -> RecordTime {
+    pub fn from_offset(
+        local: DateTime,
+        offset: jiff::tz::Offset,
+        precision: Precision,
+    ) -> RecordTime {
         let tz = TimeZone::fixed(offset);
         let instant = tz.to_timestamp(local).ok();
         RecordTime {
@@ -187,19 +201,37 @@ mod tests {
     #[test]
     fn london_fold_and_gap_are_flagged() {
         let tz = TimeZone::get("Europe/London").unwrap();
-        let gap = RecordTime::from_local(date(2020, 3, 29).at(1, 30, 0, 0), &tz, "Europe/London", Precision::Minute);
+        let gap = RecordTime::from_local(
+            date(2020, 3, 29).at(1, 30, 0, 0),
+            &tz,
+            "Europe/London",
+            Precision::Minute,
+        );
         assert_eq!(gap.ambiguity, Some(Ambiguity::Gap));
-        let fold = RecordTime::from_local(date(2020, 10, 25).at(1, 30, 0, 0), &tz, "Europe/London", Precision::Minute);
+        let fold = RecordTime::from_local(
+            date(2020, 10, 25).at(1, 30, 0, 0),
+            &tz,
+            "Europe/London",
+            Precision::Minute,
+        );
         assert_eq!(fold.ambiguity, Some(Ambiguity::Fold));
         assert_eq!(fold.instant.unwrap().to_string(), "2020-10-25T00:30:00Z");
-        let plain = RecordTime::from_local(date(2020, 6, 1).at(12, 0, 0, 0), &tz, "Europe/London", Precision::Minute);
+        let plain = RecordTime::from_local(
+            date(2020, 6, 1).at(12, 0, 0, 0),
+            &tz,
+            "Europe/London",
+            Precision::Minute,
+        );
         assert_eq!(plain.ambiguity, None);
         assert_eq!(plain.instant.unwrap().to_string(), "2020-06-01T11:00:00Z");
     }
 
     #[test]
     fn offsets_are_named_as_written() {
-        assert_eq!(offset_name(jiff::tz::Offset::from_seconds(-5 * 3600 - 1800).unwrap()), "-05:30");
+        assert_eq!(
+            offset_name(jiff::tz::Offset::from_seconds(-5 * 3600 - 1800).unwrap()),
+            "-05:30"
+        );
         assert_eq!(offset_name(jiff::tz::Offset::UTC), "+00:00");
     }
 }

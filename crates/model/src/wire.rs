@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
-use crate::record::{AttachmentRef, Channel, EmailFields, EventDetail, Flags, Kind, Provenance, Record};
+use crate::record::{
+    AttachmentRef, Channel, EmailFields, EventDetail, Flags, Kind, Provenance, Record,
+};
 use crate::time::{Ambiguity, Precision, RecordTime, ZoneSource};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,7 +124,11 @@ pub fn format_local(dt: jiff::civil::DateTime, precision: Precision) -> String {
         Precision::Second => format!("{base}:{:02}", dt.second()),
         Precision::Millisecond => format!("{base}:{:02}.{:03}", dt.second(), dt.millisecond()),
         Precision::Microsecond => {
-            format!("{base}:{:02}.{:06}", dt.second(), dt.subsec_nanosecond() / 1000)
+            format!(
+                "{base}:{:02}.{:06}",
+                dt.second(),
+                dt.subsec_nanosecond() / 1000
+            )
         }
         Precision::Nanosecond => format!("{base}:{:02}.{:09}", dt.second(), dt.subsec_nanosecond()),
     }
@@ -172,12 +178,16 @@ impl WireRecord {
                 .collect(),
             native_id: record.native_id.clone(),
             reply_to: record.reply_to.clone(),
-            event: record.event.as_deref().filter(|e| !e.is_empty()).map(|e| WireEvent {
-                targets: e.targets.clone(),
-                duration_seconds: e.duration_seconds,
-                old: e.old.clone(),
-                new: e.new.clone(),
-            }),
+            event: record
+                .event
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .map(|e| WireEvent {
+                    targets: e.targets.clone(),
+                    duration_seconds: e.duration_seconds,
+                    old: e.old.clone(),
+                    new: e.new.clone(),
+                }),
             subject: email.and_then(|e| e.subject.clone()),
             message_id: email.and_then(|e| e.message_id.clone()),
             in_reply_to: email.and_then(|e| e.in_reply_to.clone()),
@@ -202,10 +212,12 @@ impl WireRecord {
     pub fn to_record(&self) -> Result<(Record, Channel), String> {
         let kind = Kind::parse(&self.type_, &self.kind)
             .ok_or_else(|| format!("unknown record type/kind {}/{}", self.type_, self.kind))?;
-        let channel = Channel::parse(&self.channel).ok_or_else(|| format!("unknown channel {}", self.channel))?;
-        let precision = Precision::parse(&self.precision).ok_or_else(|| format!("unknown precision {}", self.precision))?;
-        let zone_source =
-            ZoneSource::parse(&self.zone_source).ok_or_else(|| format!("unknown zone_source {}", self.zone_source))?;
+        let channel = Channel::parse(&self.channel)
+            .ok_or_else(|| format!("unknown channel {}", self.channel))?;
+        let precision = Precision::parse(&self.precision)
+            .ok_or_else(|| format!("unknown precision {}", self.precision))?;
+        let zone_source = ZoneSource::parse(&self.zone_source)
+            .ok_or_else(|| format!("unknown zone_source {}", self.zone_source))?;
         let local = match &self.local_time {
             None => None,
             Some(s) if precision == Precision::Day => Some(
@@ -213,11 +225,17 @@ impl WireRecord {
                     .map_err(|e| format!("local_time {s}: {e}"))?
                     .to_datetime(jiff::civil::Time::midnight()),
             ),
-            Some(s) => Some(s.parse::<jiff::civil::DateTime>().map_err(|e| format!("local_time {s}: {e}"))?),
+            Some(s) => Some(
+                s.parse::<jiff::civil::DateTime>()
+                    .map_err(|e| format!("local_time {s}: {e}"))?,
+            ),
         };
         let instant = match &self.sent_at {
             None => None,
-            Some(s) => Some(s.parse::<jiff::Timestamp>().map_err(|e| format!("sent_at {s}: {e}"))?),
+            Some(s) => Some(
+                s.parse::<jiff::Timestamp>()
+                    .map_err(|e| format!("sent_at {s}: {e}"))?,
+            ),
         };
         let ambiguity = match self.ambiguity.as_deref() {
             None => None,
@@ -239,7 +257,9 @@ impl WireRecord {
                     size: a.size,
                     sha256: match &a.sha256 {
                         None => None,
-                        Some(h) => Some(Digest::from_hex(h).ok_or_else(|| format!("bad sha256 {h}"))?),
+                        Some(h) => {
+                            Some(Digest::from_hex(h).ok_or_else(|| format!("bad sha256 {h}"))?)
+                        }
                     },
                 })
             })
@@ -289,7 +309,11 @@ impl WireRecord {
             source: self
                 .source
                 .as_ref()
-                .map(|s| Provenance { path: s.path.clone(), line: s.line, offset: s.offset })
+                .map(|s| Provenance {
+                    path: s.path.clone(),
+                    line: s.line,
+                    offset: s.offset,
+                })
                 .unwrap_or_default(),
         };
         Ok((record, channel))
@@ -305,10 +329,25 @@ mod tests {
     #[test]
     fn record_round_trips_through_wire_json() {
         let tz = jiff::tz::TimeZone::get("Europe/London").unwrap();
-        let time = RecordTime::from_local(date(2020, 3, 29).at(1, 30, 0, 0), &tz, "Europe/London", Precision::Minute);
-        let mut r = Record::new("Jane Doe", Kind::Message(MessageKind::Text), Some("Jane".into()), time, "hi\nthere".into());
+        let time = RecordTime::from_local(
+            date(2020, 3, 29).at(1, 30, 0, 0),
+            &tz,
+            "Europe/London",
+            Precision::Minute,
+        );
+        let mut r = Record::new(
+            "Jane Doe",
+            Kind::Message(MessageKind::Text),
+            Some("Jane".into()),
+            time,
+            "hi\nthere".into(),
+        );
         r.flags = Flags::EDITED | Flags::TIME_GAP;
-        r.source = Provenance { path: None, line: Some(3), offset: 120 };
+        r.source = Provenance {
+            path: None,
+            line: Some(3),
+            offset: 120,
+        };
         let w = WireRecord::from_record(&r, Channel::WhatsApp);
         let json = serde_json::to_string(&w).unwrap();
         assert!(json.starts_with(r#"{"type":"message","kind":"text","channel":"whatsapp","conversation":"Jane Doe","author":"Jane","sent_at":"2020-03-29T01:30:00Z","local_time":"2020-03-29T01:30","tz":"Europe/London""#), "{json}");
