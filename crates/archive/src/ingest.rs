@@ -44,6 +44,9 @@ use crate::{Archive, catalogue};
 #[derive(Clone, Debug)]
 pub struct DepositMeta {
     pub path: PathBuf,
+    /// Leave indexing to the next open (or `reindex`): for bulk loads of many deposits, which are
+    /// then indexed in one go. The records are searchable once the index has caught up.
+    pub defer_index: bool,
     /// The name the deposit is known by (the file's name as handed in).
     pub file_name: String,
     pub depositor: String,
@@ -185,9 +188,14 @@ impl Archive {
         let committed = self.committed_head()?;
         // The index takes the new records as they are parsed (tantivy indexes on its own threads)
         // and commits after the catalogue. It must not lag behind the catalogue before we start.
-        self.catch_up_index()?;
+        if !meta.defer_index {
+            self.catch_up_index()?;
+        }
         let mut index = self.search_index()?;
-        let mut index_writer = index.writer(crate::derived::INDEX_HEAP)?;
+        let mut index_writer = match meta.defer_index {
+            false => Some(index.writer(crate::derived::INDEX_HEAP)?),
+            true => None,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -202,7 +210,7 @@ impl Archive {
                     1,
                 )
                 .map_err(|e| io_err("manifest", e))?,
-                index: &mut index_writer,
+                index: index_writer.as_mut(),
                 spool: BufWriter::with_capacity(1 << 20, spool.as_file_mut()),
                 conversations: HashMap::new(),
                 depositor: &meta.depositor,
@@ -354,14 +362,18 @@ impl Archive {
         tracing::info!(elapsed = ?started.elapsed(), "catalogue committed");
         // Steps 7 and 8.
         self.publish_checkpoint(head.size, &checkpoint)?;
-        if let Err(e) = index_writer.commit(head.size) {
-            tracing::warn!(
-                "the search index did not commit ({e}); it will catch up from the catalogue"
-            );
+        if let Some(w) = index_writer {
+            if let Err(e) = w.commit(head.size) {
+                tracing::warn!(
+                    "the search index did not commit ({e}); it will catch up from the catalogue"
+                );
+            }
         }
         drop(index);
         tracing::info!(elapsed = ?started.elapsed(), "index committed");
-        self.catch_up_index()?;
+        if !meta.defer_index {
+            self.catch_up_index()?;
+        }
         drop(manifest);
         drop(spool);
         let proof = self.tlog_proof(deposit_index)?;
@@ -581,7 +593,7 @@ impl<'t> Stmts<'t> {
 }
 
 struct IngestSink<'a, 't, 'i> {
-    index: &'a mut onrecord_index::IndexWriter<'i>,
+    index: Option<&'a mut onrecord_index::IndexWriter<'i>>,
     stmts: Stmts<'t>,
     tx: &'t Transaction<'t>,
     blobs: &'a crate::blobs::BlobStore,
@@ -675,22 +687,24 @@ impl IngestSink<'_, '_, '_> {
                     .map_err(|e| io_err("log spool", e))?;
                 let idx = self.next_index;
                 self.next_index += 1;
-                let (participants, extra) = crate::derived::index_fields(&wire);
-                let rid = id.to_hex();
-                self.index.add(&onrecord_index::IndexDoc {
-                    record_id: &rid,
-                    log_index: idx,
-                    channel: channel.as_str(),
-                    conversation_id: &conv_hex,
-                    conversation_title: &conv_title,
-                    author: record.author.as_deref(),
-                    participants: &participants,
-                    sent_at: record.time.instant,
-                    kind: record.kind.kind_str(),
-                    is_event: record.kind.is_event(),
-                    text: &record.text,
-                    extra: &extra,
-                })?;
+                if let Some(index) = self.index.as_deref_mut() {
+                    let (participants, extra) = crate::derived::index_fields(&wire);
+                    let rid = id.to_hex();
+                    index.add(&onrecord_index::IndexDoc {
+                        record_id: &rid,
+                        log_index: idx,
+                        channel: channel.as_str(),
+                        conversation_id: &conv_hex,
+                        conversation_title: &conv_title,
+                        author: record.author.as_deref(),
+                        participants: &participants,
+                        sent_at: record.time.instant,
+                        kind: record.kind.kind_str(),
+                        is_event: record.kind.is_event(),
+                        text: &record.text,
+                        extra: &extra,
+                    })?;
+                }
                 break (idx, true);
             }
             let (existing, first_seq): (i64, i64) = self

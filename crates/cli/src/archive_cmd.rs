@@ -75,6 +75,7 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
     let format = onrecord_formats::detect(path)?;
     let meta = DepositMeta {
         path: path.to_path_buf(),
+        defer_index: a.defer_index,
         file_name: file_name.clone(),
         depositor: a.depositor.clone(),
         tz_name: opts.tz_name.clone(),

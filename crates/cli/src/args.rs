@@ -103,6 +103,10 @@ pub struct IngestArgs {
     /// Print the receipt as JSON (one object per deposit).
     #[arg(long)]
     pub json: bool,
+    /// Do not index now: the next command that opens the archive (or `reindex`) indexes the new
+    /// records. For bulk loads of many deposits.
+    #[arg(long)]
+    pub defer_index: bool,
 }
 
 #[derive(Args, Debug)]
