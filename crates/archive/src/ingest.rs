@@ -362,12 +362,12 @@ impl Archive {
         tracing::info!(elapsed = ?started.elapsed(), "catalogue committed");
         // Steps 7 and 8.
         self.publish_checkpoint(head.size, &checkpoint)?;
-        if let Some(w) = index_writer {
-            if let Err(e) = w.commit(head.size) {
-                tracing::warn!(
-                    "the search index did not commit ({e}); it will catch up from the catalogue"
-                );
-            }
+        if let Some(w) = index_writer
+            && let Err(e) = w.commit(head.size)
+        {
+            tracing::warn!(
+                "the search index did not commit ({e}); it will catch up from the catalogue"
+            );
         }
         drop(index);
         tracing::info!(elapsed = ?started.elapsed(), "index committed");
@@ -763,7 +763,7 @@ impl IngestSink<'_, '_, '_> {
             json
         )
         .map_err(|e| io_err("manifest", e))?;
-        if self.counts.records % 4096 == 0 {
+        if self.counts.records.is_multiple_of(4096) {
             (self.progress)(Progress {
                 bytes: record.source.offset,
                 total_bytes: self.total_bytes,

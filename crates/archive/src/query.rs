@@ -32,11 +32,14 @@ pub struct ConversationView {
 const RECORD_COLUMNS: &str =
     "r.log_index, r.id, r.conversation_id, coalesce(c.title, c.key), r.content";
 
-fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, String, String)> {
+/// (log index, record id, conversation id, conversation title, content JSON).
+type RecordRow = (i64, Vec<u8>, Vec<u8>, String, String);
+
+fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn to_view(row: (i64, Vec<u8>, Vec<u8>, String, String)) -> Result<RecordView, ArchiveError> {
+fn to_view(row: RecordRow) -> Result<RecordView, ArchiveError> {
     let (log_index, id, conv, title, content) = row;
     let mut record: WireRecord = serde_json::from_str(&content)
         .map_err(|e| ArchiveError::Damaged(format!("record at log index {log_index}: {e}")))?;
@@ -112,7 +115,7 @@ impl Archive {
                 "{id:?} is not a record id (64 hex digits, or a prefix of at least 8)"
             )));
         }
-        let lo = hex::decode(if id.len() % 2 == 0 {
+        let lo = hex::decode(if id.len().is_multiple_of(2) {
             id.clone()
         } else {
             format!("{id}0")
@@ -221,10 +224,11 @@ impl Archive {
                 )))),
             }
         };
-        if w.len() >= 6 && w.bytes().all(|b| b.is_ascii_hexdigit()) {
-            if let Some(r) = pick(all.iter().filter(|c| c.id.starts_with(&lw)).collect()) {
-                return r;
-            }
+        if w.len() >= 6
+            && w.bytes().all(|b| b.is_ascii_hexdigit())
+            && let Some(r) = pick(all.iter().filter(|c| c.id.starts_with(&lw)).collect())
+        {
+            return r;
         }
         if let Some(r) = pick(all.iter().filter(|c| c.title == w || c.key == w).collect()) {
             return r;

@@ -99,15 +99,15 @@ impl Archive {
         match onrecord_log::verify_tree(&store, size) {
             Ok(root) => {
                 rep.root = root.to_base64();
-                if let Some(cp) = &latest {
-                    if cp.root != root || cp.size != size {
-                        let msg = format!(
-                            "the log's entries give root {} but the checkpoint says {}",
-                            rep.root,
-                            cp.root.to_base64()
-                        );
-                        problem(&mut rep, msg);
-                    }
+                if let Some(cp) = &latest
+                    && (cp.root != root || cp.size != size)
+                {
+                    let msg = format!(
+                        "the log's entries give root {} but the checkpoint says {}",
+                        rep.root,
+                        cp.root.to_base64()
+                    );
+                    problem(&mut rep, msg);
                 }
             }
             Err(e) => problem(&mut rep, format!("log: {e}")),
@@ -306,14 +306,13 @@ impl Archive {
                             ),
                         ),
                     }
-                    if row.content.contains("\"sha256\":\"") {
-                        if let Ok(w) =
+                    if row.content.contains("\"sha256\":\"")
+                        && let Ok(w) =
                             serde_json::from_str::<onrecord_model::wire::WireRecord>(&row.content)
-                        {
-                            for a in w.attachments {
-                                if let Some(d) = a.sha256.as_deref().and_then(Digest::from_hex) {
-                                    attachment_refs.insert(d);
-                                }
+                    {
+                        for a in w.attachments {
+                            if let Some(d) = a.sha256.as_deref().and_then(Digest::from_hex) {
+                                attachment_refs.insert(d);
                             }
                         }
                     }

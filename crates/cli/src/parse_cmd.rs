@@ -204,10 +204,10 @@ impl Sink for SummarySink {
                 if k == MessageKind::Deleted {
                     self.deleted += 1;
                 }
-                if let Some(a) = &r.author {
-                    if !self.authors.contains(a) {
-                        self.authors.insert(a.clone());
-                    }
+                if let Some(a) = &r.author
+                    && !self.authors.contains(a)
+                {
+                    self.authors.insert(a.clone());
                 }
             }
             Kind::Event(k) => {

@@ -315,8 +315,8 @@ fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
         .clamp(5, 40);
     writeln!(
         out,
-        "{:<w$}  {:>8}  {:>6}  {:>7}  {:>6}  {:<22}  {}",
-        rep.by, "messages", "convs", "deleted", "media", "channels", "first – last"
+        "{:<w$}  {:>8}  {:>6}  {:>7}  {:>6}  {:<22}  first – last",
+        rep.by, "messages", "convs", "deleted", "media", "channels"
     )?;
     for r in rep.rows.iter().chain(std::iter::once(&rep.total)) {
         let key: String = r.key.chars().take(w).collect();

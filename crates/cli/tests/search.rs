@@ -111,7 +111,7 @@ fn search_agrees_with_a_brute_force_scan() {
             ],
             Box::new(move |r| {
                 let t = r["sent_at"].as_str().unwrap();
-                words(r).contains("minister") && t >= "2021-01-10" && t < "2021-01-20"
+                words(r).contains("minister") && ("2021-01-10".."2021-01-20").contains(&t)
             }),
         ),
         (
