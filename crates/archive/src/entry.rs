@@ -26,6 +26,9 @@ use onrecord_model::Digest;
 pub const VERSION_1: u8 = 1;
 pub const TYPE_DEPOSIT: u8 = 1;
 pub const TYPE_RECORD: u8 = 2;
+/// Longest format name and longest depositor or file name an entry holds, in bytes.
+const MAX_FORMAT: usize = 256;
+const MAX_NAME: usize = 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordEntry {
@@ -79,13 +82,24 @@ pub fn conversation_id(channel: &str, depositor: &str, key: &str) -> Digest {
     Digest::of(&b)
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
+/// `s` cut to at most `max` bytes on a character boundary.
+fn fit(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    out.extend_from_slice(&(end as u16).to_be_bytes());
-    out.extend_from_slice(&s.as_bytes()[..end]);
+    &s[..end]
+}
+
+/// A depositor or file name as a deposit entry holds it (at most 1024 bytes).
+pub fn fit_name(s: &str) -> &str {
+    fit(s, MAX_NAME)
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
+    let s = fit(s, max);
+    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
 }
 
 impl Entry {
@@ -110,9 +124,9 @@ impl Entry {
                 out.extend_from_slice(&d.n_records.to_be_bytes());
                 out.extend_from_slice(&d.n_new.to_be_bytes());
                 out.extend_from_slice(&d.received_at_us.to_be_bytes());
-                put_str(&mut out, &d.format, 256);
-                put_str(&mut out, &d.depositor, 1024);
-                put_str(&mut out, &d.file_name, 1024);
+                put_str(&mut out, &d.format, MAX_FORMAT);
+                put_str(&mut out, &d.depositor, MAX_NAME);
+                put_str(&mut out, &d.file_name, MAX_NAME);
             }
         }
         out
@@ -141,9 +155,9 @@ impl Entry {
                 n_records: u64::from_be_bytes(c.array()?),
                 n_new: u64::from_be_bytes(c.array()?),
                 received_at_us: i64::from_be_bytes(c.array()?),
-                format: c.str16()?,
-                depositor: c.str16()?,
-                file_name: c.str16()?,
+                format: c.str16(MAX_FORMAT)?,
+                depositor: c.str16(MAX_NAME)?,
+                file_name: c.str16(MAX_NAME)?,
             }),
             t => return Err(format!("unknown entry type {t}")),
         };
@@ -181,8 +195,11 @@ impl Cursor<'_> {
     fn digest(&mut self) -> Result<Digest, String> {
         Ok(Digest(self.array()?))
     }
-    fn str16(&mut self) -> Result<String, String> {
+    fn str16(&mut self, max: usize) -> Result<String, String> {
         let n = u16::from_be_bytes(self.array()?) as usize;
+        if n > max {
+            return Err(format!("entry string of {n} bytes is longer than {max}"));
+        }
         String::from_utf8(self.take(n)?.to_vec())
             .map_err(|_| "entry string is not UTF-8".to_string())
     }
@@ -222,6 +239,28 @@ mod tests {
             let mut longer = b.clone();
             longer.push(0);
             assert!(Entry::decode(&longer).is_err());
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever decodes, encodes back to the same bytes: the encoding is canonical.
+        #[test]
+        fn decoding_is_canonical(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            if let Ok(e) = Entry::decode(&bytes) {
+                proptest::prop_assert_eq!(e.encode(), bytes);
+            }
+        }
+
+        #[test]
+        fn deposit_entries_round_trip(name in ".{0,1500}", n in proptest::prelude::any::<u64>()) {
+            let e = Entry::Deposit(DepositEntry {
+                deposit_id: Digest::of(name.as_bytes()), size: n, manifest_sha256: Digest::of(b"m"),
+                n_records: n, n_new: n / 2, received_at_us: n as i64, format: "whatsapp-txt".into(),
+                depositor: name.clone(), file_name: name,
+            });
+            let b = e.encode();
+            let back = Entry::decode(&b).unwrap();
+            proptest::prop_assert_eq!(back.encode(), b);
         }
     }
 

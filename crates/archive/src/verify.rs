@@ -341,8 +341,8 @@ impl Archive {
                                 || r.3 != de.n_records
                                 || r.4 != de.n_new
                                 || r.5 != de.format
-                                || r.6 != de.depositor
-                                || r.7 != de.file_name
+                                || entry::fit_name(&r.6) != de.depositor
+                                || entry::fit_name(&r.7) != de.file_name
                                 || r.8 != de.received_at_us
                             {
                                 problem(
