@@ -50,9 +50,35 @@ impl Archive {
         Ok(SearchIndex::open_or_create(&self.index_dir())?)
     }
 
+    /// The cached index, or a newly opened one; give it back with `put_index`.
+    pub(crate) fn take_index(&self) -> Result<SearchIndex, ArchiveError> {
+        match self.index.borrow_mut().take() {
+            Some(i) => Ok(i),
+            None => self.search_index(),
+        }
+    }
+
+    pub(crate) fn put_index(&self, index: SearchIndex) {
+        *self.index.borrow_mut() = Some(index);
+    }
+
+    /// Searches the index (kept open between calls).
+    pub fn search(&self, query: &onrecord_index::SearchQuery) -> Result<onrecord_index::SearchResults, ArchiveError> {
+        let index = self.take_index()?;
+        let r = index.search(query);
+        self.put_index(index);
+        Ok(r?)
+    }
+
     /// Feeds the index every record it lacks and commits it at the catalogue's log size.
     pub fn catch_up_index(&self) -> Result<u64, ArchiveError> {
-        let mut index = self.search_index()?;
+        let mut index = self.take_index()?;
+        let r = self.catch_up(&mut index);
+        self.put_index(index);
+        r
+    }
+
+    fn catch_up(&self, index: &mut SearchIndex) -> Result<u64, ArchiveError> {
         let log_size = catalogue::log_size(&self.conn)?;
         let from = index.indexed_upto();
         if from >= log_size {
@@ -66,6 +92,7 @@ impl Archive {
 
     /// Rebuilds the index from scratch.
     pub fn reindex(&self) -> Result<u64, ArchiveError> {
+        self.index.borrow_mut().take();
         let dir = self.index_dir();
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}

@@ -103,6 +103,9 @@ const TREE_MAGIC: &str = "onrecord-tree/1\n";
 #[derive(Default)]
 struct Staged {
     items: Vec<(String, Digest)>,
+    /// Small blobs written straight to their content address by this ingest (they did not exist):
+    /// a failed ingest deletes them.
+    created: Vec<String>,
     counter: u64,
     prefix: String,
 }
@@ -113,6 +116,7 @@ impl Staged {
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut r);
         Staged {
             items: Vec::new(),
+            created: Vec::new(),
             counter: 0,
             prefix: format!("tmp/{}", hex::encode(r)),
         }
@@ -136,7 +140,7 @@ impl Archive {
         let index_before = IndexSnapshot::take(&index_dir)?;
         let result = self.ingest_staged(meta, parse, progress, &mut staged);
         if result.is_err() {
-            for (k, _) in &staged.items {
+            for k in staged.items.iter().map(|(k, _)| k).chain(&staged.created) {
                 self.blobs.delete(k).ok();
             }
             // Segment files tantivy wrote for records that were never committed.
@@ -191,7 +195,7 @@ impl Archive {
         if !meta.defer_index {
             self.catch_up_index()?;
         }
-        let mut index = self.search_index()?;
+        let mut index = self.take_index()?;
         let mut index_writer = match meta.defer_index {
             false => Some(index.writer(crate::derived::INDEX_HEAP)?),
             true => None,
@@ -369,7 +373,7 @@ impl Archive {
                 "the search index did not commit ({e}); it will catch up from the catalogue"
             );
         }
-        drop(index);
+        self.put_index(index);
         tracing::info!(elapsed = ?started.elapsed(), "index committed");
         if !meta.defer_index {
             self.catch_up_index()?;
@@ -909,13 +913,34 @@ impl Sink for IngestSink<'_, '_, '_> {
         self.record_inner(record).map_err(|e| self.fail(e))
     }
 
-    fn attachment(
-        &mut self,
-        _name: &str,
-        content: &mut dyn Read,
-    ) -> Result<AttachmentStored, SinkError> {
+    fn attachment(&mut self, _name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+        // Small attachments (most of them) are hashed in memory and written once, straight to
+        // their address, and not at all when the archive holds them already; big ones stream
+        // through `tmp/` and move at commit.
+        const SMALL: u64 = 4 << 20;
+        let mut head = Vec::new();
+        if let Err(e) = content.take(SMALL + 1).read_to_end(&mut head) {
+            return Err(self.fail(io_err("attachment", e)));
+        }
+        if head.len() as u64 <= SMALL {
+            let sha256 = Digest::of(&head);
+            let key = blob_key(&sha256);
+            let r = self.blobs.exists(&key).and_then(|held| {
+                if !held {
+                    self.blobs.put(&key, &head)?;
+                    self.staged.created.push(key);
+                }
+                Ok(())
+            });
+            if let Err(e) = r {
+                return Err(self.fail(e));
+            }
+            self.n_attachments += 1;
+            return Ok(AttachmentStored { sha256, size: head.len() as u64 });
+        }
         let key = self.staged.next_key();
-        match self.blobs.put_stream(&key, content) {
+        let mut whole = std::io::Cursor::new(head).chain(content);
+        match self.blobs.put_stream(&key, &mut whole) {
             Ok((sha256, size)) => {
                 self.staged.items.push((key, sha256));
                 self.n_attachments += 1;

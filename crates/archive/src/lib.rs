@@ -46,6 +46,8 @@ pub struct Archive {
     pub(crate) blobs: BlobStore,
     pub(crate) signer: Signer,
     pub(crate) origin: String,
+    /// The search index, opened once and kept (opening it costs more than a query).
+    pub(crate) index: std::cell::RefCell<Option<onrecord_index::SearchIndex>>,
     _lock: File,
 }
 
@@ -155,6 +157,7 @@ impl Archive {
             blobs,
             signer,
             origin,
+            index: Default::default(),
             _lock: lock,
         };
         archive.publish_empty_checkpoint()?;
@@ -211,6 +214,7 @@ impl Archive {
             blobs,
             signer,
             origin: marker.origin,
+            index: Default::default(),
             _lock: lock,
         };
         archive.recover()?;

@@ -54,6 +54,34 @@ const MAX_PROBLEMS: usize = 1000;
 
 impl Archive {
     pub fn verify(&self, opts: VerifyOptions) -> Result<VerifyReport, ArchiveError> {
+        let (size, _) = catalogue::latest_checkpoint(&self.conn)?
+            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
+        // The tree and the blobs are checked on other threads while this one compares the log's
+        // entries with the catalogue: verification is bound by hashing and reading, not by logic.
+        let blobs = &self.blobs;
+        let store_root = self.root.join("store");
+        std::thread::scope(|s| {
+            let tree = s.spawn(move || {
+                onrecord_log::verify_tree(&crate::logstore::LogStore { blobs }, size)
+            });
+            let hashed = s.spawn(move || -> Result<Listed, ArchiveError> {
+                let listed = blobs.list("blobs")?;
+                let hashed = if opts.blobs {
+                    Some(hash_blobs(&store_root, &listed)?)
+                } else {
+                    None
+                };
+                Ok((listed, hashed))
+            });
+            self.verify_with(tree, hashed)
+        })
+    }
+
+    fn verify_with(
+        &self,
+        tree: std::thread::ScopedJoinHandle<'_, Result<onrecord_log::Hash, onrecord_log::LogError>>,
+        hashed: std::thread::ScopedJoinHandle<'_, Result<Listed, ArchiveError>>,
+    ) -> Result<VerifyReport, ArchiveError> {
         let mut rep = VerifyReport {
             origin: self.origin.clone(),
             ..Default::default()
@@ -96,7 +124,10 @@ impl Archive {
         }
 
         // 2. The tree, from the entries alone.
-        match onrecord_log::verify_tree(&store, size) {
+        let tree = tree
+            .join()
+            .map_err(|_| ArchiveError::Damaged("tree verification failed unexpectedly".into()))?;
+        match tree {
             Ok(root) => {
                 rep.root = root.to_base64();
                 if let Some(cp) = &latest
@@ -395,7 +426,9 @@ impl Archive {
         }
 
         // 5. Blobs: each against its name, and each one referred to present.
-        let listed = self.blobs.list("blobs")?;
+        let (listed, hashed) = hashed
+            .join()
+            .map_err(|_| ArchiveError::Damaged("blob verification failed unexpectedly".into()))??;
         let names: HashSet<String> = listed.iter().map(|(k, _)| k.clone()).collect();
         let mut wanted: Vec<(Digest, String)> = Vec::new();
         wanted.extend(manifests);
@@ -415,8 +448,7 @@ impl Archive {
             }
             describe.insert(key, what.clone());
         }
-        if opts.blobs {
-            let results = self.hash_blobs(&listed)?;
+        if let Some(results) = hashed {
             for (key, ok, bytes) in results {
                 rep.blobs_checked += 1;
                 rep.bytes_hashed += bytes;
@@ -431,18 +463,22 @@ impl Archive {
         }
         Ok(rep)
     }
+}
 
-    /// Hashes blobs on all cores; returns (key, matches its name, bytes).
-    fn hash_blobs(
-        &self,
-        listed: &[(String, u64)],
-    ) -> Result<Vec<(String, bool, u64)>, ArchiveError> {
+/// The blobs listed (key, size) and, when asked, each one's hash check (key, matches, bytes).
+type Listed = (Vec<(String, u64)>, Option<Vec<(String, bool, u64)>>);
+
+/// Hashes blobs on all cores; returns (key, matches its name, bytes).
+fn hash_blobs(
+    root: &std::path::Path,
+    listed: &[(String, u64)],
+) -> Result<Vec<(String, bool, u64)>, ArchiveError> {
+    {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .min(8);
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let root = self.root.join("store");
         let results = std::sync::Mutex::new(Vec::with_capacity(listed.len()));
         let error: std::sync::Mutex<Option<ArchiveError>> = std::sync::Mutex::new(None);
         std::thread::scope(|s| {

@@ -112,7 +112,6 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         &mut out,
         "search lexmoor --from \"jane doe\" — what did the minister say about Lexmoor?",
     )?;
-    let index = archive.search_index()?;
     let q = SearchQuery {
         text: "lexmoor".into(),
         from: Some("jane doe".into()),
@@ -124,7 +123,7 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         limit: 10,
         rank: false,
     };
-    let res = index.search(&q)?;
+    let res = archive.search(&q)?;
     let views =
         archive.records_by_index(&res.hits.iter().map(|h| h.log_index).collect::<Vec<_>>())?;
     for v in &views {

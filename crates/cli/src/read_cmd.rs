@@ -28,7 +28,6 @@ fn render_snippet(s: &str, style: (&str, &str)) -> String {
 
 pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
     let archive = open(g)?;
-    let index = archive.search_index()?;
     let q = SearchQuery {
         text: a.query.join(" "),
         from: a.from.clone(),
@@ -48,7 +47,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
         limit: a.limit.max(1),
         rank: a.rank,
     };
-    let results = index.search(&q)?;
+    let results = archive.search(&q)?;
     let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
     let views = archive.records_by_index(&indices)?;
     let stdout = std::io::stdout();
@@ -390,7 +389,6 @@ pub fn reindex(g: &Global) -> Result<Outcome> {
 /// milliseconds, for queries without and with filters.
 pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
     let archive = open(g)?;
-    let index = archive.search_index()?;
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("reading {}", a.file.display()))?;
     let mut plain = Vec::new();
@@ -419,11 +417,11 @@ pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
             || q.channel.is_some()
             || q.after.is_some()
             || q.before.is_some();
-        let total = index.search(&q)?.total;
+        let total = archive.search(&q)?.total;
         let mut times = Vec::with_capacity(a.repeat);
         for _ in 0..a.repeat {
             let t = std::time::Instant::now();
-            let r = index.search(&q)?;
+            let r = archive.search(&q)?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             std::hint::black_box(r);
         }
