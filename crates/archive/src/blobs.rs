@@ -52,8 +52,7 @@ impl BlobStore {
         let fs = LocalFileSystem::new_with_prefix(root)
             .map_err(|e| store_err(&root.display().to_string(), e))?
             .with_automatic_cleanup(true);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| store_err("runtime", e))?;
