@@ -63,7 +63,10 @@ impl Archive {
     }
 
     /// Searches the index (kept open between calls).
-    pub fn search(&self, query: &onrecord_index::SearchQuery) -> Result<onrecord_index::SearchResults, ArchiveError> {
+    pub fn search(
+        &self,
+        query: &onrecord_index::SearchQuery,
+    ) -> Result<onrecord_index::SearchResults, ArchiveError> {
         let index = self.take_index()?;
         let r = index.search(query);
         self.put_index(index);

@@ -913,7 +913,11 @@ impl Sink for IngestSink<'_, '_, '_> {
         self.record_inner(record).map_err(|e| self.fail(e))
     }
 
-    fn attachment(&mut self, _name: &str, content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
+    fn attachment(
+        &mut self,
+        _name: &str,
+        content: &mut dyn Read,
+    ) -> Result<AttachmentStored, SinkError> {
         // Small attachments (most of them) are hashed in memory and written once, straight to
         // their address, and not at all when the archive holds them already; big ones stream
         // through `tmp/` and move at commit.
@@ -936,7 +940,10 @@ impl Sink for IngestSink<'_, '_, '_> {
                 return Err(self.fail(e));
             }
             self.n_attachments += 1;
-            return Ok(AttachmentStored { sha256, size: head.len() as u64 });
+            return Ok(AttachmentStored {
+                sha256,
+                size: head.len() as u64,
+            });
         }
         let key = self.staged.next_key();
         let mut whole = std::io::Cursor::new(head).chain(content);

@@ -109,21 +109,8 @@ struct HashSink;
 
 impl HashSink {
     fn attachment(content: &mut dyn Read) -> Result<AttachmentStored, SinkError> {
-        let mut h = onrecord_model::digest::Hasher::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = content.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-            size += n as u64;
-        }
-        Ok(AttachmentStored {
-            sha256: h.finish(),
-            size,
-        })
+        let (sha256, size) = onrecord_model::digest::hash_reader(content)?;
+        Ok(AttachmentStored { sha256, size })
     }
 }
 

@@ -54,6 +54,23 @@ impl Hasher {
     }
 }
 
+/// SHA-256 and length of everything a reader yields, read in 256 KiB pieces.
+pub fn hash_reader(content: &mut dyn std::io::Read) -> std::io::Result<(Digest, u64)> {
+    let mut h = Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match content.read(&mut buf) {
+            Ok(0) => return Ok((h.finish(), size)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+        size += n as u64;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -191,21 +191,8 @@ impl Sink for CollectSink {
         name: &str,
         content: &mut dyn Read,
     ) -> Result<AttachmentStored, SinkError> {
-        let mut h = crate::digest::Hasher::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = content.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-            size += n as u64;
-        }
-        let stored = AttachmentStored {
-            sha256: h.finish(),
-            size,
-        };
+        let (sha256, size) = crate::digest::hash_reader(content)?;
+        let stored = AttachmentStored { sha256, size };
         self.attachments.push((name.to_string(), stored));
         Ok(stored)
     }
