@@ -71,8 +71,9 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    let opts = crate::tz::parse_options(&a.read, &file_name)?;
+    let mut opts = crate::tz::parse_options(&a.read, &file_name)?;
     let format = onrecord_formats::detect(path)?;
+    crate::tz::ask_passphrase_if_needed(format, &mut opts)?;
     let meta = DepositMeta {
         path: path.to_path_buf(),
         defer_index: a.defer_index,

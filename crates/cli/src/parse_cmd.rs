@@ -19,7 +19,9 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let opts = crate::tz::parse_options(&a.read, &file_name)?;
+    let mut opts = crate::tz::parse_options(&a.read, &file_name)?;
+    let format = onrecord_formats::detect(&a.file)?;
+    crate::tz::ask_passphrase_if_needed(format, &mut opts)?;
     let stdout = std::io::stdout();
     if a.json {
         let mut sink = JsonSink {
@@ -27,7 +29,7 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
             conversations: HashMap::new(),
             error: None,
         };
-        let r = onrecord_formats::parse(&a.file, &opts, &mut sink);
+        let r = onrecord_formats::parse_as(format, &a.file, &opts, &mut sink);
         if let Some(e) = sink.error.take() {
             return Err(e).context("writing JSON Lines");
         }
@@ -36,7 +38,7 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let mut sink = SummarySink::default();
-    let report = onrecord_formats::parse(&a.file, &opts, &mut sink)
+    let report = onrecord_formats::parse_as(format, &a.file, &opts, &mut sink)
         .with_context(|| format!("parsing {}", a.file.display()))?;
     let mut out = stdout.lock();
     let s = &sink;

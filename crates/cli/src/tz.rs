@@ -34,3 +34,21 @@ pub fn parse_options(read: &ReadOptions, file_name: &str) -> Result<ParseOptions
     }
     Ok(opts)
 }
+
+/// An encrypted Signal backup needs its passphrase: from `--passphrase-file`, else asked for on the
+/// terminal (never taken from the command line, where other users and shell history would see it).
+pub fn ask_passphrase_if_needed(format: &str, opts: &mut ParseOptions) -> Result<()> {
+    if format != "signal-backup" || opts.passphrase.is_some() {
+        return Ok(());
+    }
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "this is an encrypted Signal backup: give its passphrase with --passphrase-file FILE"
+        );
+    }
+    let p = rpassword::prompt_password("Signal backup passphrase (30 digits): ")
+        .context("reading the passphrase")?;
+    opts.passphrase = Some(p.trim().to_string());
+    Ok(())
+}
