@@ -185,50 +185,6 @@ impl BlobStore {
         Ok(out)
     }
 
-    /// Reads an object in chunks, for hashing large blobs without holding them whole.
-    pub fn for_each_chunk(
-        &self,
-        key: &str,
-        mut f: impl FnMut(&[u8]),
-    ) -> Result<bool, ArchiveError> {
-        // On the local store, read the file directly: the object_store stream adds a copy per chunk
-        // and verify is bound by hashing speed.
-        if let Some(root) = &self.root {
-            let path = root.join(key);
-            let mut file = match std::fs::File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-                Err(e) => {
-                    return Err(ArchiveError::Read {
-                        what: key.to_string(),
-                        source: e,
-                    });
-                }
-            };
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                match file.read(&mut buf) {
-                    Ok(0) => return Ok(true),
-                    Ok(n) => f(&buf[..n]),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        return Err(ArchiveError::Read {
-                            what: key.to_string(),
-                            source: e,
-                        });
-                    }
-                }
-            }
-        }
-        match self.get(key)? {
-            Some(b) => {
-                f(&b);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
     /// Flushes everything written so far to stable storage.
     pub fn sync(&self) -> Result<(), ArchiveError> {
         if let Some(root) = &self.root {

@@ -163,7 +163,7 @@ impl Archive {
         let received_us = received.as_microsecond();
         let (deposit_id, size) = self.stage_deposit(&meta.path, staged)?;
 
-        if let Some(receipt) = self.receipt_for_held(&deposit_id, meta)? {
+        if let Some(receipt) = self.receipt_for_held(&deposit_id)? {
             for (k, _) in staged.items.drain(..) {
                 self.blobs.delete(&k)?;
             }
@@ -459,11 +459,7 @@ impl Archive {
         Ok((d, total))
     }
 
-    fn receipt_for_held(
-        &self,
-        deposit_id: &Digest,
-        meta: &DepositMeta,
-    ) -> Result<Option<Receipt>, ArchiveError> {
+    fn receipt_for_held(&self, deposit_id: &Digest) -> Result<Option<Receipt>, ArchiveError> {
         let row = self
             .conn
             .query_row(
@@ -492,7 +488,6 @@ impl Archive {
             )
             .optional()?;
         let Some(r) = row else { return Ok(None) };
-        let _ = meta;
         let received = jiff::Timestamp::from_microsecond(r.7)
             .map(|t| t.to_string())
             .unwrap_or_default();

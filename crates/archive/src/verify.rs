@@ -473,65 +473,49 @@ fn hash_blobs(
     root: &std::path::Path,
     listed: &[(String, u64)],
 ) -> Result<Vec<(String, bool, u64)>, ArchiveError> {
-    {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results = std::sync::Mutex::new(Vec::with_capacity(listed.len()));
-        let error: std::sync::Mutex<Option<ArchiveError>> = std::sync::Mutex::new(None);
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| {
-                    let mut buf = vec![0u8; 1 << 20];
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((key, _)) = listed.get(i) else { break };
-                        match hash_file(&root.join(key), &mut buf) {
-                            Ok((d, n)) => {
-                                let ok = key.rsplit('/').next() == Some(d.to_hex().as_str());
-                                results.lock().unwrap_or_else(|p| p.into_inner()).push((
-                                    key.clone(),
-                                    ok,
-                                    n,
-                                ));
-                            }
-                            Err(e) => {
-                                *error.lock().unwrap_or_else(|p| p.into_inner()) =
-                                    Some(ArchiveError::Read {
-                                        what: key.clone(),
-                                        source: e,
-                                    });
-                                break;
-                            }
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(listed.len()));
+    let error: std::sync::Mutex<Option<ArchiveError>> = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((key, _)) = listed.get(i) else { break };
+                    match std::fs::File::open(root.join(key))
+                        .and_then(|mut f| onrecord_model::digest::hash_reader(&mut f))
+                    {
+                        Ok((d, n)) => {
+                            let ok = key.rsplit('/').next() == Some(d.to_hex().as_str());
+                            results.lock().unwrap_or_else(|p| p.into_inner()).push((
+                                key.clone(),
+                                ok,
+                                n,
+                            ));
+                        }
+                        Err(e) => {
+                            *error.lock().unwrap_or_else(|p| p.into_inner()) =
+                                Some(ArchiveError::Read {
+                                    what: key.clone(),
+                                    source: e,
+                                });
+                            break;
                         }
                     }
-                });
-            }
-        });
-        if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            return Err(e);
+                }
+            });
         }
-        let mut r = results.into_inner().unwrap_or_else(|p| p.into_inner());
-        r.sort();
-        Ok(r)
+    });
+    if let Some(e) = error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
     }
-}
-
-fn hash_file(path: &std::path::Path, buf: &mut [u8]) -> std::io::Result<(Digest, u64)> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let mut h = onrecord_model::digest::Hasher::new();
-    let mut n = 0u64;
-    loop {
-        let k = f.read(buf)?;
-        if k == 0 {
-            return Ok((h.finish(), n));
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-    }
+    let mut r = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    r.sort();
+    Ok(r)
 }
 
 struct CatRecord {
