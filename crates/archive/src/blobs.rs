@@ -52,7 +52,11 @@ impl BlobStore {
         let fs = LocalFileSystem::new_with_prefix(root)
             .map_err(|e| store_err(&root.display().to_string(), e))?
             .with_automatic_cleanup(true);
-        let rt = tokio::runtime::Builder::new_current_thread()
+        // A multi-threaded runtime (one worker) so that several threads can block on it at once:
+        // ingest writes tiles on one thread while the parser stores attachments on another.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("onrecord-store")
             .enable_all()
             .build()
             .map_err(|e| store_err("runtime", e))?;
@@ -121,6 +125,21 @@ impl BlobStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(store_err(key, e)),
         }
+    }
+
+    /// Deletes an object this process created and then any folders that its creation left empty,
+    /// so that a failed ingest leaves the local store exactly as it found it.
+    pub fn delete_created(&self, key: &str) -> Result<(), ArchiveError> {
+        self.delete(key)?;
+        if let Some(root) = &self.root {
+            let mut dir = root.join(key);
+            while dir.pop() && dir.starts_with(root) && dir != *root {
+                if std::fs::remove_dir(&dir).is_err() {
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn rename(&self, from: &str, to: &str) -> Result<(), ArchiveError> {

@@ -38,6 +38,7 @@ use serde::Serialize;
 use crate::blobs::blob_key;
 use crate::entry::{self, DepositEntry, Entry, RecordEntry};
 use crate::error::ArchiveError;
+use crate::logstore::{BackgroundTiles, TileState};
 use crate::{Archive, catalogue};
 
 /// What the depositor hands in, besides the bytes.
@@ -106,6 +107,9 @@ struct Staged {
     /// Small blobs written straight to their content address by this ingest (they did not exist):
     /// a failed ingest deletes them.
     created: Vec<String>,
+    /// Log tiles handed to the tile writer (`log/...` keys beyond the published checkpoint): a
+    /// failed ingest deletes them.
+    tiles: Vec<String>,
     counter: u64,
     prefix: String,
 }
@@ -117,10 +121,18 @@ impl Staged {
         Staged {
             items: Vec::new(),
             created: Vec::new(),
+            tiles: Vec::new(),
             counter: 0,
             prefix: format!("tmp/{}", hex::encode(r)),
         }
     }
+    /// Takes over what another stager (the parser thread's) put in the store.
+    fn merge(&mut self, other: Staged) {
+        self.items.extend(other.items);
+        self.created.extend(other.created);
+        self.tiles.extend(other.tiles);
+    }
+
     fn next_key(&mut self) -> String {
         self.counter += 1;
         format!("{}/{}", self.prefix, self.counter)
@@ -132,7 +144,7 @@ impl Archive {
     pub fn ingest(
         &mut self,
         meta: &DepositMeta,
-        parse: &mut dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String>,
+        parse: &mut (dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String> + Send),
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Receipt, ArchiveError> {
         let mut staged = Staged::new();
@@ -140,8 +152,9 @@ impl Archive {
         let index_before = IndexSnapshot::take(&index_dir)?;
         let result = self.ingest_staged(meta, parse, progress, &mut staged);
         if result.is_err() {
-            for k in staged.items.iter().map(|(k, _)| k).chain(&staged.created) {
-                self.blobs.delete(k).ok();
+            let created = staged.created.iter().chain(&staged.tiles);
+            for k in staged.items.iter().map(|(k, _)| k).chain(created) {
+                self.blobs.delete_created(k).ok();
             }
             // Segment files tantivy wrote for records that were never committed.
             index_before.restore(&index_dir);
@@ -154,7 +167,7 @@ impl Archive {
     fn ingest_staged(
         &mut self,
         meta: &DepositMeta,
-        parse: &mut dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String>,
+        parse: &mut (dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String> + Send),
         progress: &mut dyn FnMut(Progress),
         staged: &mut Staged,
     ) -> Result<Receipt, ArchiveError> {
@@ -183,11 +196,7 @@ impl Archive {
                 what: tmp_dir.display().to_string(),
                 source: e,
             })?;
-        let mut spool =
-            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| ArchiveError::Read {
-                what: tmp_dir.display().to_string(),
-                source: e,
-            })?;
+        let manifest_path = manifest.path().to_path_buf();
 
         let committed = self.committed_head()?;
         // The index takes the new records as they are parsed (tantivy indexes on its own threads)
@@ -200,116 +209,155 @@ impl Archive {
             false => Some(index.writer(crate::derived::INDEX_HEAP)?),
             true => None,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (report, counts, n_attachments, warnings) = {
-            let mut sink = IngestSink {
-                stmts: Stmts::prepare(&tx)?,
-                tx: &tx,
-                blobs: &self.blobs,
-                staged,
-                manifest: zstd::stream::write::Encoder::new(
-                    BufWriter::with_capacity(1 << 20, manifest.as_file_mut()),
-                    1,
-                )
-                .map_err(|e| io_err("manifest", e))?,
-                index: index_writer.as_mut(),
-                spool: BufWriter::with_capacity(1 << 20, spool.as_file_mut()),
-                conversations: HashMap::new(),
-                depositor: &meta.depositor,
-                deposit_id,
-                seq,
-                received_us,
-                next_index: log_size,
-                counts: Counts::default(),
-                n_attachments: 0,
-                warnings_shown: Vec::new(),
-                progress,
-                total_bytes: size,
-                error: None,
-            };
-            sink.manifest
-                .write_all(MANIFEST_MAGIC.as_bytes())
-                .map_err(|e| io_err("manifest", e))?;
-            let parsed = parse(&mut sink);
-            if let Some(e) = sink.error.take() {
-                return Err(e);
-            }
-            let report = parsed.map_err(|message| ArchiveError::Parse {
-                file: meta.file_name.clone(),
-                message,
-            })?;
-            if sink.counts.records == 0 {
-                return Err(ArchiveError::Parse {
-                    file: meta.file_name.clone(),
-                    message: "the file holds no messages or events".into(),
-                });
-            }
-            sink.manifest
-                .do_finish()
-                .map_err(|e| io_err("manifest", e))?;
-            sink.manifest
-                .get_mut()
-                .flush()
-                .map_err(|e| io_err("manifest", e))?;
-            sink.spool.flush().map_err(|e| io_err("log spool", e))?;
-            (report, sink.counts, sink.n_attachments, sink.warnings_shown)
-        };
-
-        tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
-        // The manifest is a blob too: the deposit entry commits to it.
-        let manifest_key = staged.next_key();
-        let mut mf = std::fs::File::open(manifest.path()).map_err(|e| io_err("manifest", e))?;
-        let (manifest_sha, _) = self.blobs.put_stream(&manifest_key, &mut mf)?;
-        staged.items.push((manifest_key, manifest_sha));
-
-        // Step 4: the log.
-        let store = crate::logstore::LogStore { blobs: &self.blobs };
         if committed.size != log_size {
             return Err(ArchiveError::Damaged(format!(
                 "the catalogue's log size {log_size} differs from its latest checkpoint ({})",
                 committed.size
             )));
         }
-        let mut appender = Appender::resume(&store, &committed)?;
-        let mut sp = std::io::BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(spool.path()).map_err(|e| io_err("log spool", e))?,
-        );
-        let mut len = [0u8; 2];
-        let mut buf = Vec::new();
-        let mut expected = log_size;
-        loop {
-            match sp.read_exact(&mut len) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-                Err(e) => return Err(io_err("log spool", e)),
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Steps 3 and 4 run as a pipeline on two threads (ARCHITECTURE.md, "Ingest"): the parser's
+        // thread turns each record into its canonical content, hash and id; this thread decides
+        // new or held, writes the catalogue and the manifest and appends to the log, whose full
+        // tiles a third thread writes as they complete.
+        let blobs = &self.blobs;
+        let tile_state = std::sync::Arc::new(std::sync::Mutex::new(TileState::default()));
+        let with_index = index_writer.is_some();
+        let depositor = meta.depositor.as_str();
+        let outcome = std::thread::scope(|s| -> Result<Written, ArchiveError> {
+            let tiles = BackgroundTiles::spawn(s, blobs, tile_state.clone());
+            let appender = Appender::resume(tiles, &committed);
+            let (to_writer, from_parser) = std::sync::mpsc::sync_channel::<Vec<Msg>>(8);
+            let parser = std::thread::Builder::new()
+                .name("onrecord-parse".into())
+                .spawn_scoped(s, move || {
+                    let mut sink = PrepSink::new(to_writer, blobs, depositor, with_index);
+                    let parsed = parse(&mut sink);
+                    if parsed.is_ok() {
+                        // Nothing to report if this fails: the writer's own error says why.
+                        let _ = sink.send_batch();
+                    }
+                    let PrepSink {
+                        staged: parser_staged,
+                        error,
+                        n_attachments,
+                        ..
+                    } = sink;
+                    (parsed, parser_staged, error, n_attachments)
+                })
+                .map_err(|e| io_err("parser thread", e))?;
+            let written = (|| -> Result<Writer<'_, '_, '_, '_>, ArchiveError> {
+                let mut w = Writer {
+                    stmts: Stmts::prepare(&tx)?,
+                    tx: &tx,
+                    index: index_writer.as_mut(),
+                    manifest: zstd::stream::write::Encoder::new(
+                        BufWriter::with_capacity(1 << 20, manifest.as_file_mut()),
+                        1,
+                    )
+                    .map_err(|e| io_err("manifest", e))?,
+                    appender: appender?,
+                    conversations: HashMap::new(),
+                    depositor: &meta.depositor,
+                    deposit_id,
+                    seq,
+                    received_us,
+                    counts: Counts::default(),
+                    warnings_shown: Vec::new(),
+                    progress,
+                    total_bytes: size,
+                };
+                w.manifest
+                    .write_all(MANIFEST_MAGIC.as_bytes())
+                    .map_err(|e| io_err("manifest", e))?;
+                for batch in &from_parser {
+                    for m in batch {
+                        match m {
+                            Msg::Conversation(c) => w.conversation_inner(*c)?,
+                            Msg::Record(p) => w.record_inner(p)?,
+                            Msg::Warning(x) => w.warning_inner(x)?,
+                        }
+                    }
+                }
+                Ok(w)
+            })();
+            // A writer that failed stops reading: the parser's next send fails and it stops too.
+            drop(from_parser);
+            let (parsed, parser_staged, parser_error, n_attachments) =
+                parser.join().map_err(|_| {
+                    ArchiveError::Invalid(format!("the parser of {} panicked", meta.file_name))
+                })?;
+            staged.merge(parser_staged);
+            let mut w = written?;
+            if let Some(e) = parser_error {
+                return Err(e);
             }
-            buf.resize(u16::from_be_bytes(len) as usize, 0);
-            sp.read_exact(&mut buf)
-                .map_err(|e| io_err("log spool", e))?;
-            let idx = appender.append(&buf)?;
-            if idx != expected {
-                return Err(ArchiveError::Damaged(format!(
-                    "log appended at {idx}, expected {expected}"
-                )));
+            let report = parsed.map_err(|message| ArchiveError::Parse {
+                file: meta.file_name.clone(),
+                message,
+            })?;
+            if w.counts.records == 0 {
+                return Err(ArchiveError::Parse {
+                    file: meta.file_name.clone(),
+                    message: "the file holds no messages or events".into(),
+                });
             }
-            expected += 1;
-        }
-        let deposit_entry = Entry::Deposit(DepositEntry {
-            deposit_id,
-            size,
-            manifest_sha256: manifest_sha,
-            n_records: counts.records,
-            n_new: counts.new,
-            received_at_us: received_us,
-            format: report.format.clone(),
-            depositor: meta.depositor.clone(),
-            file_name: meta.file_name.clone(),
+            w.manifest.do_finish().map_err(|e| io_err("manifest", e))?;
+            w.manifest
+                .get_mut()
+                .flush()
+                .map_err(|e| io_err("manifest", e))?;
+            tracing::info!(elapsed = ?started.elapsed(), records = w.counts.records, "parsed into the catalogue transaction");
+
+            // The manifest is a blob too: the deposit entry commits to it.
+            let manifest_key = staged.next_key();
+            let mut mf = std::fs::File::open(&manifest_path).map_err(|e| io_err("manifest", e))?;
+            let (manifest_sha, _) = blobs.put_stream(&manifest_key, &mut mf)?;
+            staged.items.push((manifest_key, manifest_sha));
+
+            let deposit_entry = Entry::Deposit(DepositEntry {
+                deposit_id,
+                size,
+                manifest_sha256: manifest_sha,
+                n_records: w.counts.records,
+                n_new: w.counts.new,
+                received_at_us: received_us,
+                format: report.format.clone(),
+                depositor: meta.depositor.clone(),
+                file_name: meta.file_name.clone(),
+            });
+            let deposit_index = w.appender.append(&deposit_entry.encode())?;
+            let head = w.appender.flush()?;
+            let Writer {
+                appender,
+                counts,
+                warnings_shown,
+                ..
+            } = w;
+            appender.into_store().finish()?;
+            Ok(Written {
+                report,
+                counts,
+                n_attachments,
+                warnings: warnings_shown,
+                deposit_index,
+                head,
+                manifest_sha,
+            })
         });
-        let deposit_index = appender.append(&deposit_entry.encode())?;
-        let head = appender.flush()?;
+        staged.tiles =
+            std::mem::take(&mut tile_state.lock().unwrap_or_else(|p| p.into_inner()).keys);
+        let Written {
+            report,
+            counts,
+            n_attachments,
+            warnings,
+            deposit_index,
+            head,
+            manifest_sha,
+        } = outcome?;
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
         // Step 5: blobs to their addresses, then one flush of the file system.
@@ -379,7 +427,6 @@ impl Archive {
             self.catch_up_index()?;
         }
         drop(manifest);
-        drop(spool);
         let proof = self.tlog_proof(deposit_index)?;
         Ok(Receipt {
             deposit_id: deposit_id.to_hex(),
@@ -591,37 +638,166 @@ impl<'t> Stmts<'t> {
     }
 }
 
-struct IngestSink<'a, 't, 'i> {
+/// What the pipeline's writer side hands back once the deposit's entries are in the log.
+struct Written {
+    report: ParseReport,
+    counts: Counts,
+    n_attachments: u64,
+    warnings: Vec<String>,
+    deposit_index: u64,
+    head: onrecord_log::TreeHead,
+    manifest_sha: Digest,
+}
+
+/// What the parser's thread sends to the writer, in order, in batches.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "records are nearly every message; boxing them would cost an allocation each"
+)]
+enum Msg {
+    /// Boxed: conversations are few and records many.
+    Conversation(Box<Conversation>),
+    Record(Prepared),
+    Warning(Warning),
+}
+
+/// A record with everything computed that does not depend on the archive's state.
+struct Prepared {
+    record: Record,
+    conv_id: Digest,
+    /// The canonical content as JSON (the bytes after `CONTENT_PREFIX_V1`).
+    json: String,
+    content_sha: Digest,
+    /// The record id at occurrence 0, which almost every record has.
+    id0: Digest,
+    local_time: Option<String>,
+    /// Participants and extra text for the search index, when indexing.
+    index_fields: Option<(Vec<String>, String)>,
+}
+
+const BATCH: usize = 256;
+
+/// The parser's side of the pipeline: computes each record's content, hash and id, stores
+/// attachments, and sends the rest to the writer.
+struct PrepSink<'a> {
+    out: std::sync::mpsc::SyncSender<Vec<Msg>>,
+    batch: Vec<Msg>,
+    blobs: &'a crate::blobs::BlobStore,
+    staged: Staged,
+    conversations: HashMap<String, (Digest, Channel)>,
+    depositor: &'a str,
+    with_index: bool,
+    n_attachments: u64,
+    /// An archive error met on this side; the parser sees a SinkError and stops.
+    error: Option<ArchiveError>,
+}
+
+impl<'a> PrepSink<'a> {
+    fn new(
+        out: std::sync::mpsc::SyncSender<Vec<Msg>>,
+        blobs: &'a crate::blobs::BlobStore,
+        depositor: &'a str,
+        with_index: bool,
+    ) -> PrepSink<'a> {
+        PrepSink {
+            out,
+            batch: Vec::with_capacity(BATCH),
+            blobs,
+            staged: Staged::new(),
+            conversations: HashMap::new(),
+            depositor,
+            with_index,
+            n_attachments: 0,
+            error: None,
+        }
+    }
+
+    fn fail(&mut self, e: ArchiveError) -> SinkError {
+        let msg = e.to_string();
+        self.error.get_or_insert(e);
+        SinkError(msg)
+    }
+
+    fn push(&mut self, m: Msg) -> Result<(), SinkError> {
+        self.batch.push(m);
+        if self.batch.len() >= BATCH {
+            self.send_batch()?;
+        }
+        Ok(())
+    }
+
+    fn send_batch(&mut self) -> Result<(), SinkError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.out
+            .send(batch)
+            .map_err(|_| SinkError("the archive stopped taking records".into()))
+    }
+
+    fn prepare(&mut self, record: Record) -> Result<Prepared, ArchiveError> {
+        let &(conv_id, channel) =
+            self.conversations
+                .get(&record.conversation)
+                .ok_or_else(|| {
+                    ArchiveError::Invalid(format!(
+                        "record for a conversation never announced: {:?}",
+                        record.conversation
+                    ))
+                })?;
+        let mut wire = WireRecord::from_record(&record, channel);
+        wire.source = None;
+        let mut content = wire_content_bytes(&wire);
+        let content_sha = Digest::of(&content);
+        content.drain(..CONTENT_PREFIX_V1.len());
+        let json = String::from_utf8(content).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let local_time = record
+            .time
+            .local
+            .map(|l| onrecord_model::wire::format_local(l, record.time.precision));
+        let index_fields = self.with_index.then(|| crate::derived::index_fields(&wire));
+        Ok(Prepared {
+            conv_id,
+            json,
+            content_sha,
+            id0: entry::record_id(&conv_id, &content_sha, 0),
+            local_time,
+            index_fields,
+            record,
+        })
+    }
+}
+
+/// The writer's side of the pipeline: one SQLite transaction, the manifest and the log appender.
+struct Writer<'a, 't, 'i, 's> {
     index: Option<&'a mut onrecord_index::IndexWriter<'i>>,
     stmts: Stmts<'t>,
     tx: &'t Transaction<'t>,
-    blobs: &'a crate::blobs::BlobStore,
-    staged: &'a mut Staged,
     manifest: zstd::stream::write::Encoder<'static, BufWriter<&'a mut std::fs::File>>,
-    spool: BufWriter<&'a mut std::fs::File>,
+    appender: Appender<BackgroundTiles<'s>>,
     conversations: HashMap<String, ConvInfo>,
     depositor: &'a str,
     deposit_id: Digest,
     seq: i64,
     received_us: i64,
-    next_index: u64,
     counts: Counts,
-    n_attachments: u64,
     warnings_shown: Vec<String>,
     progress: &'a mut dyn FnMut(Progress),
     total_bytes: u64,
-    /// An archive error met inside a sink call; the parser sees a SinkError and stops.
-    error: Option<ArchiveError>,
 }
 
-impl IngestSink<'_, '_, '_> {
-    fn fail(&mut self, e: ArchiveError) -> SinkError {
-        let msg = e.to_string();
-        self.error = Some(e);
-        SinkError(msg)
-    }
-
-    fn record_inner(&mut self, record: Record) -> Result<(), ArchiveError> {
+impl Writer<'_, '_, '_, '_> {
+    fn record_inner(&mut self, p: Prepared) -> Result<(), ArchiveError> {
+        let Prepared {
+            record,
+            conv_id,
+            json,
+            content_sha,
+            id0,
+            local_time,
+            index_fields,
+        } = p;
         let conv = self
             .conversations
             .get(&record.conversation)
@@ -631,26 +807,16 @@ impl IngestSink<'_, '_, '_> {
                     record.conversation
                 ))
             })?;
-        let (conv_id, channel) = (conv.id, conv.channel);
-        let (conv_hex, conv_title) = (conv.id_hex.clone(), conv.title.clone());
-        let mut wire = WireRecord::from_record(&record, channel);
-        wire.source = None;
-        let content = wire_content_bytes(&wire);
-        let content_sha = Digest::of(&content);
-        let json = std::str::from_utf8(&content[CONTENT_PREFIX_V1.len()..])
-            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let channel = conv.channel;
         let sent_at = record.time.instant.map(|t| t.as_microsecond());
-        let local_time = record
-            .time
-            .local
-            .map(|l| onrecord_model::wire::format_local(l, record.time.precision));
         let line = record.source.line.map(|l| l as i64);
         let offset = record.source.offset as i64;
         let mut occurrence: u32 = 0;
+        let mut id = id0;
         let (index, is_new) = loop {
-            let id = entry::record_id(&conv_id, &content_sha, occurrence);
+            let next_index = self.appender.size();
             let n = self.stmts.insert_record.execute(params![
-                self.next_index as i64,
+                next_index as i64,
                 &id.0[..],
                 &conv_id.0[..],
                 occurrence,
@@ -678,30 +844,29 @@ impl IngestSink<'_, '_, '_> {
                     received_at_us: self.received_us,
                 })
                 .encode();
-                self.spool
-                    .write_all(&(e.len() as u16).to_be_bytes())
-                    .map_err(|e| io_err("log spool", e))?;
-                self.spool
-                    .write_all(&e)
-                    .map_err(|e| io_err("log spool", e))?;
-                let idx = self.next_index;
-                self.next_index += 1;
-                if let Some(index) = self.index.as_deref_mut() {
-                    let (participants, extra) = crate::derived::index_fields(&wire);
+                let idx = self.appender.append(&e)?;
+                if idx != next_index {
+                    return Err(ArchiveError::Damaged(format!(
+                        "log appended at {idx}, expected {next_index}"
+                    )));
+                }
+                if let (Some(index), Some((participants, extra))) =
+                    (self.index.as_deref_mut(), &index_fields)
+                {
                     let rid = id.to_hex();
                     index.add(&onrecord_index::IndexDoc {
                         record_id: &rid,
                         log_index: idx,
                         channel: channel.as_str(),
-                        conversation_id: &conv_hex,
-                        conversation_title: &conv_title,
+                        conversation_id: &conv.id_hex,
+                        conversation_title: &conv.title,
                         author: record.author.as_deref(),
-                        participants: &participants,
+                        participants,
                         sent_at: record.time.instant,
                         kind: record.kind.kind_str(),
                         is_event: record.kind.is_event(),
                         text: &record.text,
-                        extra: &extra,
+                        extra,
                     })?;
                 }
                 break (idx, true);
@@ -731,6 +896,7 @@ impl IngestSink<'_, '_, '_> {
             occurrence = occurrence
                 .checked_add(1)
                 .ok_or_else(|| ArchiveError::Invalid("too many identical records".into()))?;
+            id = entry::record_id(&conv_id, &content_sha, occurrence);
         };
         self.counts.records += 1;
         if is_new {
@@ -748,7 +914,7 @@ impl IngestSink<'_, '_, '_> {
         writeln!(
             self.manifest,
             "R\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            entry::record_id(&conv_id, &content_sha, occurrence).to_hex(),
+            id.to_hex(),
             conv_id.to_hex(),
             occurrence,
             if is_new {
@@ -772,12 +938,30 @@ impl IngestSink<'_, '_, '_> {
         Ok(())
     }
 
+    fn warning_inner(&mut self, w: Warning) -> Result<(), ArchiveError> {
+        self.counts.warnings += 1;
+        if self.warnings_shown.len() < 20 {
+            self.warnings_shown.push(w.to_string());
+        }
+        if self.counts.warnings <= MAX_WARNINGS_KEPT {
+            self.stmts.insert_warning.execute(params![
+                self.seq,
+                w.path,
+                w.line.map(|l| l as i64),
+                w.offset.map(|o| o as i64),
+                w.message
+            ])?;
+            let j = serde_json::json!({"path": w.path, "line": w.line, "offset": w.offset, "message": w.message});
+            writeln!(self.manifest, "W\t{j}").map_err(|e| io_err("manifest", e))?;
+        }
+        Ok(())
+    }
+
     fn conversation_inner(&mut self, c: Conversation) -> Result<(), ArchiveError> {
         let id = entry::conversation_id(c.channel.as_str(), self.depositor, &c.key);
         self.conversations.insert(
             c.key.clone(),
             ConvInfo {
-                id,
                 channel: c.channel,
                 id_hex: id.to_hex(),
                 title: c.title.clone().unwrap_or_else(|| c.key.clone()),
@@ -831,7 +1015,6 @@ impl IngestSink<'_, '_, '_> {
 
 /// A conversation announced in this deposit.
 struct ConvInfo {
-    id: Digest,
     channel: Channel,
     id_hex: String,
     title: String,
@@ -898,14 +1081,23 @@ impl From<&Participant> for ParticipantJson {
     }
 }
 
-impl Sink for IngestSink<'_, '_, '_> {
+impl Sink for PrepSink<'_> {
     fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError> {
-        self.conversation_inner(conversation)
-            .map_err(|e| self.fail(e))
+        let id = entry::conversation_id(
+            conversation.channel.as_str(),
+            self.depositor,
+            &conversation.key,
+        );
+        self.conversations
+            .insert(conversation.key.clone(), (id, conversation.channel));
+        self.push(Msg::Conversation(Box::new(conversation)))
     }
 
     fn record(&mut self, record: Record) -> Result<(), SinkError> {
-        self.record_inner(record).map_err(|e| self.fail(e))
+        match self.prepare(record) {
+            Ok(p) => self.push(Msg::Record(p)),
+            Err(e) => Err(self.fail(e)),
+        }
     }
 
     fn attachment(
@@ -956,24 +1148,6 @@ impl Sink for IngestSink<'_, '_, '_> {
     }
 
     fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
-        self.counts.warnings += 1;
-        if self.warnings_shown.len() < 20 {
-            self.warnings_shown.push(w.to_string());
-        }
-        if self.counts.warnings <= MAX_WARNINGS_KEPT {
-            let r = self
-                .stmts
-                .insert_warning
-                .execute(params![self.seq, w.path, w.line.map(|l| l as i64), w.offset.map(|o| o as i64), w.message])
-                .map_err(ArchiveError::from)
-                .and_then(|_| {
-                    let j = serde_json::json!({"path": w.path, "line": w.line, "offset": w.offset, "message": w.message});
-                    writeln!(self.manifest, "W\t{j}").map_err(|e| io_err("manifest", e))
-                });
-            if let Err(e) = r {
-                return Err(self.fail(e));
-            }
-        }
-        Ok(())
+        self.push(Msg::Warning(w))
     }
 }
