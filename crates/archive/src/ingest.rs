@@ -218,7 +218,7 @@ impl Archive {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Steps 3 and 4 run as a pipeline on two threads (ARCHITECTURE.md, "Ingest"): the parser's
+        // Step 3 runs as a pipeline on two threads (ARCHITECTURE.md, "Ingest"): the parser's
         // thread turns each record into its canonical content, hash and id; this thread decides
         // new or held, writes the catalogue and the manifest and appends to the log, whose full
         // tiles a third thread writes as they complete.
@@ -360,7 +360,7 @@ impl Archive {
         } = outcome?;
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
-        // Step 5: blobs to their addresses, then one flush of the file system.
+        // Step 4: blobs to their addresses, then one flush of the file system.
         for (tmp_key, digest) in staged.items.drain(..) {
             let key = blob_key(&digest);
             if self.blobs.exists(&key)? {
@@ -372,7 +372,7 @@ impl Archive {
         self.blobs.sync()?;
 
         tracing::info!(elapsed = ?started.elapsed(), "blobs in place and synced");
-        // Step 6: the commit point.
+        // Step 5: the commit point.
         let checkpoint = crate::sign_checkpoint(&self.signer, &self.origin, &head);
         let (date_order, decision) = match report.date_order {
             Some((o, d)) => (Some(o.as_str().to_string()), Some(d.as_str().to_string())),
@@ -412,7 +412,7 @@ impl Archive {
         tx.commit()?;
 
         tracing::info!(elapsed = ?started.elapsed(), "catalogue committed");
-        // Steps 7 and 8.
+        // Steps 6 and 7.
         self.publish_checkpoint(head.size, &checkpoint)?;
         if let Some(w) = index_writer
             && let Err(e) = w.commit(head.size)
