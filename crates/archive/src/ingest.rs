@@ -598,6 +598,13 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A parser sent a record before the conversation it belongs to.
+fn unannounced(conversation: &str) -> ArchiveError {
+    ArchiveError::Invalid(format!(
+        "record for a conversation never announced: {conversation:?}"
+    ))
+}
+
 fn io_err(what: &str, e: std::io::Error) -> ArchiveError {
     ArchiveError::Read {
         what: what.to_string(),
@@ -737,15 +744,10 @@ impl<'a> PrepSink<'a> {
     }
 
     fn prepare(&mut self, record: Record) -> Result<Prepared, ArchiveError> {
-        let &(conv_id, channel) =
-            self.conversations
-                .get(&record.conversation)
-                .ok_or_else(|| {
-                    ArchiveError::Invalid(format!(
-                        "record for a conversation never announced: {:?}",
-                        record.conversation
-                    ))
-                })?;
+        let &(conv_id, channel) = self
+            .conversations
+            .get(&record.conversation)
+            .ok_or_else(|| unannounced(&record.conversation))?;
         let mut wire = WireRecord::from_record(&record, channel);
         wire.source = None;
         let mut content = wire_content_bytes(&wire);
@@ -801,12 +803,7 @@ impl Writer<'_, '_, '_, '_> {
         let conv = self
             .conversations
             .get(&record.conversation)
-            .ok_or_else(|| {
-                ArchiveError::Invalid(format!(
-                    "record for a conversation never announced: {:?}",
-                    record.conversation
-                ))
-            })?;
+            .ok_or_else(|| unannounced(&record.conversation))?;
         let channel = conv.channel;
         let sent_at = record.time.instant.map(|t| t.as_microsecond());
         let line = record.source.line.map(|l| l as i64);
