@@ -64,7 +64,7 @@ impl<'a> BackgroundTiles<'a> {
     ) -> BackgroundTiles<'a> {
         // Two batches of at most 128 tiles in the queue: enough to keep the writer busy, and
         // memory stays bounded if the disk is slower than the appender.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, Vec<u8>)>>(2);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<TileBatch>(2);
         let st = state.clone();
         let thread = std::thread::Builder::new()
             .name("onrecord-tiles".into())
@@ -93,7 +93,7 @@ impl<'a> BackgroundTiles<'a> {
         }
     }
 
-    fn send(&self, batch: Vec<(String, Vec<u8>)>) -> Result<(), onrecord_log::StoreError> {
+    fn send(&self, batch: TileBatch) -> Result<(), onrecord_log::StoreError> {
         let first = batch.first().map(|(k, _)| k.clone()).unwrap_or_default();
         {
             let mut st = lock(&self.state);
