@@ -165,8 +165,12 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
     for row in rep.rows.iter().chain(std::iter::once(&rep.total)) {
         writeln!(
             out,
-            "  {:<24} {:>4} messages in {} conversations, {} deleted",
-            row.key, row.messages, row.conversations, row.deleted
+            "  {:<24} {:>4} messages in {} conversation{}, {} deleted",
+            row.key,
+            row.messages,
+            row.conversations,
+            if row.conversations == 1 { "" } else { "s" },
+            row.deleted
         )?;
     }
     for p in &rep.disappearing {
