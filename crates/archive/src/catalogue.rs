@@ -103,6 +103,17 @@ pub fn create(path: &std::path::Path, origin: &str) -> Result<Connection, Archiv
     Ok(conn)
 }
 
+/// A second, read-only connection to an open archive's catalogue, for work spread over threads.
+pub fn open_read_only(path: &std::path::Path) -> Result<Connection, ArchiveError> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.execute_batch("PRAGMA cache_size = -16384;")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
 pub fn open(path: &std::path::Path) -> Result<Connection, ArchiveError> {
     let conn = Connection::open_with_flags(
         path,

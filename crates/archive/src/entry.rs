@@ -62,8 +62,11 @@ pub enum Entry {
 }
 
 /// The id of a record from its conversation, content and occurrence.
+/// Bytes hashed to make a record id.
+pub const RECORD_ID_INPUT_LEN: usize = 21 + 68;
+
 pub fn record_id(conversation_id: &Digest, content_sha256: &Digest, occurrence: u32) -> Digest {
-    let mut b = Vec::with_capacity(21 + 68);
+    let mut b = Vec::with_capacity(RECORD_ID_INPUT_LEN);
     b.extend_from_slice(b"onrecord-record-id/1\n");
     b.extend_from_slice(&conversation_id.0);
     b.extend_from_slice(&content_sha256.0);

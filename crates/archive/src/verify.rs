@@ -40,7 +40,11 @@ pub struct VerifyReport {
     pub records_checked: u64,
     pub deposits_checked: u64,
     pub blobs_checked: u64,
+    /// Bytes of blobs re-hashed.
     pub bytes_hashed: u64,
+    /// Every byte run through SHA-256: the blobs, the record contents and record ids recomputed,
+    /// and the Merkle tree's leaves and interior nodes recomputed from the entries.
+    pub sha256_bytes: u64,
     pub problems: Vec<String>,
 }
 
@@ -232,188 +236,30 @@ impl Archive {
             }
         }
 
-        // 4. Entries against the catalogue, and the catalogue against the entries.
-        let deposits: HashMap<i64, (Vec<u8>, String)> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT seq, id, file_name FROM deposits")?;
-            let rows = st.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    (r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?),
-                ))
-            })?;
+        // 4. Entries against the catalogue, and the catalogue against the entries, in ranges of
+        // the log checked on every core (each with its own read-only catalogue connection).
+        let deposits: HashMap<i64, Vec<u8>> = {
+            let mut st = self.conn.prepare("SELECT seq, id FROM deposits")?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
             rows.collect::<Result<_, _>>()?
         };
-        let mut rec_st = self.conn.prepare(
-            "SELECT log_index, id, conversation_id, occurrence, deposit_seq, content_sha256, content FROM records ORDER BY log_index",
-        )?;
-        let mut rows = rec_st.query([])?;
-        let mut next_row: Option<CatRecord> = read_cat(&mut rows)?;
+        let parts = check_entries(&self.root.join("catalogue.sqlite"), &store, size, &deposits)?;
         let mut attachment_refs: HashSet<Digest> = HashSet::new();
-        let mut dep_st = self.conn.prepare(
-            "SELECT id, size, manifest, n_records, n_new, format, depositor, file_name, received_at FROM deposits WHERE log_index = ?1",
-        )?;
-        let mut seen_deposits = 0u64;
         let mut manifests: Vec<(Digest, String)> = Vec::new();
         let mut deposit_files: Vec<(Digest, String)> = Vec::new();
-        let walk = for_each_entry(&store, size, &mut |index, bytes| {
-            rep.entries_checked += 1;
-            // Catalogue rows that no entry claims.
-            while let Some(row) = next_row.as_ref().filter(|r| (r.log_index as u64) < index) {
-                problem(
-                    &mut rep,
-                    format!(
-                        "record {} (log index {}) is in the catalogue but its log entry is not a record entry",
-                        hex::encode(&row.id),
-                        row.log_index
-                    ),
-                );
-                next_row = read_cat(&mut rows).ok().flatten();
+        let mut seen_deposits = 0u64;
+        for part in parts {
+            rep.entries_checked += part.entries;
+            rep.records_checked += part.records;
+            rep.deposits_checked += part.deposits_checked;
+            rep.sha256_bytes += part.bytes_hashed;
+            seen_deposits += part.seen_deposits;
+            for p in part.problems {
+                problem(&mut rep, p);
             }
-            let entry = match Entry::decode(bytes) {
-                Ok(e) => e,
-                Err(e) => {
-                    problem(&mut rep, format!("log entry {index}: {e}"));
-                    return;
-                }
-            };
-            match entry {
-                Entry::Record(re) => {
-                    let Some(row) = next_row.take_if(|r| r.log_index as u64 == index) else {
-                        problem(
-                            &mut rep,
-                            format!(
-                                "record {} (log index {index}) is in the log but missing from the catalogue",
-                                re.record_id
-                            ),
-                        );
-                        return;
-                    };
-                    next_row = read_cat(&mut rows).ok().flatten();
-                    rep.records_checked += 1;
-                    let id =
-                        entry::record_id(&re.conversation_id, &re.content_sha256, re.occurrence);
-                    if id != re.record_id {
-                        problem(
-                            &mut rep,
-                            format!(
-                                "log entry {index}: record id {} does not match its content hash and occurrence",
-                                re.record_id
-                            ),
-                        );
-                    }
-                    if row.id != re.record_id.0
-                        || row.conversation_id != re.conversation_id.0
-                        || row.occurrence != re.occurrence as i64
-                    {
-                        problem(
-                            &mut rep,
-                            format!(
-                                "record {} (log index {index}): catalogue id, conversation or occurrence differ from the log",
-                                re.record_id
-                            ),
-                        );
-                    }
-                    let mut content = CONTENT_PREFIX_V1.to_vec();
-                    content.extend_from_slice(row.content.as_bytes());
-                    let actual = Digest::of(&content);
-                    if actual != re.content_sha256 || row.content_sha256 != re.content_sha256.0 {
-                        problem(
-                            &mut rep,
-                            format!(
-                                "record {} (log index {index}): content in the catalogue was altered (hash {} , log says {})",
-                                re.record_id, actual, re.content_sha256
-                            ),
-                        );
-                    }
-                    match deposits.get(&row.deposit_seq) {
-                        Some((dep_id, _)) if dep_id[..] == re.deposit_id.0 => {}
-                        _ => problem(
-                            &mut rep,
-                            format!(
-                                "record {} (log index {index}): deposit differs from the log",
-                                re.record_id
-                            ),
-                        ),
-                    }
-                    if row.content.contains("\"sha256\":\"")
-                        && let Ok(w) =
-                            serde_json::from_str::<onrecord_model::wire::WireRecord>(&row.content)
-                    {
-                        for a in w.attachments {
-                            if let Some(d) = a.sha256.as_deref().and_then(Digest::from_hex) {
-                                attachment_refs.insert(d);
-                            }
-                        }
-                    }
-                }
-                Entry::Deposit(de) => {
-                    seen_deposits += 1;
-                    let row = dep_st.query_row([index as i64], |r| {
-                        Ok((
-                            r.get::<_, Vec<u8>>(0)?,
-                            r.get::<_, i64>(1)? as u64,
-                            r.get::<_, Vec<u8>>(2)?,
-                            r.get::<_, i64>(3)? as u64,
-                            r.get::<_, i64>(4)? as u64,
-                            r.get::<_, String>(5)?,
-                            r.get::<_, String>(6)?,
-                            r.get::<_, String>(7)?,
-                            r.get::<_, i64>(8)?,
-                        ))
-                    });
-                    match row {
-                        Ok(r) => {
-                            rep.deposits_checked += 1;
-                            if r.0 != de.deposit_id.0
-                                || r.1 != de.size
-                                || r.2 != de.manifest_sha256.0
-                                || r.3 != de.n_records
-                                || r.4 != de.n_new
-                                || r.5 != de.format
-                                || entry::fit_name(&r.6) != de.depositor
-                                || entry::fit_name(&r.7) != de.file_name
-                                || r.8 != de.received_at_us
-                            {
-                                problem(
-                                    &mut rep,
-                                    format!(
-                                        "deposit {} ({}, log index {index}): catalogue row differs from the log",
-                                        de.deposit_id, de.file_name
-                                    ),
-                                );
-                            }
-                        }
-                        Err(_) => problem(
-                            &mut rep,
-                            format!(
-                                "deposit {} ({}, log index {index}) is in the log but missing from the catalogue",
-                                de.deposit_id, de.file_name
-                            ),
-                        ),
-                    }
-                    manifests.push((
-                        de.manifest_sha256,
-                        format!("manifest of deposit {} ({})", de.deposit_id, de.file_name),
-                    ));
-                    deposit_files.push((de.deposit_id, de.file_name.clone()));
-                }
-            }
-        });
-        if let Err(e) = walk {
-            problem(&mut rep, format!("log: {e}"));
-        }
-        while let Some(row) = next_row.take() {
-            problem(
-                &mut rep,
-                format!(
-                    "record {} (log index {}) is in the catalogue but not in the log",
-                    hex::encode(&row.id),
-                    row.log_index
-                ),
-            );
-            next_row = read_cat(&mut rows)?;
+            attachment_refs.extend(part.attachment_refs);
+            manifests.extend(part.manifests);
+            deposit_files.extend(part.deposit_files);
         }
         let n_dep: i64 = self
             .conn
@@ -452,6 +298,7 @@ impl Archive {
             for (key, ok, bytes) in results {
                 rep.blobs_checked += 1;
                 rep.bytes_hashed += bytes;
+                rep.sha256_bytes += bytes;
                 if !ok {
                     let what = describe.get(&key).cloned().unwrap_or_else(|| "blob".into());
                     problem(
@@ -518,6 +365,242 @@ fn hash_blobs(
     Ok(r)
 }
 
+/// Entries per range of the log that one thread checks at a time: 64 entry bundles.
+const RANGE: u64 = 64 * onrecord_log::tile::TILE_WIDTH;
+
+/// What checking one range of the log found.
+#[derive(Default)]
+struct Part {
+    problems: Vec<String>,
+    entries: u64,
+    records: u64,
+    deposits_checked: u64,
+    seen_deposits: u64,
+    /// Bytes run through SHA-256 (record contents and record ids).
+    bytes_hashed: u64,
+    attachment_refs: HashSet<Digest>,
+    manifests: Vec<(Digest, String)>,
+    deposit_files: Vec<(Digest, String)>,
+}
+
+impl Part {
+    fn problem(&mut self, p: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+}
+
+/// Checks every entry of the tree of `size` against the catalogue, and every catalogue row
+/// against its entry, in ranges of [`RANGE`] entries spread over all cores. The parts come back in
+/// log order, so that the problems are reported in log order.
+fn check_entries(
+    db: &std::path::Path,
+    store: &(dyn onrecord_log::TileStore + Sync),
+    size: u64,
+    deposits: &HashMap<i64, Vec<u8>>,
+) -> Result<Vec<Part>, ArchiveError> {
+    let ranges = size.div_ceil(RANGE).max(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get() as u64)
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(ranges);
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let done: std::sync::Mutex<Vec<(u64, Result<Part, ArchiveError>)>> =
+        std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let conn = match catalogue::open_read_only(db) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        done.lock().unwrap_or_else(|p| p.into_inner()).push((0, Err(e)));
+                        return;
+                    }
+                };
+                loop {
+                    let r = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if r >= ranges {
+                        break;
+                    }
+                    let start = r * RANGE;
+                    // The last range also takes catalogue rows beyond the log.
+                    let end = if r + 1 == ranges { None } else { Some(start + RANGE) };
+                    let part = check_range(&conn, store, size, start, end, deposits);
+                    done.lock().unwrap_or_else(|p| p.into_inner()).push((r, part));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|(r, _)| *r);
+    done.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Checks the entries in `[start, end)` (to the end of the tree, and catalogue rows to the end of
+/// the table, when `end` is `None`).
+fn check_range(
+    conn: &rusqlite::Connection,
+    store: &dyn onrecord_log::TileStore,
+    size: u64,
+    start: u64,
+    end: Option<u64>,
+    deposits: &HashMap<i64, Vec<u8>>,
+) -> Result<Part, ArchiveError> {
+    let mut part = Part::default();
+    let mut rec_st = conn.prepare_cached(
+        "SELECT log_index, id, conversation_id, occurrence, deposit_seq, content_sha256, content FROM records
+         WHERE log_index >= ?1 AND log_index < ?2 ORDER BY log_index",
+    )?;
+    let row_end = end.map_or(i64::MAX, |e| e as i64);
+    let mut rows = rec_st.query(rusqlite::params![start as i64, row_end])?;
+    let mut next_row: Option<CatRecord> = read_cat(&mut rows)?;
+    let mut dep_st = conn.prepare_cached(
+        "SELECT id, size, manifest, n_records, n_new, format, depositor, file_name, received_at FROM deposits WHERE log_index = ?1",
+    )?;
+    let entry_end = end.unwrap_or(size).min(size);
+    let walk = for_each_entry(store, start, entry_end, &mut |index, bytes| {
+        part.entries += 1;
+        // The tree check hashes this entry as a leaf (0x00 || entry), and one interior node
+        // (0x01 || left || right) per entry but the first.
+        part.bytes_hashed += 1 + bytes.len() as u64 + if index > 0 { 65 } else { 0 };
+        // Catalogue rows that no entry claims.
+        while let Some(row) = next_row.as_ref().filter(|r| (r.log_index as u64) < index) {
+            let p = format!(
+                "record {} (log index {}) is in the catalogue but its log entry is not a record entry",
+                hex::encode(&row.id),
+                row.log_index
+            );
+            part.problem(p);
+            next_row = read_cat(&mut rows).ok().flatten();
+        }
+        let entry = match Entry::decode(bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                part.problem(format!("log entry {index}: {e}"));
+                return;
+            }
+        };
+        match entry {
+            Entry::Record(re) => {
+                let Some(row) = next_row.take_if(|r| r.log_index as u64 == index) else {
+                    part.problem(format!(
+                        "record {} (log index {index}) is in the log but missing from the catalogue",
+                        re.record_id
+                    ));
+                    return;
+                };
+                next_row = read_cat(&mut rows).ok().flatten();
+                part.records += 1;
+                let id = entry::record_id(&re.conversation_id, &re.content_sha256, re.occurrence);
+                if id != re.record_id {
+                    part.problem(format!(
+                        "log entry {index}: record id {} does not match its content hash and occurrence",
+                        re.record_id
+                    ));
+                }
+                if row.id != re.record_id.0
+                    || row.conversation_id != re.conversation_id.0
+                    || row.occurrence != re.occurrence as i64
+                {
+                    part.problem(format!(
+                        "record {} (log index {index}): catalogue id, conversation or occurrence differ from the log",
+                        re.record_id
+                    ));
+                }
+                let mut h = onrecord_model::digest::Hasher::new();
+                h.update(CONTENT_PREFIX_V1);
+                h.update(row.content.as_bytes());
+                let actual = h.finish();
+                part.bytes_hashed += (CONTENT_PREFIX_V1.len() + row.content.len()) as u64
+                    + entry::RECORD_ID_INPUT_LEN as u64;
+                if actual != re.content_sha256 || row.content_sha256 != re.content_sha256.0 {
+                    part.problem(format!(
+                        "record {} (log index {index}): content in the catalogue was altered (hash {}, log says {})",
+                        re.record_id, actual, re.content_sha256
+                    ));
+                }
+                match deposits.get(&row.deposit_seq) {
+                    Some(dep_id) if dep_id[..] == re.deposit_id.0 => {}
+                    _ => part.problem(format!(
+                        "record {} (log index {index}): deposit differs from the log",
+                        re.record_id
+                    )),
+                }
+                if row.content.contains("\"sha256\":\"")
+                    && let Ok(w) =
+                        serde_json::from_str::<onrecord_model::wire::WireRecord>(&row.content)
+                {
+                    for a in w.attachments {
+                        if let Some(d) = a.sha256.as_deref().and_then(Digest::from_hex) {
+                            part.attachment_refs.insert(d);
+                        }
+                    }
+                }
+            }
+            Entry::Deposit(de) => {
+                part.seen_deposits += 1;
+                let row = dep_st.query_row([index as i64], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, i64>(3)? as u64,
+                        r.get::<_, i64>(4)? as u64,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, i64>(8)?,
+                    ))
+                });
+                match row {
+                    Ok(r) => {
+                        part.deposits_checked += 1;
+                        if r.0 != de.deposit_id.0
+                            || r.1 != de.size
+                            || r.2 != de.manifest_sha256.0
+                            || r.3 != de.n_records
+                            || r.4 != de.n_new
+                            || r.5 != de.format
+                            || entry::fit_name(&r.6) != de.depositor
+                            || entry::fit_name(&r.7) != de.file_name
+                            || r.8 != de.received_at_us
+                        {
+                            part.problem(format!(
+                                "deposit {} ({}, log index {index}): catalogue row differs from the log",
+                                de.deposit_id, de.file_name
+                            ));
+                        }
+                    }
+                    Err(_) => part.problem(format!(
+                        "deposit {} ({}, log index {index}) is in the log but missing from the catalogue",
+                        de.deposit_id, de.file_name
+                    )),
+                }
+                part.manifests.push((
+                    de.manifest_sha256,
+                    format!("manifest of deposit {} ({})", de.deposit_id, de.file_name),
+                ));
+                part.deposit_files.push((de.deposit_id, de.file_name.clone()));
+            }
+        }
+    });
+    if let Err(e) = walk {
+        part.problem(format!("log: {e}"));
+    }
+    // Catalogue rows past the last entry of the range.
+    while let Some(row) = next_row.take() {
+        part.problem(format!(
+            "record {} (log index {}) is in the catalogue but not in the log",
+            hex::encode(&row.id),
+            row.log_index
+        ));
+        next_row = read_cat(&mut rows)?;
+    }
+    Ok(part)
+}
+
 struct CatRecord {
     log_index: i64,
     id: Vec<u8>,
@@ -543,14 +626,17 @@ fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveE
     }
 }
 
-/// Calls `f` with every entry of the tree of `size`, in order, reading each entry bundle once.
+/// Calls `f` with every entry in `[start, end)` of the tree of `size`, in order, reading each
+/// entry bundle once. `start` is a multiple of the tile width.
 fn for_each_entry(
     store: &dyn onrecord_log::TileStore,
-    size: u64,
+    start: u64,
+    end: u64,
     f: &mut dyn FnMut(u64, &[u8]),
 ) -> Result<(), onrecord_log::LogError> {
     use onrecord_log::tile::{TILE_WIDTH, entries_path, parse_bundle};
-    let mut bundle = 0u64;
+    let size = end;
+    let mut bundle = start / TILE_WIDTH;
     while bundle * TILE_WIDTH < size {
         let first = bundle * TILE_WIDTH;
         let width = (size - first).min(TILE_WIDTH) as u16;

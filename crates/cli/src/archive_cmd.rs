@@ -186,7 +186,7 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
             archive.root().display(),
             rep.origin
         )?;
-        writeln!(out, "  log size {} , root {}", rep.log_size, rep.root)?;
+        writeln!(out, "  log size {}, root {}", rep.log_size, rep.root)?;
         writeln!(
             out,
             "  {} checkpoints, {} entries, {} records, {} deposits checked",
@@ -194,9 +194,10 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
         )?;
         writeln!(
             out,
-            "  {} blobs re-hashed ({:.1} MB) in {:.2} s",
+            "  {} blobs re-hashed ({:.1} MB); {:.1} MB through SHA-256 in all, in {:.2} s",
             rep.blobs_checked,
             rep.bytes_hashed as f64 / 1e6,
+            rep.sha256_bytes as f64 / 1e6,
             secs
         )?;
         if rep.ok() {
