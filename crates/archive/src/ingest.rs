@@ -233,7 +233,13 @@ impl Archive {
             let parser = std::thread::Builder::new()
                 .name("onrecord-parse".into())
                 .spawn_scoped(s, move || {
-                    let mut sink = PrepSink::new(to_writer, blobs, depositor, with_index);
+                    let mut sink = PrepSink::new(
+                        to_writer,
+                        blobs,
+                        depositor,
+                        with_index,
+                        (deposit_id, received_us),
+                    );
                     let parsed = parse(&mut sink);
                     if parsed.is_ok() {
                         // Nothing to report if this fails: the writer's own error says why.
@@ -598,6 +604,25 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A record's log entry.
+fn record_entry(
+    record_id: Digest,
+    conversation_id: Digest,
+    content_sha256: Digest,
+    occurrence: u32,
+    (deposit_id, received_at_us): (Digest, i64),
+) -> Vec<u8> {
+    Entry::Record(RecordEntry {
+        record_id,
+        conversation_id,
+        content_sha256,
+        occurrence,
+        deposit_id,
+        received_at_us,
+    })
+    .encode()
+}
+
 /// A parser sent a record before the conversation it belongs to.
 fn unannounced(conversation: &str) -> ArchiveError {
     ArchiveError::Invalid(format!(
@@ -668,15 +693,22 @@ enum Msg {
     Warning(Warning),
 }
 
-/// A record with everything computed that does not depend on the archive's state.
+/// A record with everything computed that does not depend on the archive's state, so that the
+/// writer's thread (the pipeline's narrow end) only decides new or held and writes.
 struct Prepared {
     record: Record,
     conv_id: Digest,
-    /// The canonical content as JSON (the bytes after `CONTENT_PREFIX_V1`).
-    json: String,
     content_sha: Digest,
     /// The record id at occurrence 0, which almost every record has.
     id0: Digest,
+    /// The record's log entry at occurrence 0, and its leaf hash.
+    entry0: Vec<u8>,
+    leaf0: onrecord_log::Hash,
+    /// The manifest line after its log index field: `\t{line}\t{offset}\t{path}\t{json}\n`,
+    /// where `json` is the canonical content (the bytes after `CONTENT_PREFIX_V1`).
+    tail: String,
+    /// Where the canonical content starts in `tail`.
+    json_at: usize,
     local_time: Option<String>,
     /// Participants and extra text for the search index, when indexing.
     index_fields: Option<(Vec<String>, String)>,
@@ -694,6 +726,8 @@ struct PrepSink<'a> {
     conversations: HashMap<String, (Digest, Channel)>,
     depositor: &'a str,
     with_index: bool,
+    /// The deposit's id and the time it was received, which every record entry carries.
+    deposit: (Digest, i64),
     n_attachments: u64,
     /// An archive error met on this side; the parser sees a SinkError and stops.
     error: Option<ArchiveError>,
@@ -705,6 +739,7 @@ impl<'a> PrepSink<'a> {
         blobs: &'a crate::blobs::BlobStore,
         depositor: &'a str,
         with_index: bool,
+        deposit: (Digest, i64),
     ) -> PrepSink<'a> {
         PrepSink {
             out,
@@ -714,6 +749,7 @@ impl<'a> PrepSink<'a> {
             conversations: HashMap::new(),
             depositor,
             with_index,
+            deposit,
             n_attachments: 0,
             error: None,
         }
@@ -750,20 +786,43 @@ impl<'a> PrepSink<'a> {
             .ok_or_else(|| unannounced(&record.conversation))?;
         let mut wire = WireRecord::from_record(&record, channel);
         wire.source = None;
-        let mut content = wire_content_bytes(&wire);
+        let content = wire_content_bytes(&wire);
         let content_sha = Digest::of(&content);
-        content.drain(..CONTENT_PREFIX_V1.len());
-        let json = String::from_utf8(content).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let json = std::str::from_utf8(&content[CONTENT_PREFIX_V1.len()..])
+            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let mut tail = String::with_capacity(json.len() + 32);
+        {
+            use std::fmt::Write as _;
+            tail.push('\t');
+            match record.source.line {
+                Some(l) => write!(tail, "{l}").unwrap_or(()),
+                None => tail.push('-'),
+            }
+            write!(tail, "\t{}\t", record.source.offset).unwrap_or(());
+            match &record.source.path {
+                Some(p) => tail.push_str(&serde_json::to_string(p).unwrap_or_default()),
+                None => tail.push('-'),
+            }
+            tail.push('\t');
+        }
+        let json_at = tail.len();
+        tail.push_str(json);
+        tail.push('\n');
         let local_time = record
             .time
             .local
             .map(|l| onrecord_model::wire::format_local(l, record.time.precision));
         let index_fields = self.with_index.then(|| crate::derived::index_fields(&wire));
+        let id0 = entry::record_id(&conv_id, &content_sha, 0);
+        let entry0 = record_entry(id0, conv_id, content_sha, 0, self.deposit);
         Ok(Prepared {
             conv_id,
-            json,
             content_sha,
-            id0: entry::record_id(&conv_id, &content_sha, 0),
+            id0,
+            leaf0: onrecord_log::leaf_hash(&entry0),
+            entry0,
+            tail,
+            json_at,
             local_time,
             index_fields,
             record,
@@ -794,12 +853,16 @@ impl Writer<'_, '_, '_, '_> {
         let Prepared {
             record,
             conv_id,
-            json,
             content_sha,
             id0,
+            entry0,
+            leaf0,
+            tail,
+            json_at,
             local_time,
             index_fields,
         } = p;
+        let json = &tail[json_at..tail.len() - 1];
         let conv = self
             .conversations
             .get(&record.conversation)
@@ -832,16 +895,18 @@ impl Writer<'_, '_, '_, '_> {
                 record.source.path,
             ])?;
             if n == 1 {
-                let e = Entry::Record(RecordEntry {
-                    record_id: id,
-                    conversation_id: conv_id,
-                    content_sha256: content_sha,
-                    occurrence,
-                    deposit_id: self.deposit_id,
-                    received_at_us: self.received_us,
-                })
-                .encode();
-                let idx = self.appender.append(&e)?;
+                let idx = if occurrence == 0 {
+                    self.appender.append_hashed(&entry0, leaf0)?
+                } else {
+                    let e = record_entry(
+                        id,
+                        conv_id,
+                        content_sha,
+                        occurrence,
+                        (self.deposit_id, self.received_us),
+                    );
+                    self.appender.append(&e)?
+                };
                 if idx != next_index {
                     return Err(ArchiveError::Damaged(format!(
                         "log appended at {idx}, expected {next_index}"
@@ -899,32 +964,27 @@ impl Writer<'_, '_, '_, '_> {
         if is_new {
             self.counts.new += 1;
         }
-        let path = match &record.source.path {
-            Some(p) => serde_json::to_string(p).unwrap_or_default(),
-            None => "-".into(),
-        };
-        let line_s = record
-            .source
-            .line
-            .map(|l| l.to_string())
-            .unwrap_or_else(|| "-".into());
-        writeln!(
-            self.manifest,
-            "R\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            id.to_hex(),
-            conv_id.to_hex(),
-            occurrence,
-            if is_new {
-                index.to_string()
-            } else {
-                format!("held:{index}")
-            },
-            line_s,
-            record.source.offset,
-            path,
-            json
-        )
+        // "R\t{id}\t{conversation}\t{occurrence}\t{index or held:index}" and the prepared tail.
+        let mut head = [0u8; 2 + 64 + 1 + 64 + 1];
+        head[0] = b'R';
+        head[1] = b'\t';
+        hex::encode_to_slice(id.0, &mut head[2..66])
+            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        head[66] = b'\t';
+        head[67..131].copy_from_slice(conv.id_hex.as_bytes());
+        head[131] = b'\t';
+        self.manifest
+            .write_all(&head)
+            .map_err(|e| io_err("manifest", e))?;
+        if is_new {
+            write!(self.manifest, "{occurrence}\t{index}")
+        } else {
+            write!(self.manifest, "{occurrence}\theld:{index}")
+        }
         .map_err(|e| io_err("manifest", e))?;
+        self.manifest
+            .write_all(tail.as_bytes())
+            .map_err(|e| io_err("manifest", e))?;
         if self.counts.records.is_multiple_of(4096) {
             (self.progress)(Progress {
                 bytes: record.source.offset,

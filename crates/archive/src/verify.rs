@@ -415,7 +415,9 @@ fn check_entries(
                 let conn = match catalogue::open_read_only(db) {
                     Ok(c) => c,
                     Err(e) => {
-                        done.lock().unwrap_or_else(|p| p.into_inner()).push((0, Err(e)));
+                        done.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((0, Err(e)));
                         return;
                     }
                 };
@@ -426,9 +428,15 @@ fn check_entries(
                     }
                     let start = r * RANGE;
                     // The last range also takes catalogue rows beyond the log.
-                    let end = if r + 1 == ranges { None } else { Some(start + RANGE) };
+                    let end = if r + 1 == ranges {
+                        None
+                    } else {
+                        Some(start + RANGE)
+                    };
                     let part = check_range(&conn, store, size, start, end, deposits);
-                    done.lock().unwrap_or_else(|p| p.into_inner()).push((r, part));
+                    done.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((r, part));
                 }
             });
         }
@@ -582,7 +590,8 @@ fn check_range(
                     de.manifest_sha256,
                     format!("manifest of deposit {} ({})", de.deposit_id, de.file_name),
                 ));
-                part.deposit_files.push((de.deposit_id, de.file_name.clone()));
+                part.deposit_files
+                    .push((de.deposit_id, de.file_name.clone()));
             }
         }
     });

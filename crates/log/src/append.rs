@@ -173,13 +173,20 @@ impl<S: TileStore> Appender<S> {
 
     /// Appends one entry (at most 65535 bytes) and returns its index.
     pub fn append(&mut self, entry: &[u8]) -> Result<u64, LogError> {
+        self.append_hashed(entry, leaf_hash(entry))
+    }
+
+    /// Appends one entry whose leaf hash the caller computed already (on another thread, say),
+    /// and returns its index. `leaf` must be [`leaf_hash`]`(entry)`: a wrong one makes a tree
+    /// that `verify_tree` rejects.
+    pub fn append_hashed(&mut self, entry: &[u8], leaf: Hash) -> Result<u64, LogError> {
+        debug_assert!(leaf == leaf_hash(entry), "leaf hash of another entry");
         if let Some(why) = &self.poisoned {
             return Err(LogError::Poisoned(why.clone()));
         }
         let index = self.size;
         let next = index.checked_add(1).ok_or(LogError::TreeFull)?;
         push_bundle_entry(&mut self.bundle, entry)?;
-        let leaf = leaf_hash(entry);
         match self.levels.first_mut() {
             Some(l0) => l0.push(leaf),
             None => self.levels.push(vec![leaf]),
