@@ -11,7 +11,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::ArchiveError;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: records found by `id_key` (an integer) instead of a unique index on the 32-byte `id`.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The catalogue's lookup key for a record id: its first 8 bytes as an integer that sorts as the
+/// bytes do (big-endian, sign bit flipped). Record ids are SHA-256 digests, so a B-tree of these
+/// keys takes random inserts like one of whole ids, but is a quarter of the size and stays in the
+/// page cache: with a unique index on the 32-byte id, ingest slowed by two thirds once the
+/// catalogue held 200,000 records. Keys may collide; a lookup compares the whole id too.
+pub fn id_key(id: &[u8; 32]) -> i64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&id[..8]);
+    i64::from_be_bytes(b) ^ i64::MIN
+}
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +59,9 @@ CREATE TABLE conversations (
 ) WITHOUT ROWID;
 CREATE TABLE records (
     log_index INTEGER PRIMARY KEY,
-    id BLOB NOT NULL UNIQUE,
+    id BLOB NOT NULL,
+    -- catalogue::id_key(id), for finding a record by its id.
+    id_key INTEGER NOT NULL,
     conversation_id BLOB NOT NULL,
     occurrence INTEGER NOT NULL,
     deposit_seq INTEGER NOT NULL,
@@ -66,6 +80,7 @@ CREATE TABLE records (
     path TEXT
 );
 CREATE INDEX records_by_conversation ON records (conversation_id, log_index);
+CREATE INDEX records_by_id ON records (id_key);
 -- The further deposits that hold a record already held (a later export of the same chat).
 CREATE TABLE sources (
     record INTEGER NOT NULL,

@@ -655,11 +655,13 @@ impl<'t> Stmts<'t> {
     fn prepare(tx: &'t Transaction<'t>) -> Result<Stmts<'t>, ArchiveError> {
         Ok(Stmts {
             insert_record: tx.prepare(
-                "INSERT OR IGNORE INTO records (log_index, id, conversation_id, occurrence, deposit_seq, received_at,
+                "INSERT INTO records (log_index, id, id_key, conversation_id, occurrence, deposit_seq, received_at,
                      channel, type, kind, author, sent_at, local_time, content_sha256, content, line, offset, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )?,
-            find_record: tx.prepare("SELECT log_index, deposit_seq FROM records WHERE id = ?1")?,
+            find_record: tx.prepare(
+                "SELECT log_index, deposit_seq FROM records WHERE id_key = ?1 AND id = ?2",
+            )?,
             insert_source: tx.prepare(
                 "INSERT OR IGNORE INTO sources (record, deposit_seq, line, offset, path) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
@@ -875,25 +877,35 @@ impl Writer<'_, '_, '_, '_> {
         let mut id = id0;
         let (index, is_new) = loop {
             let next_index = self.appender.size();
-            let n = self.stmts.insert_record.execute(params![
-                next_index as i64,
-                &id.0[..],
-                &conv_id.0[..],
-                occurrence,
-                self.seq,
-                self.received_us,
-                channel.as_str(),
-                record.kind.type_str(),
-                record.kind.kind_str(),
-                record.author,
-                sent_at,
-                local_time,
-                &content_sha.0[..],
-                json,
-                line,
-                offset,
-                record.source.path,
-            ])?;
+            let key = catalogue::id_key(&id.0);
+            let held: Option<(i64, i64)> = self
+                .stmts
+                .find_record
+                .query_row(params![key, &id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let n = match held {
+                Some(_) => 0,
+                None => self.stmts.insert_record.execute(params![
+                    next_index as i64,
+                    &id.0[..],
+                    key,
+                    &conv_id.0[..],
+                    occurrence,
+                    self.seq,
+                    self.received_us,
+                    channel.as_str(),
+                    record.kind.type_str(),
+                    record.kind.kind_str(),
+                    record.author,
+                    sent_at,
+                    local_time,
+                    &content_sha.0[..],
+                    json,
+                    line,
+                    offset,
+                    record.source.path,
+                ])?,
+            };
             if n == 1 {
                 let idx = if occurrence == 0 {
                     self.appender.append_hashed(&entry0, leaf0)?
@@ -933,10 +945,9 @@ impl Writer<'_, '_, '_, '_> {
                 }
                 break (idx, true);
             }
-            let (existing, first_seq): (i64, i64) = self
-                .stmts
-                .find_record
-                .query_row([&id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let (existing, first_seq) = held.ok_or_else(|| {
+                ArchiveError::Damaged(format!("record {id} was neither inserted nor found"))
+            })?;
             // A record first deposited by this very deposit is claimed already; otherwise the
             // `sources` row says whether this deposit has claimed it.
             let n = if first_seq == self.seq {

@@ -115,36 +115,25 @@ impl Archive {
                 "{id:?} is not a record id (64 hex digits, or a prefix of at least 8)"
             )));
         }
-        let lo = hex::decode(if id.len().is_multiple_of(2) {
-            id.clone()
-        } else {
-            format!("{id}0")
-        })
-        .unwrap_or_default();
-        let lo = &lo[..id.len() / 2];
-        let mut hi = lo.to_vec();
-        // Prefix search on the BLOB key: [lo, lo + 1).
-        let mut carry = true;
-        for b in hi.iter_mut().rev() {
-            if carry {
-                let (v, c) = b.overflowing_add(1);
-                *b = v;
-                carry = c;
+        // The prefix's first 16 hex digits bound the id's key: pad with 0s for the lowest key and
+        // with fs for the highest, then keep the rows whose id has the whole prefix.
+        let key_of = |pad: char| -> i64 {
+            let mut h: String = id.chars().take(16).collect();
+            while h.len() < 16 {
+                h.push(pad);
             }
-        }
+            let mut full = [0u8; 32];
+            hex::decode_to_slice(&h, &mut full[..8]).unwrap_or(());
+            crate::catalogue::id_key(&full)
+        };
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id
-             WHERE r.id >= ?1 {} ORDER BY r.id LIMIT 2",
-            if carry { "" } else { "AND r.id < ?2" }
+             WHERE r.id_key BETWEEN ?1 AND ?2 ORDER BY r.id_key LIMIT 1000"
         );
         let mut st = self.conn.prepare(&sql)?;
-        let rows: Vec<_> = if carry {
-            st.query_map(params![lo], record_row)?
-                .collect::<Result<_, _>>()?
-        } else {
-            st.query_map(params![lo, hi], record_row)?
-                .collect::<Result<_, _>>()?
-        };
+        let rows: Vec<_> = st
+            .query_map(params![key_of('0'), key_of('f')], record_row)?
+            .collect::<Result<_, _>>()?;
         let rows: Vec<_> = rows
             .into_iter()
             .filter(|r| hex::encode(&r.1).starts_with(&id))

@@ -458,7 +458,7 @@ fn check_range(
 ) -> Result<Part, ArchiveError> {
     let mut part = Part::default();
     let mut rec_st = conn.prepare_cached(
-        "SELECT log_index, id, conversation_id, occurrence, deposit_seq, content_sha256, content FROM records
+        "SELECT log_index, id, conversation_id, occurrence, deposit_seq, content_sha256, content, id_key FROM records
          WHERE log_index >= ?1 AND log_index < ?2 ORDER BY log_index",
     )?;
     let row_end = end.map_or(i64::MAX, |e| e as i64);
@@ -509,6 +509,7 @@ fn check_range(
                     ));
                 }
                 if row.id != re.record_id.0
+                    || row.id_key != catalogue::id_key(&re.record_id.0)
                     || row.conversation_id != re.conversation_id.0
                     || row.occurrence != re.occurrence as i64
                 {
@@ -618,6 +619,7 @@ struct CatRecord {
     deposit_seq: i64,
     content_sha256: Vec<u8>,
     content: String,
+    id_key: i64,
 }
 
 fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveError> {
@@ -631,6 +633,7 @@ fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveE
             deposit_seq: r.get(4)?,
             content_sha256: r.get(5)?,
             content: r.get(6)?,
+            id_key: r.get(7)?,
         })),
     }
 }
