@@ -175,6 +175,7 @@ impl Archive {
         let received = jiff::Timestamp::now();
         let received_us = received.as_microsecond();
         let (deposit_id, size) = self.stage_deposit(&meta.path, staged)?;
+        tracing::info!(elapsed = ?started.elapsed(), "deposit stored");
 
         if let Some(receipt) = self.receipt_for_held(&deposit_id)? {
             for (k, _) in staged.items.drain(..) {
