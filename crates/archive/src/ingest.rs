@@ -234,25 +234,60 @@ impl Archive {
             let parser = std::thread::Builder::new()
                 .name("onrecord-parse".into())
                 .spawn_scoped(s, move || {
-                    let mut sink = PrepSink::new(
-                        to_writer,
-                        blobs,
-                        depositor,
-                        with_index,
-                        (deposit_id, received_us),
-                    );
-                    let parsed = parse(&mut sink);
-                    if parsed.is_ok() {
-                        // Nothing to report if this fails: the writer's own error says why.
-                        let _ = sink.send_batch();
-                    }
-                    let PrepSink {
-                        staged: parser_staged,
-                        error,
-                        n_attachments,
-                        ..
-                    } = sink;
-                    (parsed, parser_staged, error, n_attachments)
+                    // Small blobs (attachments, HTML bodies) are created on a thread of their own:
+                    // creating thousands of files costs the kernel more than parsing them.
+                    std::thread::scope(|bs| {
+                        let (blob_tx, blob_rx) = std::sync::mpsc::sync_channel::<BlobBatch>(4);
+                        let blob_writer = std::thread::Builder::new()
+                            .name("onrecord-blobs".into())
+                            .spawn_scoped(bs, move || -> Result<(), ArchiveError> {
+                                let mut failed = None;
+                                for batch in blob_rx {
+                                    if failed.is_none()
+                                        && let Err(e) = blobs.put_many(&batch)
+                                    {
+                                        failed = Some(e);
+                                    }
+                                }
+                                failed.map_or(Ok(()), Err)
+                            });
+                        let mut sink = PrepSink::new(
+                            to_writer,
+                            blobs,
+                            depositor,
+                            with_index,
+                            (deposit_id, received_us),
+                        );
+                        match blob_writer {
+                            Ok(_) => sink.blob_queue = Some(blob_tx),
+                            // Without the thread, small blobs are written here.
+                            Err(ref e) => tracing::warn!("no blob writer thread: {e}"),
+                        }
+                        let parsed = parse(&mut sink);
+                        if parsed.is_ok() {
+                            // Nothing to report if this fails: the writer's own error says why.
+                            let _ = sink.send_batch();
+                        }
+                        let blobs_written = sink.finish_blobs();
+                        let blobs_written = match blob_writer {
+                            Ok(t) => blobs_written.and_then(|()| {
+                                t.join().unwrap_or_else(|_| {
+                                    Err(ArchiveError::Invalid("the blob writer panicked".into()))
+                                })
+                            }),
+                            Err(_) => blobs_written,
+                        };
+                        let PrepSink {
+                            staged: parser_staged,
+                            mut error,
+                            n_attachments,
+                            ..
+                        } = sink;
+                        if let Err(e) = blobs_written {
+                            error.get_or_insert(e);
+                        }
+                        (parsed, parser_staged, error, n_attachments)
+                    })
                 })
                 .map_err(|e| io_err("parser thread", e))?;
             let written = (|| -> Result<Writer<'_, '_, '_, '_>, ArchiveError> {
@@ -719,6 +754,12 @@ struct Prepared {
 
 const BATCH: usize = 256;
 
+/// Small blobs for the blob writer thread: (key, bytes).
+type BlobBatch = Vec<(String, Vec<u8>)>;
+/// A batch of small blobs goes to the writer thread at this many bytes or objects.
+const BLOB_BATCH_BYTES: usize = 8 << 20;
+const BLOB_BATCH_OBJECTS: usize = 64;
+
 /// The parser's side of the pipeline: computes each record's content, hash and id, stores
 /// attachments, and sends the rest to the writer.
 struct PrepSink<'a> {
@@ -731,6 +772,12 @@ struct PrepSink<'a> {
     with_index: bool,
     /// The deposit's id and the time it was received, which every record entry carries.
     deposit: (Digest, i64),
+    /// Small blobs to create, handed to the blob writer thread in batches.
+    blob_queue: Option<std::sync::mpsc::SyncSender<BlobBatch>>,
+    blob_batch: BlobBatch,
+    blob_batch_bytes: usize,
+    /// Small blobs this deposit creates, so that a blob met twice is written once.
+    blobs_created: std::collections::HashSet<Digest>,
     n_attachments: u64,
     /// An archive error met on this side; the parser sees a SinkError and stops.
     error: Option<ArchiveError>,
@@ -753,6 +800,10 @@ impl<'a> PrepSink<'a> {
             depositor,
             with_index,
             deposit,
+            blob_queue: None,
+            blob_batch: Vec::new(),
+            blob_batch_bytes: 0,
+            blobs_created: std::collections::HashSet::new(),
             n_attachments: 0,
             error: None,
         }
@@ -780,6 +831,51 @@ impl<'a> PrepSink<'a> {
         self.out
             .send(batch)
             .map_err(|_| SinkError("the archive stopped taking records".into()))
+    }
+
+    /// Creates a small blob that the store does not hold, on the blob writer thread when there
+    /// is one. The key is staged as created at once, so that a failed ingest removes it whether
+    /// or not it was written.
+    fn create_blob(&mut self, sha256: Digest, bytes: Vec<u8>) -> Result<(), ArchiveError> {
+        if !self.blobs_created.insert(sha256) {
+            return Ok(());
+        }
+        let key = blob_key(&sha256);
+        if self.blobs.exists(&key)? {
+            return Ok(());
+        }
+        self.staged.created.push(key.clone());
+        if self.blob_queue.is_none() {
+            return self.blobs.put(&key, &bytes);
+        }
+        self.blob_batch_bytes += bytes.len();
+        self.blob_batch.push((key, bytes));
+        if self.blob_batch_bytes >= BLOB_BATCH_BYTES || self.blob_batch.len() >= BLOB_BATCH_OBJECTS
+        {
+            self.send_blobs()?;
+        }
+        Ok(())
+    }
+
+    fn send_blobs(&mut self) -> Result<(), ArchiveError> {
+        if self.blob_batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.blob_batch);
+        self.blob_batch_bytes = 0;
+        match &self.blob_queue {
+            Some(q) => q
+                .send(batch)
+                .map_err(|_| ArchiveError::Invalid("the blob writer stopped taking blobs".into())),
+            None => self.blobs.put_many(&batch),
+        }
+    }
+
+    /// Hands over the last small blobs and closes the queue; the caller then joins the thread.
+    fn finish_blobs(&mut self) -> Result<(), ArchiveError> {
+        let r = self.send_blobs();
+        self.blob_queue = None;
+        r
     }
 
     fn prepare(&mut self, record: Record) -> Result<Prepared, ArchiveError> {
@@ -1184,22 +1280,12 @@ impl Sink for PrepSink<'_> {
         }
         if head.len() as u64 <= SMALL {
             let sha256 = Digest::of(&head);
-            let key = blob_key(&sha256);
-            let r = self.blobs.exists(&key).and_then(|held| {
-                if !held {
-                    self.blobs.put(&key, &head)?;
-                    self.staged.created.push(key);
-                }
-                Ok(())
-            });
-            if let Err(e) = r {
+            let size = head.len() as u64;
+            if let Err(e) = self.create_blob(sha256, head) {
                 return Err(self.fail(e));
             }
             self.n_attachments += 1;
-            return Ok(AttachmentStored {
-                sha256,
-                size: head.len() as u64,
-            });
+            return Ok(AttachmentStored { sha256, size });
         }
         let key = self.staged.next_key();
         let mut whole = std::io::Cursor::new(head).chain(content);
