@@ -40,7 +40,7 @@ run parse_maildir "$EX" "$WORK/maildir"
 cat "$WORK/parse_mbox.out" "$WORK/parse_maildir.out" 2>/dev/null | sed 's/^/  /'
 
 echo "== (b) full ingest with the onrecord CLI"
-cargo build --quiet --release -p onrecord-cli --manifest-path "$ROOT/Cargo.toml" 2>/dev/null || true
+cargo build --quiet --release -p onrecord --manifest-path "$ROOT/Cargo.toml" 2>/dev/null || true
 CLI=$(ls "$ROOT"/target/release/onrecord 2>/dev/null || true)
 if [[ -n "$CLI" ]] && "$CLI" --help 2>/dev/null | grep -q ingest; then
   "$CLI" init "$WORK/A" >/dev/null 2>&1 || true
