@@ -9,7 +9,7 @@ pub enum ArchiveError {
     #[error("{path}: an archive already exists here; refusing to overwrite it")]
     AlreadyExists { path: PathBuf },
     #[error(
-        "{path}: archive format version {found} is not supported (this onrecord reads version {supported})"
+        "{path}: format version {found} is not supported (this onrecord reads version {supported})"
     )]
     Version {
         path: PathBuf,

@@ -638,8 +638,9 @@ fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveE
     }
 }
 
-/// Calls `f` with every entry in `[start, end)` of the tree of `size`, in order, reading each
-/// entry bundle once. `start` is a multiple of the tile width.
+/// Calls `f` with every entry in `[start, end)`, in order, reading each entry bundle once.
+/// `start` is a multiple of the tile width, and `end` one too unless it is the tree's size (the
+/// bundles' names depend on how full they are).
 fn for_each_entry(
     store: &dyn onrecord_log::TileStore,
     start: u64,
@@ -647,11 +648,10 @@ fn for_each_entry(
     f: &mut dyn FnMut(u64, &[u8]),
 ) -> Result<(), onrecord_log::LogError> {
     use onrecord_log::tile::{TILE_WIDTH, entries_path, parse_bundle};
-    let size = end;
     let mut bundle = start / TILE_WIDTH;
-    while bundle * TILE_WIDTH < size {
+    while bundle * TILE_WIDTH < end {
         let first = bundle * TILE_WIDTH;
-        let width = (size - first).min(TILE_WIDTH) as u16;
+        let width = (end - first).min(TILE_WIDTH) as u16;
         let path = entries_path(bundle, width);
         let bytes = store
             .get(&path)?
