@@ -1132,13 +1132,11 @@ impl Writer<'_, '_, '_, '_> {
                 title: c.title.clone().unwrap_or_else(|| c.key.clone()),
             },
         );
+        // Cached statements: an email deposit announces nearly a conversation per message.
         let existing: Option<String> = self
             .tx
-            .query_row(
-                "SELECT participants FROM conversations WHERE id = ?1",
-                [&id.0[..]],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT participants FROM conversations WHERE id = ?1")?
+            .query_row([&id.0[..]], |r| r.get(0))
             .optional()?;
         let mut participants: Vec<ParticipantJson> = existing
             .and_then(|s| serde_json::from_str(&s).ok())
@@ -1150,7 +1148,7 @@ impl Writer<'_, '_, '_, '_> {
             }
         }
         let pjson = serde_json::to_string(&participants).unwrap_or_else(|_| "[]".into());
-        self.tx.execute(
+        self.tx.prepare_cached(
             "INSERT INTO conversations (id, channel, depositor, key, title, title_source, participants, is_group)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT(id) DO UPDATE SET
@@ -1158,7 +1156,8 @@ impl Writer<'_, '_, '_, '_> {
                  title_source = CASE WHEN excluded.title IS NULL THEN title_source ELSE excluded.title_source END,
                  participants = excluded.participants,
                  is_group = coalesce(excluded.is_group, is_group)",
-            params![
+        )?
+        .execute(params![
                 &id.0[..],
                 c.channel.as_str(),
                 self.depositor,
@@ -1167,8 +1166,7 @@ impl Writer<'_, '_, '_, '_> {
                 c.title_source.as_str(),
                 pjson,
                 c.is_group
-            ],
-        )?;
+            ])?;
         let line = serde_json::json!({
             "id": id.to_hex(), "channel": c.channel.as_str(), "key": c.key, "title": c.title,
             "title_source": c.title_source.as_str(), "participants": participants, "is_group": c.is_group,
