@@ -28,10 +28,9 @@ use crate::error::ArchiveError;
 
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
-    /// The local folder behind the store, for `sync` and cleaning `tmp/`.
+    /// The local folder behind the store, for `sync` and cleaning `tmp/`. A local store runs its
+    /// operations on the calling thread; any other on `rt`.
     root: Option<PathBuf>,
-    /// Run operations on the calling thread (a local store) rather than on `rt`.
-    inline: bool,
     /// A tokio runtime, made on first use: remote stores need one for everything, and streamed
     /// uploads (`WriteMultipart`) need one on any store.
     rt: std::sync::OnceLock<tokio::runtime::Runtime>,
@@ -63,14 +62,12 @@ impl BlobStore {
         Ok(BlobStore {
             store: Arc::new(fs),
             root: Some(root.to_path_buf()),
-            inline: true,
             rt: std::sync::OnceLock::new(),
         })
     }
 
     /// The tokio runtime, made on first use. Multi-threaded (one worker) so that several threads
-    /// can block on it at once: ingest writes tiles on one thread while the parser stores
-    /// attachments on another.
+    /// can block on it at once.
     fn runtime(&self) -> Result<&tokio::runtime::Runtime, ArchiveError> {
         if let Some(rt) = self.rt.get() {
             return Ok(rt);
@@ -89,7 +86,7 @@ impl BlobStore {
         &self,
         f: impl std::future::Future<Output = Result<T, ArchiveError>>,
     ) -> Result<T, ArchiveError> {
-        if self.inline {
+        if self.root.is_some() {
             futures::executor::block_on(f)
         } else {
             self.runtime()?.block_on(f)
@@ -107,8 +104,8 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Writes many objects at once, up to 16 in flight: the local store's writes each go through a
-    /// blocking thread, and a remote store's through a round trip.
+    /// Writes many objects at once: one after another on a local store (on the calling thread),
+    /// up to 16 in flight on a remote one, whose writes are each a round trip.
     pub fn put_many(&self, objects: &[(String, Vec<u8>)]) -> Result<(), ArchiveError> {
         self.run(async {
             let mut puts = futures::stream::iter(objects.iter().map(|(key, bytes)| async move {

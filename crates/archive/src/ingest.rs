@@ -833,8 +833,8 @@ impl<'a> PrepSink<'a> {
             .map_err(|_| SinkError("the archive stopped taking records".into()))
     }
 
-    /// Creates a small blob that the store does not hold, on the blob writer thread when there
-    /// is one. The key is staged as created at once, so that a failed ingest removes it whether
+    /// Creates a small blob that the store does not hold, in batches, on the blob writer thread
+    /// when there is one. The key is staged as created at once, so that a failed ingest removes it whether
     /// or not it was written.
     fn create_blob(&mut self, sha256: Digest, bytes: Vec<u8>) -> Result<(), ArchiveError> {
         if !self.blobs_created.insert(sha256) {
@@ -845,9 +845,6 @@ impl<'a> PrepSink<'a> {
             return Ok(());
         }
         self.staged.created.push(key.clone());
-        if self.blob_queue.is_none() {
-            return self.blobs.put(&key, &bytes);
-        }
         self.blob_batch_bytes += bytes.len();
         self.blob_batch.push((key, bytes));
         if self.blob_batch_bytes >= BLOB_BATCH_BYTES || self.blob_batch.len() >= BLOB_BATCH_OBJECTS
@@ -980,9 +977,8 @@ impl Writer<'_, '_, '_, '_> {
                 .find_record
                 .query_row(params![key, &id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let n = match held {
-                Some(_) => 0,
-                None => self.stmts.insert_record.execute(params![
+            let Some((existing, first_seq)) = held else {
+                self.stmts.insert_record.execute(params![
                     next_index as i64,
                     &id.0[..],
                     key,
@@ -1001,9 +997,7 @@ impl Writer<'_, '_, '_, '_> {
                     line,
                     offset,
                     record.source.path,
-                ])?,
-            };
-            if n == 1 {
+                ])?;
                 let idx = if occurrence == 0 {
                     self.appender.append_hashed(&entry0, leaf0)?
                 } else {
@@ -1041,10 +1035,7 @@ impl Writer<'_, '_, '_, '_> {
                     })?;
                 }
                 break (idx, true);
-            }
-            let (existing, first_seq) = held.ok_or_else(|| {
-                ArchiveError::Damaged(format!("record {id} was neither inserted nor found"))
-            })?;
+            };
             // A record first deposited by this very deposit is claimed already; otherwise the
             // `sources` row says whether this deposit has claimed it.
             let n = if first_seq == self.seq {

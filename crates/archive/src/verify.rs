@@ -90,11 +90,7 @@ impl Archive {
             origin: self.origin.clone(),
             ..Default::default()
         };
-        let problem = |rep: &mut VerifyReport, p: String| {
-            if rep.problems.len() < MAX_PROBLEMS {
-                rep.problems.push(p);
-            }
-        };
+        let problem = |rep: &mut VerifyReport, p: String| push_problem(&mut rep.problems, p);
         let verifier = self.verifier();
         let store = self.log_store();
 
@@ -385,9 +381,14 @@ struct Part {
 
 impl Part {
     fn problem(&mut self, p: String) {
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(p);
-        }
+        push_problem(&mut self.problems, p);
+    }
+}
+
+/// Keeps a problem, up to [`MAX_PROBLEMS`] of them.
+fn push_problem(problems: &mut Vec<String>, p: String) {
+    if problems.len() < MAX_PROBLEMS {
+        problems.push(p);
     }
 }
 
