@@ -22,7 +22,7 @@
 //!    catches the index up from the catalogue.
 
 use std::collections::HashMap;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use onrecord_log::Appender;
@@ -39,6 +39,7 @@ use crate::blobs::blob_key;
 use crate::entry::{self, DepositEntry, Entry, RecordEntry};
 use crate::error::ArchiveError;
 use crate::logstore::{BackgroundTiles, TileState};
+use crate::manifest::ManifestPipe;
 use crate::{Archive, catalogue};
 
 /// What the depositor hands in, besides the bytes.
@@ -295,11 +296,8 @@ impl Archive {
                     stmts: Stmts::prepare(&tx)?,
                     tx: &tx,
                     index: index_writer.as_mut(),
-                    manifest: zstd::stream::write::Encoder::new(
-                        BufWriter::with_capacity(1 << 20, manifest.as_file_mut()),
-                        1,
-                    )
-                    .map_err(|e| io_err("manifest", e))?,
+                    manifest: ManifestPipe::spawn(s, manifest.as_file_mut())
+                        .map_err(|e| io_err("manifest", e))?,
                     appender: appender?,
                     conversations: HashMap::new(),
                     depositor: &meta.depositor,
@@ -332,7 +330,7 @@ impl Archive {
                     ArchiveError::Invalid(format!("the parser of {} panicked", meta.file_name))
                 })?;
             staged.merge(parser_staged);
-            let mut w = written?;
+            let w = written?;
             if let Some(e) = parser_error {
                 return Err(e);
             }
@@ -346,13 +344,16 @@ impl Archive {
                     message: "the file holds no messages or events".into(),
                 });
             }
-            w.manifest.do_finish().map_err(|e| io_err("manifest", e))?;
-            w.manifest
-                .get_mut()
-                .flush()
-                .map_err(|e| io_err("manifest", e))?;
-            tracing::info!(elapsed = ?started.elapsed(), records = w.counts.records, "parsed into the catalogue transaction");
 
+            let Writer {
+                appender,
+                counts,
+                warnings_shown,
+                manifest: manifest_pipe,
+                ..
+            } = w;
+            manifest_pipe.finish().map_err(|e| io_err("manifest", e))?;
+            tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
             // The manifest is a blob too: the deposit entry commits to it.
             let manifest_key = staged.next_key();
             let mut mf = std::fs::File::open(&manifest_path).map_err(|e| io_err("manifest", e))?;
@@ -363,21 +364,16 @@ impl Archive {
                 deposit_id,
                 size,
                 manifest_sha256: manifest_sha,
-                n_records: w.counts.records,
-                n_new: w.counts.new,
+                n_records: counts.records,
+                n_new: counts.new,
                 received_at_us: received_us,
                 format: report.format.clone(),
                 depositor: meta.depositor.clone(),
                 file_name: meta.file_name.clone(),
             });
-            let deposit_index = w.appender.append(&deposit_entry.encode())?;
-            let head = w.appender.flush()?;
-            let Writer {
-                appender,
-                counts,
-                warnings_shown,
-                ..
-            } = w;
+            let mut appender = appender;
+            let deposit_index = appender.append(&deposit_entry.encode())?;
+            let head = appender.flush()?;
             appender.into_store().finish()?;
             Ok(Written {
                 report,
@@ -931,7 +927,7 @@ struct Writer<'a, 't, 'i, 's> {
     index: Option<&'a mut onrecord_index::IndexWriter<'i>>,
     stmts: Stmts<'t>,
     tx: &'t Transaction<'t>,
-    manifest: zstd::stream::write::Encoder<'static, BufWriter<&'a mut std::fs::File>>,
+    manifest: ManifestPipe<'s>,
     appender: Appender<BackgroundTiles<'s>>,
     conversations: HashMap<String, ConvInfo>,
     depositor: &'a str,

@@ -21,6 +21,7 @@ pub mod entry;
 pub mod error;
 pub mod ingest;
 pub mod logstore;
+mod manifest;
 pub mod query;
 pub mod verify;
 

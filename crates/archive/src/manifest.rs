@@ -1,0 +1,147 @@
+//! The deposit manifest's compressor, on a thread of its own.
+//!
+//! The writer thread formats the manifest's lines (it alone knows whether each record is new or
+//! held, and at which log index) but compressing them was a fifth of its time, and the writer is
+//! ingest's bottleneck. [`ManifestPipe`] buffers the lines and hands them in chunks over a bounded
+//! channel to an `onrecord-manifest` thread that runs zstd into the manifest's temporary file:
+//! memory stays at a few chunks whatever the size of the deposit.
+
+use std::io::{BufWriter, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::{Scope, ScopedJoinHandle};
+
+/// How many bytes of lines go to the compressor at a time.
+const CHUNK: usize = 256 * 1024;
+/// Chunks in flight between the writer and the compressor.
+const IN_FLIGHT: usize = 4;
+
+/// A `Write` that compresses on another thread. Call [`ManifestPipe::finish`] to get the result:
+/// an error of the compressor shows there (and as a failed write once it has stopped).
+pub(crate) struct ManifestPipe<'scope> {
+    buf: Vec<u8>,
+    to_compressor: Option<SyncSender<Vec<u8>>>,
+    /// Emptied chunks coming back, so that the buffers are reused.
+    recycled: Receiver<Vec<u8>>,
+    compressor: Option<ScopedJoinHandle<'scope, std::io::Result<()>>>,
+}
+
+impl<'scope> ManifestPipe<'scope> {
+    /// Starts the compressor thread writing zstd (level 1) into `file`.
+    pub(crate) fn spawn<'env>(
+        scope: &'scope Scope<'scope, 'env>,
+        file: &'scope mut std::fs::File,
+    ) -> std::io::Result<Self> {
+        let (to_compressor, chunks) = sync_channel::<Vec<u8>>(IN_FLIGHT);
+        let (give_back, recycled) = sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
+        let compressor = std::thread::Builder::new()
+            .name("onrecord-manifest".into())
+            .spawn_scoped(scope, move || -> std::io::Result<()> {
+                let mut z =
+                    zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 1)?;
+                for mut chunk in chunks {
+                    z.write_all(&chunk)?;
+                    chunk.clear();
+                    // The writer may have stopped taking buffers back: then this one is dropped.
+                    let _ = give_back.try_send(chunk);
+                }
+                z.do_finish()?;
+                z.get_mut().flush()
+            })?;
+        Ok(ManifestPipe {
+            buf: Vec::with_capacity(CHUNK),
+            to_compressor: Some(to_compressor),
+            recycled,
+            compressor: Some(compressor),
+        })
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let next = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let chunk = std::mem::replace(&mut self.buf, next);
+        let sent = match &self.to_compressor {
+            Some(tx) => tx.send(chunk).is_ok(),
+            None => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            // The compressor stopped: its own error is the one to report.
+            self.to_compressor = None;
+            Err(self.join().err().unwrap_or_else(|| {
+                std::io::Error::other("the manifest compressor stopped early")
+            }))
+        }
+    }
+
+    fn join(&mut self) -> std::io::Result<()> {
+        match self.compressor.take() {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the manifest compressor panicked"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends what is buffered, ends the zstd frame and waits for the file to be written.
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
+        self.send()?;
+        self.to_compressor = None;
+        self.join()
+    }
+}
+
+impl Write for ManifestPipe<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_goes_in_comes_out_of_zstd() {
+        let mut file = tempfile::tempfile().unwrap();
+        let mut expected = Vec::new();
+        std::thread::scope(|s| {
+            let mut pipe = ManifestPipe::spawn(s, &mut file).unwrap();
+            for i in 0..100_000u32 {
+                let line = format!("R\t{i}\t{}\n", i.wrapping_mul(2_654_435_761));
+                pipe.write_all(line.as_bytes()).unwrap();
+                expected.extend_from_slice(line.as_bytes());
+            }
+            pipe.finish().unwrap();
+        });
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(0)).unwrap();
+        let got = zstd::stream::decode_all(&file).unwrap();
+        assert!(expected.len() > 4 * CHUNK);
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn an_empty_manifest_is_an_empty_frame() {
+        let mut file = tempfile::tempfile().unwrap();
+        std::thread::scope(|s| {
+            ManifestPipe::spawn(s, &mut file).unwrap().finish().unwrap();
+        });
+        use std::io::{Seek, SeekFrom};
+        file.seek(SeekFrom::Start(0)).unwrap();
+        assert!(zstd::stream::decode_all(&file).unwrap().is_empty());
+    }
+}
