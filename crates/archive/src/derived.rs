@@ -62,15 +62,18 @@ impl Archive {
         *self.index.borrow_mut() = Some(index);
     }
 
-    /// Searches the index (kept open between calls).
+    /// Searches the index (kept open between calls), first indexing any records it lacks: those
+    /// of `ingest --defer-index`, or of an ingest that crashed before its index commit.
     pub fn search(
         &self,
         query: &onrecord_index::SearchQuery,
     ) -> Result<onrecord_index::SearchResults, ArchiveError> {
-        let index = self.take_index()?;
-        let r = index.search(query);
+        let mut index = self.take_index()?;
+        let r = self
+            .catch_up(&mut index)
+            .and_then(|_| Ok(index.search(query)?));
         self.put_index(index);
-        Ok(r?)
+        r
     }
 
     /// Feeds the index every record it lacks and commits it at the catalogue's log size.

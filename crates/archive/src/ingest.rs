@@ -6,20 +6,20 @@
 //!    `tmp/`, removed on the next open.
 //! 2. A deposit already held (same SHA-256) stops here: nothing is added.
 //! 3. Inside one SQLite transaction (IMMEDIATE), the parser's records are written to the catalogue,
-//!    the deposit manifest is written to `tmp/`, and the log entries to a spool file in `tmp/`.
-//!    Nothing in the log changes yet. Parse error or crash: the transaction rolls back, the temporary
-//!    files go, and the archive is byte-for-byte as it was.
-//! 4. The spooled entries, then the deposit entry, are appended to the log and every new tile is
-//!    written (`Appender::flush`). These tiles lie beyond the published checkpoint, so nothing
-//!    refers to them yet. Crash: the next ingest resumes from the committed size and overwrites them.
-//! 5. Staged blobs are renamed to their content addresses, and the file system is flushed once.
+//!    the deposit manifest is compressed into `tmp/`, each new record's entry is appended to the log
+//!    and the full tiles are written as they complete, then the deposit entry and the tree's right
+//!    edge (`Appender::flush`). Every tile lies beyond the published checkpoint, so nothing refers
+//!    to it yet. Parse error or crash: the transaction rolls back, the temporary files and the tiles
+//!    written so far go, and the archive is byte-for-byte as it was; after a SIGKILL the stray tiles
+//!    lie beyond the committed size and the next ingest overwrites them.
+//! 4. Staged blobs are renamed to their content addresses, and the file system is flushed once.
 //!    Crash: unreferenced blobs, harmless (content addressing makes a later ingest reuse them).
-//! 6. The new checkpoint is signed and committed with the records in the SQLite transaction. This is
+//! 5. The new checkpoint is signed and committed with the records in the SQLite transaction. This is
 //!    the commit point: before it, the deposit is absent; after it, it is complete.
-//! 7. The checkpoint is published (`log/checkpoint`, `checkpoints/<size>`). Crash: `Archive::open`
+//! 6. The checkpoint is published (`log/checkpoint`, `checkpoints/<size>`). Crash: `Archive::open`
 //!    sees the catalogue ahead of the published checkpoint and publishes it.
-//! 8. The search index takes the new records and commits with the new log size. Crash: `Archive::open`
-//!    catches the index up from the catalogue.
+//! 7. The search index takes the new records and commits with the new log size. Crash (or
+//!    `--defer-index`): the next search or indexed ingest catches the index up from the catalogue.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -287,8 +287,8 @@ impl Archive {
         self.blobs.put("log/checkpoint", text.as_bytes())
     }
 
-    /// Finishes what a crash left: clears unfinished uploads, republishes a checkpoint that the
-    /// catalogue committed but the store did not get, and brings the index up to the log.
+    /// Finishes what a crash left: clears unfinished uploads and republishes a checkpoint that the
+    /// catalogue committed but the store did not get.
     fn recover(&mut self) -> Result<(), ArchiveError> {
         self.blobs.clear_tmp()?;
         clear_dir(&self.root.join("tmp"))?;
@@ -315,7 +315,8 @@ impl Archive {
             );
             self.publish_checkpoint(size, &text)?;
         }
-        self.catch_up_index()?;
+        // The index is caught up where it is used (a search, an indexed ingest), not here: a bulk
+        // load of `ingest --defer-index` deposits then indexes once, at the end.
         Ok(())
     }
 }

@@ -73,9 +73,10 @@ impl<'scope> ManifestPipe<'scope> {
         } else {
             // The compressor stopped: its own error is the one to report.
             self.to_compressor = None;
-            Err(self.join().err().unwrap_or_else(|| {
-                std::io::Error::other("the manifest compressor stopped early")
-            }))
+            Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| std::io::Error::other("the manifest compressor stopped early")))
         }
     }
 

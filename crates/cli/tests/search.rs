@@ -340,3 +340,37 @@ fn the_usage_report_agrees_with_the_parser_counts() {
     let r: serde_json::Value = serde_json::from_str(&feb).unwrap();
     assert_eq!(r["total"]["messages"], 2);
 }
+
+#[test]
+fn deposits_ingested_with_defer_index_are_indexed_together_by_the_next_search() {
+    let env = demo_env();
+    let index_files = |env: &Env| {
+        let mut names: Vec<_> = std::fs::read_dir(env.archive().join("index"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = index_files(&env);
+    let a = env.write(
+        "WhatsApp Chat with Bulk one.txt",
+        b"05/05/2020, 09:00 - Chancellor: Quokka budget agreed\n",
+    );
+    let b = env.write(
+        "WhatsApp Chat with Bulk two.txt",
+        b"06/05/2020, 10:00 - Chancellor: Quokka budget signed\n",
+    );
+    let a = a.to_str().unwrap();
+    let b = b.to_str().unwrap();
+    env.ok(&["ingest", "--defer-index", a]);
+    env.ok(&["ingest", "--defer-index", b]);
+    assert_eq!(
+        index_files(&env),
+        before,
+        "a deferred ingest does not index the one before it"
+    );
+    let hits = parse_jsonl(&env.ok(&["search", "quokka", "--json"]));
+    assert_eq!(hits.len(), 2);
+    assert_ne!(index_files(&env), before, "the search indexed them");
+}
