@@ -49,6 +49,25 @@ def fresh_dir(path):
     return path
 
 
+def new_archive(path):
+    """Makes an empty archive at path (removing what a previous run left there) and returns its env.
+
+    Scripts remove their archives at the end with `remove_archives`, not here at the start: on
+    ext4 without a journal, creating a file scans past every inode deleted in the last minute or
+    so, and an archive holds thousands of tile files, so deleting one right before an ingest
+    slowed the ingest's tile writing several times over. That is the file system's cost of the
+    deletion, not onrecord's of the ingest."""
+    shutil.rmtree(path, ignore_errors=True)
+    env = env_for(path)
+    run([BIN, "init", path], env=env)
+    return env
+
+
+def remove_archives(*paths):
+    for p in paths:
+        shutil.rmtree(p, ignore_errors=True)
+
+
 def dir_size(path):
     total = 0
     for d, _, files in os.walk(path):

@@ -900,10 +900,8 @@ impl<'a> PrepSink<'a> {
         let json_at = tail.len();
         tail.push_str(json);
         tail.push('\n');
-        let local_time = record
-            .time
-            .local
-            .map(|l| onrecord_model::wire::format_local(l, record.time.precision));
+        // The catalogue's local time is the wire form's.
+        let local_time = wire.local_time.clone();
         let index_fields = self.with_index.then(|| crate::derived::index_fields(&wire));
         let id0 = entry::record_id(&conv_id, &content_sha, 0);
         let entry0 = record_entry(id0, conv_id, content_sha, 0, self.deposit);
