@@ -40,6 +40,7 @@ use crate::entry::{self, DepositEntry, Entry, RecordEntry};
 use crate::error::ArchiveError;
 use crate::logstore::{BackgroundTiles, TileState};
 use crate::manifest::ManifestPipe;
+use crate::seen::SeenIds;
 use crate::{Archive, catalogue};
 
 /// What the depositor hands in, besides the bytes.
@@ -300,6 +301,7 @@ impl Archive {
                         .map_err(|e| io_err("manifest", e))?,
                     appender: appender?,
                     conversations: HashMap::new(),
+                    seen: SeenIds::default(),
                     depositor: &meta.depositor,
                     deposit_id,
                     seq,
@@ -928,6 +930,8 @@ struct Writer<'a, 't, 'i, 's> {
     manifest: ManifestPipe<'s>,
     appender: Appender<BackgroundTiles<'s>>,
     conversations: HashMap<String, ConvInfo>,
+    /// The ids of the records this deposit has written, for conversations new to the catalogue.
+    seen: SeenIds,
     depositor: &'a str,
     deposit_id: Digest,
     seq: i64,
@@ -966,11 +970,17 @@ impl Writer<'_, '_, '_, '_> {
         let (index, is_new) = loop {
             let next_index = self.appender.size();
             let key = catalogue::id_key(&id.0);
-            let held: Option<(i64, i64)> = self
-                .stmts
-                .find_record
-                .query_row(params![key, &id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
+            // In a conversation the catalogue held nothing of, only this deposit can hold the
+            // record, and the filter knows what this deposit wrote (crate::seen).
+            let may_be_held = !conv.new_to_catalogue || self.seen.may_contain(&id.0);
+            let held: Option<(i64, i64)> = if may_be_held {
+                self.stmts
+                    .find_record
+                    .query_row(params![key, &id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?
+            } else {
+                None
+            };
             let Some((existing, first_seq)) = held else {
                 self.stmts.insert_record.execute(params![
                     next_index as i64,
@@ -992,6 +1002,9 @@ impl Writer<'_, '_, '_, '_> {
                     offset,
                     record.source.path,
                 ])?;
+                if conv.new_to_catalogue {
+                    self.seen.insert(&id.0);
+                }
                 let idx = if occurrence == 0 {
                     self.appender.append_hashed(&entry0, leaf0)?
                 } else {
@@ -1109,12 +1122,25 @@ impl Writer<'_, '_, '_, '_> {
 
     fn conversation_inner(&mut self, c: Conversation) -> Result<(), ArchiveError> {
         let id = entry::conversation_id(c.channel.as_str(), self.depositor, &c.key);
+        // Decided when the conversation is first announced in this deposit, before any of its
+        // records: does the catalogue hold any record of it? (Asked of the records themselves,
+        // not of the conversations table, so that it stays true whatever later removes rows.)
+        let new_to_catalogue = match self.conversations.get(&c.key) {
+            Some(known) => known.new_to_catalogue,
+            None => self
+                .tx
+                .prepare_cached("SELECT 1 FROM records WHERE conversation_id = ?1 LIMIT 1")?
+                .query_row([&id.0[..]], |_| Ok(()))
+                .optional()?
+                .is_none(),
+        };
         self.conversations.insert(
             c.key.clone(),
             ConvInfo {
                 channel: c.channel,
                 id_hex: id.to_hex(),
                 title: c.title.clone().unwrap_or_else(|| c.key.clone()),
+                new_to_catalogue,
             },
         );
         // Cached statements: an email deposit announces nearly a conversation per message.
@@ -1166,6 +1192,8 @@ struct ConvInfo {
     channel: Channel,
     id_hex: String,
     title: String,
+    /// No record of this conversation was in the catalogue before this deposit.
+    new_to_catalogue: bool,
 }
 
 /// The index folder's files before an ingest, so that a failed ingest can put it back exactly:

@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod logstore;
 mod manifest;
 pub mod query;
+mod seen;
 pub mod verify;
 
 use std::fs::File;

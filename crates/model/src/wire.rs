@@ -240,13 +240,28 @@ mod format_tests {
         assert_eq!(format_local(dt, Precision::Day), "2020-03-01");
         assert_eq!(format_local(dt, Precision::Minute), "2020-03-01T08:05");
         assert_eq!(format_local(dt, Precision::Second), "2020-03-01T08:05:09");
-        assert_eq!(format_local(dt, Precision::Millisecond), "2020-03-01T08:05:09.007");
-        assert_eq!(format_local(dt, Precision::Microsecond), "2020-03-01T08:05:09.007000");
-        assert_eq!(format_local(dt, Precision::Nanosecond), "2020-03-01T08:05:09.007000123");
+        assert_eq!(
+            format_local(dt, Precision::Millisecond),
+            "2020-03-01T08:05:09.007"
+        );
+        assert_eq!(
+            format_local(dt, Precision::Microsecond),
+            "2020-03-01T08:05:09.007000"
+        );
+        assert_eq!(
+            format_local(dt, Precision::Nanosecond),
+            "2020-03-01T08:05:09.007000123"
+        );
         let old = jiff::civil::date(-44, 3, 15).at(12, 0, 0, 0);
-        assert_eq!(format_local(old, Precision::Minute), format_local_slow(old, Precision::Minute));
+        assert_eq!(
+            format_local(old, Precision::Minute),
+            format_local_slow(old, Precision::Minute)
+        );
         let first = jiff::civil::date(0, 1, 1).at(0, 0, 0, 0);
-        assert_eq!(format_local(first, Precision::Second), "0000-01-01T00:00:00");
+        assert_eq!(
+            format_local(first, Precision::Second),
+            "0000-01-01T00:00:00"
+        );
     }
 }
 
