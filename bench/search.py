@@ -12,7 +12,7 @@ import statistics
 import subprocess
 import sys
 
-from benchlib import BIN, ROOT, build, dir_size, env_for, fresh_dir, run, wa_export
+from benchlib import BIN, ROOT, build, dir_size, new_archive, remove_archives, run, wa_export
 
 N = int(os.environ.get("N", "200000"))
 EXPORTS = int(os.environ.get("EXPORTS", "5"))
@@ -29,16 +29,15 @@ def main():
         path = os.path.join(OUT, f"WhatsApp Chat with Search bench {i + 1}.txt")
         files.append((path, wa_export(N, path, styles[i % len(styles)], seed=439 + i)))
     archive = os.path.join(OUT, "archive-search")
-    shutil.rmtree(archive, ignore_errors=True)
-    env = env_for(archive)
-    run([BIN, "init", archive], env=env)
-    total, secs_all = 0, 0.0
-    for path, _ in files:
-        secs, rss, out = run([BIN, "ingest", "--json", path], env=env)
-        n = json.loads(out)["n_records"]
-        total += n; secs_all += secs
-        print(f"  ingest {os.path.basename(path)}: {n:,} records in {secs:.2f} s ({n/secs:,.0f}/s), peak RSS {rss:.0f} MiB")
-    print(f"full ingest incl. indexing: {total:,} records in {secs_all:.2f} s = {total/secs_all:,.0f} records/s (target >= 100,000)")
+    env = new_archive(archive)
+    # One command for the five exports, as a records officer captures a batch: each deposit is
+    # committed on its own, then the command indexes them all in one pass.
+    secs_all, rss, out = run([BIN, "ingest", "--json"] + [p for p, _ in files], env=env)
+    total = 0
+    for line in out.decode().splitlines():
+        total += json.loads(line)["n_records"]
+    print(f"full ingest incl. indexing (`onrecord ingest` of the {len(files)} exports, one command): "
+          f"{total:,} records in {secs_all:.2f} s = {total/secs_all:,.0f} records/s (target >= 100,000), peak RSS {rss:.0f} MiB")
     print(f"index size on disk: {dir_size(os.path.join(archive, 'index'))/1e6:.1f} MB; catalogue {os.path.getsize(os.path.join(archive, 'catalogue.sqlite'))/1e6:.1f} MB; "
           f"exports {sum(os.path.getsize(p) for p, _ in files)/1e6:.1f} MB")
 
@@ -67,6 +66,7 @@ def main():
         print(f"onrecord search is {statistics.median(ratios):.1f}x faster than rg -c -i (median over {len(ratios)} terms; target >= 10x)")
     else:
         print("rg not found: install ripgrep (apt-get install ripgrep) for the comparison")
+    remove_archives(archive)
 
 
 if __name__ == "__main__":

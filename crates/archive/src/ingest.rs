@@ -18,8 +18,8 @@
 //!    the commit point: before it, the deposit is absent; after it, it is complete.
 //! 6. The checkpoint is published (`log/checkpoint`, `checkpoints/<size>`). Crash: `Archive::open`
 //!    sees the catalogue ahead of the published checkpoint and publishes it.
-//! 7. The search index takes the new records and commits with the new log size. Crash (or
-//!    `--defer-index`): the next search or indexed ingest catches the index up from the catalogue.
+//! 7. Not here: the index is derived, and [`Archive::catch_up_index`] feeds it what it lacks from
+//!    the catalogue, after every deposit of an `onrecord ingest` command (or at the next search).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -47,9 +47,6 @@ use crate::{Archive, catalogue};
 #[derive(Clone, Debug)]
 pub struct DepositMeta {
     pub path: PathBuf,
-    /// Leave indexing to the next open (or `reindex`): for bulk loads of many deposits, which are
-    /// then indexed in one go. The records are searchable once the index has caught up.
-    pub defer_index: bool,
     /// The name the deposit is known by (the file's name as handed in).
     pub file_name: String,
     pub depositor: String,
@@ -150,16 +147,12 @@ impl Archive {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Receipt, ArchiveError> {
         let mut staged = Staged::new();
-        let index_dir = self.index_dir();
-        let index_before = IndexSnapshot::take(&index_dir)?;
         let result = self.ingest_staged(meta, parse, progress, &mut staged);
         if result.is_err() {
             let created = staged.created.iter().chain(&staged.tiles);
             for k in staged.items.iter().map(|(k, _)| k).chain(created) {
                 self.blobs.delete_created(k).ok();
             }
-            // Segment files tantivy wrote for records that were never committed.
-            index_before.restore(&index_dir);
         }
         // Renamed uploads leave their empty staging folders behind.
         self.blobs.clear_tmp()?;
@@ -202,16 +195,6 @@ impl Archive {
         let manifest_path = manifest.path().to_path_buf();
 
         let committed = self.committed_head()?;
-        // The index takes the new records as they are parsed (tantivy indexes on its own threads)
-        // and commits after the catalogue. It must not lag behind the catalogue before we start.
-        if !meta.defer_index {
-            self.catch_up_index()?;
-        }
-        let mut index = self.take_index()?;
-        let mut index_writer = match meta.defer_index {
-            false => Some(index.writer(crate::derived::INDEX_HEAP)?),
-            true => None,
-        };
         if committed.size != log_size {
             return Err(ArchiveError::Damaged(format!(
                 "the catalogue's log size {log_size} differs from its latest checkpoint ({})",
@@ -227,7 +210,6 @@ impl Archive {
         // tiles a third thread writes as they complete.
         let blobs = &self.blobs;
         let tile_state = std::sync::Arc::new(std::sync::Mutex::new(TileState::default()));
-        let with_index = index_writer.is_some();
         let depositor = meta.depositor.as_str();
         let outcome = std::thread::scope(|s| -> Result<Written, ArchiveError> {
             let tiles = BackgroundTiles::spawn(s, blobs, tile_state.clone());
@@ -257,7 +239,6 @@ impl Archive {
                             to_writer,
                             blobs,
                             depositor,
-                            with_index,
                             (deposit_id, received_us),
                         );
                         match blob_writer {
@@ -292,11 +273,10 @@ impl Archive {
                     })
                 })
                 .map_err(|e| io_err("parser thread", e))?;
-            let written = (|| -> Result<Writer<'_, '_, '_, '_>, ArchiveError> {
+            let written = (|| -> Result<Writer<'_, '_, '_>, ArchiveError> {
                 let mut w = Writer {
                     stmts: Stmts::prepare(&tx)?,
                     tx: &tx,
-                    index: index_writer.as_mut(),
                     manifest: ManifestPipe::spawn(s, manifest.as_file_mut())
                         .map_err(|e| io_err("manifest", e))?,
                     appender: appender?,
@@ -454,18 +434,7 @@ impl Archive {
         tracing::info!(elapsed = ?started.elapsed(), "catalogue committed");
         // Steps 6 and 7.
         self.publish_checkpoint(head.size, &checkpoint)?;
-        if let Some(w) = index_writer
-            && let Err(e) = w.commit(head.size)
-        {
-            tracing::warn!(
-                "the search index did not commit ({e}); it will catch up from the catalogue"
-            );
-        }
-        self.put_index(index);
-        tracing::info!(elapsed = ?started.elapsed(), "index committed");
-        if !meta.defer_index {
-            self.catch_up_index()?;
-        }
+        tracing::info!(elapsed = ?started.elapsed(), "checkpoint published");
         drop(manifest);
         let proof = self.tlog_proof(deposit_index)?;
         Ok(Receipt {
@@ -746,8 +715,6 @@ struct Prepared {
     /// Where the canonical content starts in `tail`.
     json_at: usize,
     local_time: Option<String>,
-    /// Participants and extra text for the search index, when indexing.
-    index_fields: Option<(Vec<String>, String)>,
 }
 
 const BATCH: usize = 256;
@@ -767,7 +734,6 @@ struct PrepSink<'a> {
     staged: Staged,
     conversations: HashMap<String, (Digest, Channel)>,
     depositor: &'a str,
-    with_index: bool,
     /// The deposit's id and the time it was received, which every record entry carries.
     deposit: (Digest, i64),
     /// Small blobs to create, handed to the blob writer thread in batches.
@@ -786,7 +752,6 @@ impl<'a> PrepSink<'a> {
         out: std::sync::mpsc::SyncSender<Vec<Msg>>,
         blobs: &'a crate::blobs::BlobStore,
         depositor: &'a str,
-        with_index: bool,
         deposit: (Digest, i64),
     ) -> PrepSink<'a> {
         PrepSink {
@@ -796,7 +761,6 @@ impl<'a> PrepSink<'a> {
             staged: Staged::new(),
             conversations: HashMap::new(),
             depositor,
-            with_index,
             deposit,
             blob_queue: None,
             blob_batch: Vec::new(),
@@ -904,7 +868,6 @@ impl<'a> PrepSink<'a> {
         tail.push('\n');
         // The catalogue's local time is the wire form's.
         let local_time = wire.local_time.clone();
-        let index_fields = self.with_index.then(|| crate::derived::index_fields(&wire));
         let id0 = entry::record_id(&conv_id, &content_sha, 0);
         let entry0 = record_entry(id0, conv_id, content_sha, 0, self.deposit);
         Ok(Prepared {
@@ -916,15 +879,13 @@ impl<'a> PrepSink<'a> {
             tail,
             json_at,
             local_time,
-            index_fields,
             record,
         })
     }
 }
 
 /// The writer's side of the pipeline: one SQLite transaction, the manifest and the log appender.
-struct Writer<'a, 't, 'i, 's> {
-    index: Option<&'a mut onrecord_index::IndexWriter<'i>>,
+struct Writer<'a, 't, 's> {
     stmts: Stmts<'t>,
     tx: &'t Transaction<'t>,
     manifest: ManifestPipe<'s>,
@@ -942,7 +903,7 @@ struct Writer<'a, 't, 'i, 's> {
     total_bytes: u64,
 }
 
-impl Writer<'_, '_, '_, '_> {
+impl Writer<'_, '_, '_> {
     fn record_inner(&mut self, p: Prepared) -> Result<(), ArchiveError> {
         let Prepared {
             record,
@@ -954,7 +915,6 @@ impl Writer<'_, '_, '_, '_> {
             tail,
             json_at,
             local_time,
-            index_fields,
         } = p;
         let json = &tail[json_at..tail.len() - 1];
         let conv = self
@@ -1021,25 +981,6 @@ impl Writer<'_, '_, '_, '_> {
                     return Err(ArchiveError::Damaged(format!(
                         "log appended at {idx}, expected {next_index}"
                     )));
-                }
-                if let (Some(index), Some((participants, extra))) =
-                    (self.index.as_deref_mut(), &index_fields)
-                {
-                    let rid = id.to_hex();
-                    index.add(&onrecord_index::IndexDoc {
-                        record_id: &rid,
-                        log_index: idx,
-                        channel: channel.as_str(),
-                        conversation_id: &conv.id_hex,
-                        conversation_title: &conv.title,
-                        author: record.author.as_deref(),
-                        participants,
-                        sent_at: record.time.instant,
-                        kind: record.kind.kind_str(),
-                        is_event: record.kind.is_event(),
-                        text: &record.text,
-                        extra,
-                    })?;
                 }
                 break (idx, true);
             };
@@ -1139,7 +1080,6 @@ impl Writer<'_, '_, '_, '_> {
             ConvInfo {
                 channel: c.channel,
                 id_hex: id.to_hex(),
-                title: c.title.clone().unwrap_or_else(|| c.key.clone()),
                 new_to_catalogue,
             },
         );
@@ -1191,49 +1131,8 @@ impl Writer<'_, '_, '_, '_> {
 struct ConvInfo {
     channel: Channel,
     id_hex: String,
-    title: String,
     /// No record of this conversation was in the catalogue before this deposit.
     new_to_catalogue: bool,
-}
-
-/// The index folder's files before an ingest, so that a failed ingest can put it back exactly:
-/// tantivy writes segment files (and its `.managed.json` list) before it commits.
-struct IndexSnapshot {
-    files: std::collections::HashSet<std::ffi::OsString>,
-    kept: Vec<(PathBuf, Vec<u8>)>,
-}
-
-impl IndexSnapshot {
-    fn take(dir: &Path) -> Result<IndexSnapshot, ArchiveError> {
-        let mut files = std::collections::HashSet::new();
-        let mut kept = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            for e in rd.flatten() {
-                let name = e.file_name();
-                if name == ".managed.json" || name == "meta.json" {
-                    let p = e.path();
-                    let bytes =
-                        std::fs::read(&p).map_err(|e| io_err(&p.display().to_string(), e))?;
-                    kept.push((p, bytes));
-                }
-                files.insert(name);
-            }
-        }
-        Ok(IndexSnapshot { files, kept })
-    }
-
-    fn restore(&self, dir: &Path) {
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            for e in rd.flatten() {
-                if !self.files.contains(&e.file_name()) {
-                    std::fs::remove_file(e.path()).ok();
-                }
-            }
-        }
-        for (p, bytes) in &self.kept {
-            std::fs::write(p, bytes).ok();
-        }
-    }
 }
 
 /// A participant as the catalogue keeps it.

@@ -60,6 +60,16 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
             }
         }
     }
+    // One indexing pass for all the deposits of the command (tantivy indexes a batch far faster
+    // than deposit by deposit, when it merges segments in between). The deposits are committed
+    // already: if indexing fails, they stay, and the next search catches the index up.
+    if !a.defer_index
+        && let Err(e) = archive.catch_up_index()
+    {
+        eprintln!(
+            "onrecord: warning: the deposits are in, but the search index was not brought up to date ({e:#}); the next search will do it"
+        );
+    }
     if failed > 0 {
         bail!("{failed} of {} deposits failed", a.paths.len());
     }
@@ -76,7 +86,6 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
     crate::tz::ask_passphrase_if_needed(format, &mut opts)?;
     let meta = DepositMeta {
         path: path.to_path_buf(),
-        defer_index: a.defer_index,
         file_name: file_name.clone(),
         depositor: a.depositor.clone(),
         tz_name: opts.tz_name.clone(),

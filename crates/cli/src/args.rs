@@ -103,8 +103,8 @@ pub struct IngestArgs {
     /// Print the receipt as JSON (one object per deposit).
     #[arg(long)]
     pub json: bool,
-    /// Do not index now: the next search, indexed ingest or `reindex` indexes the new records, all
-    /// at once. For bulk loads of many deposits.
+    /// Do not index now: the next search, `ingest` or `reindex` indexes the new records, all at
+    /// once. For bulk loads spread over many commands (one command indexes once, at its end).
     #[arg(long)]
     pub defer_index: bool,
 }

@@ -229,7 +229,6 @@ fn ingest(
     let opts = onrecord_model::ParseOptions::new(TZ, &file_name)?;
     let meta = DepositMeta {
         path: PathBuf::from(path),
-        defer_index: false,
         file_name,
         depositor: depositor.into(),
         tz_name: TZ.into(),
