@@ -161,7 +161,9 @@ impl<W: Write> Sink for JsonSink<W> {
 
 #[derive(Default)]
 struct SummarySink {
+    /// In the order first announced; `by_key` finds one (an mbox announces a thread per message).
     conversations: Vec<Conversation>,
+    by_key: HashMap<String, usize>,
     messages: u64,
     events: u64,
     media: u64,
@@ -177,9 +179,12 @@ struct SummarySink {
 
 impl Sink for SummarySink {
     fn conversation(&mut self, c: Conversation) -> Result<(), SinkError> {
-        match self.conversations.iter_mut().find(|x| x.key == c.key) {
-            Some(x) => *x = c,
-            None => self.conversations.push(c),
+        match self.by_key.get(&c.key) {
+            Some(&i) => self.conversations[i] = c,
+            None => {
+                self.by_key.insert(c.key.clone(), self.conversations.len());
+                self.conversations.push(c);
+            }
         }
         Ok(())
     }
