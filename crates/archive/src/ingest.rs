@@ -235,12 +235,8 @@ impl Archive {
                                 }
                                 failed.map_or(Ok(()), Err)
                             });
-                        let mut sink = PrepSink::new(
-                            to_writer,
-                            blobs,
-                            depositor,
-                            (deposit_id, received_us),
-                        );
+                        let mut sink =
+                            PrepSink::new(to_writer, blobs, depositor, (deposit_id, received_us));
                         match blob_writer {
                             Ok(_) => sink.blob_queue = Some(blob_tx),
                             // Without the thread, small blobs are written here.
