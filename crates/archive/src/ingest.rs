@@ -96,6 +96,8 @@ pub struct Receipt {
 }
 
 const MAX_WARNINGS_KEPT: u64 = 10_000;
+/// How often the data an ingest has written so far is sent to the disk while it runs.
+const EARLY_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 const MANIFEST_MAGIC: &str = "onrecord-manifest/1\n";
 const TREE_MAGIC: &str = "onrecord-tree/1\n";
 
@@ -214,6 +216,23 @@ impl Archive {
         let outcome = std::thread::scope(|s| -> Result<Written, ArchiveError> {
             let tiles = BackgroundTiles::spawn(s, blobs, tile_state.clone());
             let appender = Appender::resume(tiles, &committed);
+            // Starts the disk writes while the pipeline runs: the kernel would otherwise write
+            // nothing back until step 4's `syncfs`, which then waited for all of it at once (a
+            // 200,000-record deposit writes ~250 MB: catalogue pages, tiles, the deposit, the
+            // manifest). Errors here are left to step 4's sync, which covers everything anyway.
+            let (_stop_flushing, stop) = std::sync::mpsc::channel::<()>();
+            let flusher = std::thread::Builder::new()
+                .name("onrecord-flush".into())
+                .spawn_scoped(s, move || {
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                        stop.recv_timeout(EARLY_FLUSH_EVERY)
+                    {
+                        let _ = blobs.sync();
+                    }
+                });
+            if let Err(e) = flusher {
+                tracing::warn!("no early flush thread: {e}");
+            }
             let (to_writer, from_parser) = std::sync::mpsc::sync_channel::<Vec<Msg>>(8);
             let parser = std::thread::Builder::new()
                 .name("onrecord-parse".into())
