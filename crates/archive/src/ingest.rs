@@ -2,8 +2,9 @@
 //!
 //! Commit order, and what a crash (or SIGKILL) at each step leaves behind:
 //!
-//! 1. The deposit's bytes are streamed into `store/tmp/` while being hashed. Crash: junk under
-//!    `tmp/`, removed on the next open.
+//! 1. The deposit is hashed; a single file is copied into `store/tmp/` beside step 3 (and must hash
+//!    the same again), a folder's files are stored now. Crash: junk under `tmp/`, removed on the
+//!    next open.
 //! 2. A deposit already held (same SHA-256) stops here: nothing is added.
 //! 3. Inside one SQLite transaction (IMMEDIATE), the parser's records are written to the catalogue,
 //!    the deposit manifest is compressed into `tmp/`, each new record's entry is appended to the log
