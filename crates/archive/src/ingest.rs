@@ -225,14 +225,21 @@ impl Archive {
         let outcome = std::thread::scope(|s| -> Result<Written, ArchiveError> {
             let tiles = BackgroundTiles::spawn(s, blobs, tile_state.clone());
             let appender = Appender::resume(tiles, &committed);
-            let deposit_copy = file_copy.as_ref().map(|key| {
-                let path = &meta.path;
-                s.spawn(move || -> Result<(Digest, u64), ArchiveError> {
-                    let mut f = std::fs::File::open(path)
-                        .map_err(|e| io_err(&path.display().to_string(), e))?;
-                    blobs.put_stream(key, &mut f)
-                })
-            });
+            let deposit_copy = match &file_copy {
+                Some(key) => {
+                    let path = &meta.path;
+                    let copy = std::thread::Builder::new()
+                        .name("onrecord-deposit".into())
+                        .spawn_scoped(s, move || -> Result<(Digest, u64), ArchiveError> {
+                            let mut f = std::fs::File::open(path)
+                                .map_err(|e| io_err(&path.display().to_string(), e))?;
+                            blobs.put_stream(key, &mut f)
+                        })
+                        .map_err(|e| io_err("deposit copy thread", e))?;
+                    Some(copy)
+                }
+                None => None,
+            };
             // Starts the disk writes while the pipeline runs: the kernel would otherwise write
             // nothing back until step 4's `syncfs`, which then waited for all of it at once (a
             // 200,000-record deposit writes ~250 MB: catalogue pages, tiles, the deposit, the
