@@ -6,8 +6,8 @@
 //! document beats the current k-th best: the per-document cost is all there is. This collector
 //! takes the matching documents a block at a time (tantivy's `collect_block`), reads their times
 //! from the fast field in one batched call, counts them, and keeps candidates in a buffer that is
-//! cut back to k with a linear-time selection whenever it reaches 2k. The log index is read only
-//! for documents that might enter the top k.
+//! cut back to k with a linear-time selection whenever it reaches 2k (at least 512). The log index
+//! is read, in one batch per block, only for documents that might enter the top k.
 //!
 //! The sort key is one `u128`: the time in the high 64 bits (0 for "no time", which sorts last),
 //! the log index in the low 64 bits. Log indexes are unique, so the order is total and the result
@@ -74,6 +74,9 @@ impl Collector for NewestFirst {
             threshold: None,
             candidates: Vec::new(),
             times: Vec::new(),
+            passing: Vec::new(),
+            passing_times: Vec::new(),
+            log_indexes: Vec::new(),
         })
     }
 
@@ -108,9 +111,16 @@ pub(crate) struct NewestSegment {
     /// cannot enter the top k.
     threshold: Option<u128>,
     candidates: Vec<(u128, DocId)>,
-    /// Scratch space for a block's times.
+    /// Scratch space for a block's times, and for the documents that pass the time threshold.
     times: Vec<Option<i64>>,
+    passing: Vec<DocId>,
+    passing_times: Vec<u64>,
+    log_indexes: Vec<Option<u64>>,
 }
+
+/// Candidates are cut back to k when there are this many (or 2k): each cut is a linear selection,
+/// so cutting less often costs less per document, and the buffer stays a few kilobytes.
+const CUT_BACK_AT: usize = 512;
 
 impl NewestSegment {
     fn cut_back(&mut self) {
@@ -140,20 +150,36 @@ impl SegmentCollector for NewestSegment {
         self.times.clear();
         self.times.resize(docs.len(), None);
         self.sent_at.first_vals(docs, &mut self.times);
+        // The documents that may enter the top k, with their times; their log indexes are then
+        // read in one batched call (one at a time was a fifth of the collector's work).
         let threshold_time = self.threshold.map(|t| (t >> 64) as u64);
+        self.passing.clear();
+        self.passing_times.clear();
         for (doc, time) in docs.iter().zip(&self.times) {
             let time = time_part(*time);
             if threshold_time.is_some_and(|t| time < t) {
                 continue;
             }
-            let log_index = self.log_index.first(*doc).unwrap_or_default();
-            let key = key(time, log_index);
+            self.passing.push(*doc);
+            self.passing_times.push(time);
+        }
+        self.log_indexes.clear();
+        self.log_indexes.resize(self.passing.len(), None);
+        self.log_index
+            .first_vals(&self.passing, &mut self.log_indexes);
+        for ((doc, time), log_index) in self
+            .passing
+            .iter()
+            .zip(&self.passing_times)
+            .zip(&self.log_indexes)
+        {
+            let key = key(*time, log_index.unwrap_or_default());
             if self.threshold.is_some_and(|t| key <= t) {
                 continue;
             }
             self.candidates.push((key, *doc));
         }
-        if self.candidates.len() >= self.limit.saturating_mul(2).max(64) {
+        if self.candidates.len() >= self.limit.saturating_mul(2).max(CUT_BACK_AT) {
             self.cut_back();
         }
     }
