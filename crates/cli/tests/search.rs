@@ -372,5 +372,18 @@ fn deposits_ingested_with_defer_index_are_indexed_together_by_the_next_search() 
     );
     let hits = parse_jsonl(&env.ok(&["search", "quokka", "--json"]));
     assert_eq!(hits.len(), 2);
-    assert_ne!(index_files(&env), before, "the search indexed them");
+    let after_search = index_files(&env);
+    assert_ne!(after_search, before, "the search indexed them");
+
+    // Without --defer-index, the ingest command itself brings the index up to date.
+    let c = env.write(
+        "WhatsApp Chat with Bulk three.txt",
+        b"07/05/2020, 11:00 - Chancellor: Quokka budget published\n",
+    );
+    env.ok(&["ingest", c.to_str().unwrap()]);
+    assert_ne!(
+        index_files(&env),
+        after_search,
+        "ingest indexed its deposit"
+    );
 }
