@@ -43,12 +43,6 @@ def wa_export(n, path, style="android-uk", seed=439):
         return json.load(f)
 
 
-def fresh_dir(path):
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def new_archive(path):
     """Makes an empty archive at path (removing what a previous run left there) and returns its env.
 

@@ -316,8 +316,8 @@ impl Archive {
             );
             self.publish_checkpoint(size, &text)?;
         }
-        // The index is caught up where it is used (a search, an indexed ingest), not here: a bulk
-        // load of `ingest --defer-index` deposits then indexes once, at the end.
+        // The index is caught up where it is used (before a search, at the end of an `ingest`
+        // command), not here: a bulk load of `ingest --defer-index` deposits indexes once.
         Ok(())
     }
 }

@@ -142,20 +142,15 @@ fn push_local(s: &mut String, dt: jiff::civil::DateTime, precision: Precision) {
     s.push(':');
     push_digits(s, dt.second() as u32, 2);
     let nanos = dt.subsec_nanosecond() as u32;
-    match precision {
-        Precision::Millisecond => {
-            s.push('.');
-            push_digits(s, dt.millisecond() as u32, 3);
-        }
-        Precision::Microsecond => {
-            s.push('.');
-            push_digits(s, nanos / 1000, 6);
-        }
-        Precision::Nanosecond => {
-            s.push('.');
-            push_digits(s, nanos, 9);
-        }
-        Precision::Day | Precision::Minute | Precision::Second => {}
+    let fraction = match precision {
+        Precision::Millisecond => Some((nanos / 1_000_000, 3)),
+        Precision::Microsecond => Some((nanos / 1000, 6)),
+        Precision::Nanosecond => Some((nanos, 9)),
+        Precision::Day | Precision::Minute | Precision::Second => None,
+    };
+    if let Some((digits, width)) = fraction {
+        s.push('.');
+        push_digits(s, digits, width);
     }
 }
 
