@@ -30,8 +30,8 @@ use onrecord_log::Appender;
 use onrecord_model::canonical::{CONTENT_PREFIX_V1, wire_content_bytes};
 use onrecord_model::wire::WireRecord;
 use onrecord_model::{
-    AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Record, Sink,
-    SinkError, Warning,
+    AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Recent, Record,
+    Sink, SinkError, Warning,
 };
 use rusqlite::{OptionalExtension, Statement, Transaction, TransactionBehavior, params};
 use serde::Serialize;
@@ -319,7 +319,7 @@ impl Archive {
                     manifest: ManifestPipe::spawn(s, manifest.as_file_mut())
                         .map_err(|e| io_err("manifest", e))?,
                     appender: appender?,
-                    conversations: HashMap::new(),
+                    new_to_catalogue: Recent::new(CONVERSATIONS_REMEMBERED),
                     seen: SeenIds::default(),
                     depositor: &meta.depositor,
                     deposit_id,
@@ -771,6 +771,7 @@ enum Msg {
 struct Prepared {
     record: Record,
     conv_id: Digest,
+    channel: Channel,
     content_sha: Digest,
     /// The record id at occurrence 0, which almost every record has.
     id0: Digest,
@@ -787,6 +788,9 @@ struct Prepared {
 
 const BATCH: usize = 256;
 
+/// How many conversations each side of the pipeline remembers (see [`Recent`]).
+const CONVERSATIONS_REMEMBERED: usize = 4096;
+
 /// Small blobs for the blob writer thread: (key, bytes).
 type BlobBatch = Vec<(String, Vec<u8>)>;
 /// A batch of small blobs goes to the writer thread at this many bytes or objects.
@@ -800,7 +804,14 @@ struct PrepSink<'a> {
     batch: Vec<Msg>,
     blobs: &'a crate::blobs::BlobStore,
     staged: Staged,
-    conversations: HashMap<String, (Digest, Channel)>,
+    /// The id and channel of the conversations announced lately (an mbox announces about one per
+    /// one and a half messages, so remembering all would grow with the deposit).
+    conversations: Recent<String, (Digest, Channel)>,
+    /// Every channel this deposit announced conversations in. While there is one, a record of a
+    /// forgotten conversation has its id from that channel; with several, forgotten
+    /// conversations are kept in `forgotten` (a phone backup's SMS and iMessage threads: few).
+    channels: Vec<Channel>,
+    forgotten: HashMap<String, (Digest, Channel)>,
     depositor: &'a str,
     /// The deposit's id and the time it was received, which every record entry carries.
     deposit: (Digest, i64),
@@ -827,7 +838,9 @@ impl<'a> PrepSink<'a> {
             batch: Vec::with_capacity(BATCH),
             blobs,
             staged: Staged::new(),
-            conversations: HashMap::new(),
+            conversations: Recent::new(CONVERSATIONS_REMEMBERED),
+            channels: Vec::new(),
+            forgotten: HashMap::new(),
             depositor,
             deposit,
             blob_queue: None,
@@ -905,11 +918,38 @@ impl<'a> PrepSink<'a> {
         r
     }
 
+    /// The id and channel of an announced conversation.
+    fn conversation_of(&mut self, key: &str) -> Result<(Digest, Channel), ArchiveError> {
+        if let Some(known) = self.conversations.get_mut(key) {
+            return Ok(*known);
+        }
+        if let Some(&known) = self.forgotten.get(key) {
+            return Ok(known);
+        }
+        match self.channels.as_slice() {
+            // Forgotten, or never announced: a parser that skips announcing is caught while the
+            // deposit has fewer conversations than are remembered, which every test deposit has.
+            [channel] if self.conversations.len() >= CONVERSATIONS_REMEMBERED => Ok((
+                entry::conversation_id(channel.as_str(), self.depositor, key),
+                *channel,
+            )),
+            _ => Err(unannounced(key)),
+        }
+    }
+
+    fn remember_conversation(&mut self, key: String, id: Digest, channel: Channel) {
+        if !self.channels.contains(&channel) {
+            self.channels.push(channel);
+        }
+        if let Some(gone) = self.conversations.insert(key, (id, channel))
+            && self.channels.len() > 1
+        {
+            self.forgotten.extend(gone);
+        }
+    }
+
     fn prepare(&mut self, record: Record) -> Result<Prepared, ArchiveError> {
-        let &(conv_id, channel) = self
-            .conversations
-            .get(&record.conversation)
-            .ok_or_else(|| unannounced(&record.conversation))?;
+        let (conv_id, channel) = self.conversation_of(&record.conversation)?;
         let mut wire = WireRecord::from_record(&record, channel);
         wire.source = None;
         let content = wire_content_bytes(&wire);
@@ -940,6 +980,7 @@ impl<'a> PrepSink<'a> {
         let entry0 = record_entry(id0, conv_id, content_sha, 0, self.deposit);
         Ok(Prepared {
             conv_id,
+            channel,
             content_sha,
             id0,
             leaf0: onrecord_log::leaf_hash(&entry0),
@@ -958,7 +999,10 @@ struct Writer<'a, 't, 's> {
     tx: &'t Transaction<'t>,
     manifest: ManifestPipe<'s>,
     appender: Appender<BackgroundTiles<'s>>,
-    conversations: HashMap<String, ConvInfo>,
+    /// For the conversations announced lately, by id: whether the catalogue held no record of
+    /// it before this deposit. A forgotten one counts as held (the "already held?" lookup is
+    /// always right, the filter only faster).
+    new_to_catalogue: Recent<Digest, bool>,
     /// The ids of the records this deposit has written, for conversations new to the catalogue.
     seen: SeenIds,
     depositor: &'a str,
@@ -976,6 +1020,7 @@ impl Writer<'_, '_, '_> {
         let Prepared {
             record,
             conv_id,
+            channel,
             content_sha,
             id0,
             entry0,
@@ -985,11 +1030,10 @@ impl Writer<'_, '_, '_> {
             local_time,
         } = p;
         let json = &tail[json_at..tail.len() - 1];
-        let conv = self
-            .conversations
-            .get(&record.conversation)
-            .ok_or_else(|| unannounced(&record.conversation))?;
-        let channel = conv.channel;
+        let new_to_catalogue = self
+            .new_to_catalogue
+            .get_mut(&conv_id)
+            .is_some_and(|new| *new);
         let sent_at = record.time.instant.map(|t| t.as_microsecond());
         let line = record.source.line.map(|l| l as i64);
         let offset = record.source.offset as i64;
@@ -1000,7 +1044,7 @@ impl Writer<'_, '_, '_> {
             let key = catalogue::id_key(&id.0);
             // In a conversation the catalogue held nothing of, only this deposit can hold the
             // record, and the filter knows what this deposit wrote (crate::seen).
-            let may_be_held = !conv.new_to_catalogue || self.seen.may_contain(&id.0);
+            let may_be_held = !new_to_catalogue || self.seen.may_contain(&id.0);
             let held: Option<(i64, i64)> = if may_be_held {
                 self.stmts
                     .find_record
@@ -1030,7 +1074,7 @@ impl Writer<'_, '_, '_> {
                     offset,
                     record.source.path,
                 ])?;
-                if conv.new_to_catalogue {
+                if new_to_catalogue {
                     self.seen.insert(&id.0);
                 }
                 let idx = if occurrence == 0 {
@@ -1086,7 +1130,8 @@ impl Writer<'_, '_, '_> {
         hex::encode_to_slice(id.0, &mut head[2..66])
             .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
         head[66] = b'\t';
-        head[67..131].copy_from_slice(conv.id_hex.as_bytes());
+        hex::encode_to_slice(conv_id.0, &mut head[67..131])
+            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
         head[131] = b'\t';
         self.manifest
             .write_all(&head)
@@ -1134,8 +1179,8 @@ impl Writer<'_, '_, '_> {
         // Decided when the conversation is first announced in this deposit, before any of its
         // records: does the catalogue hold any record of it? (Asked of the records themselves,
         // not of the conversations table, so that it stays true whatever later removes rows.)
-        let new_to_catalogue = match self.conversations.get(&c.key) {
-            Some(known) => known.new_to_catalogue,
+        let new_to_catalogue = match self.new_to_catalogue.get_mut(&id) {
+            Some(known) => *known,
             None => self
                 .tx
                 .prepare_cached("SELECT 1 FROM records WHERE conversation_id = ?1 LIMIT 1")?
@@ -1143,14 +1188,7 @@ impl Writer<'_, '_, '_> {
                 .optional()?
                 .is_none(),
         };
-        self.conversations.insert(
-            c.key.clone(),
-            ConvInfo {
-                channel: c.channel,
-                id_hex: id.to_hex(),
-                new_to_catalogue,
-            },
-        );
+        self.new_to_catalogue.insert(id, new_to_catalogue);
         // Cached statements: an email deposit announces nearly a conversation per message.
         let existing: Option<String> = self
             .tx
@@ -1195,14 +1233,6 @@ impl Writer<'_, '_, '_> {
     }
 }
 
-/// A conversation announced in this deposit.
-struct ConvInfo {
-    channel: Channel,
-    id_hex: String,
-    /// No record of this conversation was in the catalogue before this deposit.
-    new_to_catalogue: bool,
-}
-
 /// A participant as the catalogue keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 pub struct ParticipantJson {
@@ -1231,8 +1261,7 @@ impl Sink for PrepSink<'_> {
             self.depositor,
             &conversation.key,
         );
-        self.conversations
-            .insert(conversation.key.clone(), (id, conversation.channel));
+        self.remember_conversation(conversation.key.clone(), id, conversation.channel);
         self.push(Msg::Conversation(Box::new(conversation)))
     }
 

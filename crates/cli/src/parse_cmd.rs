@@ -6,8 +6,8 @@ use std::io::{BufWriter, Read, Write};
 use anyhow::{Context, Result};
 use onrecord_model::wire::{WireRecord, format_local};
 use onrecord_model::{
-    AttachmentStored, Channel, Conversation, EventKind, Kind, MessageKind, Record, Sink, SinkError,
-    Warning,
+    AttachmentStored, Channel, Conversation, EventKind, Kind, MessageKind, Recent, Record, Sink,
+    SinkError, Warning,
 };
 
 use crate::Outcome;
@@ -26,7 +26,8 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
     if a.json {
         let mut sink = JsonSink {
             out: BufWriter::with_capacity(1 << 16, stdout.lock()),
-            conversations: HashMap::new(),
+            conversations: Recent::new(JSON_TITLES_REMEMBERED),
+            last_channel: None,
             error: None,
         };
         let r = onrecord_formats::parse_as(format, &a.file, &opts, &mut sink);
@@ -62,7 +63,7 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
         )?;
     }
     writeln!(out, "time zone:      {}", opts.tz_name)?;
-    writeln!(out, "conversations:  {}", s.conversations.len())?;
+    writeln!(out, "conversations:  {}", s.distinct.len())?;
     for c in &s.conversations {
         writeln!(
             out,
@@ -70,6 +71,13 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
             c.title.as_deref().unwrap_or(&c.key),
             c.channel.as_str(),
             c.participants.len()
+        )?;
+    }
+    if s.distinct.len() > s.conversations.len() {
+        writeln!(
+            out,
+            "  ... and {} more",
+            s.distinct.len() - s.conversations.len()
         )?;
     }
     writeln!(out, "messages:       {}", s.messages)?;
@@ -116,24 +124,33 @@ impl HashSink {
     }
 }
 
+/// How many conversations' channel and title `parse --json` remembers: four times what the email
+/// parser remembers (it announces again a conversation it forgot, see `onrecord_email`), so that
+/// a record finds its conversation's title.
+const JSON_TITLES_REMEMBERED: usize = 16384;
+
+/// How many conversations the summary lists by name (it counts them all).
+const SUMMARY_LISTED: usize = 50;
+
 struct JsonSink<W: Write> {
     out: W,
-    conversations: HashMap<String, (Channel, Option<String>)>,
+    conversations: Recent<String, (Channel, Option<String>)>,
+    /// The channel of the latest conversation, for a record whose conversation was forgotten.
+    last_channel: Option<Channel>,
     error: Option<std::io::Error>,
 }
 
 impl<W: Write> Sink for JsonSink<W> {
     fn conversation(&mut self, c: Conversation) -> Result<(), SinkError> {
-        self.conversations
-            .insert(c.key.clone(), (c.channel, c.title.clone()));
+        self.last_channel = Some(c.channel);
+        self.conversations.insert(c.key, (c.channel, c.title));
         Ok(())
     }
     fn record(&mut self, r: Record) -> Result<(), SinkError> {
-        let (channel, title) = self
-            .conversations
-            .get(&r.conversation)
-            .cloned()
-            .unwrap_or((Channel::WhatsApp, None));
+        let (channel, title) = match self.conversations.get_mut(r.conversation.as_str()) {
+            Some(known) => known.clone(),
+            None => (self.last_channel.unwrap_or(Channel::WhatsApp), None),
+        };
         let mut w = WireRecord::from_record(&r, channel);
         w.conversation_title = title;
         let res = serde_json::to_writer(&mut self.out, &w)
@@ -161,9 +178,13 @@ impl<W: Write> Sink for JsonSink<W> {
 
 #[derive(Default)]
 struct SummarySink {
-    /// In the order first announced; `by_key` finds one (an mbox announces a thread per message).
+    /// The first [`SUMMARY_LISTED`] conversations, in the order first announced; `by_key` finds
+    /// one (an mbox announces a thread per message and one again when its participants grew).
     conversations: Vec<Conversation>,
     by_key: HashMap<String, usize>,
+    /// Every conversation key, hashed, for the count: 8 bytes a conversation (a count off by
+    /// one needs two of a deposit's keys to share 64 bits of hash).
+    distinct: HashSet<u64>,
     messages: u64,
     events: u64,
     media: u64,
@@ -175,16 +196,38 @@ struct SummarySink {
     last: Option<(String, String)>,
     disappearing: Vec<String>,
     warnings: Vec<String>,
+    hasher: std::hash::RandomState,
+}
+
+/// A later announcement of a conversation: its title if it has one, and participants united
+/// with the earlier ones (parsers may announce a conversation again with only the new ones).
+fn merge_participants(known: &mut Conversation, later: Conversation) {
+    if later.title.is_some() {
+        known.title = later.title;
+        known.title_source = later.title_source;
+    }
+    for p in later.participants {
+        if !known.participants.contains(&p) {
+            known.participants.push(p);
+        }
+    }
 }
 
 impl Sink for SummarySink {
     fn conversation(&mut self, c: Conversation) -> Result<(), SinkError> {
+        self.distinct
+            .insert(std::hash::BuildHasher::hash_one(&self.hasher, &c.key));
         match self.by_key.get(&c.key) {
-            Some(&i) => self.conversations[i] = c,
-            None => {
+            Some(&i) => {
+                if let Some(slot) = self.conversations.get_mut(i) {
+                    merge_participants(slot, c);
+                }
+            }
+            None if self.conversations.len() < SUMMARY_LISTED => {
                 self.by_key.insert(c.key.clone(), self.conversations.len());
                 self.conversations.push(c);
             }
+            None => {}
         }
         Ok(())
     }

@@ -147,3 +147,59 @@ fn a_whatsapp_zip_stores_each_attachment_as_a_blob_linked_to_its_message() {
     );
     assert!(env.ok(&["verify"]).contains("OK"));
 }
+
+/// A mailbox with more threads than the parser and the archive remember at once (4,096 each side):
+/// the first thread is forgotten by the time its late reply comes, which must still land in it,
+/// add its new participant, and count once.
+#[test]
+fn a_late_reply_in_a_mailbox_of_many_threads_joins_its_forgotten_thread() {
+    let env = Env::new();
+    env.init();
+    let mut mbox = String::new();
+    let n = 10_000;
+    for i in 0..n {
+        mbox.push_str(&format!(
+            "From a@x Mon Jan  1 00:00:00 2024\nFrom: Ann <ann@example.org>\nTo: bob@example.org\n\
+             Subject: topic {i}\nMessage-ID: <m{i}@example.org>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\n\
+             body {i}\n\n"
+        ));
+    }
+    mbox.push_str(
+        "From a@x Tue Jan  2 00:00:00 2024\nFrom: Bob <bob@example.org>\nTo: ann@example.org\n\
+         Cc: late.cc@example.org\nSubject: Re: topic 0\nMessage-ID: <reply@example.org>\n\
+         In-Reply-To: <m0@example.org>\nReferences: <m0@example.org>\n\
+         Date: Tue, 2 Jan 2024 10:00:00 +0000\n\nthe late reply\n\n",
+    );
+    let path = env.write("many.mbox", mbox.as_bytes());
+    let receipt = env.ingest_json(&path);
+    assert_eq!(receipt["n_new"], n + 1, "{receipt}");
+
+    let c = rusqlite::Connection::open(env.archive().join("catalogue.sqlite")).unwrap();
+    let convs: i64 = c
+        .query_row("SELECT count(*) FROM conversations", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(convs, n as i64);
+    let (participants, in_thread): (String, i64) = c
+        .query_row(
+            "SELECT c.participants, (SELECT count(*) FROM records r WHERE r.conversation_id = c.id)
+             FROM conversations c WHERE c.key = '<m0@example.org>'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(in_thread, 2);
+    for who in ["ann@example.org", "bob@example.org", "late.cc@example.org"] {
+        assert!(participants.contains(who), "{who} missing: {participants}");
+    }
+    // The parse summary counts every thread once, and lists a few.
+    let summary = env.ok(&["parse", path.to_str().unwrap()]);
+    assert!(
+        summary.contains(&format!("conversations:  {n}\n")),
+        "{summary}"
+    );
+    assert!(summary.contains("... and"), "{summary}");
+    // Ingesting it again adds nothing.
+    let again = env.ingest_json(&path);
+    assert_eq!(again["n_new"], 0, "{again}");
+    env.ok(&["verify"]);
+}

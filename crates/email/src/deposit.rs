@@ -6,7 +6,7 @@
 //! whole. A message is held in memory whole only up to [`Config::max_in_memory`]; above that its
 //! header block is parsed and the whole message streamed to the sink as one attachment.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use onrecord_container::{Bundle, Limits, Member};
 use onrecord_model::{
     AttachmentStored, Channel, Conversation, ParseOptions, ParseReport, Participant, Provenance,
-    Record, Sink, SinkError, TitleSource, Warning,
+    Recent, Record, Sink, SinkError, TitleSource, Warning,
 };
 
 use crate::mbox::{Event, MboxScanner};
@@ -546,21 +546,31 @@ impl ConversationState {
     }
 }
 
+/// How many conversations the emitter remembers (between this and twice this): a mailbox has
+/// about a thread per one and a half messages, so remembering them all would grow with it.
+const CONVERSATIONS_REMEMBERED: usize = 4096;
+
 /// Announces conversations as their first message is read and emits the record.
+///
+/// It remembers the latest conversations only ([`Recent`]). A conversation whose participants grew
+/// after it was announced is announced again when it is forgotten or at the end; a message of a
+/// conversation forgotten meanwhile announces it again, with this message's title and
+/// participants. So a conversation may be announced more than once, and a consumer unites the
+/// participants of every announcement (the archive does; `docs/jsonl.md` says so).
 pub(crate) struct Emitter {
-    conversations: HashMap<String, ConversationState>,
+    conversations: Recent<String, ConversationState>,
 }
 
 impl Emitter {
     pub fn new() -> Emitter {
         Emitter {
-            conversations: HashMap::new(),
+            conversations: Recent::new(CONVERSATIONS_REMEMBERED),
         }
     }
 
     pub fn emit(&mut self, read: ReadMessage, sink: &mut dyn Sink) -> Result<(), EmailError> {
-        let key = read.record.conversation.clone();
-        match self.conversations.get_mut(&key) {
+        let key = &read.record.conversation;
+        match self.conversations.get_mut(key.as_str()) {
             Some(state) => {
                 if state.add(read.participants) {
                     state.grew = true;
@@ -574,23 +584,34 @@ impl Emitter {
                     grew: false,
                 };
                 state.add(read.participants);
-                sink.conversation(state.conversation(&key))?;
-                self.conversations.insert(key, state);
+                sink.conversation(state.conversation(key))?;
+                if let Some(forgotten) = self.conversations.insert(key.clone(), state) {
+                    announce_grown(forgotten, sink)?;
+                }
             }
         }
         sink.record(read.record)?;
         Ok(())
     }
 
-    /// Announces again every conversation whose participants grew after it was first announced.
+    /// Announces again every remembered conversation whose participants grew after it was
+    /// announced.
     pub fn finish(self, sink: &mut dyn Sink) -> Result<(), EmailError> {
-        let mut grown: Vec<_> = self.conversations.iter().filter(|(_, s)| s.grew).collect();
-        grown.sort_by(|a, b| a.0.cmp(b.0));
-        for (key, state) in grown {
-            sink.conversation(state.conversation(key))?;
-        }
-        Ok(())
+        announce_grown(self.conversations.into_entries(), sink)
     }
+}
+
+/// Announces the conversations among `states` whose participants grew, in the order of their keys.
+fn announce_grown(
+    states: impl IntoIterator<Item = (String, ConversationState)>,
+    sink: &mut dyn Sink,
+) -> Result<(), EmailError> {
+    let mut grown: Vec<_> = states.into_iter().filter(|(_, s)| s.grew).collect();
+    grown.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, state) in grown {
+        sink.conversation(state.conversation(&key))?;
+    }
+    Ok(())
 }
 
 /// The whole deposit: see the crate documentation.

@@ -19,8 +19,6 @@
 //!    reply without `In-Reply-To`/`References`, or a message without a `Message-ID`);
 //! 6. `no-id:<hash>` for a message with no id and no subject.
 
-use std::collections::HashMap;
-
 /// What a node stands for, in order of preference as a thread key (lower is better).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Rank {
@@ -81,35 +79,110 @@ impl ThreadHeaders {
     }
 }
 
+/// Strings kept end to end in one buffer and found again by content: a thread node's name costs
+/// its bytes and a dozen more, where a `HashMap<Box<str>, u32>` with a second copy for lookups by
+/// number cost several times that (measured: the first pass of a mailbox is one node or more per
+/// message).
+#[derive(Default)]
+struct Names {
+    bytes: String,
+    /// Where each name ends in `bytes`; name `n` starts where name `n - 1` ends.
+    ends: Vec<usize>,
+    table: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
+}
+
+impl Names {
+    fn hash(&self, s: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, s)
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Name `n` (empty for a number never given out).
+    fn get(&self, n: u32) -> &str {
+        let n = n as usize;
+        let end = self.ends.get(n).copied().unwrap_or(0);
+        let start = match n.checked_sub(1) {
+            Some(p) => self.ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    fn find(&self, s: &str) -> Option<u32> {
+        self.table
+            .find(self.hash(s), |&n| self.get(n) == s)
+            .copied()
+    }
+
+    /// The number of `s`, and whether it was new.
+    fn intern(&mut self, s: &str) -> (u32, bool) {
+        if let Some(n) = self.find(s) {
+            return (n, false);
+        }
+        let n = u32::try_from(self.ends.len()).unwrap_or(u32::MAX);
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len());
+        let hash = self.hash(s);
+        // Rehashing reads the names back from the buffer, so the closure cannot borrow `self`.
+        let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
+        self.table.insert_unique(hash, n, |&m| {
+            let m = m as usize;
+            let end = ends.get(m).copied().unwrap_or(0);
+            let start = m
+                .checked_sub(1)
+                .and_then(|p| ends.get(p).copied())
+                .unwrap_or(0);
+            std::hash::BuildHasher::hash_one(hasher, bytes.get(start..end).unwrap_or_default())
+        });
+        (n, true)
+    }
+
+    /// Drops the lookup table, keeping the names.
+    fn freeze(mut self) -> Names {
+        self.table = hashbrown::HashTable::new();
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        self
+    }
+}
+
 /// Collects the first pass.
 #[derive(Default)]
 pub(crate) struct ThreadBuilder {
-    ids: HashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
+    names: Names,
     ranks: Vec<Rank>,
     parent: Vec<u32>,
     /// The node of each message, by ordinal.
     messages: Vec<u32>,
-    /// Normalised subject of each root message, for linking subject-only replies.
-    root_subjects: HashMap<Box<str>, u32>,
+    /// Normalised subjects of root messages, and for each the root chosen for subject-only
+    /// replies (by number in `root_subjects`).
+    root_subjects: Names,
+    subject_roots: Vec<u32>,
+    /// Reused to build a node's name without an allocation per message.
+    scratch: String,
 }
 
 impl ThreadBuilder {
-    fn node(&mut self, name: String, rank: Rank) -> u32 {
-        if let Some(&n) = self.ids.get(name.as_str()) {
-            if let Some(r) = self.ranks.get_mut(n as usize)
-                && rank < *r
-            {
-                *r = rank;
-            }
-            return n;
+    fn node(&mut self, kind: &str, name: &str, close: &str, rank: Rank) -> u32 {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        scratch.push_str(kind);
+        scratch.push_str(name);
+        scratch.push_str(close);
+        let (n, new) = self.names.intern(&scratch);
+        self.scratch = scratch;
+        if new {
+            self.ranks.push(rank);
+            self.parent.push(n);
+        } else if let Some(r) = self.ranks.get_mut(n as usize)
+            && rank < *r
+        {
+            *r = rank;
         }
-        let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        let name: Box<str> = name.into();
-        self.ids.insert(name.clone(), n);
-        self.names.push(name);
-        self.ranks.push(rank);
-        self.parent.push(n);
         n
     }
 
@@ -153,24 +226,24 @@ impl ThreadBuilder {
                 } else {
                     Rank::RootMessage
                 };
-                self.node(format!("<{id}>"), rank)
+                self.node("<", id, ">", rank)
             }
             None => match &subject {
-                Some(s) => self.node(format!("subject:{s}"), Rank::Subject),
-                None => self.node(format!("no-id:{}", h.fingerprint), Rank::Anonymous),
+                Some(s) => self.node("subject:", s, "", Rank::Subject),
+                None => self.node("no-id:", &h.fingerprint, "", Rank::Anonymous),
             },
         };
         self.messages.push(own);
         if let Some(root) = h.named_root() {
-            let n = self.node(format!("<{root}>"), Rank::NamedRoot);
+            let n = self.node("<", root, ">", Rank::NamedRoot);
             self.union(own, n);
         }
         for id in h.in_reply_to.iter().chain(h.references.iter()) {
-            let n = self.node(format!("<{id}>"), Rank::MessageId);
+            let n = self.node("<", id, ">", Rank::MessageId);
             self.union(own, n);
         }
         if let Some(t) = &h.gm_thrid {
-            let n = self.node(format!("gm-thrid:{t}"), Rank::GmailThread);
+            let n = self.node("gm-thrid:", t, "", Rank::GmailThread);
             self.union(own, n);
         }
         let raw_subject = h.subject.as_deref().unwrap_or_default();
@@ -179,15 +252,18 @@ impl ThreadBuilder {
             && !h.has_parent()
         {
             if !is_reply_subject(raw_subject) {
-                let key: Box<str> = s.as_str().into();
-                let entry = self.root_subjects.entry(key).or_insert(own);
-                // Keep the smallest id so that the choice does not depend on file order.
-                if self.names.get(own as usize) < self.names.get(*entry as usize) {
+                let (i, new) = self.root_subjects.intern(s);
+                if new {
+                    self.subject_roots.push(own);
+                } else if let Some(entry) = self.subject_roots.get_mut(i as usize)
+                    // Keep the smallest id so that the choice does not depend on file order.
+                    && self.names.get(own) < self.names.get(*entry)
+                {
                     *entry = own;
                 }
             } else if h.gm_thrid.is_none() {
                 // A reply that names no parent: the subject is all there is to go on.
-                let n = self.node(format!("subject:{s}"), Rank::Subject);
+                let n = self.node("subject:", s, "", Rank::Subject);
                 self.union(own, n);
             }
         }
@@ -195,59 +271,47 @@ impl ThreadBuilder {
 
     /// Links subject-only replies to a root with the same subject, and chooses each thread's key.
     pub fn finish(mut self) -> ThreadMap {
-        let subject_links: Vec<(u32, u32)> = self
-            .root_subjects
-            .iter()
-            .filter_map(|(s, &root)| {
-                self.ids
-                    .get(format!("subject:{s}").as_str())
-                    .map(|&n| (n, root))
-            })
-            .collect();
-        for (n, root) in subject_links {
-            self.union(n, root);
+        let mut scratch = String::new();
+        for i in 0..self.root_subjects.len() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            scratch.clear();
+            scratch.push_str("subject:");
+            scratch.push_str(self.root_subjects.get(i));
+            if let Some(n) = self.names.find(&scratch)
+                && let Some(&root) = self.subject_roots.get(i as usize)
+            {
+                self.union(n, root);
+            }
         }
-        // Best node per set.
-        let mut best: HashMap<u32, u32> = HashMap::new();
+        self.root_subjects = Names::default();
+        self.subject_roots = Vec::new();
+        // Best node per set, indexed by the set's representative.
+        let mut best = vec![u32::MAX; self.names.len()];
         for n in 0..self.names.len() {
             let n = u32::try_from(n).unwrap_or(u32::MAX);
             let root = self.find(n);
-            let better = match best.get(&root) {
-                None => true,
-                Some(&b) => {
-                    let key = |x: u32| {
-                        (
-                            self.ranks.get(x as usize).copied(),
-                            self.names.get(x as usize),
-                        )
-                    };
-                    key(n) < key(b)
-                }
+            let Some(slot) = best.get(root as usize).copied() else {
+                continue;
             };
-            if better {
-                best.insert(root, n);
+            let better = slot == u32::MAX || {
+                let key = |x: u32| (self.ranks.get(x as usize).copied(), self.names.get(x));
+                key(n) < key(slot)
+            };
+            if better && let Some(b) = best.get_mut(root as usize) {
+                *b = n;
             }
         }
-        let mut set_of_message = Vec::with_capacity(self.messages.len());
         let messages = std::mem::take(&mut self.messages);
-        for m in messages {
-            set_of_message.push(self.find(m));
-        }
-        let keys = best
+        let key_of_message = messages
             .into_iter()
-            .map(|(set, n)| {
-                (
-                    set,
-                    self.names
-                        .get(n as usize)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default(),
-                )
+            .map(|m| {
+                let root = self.find(m);
+                best.get(root as usize).copied().unwrap_or(m)
             })
             .collect();
         ThreadMap {
-            set_of_message,
-            keys,
+            key_of_message,
+            names: self.names.freeze(),
         }
     }
 }
@@ -255,19 +319,20 @@ impl ThreadBuilder {
 /// The finished thread map: message ordinal -> thread.
 #[derive(Default)]
 pub(crate) struct ThreadMap {
-    set_of_message: Vec<u32>,
-    keys: HashMap<u32, String>,
+    /// The node whose name is the thread's key, for each message.
+    key_of_message: Vec<u32>,
+    names: Names,
 }
 
 impl ThreadMap {
-    /// The thread (an opaque set number) and its key, for the message with this ordinal.
+    /// The thread (an opaque number) and its key, for the message with this ordinal.
     pub fn thread_of(&self, ordinal: usize) -> Option<(u32, &str)> {
-        let set = *self.set_of_message.get(ordinal)?;
-        Some((set, self.keys.get(&set)?.as_str()))
+        let node = *self.key_of_message.get(ordinal)?;
+        Some((node, self.names.get(node)))
     }
 
     pub fn n_messages(&self) -> usize {
-        self.set_of_message.len()
+        self.key_of_message.len()
     }
 }
 

@@ -12,12 +12,14 @@
 
 pub mod canonical;
 pub mod digest;
+pub mod recent;
 pub mod record;
 pub mod sink;
 pub mod time;
 pub mod wire;
 
 pub use digest::Digest;
+pub use recent::Recent;
 pub use record::{
     AttachmentRef, Channel, Conversation, EmailFields, EventDetail, EventKind, Flags, Kind,
     MessageKind, Participant, ParticipantRole, Provenance, Record, TitleSource,
