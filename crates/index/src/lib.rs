@@ -65,6 +65,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod maxima;
 mod newest;
 mod query;
 mod safe_seek;

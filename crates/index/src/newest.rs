@@ -1,28 +1,29 @@
-//! The newest-first top-k collector, which also counts.
+//! Newest-first search: the top k matches by (time, log index), and the number of matches.
 //!
-//! tantivy's `TopDocs::order_by` with a (time, log index) tuple and a separate `Count` works, but
-//! it takes every matching document one at a time through two collectors and a generic comparator.
-//! Messages arrive in time order, so document ids grow with time and almost every matching
-//! document beats the current k-th best: the per-document cost is all there is. This collector
-//! takes the matching documents a block at a time (tantivy's `collect_block`), reads their times
-//! from the fast field in one batched call, counts them, and keeps candidates in a buffer that is
-//! cut back to k with a linear-time selection whenever it reaches 2k (at least 512). The log index
-//! is read, in one batch per block, only for documents that might enter the top k.
+//! Messages arrive in time order, so document ids grow with time and a forward pass finds that
+//! almost every match beats the current k-th best: reading the time of every match was a third of
+//! `onrecord search` for a common word. So the search uses each segment's block maxima
+//! ([`crate::maxima`]): it first takes the blocks with the newest maxima (usually the last one,
+//! which alone fills the top 20 of a common word), and then makes one forward pass that seeks past
+//! every block whose maximum is older than the k-th best found so far. Only the documents of the
+//! blocks left are read, a batch at a time: their times from the fast field in one call, then the
+//! log indexes of those that may enter the top k. Candidates are kept in a buffer that is cut back
+//! to k with a linear-time selection when it reaches 2k (at least 512). The number of matches
+//! comes from tantivy's `Weight::count`, which for a single word with no deletions is the term's
+//! document frequency. A segment without a maxima file is read whole.
 //!
 //! The sort key is one `u128`: the time in the high 64 bits (0 for "no time", which sorts last),
 //! the log index in the low 64 bits. Log indexes are unique, so the order is total and the result
-//! does not depend on how documents are split into segments.
+//! does not depend on how documents are split into segments or blocks.
 
-use tantivy::collector::{Collector, SegmentCollector};
+use std::path::Path;
+
 use tantivy::columnar::Column;
-use tantivy::{DocAddress, DocId, Score, SegmentReader};
+use tantivy::query::{EnableScoring, Query, Scorer};
+use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED};
 
+use crate::maxima::{self, BLOCK};
 use crate::schema::names;
-
-/// The top `limit` documents by (time, log index) descending, and the number of matches.
-pub(crate) struct NewestFirst {
-    pub limit: usize,
-}
 
 /// A hit's sort key, decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +38,7 @@ const SIGN: u64 = 1 << 63;
 /// Maps a time to the high half of the key, order-preserving, with 0 reserved for "no time".
 /// Times come from `jiff::Timestamp` (years -9999..=9999), far from `i64::MAX`, so the `+ 1`
 /// never saturates in practice.
-fn time_part(sent_at: Option<i64>) -> u64 {
+pub(crate) fn time_part(sent_at: Option<i64>) -> u64 {
     match sent_at {
         Some(micros) => ((micros as u64) ^ SIGN).saturating_add(1),
         None => 0,
@@ -56,62 +57,151 @@ pub(crate) fn decode(key: u128) -> NewestKey {
     }
 }
 
-impl Collector for NewestFirst {
-    type Fruit = (usize, Vec<(u128, DocAddress)>);
-    type Child = NewestSegment;
-
-    fn for_segment(
-        &self,
-        segment_ord: u32,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<NewestSegment> {
-        Ok(NewestSegment {
+/// The top `limit` matches of `query` newest first, with their keys, and the number of matches.
+/// `index_dir` holds the segments' maxima files.
+pub(crate) fn newest_first(
+    searcher: &Searcher,
+    query: &dyn Query,
+    limit: usize,
+    index_dir: &Path,
+) -> tantivy::Result<(usize, Vec<(u128, DocAddress)>)> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut count = 0usize;
+    let mut top = Top::new(limit);
+    let mut segments: Vec<(u32, &SegmentReader, Option<Vec<maxima::TimePart>>)> = searcher
+        .segment_readers()
+        .iter()
+        .enumerate()
+        .map(|(ord, reader)| {
+            let ord = u32::try_from(ord).unwrap_or(u32::MAX);
+            (ord, reader, maxima::load(index_dir, reader))
+        })
+        .collect();
+    // Segments with the newest documents first, so that the k-th best rises early; a segment
+    // without maxima first of all (it is read whole anyway).
+    segments.sort_by_key(|(_, _, m)| {
+        std::cmp::Reverse(
+            m.as_ref()
+                .map_or(u64::MAX, |m| m.iter().copied().max().unwrap_or(0)),
+        )
+    });
+    for (ord, reader, maxima) in segments {
+        count = count.saturating_add(weight.count(reader)? as usize);
+        if limit == 0 {
+            continue;
+        }
+        let mut segment = Segment {
+            ord,
+            reader,
             sent_at: reader.fast_fields().i64(names::SENT_AT)?,
             log_index: reader.fast_fields().u64(names::LOG_INDEX)?,
-            segment_ord,
-            limit: self.limit,
-            count: 0,
-            threshold: None,
-            candidates: Vec::new(),
-            times: Vec::new(),
-            passing: Vec::new(),
-            passing_times: Vec::new(),
-            log_indexes: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(
-        &self,
-        fruits: Vec<(usize, Vec<(u128, DocAddress)>)>,
-    ) -> tantivy::Result<Self::Fruit> {
-        let mut count = 0usize;
-        let mut all = Vec::new();
-        for (segment_count, hits) in fruits {
-            count = count.saturating_add(segment_count);
-            all.extend(hits);
+            docs: Vec::with_capacity(BUFFER),
+        };
+        let Some(maxima) = maxima else {
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            segment.collect_until(&mut *scorer, DocId::MAX, &mut top);
+            continue;
+        };
+        let blocks = maxima.len();
+        let max_of = |b: usize| maxima.get(b).copied().unwrap_or(0);
+        let mut done = vec![false; blocks];
+        // Phase 1: the blocks with the newest maxima, until the top is full.
+        let mut order: Vec<usize> = (0..blocks).collect();
+        order.sort_by_key(|&b| std::cmp::Reverse((max_of(b), b)));
+        for &b in order.iter().take(FIRST_BLOCKS) {
+            if top.is_full() || !top.may_hold(max_of(b)) {
+                break;
+            }
+            let start = block_start(b);
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            if scorer.doc() < start {
+                scorer.seek(start);
+            }
+            segment.collect_until(&mut *scorer, block_start(b + 1), &mut top);
+            top.cut_back();
+            if let Some(d) = done.get_mut(b) {
+                *d = true;
+            }
         }
-        all.sort_unstable_by_key(|hit| std::cmp::Reverse(hit.0));
-        all.truncate(self.limit);
-        Ok((count, all))
+        // Phase 2: one forward pass over the blocks that may still hold a hit.
+        let next_block = |from: usize, top: &Top| {
+            (from..blocks)
+                .find(|&b| !done.get(b).copied().unwrap_or(true) && top.may_hold(max_of(b)))
+        };
+        let Some(first) = next_block(0, &top) else {
+            continue;
+        };
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let mut doc = scorer.doc();
+        if doc < block_start(first) {
+            doc = scorer.seek(block_start(first));
+        }
+        while doc != TERMINATED {
+            let b = (doc / BLOCK) as usize;
+            match next_block(b, &top) {
+                None => break,
+                Some(c) if c != b => doc = scorer.seek(block_start(c)),
+                Some(_) => {
+                    segment.collect_until(&mut *scorer, block_start(b + 1), &mut top);
+                    top.cut_back();
+                    doc = scorer.doc();
+                }
+            }
+        }
+    }
+    Ok((count, top.finish()))
+}
+
+/// Blocks taken newest first before the forward pass.
+const FIRST_BLOCKS: usize = 8;
+
+/// Documents read in one batch.
+const BUFFER: usize = 128;
+
+/// The first document of a block (`DocId::MAX` past the last possible one).
+fn block_start(block: usize) -> DocId {
+    u32::try_from(block)
+        .ok()
+        .and_then(|b| b.checked_mul(BLOCK))
+        .unwrap_or(DocId::MAX)
+}
+
+/// One segment's columns, and a buffer of its documents.
+struct Segment<'r> {
+    ord: u32,
+    reader: &'r SegmentReader,
+    sent_at: Column<i64>,
+    log_index: Column<u64>,
+    docs: Vec<DocId>,
+}
+
+impl Segment<'_> {
+    /// Feeds the scorer's live documents below `end` to `top`, leaving the scorer on the first
+    /// document at or past `end` (or terminated).
+    fn collect_until(&mut self, scorer: &mut dyn Scorer, end: DocId, top: &mut Top) {
+        let alive = self.reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED && doc < end {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                self.docs.push(doc);
+                if self.docs.len() == BUFFER {
+                    top.feed(self);
+                }
+            }
+            doc = scorer.advance();
+        }
+        top.feed(self);
     }
 }
 
-/// Per-segment state of [`NewestFirst`].
-pub(crate) struct NewestSegment {
-    sent_at: Column<i64>,
-    log_index: Column<u64>,
-    segment_ord: u32,
+/// The best candidates so far, across segments.
+struct Top {
     limit: usize,
-    count: usize,
     /// The k-th best key once `candidates` has been cut back at least once: anything not above it
     /// cannot enter the top k.
     threshold: Option<u128>,
-    candidates: Vec<(u128, DocId)>,
-    /// Scratch space for a block's times, and for the documents that pass the time threshold.
+    candidates: Vec<(u128, DocAddress)>,
+    /// Scratch space for a batch's times, and for the documents that pass the time threshold.
     times: Vec<Option<i64>>,
     passing: Vec<DocId>,
     passing_times: Vec<u64>,
@@ -122,10 +212,32 @@ pub(crate) struct NewestSegment {
 /// so cutting less often costs less per document, and the buffer stays a few kilobytes.
 const CUT_BACK_AT: usize = 512;
 
-impl NewestSegment {
+impl Top {
+    fn new(limit: usize) -> Top {
+        Top {
+            limit,
+            threshold: None,
+            candidates: Vec::new(),
+            times: Vec::new(),
+            passing: Vec::new(),
+            passing_times: Vec::new(),
+            log_indexes: Vec::new(),
+        }
+    }
+
+    /// Whether k candidates are held (so that the k-th best bounds what can still enter).
+    fn is_full(&self) -> bool {
+        self.limit > 0 && self.candidates.len() >= self.limit
+    }
+
+    /// Whether a block whose newest time part is `max` may hold a document that enters the top.
+    fn may_hold(&self, max: maxima::TimePart) -> bool {
+        self.threshold.is_none_or(|t| max >= (t >> 64) as u64)
+    }
+
     fn cut_back(&mut self) {
         let k = self.limit;
-        if k == 0 || self.candidates.len() <= k {
+        if k == 0 || self.candidates.len() < k {
             return;
         }
         self.candidates
@@ -133,23 +245,16 @@ impl NewestSegment {
         self.candidates.truncate(k);
         self.threshold = self.candidates.get(k - 1).map(|c| c.0);
     }
-}
 
-impl SegmentCollector for NewestSegment {
-    type Fruit = (usize, Vec<(u128, DocAddress)>);
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        self.collect_block(&[doc]);
-    }
-
-    fn collect_block(&mut self, docs: &[DocId]) {
-        self.count = self.count.saturating_add(docs.len());
-        if self.limit == 0 {
+    /// Takes the segment's buffered documents (and empties the buffer).
+    fn feed(&mut self, segment: &mut Segment<'_>) {
+        let docs = &segment.docs;
+        if docs.is_empty() {
             return;
         }
         self.times.clear();
         self.times.resize(docs.len(), None);
-        self.sent_at.first_vals(docs, &mut self.times);
+        segment.sent_at.first_vals(docs, &mut self.times);
         // The documents that may enter the top k, with their times; their log indexes are then
         // read in one batched call (one at a time was a fifth of the collector's work).
         let threshold_time = self.threshold.map(|t| (t >> 64) as u64);
@@ -165,7 +270,8 @@ impl SegmentCollector for NewestSegment {
         }
         self.log_indexes.clear();
         self.log_indexes.resize(self.passing.len(), None);
-        self.log_index
+        segment
+            .log_index
             .first_vals(&self.passing, &mut self.log_indexes);
         for ((doc, time), log_index) in self
             .passing
@@ -177,22 +283,21 @@ impl SegmentCollector for NewestSegment {
             if self.threshold.is_some_and(|t| key <= t) {
                 continue;
             }
-            self.candidates.push((key, *doc));
+            self.candidates
+                .push((key, DocAddress::new(segment.ord, *doc)));
         }
+        segment.docs.clear();
         if self.candidates.len() >= self.limit.saturating_mul(2).max(CUT_BACK_AT) {
             self.cut_back();
         }
     }
 
-    fn harvest(mut self) -> Self::Fruit {
-        self.cut_back();
-        let segment_ord = self.segment_ord;
-        let hits = self
-            .candidates
-            .into_iter()
-            .map(|(key, doc_id)| (key, DocAddress::new(segment_ord, doc_id)))
-            .collect();
-        (self.count, hits)
+    /// The top k, best first.
+    fn finish(mut self) -> Vec<(u128, DocAddress)> {
+        self.candidates
+            .sort_unstable_by_key(|hit| std::cmp::Reverse(hit.0));
+        self.candidates.truncate(self.limit);
+        self.candidates
     }
 }
 

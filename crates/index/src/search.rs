@@ -17,7 +17,7 @@ use tantivy::{
 };
 
 use crate::error::{IndexError, truncate};
-use crate::newest::{self, NewestFirst};
+use crate::newest;
 use crate::query::{Node, parse_lenient, parse_strict};
 use crate::safe_seek::SafeSeekQuery;
 use crate::schema::{FORMAT_VERSION, Fields, names};
@@ -235,8 +235,7 @@ impl SearchIndex {
         query: &dyn Query,
         limit: usize,
     ) -> Result<(usize, Vec<Hit>), IndexError> {
-        let (total, top) = searcher
-            .search(query, &NewestFirst { limit })
+        let (total, top) = newest::newest_first(searcher, query, limit, &self.path)
             .map_err(|err| IndexError::engine("searching", err))?;
         let mut hits = Vec::with_capacity(top.len());
         for (key, address) in top {
@@ -460,7 +459,11 @@ impl SearchIndex {
         self.indexed_upto = log_size;
         self.reader
             .reload()
-            .map_err(|err| IndexError::engine("reloading the reader", err))
+            .map_err(|err| IndexError::engine("reloading the reader", err))?;
+        // The segments' block maxima (crate::maxima). A failure here leaves searches right but
+        // slower on the segments without a file; the next commit tries again.
+        let _ = crate::maxima::refresh(&self.path, self.reader.searcher().segment_readers());
+        Ok(())
     }
 }
 

@@ -558,6 +558,93 @@ fn engine_agrees_with_a_brute_force_scan() {
     assert!(nonempty > 200, "only {nonempty} queries matched anything");
 }
 
+/// Newest-first search skips blocks by their newest time (crate::maxima). On segments of many
+/// blocks, with times mostly rising (as messages arrive), jittered, some missing and a few far in
+/// the future (a phone with a wrong clock), it must find what a brute-force scan finds, for small
+/// and large limits, and the same again with one segment's maxima file gone and another's damaged.
+#[test]
+fn block_maxima_skip_nothing_that_belongs_in_the_top() {
+    let mut docs = random_docs(21, 8000);
+    let mut rng = StdRng::seed_from_u64(22);
+    let base = jiff::Timestamp::from_second(1_583_049_600).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    for (i, doc) in docs.iter_mut().enumerate() {
+        // Jitter wider than a block, so that neighbouring blocks' times overlap.
+        let minutes =
+            i as i64 + rng.gen_range(-1500..1500) + if i % 2999 == 5 { 5_000_000 } else { 0 };
+        // On a half-hour grid, so that a block's newest time often equals the k-th best's.
+        let minutes = minutes.div_euclid(30) * 30;
+        doc.sent_at = (!rng.gen_bool(0.03))
+            .then(|| {
+                base.checked_add(jiff::SignedDuration::from_mins(minutes))
+                    .ok()
+            })
+            .flatten();
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // One indexing thread (the smallest budget), so that each commit makes one segment of
+    // 4,000 documents in log order: four blocks each.
+    let mut index = SearchIndex::open_or_create(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    for chunk in docs.chunks(4000) {
+        let mut writer = index.writer(20_000_000).unwrap_or_else(|e| panic!("{e}"));
+        for doc in chunk {
+            writer
+                .add(&doc.as_index_doc())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let log_size = chunk.last().map_or(0, |d| d.log_index + 1);
+        writer.commit(log_size).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let index = index;
+    let maxima_dir = dir.path().join("maxima");
+    let files = || -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(&maxima_dir)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .map(|e| e.unwrap_or_else(|e| panic!("{e}")).path())
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(!files().is_empty(), "no maxima files were written");
+    let queries: Vec<SearchQuery> = query_texts(23, 80)
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let mut q = if i % 3 == 0 {
+                random_filters(&mut rng, text)
+            } else {
+                SearchQuery {
+                    text,
+                    ..SearchQuery::default()
+                }
+            };
+            q.limit = [1, 20, 20, 500][i % 4];
+            q
+        })
+        .collect();
+    let check = |what: &str| {
+        for query in &queries {
+            let results = search(&index, query);
+            let (expected, total) = brute_force(&docs, query);
+            let got: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
+            assert_eq!(results.total, total, "{what}: total for {query:?}");
+            assert_eq!(got, expected, "{what}: hits for {query:?}");
+        }
+    };
+    check("with maxima");
+    let present = files();
+    if let Some(first) = present.first() {
+        std::fs::remove_file(first).unwrap_or_else(|e| panic!("{e}"));
+    }
+    if let Some(last) = present.last().filter(|_| present.len() > 1) {
+        let mut bytes = std::fs::read(last).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(b) = bytes.get_mut(30) {
+            *b ^= 0xff;
+        }
+        std::fs::write(last, bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+    check("with a maxima file missing and one damaged");
+}
+
 #[test]
 fn malformed_queries_are_read_leniently_with_a_notice() {
     let docs = random_docs(3, 200);
