@@ -20,7 +20,9 @@ use std::path::Path;
 
 use tantivy::columnar::Column;
 use tantivy::query::{EnableScoring, Query, Scorer};
-use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED};
+use tantivy::{
+    COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED,
+};
 
 use crate::maxima::{self, BLOCK};
 use crate::schema::names;
@@ -66,6 +68,17 @@ pub(crate) fn newest_first(
     index_dir: &Path,
 ) -> tantivy::Result<(usize, Vec<(u128, DocAddress)>)> {
     let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    // How to count. `Weight::count` is quick for words and their ANDs and ORs (a single word's
+    // count is its document frequency when nothing is deleted; intersections count with bitsets
+    // a block at a time), and the hits then come from a pass that seeks past old blocks. A
+    // phrase must read positions for every match to count it, so a query with one is counted
+    // in the forward pass itself, which visits every match once and reads times only where a
+    // block may hold a hit. (Measured on 1,000,000 records: "procurement decision" 1.0 ms
+    // counted apart, 4.2 ms in the pass; "urgent sign-off" with a sender filter 17.6 ms apart,
+    // 6.4 ms in the pass.)
+    let mut has_phrase = false;
+    query.query_terms(&mut |_, needs_positions| has_phrase |= needs_positions);
+    let count_apart = !has_phrase;
     let mut count = 0usize;
     let mut top = Top::new(limit);
     let mut segments: Vec<(u32, &SegmentReader, Option<Vec<maxima::TimePart>>)> = searcher
@@ -86,7 +99,9 @@ pub(crate) fn newest_first(
         )
     });
     for (ord, reader, maxima) in segments {
-        count = count.saturating_add(weight.count(reader)? as usize);
+        if count_apart || limit == 0 || maxima.is_none() {
+            count = count.saturating_add(weight.count(reader)? as usize);
+        }
         if limit == 0 {
             continue;
         }
@@ -99,9 +114,10 @@ pub(crate) fn newest_first(
         };
         let Some(maxima) = maxima else {
             let mut scorer = weight.scorer(reader, 1.0)?;
-            segment.collect_until(&mut *scorer, DocId::MAX, &mut top);
+            let _ = segment.collect_until(&mut *scorer, DocId::MAX, &mut top);
             continue;
         };
+        let counting = !count_apart;
         let blocks = maxima.len();
         let max_of = |b: usize| maxima.get(b).copied().unwrap_or(0);
         let mut done = vec![false; blocks];
@@ -117,7 +133,7 @@ pub(crate) fn newest_first(
             if scorer.doc() < start {
                 scorer.seek(start);
             }
-            segment.collect_until(&mut *scorer, block_start(b + 1), &mut top);
+            let _ = segment.collect_until(&mut *scorer, block_start(b + 1), &mut top);
             top.cut_back();
             if let Some(d) = done.get_mut(b) {
                 *d = true;
@@ -128,21 +144,54 @@ pub(crate) fn newest_first(
             (from..blocks)
                 .find(|&b| !done.get(b).copied().unwrap_or(true) && top.may_hold(max_of(b)))
         };
-        let Some(first) = next_block(0, &top) else {
-            continue;
-        };
         let mut scorer = weight.scorer(reader, 1.0)?;
-        let mut doc = scorer.doc();
-        if doc < block_start(first) {
-            doc = scorer.seek(block_start(first));
+        if counting {
+            // Every match is visited to be counted, in tantivy's batches (its unions and term
+            // scorers fill them faster than one `advance` at a time); only those in blocks that
+            // may still hold a hit are fed. A block's eligibility is decided as the pass enters
+            // it: the k-th best only rises, so a block let in is never wrongly let in.
+            let alive = reader.alive_bitset();
+            let mut buffer = [0 as DocId; COLLECT_BLOCK_BUFFER_LEN];
+            let mut block = usize::MAX;
+            let mut eligible = false;
+            loop {
+                let n = scorer.fill_buffer(&mut buffer);
+                for &doc in buffer.get(..n).unwrap_or_default() {
+                    if !alive.is_none_or(|a| a.is_alive(doc)) {
+                        continue;
+                    }
+                    count = count.saturating_add(1);
+                    let b = (doc / BLOCK) as usize;
+                    if b != block {
+                        top.feed(&mut segment);
+                        top.cut_back();
+                        block = b;
+                        eligible = !done.get(b).copied().unwrap_or(true) && top.may_hold(max_of(b));
+                    }
+                    if eligible {
+                        segment.docs.push(doc);
+                        if segment.docs.len() == BUFFER {
+                            top.feed(&mut segment);
+                        }
+                    }
+                }
+                if n < COLLECT_BLOCK_BUFFER_LEN {
+                    break;
+                }
+            }
+            top.feed(&mut segment);
+            top.cut_back();
+            continue;
         }
+        // Counted apart: seek from block to block that may still hold a hit.
+        let mut doc = scorer.doc();
         while doc != TERMINATED {
             let b = (doc / BLOCK) as usize;
             match next_block(b, &top) {
                 None => break,
                 Some(c) if c != b => doc = scorer.seek(block_start(c)),
                 Some(_) => {
-                    segment.collect_until(&mut *scorer, block_start(b + 1), &mut top);
+                    let _ = segment.collect_until(&mut *scorer, block_start(b + 1), &mut top);
                     top.cut_back();
                     doc = scorer.doc();
                 }
@@ -177,13 +226,16 @@ struct Segment<'r> {
 
 impl Segment<'_> {
     /// Feeds the scorer's live documents below `end` to `top`, leaving the scorer on the first
-    /// document at or past `end` (or terminated).
-    fn collect_until(&mut self, scorer: &mut dyn Scorer, end: DocId, top: &mut Top) {
+    /// document at or past `end` (or terminated). Returns how many it fed.
+    #[must_use]
+    fn collect_until(&mut self, scorer: &mut dyn Scorer, end: DocId, top: &mut Top) -> usize {
         let alive = self.reader.alive_bitset();
         let mut doc = scorer.doc();
+        let mut n = 0usize;
         while doc != TERMINATED && doc < end {
             if alive.is_none_or(|a| a.is_alive(doc)) {
                 self.docs.push(doc);
+                n += 1;
                 if self.docs.len() == BUFFER {
                     top.feed(self);
                 }
@@ -191,6 +243,7 @@ impl Segment<'_> {
             doc = scorer.advance();
         }
         top.feed(self);
+        n
     }
 }
 
