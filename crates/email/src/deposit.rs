@@ -30,6 +30,9 @@ pub(crate) struct Config {
     /// Largest header block read (1 MiB); the rest of an over-long header block is left unread
     /// by the first pass and flagged by the second.
     pub max_header_block: usize,
+    /// Bytes of thread-map names (message ids, subjects) held in memory before they move to a
+    /// temporary database ([`crate::thread::NAMES_IN_MEMORY`]).
+    pub names_in_memory: usize,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
         Config {
             max_in_memory: 64 << 20,
             max_header_block: 1 << 20,
+            names_in_memory: crate::thread::NAMES_IN_MEMORY,
         }
     }
 }
@@ -625,7 +629,7 @@ pub(crate) fn parse_with(
 
     // Pass 1: threads.
     let thread_parser = message::thread_parser();
-    let mut builder = ThreadBuilder::default();
+    let mut builder = ThreadBuilder::new(config.names_in_memory);
     each_message(
         &mut deposit,
         &sources,
@@ -633,12 +637,12 @@ pub(crate) fn parse_with(
         config,
         &mut |unit, _ctx| {
             if let Unit::Headers(block) = unit {
-                builder.add(&headers_of(&thread_parser, block));
+                builder.add(&headers_of(&thread_parser, block))?;
             }
             Ok(())
         },
     )?;
-    let map: ThreadMap = builder.finish();
+    let map: ThreadMap = builder.finish()?;
 
     // Pass 2: records.
     let parser = message::full_parser();
@@ -657,7 +661,7 @@ pub(crate) fn parse_with(
         &mut |unit, mut ctx| {
             // If the deposit changed between the passes, messages past the map fall back to keys
             // derived from themselves.
-            ctx.conversation = map.thread_of(ordinal).map(|(_, k)| k.to_string());
+            ctx.conversation = map.key_of(ordinal)?;
             ordinal += 1;
             let read = match unit {
                 Unit::Whole(bytes) => {
@@ -771,6 +775,77 @@ mod tests {
         m
     }
 
+    /// A mailbox threads the same whether its thread map stays in memory or moves to the
+    /// temporary database (here from the first message on, and half-way through).
+    #[test]
+    fn thread_map_on_disk_gives_the_same_conversations() {
+        let mut mbox = String::new();
+        for i in 0..300 {
+            let thread = i % 37;
+            let (id, headers) = match i % 6 {
+                // A root, or a reply naming its root and parent.
+                0 => (format!("r{thread}-{i}@x"), String::new()),
+                1 | 2 => (
+                    format!("m{i}@x"),
+                    format!(
+                        "In-Reply-To: <r{thread}-{}@x>\nReferences: <r{thread}-{}@x>\n",
+                        thread, thread
+                    ),
+                ),
+                // A reply whose root is not in the mailbox.
+                3 => (
+                    format!("m{i}@x"),
+                    format!("References: <absent{thread}@x> <m{}@x>\n", i - 1),
+                ),
+                // Gmail's thread id.
+                4 => (
+                    format!("m{i}@x"),
+                    format!("X-GM-THRID: {}\n", 1000 + thread % 5),
+                ),
+                // A subject-only reply.
+                _ => (format!("m{i}@x"), String::new()),
+            };
+            let subject = if i % 6 == 5 {
+                format!("Re: topic {thread}")
+            } else {
+                format!("topic {thread}")
+            };
+            mbox.push_str(&format!(
+                "From a@x Mon Mar  2 09:15:00 2020\nFrom: p{}@x\nTo: q@x\nSubject: {subject}\nMessage-ID: <{id}>\n{headers}Date: Mon, 2 Mar 2020 09:15:00 +0000\n\nbody {i}\n\n",
+                i % 7
+            ));
+        }
+        // And two messages without any id.
+        mbox.push_str("From a@x Mon Mar  2 09:15:00 2020\nFrom: z@x\nSubject: lonely\n\nno id\n\n");
+        mbox.push_str("From a@x Mon Mar  2 09:15:00 2020\nFrom: z@x\n\nno id, no subject\n\n");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("threads.mbox");
+        std::fs::write(&p, &mbox).unwrap();
+        let keys = |names_in_memory: usize| {
+            let mut sink = KeepSink::default();
+            let config = Config {
+                names_in_memory,
+                ..Config::default()
+            };
+            parse_with(&p, &opts(), &mut sink, &config).unwrap();
+            sink.inner
+                .records
+                .iter()
+                .map(|r| r.conversation.clone())
+                .collect::<Vec<_>>()
+        };
+        let in_memory = keys(usize::MAX);
+        assert_eq!(in_memory.len(), 302);
+        let distinct: std::collections::HashSet<_> = in_memory.iter().collect();
+        assert!(
+            distinct.len() > 30 && distinct.len() < 100,
+            "{} threads",
+            distinct.len()
+        );
+        assert_eq!(keys(0), in_memory, "names on disk from the start");
+        assert_eq!(keys(4000), in_memory, "names moved to disk half-way");
+    }
+
     #[test]
     fn oversized_mbox_message_is_streamed_whole_and_the_next_one_still_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -784,6 +859,7 @@ mod tests {
         let config = Config {
             max_in_memory: 4096,
             max_header_block: 1 << 20,
+            names_in_memory: crate::thread::NAMES_IN_MEMORY,
         };
         let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
         assert_eq!(report.n_records, 2);
@@ -819,6 +895,7 @@ mod tests {
         let config = Config {
             max_in_memory: 1000,
             max_header_block: 1 << 20,
+            names_in_memory: crate::thread::NAMES_IN_MEMORY,
         };
         let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
         assert_eq!(report.n_records, 1);

@@ -90,6 +90,9 @@ pub enum EmailError {
     /// The sink refused more input.
     #[error("output refused: {0}")]
     Sink(#[from] onrecord_model::SinkError),
+    /// The temporary database that holds a very large mailbox's thread map failed.
+    #[error("the thread map's temporary database: {0}")]
+    Scratch(String),
 }
 
 /// Where one message sits and what the deposit around it says about it.

@@ -5,7 +5,11 @@
 //! reads only header blocks and feeds [`ThreadBuilder`], which joins messages by union-find over
 //! the ids they carry (`Message-ID`, `In-Reply-To`, `References`, Gmail's `X-GM-THRID`); the second
 //! pass reads whole messages and asks the finished [`ThreadMap`] for each message's key by its
-//! ordinal. Memory is proportional to the number of distinct ids, never to bodies.
+//! ordinal. Bodies are never held. The ids' names are kept once each, in one buffer, up to
+//! [`NAMES_IN_MEMORY`] bytes (a quarter of a million messages or so); past that they move to a
+//! temporary SQLite database with a small page cache, and what stays in memory is 5 bytes per id
+//! and 4 per message, so that a mailbox of millions of messages threads in bounded memory (about
+//! a fifth slower: measured in BENCHMARKS.md).
 //!
 //! The key of a thread must be the same whatever other messages a deposit holds, so that a later
 //! export of the same mailbox lands in the same conversation. It is chosen among the thread's
@@ -18,6 +22,8 @@
 //! 5. `subject:<normalised subject>` for messages linked by subject alone (the last resort: a
 //!    reply without `In-Reply-To`/`References`, or a message without a `Message-ID`);
 //! 6. `no-id:<hash>` for a message with no id and no subject.
+
+use crate::EmailError;
 
 /// What a node stands for, in order of preference as a thread key (lower is better).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -150,31 +156,200 @@ impl Names {
     }
 }
 
+/// The thread map's node names: in memory ([`Names`]) until they pass a size, then in a
+/// temporary SQLite database ([`DiskNames`]), so that a mailbox of millions of messages threads
+/// in bounded memory. What stays in memory per node is its parent and rank (5 bytes) and per
+/// message its node (4 bytes).
+enum NameStore {
+    Memory(Names),
+    Disk(DiskNames),
+}
+
+impl Default for NameStore {
+    fn default() -> NameStore {
+        NameStore::Memory(Names::default())
+    }
+}
+
+impl NameStore {
+    fn len(&self) -> usize {
+        match self {
+            NameStore::Memory(m) => m.len(),
+            NameStore::Disk(d) => d.len,
+        }
+    }
+
+    fn get(&self, n: u32) -> Result<std::borrow::Cow<'_, str>, EmailError> {
+        match self {
+            NameStore::Memory(m) => Ok(std::borrow::Cow::Borrowed(m.get(n))),
+            NameStore::Disk(d) => d.get(n).map(std::borrow::Cow::Owned),
+        }
+    }
+
+    fn find(&self, s: &str) -> Result<Option<u32>, EmailError> {
+        match self {
+            NameStore::Memory(m) => Ok(m.find(s)),
+            NameStore::Disk(d) => d.find(s),
+        }
+    }
+
+    fn intern(&mut self, s: &str) -> Result<(u32, bool), EmailError> {
+        match self {
+            NameStore::Memory(m) => Ok(m.intern(s)),
+            NameStore::Disk(d) => d.intern(s),
+        }
+    }
+
+    /// Moves the names to disk once they take more than `limit` bytes in memory.
+    fn spill_past(&mut self, limit: usize) -> Result<(), EmailError> {
+        if let NameStore::Memory(m) = self
+            && m.bytes.len() > limit
+        {
+            let mut disk = DiskNames::new()?;
+            disk.append_all(m)?;
+            *self = NameStore::Disk(disk);
+        }
+        Ok(())
+    }
+
+    /// Drops what only lookups by content needed.
+    fn freeze(self) -> NameStore {
+        match self {
+            NameStore::Memory(m) => NameStore::Memory(m.freeze()),
+            disk => disk,
+        }
+    }
+}
+
+/// Names in a temporary SQLite database: a file SQLite creates and deletes itself (an unnamed
+/// database), with a small page cache, so that memory stays bounded whatever the mailbox.
+struct DiskNames {
+    conn: rusqlite::Connection,
+    len: usize,
+}
+
+fn scratch_err(e: rusqlite::Error) -> EmailError {
+    EmailError::Scratch(e.to_string())
+}
+
+impl DiskNames {
+    fn new() -> Result<DiskNames, EmailError> {
+        let conn = rusqlite::Connection::open("").map_err(scratch_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF;
+             PRAGMA synchronous = OFF;
+             PRAGMA cache_size = -8192;
+             CREATE TABLE names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);",
+        )
+        .map_err(scratch_err)?;
+        // One transaction for the database's whole life: nothing in it needs to survive.
+        conn.execute_batch("BEGIN").map_err(scratch_err)?;
+        Ok(DiskNames { conn, len: 0 })
+    }
+
+    fn append_all(&mut self, names: &Names) -> Result<(), EmailError> {
+        let mut insert = self
+            .conn
+            .prepare_cached("INSERT INTO names (id, name) VALUES (?1, ?2)")
+            .map_err(scratch_err)?;
+        for n in 0..names.len() {
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            insert
+                .execute(rusqlite::params![n, names.get(n)])
+                .map_err(scratch_err)?;
+        }
+        drop(insert);
+        self.len = names.len();
+        Ok(())
+    }
+
+    fn get(&self, n: u32) -> Result<String, EmailError> {
+        use rusqlite::OptionalExtension as _;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM names WHERE id = ?1")
+            .map_err(scratch_err)?
+            .query_row([n], |r| r.get(0))
+            .optional()
+            .map_err(scratch_err)?
+            .unwrap_or_default())
+    }
+
+    fn find(&self, s: &str) -> Result<Option<u32>, EmailError> {
+        use rusqlite::OptionalExtension as _;
+        self.conn
+            .prepare_cached("SELECT id FROM names WHERE name = ?1")
+            .map_err(scratch_err)?
+            .query_row([s], |r| r.get(0))
+            .optional()
+            .map_err(scratch_err)
+    }
+
+    fn intern(&mut self, s: &str) -> Result<(u32, bool), EmailError> {
+        if let Some(n) = self.find(s)? {
+            return Ok((n, false));
+        }
+        let n = u32::try_from(self.len).unwrap_or(u32::MAX);
+        self.conn
+            .prepare_cached("INSERT INTO names (id, name) VALUES (?1, ?2)")
+            .map_err(scratch_err)?
+            .execute(rusqlite::params![n, s])
+            .map_err(scratch_err)?;
+        self.len += 1;
+        Ok((n, true))
+    }
+}
+
+/// Node names kept in memory up to this many bytes (about a million message ids), then on disk.
+pub(crate) const NAMES_IN_MEMORY: usize = 16 << 20;
+
 /// Collects the first pass.
-#[derive(Default)]
 pub(crate) struct ThreadBuilder {
-    names: Names,
+    names: NameStore,
     ranks: Vec<Rank>,
     parent: Vec<u32>,
     /// The node of each message, by ordinal.
     messages: Vec<u32>,
     /// Normalised subjects of root messages, and for each the root chosen for subject-only
     /// replies (by number in `root_subjects`).
-    root_subjects: Names,
+    root_subjects: NameStore,
     subject_roots: Vec<u32>,
     /// Reused to build a node's name without an allocation per message.
     scratch: String,
+    /// Bytes of names held in memory before they move to disk.
+    names_in_memory: usize,
+}
+
+impl Default for ThreadBuilder {
+    fn default() -> ThreadBuilder {
+        ThreadBuilder::new(NAMES_IN_MEMORY)
+    }
 }
 
 impl ThreadBuilder {
-    fn node(&mut self, kind: &str, name: &str, close: &str, rank: Rank) -> u32 {
+    /// A builder that keeps up to `names_in_memory` bytes of names in memory.
+    pub fn new(names_in_memory: usize) -> ThreadBuilder {
+        ThreadBuilder {
+            names: NameStore::default(),
+            ranks: Vec::new(),
+            parent: Vec::new(),
+            messages: Vec::new(),
+            root_subjects: NameStore::default(),
+            subject_roots: Vec::new(),
+            scratch: String::new(),
+            names_in_memory,
+        }
+    }
+
+    fn node(&mut self, kind: &str, name: &str, close: &str, rank: Rank) -> Result<u32, EmailError> {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         scratch.push_str(kind);
         scratch.push_str(name);
         scratch.push_str(close);
-        let (n, new) = self.names.intern(&scratch);
+        let interned = self.names.intern(&scratch);
         self.scratch = scratch;
+        let (n, new) = interned?;
         if new {
             self.ranks.push(rank);
             self.parent.push(n);
@@ -183,7 +358,7 @@ impl ThreadBuilder {
         {
             *r = rank;
         }
-        n
+        Ok(n)
     }
 
     fn find(&mut self, mut n: u32) -> u32 {
@@ -212,8 +387,9 @@ impl ThreadBuilder {
         }
     }
 
-    /// Adds the next message (in deposit order).
-    pub fn add(&mut self, h: &ThreadHeaders) {
+    /// Adds the next message (in deposit order). Fails only if the names no longer fit in memory
+    /// and the temporary database for them cannot be written.
+    pub fn add(&mut self, h: &ThreadHeaders) -> Result<(), EmailError> {
         let subject = h
             .subject
             .as_deref()
@@ -226,24 +402,24 @@ impl ThreadBuilder {
                 } else {
                     Rank::RootMessage
                 };
-                self.node("<", id, ">", rank)
+                self.node("<", id, ">", rank)?
             }
             None => match &subject {
-                Some(s) => self.node("subject:", s, "", Rank::Subject),
-                None => self.node("no-id:", &h.fingerprint, "", Rank::Anonymous),
+                Some(s) => self.node("subject:", s, "", Rank::Subject)?,
+                None => self.node("no-id:", &h.fingerprint, "", Rank::Anonymous)?,
             },
         };
         self.messages.push(own);
         if let Some(root) = h.named_root() {
-            let n = self.node("<", root, ">", Rank::NamedRoot);
+            let n = self.node("<", root, ">", Rank::NamedRoot)?;
             self.union(own, n);
         }
         for id in h.in_reply_to.iter().chain(h.references.iter()) {
-            let n = self.node("<", id, ">", Rank::MessageId);
+            let n = self.node("<", id, ">", Rank::MessageId)?;
             self.union(own, n);
         }
         if let Some(t) = &h.gm_thrid {
-            let n = self.node("gm-thrid:", t, "", Rank::GmailThread);
+            let n = self.node("gm-thrid:", t, "", Rank::GmailThread)?;
             self.union(own, n);
         }
         let raw_subject = h.subject.as_deref().unwrap_or_default();
@@ -252,38 +428,42 @@ impl ThreadBuilder {
             && !h.has_parent()
         {
             if !is_reply_subject(raw_subject) {
-                let (i, new) = self.root_subjects.intern(s);
+                let (i, new) = self.root_subjects.intern(s)?;
                 if new {
                     self.subject_roots.push(own);
-                } else if let Some(entry) = self.subject_roots.get_mut(i as usize)
+                } else if let Some(&entry) = self.subject_roots.get(i as usize)
                     // Keep the smallest id so that the choice does not depend on file order.
-                    && self.names.get(own) < self.names.get(*entry)
+                    && self.names.get(own)? < self.names.get(entry)?
+                    && let Some(slot) = self.subject_roots.get_mut(i as usize)
                 {
-                    *entry = own;
+                    *slot = own;
                 }
             } else if h.gm_thrid.is_none() {
                 // A reply that names no parent: the subject is all there is to go on.
-                let n = self.node("subject:", s, "", Rank::Subject);
+                let n = self.node("subject:", s, "", Rank::Subject)?;
                 self.union(own, n);
             }
         }
+        self.names.spill_past(self.names_in_memory)?;
+        self.root_subjects.spill_past(self.names_in_memory)?;
+        Ok(())
     }
 
     /// Links subject-only replies to a root with the same subject, and chooses each thread's key.
-    pub fn finish(mut self) -> ThreadMap {
+    pub fn finish(mut self) -> Result<ThreadMap, EmailError> {
         let mut scratch = String::new();
         for i in 0..self.root_subjects.len() {
             let i = u32::try_from(i).unwrap_or(u32::MAX);
             scratch.clear();
             scratch.push_str("subject:");
-            scratch.push_str(self.root_subjects.get(i));
-            if let Some(n) = self.names.find(&scratch)
+            scratch.push_str(&self.root_subjects.get(i)?);
+            if let Some(n) = self.names.find(&scratch)?
                 && let Some(&root) = self.subject_roots.get(i as usize)
             {
                 self.union(n, root);
             }
         }
-        self.root_subjects = Names::default();
+        self.root_subjects = NameStore::default();
         self.subject_roots = Vec::new();
         // Best node per set, indexed by the set's representative.
         let mut best = vec![u32::MAX; self.names.len()];
@@ -294,8 +474,12 @@ impl ThreadBuilder {
                 continue;
             };
             let better = slot == u32::MAX || {
-                let key = |x: u32| (self.ranks.get(x as usize).copied(), self.names.get(x));
-                key(n) < key(slot)
+                let rank = |x: u32| self.ranks.get(x as usize).copied();
+                match rank(n).cmp(&rank(slot)) {
+                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Greater => false,
+                    std::cmp::Ordering::Equal => self.names.get(n)? < self.names.get(slot)?,
+                }
             };
             if better && let Some(b) = best.get_mut(root as usize) {
                 *b = n;
@@ -309,10 +493,10 @@ impl ThreadBuilder {
                 best.get(root as usize).copied().unwrap_or(m)
             })
             .collect();
-        ThreadMap {
+        Ok(ThreadMap {
             key_of_message,
             names: self.names.freeze(),
-        }
+        })
     }
 }
 
@@ -321,14 +505,16 @@ impl ThreadBuilder {
 pub(crate) struct ThreadMap {
     /// The node whose name is the thread's key, for each message.
     key_of_message: Vec<u32>,
-    names: Names,
+    names: NameStore,
 }
 
 impl ThreadMap {
-    /// The thread (an opaque number) and its key, for the message with this ordinal.
-    pub fn thread_of(&self, ordinal: usize) -> Option<(u32, &str)> {
-        let node = *self.key_of_message.get(ordinal)?;
-        Some((node, self.names.get(node)))
+    /// The thread's key, for the message with this ordinal (`None` past the first pass's end).
+    pub fn key_of(&self, ordinal: usize) -> Result<Option<String>, EmailError> {
+        match self.key_of_message.get(ordinal) {
+            Some(&node) => Ok(Some(self.names.get(node)?.into_owned())),
+            None => Ok(None),
+        }
     }
 
     pub fn n_messages(&self) -> usize {
@@ -456,36 +642,36 @@ mod tests {
         ];
         let mut b = ThreadBuilder::default();
         for m in &msgs {
-            b.add(m);
+            b.add(m).unwrap();
         }
-        let map = b.finish();
-        let keys: Vec<_> = (0..4)
-            .map(|i| map.thread_of(i).unwrap().1.to_string())
-            .collect();
+        let map = b.finish().unwrap();
+        let keys: Vec<_> = (0..4).map(|i| map.key_of(i).unwrap().unwrap()).collect();
         assert_eq!(keys, ["<a@x>", "<a@x>", "<a@x>", "<z@x>"]);
 
         // Reversed order gives the same keys.
         let mut b = ThreadBuilder::default();
         for m in msgs.iter().rev() {
-            b.add(m);
+            b.add(m).unwrap();
         }
-        let map = b.finish();
-        assert_eq!(map.thread_of(3).unwrap().1, "<a@x>");
+        let map = b.finish().unwrap();
+        assert_eq!(map.key_of(3).unwrap().unwrap(), "<a@x>");
     }
 
     #[test]
     fn absent_root_is_named_by_references() {
         let mut b = ThreadBuilder::default();
-        b.add(&h(Some("c@x"), Some("b@x"), &["a@x", "b@x"], "Re: plan"));
+        b.add(&h(Some("c@x"), Some("b@x"), &["a@x", "b@x"], "Re: plan"))
+            .unwrap();
         b.add(&h(
             Some("d@x"),
             Some("c@x"),
             &["a@x", "b@x", "c@x"],
             "Re: plan",
-        ));
-        let map = b.finish();
-        assert_eq!(map.thread_of(0).unwrap().1, "<a@x>");
-        assert_eq!(map.thread_of(1).unwrap().1, "<a@x>");
+        ))
+        .unwrap();
+        let map = b.finish().unwrap();
+        assert_eq!(map.key_of(0).unwrap().unwrap(), "<a@x>");
+        assert_eq!(map.key_of(1).unwrap().unwrap(), "<a@x>");
     }
 
     #[test]
@@ -493,16 +679,16 @@ mod tests {
         let mut b = ThreadBuilder::default();
         let mut g = h(Some("a@x"), None, &[], "plan");
         g.gm_thrid = Some("123".into());
-        b.add(&g);
-        b.add(&h(Some("q@x"), None, &[], "Re: plan")); // no parent headers: joined by subject
-        b.add(&h(None, None, &[], "lunch"));
-        b.add(&h(None, None, &[], "Re: lunch"));
-        let map = b.finish();
-        assert_eq!(map.thread_of(0).unwrap().1, "gm-thrid:123");
-        assert_eq!(map.thread_of(1).unwrap().1, "gm-thrid:123");
-        assert_eq!(map.thread_of(2).unwrap().1, "subject:lunch");
-        assert_eq!(map.thread_of(3).unwrap().1, "subject:lunch");
-        assert_eq!(map.thread_of(4), None);
+        b.add(&g).unwrap();
+        b.add(&h(Some("q@x"), None, &[], "Re: plan")).unwrap(); // no parent headers: joined by subject
+        b.add(&h(None, None, &[], "lunch")).unwrap();
+        b.add(&h(None, None, &[], "Re: lunch")).unwrap();
+        let map = b.finish().unwrap();
+        assert_eq!(map.key_of(0).unwrap().unwrap(), "gm-thrid:123");
+        assert_eq!(map.key_of(1).unwrap().unwrap(), "gm-thrid:123");
+        assert_eq!(map.key_of(2).unwrap().unwrap(), "subject:lunch");
+        assert_eq!(map.key_of(3).unwrap().unwrap(), "subject:lunch");
+        assert_eq!(map.key_of(4).unwrap(), None);
     }
 
     #[test]
