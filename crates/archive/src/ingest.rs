@@ -807,10 +807,12 @@ struct PrepSink<'a> {
     /// The id and channel of the conversations announced lately (an mbox announces about one per
     /// one and a half messages, so remembering all would grow with the deposit).
     conversations: Recent<String, (Digest, Channel)>,
-    /// Every channel this deposit announced conversations in. While there is one, a record of a
-    /// forgotten conversation has its id from that channel; with several, forgotten
-    /// conversations are kept in `forgotten` (a phone backup's SMS and iMessage threads: few).
+    /// Every channel this deposit announced conversations in, in order. Conversations forgotten
+    /// while there was one channel were all of `channels[0]` (`forgot_first`), so a record of one
+    /// has its id from that channel; those forgotten once there are several are kept in
+    /// `forgotten` (a phone backup's SMS and iMessage threads: few).
     channels: Vec<Channel>,
+    forgot_first: bool,
     forgotten: HashMap<String, (Digest, Channel)>,
     depositor: &'a str,
     /// The deposit's id and the time it was received, which every record entry carries.
@@ -840,6 +842,7 @@ impl<'a> PrepSink<'a> {
             staged: Staged::new(),
             conversations: Recent::new(CONVERSATIONS_REMEMBERED),
             channels: Vec::new(),
+            forgot_first: false,
             forgotten: HashMap::new(),
             depositor,
             deposit,
@@ -926,10 +929,10 @@ impl<'a> PrepSink<'a> {
         if let Some(&known) = self.forgotten.get(key) {
             return Ok(known);
         }
-        match self.channels.as_slice() {
+        match self.channels.first() {
             // Forgotten, or never announced: a parser that skips announcing is caught while the
             // deposit has fewer conversations than are remembered, which every test deposit has.
-            [channel] if self.conversations.len() >= CONVERSATIONS_REMEMBERED => Ok((
+            Some(channel) if self.forgot_first => Ok((
                 entry::conversation_id(channel.as_str(), self.depositor, key),
                 *channel,
             )),
@@ -941,10 +944,12 @@ impl<'a> PrepSink<'a> {
         if !self.channels.contains(&channel) {
             self.channels.push(channel);
         }
-        if let Some(gone) = self.conversations.insert(key, (id, channel))
-            && self.channels.len() > 1
-        {
-            self.forgotten.extend(gone);
+        if let Some(gone) = self.conversations.insert(key, (id, channel)) {
+            if self.channels.len() > 1 {
+                self.forgotten.extend(gone);
+            } else {
+                self.forgot_first = true;
+            }
         }
     }
 
