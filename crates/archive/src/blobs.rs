@@ -26,6 +26,9 @@ use onrecord_model::digest::{Digest, Hasher};
 
 use crate::error::ArchiveError;
 
+/// Parts of a streamed upload held in memory at once (1 MiB each).
+const PARTS_IN_FLIGHT: usize = 8;
+
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
     /// The local folder behind the store, for `sync` and cleaning `tmp/`. A local store runs its
@@ -182,7 +185,8 @@ impl BlobStore {
         })
     }
 
-    /// Streams content into `tmp_key` while hashing it, in 1 MiB parts.
+    /// Streams content into `tmp_key` while hashing it, in 1 MiB parts, at most
+    /// [`PARTS_IN_FLIGHT`] of them held at a time.
     pub fn put_stream(
         &self,
         tmp_key: &str,
@@ -215,6 +219,12 @@ impl BlobStore {
                 };
                 h.update(&buf[..n]);
                 size += n as u64;
+                // Back-pressure: `write` starts a part upload for every full MiB without waiting,
+                // so reading faster than the store writes would hold the rest of the file in
+                // memory (66 MiB measured staging an 800 MB mbox). At most this many parts are in flight.
+                w.wait_for_capacity(PARTS_IN_FLIGHT)
+                    .await
+                    .map_err(|e| store_err(tmp_key, e))?;
                 w.write(&buf[..n]);
             }
             w.finish().await.map_err(|e| store_err(tmp_key, e))?;
