@@ -192,10 +192,21 @@ pub(crate) fn random_docs(seed: u64, n: usize) -> Vec<Doc> {
 }
 
 pub(crate) fn build_index(dir: &std::path::Path, docs: &[Doc], batches: usize) -> SearchIndex {
+    build_index_with_heap(dir, docs, batches, 50_000_000)
+}
+
+/// [`build_index`] with the writer's memory budget (20 MB or less: one indexing thread, so one
+/// segment per commit with the documents in log order).
+fn build_index_with_heap(
+    dir: &std::path::Path,
+    docs: &[Doc],
+    batches: usize,
+    heap: usize,
+) -> SearchIndex {
     let mut index = SearchIndex::open_or_create(dir).unwrap_or_else(|e| panic!("{e}"));
     let per_batch = docs.len().div_ceil(batches.max(1)).max(1);
     for chunk in docs.chunks(per_batch) {
-        let mut writer = index.writer(50_000_000).unwrap_or_else(|e| panic!("{e}"));
+        let mut writer = index.writer(heap).unwrap_or_else(|e| panic!("{e}"));
         for doc in chunk {
             writer
                 .add(&doc.as_index_doc())
@@ -583,18 +594,7 @@ fn block_maxima_skip_nothing_that_belongs_in_the_top() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // One indexing thread (the smallest budget), so that each commit makes one segment of
     // 4,000 documents in log order: four blocks each.
-    let mut index = SearchIndex::open_or_create(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    for chunk in docs.chunks(4000) {
-        let mut writer = index.writer(20_000_000).unwrap_or_else(|e| panic!("{e}"));
-        for doc in chunk {
-            writer
-                .add(&doc.as_index_doc())
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-        let log_size = chunk.last().map_or(0, |d| d.log_index + 1);
-        writer.commit(log_size).unwrap_or_else(|e| panic!("{e}"));
-    }
-    let index = index;
+    let index = build_index_with_heap(dir.path(), &docs, 2, 20_000_000);
     let maxima_dir = dir.path().join("maxima");
     let files = || -> Vec<std::path::PathBuf> {
         let mut v: Vec<_> = std::fs::read_dir(&maxima_dir)
