@@ -109,13 +109,7 @@ impl Names {
 
     /// Name `n` (empty for a number never given out).
     fn get(&self, n: u32) -> &str {
-        let n = n as usize;
-        let end = self.ends.get(n).copied().unwrap_or(0);
-        let start = match n.checked_sub(1) {
-            Some(p) => self.ends.get(p).copied().unwrap_or(0),
-            None => 0,
-        };
-        self.bytes.get(start..end).unwrap_or_default()
+        name_in(&self.bytes, &self.ends, n)
     }
 
     fn find(&self, s: &str) -> Option<u32> {
@@ -136,13 +130,7 @@ impl Names {
         // Rehashing reads the names back from the buffer, so the closure cannot borrow `self`.
         let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
         self.table.insert_unique(hash, n, |&m| {
-            let m = m as usize;
-            let end = ends.get(m).copied().unwrap_or(0);
-            let start = m
-                .checked_sub(1)
-                .and_then(|p| ends.get(p).copied())
-                .unwrap_or(0);
-            std::hash::BuildHasher::hash_one(hasher, bytes.get(start..end).unwrap_or_default())
+            std::hash::BuildHasher::hash_one(hasher, name_in(bytes, ends, m))
         });
         (n, true)
     }
@@ -154,6 +142,17 @@ impl Names {
         self.ends.shrink_to_fit();
         self
     }
+}
+
+/// Name `n` of a buffer of names and where each ends (empty for a number never given out).
+fn name_in<'a>(bytes: &'a str, ends: &[usize], n: u32) -> &'a str {
+    let n = n as usize;
+    let end = ends.get(n).copied().unwrap_or(0);
+    let start = n
+        .checked_sub(1)
+        .and_then(|p| ends.get(p).copied())
+        .unwrap_or(0);
+    bytes.get(start..end).unwrap_or_default()
 }
 
 /// The thread map's node names: in memory ([`Names`]) until they pass a size, then in a

@@ -140,10 +140,9 @@ pub(crate) fn newest_first(
             }
         }
         // Phase 2: one forward pass over the blocks that may still hold a hit.
-        let next_block = |from: usize, top: &Top| {
-            (from..blocks)
-                .find(|&b| !done.get(b).copied().unwrap_or(true) && top.may_hold(max_of(b)))
-        };
+        let open =
+            |b: usize, top: &Top| !done.get(b).copied().unwrap_or(true) && top.may_hold(max_of(b));
+        let next_block = |from: usize, top: &Top| (from..blocks).find(|&b| open(b, top));
         let mut scorer = weight.scorer(reader, 1.0)?;
         if counting {
             // Every match is visited to be counted, in tantivy's batches (its unions and term
@@ -166,7 +165,7 @@ pub(crate) fn newest_first(
                         top.feed(&mut segment);
                         top.cut_back();
                         block = b;
-                        eligible = !done.get(b).copied().unwrap_or(true) && top.may_hold(max_of(b));
+                        eligible = open(b, &top);
                     }
                     if eligible {
                         segment.docs.push(doc);

@@ -45,15 +45,6 @@ impl<K: Hash + Eq, V> Recent<K, V> {
         self.young.get_mut(key)
     }
 
-    /// Whether `key` is remembered (without making it young).
-    pub fn contains<Q>(&self, key: &Q) -> bool
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.young.contains_key(key) || self.old.contains_key(key)
-    }
-
     /// Remembers `value` for `key` (replacing what was remembered). Returns the entries this
     /// forgets, if the insert turned the generations over.
     pub fn insert(&mut self, key: K, value: V) -> Option<HashMap<K, V>> {
