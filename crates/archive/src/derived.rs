@@ -118,20 +118,19 @@ impl Archive {
         writer: &mut onrecord_index::IndexWriter,
         from: u64,
     ) -> Result<u64, ArchiveError> {
-        let mut titles: HashMap<Vec<u8>, (String, String)> = HashMap::new();
+        let mut titles: HashMap<i64, (String, String)> = HashMap::new();
         {
             let mut st = self
                 .conn
-                .prepare("SELECT id, coalesce(title, key) FROM conversations")?;
+                .prepare("SELECT seq, id, coalesce(title, key) FROM conversations")?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
-                let id: Vec<u8> = r.get(0)?;
-                let title: String = r.get(1)?;
-                titles.insert(id.clone(), (hex::encode(&id), title));
+                let id: Vec<u8> = r.get(1)?;
+                titles.insert(r.get(0)?, (hex::encode(&id), r.get(2)?));
             }
         }
         let mut st = self.conn.prepare(
-            "SELECT log_index, id, conversation_id, channel, kind, type, author, content
+            "SELECT log_index, id, conversation, channel, kind, type, author, content
              FROM records WHERE log_index >= ?1 ORDER BY log_index",
         )?;
         let mut rows = st.query([from as i64])?;
@@ -140,7 +139,7 @@ impl Archive {
         while let Some(r) = rows.next()? {
             let log_index: i64 = r.get(0)?;
             let id: Vec<u8> = r.get(1)?;
-            let conv: Vec<u8> = r.get(2)?;
+            let conv: i64 = r.get(2)?;
             let channel: String = r.get(3)?;
             let kind: String = r.get(4)?;
             let type_: String = r.get(5)?;

@@ -312,17 +312,40 @@ impl Archive {
                     })
                 })
                 .map_err(|e| io_err("parser thread", e))?;
-            let written = (|| -> Result<Writer<'_, '_, '_>, ArchiveError> {
+            let (to_log, log_rx) = std::sync::mpsc::sync_channel::<Vec<LogWork>>(8);
+            let manifest_file = manifest.as_file_mut();
+            let log_thread = std::thread::Builder::new()
+                .name("onrecord-log".into())
+                .spawn_scoped(s, move || -> Result<LogSide<'_>, ArchiveError> {
+                    let mut log = LogSide {
+                        appender: appender?,
+                        manifest: ManifestPipe::spawn(s, manifest_file)
+                            .map_err(|e| io_err("manifest", e))?,
+                        deposit: (deposit_id, received_us),
+                    };
+                    log.manifest
+                        .write_all(MANIFEST_MAGIC.as_bytes())
+                        .map_err(|e| io_err("manifest", e))?;
+                    for batch in log_rx {
+                        for w in batch {
+                            log.work(w)?;
+                        }
+                    }
+                    Ok(log)
+                })
+                .map_err(|e| io_err("log thread", e))?;
+            let written = (|| -> Result<Writer<'_, '_>, ArchiveError> {
                 let mut w = Writer {
                     stmts: Stmts::prepare(&tx)?,
                     tx: &tx,
-                    manifest: ManifestPipe::spawn(s, manifest.as_file_mut())
-                        .map_err(|e| io_err("manifest", e))?,
-                    appender: appender?,
+                    to_log: LogQueue {
+                        tx: Some(to_log),
+                        batch: Vec::with_capacity(BATCH),
+                    },
+                    next_index: committed.size,
                     new_to_catalogue: Recent::new(CONVERSATIONS_REMEMBERED),
                     seen: SeenIds::default(),
                     depositor: &meta.depositor,
-                    deposit_id,
                     seq,
                     received_us,
                     counts: Counts::default(),
@@ -330,9 +353,6 @@ impl Archive {
                     progress,
                     total_bytes: size,
                 };
-                w.manifest
-                    .write_all(MANIFEST_MAGIC.as_bytes())
-                    .map_err(|e| io_err("manifest", e))?;
                 for batch in &from_parser {
                     for m in batch {
                         match m {
@@ -342,6 +362,7 @@ impl Archive {
                         }
                     }
                 }
+                w.to_log.finish()?;
                 Ok(w)
             })();
             // A writer that failed stops reading: the parser's next send fails and it stops too.
@@ -365,7 +386,14 @@ impl Archive {
                 }
                 staged.items.push((key.clone(), d));
             }
-            let w = written?;
+            // A writer whose log thread stopped failed for the log thread's reason.
+            let log = log_thread
+                .join()
+                .map_err(|_| ArchiveError::Invalid("the log writer panicked".into()))?;
+            let w = match (written, log) {
+                (Ok(w), Ok(log)) => (w, log),
+                (_, Err(e)) | (Err(e), _) => return Err(e),
+            };
             if let Some(e) = parser_error {
                 return Err(e);
             }
@@ -373,20 +401,25 @@ impl Archive {
                 file: meta.file_name.clone(),
                 message,
             })?;
-            if w.counts.records == 0 {
+            if w.0.counts.records == 0 {
                 return Err(ArchiveError::Parse {
                     file: meta.file_name.clone(),
                     message: "the file holds no messages or events".into(),
                 });
             }
 
-            let Writer {
-                appender,
-                counts,
-                warnings_shown,
-                manifest: manifest_pipe,
-                ..
-            } = w;
+            let (
+                Writer {
+                    counts,
+                    warnings_shown,
+                    ..
+                },
+                LogSide {
+                    appender,
+                    manifest: manifest_pipe,
+                    ..
+                },
+            ) = w;
             manifest_pipe.finish().map_err(|e| io_err("manifest", e))?;
             tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
             // The manifest is a blob too: the deposit entry commits to it.
@@ -726,9 +759,9 @@ impl<'t> Stmts<'t> {
     fn prepare(tx: &'t Transaction<'t>) -> Result<Stmts<'t>, ArchiveError> {
         Ok(Stmts {
             insert_record: tx.prepare(
-                "INSERT INTO records (log_index, id, id_key, conversation_id, occurrence, deposit_seq, received_at,
-                     channel, type, kind, author, sent_at, local_time, content_sha256, content, line, offset, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                "INSERT INTO records (log_index, id, id_key, conversation, occurrence, deposit_seq, received_at,
+                     channel, type, kind, author, sent_at, local_time, content, line, offset, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?,
             find_record: tx.prepare(
                 "SELECT log_index, deposit_seq FROM records WHERE id_key = ?1 AND id = ?2",
@@ -998,20 +1031,157 @@ impl<'a> PrepSink<'a> {
     }
 }
 
-/// The writer's side of the pipeline: one SQLite transaction, the manifest and the log appender.
-struct Writer<'a, 't, 's> {
+/// The log's and the manifest's share of the writer's work, in the writer's order.
+enum LogWork {
+    /// A manifest line, ready made (a conversation, a warning).
+    Line(String),
+    /// Boxed: moved twice, and a `Prepared` is big.
+    Record(Box<LoggedRecord>),
+}
+
+/// A record the writer has decided on: new at `index`, or held at `index` already.
+struct LoggedRecord {
+    id: Digest,
+    conv_id: Digest,
+    content_sha: Digest,
+    occurrence: u32,
+    index: u64,
+    is_new: bool,
+    /// The log entry at occurrence 0 and its leaf hash, prepared on the parser's thread.
+    entry0: Vec<u8>,
+    leaf0: onrecord_log::Hash,
+    /// The manifest line after its log index field (see [`Prepared::tail`]).
+    tail: String,
+    /// Carried along only to be freed on the log's thread, off the writer's.
+    record: Record,
+}
+
+/// The writer's end of the queue to the log thread, in batches.
+struct LogQueue {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<LogWork>>>,
+    batch: Vec<LogWork>,
+}
+
+impl LogQueue {
+    fn push(&mut self, w: LogWork) -> Result<(), ArchiveError> {
+        self.batch.push(w);
+        if self.batch.len() >= BATCH {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> Result<(), ArchiveError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The log thread stopped; the error it returns is the one reported.
+            Err(ArchiveError::Invalid("the log writer stopped".into()))
+        }
+    }
+
+    /// Sends the last batch and closes the queue, so that the log thread ends.
+    fn finish(&mut self) -> Result<(), ArchiveError> {
+        let r = self.send();
+        self.tx = None;
+        r
+    }
+}
+
+/// The log thread of the pipeline: appends each new record's entry to the log (hashing the
+/// tree's inner nodes and building tiles) and writes the manifest, in the order the writer
+/// decided. It takes that work off the writer's thread, the pipeline's narrow end.
+struct LogSide<'s> {
+    appender: Appender<BackgroundTiles<'s>>,
+    manifest: ManifestPipe<'s>,
+    /// The deposit's id and the time it was received, which every record entry carries.
+    deposit: (Digest, i64),
+}
+
+impl LogSide<'_> {
+    fn work(&mut self, w: LogWork) -> Result<(), ArchiveError> {
+        let r = match w {
+            LogWork::Line(line) => {
+                return self
+                    .manifest
+                    .write_all(line.as_bytes())
+                    .map_err(|e| io_err("manifest", e));
+            }
+            LogWork::Record(r) => r,
+        };
+        let LoggedRecord {
+            id,
+            conv_id,
+            content_sha,
+            occurrence,
+            index,
+            is_new,
+            entry0,
+            leaf0,
+            tail,
+            record,
+        } = *r;
+        if is_new {
+            let appended = if occurrence == 0 {
+                self.appender.append_hashed(&entry0, leaf0)?
+            } else {
+                let e = record_entry(id, conv_id, content_sha, occurrence, self.deposit);
+                self.appender.append(&e)?
+            };
+            if appended != index {
+                return Err(ArchiveError::Damaged(format!(
+                    "log appended at {appended}, expected {index}"
+                )));
+            }
+        }
+        // "R\t{id}\t{conversation}\t{occurrence}\t{index or held:index}" and the prepared tail.
+        let mut head = [0u8; 2 + 64 + 1 + 64 + 1];
+        head[0] = b'R';
+        head[1] = b'\t';
+        hex::encode_to_slice(id.0, &mut head[2..66])
+            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        head[66] = b'\t';
+        hex::encode_to_slice(conv_id.0, &mut head[67..131])
+            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        head[131] = b'\t';
+        self.manifest
+            .write_all(&head)
+            .map_err(|e| io_err("manifest", e))?;
+        if is_new {
+            write!(self.manifest, "{occurrence}\t{index}")
+        } else {
+            write!(self.manifest, "{occurrence}\theld:{index}")
+        }
+        .map_err(|e| io_err("manifest", e))?;
+        self.manifest
+            .write_all(tail.as_bytes())
+            .map_err(|e| io_err("manifest", e))?;
+        drop(record);
+        Ok(())
+    }
+}
+
+/// The writer's side of the pipeline: one SQLite transaction. It decides new or held and hands
+/// the log and the manifest their share, in order, to the log thread ([`LogSide`]).
+struct Writer<'a, 't> {
     stmts: Stmts<'t>,
     tx: &'t Transaction<'t>,
-    manifest: ManifestPipe<'s>,
-    appender: Appender<BackgroundTiles<'s>>,
+    to_log: LogQueue,
+    /// The log index the next new record takes.
+    next_index: u64,
     /// For the conversations announced lately, by id: whether the catalogue held no record of
     /// it before this deposit. A forgotten one counts as held (the "already held?" lookup is
     /// always right, the filter only faster).
-    new_to_catalogue: Recent<Digest, bool>,
+    /// The conversation's `seq` in the catalogue, too.
+    new_to_catalogue: Recent<Digest, (i64, bool)>,
     /// The ids of the records this deposit has written, for conversations new to the catalogue.
     seen: SeenIds,
     depositor: &'a str,
-    deposit_id: Digest,
     seq: i64,
     received_us: i64,
     counts: Counts,
@@ -1020,7 +1190,7 @@ struct Writer<'a, 't, 's> {
     total_bytes: u64,
 }
 
-impl Writer<'_, '_, '_> {
+impl Writer<'_, '_> {
     fn record_inner(&mut self, p: Prepared) -> Result<(), ArchiveError> {
         let Prepared {
             record,
@@ -1035,17 +1205,17 @@ impl Writer<'_, '_, '_> {
             local_time,
         } = p;
         let json = &tail[json_at..tail.len() - 1];
-        let new_to_catalogue = self
-            .new_to_catalogue
-            .get_mut(&conv_id)
-            .is_some_and(|new| *new);
+        let (conv_seq, new_to_catalogue) = match self.new_to_catalogue.get_mut(&conv_id) {
+            Some(known) => *known,
+            None => (self.conversation_seq(&conv_id)?, false),
+        };
         let sent_at = record.time.instant.map(|t| t.as_microsecond());
         let line = record.source.line.map(|l| l as i64);
         let offset = record.source.offset as i64;
         let mut occurrence: u32 = 0;
         let mut id = id0;
         let (index, is_new) = loop {
-            let next_index = self.appender.size();
+            let next_index = self.next_index;
             let key = catalogue::id_key(&id.0);
             // In a conversation the catalogue held nothing of, only this deposit can hold the
             // record, and the filter knows what this deposit wrote (crate::seen).
@@ -1063,7 +1233,7 @@ impl Writer<'_, '_, '_> {
                     next_index as i64,
                     &id.0[..],
                     key,
-                    &conv_id.0[..],
+                    conv_seq,
                     occurrence,
                     self.seq,
                     self.received_us,
@@ -1073,7 +1243,6 @@ impl Writer<'_, '_, '_> {
                     record.author,
                     sent_at,
                     local_time,
-                    &content_sha.0[..],
                     json,
                     line,
                     offset,
@@ -1082,24 +1251,8 @@ impl Writer<'_, '_, '_> {
                 if new_to_catalogue {
                     self.seen.insert(&id.0);
                 }
-                let idx = if occurrence == 0 {
-                    self.appender.append_hashed(&entry0, leaf0)?
-                } else {
-                    let e = record_entry(
-                        id,
-                        conv_id,
-                        content_sha,
-                        occurrence,
-                        (self.deposit_id, self.received_us),
-                    );
-                    self.appender.append(&e)?
-                };
-                if idx != next_index {
-                    return Err(ArchiveError::Damaged(format!(
-                        "log appended at {idx}, expected {next_index}"
-                    )));
-                }
-                break (idx, true);
+                self.next_index += 1;
+                break (next_index, true);
             };
             // A record first deposited by this very deposit is claimed already; otherwise the
             // `sources` row says whether this deposit has claimed it.
@@ -1128,31 +1281,22 @@ impl Writer<'_, '_, '_> {
         if is_new {
             self.counts.new += 1;
         }
-        // "R\t{id}\t{conversation}\t{occurrence}\t{index or held:index}" and the prepared tail.
-        let mut head = [0u8; 2 + 64 + 1 + 64 + 1];
-        head[0] = b'R';
-        head[1] = b'\t';
-        hex::encode_to_slice(id.0, &mut head[2..66])
-            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        head[66] = b'\t';
-        hex::encode_to_slice(conv_id.0, &mut head[67..131])
-            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        head[131] = b'\t';
-        self.manifest
-            .write_all(&head)
-            .map_err(|e| io_err("manifest", e))?;
-        if is_new {
-            write!(self.manifest, "{occurrence}\t{index}")
-        } else {
-            write!(self.manifest, "{occurrence}\theld:{index}")
-        }
-        .map_err(|e| io_err("manifest", e))?;
-        self.manifest
-            .write_all(tail.as_bytes())
-            .map_err(|e| io_err("manifest", e))?;
+        let at = record.source.offset;
+        self.to_log.push(LogWork::Record(Box::new(LoggedRecord {
+            id,
+            conv_id,
+            content_sha,
+            occurrence,
+            index,
+            is_new,
+            entry0,
+            leaf0,
+            tail,
+            record,
+        })))?;
         if self.counts.records.is_multiple_of(4096) {
             (self.progress)(Progress {
-                bytes: record.source.offset,
+                bytes: at,
                 total_bytes: self.total_bytes,
                 records: self.counts.records,
             });
@@ -1160,7 +1304,18 @@ impl Writer<'_, '_, '_> {
         Ok(())
     }
 
-    fn warning_inner(&mut self, w: Warning) -> Result<(), ArchiveError> {
+    /// The catalogue's `seq` of a conversation this deposit announced but the writer has forgotten.
+    fn conversation_seq(&mut self, id: &Digest) -> Result<i64, ArchiveError> {
+        self.tx
+            .prepare_cached("SELECT seq FROM conversations WHERE id = ?1")?
+            .query_row([&id.0[..]], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| {
+                ArchiveError::Invalid(format!("a record of conversation {id} came before it"))
+            })
+    }
+
+        fn warning_inner(&mut self, w: Warning) -> Result<(), ArchiveError> {
         self.counts.warnings += 1;
         if self.warnings_shown.len() < 20 {
             self.warnings_shown.push(w.to_string());
@@ -1174,26 +1329,13 @@ impl Writer<'_, '_, '_> {
                 w.message
             ])?;
             let j = serde_json::json!({"path": w.path, "line": w.line, "offset": w.offset, "message": w.message});
-            writeln!(self.manifest, "W\t{j}").map_err(|e| io_err("manifest", e))?;
+            self.to_log.push(LogWork::Line(format!("W\t{j}\n")))?;
         }
         Ok(())
     }
 
     fn conversation_inner(&mut self, c: Conversation) -> Result<(), ArchiveError> {
         let id = entry::conversation_id(c.channel.as_str(), self.depositor, &c.key);
-        // Decided when the conversation is first announced in this deposit, before any of its
-        // records: does the catalogue hold any record of it? (Asked of the records themselves,
-        // not of the conversations table, so that it stays true whatever later removes rows.)
-        let new_to_catalogue = match self.new_to_catalogue.get_mut(&id) {
-            Some(known) => *known,
-            None => self
-                .tx
-                .prepare_cached("SELECT 1 FROM records WHERE conversation_id = ?1 LIMIT 1")?
-                .query_row([&id.0[..]], |_| Ok(()))
-                .optional()?
-                .is_none(),
-        };
-        self.new_to_catalogue.insert(id, new_to_catalogue);
         // Cached statements: an email deposit announces nearly a conversation per message.
         let existing: Option<String> = self
             .tx
@@ -1210,16 +1352,17 @@ impl Writer<'_, '_, '_> {
             }
         }
         let pjson = serde_json::to_string(&participants).unwrap_or_else(|_| "[]".into());
-        self.tx.prepare_cached(
+        let seq: i64 = self.tx.prepare_cached(
             "INSERT INTO conversations (id, channel, depositor, key, title, title_source, participants, is_group)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT(id) DO UPDATE SET
                  title = coalesce(excluded.title, title),
                  title_source = CASE WHEN excluded.title IS NULL THEN title_source ELSE excluded.title_source END,
                  participants = excluded.participants,
-                 is_group = coalesce(excluded.is_group, is_group)",
+                 is_group = coalesce(excluded.is_group, is_group)
+             RETURNING seq",
         )?
-        .execute(params![
+        .query_row(params![
                 &id.0[..],
                 c.channel.as_str(),
                 self.depositor,
@@ -1228,12 +1371,25 @@ impl Writer<'_, '_, '_> {
                 c.title_source.as_str(),
                 pjson,
                 c.is_group
-            ])?;
+            ], |r| r.get(0))?;
+        // Decided when the conversation is first announced in this deposit, before any of its
+        // records: does the catalogue hold any record of it? (Asked of the records themselves,
+        // not of the conversations table, so that it stays true whatever later removes rows.)
+        let new_to_catalogue = match self.new_to_catalogue.get_mut(&id) {
+            Some(&mut (_, known)) => known,
+            None => self
+                .tx
+                .prepare_cached("SELECT 1 FROM records WHERE conversation = ?1 LIMIT 1")?
+                .query_row([seq], |_| Ok(()))
+                .optional()?
+                .is_none(),
+        };
+        self.new_to_catalogue.insert(id, (seq, new_to_catalogue));
         let line = serde_json::json!({
             "id": id.to_hex(), "channel": c.channel.as_str(), "key": c.key, "title": c.title,
             "title_source": c.title_source.as_str(), "participants": participants, "is_group": c.is_group,
         });
-        writeln!(self.manifest, "C\t{line}").map_err(|e| io_err("manifest", e))?;
+        self.to_log.push(LogWork::Line(format!("C\t{line}\n")))?;
         Ok(())
     }
 }

@@ -30,7 +30,7 @@ pub struct ConversationView {
 }
 
 const RECORD_COLUMNS: &str =
-    "r.log_index, r.id, r.conversation_id, coalesce(c.title, c.key), r.content";
+    "r.log_index, r.id, coalesce(c.id, x''), coalesce(c.title, c.key, ''), r.content";
 
 /// (log index, record id, conversation id, conversation title, content JSON).
 type RecordRow = (i64, Vec<u8>, Vec<u8>, String, String);
@@ -127,7 +127,7 @@ impl Archive {
             crate::catalogue::id_key(&full)
         };
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
              WHERE r.id_key BETWEEN ?1 AND ?2 ORDER BY r.id_key LIMIT 1000"
         );
         let mut st = self.conn.prepare(&sql)?;
@@ -149,7 +149,7 @@ impl Archive {
 
     pub fn record_by_index(&self, log_index: u64) -> Result<Option<RecordView>, ArchiveError> {
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.log_index = ?1"
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation WHERE r.log_index = ?1"
         );
         let row = self
             .conn
@@ -161,7 +161,7 @@ impl Archive {
     /// Records by log index, in the order given (missing ones skipped).
     pub fn records_by_index(&self, indices: &[u64]) -> Result<Vec<RecordView>, ArchiveError> {
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.log_index = ?1"
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation WHERE r.log_index = ?1"
         );
         let mut st = self.conn.prepare_cached(&sql)?;
         let mut out = Vec::with_capacity(indices.len());
@@ -176,7 +176,7 @@ impl Archive {
     pub fn conversations(&self) -> Result<Vec<ConversationView>, ArchiveError> {
         let mut st = self.conn.prepare(
             "SELECT c.id, c.channel, c.depositor, c.key, coalesce(c.title, c.key),
-                    (SELECT count(*) FROM records r WHERE r.conversation_id = c.id)
+                    (SELECT count(*) FROM records r WHERE r.conversation = c.seq)
              FROM conversations c ORDER BY coalesce(c.title, c.key)",
         )?;
         let rows = st.query_map([], |r| {
@@ -253,8 +253,17 @@ impl Archive {
     ) -> Result<Vec<RecordView>, ArchiveError> {
         let conv = hex::decode(conversation_id)
             .map_err(|_| ArchiveError::Invalid(format!("bad conversation id {conversation_id}")))?;
+        let seq: Option<i64> = self
+            .conn
+            .query_row("SELECT seq FROM conversations WHERE id = ?1", [&conv], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(conv) = seq else {
+            return Ok(Vec::new());
+        };
         let base = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id WHERE r.conversation_id = ?1"
+            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation WHERE r.conversation = ?1"
         );
         let rows: Vec<_> = match around {
             None => {
@@ -292,9 +301,9 @@ impl Archive {
         to: Option<&str>,
     ) -> Result<UsageReport, ArchiveError> {
         let mut st = self.conn.prepare(
-            "SELECT r.channel, r.type, r.kind, r.author, r.local_time, r.conversation_id, coalesce(c.title, c.key), r.content
-             FROM records r LEFT JOIN conversations c ON c.id = r.conversation_id
-             ORDER BY r.conversation_id, r.log_index",
+            "SELECT r.channel, r.type, r.kind, r.author, r.local_time, coalesce(c.id, x''), coalesce(c.title, c.key, ''), r.content
+             FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
+             ORDER BY r.conversation, r.log_index",
         )?;
         let mut rows = st.query([])?;
         let in_range = |lt: Option<&str>| -> bool {

@@ -459,8 +459,9 @@ fn check_range(
 ) -> Result<Part, ArchiveError> {
     let mut part = Part::default();
     let mut rec_st = conn.prepare_cached(
-        "SELECT log_index, id, conversation_id, occurrence, deposit_seq, content_sha256, content, id_key FROM records
-         WHERE log_index >= ?1 AND log_index < ?2 ORDER BY log_index",
+        "SELECT r.log_index, r.id, coalesce(c.id, x''), r.occurrence, r.deposit_seq, r.content, r.id_key
+         FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
+         WHERE r.log_index >= ?1 AND r.log_index < ?2 ORDER BY r.log_index",
     )?;
     let row_end = end.map_or(i64::MAX, |e| e as i64);
     let mut rows = rec_st.query(rusqlite::params![start as i64, row_end])?;
@@ -525,7 +526,7 @@ fn check_range(
                 let actual = h.finish();
                 part.bytes_hashed += (CONTENT_PREFIX_V1.len() + row.content.len()) as u64
                     + entry::RECORD_ID_INPUT_LEN as u64;
-                if actual != re.content_sha256 || row.content_sha256 != re.content_sha256.0 {
+                if actual != re.content_sha256 {
                     part.problem(format!(
                         "record {} (log index {index}): content in the catalogue was altered (hash {}, log says {})",
                         re.record_id, actual, re.content_sha256
@@ -618,7 +619,6 @@ struct CatRecord {
     conversation_id: Vec<u8>,
     occurrence: i64,
     deposit_seq: i64,
-    content_sha256: Vec<u8>,
     content: String,
     id_key: i64,
 }
@@ -632,9 +632,8 @@ fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveE
             conversation_id: r.get(2)?,
             occurrence: r.get(3)?,
             deposit_seq: r.get(4)?,
-            content_sha256: r.get(5)?,
-            content: r.get(6)?,
-            id_key: r.get(7)?,
+            content: r.get(5)?,
+            id_key: r.get(6)?,
         })),
     }
 }

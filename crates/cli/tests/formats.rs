@@ -181,7 +181,7 @@ fn a_late_reply_in_a_mailbox_of_many_threads_joins_its_forgotten_thread() {
     assert_eq!(convs, n as i64);
     let (participants, in_thread): (String, i64) = c
         .query_row(
-            "SELECT c.participants, (SELECT count(*) FROM records r WHERE r.conversation_id = c.id)
+            "SELECT c.participants, (SELECT count(*) FROM records r WHERE r.conversation = c.seq)
              FROM conversations c WHERE c.key = '<m0@example.org>'",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
