@@ -14,8 +14,9 @@ use crate::error::ArchiveError;
 /// 2: records found by `id_key` (an integer) instead of a unique index on the 32-byte `id`.
 /// 3: a record names its conversation by the conversation's `seq` (an integer) instead of its
 /// 32-byte id, and no longer repeats its content's SHA-256 (the log entry has it, and `verify`
-/// recomputes it from the content). Each cut a tenth of the catalogue's bytes, and bytes written
-/// are most of an ingest's system time.
+/// recomputes it from the content) or its deposit's time of receipt (the deposit's row has it).
+/// Each of the first two cut a tenth of the catalogue's bytes, and bytes written are most of an
+/// ingest's system time.
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// The catalogue's lookup key for a record id: its first 8 bytes as an integer that sorts as the
@@ -70,8 +71,8 @@ CREATE TABLE records (
     -- conversations.seq
     conversation INTEGER NOT NULL,
     occurrence INTEGER NOT NULL,
+    -- deposits.seq of the deposit that first held it (its received_at is the record's).
     deposit_seq INTEGER NOT NULL,
-    received_at INTEGER NOT NULL,
     channel TEXT NOT NULL,
     type TEXT NOT NULL,
     kind TEXT NOT NULL,

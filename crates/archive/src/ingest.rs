@@ -99,7 +99,12 @@ pub struct Receipt {
 const MAX_WARNINGS_KEPT: u64 = 10_000;
 /// How often the data an ingest has written so far is sent to the disk while it runs.
 const EARLY_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-const MANIFEST_MAGIC: &str = "onrecord-manifest/1\n";
+/// The deposit manifest's first line. Version 2: an `R` line no longer repeats the record's id
+/// (the log entry at its index holds it, and it is recomputed from the conversation, the content
+/// and the occurrence), and names its conversation only when it differs from the `R` line just
+/// before (an empty field otherwise). The two 64-digit hex ids were half of the compressed
+/// manifest and a quarter of the zstd time. Version 1 (unreleased) wrote both on every line.
+const MANIFEST_MAGIC: &str = "onrecord-manifest/2\n";
 const TREE_MAGIC: &str = "onrecord-tree/1\n";
 
 /// Blobs uploaded under `tmp/` during an ingest, moved to their addresses at commit.
@@ -322,6 +327,7 @@ impl Archive {
                         manifest: ManifestPipe::spawn(s, manifest_file)
                             .map_err(|e| io_err("manifest", e))?,
                         deposit: (deposit_id, received_us),
+                        last_conversation: None,
                     };
                     log.manifest
                         .write_all(MANIFEST_MAGIC.as_bytes())
@@ -347,7 +353,6 @@ impl Archive {
                     seen: SeenIds::default(),
                     depositor: &meta.depositor,
                     seq,
-                    received_us,
                     counts: Counts::default(),
                     warnings_shown: Vec::new(),
                     progress,
@@ -759,9 +764,9 @@ impl<'t> Stmts<'t> {
     fn prepare(tx: &'t Transaction<'t>) -> Result<Stmts<'t>, ArchiveError> {
         Ok(Stmts {
             insert_record: tx.prepare(
-                "INSERT INTO records (log_index, id, id_key, conversation, occurrence, deposit_seq, received_at,
+                "INSERT INTO records (log_index, id, id_key, conversation, occurrence, deposit_seq,
                      channel, type, kind, author, sent_at, local_time, content, line, offset, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?,
             find_record: tx.prepare(
                 "SELECT log_index, deposit_seq FROM records WHERE id_key = ?1 AND id = ?2",
@@ -1101,12 +1106,16 @@ struct LogSide<'s> {
     manifest: ManifestPipe<'s>,
     /// The deposit's id and the time it was received, which every record entry carries.
     deposit: (Digest, i64),
+    /// The conversation of the last `R` line written.
+    last_conversation: Option<Digest>,
 }
 
 impl LogSide<'_> {
     fn work(&mut self, w: LogWork) -> Result<(), ArchiveError> {
         let r = match w {
             LogWork::Line(line) => {
+                // A conversation or a warning line: the next record names its conversation.
+                self.last_conversation = None;
                 return self
                     .manifest
                     .write_all(line.as_bytes())
@@ -1139,19 +1148,22 @@ impl LogSide<'_> {
                 )));
             }
         }
-        // "R\t{id}\t{conversation}\t{occurrence}\t{index or held:index}" and the prepared tail.
-        let mut head = [0u8; 2 + 64 + 1 + 64 + 1];
-        head[0] = b'R';
-        head[1] = b'\t';
-        hex::encode_to_slice(id.0, &mut head[2..66])
-            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        head[66] = b'\t';
-        hex::encode_to_slice(conv_id.0, &mut head[67..131])
-            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        head[131] = b'\t';
-        self.manifest
-            .write_all(&head)
-            .map_err(|e| io_err("manifest", e))?;
+        // "R\t{conversation}\t{occurrence}\t{index or held:index}" and the prepared tail. The
+        // conversation's id is written when it differs from the record before's (see
+        // MANIFEST_MAGIC); the record's own id is not written at all.
+        if self.last_conversation == Some(conv_id) {
+            self.manifest.write_all(b"R\t\t")
+        } else {
+            let mut head = [0u8; 2 + 64 + 1];
+            head[0] = b'R';
+            head[1] = b'\t';
+            hex::encode_to_slice(conv_id.0, &mut head[2..66])
+                .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+            head[66] = b'\t';
+            self.last_conversation = Some(conv_id);
+            self.manifest.write_all(&head)
+        }
+        .map_err(|e| io_err("manifest", e))?;
         if is_new {
             write!(self.manifest, "{occurrence}\t{index}")
         } else {
@@ -1183,7 +1195,6 @@ struct Writer<'a, 't> {
     seen: SeenIds,
     depositor: &'a str,
     seq: i64,
-    received_us: i64,
     counts: Counts,
     warnings_shown: Vec<String>,
     progress: &'a mut dyn FnMut(Progress),
@@ -1236,7 +1247,6 @@ impl Writer<'_, '_> {
                     conv_seq,
                     occurrence,
                     self.seq,
-                    self.received_us,
                     channel.as_str(),
                     record.kind.type_str(),
                     record.kind.kind_str(),
@@ -1315,7 +1325,7 @@ impl Writer<'_, '_> {
             })
     }
 
-        fn warning_inner(&mut self, w: Warning) -> Result<(), ArchiveError> {
+    fn warning_inner(&mut self, w: Warning) -> Result<(), ArchiveError> {
         self.counts.warnings += 1;
         if self.warnings_shown.len() < 20 {
             self.warnings_shown.push(w.to_string());

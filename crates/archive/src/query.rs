@@ -255,9 +255,11 @@ impl Archive {
             .map_err(|_| ArchiveError::Invalid(format!("bad conversation id {conversation_id}")))?;
         let seq: Option<i64> = self
             .conn
-            .query_row("SELECT seq FROM conversations WHERE id = ?1", [&conv], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT seq FROM conversations WHERE id = ?1",
+                [&conv],
+                |r| r.get(0),
+            )
             .optional()?;
         let Some(conv) = seq else {
             return Ok(Vec::new());

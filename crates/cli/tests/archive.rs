@@ -77,6 +77,104 @@ fn ingest_is_idempotent_and_a_later_export_adds_only_what_is_new() {
     assert!(env.ok(&["verify"]).contains("OK"));
 }
 
+/// Every deposit's manifest, read as ARCHITECTURE.md describes it and without the archive's
+/// code, gives back each record of the catalogue: its id recomputed from the line's conversation,
+/// content and occurrence matches the catalogue row at the line's log index, and a record held
+/// already points at the index where it was first logged. This is what a rebuild of the
+/// catalogue from the log and the blobs stands on.
+#[test]
+fn each_manifest_line_recomputes_the_record_it_names() {
+    use sha2::{Digest, Sha256};
+    let env = Env::new();
+    env.init();
+    let first = "01/03/2021, 09:00 - Jane Doe: Morning\n01/03/2021, 09:01 - Tom: ok\n01/03/2021, 09:01 - Tom: ok\n";
+    let later = format!("{first}02/03/2021, 10:00 - Jane Doe: Decision: approve the contract\n");
+    let a = env.write("WhatsApp Chat with Jane Doe.txt", first.as_bytes());
+    env.ingest_json(&a);
+    let b = env.write("WhatsApp Chat with Jane Doe (1).txt", later.as_bytes());
+    env.ingest_json(&b);
+
+    let db = rusqlite::Connection::open(env.archive().join("catalogue.sqlite")).unwrap();
+    let manifests: Vec<(Vec<u8>, i64, i64)> = db
+        .prepare("SELECT manifest, n_records, n_new FROM deposits ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(manifests.len(), 2);
+    let mut held_seen = 0;
+    for (digest, n_records, n_new) in manifests {
+        let hex = hex::encode(&digest);
+        let path = env
+            .archive()
+            .join("store/blobs/sha256")
+            .join(&hex[..2])
+            .join(&hex);
+        let text = String::from_utf8(zstd::decode_all(std::fs::File::open(path).unwrap()).unwrap())
+            .unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("onrecord-manifest/2"));
+        let (mut records, mut new, mut conversation) = (0, 0, None::<Vec<u8>>);
+        for line in lines {
+            let f: Vec<&str> = line.splitn(8, '\t').collect();
+            match f[0] {
+                "C" => {
+                    let c: serde_json::Value = serde_json::from_str(f[1]).unwrap();
+                    assert_eq!(c["channel"], "whatsapp");
+                    conversation = None;
+                }
+                "R" => {
+                    assert_eq!(f.len(), 8, "{line}");
+                    if !f[1].is_empty() {
+                        conversation = Some(hex::decode(f[1]).unwrap());
+                    }
+                    let conv = conversation
+                        .clone()
+                        .expect("an R line names its conversation after a C line");
+                    let occurrence: u32 = f[2].parse().unwrap();
+                    let (index, held) = match f[3].strip_prefix("held:") {
+                        Some(i) => (i.parse::<i64>().unwrap(), true),
+                        None => (f[3].parse::<i64>().unwrap(), false),
+                    };
+                    let content_sha = Sha256::new()
+                        .chain_update(b"onrecord-record/1\n")
+                        .chain_update(f[7].as_bytes())
+                        .finalize();
+                    let id = Sha256::new()
+                        .chain_update(b"onrecord-record-id/1\n")
+                        .chain_update(&conv)
+                        .chain_update(content_sha)
+                        .chain_update(occurrence.to_be_bytes())
+                        .finalize();
+                    let (row_id, row_content): (Vec<u8>, String) = db
+                        .query_row(
+                            "SELECT id, content FROM records WHERE log_index = ?1",
+                            [index],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .unwrap();
+                    assert_eq!(row_id, id.to_vec(), "{line}");
+                    assert_eq!(row_content, f[7]);
+                    records += 1;
+                    if held {
+                        held_seen += 1;
+                    } else {
+                        new += 1;
+                    }
+                }
+                "W" => {}
+                other => panic!("unknown manifest line {other:?}: {line}"),
+            }
+        }
+        assert_eq!((records, new), (n_records, n_new));
+    }
+    assert_eq!(
+        held_seen, 3,
+        "the later export holds the first three records already"
+    );
+}
+
 #[test]
 fn proofs_verify_offline_against_the_published_key() {
     let env = Env::new();
