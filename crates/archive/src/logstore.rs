@@ -73,7 +73,7 @@ impl<'a> BackgroundTiles<'a> {
                     if lock(&st).error.is_some() {
                         continue;
                     }
-                    if let Err(e) = blobs.put_many(&batch) {
+                    if let Err(e) = blobs.put_many_unreferenced(&batch) {
                         lock(&st).error = Some(e.to_string());
                     }
                 }
