@@ -234,9 +234,16 @@ impl Archive {
 
         // 4. Entries against the catalogue, and the catalogue against the entries, in ranges of
         // the log checked on every core (each with its own read-only catalogue connection).
-        let deposits: HashMap<i64, Vec<u8>> = {
-            let mut st = self.conn.prepare("SELECT seq, id FROM deposits")?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let deposits: HashMap<i64, (Vec<u8>, i64)> = {
+            let mut st = self
+                .conn
+                .prepare("SELECT seq, id, received_at FROM deposits")?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?),
+                ))
+            })?;
             rows.collect::<Result<_, _>>()?
         };
         let parts = check_entries(&self.root.join("catalogue.sqlite"), &store, size, &deposits)?;
@@ -399,7 +406,7 @@ fn check_entries(
     db: &std::path::Path,
     store: &(dyn onrecord_log::TileStore + Sync),
     size: u64,
-    deposits: &HashMap<i64, Vec<u8>>,
+    deposits: &HashMap<i64, (Vec<u8>, i64)>,
 ) -> Result<Vec<Part>, ArchiveError> {
     let ranges = size.div_ceil(RANGE).max(1);
     let threads = std::thread::available_parallelism()
@@ -455,7 +462,7 @@ fn check_range(
     size: u64,
     start: u64,
     end: Option<u64>,
-    deposits: &HashMap<i64, Vec<u8>>,
+    deposits: &HashMap<i64, (Vec<u8>, i64)>,
 ) -> Result<Part, ArchiveError> {
     let mut part = Part::default();
     let mut rec_st = conn.prepare_cached(
@@ -532,10 +539,12 @@ fn check_range(
                         re.record_id, actual, re.content_sha256
                     ));
                 }
+                // The record's time of receipt is its deposit's (the catalogue keeps it once).
                 match deposits.get(&row.deposit_seq) {
-                    Some(dep_id) if dep_id[..] == re.deposit_id.0 => {}
+                    Some((dep_id, received_at))
+                        if dep_id[..] == re.deposit_id.0 && *received_at == re.received_at_us => {}
                     _ => part.problem(format!(
-                        "record {} (log index {index}): deposit differs from the log",
+                        "record {} (log index {index}): deposit or time of receipt differs from the log",
                         re.record_id
                     )),
                 }
