@@ -27,7 +27,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use onrecord_log::Appender;
-use onrecord_model::canonical::{CONTENT_PREFIX_V1, wire_content_bytes};
+use onrecord_model::canonical::{json_content_digest, wire_content_json};
 use onrecord_model::wire::WireRecord;
 use onrecord_model::{
     AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Recent, Record,
@@ -995,10 +995,8 @@ impl<'a> PrepSink<'a> {
         let (conv_id, channel) = self.conversation_of(&record.conversation)?;
         let mut wire = WireRecord::from_record(&record, channel);
         wire.source = None;
-        let content = wire_content_bytes(&wire);
-        let content_sha = Digest::of(&content);
-        let json = std::str::from_utf8(&content[CONTENT_PREFIX_V1.len()..])
-            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        let json = wire_content_json(&wire);
+        let content_sha = json_content_digest(&json);
         let mut tail = String::with_capacity(json.len() + 32);
         {
             use std::fmt::Write as _;
@@ -1015,7 +1013,7 @@ impl<'a> PrepSink<'a> {
             tail.push('\t');
         }
         let json_at = tail.len();
-        tail.push_str(json);
+        tail.push_str(&json);
         tail.push('\n');
         // The catalogue's local time is the wire form's.
         let local_time = wire.local_time.clone();

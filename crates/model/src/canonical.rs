@@ -21,16 +21,31 @@ pub fn content_bytes(record: &Record, channel: Channel) -> Vec<u8> {
 /// Canonical content bytes of a wire record whose `source`, `id`, `snippet` and
 /// `conversation_title` are unset (as [`content_bytes`] leaves them).
 pub fn wire_content_bytes(w: &WireRecord) -> Vec<u8> {
+    let json = wire_content_json(w);
+    let mut out = Vec::with_capacity(CONTENT_PREFIX_V1.len() + json.len());
+    out.extend_from_slice(CONTENT_PREFIX_V1);
+    out.extend_from_slice(json.as_bytes());
+    out
+}
+
+/// The canonical content after its prefix, as text: what the catalogue and the deposit manifest
+/// keep. Made as a `String` directly, so that nobody has to check again that it is UTF-8.
+pub fn wire_content_json(w: &WireRecord) -> String {
     debug_assert!(
         w.source.is_none()
             && w.id.is_none()
             && w.snippet.is_none()
             && w.conversation_title.is_none()
     );
-    let mut out = Vec::with_capacity(CONTENT_PREFIX_V1.len() + 384);
-    out.extend_from_slice(CONTENT_PREFIX_V1);
-    serde_json::to_writer(&mut out, w).expect("serialising to a Vec cannot fail");
-    out
+    serde_json::to_string(w).expect("a wire record serialises (its map keys are strings)")
+}
+
+/// SHA-256 of the canonical content whose text after the prefix is `json`.
+pub fn json_content_digest(json: &str) -> Digest {
+    let mut h = crate::digest::Hasher::new();
+    h.update(CONTENT_PREFIX_V1);
+    h.update(json.as_bytes());
+    h.finish()
 }
 
 /// SHA-256 of [`content_bytes`].
