@@ -16,18 +16,21 @@ use crate::error::ArchiveError;
 /// 32-byte id, and no longer repeats its content's SHA-256 (the log entry has it, and `verify`
 /// recomputes it from the content) or its deposit's time of receipt (the deposit's row has it).
 /// Each of the first two cut a tenth of the catalogue's bytes, and bytes written are most of an
-/// ingest's system time.
+/// ingest's system time. And `id_key` is the id's first 4 bytes, not 8.
 pub const SCHEMA_VERSION: u32 = 3;
 
-/// The catalogue's lookup key for a record id: its first 8 bytes as an integer that sorts as the
-/// bytes do (big-endian, sign bit flipped). Record ids are SHA-256 digests, so a B-tree of these
-/// keys takes random inserts like one of whole ids, but is a quarter of the size and stays in the
-/// page cache: with a unique index on the 32-byte id, ingest slowed by two thirds once the
-/// catalogue held 200,000 records. Keys may collide; a lookup compares the whole id too.
+/// The catalogue's lookup key for a record id: its first 4 bytes as an integer that sorts as the
+/// bytes do (big-endian, sign bit flipped, so that SQLite stores it in 4 bytes). Record ids are
+/// SHA-256 digests, so a B-tree of these keys takes random inserts like one of whole ids, but is
+/// a fifth of the size and stays in the page cache: with a unique index on the 32-byte id, ingest
+/// slowed by two thirds once the catalogue held 200,000 records, and an 8-byte key made the index
+/// a quarter larger than this one (15 MB for 800,000 records), more than the 16 MiB page cache
+/// holds beside the pages being written. Keys collide (a few hundred pairs in a million
+/// records); a lookup compares the whole id too.
 pub fn id_key(id: &[u8; 32]) -> i64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&id[..8]);
-    i64::from_be_bytes(b) ^ i64::MIN
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&id[..4]);
+    i64::from(i32::from_be_bytes(b) ^ i32::MIN)
 }
 
 const SCHEMA: &str = r#"

@@ -115,8 +115,9 @@ impl Archive {
                 "{id:?} is not a record id (64 hex digits, or a prefix of at least 8)"
             )));
         }
-        // The prefix's first 16 hex digits bound the id's key: pad with 0s for the lowest key and
-        // with fs for the highest, then keep the rows whose id has the whole prefix.
+        // The prefix bounds the id's key (catalogue::id_key, the id's first bytes): pad it with 0s
+        // for the lowest key and with fs for the highest, then keep the rows whose id has the
+        // whole prefix.
         let key_of = |pad: char| -> i64 {
             let mut h: String = id.chars().take(16).collect();
             while h.len() < 16 {
