@@ -344,10 +344,7 @@ impl Archive {
                 let mut w = Writer {
                     stmts: Stmts::prepare(&tx)?,
                     tx: &tx,
-                    to_log: LogQueue {
-                        tx: Some(to_log),
-                        batch: Vec::with_capacity(BATCH),
-                    },
+                    to_log: BatchSender::new(to_log),
                     next_index: committed.size,
                     new_to_catalogue: Recent::new(CONVERSATIONS_REMEMBERED),
                     seen: SeenIds::default(),
@@ -367,7 +364,7 @@ impl Archive {
                         }
                     }
                 }
-                w.to_log.finish()?;
+                w.to_log.finish().map_err(Stopped::for_writer)?;
                 Ok(w)
             })();
             // A writer that failed stops reading: the parser's next send fails and it stops too.
@@ -838,8 +835,7 @@ const BLOB_BATCH_OBJECTS: usize = 64;
 /// The parser's side of the pipeline: computes each record's content, hash and id, stores
 /// attachments, and sends the rest to the writer.
 struct PrepSink<'a> {
-    out: std::sync::mpsc::SyncSender<Vec<Msg>>,
-    batch: Vec<Msg>,
+    out: BatchSender<Msg>,
     blobs: &'a crate::blobs::BlobStore,
     staged: Staged,
     /// The id and channel of the conversations announced lately (an mbox announces about one per
@@ -874,8 +870,7 @@ impl<'a> PrepSink<'a> {
         deposit: (Digest, i64),
     ) -> PrepSink<'a> {
         PrepSink {
-            out,
-            batch: Vec::with_capacity(BATCH),
+            out: BatchSender::new(out),
             blobs,
             staged: Staged::new(),
             conversations: Recent::new(CONVERSATIONS_REMEMBERED),
@@ -900,21 +895,11 @@ impl<'a> PrepSink<'a> {
     }
 
     fn push(&mut self, m: Msg) -> Result<(), SinkError> {
-        self.batch.push(m);
-        if self.batch.len() >= BATCH {
-            self.send_batch()?;
-        }
-        Ok(())
+        self.out.push(m).map_err(Stopped::for_parser)
     }
 
     fn send_batch(&mut self) -> Result<(), SinkError> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        self.out
-            .send(batch)
-            .map_err(|_| SinkError("the archive stopped taking records".into()))
+        self.out.send().map_err(Stopped::for_parser)
     }
 
     /// Creates a small blob that the store does not hold, in batches, on the blob writer thread
@@ -1059,37 +1044,56 @@ struct LoggedRecord {
     record: Record,
 }
 
-/// The writer's end of the queue to the log thread, in batches.
-struct LogQueue {
-    tx: Option<std::sync::mpsc::SyncSender<Vec<LogWork>>>,
-    batch: Vec<LogWork>,
+/// The sending end of one of the pipeline's bounded channels, which sends in batches of
+/// [`BATCH`] so that the threads hand over work a few hundred items at a time.
+struct BatchSender<T> {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<T>>>,
+    batch: Vec<T>,
 }
 
-impl LogQueue {
-    fn push(&mut self, w: LogWork) -> Result<(), ArchiveError> {
-        self.batch.push(w);
+/// The receiving thread has stopped; the error it returns says why.
+struct Stopped;
+
+impl Stopped {
+    fn for_parser(_: Stopped) -> SinkError {
+        SinkError("the archive stopped taking records".into())
+    }
+
+    fn for_writer(_: Stopped) -> ArchiveError {
+        ArchiveError::Invalid("the log writer stopped".into())
+    }
+}
+
+impl<T> BatchSender<T> {
+    fn new(tx: std::sync::mpsc::SyncSender<Vec<T>>) -> BatchSender<T> {
+        BatchSender {
+            tx: Some(tx),
+            batch: Vec::with_capacity(BATCH),
+        }
+    }
+
+    fn push(&mut self, item: T) -> Result<(), Stopped> {
+        self.batch.push(item);
         if self.batch.len() >= BATCH {
             self.send()?;
         }
         Ok(())
     }
 
-    fn send(&mut self) -> Result<(), ArchiveError> {
+    /// Sends what is batched.
+    fn send(&mut self) -> Result<(), Stopped> {
         if self.batch.is_empty() {
             return Ok(());
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
-        if sent {
-            Ok(())
-        } else {
-            // The log thread stopped; the error it returns is the one reported.
-            Err(ArchiveError::Invalid("the log writer stopped".into()))
+        match &self.tx {
+            Some(tx) => tx.send(batch).map_err(|_| Stopped),
+            None => Err(Stopped),
         }
     }
 
-    /// Sends the last batch and closes the queue, so that the log thread ends.
-    fn finish(&mut self) -> Result<(), ArchiveError> {
+    /// Sends the last batch and closes the channel, so that the receiving thread ends.
+    fn finish(&mut self) -> Result<(), Stopped> {
         let r = self.send();
         self.tx = None;
         r
@@ -1181,7 +1185,7 @@ impl LogSide<'_> {
 struct Writer<'a, 't> {
     stmts: Stmts<'t>,
     tx: &'t Transaction<'t>,
-    to_log: LogQueue,
+    to_log: BatchSender<LogWork>,
     /// The log index the next new record takes.
     next_index: u64,
     /// For the conversations announced lately, by id: whether the catalogue held no record of
@@ -1290,18 +1294,20 @@ impl Writer<'_, '_> {
             self.counts.new += 1;
         }
         let at = record.source.offset;
-        self.to_log.push(LogWork::Record(Box::new(LoggedRecord {
-            id,
-            conv_id,
-            content_sha,
-            occurrence,
-            index,
-            is_new,
-            entry0,
-            leaf0,
-            tail,
-            record,
-        })))?;
+        self.to_log
+            .push(LogWork::Record(Box::new(LoggedRecord {
+                id,
+                conv_id,
+                content_sha,
+                occurrence,
+                index,
+                is_new,
+                entry0,
+                leaf0,
+                tail,
+                record,
+            })))
+            .map_err(Stopped::for_writer)?;
         if self.counts.records.is_multiple_of(4096) {
             (self.progress)(Progress {
                 bytes: at,
@@ -1337,7 +1343,9 @@ impl Writer<'_, '_> {
                 w.message
             ])?;
             let j = serde_json::json!({"path": w.path, "line": w.line, "offset": w.offset, "message": w.message});
-            self.to_log.push(LogWork::Line(format!("W\t{j}\n")))?;
+            self.to_log
+                .push(LogWork::Line(format!("W\t{j}\n")))
+                .map_err(Stopped::for_writer)?;
         }
         Ok(())
     }
@@ -1397,7 +1405,9 @@ impl Writer<'_, '_> {
             "id": id.to_hex(), "channel": c.channel.as_str(), "key": c.key, "title": c.title,
             "title_source": c.title_source.as_str(), "participants": participants, "is_group": c.is_group,
         });
-        self.to_log.push(LogWork::Line(format!("C\t{line}\n")))?;
+        self.to_log
+            .push(LogWork::Line(format!("C\t{line}\n")))
+            .map_err(Stopped::for_writer)?;
         Ok(())
     }
 }
