@@ -348,6 +348,7 @@ impl Archive {
                     next_index: committed.size,
                     new_to_catalogue: Recent::new(CONVERSATIONS_REMEMBERED),
                     seen: SeenIds::default(),
+                    pending_ids: Vec::new(),
                     depositor: &meta.depositor,
                     seq,
                     counts: Counts::default(),
@@ -364,6 +365,7 @@ impl Archive {
                         }
                     }
                 }
+                w.write_pending_ids()?;
                 w.to_log.finish().map_err(Stopped::for_writer)?;
                 Ok(w)
             })();
@@ -752,6 +754,7 @@ struct Counts {
 
 struct Stmts<'t> {
     insert_record: Statement<'t>,
+    insert_id: Statement<'t>,
     find_record: Statement<'t>,
     insert_source: Statement<'t>,
     insert_warning: Statement<'t>,
@@ -761,12 +764,14 @@ impl<'t> Stmts<'t> {
     fn prepare(tx: &'t Transaction<'t>) -> Result<Stmts<'t>, ArchiveError> {
         Ok(Stmts {
             insert_record: tx.prepare(
-                "INSERT INTO records (log_index, id, id_key, conversation, occurrence, deposit_seq,
+                "INSERT INTO records (log_index, id, conversation, occurrence, deposit_seq,
                      channel, type, kind, author, sent_at, local_time, content, line, offset, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?,
+            insert_id: tx.prepare("INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)")?,
             find_record: tx.prepare(
-                "SELECT log_index, deposit_seq FROM records WHERE id_key = ?1 AND id = ?2",
+                "SELECT r.log_index, r.deposit_seq FROM record_ids k JOIN records r ON r.log_index = k.log_index
+                 WHERE k.id_key = ?1 AND r.id = ?2",
             )?,
             insert_source: tx.prepare(
                 "INSERT OR IGNORE INTO sources (record, deposit_seq, line, offset, path) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -831,6 +836,10 @@ type BlobBatch = Vec<(String, Vec<u8>)>;
 /// A batch of small blobs goes to the writer thread at this many bytes or objects.
 const BLOB_BATCH_BYTES: usize = 8 << 20;
 const BLOB_BATCH_OBJECTS: usize = 64;
+/// How many new records' id keys the writer sorts before writing them to `record_ids` (16 bytes
+/// each): a chunk of this size in key order shares its path down the B-tree from one insert to
+/// the next, and memory stays at 1 MiB whatever the deposit's size.
+const PENDING_IDS: usize = 65_536;
 
 /// The parser's side of the pipeline: computes each record's content, hash and id, stores
 /// attachments, and sends the rest to the writer.
@@ -1195,6 +1204,9 @@ struct Writer<'a, 't> {
     new_to_catalogue: Recent<Digest, (i64, bool)>,
     /// The ids of the records this deposit has written, for conversations new to the catalogue.
     seen: SeenIds,
+    /// (`id_key`, log index) of new records not yet in `record_ids`: written sorted, in chunks
+    /// of [`PENDING_IDS`], and before any lookup, which must see them.
+    pending_ids: Vec<(i64, i64)>,
     depositor: &'a str,
     seq: i64,
     counts: Counts,
@@ -1204,6 +1216,16 @@ struct Writer<'a, 't> {
 }
 
 impl Writer<'_, '_> {
+    /// Writes the pending (`id_key`, log index) pairs into `record_ids`, in key order.
+    fn write_pending_ids(&mut self) -> Result<(), ArchiveError> {
+        self.pending_ids.sort_unstable();
+        for &(key, index) in &self.pending_ids {
+            self.stmts.insert_id.execute(params![key, index])?;
+        }
+        self.pending_ids.clear();
+        Ok(())
+    }
+
     fn record_inner(&mut self, p: Prepared) -> Result<(), ArchiveError> {
         let Prepared {
             record,
@@ -1234,6 +1256,7 @@ impl Writer<'_, '_> {
             // record, and the filter knows what this deposit wrote (crate::seen).
             let may_be_held = !new_to_catalogue || self.seen.may_contain(&id.0);
             let held: Option<(i64, i64)> = if may_be_held {
+                self.write_pending_ids()?;
                 self.stmts
                     .find_record
                     .query_row(params![key, &id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -1245,7 +1268,6 @@ impl Writer<'_, '_> {
                 self.stmts.insert_record.execute(params![
                     next_index as i64,
                     &id.0[..],
-                    key,
                     conv_seq,
                     occurrence,
                     self.seq,
@@ -1262,6 +1284,10 @@ impl Writer<'_, '_> {
                 ])?;
                 if new_to_catalogue {
                     self.seen.insert(&id.0);
+                }
+                self.pending_ids.push((key, next_index as i64));
+                if self.pending_ids.len() >= PENDING_IDS {
+                    self.write_pending_ids()?;
                 }
                 self.next_index += 1;
                 break (next_index, true);

@@ -128,8 +128,9 @@ impl Archive {
             crate::catalogue::id_key(&full)
         };
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
-             WHERE r.id_key BETWEEN ?1 AND ?2 ORDER BY r.id_key LIMIT 1000"
+            "SELECT {RECORD_COLUMNS} FROM record_ids k JOIN records r ON r.log_index = k.log_index
+             LEFT JOIN conversations c ON c.seq = r.conversation
+             WHERE k.id_key BETWEEN ?1 AND ?2 ORDER BY k.id_key, k.log_index LIMIT 1000"
         );
         let mut st = self.conn.prepare(&sql)?;
         let rows: Vec<_> = st

@@ -251,7 +251,9 @@ impl Archive {
         let mut manifests: Vec<(Digest, String)> = Vec::new();
         let mut deposit_files: Vec<(Digest, String)> = Vec::new();
         let mut seen_deposits = 0u64;
+        let mut id_keys: Vec<(i64, i64)> = Vec::new();
         for part in parts {
+            id_keys.extend(part.id_keys);
             rep.entries_checked += part.entries;
             rep.records_checked += part.records;
             rep.deposits_checked += part.deposits_checked;
@@ -264,6 +266,12 @@ impl Archive {
             manifests.extend(part.manifests);
             deposit_files.extend(part.deposit_files);
         }
+        // Every record can be found by its id: `record_ids` holds exactly the log's keys.
+        id_keys.sort_unstable();
+        for p in self.check_record_ids(&id_keys)? {
+            problem(&mut rep, p);
+        }
+        drop(id_keys);
         let n_dep: i64 = self
             .conn
             .query_row("SELECT count(*) FROM deposits", [], |r| r.get(0))?;
@@ -384,6 +392,8 @@ struct Part {
     attachment_refs: HashSet<Digest>,
     manifests: Vec<(Digest, String)>,
     deposit_files: Vec<(Digest, String)>,
+    /// (`id_key`, log index) of every record entry, as `record_ids` must hold them.
+    id_keys: Vec<(i64, i64)>,
 }
 
 impl Part {
@@ -466,7 +476,7 @@ fn check_range(
 ) -> Result<Part, ArchiveError> {
     let mut part = Part::default();
     let mut rec_st = conn.prepare_cached(
-        "SELECT r.log_index, r.id, coalesce(c.id, x''), r.occurrence, r.deposit_seq, r.content, r.id_key
+        "SELECT r.log_index, r.id, coalesce(c.id, x''), r.occurrence, r.deposit_seq, r.content
          FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
          WHERE r.log_index >= ?1 AND r.log_index < ?2 ORDER BY r.log_index",
     )?;
@@ -510,6 +520,8 @@ fn check_range(
                 };
                 next_row = read_cat(&mut rows).ok().flatten();
                 part.records += 1;
+                part.id_keys
+                    .push((catalogue::id_key(&re.record_id.0), index as i64));
                 let id = entry::record_id(&re.conversation_id, &re.content_sha256, re.occurrence);
                 if id != re.record_id {
                     part.problem(format!(
@@ -518,7 +530,6 @@ fn check_range(
                     ));
                 }
                 if row.id != re.record_id.0
-                    || row.id_key != catalogue::id_key(&re.record_id.0)
                     || row.conversation_id != re.conversation_id.0
                     || row.occurrence != re.occurrence as i64
                 {
@@ -629,7 +640,6 @@ struct CatRecord {
     occurrence: i64,
     deposit_seq: i64,
     content: String,
-    id_key: i64,
 }
 
 fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveError> {
@@ -642,7 +652,6 @@ fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveE
             occurrence: r.get(3)?,
             deposit_seq: r.get(4)?,
             content: r.get(5)?,
-            id_key: r.get(6)?,
         })),
     }
 }
@@ -674,4 +683,60 @@ fn for_each_entry(
         bundle += 1;
     }
     Ok(())
+}
+
+impl Archive {
+    /// Compares `record_ids` with the (key, log index) pairs of the log's record entries, sorted:
+    /// one pass over the table in its own order. Names each record the table cannot find and each
+    /// row that names no record.
+    fn check_record_ids(&self, expected: &[(i64, i64)]) -> Result<Vec<String>, ArchiveError> {
+        let mut problems = Vec::new();
+        let mut st = self
+            .conn
+            .prepare("SELECT id_key, log_index FROM record_ids ORDER BY id_key, log_index")?;
+        let mut rows = st.query([])?;
+        let mut want = expected.iter().peekable();
+        let next_row = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, i64)>, ArchiveError> {
+            Ok(match rows.next()? {
+                Some(r) => Some((r.get(0)?, r.get(1)?)),
+                None => None,
+            })
+        };
+        let mut row = next_row(&mut rows)?;
+        let extra = |problems: &mut Vec<String>, (key, index): (i64, i64)| {
+            push_problem(
+                problems,
+                format!(
+                    "the catalogue's id lookup (record_ids) has a row for log index {index} (key {key}) that no record of the log matches"
+                ),
+            );
+        };
+        loop {
+            match (want.peek().copied().copied(), row) {
+                (None, None) => break,
+                (Some(w), Some(r)) if w == r => {
+                    want.next();
+                    row = next_row(&mut rows)?;
+                }
+                (Some(w), Some(r)) if r < w => {
+                    extra(&mut problems, r);
+                    row = next_row(&mut rows)?;
+                }
+                (Some((_, index)), _) => {
+                    push_problem(
+                        &mut problems,
+                        format!(
+                            "record at log index {index}: the catalogue's id lookup (record_ids) has no row for it"
+                        ),
+                    );
+                    want.next();
+                }
+                (None, Some(r)) => {
+                    extra(&mut problems, r);
+                    row = next_row(&mut rows)?;
+                }
+            }
+        }
+        Ok(problems)
+    }
 }

@@ -285,6 +285,29 @@ fn editing_or_deleting_a_catalogue_record_is_caught_and_named() {
         hex::encode(id)
     };
     verify_fails(&env, &[&id, &id2, "missing from the catalogue"]);
+    // The id lookup: a record it cannot find, and a row that points at the wrong record.
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute("DELETE FROM record_ids WHERE log_index = 30", [])
+            .unwrap();
+        c.execute(
+            "UPDATE record_ids SET log_index = 41 WHERE log_index = 40",
+            [],
+        )
+        .unwrap();
+    }
+    let out = verify_fails(
+        &env,
+        &[
+            "record at log index 30: the catalogue's id lookup (record_ids) has no row for it",
+            "record at log index 40: the catalogue's id lookup",
+            "has a row for log index 41",
+        ],
+    );
+    assert!(
+        !out.contains("log index 20: the catalogue's id lookup"),
+        "{out}"
+    );
 }
 
 #[test]
