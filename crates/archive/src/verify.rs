@@ -246,14 +246,27 @@ impl Archive {
             })?;
             rows.collect::<Result<_, _>>()?
         };
+        // The id lookup table is read on a thread of its own meanwhile.
+        let ids_table = {
+            let path = self.root.join("catalogue.sqlite");
+            std::thread::Builder::new()
+                .name("onrecord-verify-ids".into())
+                .spawn(move || read_record_ids(&path, size))
+                .map_err(|e| ArchiveError::Invalid(format!("cannot start a verify thread: {e}")))?
+        };
         let parts = check_entries(&self.root.join("catalogue.sqlite"), &store, size, &deposits)?;
         let mut attachment_refs: HashSet<Digest> = HashSet::new();
         let mut manifests: Vec<(Digest, String)> = Vec::new();
         let mut deposit_files: Vec<(Digest, String)> = Vec::new();
         let mut seen_deposits = 0u64;
-        let mut id_keys: Vec<(i64, i64)> = Vec::new();
+        // The key each log index's record must have in `record_ids` (None: not a record).
+        let mut key_at: Vec<Option<i64>> = vec![None; usize::try_from(size).unwrap_or(0)];
         for part in parts {
-            id_keys.extend(part.id_keys);
+            for &(key, index) in &part.id_keys {
+                if let Some(slot) = key_at.get_mut(index as usize) {
+                    *slot = Some(key);
+                }
+            }
             rep.entries_checked += part.entries;
             rep.records_checked += part.records;
             rep.deposits_checked += part.deposits_checked;
@@ -267,11 +280,12 @@ impl Archive {
             deposit_files.extend(part.deposit_files);
         }
         // Every record can be found by its id: `record_ids` holds exactly the log's keys.
-        id_keys.sort_unstable();
-        for p in self.check_record_ids(&id_keys)? {
+        let ids_table = ids_table.join().map_err(|_| {
+            ArchiveError::Damaged("reading record_ids failed unexpectedly".into())
+        })??;
+        for p in compare_record_ids(&key_at, ids_table) {
             problem(&mut rep, p);
         }
-        drop(id_keys);
         let n_dep: i64 = self
             .conn
             .query_row("SELECT count(*) FROM deposits", [], |r| r.get(0))?;
@@ -685,58 +699,75 @@ fn for_each_entry(
     Ok(())
 }
 
-impl Archive {
-    /// Compares `record_ids` with the (key, log index) pairs of the log's record entries, sorted:
-    /// one pass over the table in its own order. Names each record the table cannot find and each
-    /// row that names no record.
-    fn check_record_ids(&self, expected: &[(i64, i64)]) -> Result<Vec<String>, ArchiveError> {
-        let mut problems = Vec::new();
-        let mut st = self
-            .conn
-            .prepare("SELECT id_key, log_index FROM record_ids ORDER BY id_key, log_index")?;
-        let mut rows = st.query([])?;
-        let mut want = expected.iter().peekable();
-        let next_row = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<(i64, i64)>, ArchiveError> {
-            Ok(match rows.next()? {
-                Some(r) => Some((r.get(0)?, r.get(1)?)),
-                None => None,
-            })
-        };
-        let mut row = next_row(&mut rows)?;
-        let extra = |problems: &mut Vec<String>, (key, index): (i64, i64)| {
+/// `record_ids` as read: the key of each log index's row, and the rows beyond the log or second
+/// rows for one index.
+struct IdsTable {
+    key_at: Vec<Option<i64>>,
+    strays: Vec<(i64, i64)>,
+}
+
+fn read_record_ids(path: &std::path::Path, size: u64) -> Result<IdsTable, ArchiveError> {
+    let conn = catalogue::open_read_only(path)?;
+    let mut table = IdsTable {
+        key_at: vec![None; usize::try_from(size).unwrap_or(0)],
+        strays: Vec::new(),
+    };
+    let mut st = conn.prepare("SELECT id_key, log_index FROM record_ids")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let (key, index): (i64, i64) = (r.get(0)?, r.get(1)?);
+        match usize::try_from(index)
+            .ok()
+            .and_then(|i| table.key_at.get_mut(i))
+        {
+            Some(slot @ None) => *slot = Some(key),
+            _ => table.strays.push((key, index)),
+        }
+    }
+    Ok(table)
+}
+
+/// Compares `record_ids` with the log's record entries (`expected[i]`: the key the record at log
+/// index `i` must have). Names each record the table cannot find and each row that names no
+/// record.
+fn compare_record_ids(expected: &[Option<i64>], mut table: IdsTable) -> Vec<String> {
+    let mut problems = Vec::new();
+    // Of two rows for one log index, the one that matches the log is the record's.
+    for (key, index) in &mut table.strays {
+        if let Some(i) = usize::try_from(*index).ok()
+            && expected.get(i) == Some(&Some(*key))
+            && let Some(Some(other)) = table.key_at.get_mut(i)
+            && *other != *key
+        {
+            std::mem::swap(other, key);
+        }
+    }
+    let stray = |problems: &mut Vec<String>, key: i64, index: i64| {
+        push_problem(
+            problems,
+            format!(
+                "the catalogue's id lookup (record_ids) has a row for log index {index} (key {key}) that no record of the log matches"
+            ),
+        );
+    };
+    for (index, (want, got)) in expected.iter().zip(&table.key_at).enumerate() {
+        if want == got {
+            continue;
+        }
+        if want.is_some() {
             push_problem(
-                problems,
+                &mut problems,
                 format!(
-                    "the catalogue's id lookup (record_ids) has a row for log index {index} (key {key}) that no record of the log matches"
+                    "record at log index {index}: the catalogue's id lookup (record_ids) has no row for it"
                 ),
             );
-        };
-        loop {
-            match (want.peek().copied().copied(), row) {
-                (None, None) => break,
-                (Some(w), Some(r)) if w == r => {
-                    want.next();
-                    row = next_row(&mut rows)?;
-                }
-                (Some(w), Some(r)) if r < w => {
-                    extra(&mut problems, r);
-                    row = next_row(&mut rows)?;
-                }
-                (Some((_, index)), _) => {
-                    push_problem(
-                        &mut problems,
-                        format!(
-                            "record at log index {index}: the catalogue's id lookup (record_ids) has no row for it"
-                        ),
-                    );
-                    want.next();
-                }
-                (None, Some(r)) => {
-                    extra(&mut problems, r);
-                    row = next_row(&mut rows)?;
-                }
-            }
         }
-        Ok(problems)
+        if let Some(key) = got {
+            stray(&mut problems, *key, index as i64);
+        }
     }
+    for (key, index) in table.strays {
+        stray(&mut problems, key, index);
+    }
+    problems
 }
