@@ -21,13 +21,10 @@ use crate::error::ArchiveError;
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// The catalogue's lookup key for a record id: its first 4 bytes as an integer that sorts as the
-/// bytes do (big-endian, sign bit flipped, so that SQLite stores it in 4 bytes). Record ids are
-/// SHA-256 digests, so a B-tree of these keys takes random inserts like one of whole ids, but is
-/// a fifth of the size and stays in the page cache: with a unique index on the 32-byte id, ingest
-/// slowed by two thirds once the catalogue held 200,000 records, and an 8-byte key made the index
-/// a quarter larger than this one (15 MB for 800,000 records), more than the 16 MiB page cache
-/// holds beside the pages being written. Keys collide (a few hundred pairs in a million
-/// records); a lookup compares the whole id too.
+/// bytes do (big-endian, sign bit flipped, so that SQLite stores it in 4 bytes). Kept in
+/// `record_ids` beside the log index instead of the 32-byte id: a fifth of the size (with a unique
+/// index on the whole id, ingest slowed by two thirds once the catalogue held 200,000 records).
+/// Keys collide (a few hundred pairs in a million records); a lookup compares the whole id too.
 pub fn id_key(id: &[u8; 32]) -> i64 {
     let mut b = [0u8; 4];
     b.copy_from_slice(&id[..4]);

@@ -366,7 +366,7 @@ impl Archive {
                     }
                 }
                 w.write_pending_ids()?;
-                w.to_log.finish().map_err(Stopped::for_writer)?;
+                w.to_log.finish()?;
                 Ok(w)
             })();
             // A writer that failed stops reading: the parser's next send fails and it stops too.
@@ -394,7 +394,7 @@ impl Archive {
             let log = log_thread
                 .join()
                 .map_err(|_| ArchiveError::Invalid("the log writer panicked".into()))?;
-            let w = match (written, log) {
+            let (writer, log) = match (written, log) {
                 (Ok(w), Ok(log)) => (w, log),
                 (_, Err(e)) | (Err(e), _) => return Err(e),
             };
@@ -405,25 +405,23 @@ impl Archive {
                 file: meta.file_name.clone(),
                 message,
             })?;
-            if w.0.counts.records == 0 {
+            if writer.counts.records == 0 {
                 return Err(ArchiveError::Parse {
                     file: meta.file_name.clone(),
                     message: "the file holds no messages or events".into(),
                 });
             }
 
-            let (
-                Writer {
-                    counts,
-                    warnings_shown,
-                    ..
-                },
-                LogSide {
-                    appender,
-                    manifest: manifest_pipe,
-                    ..
-                },
-            ) = w;
+            let Writer {
+                counts,
+                warnings_shown,
+                ..
+            } = writer;
+            let LogSide {
+                appender,
+                manifest: manifest_pipe,
+                ..
+            } = log;
             manifest_pipe.finish().map_err(|e| io_err("manifest", e))?;
             tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
             // The manifest is a blob too: the deposit entry commits to it.
@@ -904,11 +902,11 @@ impl<'a> PrepSink<'a> {
     }
 
     fn push(&mut self, m: Msg) -> Result<(), SinkError> {
-        self.out.push(m).map_err(Stopped::for_parser)
+        Ok(self.out.push(m)?)
     }
 
     fn send_batch(&mut self) -> Result<(), SinkError> {
-        self.out.send().map_err(Stopped::for_parser)
+        Ok(self.out.send()?)
     }
 
     /// Creates a small blob that the store does not hold, in batches, on the blob writer thread
@@ -1063,12 +1061,14 @@ struct BatchSender<T> {
 /// The receiving thread has stopped; the error it returns says why.
 struct Stopped;
 
-impl Stopped {
-    fn for_parser(_: Stopped) -> SinkError {
+impl From<Stopped> for SinkError {
+    fn from(_: Stopped) -> SinkError {
         SinkError("the archive stopped taking records".into())
     }
+}
 
-    fn for_writer(_: Stopped) -> ArchiveError {
+impl From<Stopped> for ArchiveError {
+    fn from(_: Stopped) -> ArchiveError {
         ArchiveError::Invalid("the log writer stopped".into())
     }
 }
@@ -1320,20 +1320,18 @@ impl Writer<'_, '_> {
             self.counts.new += 1;
         }
         let at = record.source.offset;
-        self.to_log
-            .push(LogWork::Record(Box::new(LoggedRecord {
-                id,
-                conv_id,
-                content_sha,
-                occurrence,
-                index,
-                is_new,
-                entry0,
-                leaf0,
-                tail,
-                record,
-            })))
-            .map_err(Stopped::for_writer)?;
+        self.to_log.push(LogWork::Record(Box::new(LoggedRecord {
+            id,
+            conv_id,
+            content_sha,
+            occurrence,
+            index,
+            is_new,
+            entry0,
+            leaf0,
+            tail,
+            record,
+        })))?;
         if self.counts.records.is_multiple_of(4096) {
             (self.progress)(Progress {
                 bytes: at,
@@ -1369,9 +1367,7 @@ impl Writer<'_, '_> {
                 w.message
             ])?;
             let j = serde_json::json!({"path": w.path, "line": w.line, "offset": w.offset, "message": w.message});
-            self.to_log
-                .push(LogWork::Line(format!("W\t{j}\n")))
-                .map_err(Stopped::for_writer)?;
+            self.to_log.push(LogWork::Line(format!("W\t{j}\n")))?;
         }
         Ok(())
     }
@@ -1431,9 +1427,7 @@ impl Writer<'_, '_> {
             "id": id.to_hex(), "channel": c.channel.as_str(), "key": c.key, "title": c.title,
             "title_source": c.title_source.as_str(), "participants": participants, "is_group": c.is_group,
         });
-        self.to_log
-            .push(LogWork::Line(format!("C\t{line}\n")))
-            .map_err(Stopped::for_writer)?;
+        self.to_log.push(LogWork::Line(format!("C\t{line}\n")))?;
         Ok(())
     }
 }
