@@ -22,7 +22,8 @@ pub use digest::Digest;
 pub use recent::Recent;
 pub use record::{
     AttachmentRef, Channel, Conversation, EmailFields, EventDetail, EventKind, Flags, Kind,
-    MessageKind, Participant, ParticipantRole, Provenance, Record, TitleSource,
+    MAX_TEXT_BYTES, MessageKind, Participant, ParticipantRole, Provenance, Record, TitleSource,
+    cap_text,
 };
 pub use sink::{
     AttachmentStored, CollectSink, DateOrder, Decision, ParseOptions, ParseReport, Sink, SinkError,

@@ -394,6 +394,28 @@ flags! {
     ATTACHMENT_MISSING = 13, "attachment_missing";
     /// The sender unsent/retracted the message (iMessage unsend, Slack tombstone).
     UNSENT = 14, "unsent";
+    /// The message was longer than [`MAX_TEXT_BYTES`] and its text was cut there; the whole of it
+    /// is in the deposit, which the archive keeps byte for byte.
+    OVERSIZE = 15, "oversize";
+}
+
+/// The most text one record carries: 1 MiB, sixteen times WhatsApp's own limit of 65,536 characters
+/// and far above Telegram's 4,096 or Signal's 2,000 before "read more". A parser that meets a longer
+/// message keeps its first `MAX_TEXT_BYTES` (cut at a character boundary), sets
+/// [`Flags::OVERSIZE`] and warns, so that one hostile 300 MB string cannot exhaust memory.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+
+/// Cuts `text` to at most [`MAX_TEXT_BYTES`] at a character boundary; true when it was cut.
+pub fn cap_text(text: &mut String) -> bool {
+    if text.len() <= MAX_TEXT_BYTES {
+        return false;
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    true
 }
 
 impl Flags {
@@ -480,6 +502,19 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cap_text_cuts_at_a_character_boundary() {
+        let mut short = "ok".to_string();
+        assert!(!cap_text(&mut short));
+        assert_eq!(short, "ok");
+        // 'é' is two bytes: MAX_TEXT_BYTES falls inside one of them.
+        let mut long = format!("a{}", "é".repeat(MAX_TEXT_BYTES));
+        assert!(cap_text(&mut long));
+        assert_eq!(long.len(), MAX_TEXT_BYTES - 1);
+        assert!(long.ends_with('é'));
+        assert_eq!(Flags::from_name("oversize"), Some(Flags::OVERSIZE));
+    }
 
     #[test]
     fn flag_names_round_trip() {

@@ -117,3 +117,49 @@ pub fn whatsapp_export(n: usize, start_day: u32) -> String {
     }
     s
 }
+
+/// What a run of the binary cost: its output, its peak resident set and its wall time.
+pub struct Measured {
+    pub output: Output,
+    /// Peak resident set size of the child, in KiB (`ru_maxrss` from `wait4`, for that child alone).
+    pub peak_rss_kib: u64,
+    pub elapsed: std::time::Duration,
+}
+
+/// Runs `cmd` to completion and measures it. Stdout and stderr go to files (not pipes) so that the
+/// child can never block on a full pipe while we wait for it with `wait4`, which gives this child's
+/// own resource usage even while other tests run children of their own in parallel.
+pub fn run_measured(mut cmd: Command) -> Measured {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"));
+    let start = std::time::Instant::now();
+    let child = cmd.spawn().expect("spawn onrecord");
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for the child we just spawned.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
+    let elapsed = start.elapsed();
+    std::mem::forget(child); // already reaped
+    Measured {
+        output: Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: std::fs::read(&out_path).expect("read stdout"),
+            stderr: std::fs::read(&err_path).expect("read stderr"),
+        },
+        peak_rss_kib: usage.ru_maxrss as u64,
+        elapsed,
+    }
+}
+
+impl Env {
+    /// Runs with measurement (see [`run_measured`]).
+    pub fn run_measured(&self, args: &[&str]) -> Measured {
+        run_measured(self.cmd(args))
+    }
+}
