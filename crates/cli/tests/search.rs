@@ -237,7 +237,7 @@ fn phone_numbers_and_diacritics_match_as_written_and_normalised() {
     assert!(hits[0]["snippet"].as_str().unwrap().contains("<mark>"));
 }
 
-/// Golden transcripts: `UPDATE_EXPECT=1` rewrites them.
+/// Golden transcripts: `UPDATE_EXPECT=1` rewrites them; a missing one fails the test.
 #[test]
 fn show_prints_golden_transcripts() {
     let env = demo_env();
@@ -258,15 +258,30 @@ fn show_prints_golden_transcripts() {
         args.extend(extra.iter().copied());
         let out = env.ok(&args);
         let path = golden.join(name);
-        if std::env::var_os("UPDATE_EXPECT").is_some() || !path.exists() {
+        if std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1") {
             std::fs::write(&path, &out).unwrap();
         }
-        let want = std::fs::read_to_string(&path).unwrap();
+        // A missing golden file is a failure, never a new expectation: otherwise deleting the
+        // file (or a typo in its name) would make the test pass whatever `show` prints.
+        let want = match std::fs::read_to_string(&path) {
+            Ok(want) => want,
+            Err(e) => {
+                let actual = path.with_extension("actual");
+                std::fs::write(&actual, &out).unwrap();
+                panic!(
+                    "{name}: no golden transcript at {} ({e}); run with UPDATE_EXPECT=1 to write it \
+                     from this output (saved in {})",
+                    path.display(),
+                    actual.display()
+                );
+            }
+        };
         if want != out {
-            std::fs::write(path.with_extension("actual"), &out).unwrap();
+            let actual = path.with_extension("actual");
+            std::fs::write(&actual, &out).unwrap();
             panic!(
-                "{name}: transcript differs (see {}.actual)\n--- want\n{want}\n--- got\n{out}",
-                path.display()
+                "{name}: transcript differs (see {})\n--- want\n{want}\n--- got\n{out}",
+                actual.display()
             );
         }
         ran += 1;
