@@ -82,6 +82,9 @@ pub struct Member {
     /// Uncompressed size (as declared, for a zip).
     pub size: u64,
     index: usize,
+    /// For a folder member whose path is not UTF-8: the path as the file system spells it
+    /// (`name` shows it with the bad bytes escaped), so that it is opened by its bytes.
+    raw: Option<PathBuf>,
 }
 
 /// A checked zip file.
@@ -193,6 +196,7 @@ impl SafeZip {
                     name: name.replace('\\', "/"),
                     size,
                     index,
+                    raw: None,
                 });
             }
         }
@@ -302,7 +306,10 @@ impl Bundle {
         match self {
             Bundle::Zip(z) => Ok(Box::new(z.open_member(member)?)),
             Bundle::Dir { root, .. } => {
-                let p = root.join(&member.name);
+                let p = match &member.raw {
+                    Some(raw) => root.join(raw),
+                    None => root.join(&member.name),
+                };
                 let f = File::open(&p).map_err(|source| ContainerError::Io { path: p, source })?;
                 Ok(Box::new(BufReader::new(f)))
             }
@@ -338,6 +345,29 @@ impl Bundle {
     }
 }
 
+/// A file name as text: UTF-8 as it is; on Unix any byte that is not UTF-8 as `\xNN`, so that a
+/// name is never refused and always shows the same way; elsewhere lossily.
+fn name_text(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    if let Some(t) = s.to_str() {
+        return t.into();
+    }
+    #[cfg(unix)]
+    {
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in s.as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        out.into()
+    }
+    #[cfg(not(unix))]
+    s.to_string_lossy()
+}
+
 fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -349,13 +379,14 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> io::Result<()> {
             let rel = p.strip_prefix(root).expect("walked below root");
             let name = rel
                 .components()
-                .map(|c| c.as_os_str().to_string_lossy())
+                .map(|c| name_text(c.as_os_str()))
                 .collect::<Vec<_>>()
                 .join("/");
             out.push(Member {
                 name,
                 size: entry.metadata()?.len(),
                 index: 0,
+                raw: rel.to_str().is_none().then(|| rel.to_path_buf()),
             });
         }
     }
@@ -429,6 +460,22 @@ mod tests {
         .err()
         .unwrap();
         assert!(matches!(err, ContainerError::TooLarge { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folder_names_that_are_not_utf8_are_escaped_and_still_read() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("cur")).unwrap();
+        let bad = std::ffi::OsStr::from_bytes(b"1.h\xffst\xc3(:2,S");
+        std::fs::write(dir.path().join("cur").join(bad), b"hello").unwrap();
+        std::fs::write(dir.path().join("cur/2.ok"), b"ok").unwrap();
+        let mut b = Bundle::open(dir.path(), Limits::default()).unwrap();
+        let names: Vec<_> = b.members().iter().map(|m| m.name.clone()).collect();
+        assert_eq!(names, ["cur/1.h\\xffst\\xc3(:2,S", "cur/2.ok"]);
+        let m = b.members()[0].clone();
+        assert_eq!(b.read_member(&m, 100).unwrap(), b"hello");
     }
 
     #[test]
