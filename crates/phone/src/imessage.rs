@@ -42,7 +42,7 @@
 //! thousand rows at most) are held in memory.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use onrecord_model::{
     AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind,
@@ -65,6 +65,52 @@ const NANOS_LIMIT: i64 = 100_000_000_000;
 const IOS_BACKUP_SMS_DB: &str = "3d0d7e5fb2ce288813306e4d4636395e047a3d28";
 const REQUIRED_TABLES: [&str; 4] = ["message", "handle", "chat", "chat_message_join"];
 
+/// Every table this reader uses, with the columns it may read from each. `rowid` is listed because
+/// a table may declare a column of that name, which then stands in for the row id.
+const TABLES: [(&str, &[&str]); 7] = [
+    (
+        "message",
+        &[
+            "rowid",
+            "guid",
+            "text",
+            "attributedbody",
+            "handle_id",
+            "is_from_me",
+            "date",
+            "date_edited",
+            "date_retracted",
+            "associated_message_guid",
+            "associated_message_type",
+            "associated_message_emoji",
+            "thread_originator_guid",
+            "item_type",
+            "group_action_type",
+            "group_title",
+            "other_handle",
+            "subject",
+            "is_audio_message",
+        ],
+    ),
+    ("handle", &["rowid", "id"]),
+    (
+        "chat",
+        &["rowid", "guid", "chat_identifier", "display_name", "style"],
+    ),
+    ("chat_message_join", &["chat_id", "message_id"]),
+    ("chat_handle_join", &["chat_id", "handle_id"]),
+    (
+        "attachment",
+        &["rowid", "filename", "mime_type", "transfer_name", "is_sticker"],
+    ),
+    ("message_attachment_join", &["message_id", "attachment_id"]),
+];
+
+/// The longest string or blob SQLite will hand out from a deposit's database (`SQLITE_LIMIT_LENGTH`).
+/// A message's text is capped at 1 MiB in the record; an `attributedBody` holding that much is a
+/// little larger. Anything bigger is refused by SQLite, never allocated.
+const MAX_VALUE_BYTES: i32 = 16 << 20;
+
 /// Whether a deposit looks like a Messages database: a SQLite file with the Messages tables, or a
 /// folder that holds `chat.db`/`sms.db`.
 pub fn sniff(probe: &onrecord_container::Probe) -> bool {
@@ -81,9 +127,10 @@ pub fn sniff(probe: &onrecord_container::Probe) -> bool {
         return true;
     }
     // The schema may lie beyond the first 64 KiB: ask SQLite.
-    open(probe.path)
+    open(probe.path, false)
         .ok()
-        .is_some_and(|c| missing_tables(&c).is_ok_and(|m| m.is_empty()))
+        .and_then(|c| Schema::read(&c).ok())
+        .is_some_and(|s| s.missing().is_empty())
 }
 
 /// The member of a folder that is the Messages database, preferring the shallowest.
@@ -96,8 +143,19 @@ fn find_db_member<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
         .min_by_key(|n| (n.matches('/').count(), n.len()))
 }
 
-/// Opens a database read-only and immutable: SQLite will not write, lock or create anything.
-fn open(path: &Path) -> rusqlite::Result<Connection> {
+/// Opens a deposit's database so that it can be read and nothing else.
+///
+/// * `SQLITE_OPEN_READ_ONLY` and the URI parameter `immutable=1`: SQLite neither writes, locks nor
+///   creates anything (no journal, no `-wal`/`-shm`); `SQLITE_OPEN_NOFOLLOW` when `nofollow` (a file
+///   inside a folder deposit), so that a symlink put in its place is not opened.
+/// * Defensive mode on, `trusted_schema` off, triggers and views disabled: nothing the deposit's
+///   schema defines runs (a trigger cannot fire on a read-only connection anyway; a view is refused
+///   by [`Schema::read`] before any query names it).
+/// * Limits: no string or blob over [`MAX_VALUE_BYTES`], no attached database, small statements.
+/// * An authorizer ([`authorize`]) that allows reading tables and the two schema pragmas, and
+///   denies everything else, functions included: none of the queries here calls one, so a function
+///   reached while preparing a statement can only come from the deposit's schema.
+fn open(path: &Path, nofollow: bool) -> rusqlite::Result<Connection> {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut uri = String::from("file:");
     for &b in abs.as_os_str().as_encoded_bytes() {
@@ -108,31 +166,169 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
         }
     }
     uri.push_str("?mode=ro&immutable=1");
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(uri, flags)
+    if nofollow {
+        flags |= OpenFlags::SQLITE_OPEN_NOFOLLOW;
+    }
+    let conn = Connection::open_with_flags(uri, flags)?;
+    harden(&conn)?;
+    Ok(conn)
 }
 
-fn missing_tables(conn: &Connection) -> rusqlite::Result<Vec<&'static str>> {
-    let tables = names(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")?;
-    Ok(REQUIRED_TABLES
-        .into_iter()
-        .filter(|t| !tables.contains(*t))
-        .collect())
+fn harden(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    use rusqlite::limits::Limit;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_ATTACH_CREATE, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_ATTACH_WRITE, false)?;
+    for (limit, value) in [
+        (Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
+        (Limit::SQLITE_LIMIT_SQL_LENGTH, 64 << 10),
+        (Limit::SQLITE_LIMIT_ATTACHED, 0),
+        (Limit::SQLITE_LIMIT_COLUMN, 2000),
+        (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
+        (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 2),
+        (Limit::SQLITE_LIMIT_VDBE_OP, 25_000),
+        (Limit::SQLITE_LIMIT_FUNCTION_ARG, 8),
+        (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 100),
+        (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 1),
+        (Limit::SQLITE_LIMIT_WORKER_THREADS, 0),
+    ] {
+        conn.set_limit(limit, value)?;
+    }
+    // Damaged pages are caught by more checks as they are read (a deposit may be cut or corrupt).
+    conn.execute_batch("PRAGMA cell_size_check = ON; PRAGMA trusted_schema = OFF;")?;
+    conn.authorizer(Some(authorize))?;
+    Ok(())
 }
 
-fn names(conn: &Connection, sql: &str) -> rusqlite::Result<HashSet<String>> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    rows.map(|r| r.map(|s| s.to_ascii_lowercase())).collect()
+/// What a statement on a deposit's database may do: select, read tables directly (not through a
+/// view or trigger), and run `PRAGMA table_info`/`table_xinfo`. Everything else is denied.
+fn authorize(ctx: rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization {
+    use rusqlite::hooks::{AuthAction, Authorization};
+    let allowed = match ctx.action {
+        AuthAction::Select => true,
+        AuthAction::Read { .. } => ctx.accessor.is_none(),
+        AuthAction::Pragma { pragma_name, .. } => {
+            pragma_name.eq_ignore_ascii_case("table_xinfo")
+                || pragma_name.eq_ignore_ascii_case("table_info")
+        }
+        _ => false,
+    };
+    if allowed {
+        Authorization::Allow
+    } else {
+        Authorization::Deny
+    }
 }
 
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> {
-    names(
-        conn,
-        &format!("SELECT name FROM pragma_table_info('{table}')"),
-    )
+/// The tables of a database as this reader may use them: for each known table that exists, the
+/// stored (not computed) columns it has among those the reader reads.
+struct Schema {
+    tables: HashMap<&'static str, HashSet<String>>,
+}
+
+impl Schema {
+    /// Reads the schema, refusing (with the reason) a table the reader would use that is a view or
+    /// a virtual table, or whose read columns include a generated or hidden one. Other schema
+    /// objects (triggers, views and tables of other names, indexes) are ignored: nothing here
+    /// names them, and with views and triggers disabled nothing runs them.
+    fn read(conn: &Connection) -> Result<Schema, String> {
+        let sql_err = |e: rusqlite::Error| format!("cannot read its schema: {e}");
+        let mut found: HashMap<&'static str, (String, bool)> = HashMap::new();
+        {
+            let mut stmt = conn
+                .prepare("SELECT type, name, sql FROM sqlite_master")
+                .map_err(sql_err)?;
+            let mut rows = stmt.query([]).map_err(sql_err)?;
+            while let Some(row) = rows.next().map_err(sql_err)? {
+                let Some(name) = text_of(row.get_ref_unwrap(1)) else {
+                    continue;
+                };
+                let Some(&(known, _)) = TABLES.iter().find(|(t, _)| name.eq_ignore_ascii_case(t))
+                else {
+                    continue;
+                };
+                let kind = text_of(row.get_ref_unwrap(0)).unwrap_or_default();
+                if kind == "index" || kind == "trigger" {
+                    // An index or trigger may share a table's name in sqlite_master; neither is read.
+                    continue;
+                }
+                let sql = text_of(row.get_ref_unwrap(2)).unwrap_or_default();
+                let is_virtual = sql
+                    .trim_start()
+                    .get(..20)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("CREATE VIRTUAL TABLE"));
+                if found.insert(known, (kind, is_virtual)).is_some() {
+                    return Err(format!("its schema defines `{known}` twice"));
+                }
+            }
+        }
+        let mut tables = HashMap::new();
+        for (table, read) in TABLES {
+            let Some((kind, is_virtual)) = found.remove(table) else {
+                continue;
+            };
+            if kind != "table" {
+                return Err(format!(
+                    "`{table}` is a {kind}, not a table; the Messages app writes it as a table, \
+                     and this reader does not run what a deposit's schema computes"
+                ));
+            }
+            if is_virtual {
+                return Err(format!(
+                    "`{table}` is a virtual table; the Messages app writes it as a plain table, \
+                     and this reader does not run a deposit's table modules"
+                ));
+            }
+            let mut stmt = conn
+                .prepare(&format!("PRAGMA table_xinfo(\"{table}\")"))
+                .map_err(sql_err)?;
+            let mut rows = stmt.query([]).map_err(sql_err)?;
+            let mut columns = HashSet::new();
+            while let Some(row) = rows.next().map_err(sql_err)? {
+                let Some(name) = text_of(row.get_ref_unwrap(1)).map(|n| n.to_ascii_lowercase())
+                else {
+                    continue;
+                };
+                let Some(&wanted) = read.iter().find(|c| **c == name) else {
+                    continue;
+                };
+                // hidden: 0 a stored column; 1 a virtual table's hidden column; 2 and 3 generated.
+                if int_of(row.get_ref_unwrap(6)).unwrap_or(0) != 0 {
+                    return Err(format!(
+                        "table `{table}`: column `{wanted}` is computed (a generated column); the \
+                         Messages app never writes one, and this reader does not compute what a \
+                         deposit's schema defines"
+                    ));
+                }
+                columns.insert(name);
+            }
+            tables.insert(table, columns);
+        }
+        Ok(Schema { tables })
+    }
+
+    fn missing(&self) -> Vec<&'static str> {
+        REQUIRED_TABLES
+            .into_iter()
+            .filter(|t| !self.tables.contains_key(t))
+            .collect()
+    }
+
+    fn has(&self, table: &str) -> bool {
+        self.tables.contains_key(table)
+    }
+
+    /// The stored columns of `table` among those read (empty if the table is absent).
+    fn columns(&self, table: &str) -> HashSet<String> {
+        self.tables.get(table).cloned().unwrap_or_default()
+    }
 }
 
 /// Reads a Messages database, or the one inside a folder deposit.
@@ -141,23 +337,28 @@ pub fn parse(
     opts: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseReport, PhoneError> {
+    let io_err = |source| PhoneError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let (db_path, folder) = if path.is_dir() {
         let bundle = onrecord_container::Bundle::open(path, onrecord_container::Limits::default())
-            .map_err(|e| PhoneError::Io {
-                path: path.to_path_buf(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
+            .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
         let member = find_db_member(bundle.members().iter().map(|m| m.name.as_str()))
             .ok_or_else(|| PhoneError::NotMessagesDb {
                 path: path.to_path_buf(),
                 reason: "the folder holds no chat.db or sms.db".into(),
             })?
             .to_string();
+        let real_root = std::fs::canonicalize(path).map_err(io_err)?;
+        let members = bundle.members().iter().map(|m| m.name.clone()).collect();
         (
             path.join(&member),
             Some(Folder {
                 root: path.to_path_buf(),
+                real_root,
                 db_member: member,
+                members,
             }),
         )
     } else {
@@ -167,21 +368,29 @@ pub fn parse(
         path: db_path.clone(),
         reason,
     };
-    let mut head = [0u8; 16];
-    let n = crate::read_head(&db_path, &mut head).map_err(|source| PhoneError::Io {
+    let db_io_err = |source| PhoneError::Io {
         path: db_path.clone(),
         source,
-    })?;
+    };
+    let mut file = match &folder {
+        Some(f) => f.open(&f.db_member),
+        None => std::fs::File::open(&db_path),
+    }
+    .map_err(db_io_err)?;
+    let mut head = [0u8; 16];
+    let n = crate::read_full(&mut file, &mut head).map_err(db_io_err)?;
+    drop(file);
     if head.get(..n) != Some(SQLITE_MAGIC) {
         return Err(not_db("not a SQLite database".into()));
     }
-    let conn = open(&db_path).map_err(|e| not_db(format!("SQLite cannot open it: {e}")))?;
-    let missing =
-        missing_tables(&conn).map_err(|e| not_db(format!("cannot read its schema: {e}")))?;
+    let conn = open(&db_path, folder.is_some())
+        .map_err(|e| not_db(format!("SQLite cannot open it: {e}")))?;
+    let schema = Schema::read(&conn).map_err(not_db)?;
+    let missing = schema.missing();
     if !missing.is_empty() {
         return Err(not_db(format!("it has no table {}", missing.join(", "))));
     }
-    let mut reader = Reader::new(&conn, &db_path, folder, opts, sink)?;
+    let mut reader = Reader::new(&conn, &db_path, schema, folder, opts, sink)?;
     reader.run()?;
     Ok(ParseReport {
         format: FORMAT_IMESSAGE.to_string(),
@@ -192,10 +401,104 @@ pub fn parse(
     })
 }
 
-/// A folder deposit: where the database sits in it, so that attachment files can be found.
+/// A folder deposit: where the database sits in it, and its own list of its files, through which
+/// (and only through which) attachment files are found.
 struct Folder {
     root: PathBuf,
+    /// `root` with every symlink resolved: a file opened from the deposit must really be under it.
+    real_root: PathBuf,
     db_member: String,
+    /// The deposit's members as the container lists them: the folder walked without following
+    /// symlinks, so a symlinked file or directory is not among them.
+    members: HashSet<String>,
+}
+
+impl Folder {
+    /// Opens one of the deposit's own files, never through a symlink and never outside it.
+    fn open(&self, member: &str) -> std::io::Result<std::fs::File> {
+        if !self.members.contains(member) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{member} is not a file of the deposit"),
+            ));
+        }
+        open_inside(&self.real_root, &self.root.join(member))
+    }
+
+    /// The first directory on the way from the root to `member` that is a symbolic link, if any.
+    fn symlink_on_the_way(&self, member: &str) -> Option<String> {
+        let mut at = self.root.clone();
+        let mut shown = String::new();
+        for part in member.split('/') {
+            at.push(part);
+            if !shown.is_empty() {
+                shown.push('/');
+            }
+            shown.push_str(part);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => return Some(shown),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+}
+
+/// Opens `file` for reading if it is a regular file that really lies under `real_root`: the last
+/// component is opened with `O_NOFOLLOW` (a symlink there fails), and the opened file's own path
+/// (from `/proc/self/fd`, which resolves every directory on the way as it was when opened) must be
+/// under the root. `O_NONBLOCK` so that a FIFO put in a file's place cannot hang the reader.
+fn open_inside(real_root: &Path, file: &Path) -> std::io::Result<std::fs::File> {
+    let outside = |what: String| std::io::Error::new(std::io::ErrorKind::PermissionDenied, what);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let f = options.open(file)?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(outside("not a regular file".into()));
+    }
+    let real = opened_path(&f, file, &meta)?;
+    if !real.starts_with(real_root) {
+        return Err(outside(format!(
+            "it resolves to {}, outside the deposit; symbolic links out of a deposit are not followed",
+            real.display()
+        )));
+    }
+    Ok(f)
+}
+
+/// Where an opened file really is.
+fn opened_path(
+    f: &std::fs::File,
+    file: &Path,
+    meta: &std::fs::Metadata,
+) -> std::io::Result<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if let Ok(p) = std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd())) {
+            return Ok(p);
+        }
+    }
+    let _ = f;
+    // No /proc: resolve the path and check it is still the file that was opened.
+    let real = std::fs::canonicalize(file)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let again = std::fs::metadata(&real)?;
+        if (again.dev(), again.ino()) != (meta.dev(), meta.ino()) {
+            return Err(std::io::Error::other("the file changed while it was opened"));
+        }
+    }
+    let _ = meta;
+    Ok(real)
 }
 
 /// What is known about a chat.
@@ -260,12 +563,6 @@ mod col {
     pub const OTHER_HANDLE: usize = 16;
     pub const SUBJECT: usize = 17;
     pub const AUDIO: usize = 18;
-    pub const CHAT: usize = 19;
-    pub const ATT_ROWID: usize = 20;
-    pub const ATT_FILENAME: usize = 21;
-    pub const ATT_MIME: usize = 22;
-    pub const ATT_TRANSFER: usize = 23;
-    pub const ATT_STICKER: usize = 24;
 }
 
 struct Reader<'a> {
@@ -277,8 +574,7 @@ struct Reader<'a> {
     handles: HashMap<i64, String>,
     chats: HashMap<i64, Chat>,
     orphans: HashSet<String>,
-    message_columns: HashSet<String>,
-    attachment_tables: bool,
+    schema: Schema,
     n_records: u64,
     n_warnings: u64,
     n_nanos: u64,
@@ -311,17 +607,12 @@ impl<'a> Reader<'a> {
     fn new(
         conn: &'a Connection,
         db_path: &'a Path,
+        schema: Schema,
         folder: Option<Folder>,
         opts: &'a ParseOptions,
         sink: &'a mut dyn Sink,
     ) -> Result<Reader<'a>, PhoneError> {
-        let sql_err = |source| PhoneError::Sqlite {
-            path: db_path.to_path_buf(),
-            source,
-        };
-        let tables =
-            names(conn, "SELECT name FROM sqlite_master WHERE type = 'table'").map_err(sql_err)?;
-        let message_columns = columns(conn, "message").map_err(sql_err)?;
+        let message_columns = schema.columns("message");
         let needed = ["guid", "date", "is_from_me", "handle_id"];
         let lacking: Vec<&str> = needed
             .into_iter()
@@ -339,8 +630,6 @@ impl<'a> Reader<'a> {
                 reason: format!("its message table has no column {lacking}"),
             });
         }
-        let attachment_tables =
-            tables.contains("attachment") && tables.contains("message_attachment_join");
         let mut reader = Reader {
             conn,
             db_path,
@@ -350,8 +639,7 @@ impl<'a> Reader<'a> {
             handles: HashMap::new(),
             chats: HashMap::new(),
             orphans: HashSet::new(),
-            message_columns,
-            attachment_tables,
+            schema,
             n_records: 0,
             n_warnings: 0,
             n_nanos: 0,
@@ -359,9 +647,10 @@ impl<'a> Reader<'a> {
             n_orphans: 0,
         };
         reader.load_handles()?;
-        reader.load_chats(tables.contains("chat_handle_join"))?;
-        let wal = PathBuf::from(format!("{}-wal", db_path.display()));
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        reader.load_chats()?;
+        let mut wal = db_path.as_os_str().to_owned();
+        wal.push("-wal");
+        if std::fs::symlink_metadata(&wal).is_ok_and(|m| m.is_file() && m.len() > 0) {
             reader.warn(
                 None,
                 "a write-ahead log (-wal file) sits next to the database; messages still in it are not \
@@ -436,8 +725,8 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn load_chats(&mut self, has_handle_join: bool) -> Result<(), PhoneError> {
-        let cols = columns(self.conn, "chat").map_err(|e| self.sql_err(e))?;
+    fn load_chats(&mut self) -> Result<(), PhoneError> {
+        let cols = self.schema.columns("chat");
         let pick = |c: &str| {
             if cols.contains(&c.to_ascii_lowercase()) {
                 format!("c.{c}")
@@ -453,7 +742,7 @@ impl<'a> Reader<'a> {
             pick("style")
         );
         let mut members: HashMap<i64, Vec<String>> = HashMap::new();
-        if has_handle_join {
+        if self.schema.has("chat_handle_join") {
             let mut stmt = self
                 .conn
                 .prepare(
@@ -461,12 +750,21 @@ impl<'a> Reader<'a> {
                 )
                 .map_err(|e| self.sql_err(e))?;
             let mut rows = stmt.query([]).map_err(|e| self.sql_err(e))?;
+            // Rows come in chat order: the addresses already listed for the current chat are
+            // kept in a set beside its list, so a repeated one (the same number under two
+            // handles, or a repeated row) is listed once without searching the list.
+            let mut seen: (Option<i64>, HashSet<String>) = (None, HashSet::new());
             while let Some(row) = rows.next().map_err(|e| self.sql_err(e))? {
                 if let (Some(chat), Some(handle)) =
                     (int_of(row.get_ref_unwrap(0)), int_of(row.get_ref_unwrap(1)))
                     && let Some(id) = self.handles.get(&handle)
                 {
-                    members.entry(chat).or_default().push(id.clone());
+                    if seen.0 != Some(chat) {
+                        seen = (Some(chat), HashSet::new());
+                    }
+                    if seen.1.insert(id.clone()) {
+                        members.entry(chat).or_default().push(id.clone());
+                    }
                 }
             }
         }
@@ -526,44 +824,20 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// The message query: one row per message, in `ROWID` order.
     fn message_sql(&self) -> String {
+        let cols = self.schema.columns("message");
         let m = |c: &str| {
-            if self.message_columns.contains(&c.to_ascii_lowercase()) {
+            if cols.contains(&c.to_ascii_lowercase()) {
                 format!("m.{c}")
             } else {
                 "NULL".into()
             }
         };
-        let (att_cols, att_join) = if self.attachment_tables {
-            let cols = columns(self.conn, "attachment").unwrap_or_default();
-            let a = |c: &str| {
-                if cols.contains(&c.to_ascii_lowercase()) {
-                    format!("a.{c}")
-                } else {
-                    "NULL".into()
-                }
-            };
-            (
-                format!(
-                    "a.ROWID, {}, {}, {}, {}",
-                    a("filename"),
-                    a("mime_type"),
-                    a("transfer_name"),
-                    a("is_sticker")
-                ),
-                "LEFT JOIN message_attachment_join maj ON maj.message_id = m.ROWID \
-                 LEFT JOIN attachment a ON a.ROWID = maj.attachment_id"
-                    .to_string(),
-            )
-        } else {
-            ("NULL, NULL, NULL, NULL, NULL".to_string(), String::new())
-        };
         format!(
             "SELECT m.ROWID, m.guid, {text}, {body}, m.handle_id, m.is_from_me, m.date, {edited}, {retracted}, \
              {assoc_guid}, {assoc_type}, {assoc_emoji}, {thread}, {item_type}, {group_action}, {group_title}, \
-             {other_handle}, {subject}, {audio}, cmj.chat_id, {att_cols} \
-             FROM message m LEFT JOIN chat_message_join cmj ON cmj.message_id = m.ROWID {att_join} \
-             ORDER BY m.ROWID",
+             {other_handle}, {subject}, {audio} FROM message m ORDER BY m.ROWID",
             text = m("text"),
             body = m("attributedBody"),
             edited = m("date_edited"),
@@ -581,54 +855,107 @@ impl<'a> Reader<'a> {
         )
     }
 
+    /// The attachment query, in message order, if the database has the attachment tables.
+    fn attachment_sql(&self) -> Option<String> {
+        if !(self.schema.has("attachment") && self.schema.has("message_attachment_join")) {
+            return None;
+        }
+        let cols = self.schema.columns("attachment");
+        let a = |c: &str| {
+            if cols.contains(c) {
+                format!("a.{c}")
+            } else {
+                "NULL".into()
+            }
+        };
+        Some(format!(
+            "SELECT maj.message_id, a.ROWID, {}, {}, {}, {} FROM message_attachment_join maj \
+             JOIN attachment a ON a.ROWID = maj.attachment_id ORDER BY maj.message_id, a.ROWID",
+            a("filename"),
+            a("mime_type"),
+            a("transfer_name"),
+            a("is_sticker")
+        ))
+    }
+
+    /// Streams the messages, each with its chat and attachments.
+    ///
+    /// Three queries, each ordered by message id, are walked side by side (a merge), rather than
+    /// one query joining messages to chats and attachments: a join gives a message one row per
+    /// (chat, attachment) pair, so a hostile database with one message in 10,000 chats holding
+    /// 10,000 attachments would yield 100,000,000 rows. Here each row of each table is read once.
     fn run(&mut self) -> Result<(), PhoneError> {
-        let sql = self.message_sql();
         let conn = self.conn;
-        let mut stmt = conn.prepare(&sql).map_err(|e| self.sql_err(e))?;
+        let mut stmt = conn
+            .prepare(&self.message_sql())
+            .map_err(|e| self.sql_err(e))?;
+        let mut chat_stmt = conn
+            .prepare("SELECT message_id, chat_id FROM chat_message_join ORDER BY message_id, chat_id")
+            .map_err(|e| self.sql_err(e))?;
+        let mut att_stmt = match self.attachment_sql() {
+            Some(sql) => Some(conn.prepare(&sql).map_err(|e| self.sql_err(e))?),
+            None => None,
+        };
         let mut rows = stmt.query([]).map_err(|e| self.sql_err(e))?;
-        let mut current: Option<Message> = None;
+        let mut chats = Side::new(
+            Some(chat_stmt.query([]).map_err(|e| self.sql_err(e))?),
+            "chat_message_join",
+            |row| int_of(row.get_ref_unwrap(1)),
+        );
+        let att_rows = match att_stmt.as_mut() {
+            Some(s) => Some(s.query([]).map_err(|e| self.sql_err(e))?),
+            None => None,
+        };
+        let mut attachments = Side::new(att_rows, "attachment", |row| {
+            Some(AttachmentRow {
+                rowid: int_of(row.get_ref_unwrap(1))?,
+                filename: text_of(row.get_ref_unwrap(2)),
+                mime_type: text_of(row.get_ref_unwrap(3)).filter(|s| !s.is_empty()),
+                transfer_name: text_of(row.get_ref_unwrap(4)).filter(|s| !s.is_empty()),
+                is_sticker: int_of(row.get_ref_unwrap(5)).unwrap_or(0) != 0,
+            })
+        });
+        let mut last_rowid: Option<i64> = None;
+        let mut found_chats = Vec::new();
         loop {
             let row = match rows.next() {
                 Ok(Some(row)) => row,
                 Ok(None) => break,
                 Err(e) => {
                     // A damaged page part-way: keep what was read, say where it stopped.
-                    let after = current.as_ref().map(|m| m.rowid);
-                    if let Some(m) = current.take() {
-                        self.emit(m)?;
-                    }
-                    let at = after.map_or_else(
+                    let at = last_rowid.map_or_else(
                         || "before the first message".into(),
                         |r| format!("after ROWID {r}"),
                     );
                     self.warn(None, format!("SQLite stopped reading messages {at}: {e}; the messages before were kept"))?;
-                    return Ok(());
+                    break;
                 }
             };
             let Some(rowid) = int_of(row.get_ref_unwrap(col::ROWID)) else {
                 continue;
             };
-            if current.as_ref().is_some_and(|m| m.rowid != rowid)
-                && let Some(m) = current.take()
-            {
-                self.emit(m)?;
+            if last_rowid == Some(rowid) {
+                // A declared `rowid` column that repeats: the first row of that id was read.
+                continue;
             }
-            let msg = current.get_or_insert_with(|| read_message(row, rowid));
-            if let Some(att_rowid) = int_of(row.get_ref_unwrap(col::ATT_ROWID))
-                && !msg.attachments.iter().any(|a| a.rowid == att_rowid)
-            {
-                msg.attachments.push(AttachmentRow {
-                    rowid: att_rowid,
-                    filename: text_of(row.get_ref_unwrap(col::ATT_FILENAME)),
-                    mime_type: text_of(row.get_ref_unwrap(col::ATT_MIME)).filter(|s| !s.is_empty()),
-                    transfer_name: text_of(row.get_ref_unwrap(col::ATT_TRANSFER))
-                        .filter(|s| !s.is_empty()),
-                    is_sticker: int_of(row.get_ref_unwrap(col::ATT_STICKER)).unwrap_or(0) != 0,
-                });
-            }
+            last_rowid = Some(rowid);
+            let mut msg = read_message(row, rowid);
+            found_chats.clear();
+            chats.take(rowid, &mut found_chats);
+            msg.chat_id = found_chats.first().copied();
+            attachments.take(rowid, &mut msg.attachments);
+            // The same attachment twice (a repeated join row) comes in a run: keep one.
+            msg.attachments.dedup_by_key(|a| a.rowid);
+            self.emit(msg)?;
         }
-        if let Some(m) = current.take() {
-            self.emit(m)?;
+        for (what, e) in [chats.error.take(), attachments.error.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.warn(
+                None,
+                format!("SQLite stopped reading {what} rows: {e}; messages after that point lack them"),
+            )?;
         }
         if self.n_orphans > 0 {
             let n = self.n_orphans;
@@ -748,7 +1075,7 @@ impl<'a> Reader<'a> {
 
         let mut attachments = Vec::with_capacity(msg.attachments.len());
         for a in &msg.attachments {
-            let (attachment, missing) = self.attachment(a)?;
+            let (attachment, missing) = self.attachment(msg.rowid, a)?;
             if missing {
                 flags.insert(Flags::ATTACHMENT_MISSING);
             }
@@ -822,7 +1149,11 @@ impl<'a> Reader<'a> {
 
     /// An attachment's reference, with its content streamed when a folder deposit holds the file.
     /// Returns whether the file is missing.
-    fn attachment(&mut self, a: &AttachmentRow) -> Result<(AttachmentRef, bool), PhoneError> {
+    fn attachment(
+        &mut self,
+        rowid: i64,
+        a: &AttachmentRow,
+    ) -> Result<(AttachmentRef, bool), PhoneError> {
         let base = a
             .filename
             .as_deref()
@@ -839,50 +1170,129 @@ impl<'a> Reader<'a> {
             size: None,
             sha256: None,
         };
-        let Some((member, file)) = self.attachment_file(a.filename.as_deref()) else {
+        let Some(folder) = self.folder.as_ref() else {
             return Ok((r, true));
         };
-        let Ok(mut f) = std::fs::File::open(&file) else {
+        let Some(member) = attachment_member(&folder.db_member, a.filename.as_deref()) else {
             return Ok((r, true));
+        };
+        let opened = if folder.members.contains(&member) {
+            folder
+                .open(&member)
+                .map_err(|e| format!("attachment {member} was not read: {e}"))
+        } else {
+            match folder.symlink_on_the_way(&member) {
+                Some(link) => Err(format!(
+                    "attachment {member} was not read: {link} is a symbolic link, and symbolic \
+                     links in a deposit are not followed"
+                )),
+                None => return Ok((r, true)),
+            }
+        };
+        let mut f = match opened {
+            Ok(f) => f,
+            Err(why) => {
+                self.warn(Some(rowid), why)?;
+                return Ok((r, true));
+            }
         };
         let stored = self
             .sink
             .attachment(&member, &mut f)
             .map_err(|source| PhoneError::Sink {
-                path: file.clone(),
+                path: self.db_path.to_path_buf(),
                 source,
             })?;
         r.size = Some(stored.size);
         r.sha256 = Some(stored.sha256);
         Ok((r, false))
     }
+}
 
-    /// The member name and file of an attachment inside a folder deposit, if it is there.
-    fn attachment_file(&self, filename: Option<&str>) -> Option<(String, PathBuf)> {
-        let folder = self.folder.as_ref()?;
-        let filename = filename?;
-        let i = filename.find("Attachments/")?;
-        let rel = filename.get(i..)?;
-        let rel_path = Path::new(rel);
-        if !rel_path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
-        {
-            return None;
+/// The member of a folder deposit that an attachment's stored path names: the part of the path
+/// from `Attachments/` on, beside the database. `None` for a path without `Attachments/` or with
+/// anything but plain names after it (`..`, `.`, an empty part).
+fn attachment_member(db_member: &str, filename: Option<&str>) -> Option<String> {
+    let filename = filename?;
+    let i = filename.find("Attachments/")?;
+    let rel = filename.get(i..)?;
+    if rel
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return None;
+    }
+    let db_dir = db_member.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    Some(if db_dir.is_empty() {
+        rel.to_string()
+    } else {
+        format!("{db_dir}/{rel}")
+    })
+}
+
+/// Rows of a table ordered by message id (its first column), walked beside the message query.
+struct Side<'s, T> {
+    rows: Option<rusqlite::Rows<'s>>,
+    /// The next row not yet handed out: its message id and what was read from it.
+    next: Option<(i64, T)>,
+    read: fn(&rusqlite::Row<'_>) -> Option<T>,
+    what: &'static str,
+    /// The error that ended the rows early, if one did.
+    error: Option<(&'static str, rusqlite::Error)>,
+}
+
+impl<'s, T> Side<'s, T> {
+    fn new(
+        rows: Option<rusqlite::Rows<'s>>,
+        what: &'static str,
+        read: fn(&rusqlite::Row<'_>) -> Option<T>,
+    ) -> Side<'s, T> {
+        Side {
+            rows,
+            next: None,
+            read,
+            what,
+            error: None,
         }
-        let db_dir = folder
-            .db_member
-            .rsplit_once('/')
-            .map(|(d, _)| d)
-            .unwrap_or("");
-        let member = if db_dir.is_empty() {
-            rel.to_string()
-        } else {
-            format!("{db_dir}/{rel}")
-        };
-        let file = folder.root.join(&member);
-        let meta = std::fs::symlink_metadata(&file).ok()?;
-        meta.file_type().is_file().then_some((member, file))
+    }
+
+    /// Reads the next usable row into `next`, if there is one.
+    fn fill(&mut self) {
+        while self.next.is_none() {
+            let Some(rows) = self.rows.as_mut() else {
+                return;
+            };
+            match rows.next() {
+                Ok(Some(row)) => {
+                    if let Some(id) = int_of(row.get_ref_unwrap(0))
+                        && let Some(v) = (self.read)(row)
+                    {
+                        self.next = Some((id, v));
+                    }
+                }
+                Ok(None) => self.rows = None,
+                Err(e) => {
+                    self.rows = None;
+                    self.error = Some((self.what, e));
+                }
+            }
+        }
+    }
+
+    /// Skips the rows of messages before `rowid` (messages that do not exist) and moves those of
+    /// `rowid` into `out`. Every row is visited once over the whole walk.
+    fn take(&mut self, rowid: i64, out: &mut Vec<T>) {
+        loop {
+            self.fill();
+            match self.next.take() {
+                Some((id, _)) if id < rowid => {}
+                Some((id, v)) if id == rowid => out.push(v),
+                other => {
+                    self.next = other;
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -912,7 +1322,7 @@ fn read_message(row: &rusqlite::Row<'_>, rowid: i64) -> Message {
         other_handle: n(col::OTHER_HANDLE).unwrap_or(0),
         subject: t(col::SUBJECT),
         is_audio: n(col::AUDIO).unwrap_or(0) != 0,
-        chat_id: n(col::CHAT),
+        chat_id: None,
         attachments: Vec::new(),
     }
 }

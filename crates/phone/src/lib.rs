@@ -54,6 +54,14 @@ pub enum PhoneError {
         offset: u64,
         reason: String,
     },
+    /// The file is an SMS Backup & Restore backup, but it ends (or breaks) before its first
+    /// complete message: nothing could be read from it.
+    #[error("{path}: byte {offset}: {reason}")]
+    NothingRead {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
     /// The file is not a Messages database (not SQLite, or SQLite without the Messages tables).
     #[error("{path}: not an Apple Messages database: {reason}")]
     NotMessagesDb { path: PathBuf, reason: String },
@@ -117,14 +125,19 @@ pub fn parse(
 }
 
 fn read_head(path: &Path, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut f = std::fs::File::open(path)?;
+    read_full(&mut std::fs::File::open(path)?, buf)
+}
+
+/// Reads until `buf` is full or the input ends; returns how many bytes were read.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        let got = f.read(buf.get_mut(n..).unwrap_or_default())?;
-        if got == 0 {
-            break;
+        match input.read(buf.get_mut(n..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(got) => n += got,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        n += got;
     }
     Ok(n)
 }

@@ -456,8 +456,25 @@ impl<'p> State<'p> {
         self.sink.warning(w).map_err(|e| self.sink_err(e))
     }
 
-    /// The file is cut short or broken at `offset`: keep what was read, say so.
+    /// The file is cut short or broken at `offset`: keep what was read, say so. When not one
+    /// complete message came before the damage, nothing could be read, and that is an error: a
+    /// deposit that yields no record must not pass for an empty backup.
     fn damaged(&mut self, offset: u64, what: &str) -> Result<(), PhoneError> {
+        if self.n_records == 0 {
+            let open = if self.mms.is_some() {
+                " (an MMS begun before it is incomplete)"
+            } else {
+                ""
+            };
+            return Err(PhoneError::NothingRead {
+                path: self.path.to_path_buf(),
+                offset,
+                reason: format!(
+                    "{what}, before the first complete message{open}; nothing could be read from \
+                     this backup"
+                ),
+            });
+        }
         self.truncated = true;
         let open_mms = self.mms.is_some();
         self.finish_mms(true)?;
@@ -920,7 +937,14 @@ fn split_addresses(raw: Option<&str>, flags: &mut Flags) -> Vec<String> {
 }
 
 /// A conversation's title and participants from its addresses and the contact name(s).
+/// An address repeated in the list (the same number spelled twice) is listed once, found through
+/// a set of keys beside the list (linear in the addresses, however many).
 fn describe(addresses: &[String], name: Option<&str>) -> (Option<String>, Vec<Participant>) {
+    let mut seen = HashSet::with_capacity(addresses.len());
+    let addresses: Vec<&String> = addresses
+        .iter()
+        .filter(|a| seen.insert(address_key(a)))
+        .collect();
     let single = addresses.len() == 1;
     let participants = addresses
         .iter()
@@ -930,14 +954,20 @@ fn describe(addresses: &[String], name: Option<&str>) -> (Option<String>, Vec<Pa
             } else {
                 None
             },
-            address: Some(a.clone()),
+            address: Some((*a).clone()),
             role: ParticipantRole::Member,
         })
         .collect();
     let title = match name {
         Some(n) => Some(n.to_string()),
         None if addresses.is_empty() => None,
-        None => Some(addresses.join(", ")),
+        None => Some(
+            addresses
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     };
     (title, participants)
 }
