@@ -40,11 +40,12 @@ fn header_name(line: &[u8]) -> Option<&[u8]> {
 }
 
 /// Whether the first bytes are an RFC 5322 header block: header and continuation lines up to the
-/// first blank line (or the end of what we see), with at least one name only mail uses.
+/// first blank line (or the end of what we see), with at least one name only mail uses; or, for a
+/// body written straight after the headers, up to the first other line after two such names.
 pub(crate) fn looks_like_message(head: &[u8]) -> bool {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let mut known = false;
-    let mut n_lines = 0;
+    let (mut n_lines, mut n_known) = (0, 0);
     let mut complete_lines = head.split(|&b| b == b'\n').peekable();
     while let Some(line) = complete_lines.next() {
         let is_last = complete_lines.peek().is_none();
@@ -61,10 +62,16 @@ pub(crate) fn looks_like_message(head: &[u8]) -> bool {
         match header_name(line) {
             Some(name) => {
                 let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-                known |= MAIL_HEADERS.contains(&name.as_str());
+                if MAIL_HEADERS.contains(&name.as_str()) {
+                    known = true;
+                    n_known += 1;
+                }
             }
             // The last line may be cut off by the end of the probe.
             None if is_last && n_lines > 0 => break,
+            // The body straight after the headers, without a blank line: still mail when two
+            // names only mail uses came first.
+            None if n_known >= 2 => break,
             None => return false,
         }
         n_lines += 1;
@@ -138,6 +145,11 @@ mod tests {
         assert_eq!(lone(b"12/01/2020, 10:00 - Jane: hello\n"), None);
         assert_eq!(lone(b"{\"messages\": []}"), None);
         assert_eq!(lone(b"name: value\nother: thing\n"), None);
+        assert_eq!(
+            lone(b"From: a@b\nSubject: x\nThe body, no blank line\n"),
+            Some("eml")
+        );
+        assert_eq!(lone(b"From: a@b\nThe body\n"), None);
         assert_eq!(lone(b""), None);
         assert_eq!(lone(b"PK\x03\x04"), None);
     }

@@ -130,19 +130,105 @@ pub(crate) fn fingerprint(header_block: &[u8]) -> String {
     d.get(..16).unwrap_or(&d).to_string()
 }
 
-/// The header block of a message: everything up to the first empty line.
+/// The header block of a message: everything up to the first empty line, or up to the first line
+/// that is neither a header (`Name:`) nor a continuation (starting with a space or tab) once a
+/// header has been seen: some writers put the body straight after the headers. Lines before the
+/// first header (an mbox envelope left in an `.eml`) stay in the block.
 pub(crate) fn header_block(bytes: &[u8]) -> &[u8] {
     let mut pos = 0;
-    while let Some(i) = bytes.get(pos..).and_then(|r| memchr::memchr(b'\n', r)) {
-        let next = pos + i + 1;
-        match bytes.get(next..) {
-            Some(r) if r.starts_with(b"\n") || r.starts_with(b"\r\n") => {
-                return bytes.get(..next).unwrap_or(bytes);
-            }
-            _ => pos = next,
+    let mut seen_header = false;
+    while pos < bytes.len() {
+        let rest = bytes.get(pos..).unwrap_or_default();
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        let line = rest.get(..end).unwrap_or(rest);
+        if line == b"\n" || line == b"\r\n" {
+            break;
         }
+        if crate::detect::is_header_line(line) {
+            seen_header = true;
+        } else if seen_header && !line.starts_with(b" ") && !line.starts_with(b"\t") {
+            break;
+        }
+        pos += end;
     }
-    bytes
+    bytes.get(..pos).unwrap_or(bytes)
+}
+
+/// When the header block is followed by something other than a blank line (the body starts
+/// straight after the headers), the message with a blank line put in at that point, and the
+/// 1-based line number where the body starts; `None` when the message is well formed.
+fn with_blank_line_after_headers(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let block = header_block(bytes);
+    let rest = bytes.get(block.len()..).unwrap_or_default();
+    if block.is_empty() || rest.is_empty() || rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
+        return None;
+    }
+    let eol: &[u8] = if block.ends_with(b"\r\n") {
+        b"\r\n"
+    } else {
+        b"\n"
+    };
+    let mut fixed = Vec::with_capacity(bytes.len() + 2);
+    fixed.extend_from_slice(block);
+    if !block.ends_with(b"\n") {
+        fixed.extend_from_slice(eol);
+    }
+    fixed.extend_from_slice(eol);
+    fixed.extend_from_slice(rest);
+    Some((fixed, memchr::memchr_iter(b'\n', block).count() + 1))
+}
+
+/// A header block holding 8-bit bytes that are not UTF-8 (or ISO-2022-JP's escapes), re-read in
+/// the charset the message declares (its root `Content-Type`, else its first part that names
+/// one): the message with its header block decoded to UTF-8, and the charset. Each line is
+/// decoded on its own after its field name, so names, colons and line breaks stay where they are.
+/// `None` when the block needs nothing, no charset is declared (or only `us-ascii`/UTF-8, which
+/// the bytes contradict), mail-parser has no decoder for it, or a line does not decode cleanly
+/// (then the block is read as it stands and flagged).
+fn decode_8bit_headers(
+    bytes: &[u8],
+    parser: &MessageParser,
+    headers_only: bool,
+) -> Option<(Vec<u8>, String)> {
+    let block = header_block(bytes);
+    if std::str::from_utf8(block).is_ok() && memchr::memchr(0x1b, block).is_none() {
+        return None;
+    }
+    let msg = parse_guarded(parser, bytes, headers_only)??;
+    let charset = msg
+        .parts
+        .iter()
+        .find_map(|p| p.content_type().and_then(|c| c.attribute("charset")))?
+        .trim()
+        .to_ascii_lowercase();
+    if charset.starts_with("utf") || charset.contains("ascii") {
+        return None;
+    }
+    let decoder = mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes())?;
+    let mut out = Vec::with_capacity(bytes.len() + block.len() / 2);
+    for line in block.split_inclusive(|&b| b == b'\n') {
+        let value_at = if crate::detect::is_header_line(line) {
+            memchr::memchr(b':', line).map_or(0, |i| i + 1)
+        } else {
+            0
+        };
+        let (name, value) = line.split_at(value_at);
+        out.extend_from_slice(name);
+        if value.is_ascii() && memchr::memchr(0x1b, value).is_none() {
+            out.extend_from_slice(value);
+            continue;
+        }
+        let decoded = catch_unwind(|| decoder(value)).ok()?;
+        if decoded.contains('\u{fffd}')
+            || memchr::memchr_iter(b'\n', decoded.as_bytes()).count()
+                != memchr::memchr_iter(b'\n', value).count()
+        {
+            return None;
+        }
+        out.extend_from_slice(decoded.as_bytes());
+    }
+    out.extend_from_slice(bytes.get(block.len()..).unwrap_or_default());
+    Some((out, charset))
 }
 
 /// Threading headers of a parsed message (whole or headers only).
@@ -246,10 +332,128 @@ fn split_labels(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Reads HTML as text for search. html2text builds a DOM, so very large HTML is stripped of tags
-/// instead.
+/// Elements nested deeper than this are not given to html2text: its tree building and layout
+/// take time quadratic in the depth (200,000 nested `<div>`s took minutes). Real mail nests a few
+/// dozen levels (tables in tables); such HTML is stripped of tags instead, with a warning.
+pub(crate) const MAX_HTML_DEPTH: usize = 256;
+
+/// Elements that never hold others (void) or whose end tag HTML lets a writer leave out (the
+/// parser closes them at the next sibling): they do not count towards the nesting depth.
+const NOT_NESTING: &[&[u8]] = &[
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
+    b"p",
+    b"li",
+    b"dt",
+    b"dd",
+    b"tr",
+    b"td",
+    b"th",
+    b"option",
+    b"optgroup",
+    b"rt",
+    b"rp",
+    b"thead",
+    b"tbody",
+    b"tfoot",
+    b"colgroup",
+    b"caption",
+];
+
+/// The deepest nesting of elements in `html`, estimated in one pass over its tags (opening tags
+/// minus closing ones, see [`NOT_NESTING`]; comments skipped; `<x/>` opens an element except
+/// inside SVG or MathML, as in an HTML parser), stopping as soon as it passes
+/// `limit`. Linear in the length; never below the depth html2text would build for
+/// well-formed HTML.
+pub(crate) fn nesting_depth(html: &[u8], limit: usize) -> usize {
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    // The depth at which an `<svg>` or `<math>` element opened, while inside it.
+    let mut foreign: Option<usize> = None;
+    while let Some(lt) = html.get(i..).and_then(|r| memchr::memchr(b'<', r)) {
+        let start = i + lt + 1;
+        let rest = html.get(start..).unwrap_or_default();
+        if let Some(comment) = rest.strip_prefix(b"!--") {
+            match memchr::memmem::find(comment, b"-->") {
+                Some(e) => {
+                    i = start + 3 + e + 3;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_from = usize::from(closing);
+        let name_len = rest
+            .get(name_from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let name = rest
+            .get(name_from..name_from + name_len)
+            .unwrap_or_default();
+        if name.is_empty() || !name.first().is_some_and(u8::is_ascii_alphabetic) {
+            // `<` in text, `<!doctype`, `<?xml`: not an element.
+            i = start;
+            continue;
+        }
+        let Some(gt) = memchr::memchr(b'>', rest) else {
+            break;
+        };
+        i = start + gt + 1;
+        if NOT_NESTING.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let foreign_root = name.eq_ignore_ascii_case(b"svg") || name.eq_ignore_ascii_case(b"math");
+        if closing {
+            depth = depth.saturating_sub(1);
+            if foreign_root || foreign.is_some_and(|f| depth < f) {
+                foreign = None;
+            }
+        } else if foreign.is_some() && rest.get(..gt).unwrap_or_default().ends_with(b"/") {
+            // `<path/>` closes itself inside SVG and MathML only; in HTML `<div/>` opens a div.
+        } else {
+            if foreign_root && foreign.is_none() {
+                foreign = Some(depth + 1);
+            }
+            depth += 1;
+            max = max.max(depth);
+            if max > limit {
+                break;
+            }
+        }
+    }
+    max
+}
+
+/// Reads HTML as text for search. html2text builds a DOM, so very large or very deep HTML is
+/// stripped of tags instead (one linear pass), with a warning.
 fn html_to_text(html: &str, problems: &mut Problems<'_>) -> Result<String, EmailError> {
-    if html.len() <= MAX_HTML_TO_TEXT {
+    let depth = if html.len() <= MAX_HTML_TO_TEXT {
+        nesting_depth(html.as_bytes(), MAX_HTML_DEPTH)
+    } else {
+        0
+    };
+    if depth > MAX_HTML_DEPTH {
+        problems.warn(
+            Flags::NONE,
+            format!(
+                "HTML body has elements nested more than {MAX_HTML_DEPTH} deep; tags stripped instead of rendered"
+            ),
+        )?;
+    } else if html.len() <= MAX_HTML_TO_TEXT {
         let converted = catch_unwind(AssertUnwindSafe(|| {
             html2text::config::plain()
                 .no_table_borders()
@@ -397,6 +601,10 @@ fn truncated_multipart(msg: &Message<'_>) -> bool {
     memchr::memmem::find(msg.raw_message(), close.as_bytes()).is_none()
 }
 
+fn recoded_warning(charset: &str) -> String {
+    format!("headers hold 8-bit bytes that are not UTF-8; read in the declared charset {charset}")
+}
+
 /// Reads one message. `Ok(None)` when there is nothing to read (an empty message: a warning says
 /// so). Attachments are streamed to the sink; the record is returned, not yet emitted.
 pub(crate) fn read_message(
@@ -418,6 +626,22 @@ pub(crate) fn read_message(
         )?;
         return Ok(None);
     }
+    let fixed = with_blank_line_after_headers(bytes);
+    if let Some((_, line)) = &fixed {
+        problems.warn(
+            Flags::MALFORMED,
+            format!(
+                "no blank line between the headers and the body: line {line} of the message is \
+                 not a header, so the body is read from there"
+            ),
+        )?;
+    }
+    let bytes = fixed.as_ref().map_or(bytes, |(f, _)| f.as_slice());
+    let recoded = decode_8bit_headers(bytes, parser, false);
+    if let Some((_, charset)) = &recoded {
+        problems.warn(Flags::NONE, recoded_warning(charset))?;
+    }
+    let bytes = recoded.as_ref().map_or(bytes, |(r, _)| r.as_slice());
     let block = header_block(bytes);
     let msg = match parse_guarded(parser, bytes, false) {
         Some(Some(m)) if !m.parts.is_empty() => m,
@@ -468,6 +692,11 @@ pub(crate) fn read_oversized(
         size: Some(stored.size),
         sha256: Some(stored.sha256),
     };
+    let recoded = decode_8bit_headers(block, parser, true);
+    if let Some((_, charset)) = &recoded {
+        problems.warn(Flags::NONE, recoded_warning(charset))?;
+    }
+    let block = recoded.as_ref().map_or(block, |(r, _)| r.as_slice());
     match parse_guarded(parser, block, true) {
         Some(Some(m)) if !m.parts.is_empty() => {
             build(&m, block, ctx, opts, problems, Some(attachment))
@@ -868,5 +1097,50 @@ mod tests {
         );
         assert_eq!(header_block(b"A: b\n\nbody"), b"A: b\n");
         assert_eq!(header_block(b"A: b"), b"A: b");
+        assert_eq!(
+            header_block(b"A: b\n c\nbody: x y\n"),
+            b"A: b\n c\nbody: x y\n"
+        );
+    }
+
+    #[test]
+    fn header_block_ends_at_the_first_line_that_is_not_a_header() {
+        assert_eq!(header_block(b"A: b\n\tc\nThe body\n\nmore"), b"A: b\n\tc\n");
+        assert_eq!(
+            header_block(b"From a@b Mon Jan  6 09:05:01 2020\nA: b\nbody\n"),
+            b"From a@b Mon Jan  6 09:05:01 2020\nA: b\n",
+            "a line before the first header stays in the block"
+        );
+        let (fixed, line) = with_blank_line_after_headers(b"A: b\r\nC: d\r\nbody\r\n").unwrap();
+        assert_eq!(fixed, b"A: b\r\nC: d\r\n\r\nbody\r\n");
+        assert_eq!(line, 3);
+        assert_eq!(
+            with_blank_line_after_headers(b"A: b\nC: d").map(|f| f.0),
+            None,
+            "only headers"
+        );
+        assert_eq!(with_blank_line_after_headers(b"A: b\n\nbody"), None);
+    }
+
+    #[test]
+    fn nesting_depth_counts_what_an_html_parser_would_nest() {
+        let d = |h: &[u8]| nesting_depth(h, 100);
+        assert_eq!(
+            d(b"<html><body><div><p>a<p>b<br><img src=x></div></body></html>"),
+            3
+        );
+        assert_eq!(
+            d(b"<table><tr><td><table><tr><td>x</td></tr></table></td></tr></table>"),
+            2
+        );
+        assert_eq!(
+            d("<div/>".repeat(10).as_bytes()),
+            10,
+            "HTML has no self-closing div"
+        );
+        assert_eq!(d(b"<svg><path/><path/></svg><div></div>"), 1);
+        assert_eq!(d(b"<!-- <div><div> --> a < b <!doctype html> <3"), 0);
+        assert_eq!(d("<b>".repeat(300).as_bytes()), 101, "stops past the limit");
+        assert_eq!(d("<div></div>".repeat(300).as_bytes()), 1);
     }
 }
