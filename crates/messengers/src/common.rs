@@ -7,10 +7,11 @@ use std::path::Path;
 
 use onrecord_container::{Bundle, ContainerError, Limits, Member};
 use onrecord_model::{
-    AttachmentRef, AttachmentStored, Conversation, Record, Sink, SinkError, Warning,
+    AttachmentRef, AttachmentStored, Conversation, Flags, MAX_TEXT_BYTES, Record, Sink, SinkError,
+    Warning, cap_text,
 };
 
-use crate::json::StreamError;
+use crate::json::{At, ElementError, MAX_STRING_BYTES, StreamError};
 
 /// Why a deposit could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,61 @@ impl<'a> Out<'a> {
             offset,
             message,
         })
+    }
+}
+
+/// Caps a record's text at [`MAX_TEXT_BYTES`]; when it was cut, or when the JSON reader had to cut
+/// a string of its message (`at.oversize`), flags the record OVERSIZE and warns. The whole of the
+/// message is in the deposit.
+pub fn cap_record(
+    out: &mut Out<'_>,
+    path: Option<&str>,
+    at: At,
+    record: &mut Record,
+) -> Result<(), SinkError> {
+    let cut = cap_text(&mut record.text);
+    if cut || at.oversize {
+        record.flags.insert(Flags::OVERSIZE);
+        out.warn(
+            path,
+            Some(at.line),
+            Some(at.offset),
+            format!(
+                "a message longer than the cap (text {MAX_TEXT_BYTES} bytes, any JSON string {MAX_STRING_BYTES} bytes) was kept cut there; the whole of it is in the deposit"
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Reports an element that could not be read. `Ok(true)` when it was too big and is skipped (no
+/// record); `Ok(false)` for broken JSON, which the caller keeps as a MALFORMED record.
+pub fn element_error(
+    out: &mut Out<'_>,
+    path: Option<&str>,
+    at: At,
+    what: &str,
+    e: &ElementError,
+) -> Result<bool, SinkError> {
+    match e {
+        ElementError::TooBig { .. } => {
+            out.warn(
+                path,
+                Some(at.line),
+                Some(at.offset),
+                format!("{what} at byte {} is too large ({e}); skipped", at.offset),
+            )?;
+            Ok(true)
+        }
+        ElementError::Json(_) => {
+            out.warn(
+                path,
+                Some(at.line),
+                Some(at.offset),
+                format!("{what} is not valid JSON ({e}); kept as a malformed record"),
+            )?;
+            Ok(false)
+        }
     }
 }
 

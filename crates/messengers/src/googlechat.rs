@@ -24,7 +24,7 @@
 //! - A lone `messages.json`: attachments are missing (flagged), the conversation is keyed by the
 //!   group id from its folder name or its message ids, and titled by that id.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -36,8 +36,11 @@ use onrecord_model::{
     ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError, TitleSource,
 };
 
-use crate::common::{Attachments, Fail, MessengersError, Out, attachment_ref, clean, label};
-use crate::json::{At, JsonStream, LList, LStr, each_element, lenient_object};
+use crate::common::{
+    Attachments, Fail, MessengersError, Out, attachment_ref, cap_record, clean, element_error,
+    label,
+};
+use crate::json::{At, ElementError, JsonStream, LList, LStr, each_element, lenient_object};
 
 lenient_object!(
     pub struct GcPerson { name: LStr = "name", email: LStr = "email", user_type: LStr = "user_type" }
@@ -195,14 +198,14 @@ fn read_small<T: for<'de> serde::Deserialize<'de> + Default>(
     m: &Member,
 ) -> Result<T, MessengersError> {
     let lbl = label(deposit, Some(&m.name));
-    let bytes = bundle.read_member(m, 64 << 20)?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    serde_json::from_slice(bytes).map_err(|e| MessengersError::Json {
-        path: lbl,
-        offset: 0,
-        line: e.line() as u64,
-        message: e.to_string(),
-    })
+    // Streamed like the messages, so that its strings are capped and it is never held whole.
+    let run = |bundle: &mut Bundle| -> Result<T, Fail> {
+        let mut s = JsonStream::new(bundle.open_member(m)?)?;
+        let v = s.value()?;
+        s.finish()?;
+        Ok(v)
+    };
+    run(bundle).map_err(|e| e.named(&lbl))
 }
 
 fn conversation(
@@ -344,18 +347,13 @@ fn stream<R: Read>(
             let at = s.at();
             let is_array = each_element(
                 &mut s,
-                |m: Result<GcMessage, serde_json::Error>, at: At| -> Result<(), Fail> {
+                |m: Result<GcMessage, ElementError>, at: At| -> Result<(), Fail> {
                     let m = match m {
                         Ok(m) => m,
                         Err(e) => {
-                            out.warn(
-                                ctx.path.as_deref(),
-                                Some(at.line),
-                                Some(at.offset),
-                                format!(
-                                    "a message is not valid JSON ({e}); kept as a malformed record"
-                                ),
-                            )?;
+                            if element_error(out, ctx.path.as_deref(), at, "a message", &e)? {
+                                return Ok(());
+                            }
                             GcMessage {
                                 not_object: true,
                                 ..GcMessage::default()
@@ -472,11 +470,14 @@ fn build_record(
     } else {
         MessageKind::Text
     };
+    // A set beside the list: a message may mention many people, and a lookup in the list for
+    // each would be quadratic in the number of mentions.
     let mut targets: Vec<String> = Vec::new();
+    let mut seen_targets: HashSet<String> = HashSet::new();
     for a in &m.annotations.0 {
         let u = &a.user_mention_metadata.user;
         if let Some(n) = u.name.non_empty().or(u.email.non_empty()).map(clean)
-            && !targets.contains(&n)
+            && seen_targets.insert(n.clone())
         {
             targets.push(n);
         }
@@ -514,6 +515,7 @@ fn build_record(
         line: Some(at.line),
         offset: at.offset,
     };
+    cap_record(out, ctx.path.as_deref(), at, &mut r)?;
     Ok(r)
 }
 

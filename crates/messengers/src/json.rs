@@ -13,6 +13,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::marker::PhantomData;
 
+use onrecord_model::MAX_TEXT_BYTES;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -22,6 +23,10 @@ pub struct At {
     pub offset: u64,
     /// 1-based line.
     pub line: u64,
+    /// A string inside the value was longer than [`MAX_STRING_BYTES`] and was cut there (or a
+    /// number longer than any real one was replaced by `null`): the record built from it is
+    /// flagged OVERSIZE.
+    pub oversize: bool,
 }
 
 /// Broken JSON structure found by [`JsonStream`].
@@ -31,15 +36,62 @@ pub enum StreamError {
     Syntax { at: At, message: String },
 }
 
-/// A pull reader over JSON that walks objects and arrays itself and hands out each value it is
-/// asked for as a complete byte slice, which the caller reads with `serde_json::from_slice`.
+/// Most bytes of one JSON string kept as written (escapes included); the rest of the string is
+/// skipped without being held. Twice the record text cap, so that a text cut here still fills
+/// [`MAX_TEXT_BYTES`] unless it is mostly escapes.
+pub const MAX_STRING_BYTES: usize = 2 * MAX_TEXT_BYTES;
+/// Most bytes one value (one message) may take once its strings are capped; a larger value is
+/// skipped (read through, never held) and reported by its byte offset.
+pub const MAX_VALUE_BYTES: usize = 16 << 20;
+/// Deepest nesting of arrays and objects inside one value. Real exports nest a message five or six
+/// levels deep; serde_json itself refuses more than 128 levels when it reads a value.
+pub const MAX_DEPTH: usize = 512;
+/// Longest number or literal kept; a longer one is replaced by `null` and flagged.
+const MAX_SCALAR_BYTES: usize = 4096;
+
+/// Why one element of an array was not read.
+#[derive(Debug)]
+pub enum ElementError {
+    /// The element's own JSON is broken.
+    Json(serde_json::Error),
+    /// The element was larger than [`MAX_VALUE_BYTES`] even with its strings capped; it was
+    /// skipped. `span` is how many bytes of the file it took.
+    TooBig { span: u64 },
+}
+
+impl fmt::Display for ElementError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ElementError::Json(e) => write!(f, "{e}"),
+            ElementError::TooBig { span } => write!(
+                f,
+                "{span} bytes, more than the limit of {MAX_VALUE_BYTES} bytes for one message"
+            ),
+        }
+    }
+}
+
+/// What cutting out one value found.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cut {
+    oversize: bool,
+    too_big: bool,
+    span: u64,
+}
+
+/// A pull reader over JSON that walks objects and arrays itself and copies each value it is
+/// asked for into a buffer of its own, which the caller reads with `serde_json::from_slice`.
 ///
 /// Why not serde_json's `from_reader`: it reads one byte at a time through `io::Read`, which was
-/// three times slower than parsing slices. Here the bytes arrive in large chunks, the structure
-/// is found with a small scanner (strings, escapes, nesting), and only one value at a time is
-/// held: memory is bounded by the largest single message. Because every value is cut out before
-/// it is parsed, a message with a syntax error inside it can be reported and skipped while the
-/// rest of the file is read.
+/// three times slower than parsing slices. Here the bytes arrive in large chunks and the value's
+/// structure is followed by a small iterative scanner (strings, escapes, nesting) that copies it
+/// out as it goes. Memory is bounded whatever the file holds: a string longer than
+/// [`MAX_STRING_BYTES`] is kept cut at a character boundary (and the value marked oversize),
+/// a value larger than [`MAX_VALUE_BYTES`] is read through without being held, nesting deeper
+/// than [`MAX_DEPTH`] is an error naming its byte offset, and nothing recurses, so neither the
+/// heap nor the stack grows with the input. Because every value is cut out before it is parsed,
+/// a message with a syntax error inside it can be reported and skipped while the rest of the file
+/// is read.
 pub struct JsonStream<R> {
     inner: R,
     buf: Vec<u8>,
@@ -49,9 +101,42 @@ pub struct JsonStream<R> {
     /// Newlines before `buf[pos]`.
     lines: u64,
     eof: bool,
+    /// The value last cut out.
+    val: Vec<u8>,
 }
 
 const CHUNK: usize = 256 * 1024;
+
+/// Bytes that end a number or literal.
+fn ends_scalar(c: u8) -> bool {
+    matches!(
+        c,
+        b',' | b'}' | b']' | b':' | b'"' | b'{' | b'[' | b' ' | b'\t' | b'\r' | b'\n'
+    )
+}
+
+fn hex4(b: &[u8]) -> Option<u16> {
+    let s = std::str::from_utf8(b.get(..4)?).ok()?;
+    u16::from_str_radix(s, 16).ok()
+}
+
+/// The length of the escape at the start of `b` (which starts with `\`): 2, 6 for `\uXXXX`, 12
+/// for a surrogate pair (kept whole, so that a cut never leaves half of one).
+fn escape_len(b: &[u8]) -> usize {
+    if b.get(1) != Some(&b'u') {
+        return 2.min(b.len());
+    }
+    match b.get(2..6).and_then(hex4) {
+        Some(hi) if (0xD800..0xDC00).contains(&hi) => {
+            let pair = b.get(6..8) == Some(b"\\u")
+                && b.get(8..12)
+                    .and_then(hex4)
+                    .is_some_and(|lo| (0xDC00..0xE000).contains(&lo));
+            if pair { 12 } else { 6 }
+        }
+        _ => 6.min(b.len()),
+    }
+}
 
 impl<R: Read> JsonStream<R> {
     /// Starts a stream, skipping a UTF-8 byte order mark (some tools that re-save exports add
@@ -64,6 +149,7 @@ impl<R: Read> JsonStream<R> {
             base: 0,
             lines: 0,
             eof: false,
+            val: Vec::new(),
         };
         while s.buf.len() < 3 && s.fill()? {}
         if s.buf.starts_with(b"\xEF\xBB\xBF") {
@@ -77,6 +163,7 @@ impl<R: Read> JsonStream<R> {
         At {
             offset: self.base.saturating_add(self.pos as u64),
             line: self.lines.saturating_add(1),
+            oversize: false,
         }
     }
 
@@ -87,9 +174,8 @@ impl<R: Read> JsonStream<R> {
         }
     }
 
-    /// Reads more input, keeping unread bytes. `false` at end of input. At least as many bytes
-    /// as are unread are asked for, so that a value spanning many chunks is rescanned a
-    /// logarithmic number of times, not once per chunk.
+    /// Reads more input, keeping unread bytes. `false` at end of input. Consumed bytes are
+    /// dropped first, so the buffer stays a few chunks long.
     fn fill(&mut self) -> Result<bool, StreamError> {
         if self.eof {
             return Ok(false);
@@ -122,6 +208,17 @@ impl<R: Read> JsonStream<R> {
         }
         self.buf.truncate(old + got);
         Ok(got > 0)
+    }
+
+    /// Makes at least `n` unread bytes available unless the input ends first; returns how many
+    /// are.
+    fn ensure(&mut self, n: usize) -> Result<usize, StreamError> {
+        while self.buf.len().saturating_sub(self.pos) < n {
+            if !self.fill()? {
+                break;
+            }
+        }
+        Ok(self.buf.len().saturating_sub(self.pos))
     }
 
     fn advance(&mut self, n: usize) {
@@ -186,9 +283,9 @@ impl<R: Read> JsonStream<R> {
             }
             Some(b'"') => {
                 let at = self.at();
-                let raw = self.next_raw()?;
-                let key: String = serde_json::from_slice(self.buf.get(raw).unwrap_or_default())
-                    .map_err(|e| StreamError::Syntax {
+                self.cut_value(true)?;
+                let key: String =
+                    serde_json::from_slice(&self.val).map_err(|e| StreamError::Syntax {
                         at,
                         message: format!("bad key: {e}"),
                     })?;
@@ -216,47 +313,189 @@ impl<R: Read> JsonStream<R> {
         }
     }
 
-    /// Cuts out the next complete value; the range indexes [`JsonStream::bytes`] until the next
-    /// call.
-    pub fn next_raw(&mut self) -> Result<std::ops::Range<usize>, StreamError> {
+    /// Cuts out the next complete value into `self.val` (when `keep`), capping what it holds.
+    fn cut_value(&mut self, keep: bool) -> Result<Cut, StreamError> {
+        self.val.clear();
         if self.peek()?.is_none() {
             return Err(self.syntax("the file ends where a value was expected (truncated?)"));
         }
+        let start = self.at();
+        let mut cut = Cut::default();
+        let mut keep = keep;
+        let mut depth = 0usize;
         loop {
-            let start = self.pos;
-            match value_end(self.buf.get(start..).unwrap_or_default(), self.eof) {
-                Some(Ok(len)) => {
-                    self.advance(len);
-                    return Ok(start..start + len);
-                }
-                Some(Err(message)) => return Err(self.syntax(message)),
-                None => {
-                    if !self.fill()? {
-                        let end = self.base.saturating_add(self.buf.len() as u64);
-                        return Err(self.syntax(&format!("the file ends at byte {end} inside the value that starts here (truncated?)")));
+            if self.ensure(1)? == 0 {
+                let end = self.base.saturating_add(self.buf.len() as u64);
+                return Err(StreamError::Syntax {
+                    at: start,
+                    message: format!(
+                        "the file ends at byte {end} inside the value that starts here (truncated?)"
+                    ),
+                });
+            }
+            let c = self.buf[self.pos];
+            match c {
+                b'"' => self.cut_string(keep, &mut cut)?,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(self.syntax(&format!(
+                            "arrays and objects nested more than {MAX_DEPTH} deep (in the value that starts at byte {}); refusing the file",
+                            start.offset
+                        )));
                     }
+                    if keep {
+                        self.val.push(c);
+                    }
+                    self.advance(1);
+                }
+                b'}' | b']' if depth > 0 => {
+                    depth -= 1;
+                    if keep {
+                        self.val.push(c);
+                    }
+                    self.advance(1);
+                }
+                b',' | b':' if depth > 0 => {
+                    if keep {
+                        self.val.push(c);
+                    }
+                    self.advance(1);
+                }
+                b' ' | b'\t' | b'\r' | b'\n' if depth > 0 => self.advance(1),
+                b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => self.cut_scalar(keep, &mut cut)?,
+                _ if depth > 0 => self.cut_scalar(keep, &mut cut)?,
+                _ => return Err(self.syntax("unexpected character where a value should start")),
+            }
+            if keep && self.val.len() > MAX_VALUE_BYTES {
+                cut.too_big = true;
+                keep = false;
+                self.val.clear();
+                self.val.shrink_to(CHUNK);
+            }
+            if depth == 0 {
+                break;
+            }
+        }
+        cut.span = self.at().offset.saturating_sub(start.offset);
+        Ok(cut)
+    }
+
+    /// A number, literal or stray bytes, up to the next delimiter or the end of input.
+    fn cut_scalar(&mut self, keep: bool, cut: &mut Cut) -> Result<(), StreamError> {
+        let from = self.val.len();
+        let mut len = 0usize;
+        loop {
+            if self.ensure(1)? == 0 {
+                break;
+            }
+            let rest = self.buf.get(self.pos..).unwrap_or_default();
+            let avail = rest.len();
+            let n = rest.iter().position(|&c| ends_scalar(c)).unwrap_or(avail);
+            if keep && len < MAX_SCALAR_BYTES {
+                let take = n.min(MAX_SCALAR_BYTES + 1 - len);
+                self.val
+                    .extend_from_slice(self.buf.get(self.pos..self.pos + take).unwrap_or_default());
+            }
+            len = len.saturating_add(n);
+            self.advance(n);
+            if n < avail {
+                break;
+            }
+        }
+        if len > MAX_SCALAR_BYTES {
+            cut.oversize = true;
+            if keep {
+                self.val.truncate(from);
+                self.val.extend_from_slice(b"null");
+            }
+        }
+        Ok(())
+    }
+
+    /// A string, copied with at most [`MAX_STRING_BYTES`] of its content: a longer one is cut
+    /// before the first character or escape that would not fit, and the rest is read through.
+    /// At the end of input the string is left open; the caller reports the truncation.
+    fn cut_string(&mut self, keep: bool, cut: &mut Cut) -> Result<(), StreamError> {
+        if keep {
+            self.val.push(b'"');
+        }
+        self.advance(1);
+        let content = self.val.len();
+        let mut copying = keep;
+        loop {
+            if self.ensure(1)? == 0 {
+                return Ok(());
+            }
+            let rest = self.buf.get(self.pos..).unwrap_or_default();
+            let stop = memchr::memchr2(b'"', b'\\', rest);
+            let plain = stop.unwrap_or(rest.len());
+            if copying {
+                let room = MAX_STRING_BYTES.saturating_sub(self.val.len() - content);
+                if plain <= room {
+                    self.val.extend_from_slice(&rest[..plain]);
+                } else {
+                    // Cut before the character that straddles the limit.
+                    let mut k = room;
+                    while k > 0 && matches!(rest.get(k), Some(0x80..=0xBF)) {
+                        k -= 1;
+                    }
+                    self.val.extend_from_slice(&rest[..k]);
+                    copying = false;
+                    cut.oversize = true;
+                }
+            }
+            self.advance(plain);
+            match stop {
+                None => continue,
+                Some(_) if self.buf.get(self.pos) == Some(&b'"') => {
+                    if keep {
+                        self.val.push(b'"');
+                    }
+                    self.advance(1);
+                    return Ok(());
+                }
+                Some(_) => {
+                    self.ensure(12)?;
+                    let esc = self.buf.get(self.pos..).unwrap_or_default();
+                    let n = escape_len(esc);
+                    if copying {
+                        if self.val.len() - content + n <= MAX_STRING_BYTES {
+                            self.val.extend_from_slice(&esc[..n]);
+                        } else {
+                            copying = false;
+                            cut.oversize = true;
+                        }
+                    }
+                    self.advance(n.max(1));
                 }
             }
         }
     }
 
-    pub fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
-        self.buf.get(range).unwrap_or_default()
-    }
-
-    /// Skips the next value.
-    pub fn skip_value(&mut self) -> Result<(), StreamError> {
-        self.next_raw().map(|_| ())
-    }
-
-    /// Reads the next value as `T`.
+    /// Reads the next value as `T`. A value too large to hold even with its strings capped is an
+    /// error naming its offset.
     pub fn value<T: for<'de> Deserialize<'de>>(&mut self) -> Result<T, StreamError> {
         let at = self.at();
-        let raw = self.next_raw()?;
-        serde_json::from_slice(self.bytes(raw)).map_err(|e| StreamError::Syntax {
+        let cut = self.cut_value(true)?;
+        if cut.too_big {
+            return Err(StreamError::Syntax {
+                at,
+                message: format!(
+                    "a value of {} bytes, more than the limit of {MAX_VALUE_BYTES}",
+                    cut.span
+                ),
+            });
+        }
+        serde_json::from_slice(&self.val).map_err(|e| StreamError::Syntax {
             at,
             message: e.to_string(),
         })
+    }
+
+    /// Skips the next value, holding none of it.
+    pub fn skip_value(&mut self) -> Result<(), StreamError> {
+        self.cut_value(false).map(|_| ())
     }
 
     /// Checks that only whitespace follows.
@@ -268,77 +507,16 @@ impl<R: Read> JsonStream<R> {
     }
 }
 
-/// The length of the JSON value at the start of `b`: `None` if `b` ends before the value does
-/// (and more input may come), an error for bytes that cannot start or continue a value.
-fn value_end(b: &[u8], eof: bool) -> Option<Result<usize, &'static str>> {
-    let first = *b.first()?;
-    match first {
-        b'"' => string_end(b, 0).map(Ok),
-        b'{' | b'[' => {
-            let mut depth: usize = 0;
-            let mut i = 0;
-            while let Some(&c) = b.get(i) {
-                match c {
-                    b'"' => {
-                        i = string_end(b, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            return Some(Ok(i + 1));
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            None
-        }
-        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
-            match b
-                .iter()
-                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n'))
-            {
-                Some(i) => Some(Ok(i)),
-                None if eof => Some(Ok(b.len())),
-                None => None,
-            }
-        }
-        _ => Some(Err("unexpected character where a value should start")),
-    }
-}
-
-/// The index just past the string that opens at `b[start]` (a `"`), or `None` if it is not
-/// closed within `b`.
-fn string_end(b: &[u8], start: usize) -> Option<usize> {
-    let mut i = start + 1;
-    loop {
-        let rest = b.get(i..)?;
-        let j = memchr::memchr2(b'"', b'\\', rest)?;
-        match rest.get(j) {
-            Some(b'"') => return Some(i + j + 1),
-            _ => {
-                // A backslash escapes the next byte, whatever it is.
-                i = i + j + 2;
-                if i > b.len() {
-                    return None;
-                }
-            }
-        }
-    }
-}
-
 /// Reads every element of the array the stream is positioned on, cutting each out and reading it
 /// as `T`. A non-array value is skipped and `Ok(false)` returned. `each` receives the element (or
-/// the error of an element that is not valid JSON inside) and where it starts.
+/// why it could not be read) and where it starts, with [`At::oversize`] set when a string in it
+/// was cut.
 pub fn each_element<R, T, E, F>(s: &mut JsonStream<R>, mut each: F) -> Result<bool, E>
 where
     R: Read,
     T: for<'de> Deserialize<'de>,
     E: From<StreamError>,
-    F: FnMut(Result<T, serde_json::Error>, At) -> Result<(), E>,
+    F: FnMut(Result<T, ElementError>, At) -> Result<(), E>,
 {
     if s.peek()? != Some(b'[') {
         s.skip_value()?;
@@ -346,9 +524,14 @@ where
     }
     s.begin_array()?;
     while s.next_element()? {
-        let at = s.at();
-        let raw = s.next_raw()?;
-        let v = serde_json::from_slice::<T>(s.bytes(raw));
+        let mut at = s.at();
+        let cut = s.cut_value(true)?;
+        at.oversize = cut.oversize;
+        let v = if cut.too_big {
+            Err(ElementError::TooBig { span: cut.span })
+        } else {
+            serde_json::from_slice::<T>(&s.val).map_err(ElementError::Json)
+        };
         each(v, at)?;
     }
     Ok(true)
@@ -671,7 +854,7 @@ mod tests {
         assert_eq!(s.next_key().unwrap().as_deref(), Some("x"));
         let mut seen = Vec::new();
         let r: Result<bool, StreamError> =
-            each_element(&mut s, |p: Result<Probe, serde_json::Error>, at: At| {
+            each_element(&mut s, |p: Result<Probe, ElementError>, at: At| {
                 seen.push((
                     p.map(|p| p.a.0.unwrap_or_default())
                         .unwrap_or_else(|_| "ERR".into()),
@@ -702,7 +885,7 @@ mod tests {
             let r = (|| -> Result<(), StreamError> {
                 s.begin_object()?;
                 while let Some(_k) = s.next_key()? {
-                    each_element(&mut s, |_: Result<Probe, serde_json::Error>, _| {
+                    each_element(&mut s, |_: Result<Probe, ElementError>, _| {
                         Ok::<(), StreamError>(())
                     })?;
                 }
@@ -713,6 +896,158 @@ mod tests {
                 "cut {cut}: {r:?}"
             );
         }
+    }
+
+    /// `prefix`, then `n` bytes of `fill`, then `suffix`, produced as it is read (never held).
+    struct Gen {
+        parts: Vec<(Vec<u8>, u64)>,
+        i: usize,
+        done: u64,
+    }
+
+    impl Gen {
+        fn new(prefix: &[u8], fill: &[u8], n: u64, suffix: &[u8]) -> Gen {
+            Gen {
+                parts: vec![
+                    (prefix.to_vec(), 1),
+                    (fill.to_vec(), n),
+                    (suffix.to_vec(), 1),
+                ],
+                i: 0,
+                done: 0,
+            }
+        }
+    }
+
+    impl Read for Gen {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let mut w = 0;
+            while w < out.len() {
+                let Some((unit, reps)) = self.parts.get(self.i) else {
+                    break;
+                };
+                let total = unit.len() as u64 * reps;
+                if self.done >= total {
+                    self.i += 1;
+                    self.done = 0;
+                    continue;
+                }
+                let at = (self.done % unit.len() as u64) as usize;
+                let n = (unit.len() - at).min(out.len() - w);
+                out[w..w + n].copy_from_slice(&unit[at..at + n]);
+                w += n;
+                self.done += n as u64;
+            }
+            Ok(w)
+        }
+    }
+
+    lenient_object!(
+        struct Msg { text: LStr = "text", id: LStr = "id" }
+    );
+
+    fn read_all(r: impl Read) -> (Vec<(Result<Msg, String>, At)>, Result<(), StreamError>) {
+        let mut s = JsonStream::new(r).unwrap();
+        let mut got = Vec::new();
+        let r = (|| -> Result<(), StreamError> {
+            each_element(&mut s, |m: Result<Msg, ElementError>, at: At| {
+                got.push((m.map_err(|e| e.to_string()), at));
+                Ok::<(), StreamError>(())
+            })?;
+            s.finish()
+        })();
+        (got, r)
+    }
+
+    #[test]
+    fn a_huge_string_is_kept_cut_at_a_character_boundary() {
+        // 3 MiB of 'é' (two bytes each) in one string, then a normal message.
+        let g = Gen::new(
+            b"[{\"id\": 1, \"text\": \"a",
+            "é".as_bytes(),
+            3 << 19,
+            b"\"}, {\"id\": 2, \"text\": \"ok\"}]",
+        );
+        let (got, r) = read_all(g);
+        r.unwrap();
+        assert_eq!(got.len(), 2);
+        let (m, at) = &got[0];
+        let m = m.as_ref().unwrap();
+        let t = m.text.as_deref().unwrap();
+        assert!(at.oversize);
+        assert!(t.len() <= MAX_STRING_BYTES && t.len() > MAX_STRING_BYTES - 4);
+        assert!(t.starts_with("aé") && t.ends_with('é'));
+        assert_eq!(m.id.as_deref(), Some("1"));
+        assert!(!got[1].1.oversize);
+        assert_eq!(got[1].0.as_ref().unwrap().text.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn escapes_and_surrogate_pairs_are_never_split() {
+        for unit in [&b"\\n"[..], b"\\ud83d\\ude00", b"\\u00e9x", b"\\\\"] {
+            let g = Gen::new(
+                b"[\"",
+                unit,
+                (MAX_STRING_BYTES / unit.len() + 7) as u64,
+                b"\"]",
+            );
+            let mut s = JsonStream::new(g).unwrap();
+            let mut n = 0;
+            each_element(&mut s, |v: Result<LStr, ElementError>, at: At| {
+                let v = v.unwrap_or_else(|e| panic!("{unit:?}: {e}"));
+                assert!(at.oversize);
+                assert!(!v.0.unwrap().is_empty());
+                n += 1;
+                Ok::<(), StreamError>(())
+            })
+            .unwrap();
+            assert_eq!(n, 1);
+        }
+    }
+
+    #[test]
+    fn a_value_over_the_hard_cap_is_skipped_with_its_offset() {
+        // Many capped strings in one message: more than MAX_VALUE_BYTES even when cut.
+        let big = format!("\"{}\",", "x".repeat(MAX_STRING_BYTES));
+        let g = Gen::new(
+            b"[{\"id\": 1}, {\"parts\": [",
+            big.as_bytes(),
+            (MAX_VALUE_BYTES / big.len() + 2) as u64,
+            b"1]}, {\"id\": 3}]",
+        );
+        let (got, r) = read_all(g);
+        r.unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1].1.offset, 12);
+        assert!(
+            got[1]
+                .0
+                .as_ref()
+                .unwrap_err()
+                .contains("more than the limit")
+        );
+        assert_eq!(got[2].0.as_ref().unwrap().id.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_with_an_offset_not_a_crash() {
+        let g = Gen::new(b"[{\"id\": 1}, ", b"[", 100_000, b"");
+        let (got, r) = read_all(g);
+        assert_eq!(got.len(), 1);
+        match r {
+            Err(StreamError::Syntax { at, message }) => {
+                assert!(message.contains("nested"), "{message}");
+                assert!(message.contains("byte 12"), "{message}");
+                assert_eq!(at.offset, 12 + MAX_DEPTH as u64);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Skipped values are held to the same bound.
+        let g = Gen::new(b"{\"skip\": ", b"{\"a\":", 100_000, b"");
+        let mut s = JsonStream::new(g).unwrap();
+        s.begin_object().unwrap();
+        s.next_key().unwrap();
+        assert!(matches!(s.skip_value(), Err(StreamError::Syntax { .. })));
     }
 
     #[test]

@@ -36,8 +36,11 @@ use onrecord_model::{
     TitleSource,
 };
 
-use crate::common::{Attachments, Fail, MessengersError, Out, attachment_ref, clean, label};
-use crate::json::{At, JsonStream, LBool, LList, LStr, each_element, lenient_object};
+use crate::common::{
+    Attachments, Fail, MessengersError, Out, attachment_ref, cap_record, clean, element_error,
+    label,
+};
+use crate::json::{At, ElementError, JsonStream, LBool, LList, LStr, each_element, lenient_object};
 
 lenient_object!(
     pub struct SlackProfile {
@@ -279,14 +282,17 @@ fn read_list<T: for<'de> serde::Deserialize<'de>>(
         let mut s = JsonStream::new(bundle.open_member(member)?)?;
         let is_array = each_element(
             &mut s,
-            |v: Result<T, serde_json::Error>, at: At| -> Result<(), Fail> {
+            |v: Result<T, ElementError>, at: At| -> Result<(), Fail> {
                 match v {
                     Ok(v) => list.push(v),
                     Err(e) => out.warn(
                         Some(name),
                         Some(at.line),
                         Some(at.offset),
-                        format!("an entry is not valid JSON ({e}); skipped"),
+                        format!(
+                            "an entry at byte {} could not be read ({e}); skipped",
+                            at.offset
+                        ),
                     )?,
                 }
                 Ok(())
@@ -543,18 +549,13 @@ fn stream_day<R: Read>(
         let mut s = JsonStream::new(reader)?;
         let is_array = each_element(
             &mut s,
-            |m: Result<SlackMessage, serde_json::Error>, at: At| -> Result<(), Fail> {
+            |m: Result<SlackMessage, ElementError>, at: At| -> Result<(), Fail> {
                 let m = match m {
                     Ok(m) => m,
                     Err(e) => {
-                        out.warn(
-                            ctx.path,
-                            Some(at.line),
-                            Some(at.offset),
-                            format!(
-                                "a message is not valid JSON ({e}); kept as a malformed record"
-                            ),
-                        )?;
+                        if element_error(out, ctx.path, at, "a message", &e)? {
+                            return Ok(());
+                        }
                         SlackMessage {
                             not_object: true,
                             ..SlackMessage::default()
@@ -721,6 +722,7 @@ fn build_record(
         line: Some(at.line),
         offset: at.offset,
     };
+    cap_record(out, ctx.path, at, &mut r)?;
     Ok(r)
 }
 

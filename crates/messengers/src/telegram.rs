@@ -40,8 +40,12 @@ use onrecord_model::{
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::common::{Attachments, Fail, MessengersError, Out, attachment_ref, clean};
-use crate::json::{At, JsonStream, LList, LStr, LU64, Seen, each_element, lenient_object};
+use crate::common::{
+    Attachments, Fail, MessengersError, Out, attachment_ref, cap_record, clean, element_error,
+};
+use crate::json::{
+    At, ElementError, JsonStream, LList, LStr, LU64, Seen, each_element, lenient_object,
+};
 
 lenient_object!(
     /// One element of a `messages` array, with the fields we use.
@@ -310,16 +314,13 @@ fn chat_object<R: Read>(
                 let at = s.at();
                 let is_array = each_element(
                     s,
-                    |m: Result<TgMessage, serde_json::Error>, at| -> Result<(), Fail> {
+                    |m: Result<TgMessage, ElementError>, at| -> Result<(), Fail> {
                         let m = match m {
                             Ok(m) => m,
                             Err(e) => {
-                                tg.out.warn(
-                                tg.path.as_deref(),
-                                Some(at.line),
-                                Some(at.offset),
-                                format!("a message is not valid JSON ({e}); kept as a malformed record"),
-                            )?;
+                                if element_error(tg.out, tg.path.as_deref(), at, "a message", &e)? {
+                                    return Ok(());
+                                }
                                 TgMessage {
                                     not_object: true,
                                     ..TgMessage::default()
@@ -564,6 +565,7 @@ fn build_record(
         line: Some(at.line),
         offset: at.offset,
     };
+    cap_record(tg.out, tg.path.as_deref(), at, &mut record)?;
     Ok(record)
 }
 
