@@ -260,6 +260,64 @@ impl BlobStore {
         })
     }
 
+    /// Writes an object so that it is whole and on stable storage when this returns: the published
+    /// checkpoint and the checkpoint history, which every command reads on opening. On a local
+    /// store: a temporary file beside it, written and fsync'd, renamed over the object, then the
+    /// folder fsync'd, so a crash leaves the old object or the new one, never a torn one. An object
+    /// store's PUT is atomic and durable when it returns.
+    pub fn put_durable(&self, key: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
+        let Some(root) = &self.root else {
+            return self.put(key, bytes);
+        };
+        use std::io::Write as _;
+        let path = root.join(key);
+        let dir = path
+            .parent()
+            .ok_or_else(|| store_err(key, "an object key names a folder"))?;
+        let err = |e: std::io::Error| store_err(key, e);
+        std::fs::create_dir_all(dir).map_err(err)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)
+            .map_err(err)?;
+        tmp.write_all(bytes).map_err(err)?;
+        tmp.as_file().sync_all().map_err(err)?;
+        tmp.persist(&path).map_err(|e| err(e.error))?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// Whether the object at `key` exists and holds exactly the content of `digest` and `size`.
+    /// An object that exists but does not match its address (a crash mid-write on a store without
+    /// atomic writes, a disk error, tampering) is not trusted to stand for that content.
+    /// `size`, when known, is checked first and saves reading an object of the wrong size.
+    pub fn holds(
+        &self,
+        key: &str,
+        digest: &Digest,
+        size: Option<u64>,
+    ) -> Result<bool, ArchiveError> {
+        let p = StorePath::from(key);
+        self.run(async {
+            let got = match self.store.get(&p).await {
+                Ok(g) => g,
+                Err(object_store::Error::NotFound { .. }) => return Ok(false),
+                Err(e) => return Err(store_err(key, e)),
+            };
+            if size.is_some_and(|s| s != got.meta.size) {
+                return Ok(false);
+            }
+            let mut h = Hasher::new();
+            let mut stream = got.into_stream();
+            while let Some(chunk) = stream.next().await {
+                h.update(&chunk.map_err(|e| store_err(key, e))?);
+            }
+            Ok(h.finish() == *digest)
+        })
+    }
+
     /// Keys and sizes of every object under `prefix`, sorted.
     pub fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>, ArchiveError> {
         let p = StorePath::from(prefix);

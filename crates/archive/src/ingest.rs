@@ -22,7 +22,7 @@
 //! 7. Not here: the index is derived, and [`Archive::catch_up_index`] feeds it what it lacks from
 //!    the catalogue, after every deposit of an `onrecord ingest` command (or at the next search).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -50,9 +50,44 @@ pub struct DepositMeta {
     pub path: PathBuf,
     /// The name the deposit is known by (the file's name as handed in).
     pub file_name: String,
-    pub depositor: String,
+    /// Who handed the deposit in; `None` when nobody said (an unattributed deposit).
+    pub depositor: Option<String>,
     /// The zone wall-clock times were read in.
     pub tz_name: String,
+}
+
+impl DepositMeta {
+    /// The name conversations are kept under, which their ids commit to. A named depositor's
+    /// later exports of a chat join the conversation their earlier ones made. An unattributed
+    /// deposit is no identity: its conversations are its own, keyed by the deposit's id, so a
+    /// fabricated file named like an existing chat can never join that chat's transcript (merging
+    /// deposits of one conversation is an explicit, logged act).
+    pub fn conversation_scope(&self, deposit_id: &Digest) -> String {
+        match &self.depositor {
+            Some(d) => d.clone(),
+            None => format!("unattributed/{}", deposit_id.to_hex()),
+        }
+    }
+
+    /// The depositor as the log entry and the catalogue keep it: empty when unattributed.
+    pub fn depositor_field(&self) -> &str {
+        self.depositor.as_deref().unwrap_or("")
+    }
+}
+
+/// How many conversations a receipt names one by one; it counts them all.
+const RECEIPT_CONVERSATIONS: usize = 100;
+
+/// A conversation a deposit joined or created, as its receipt names it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReceiptConversation {
+    /// The conversation's id (hex).
+    pub id: String,
+    pub channel: String,
+    pub title: String,
+    /// True when the archive held records of this conversation before the deposit (it joined
+    /// them); false when the deposit created it.
+    pub joined: bool,
 }
 
 /// How far an ingest has got, for a progress bar.
@@ -69,7 +104,8 @@ pub struct Receipt {
     /// SHA-256 of the file as handed in (of its tree listing, for a folder).
     pub deposit_id: String,
     pub file_name: String,
-    pub depositor: String,
+    /// `None` for an unattributed deposit.
+    pub depositor: Option<String>,
     pub format: String,
     pub style: Option<String>,
     pub size: u64,
@@ -87,6 +123,12 @@ pub struct Receipt {
     pub n_warnings: u64,
     /// The first warnings, for the depositor to see.
     pub warnings: Vec<String>,
+    /// How many conversations the deposit created, and how many it joined (conversations the
+    /// archive held records of already, from earlier deposits by the same depositor).
+    pub n_conversations_created: u64,
+    pub n_conversations_joined: u64,
+    /// The first [`RECEIPT_CONVERSATIONS`] of them, in the order the deposit announced them.
+    pub conversations: Vec<ReceiptConversation>,
     /// Log indices of this deposit's entries: its new records, then the deposit entry itself.
     pub first_index: u64,
     pub deposit_index: u64,
@@ -196,6 +238,11 @@ impl Archive {
             return Ok(receipt);
         }
 
+        if let Some(damage) = &self.damage {
+            return Err(ArchiveError::Damaged(format!(
+                "{damage}; run `onrecord verify` (nothing is added to a damaged archive)"
+            )));
+        }
         let log_size = catalogue::log_size(&self.conn)?;
         let seq: i64 =
             self.conn
@@ -226,7 +273,8 @@ impl Archive {
         // tiles a third thread writes as they complete.
         let blobs = &self.blobs;
         let tile_state = std::sync::Arc::new(std::sync::Mutex::new(TileState::default()));
-        let depositor = meta.depositor.as_str();
+        let scope = meta.conversation_scope(&deposit_id);
+        let depositor = scope.as_str();
         let outcome = std::thread::scope(|s| -> Result<Written, ArchiveError> {
             let tiles = BackgroundTiles::spawn(s, blobs, tile_state.clone());
             let appender = Appender::resume(tiles, &committed);
@@ -348,8 +396,12 @@ impl Archive {
                     next_index: committed.size,
                     new_to_catalogue: Recent::new(CONVERSATIONS_REMEMBERED),
                     seen: SeenIds::default(),
+                    next_occurrence: HashMap::new(),
                     pending_ids: Vec::new(),
-                    depositor: &meta.depositor,
+                    scope: depositor,
+                    depositor: meta.depositor_field(),
+                    conversations_seen: HashSet::new(),
+                    receipt_conversations: Vec::new(),
                     seq,
                     counts: Counts::default(),
                     warnings_shown: Vec::new(),
@@ -415,6 +467,7 @@ impl Archive {
             let Writer {
                 counts,
                 warnings_shown,
+                receipt_conversations,
                 ..
             } = writer;
             let LogSide {
@@ -438,7 +491,7 @@ impl Archive {
                 n_new: counts.new,
                 received_at_us: received_us,
                 format: report.format.clone(),
-                depositor: meta.depositor.clone(),
+                depositor: meta.depositor_field().to_string(),
                 file_name: meta.file_name.clone(),
             });
             let mut appender = appender;
@@ -450,6 +503,7 @@ impl Archive {
                 counts,
                 n_attachments,
                 warnings: warnings_shown,
+                conversations: receipt_conversations,
                 deposit_index,
                 head,
                 manifest_sha,
@@ -462,6 +516,7 @@ impl Archive {
             counts,
             n_attachments,
             warnings,
+            conversations,
             deposit_index,
             head,
             manifest_sha,
@@ -469,9 +524,11 @@ impl Archive {
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
         // Step 4: blobs to their addresses, then one flush of the file system.
+        // An object already at the address is kept only if it holds that content: one left torn
+        // by a crash, or altered, is replaced (the rename overwrites it), not trusted.
         for (tmp_key, digest) in staged.items.drain(..) {
             let key = blob_key(&digest);
-            if self.blobs.exists(&key)? {
+            if self.blobs.holds(&key, &digest, None)? {
                 self.blobs.delete(&tmp_key)?;
             } else {
                 self.blobs.rename(&tmp_key, &key)?;
@@ -500,7 +557,7 @@ impl Archive {
                 size as i64,
                 report.format,
                 report.style,
-                meta.depositor,
+                meta.depositor_field(),
                 received_us,
                 meta.tz_name,
                 date_order,
@@ -543,6 +600,9 @@ impl Archive {
             n_attachments,
             n_warnings: counts.warnings,
             warnings,
+            n_conversations_created: counts.conversations_created,
+            n_conversations_joined: counts.conversations_joined,
+            conversations,
             first_index: log_size,
             deposit_index,
             checkpoint,
@@ -626,7 +686,7 @@ impl Archive {
         Ok(Some(Receipt {
             deposit_id: deposit_id.to_hex(),
             file_name: r.2,
-            depositor: r.6,
+            depositor: Some(r.6).filter(|d| !d.is_empty()),
             format: r.4,
             style: r.5,
             size: r.3,
@@ -641,6 +701,10 @@ impl Archive {
             n_attachments: 0,
             n_warnings: r.13,
             warnings: Vec::new(),
+            // Nothing was added this time, so no conversation was joined or created.
+            n_conversations_created: 0,
+            n_conversations_joined: 0,
+            conversations: Vec::new(),
             first_index: r.1,
             deposit_index: r.0,
             checkpoint: self.checkpoint()?,
@@ -748,6 +812,8 @@ struct Counts {
     records: u64,
     new: u64,
     warnings: u64,
+    conversations_created: u64,
+    conversations_joined: u64,
 }
 
 struct Stmts<'t> {
@@ -787,6 +853,7 @@ struct Written {
     counts: Counts,
     n_attachments: u64,
     warnings: Vec<String>,
+    conversations: Vec<ReceiptConversation>,
     deposit_index: u64,
     head: onrecord_log::TreeHead,
     manifest_sha: Digest,
@@ -918,9 +985,15 @@ impl<'a> PrepSink<'a> {
         }
         let key = blob_key(&sha256);
         if self.blobs.exists(&key)? {
-            return Ok(());
+            if self.blobs.holds(&key, &sha256, Some(bytes.len() as u64))? {
+                return Ok(());
+            }
+            // At its address but not this content (left by a crash, or altered): replaced, and
+            // not staged as created, since a failed ingest must not delete the object now repaired.
+            tracing::warn!(%key, "a stored blob did not match its address; replacing it");
+        } else {
+            self.staged.created.push(key.clone());
         }
-        self.staged.created.push(key.clone());
         self.blob_batch_bytes += bytes.len();
         self.blob_batch.push((key, bytes));
         if self.blob_batch_bytes >= BLOB_BATCH_BYTES || self.blob_batch.len() >= BLOB_BATCH_OBJECTS
@@ -1204,10 +1277,21 @@ struct Writer<'a, 't> {
     new_to_catalogue: Recent<Digest, (i64, bool)>,
     /// The ids of the records this deposit has written, for conversations new to the catalogue.
     seen: SeenIds,
+    /// For a content this deposit has repeated (the same message from the same author in the same
+    /// minute), keyed by its record id at occurrence 0: the next occurrence to try. Every
+    /// occurrence below it is already claimed by this deposit, so the n-th repeat starts there
+    /// instead of walking all n-1 before it (300,000 identical lines were quadratic).
+    next_occurrence: HashMap<Digest, u32>,
     /// (`id_key`, log index) of new records not yet in `record_ids`: written sorted, in chunks
     /// of [`PENDING_IDS`], and before any lookup, which must see them.
     pending_ids: Vec<(i64, i64)>,
+    /// The name conversation ids are scoped by (see [`DepositMeta::conversation_scope`]).
+    scope: &'a str,
+    /// The depositor as the catalogue keeps it (empty: unattributed).
     depositor: &'a str,
+    /// The conversations this deposit announced, for the receipt's counts.
+    conversations_seen: HashSet<Digest>,
+    receipt_conversations: Vec<ReceiptConversation>,
     seq: i64,
     counts: Counts,
     warnings_shown: Vec<String>,
@@ -1247,8 +1331,13 @@ impl Writer<'_, '_> {
         let sent_at = record.time.instant.map(|t| t.as_microsecond());
         let line = record.source.line.map(|l| l as i64);
         let offset = record.source.offset as i64;
-        let mut occurrence: u32 = 0;
-        let mut id = id0;
+        let start = self.next_occurrence.get(&id0).copied().unwrap_or(0);
+        let mut occurrence: u32 = start;
+        let mut id = if start == 0 {
+            id0
+        } else {
+            entry::record_id(&conv_id, &content_sha, start)
+        };
         let (index, is_new) = loop {
             let next_index = self.next_index;
             let key = catalogue::id_key(&id.0);
@@ -1315,6 +1404,9 @@ impl Writer<'_, '_> {
                 .ok_or_else(|| ArchiveError::Invalid("too many identical records".into()))?;
             id = entry::record_id(&conv_id, &content_sha, occurrence);
         };
+        if occurrence > 0 {
+            self.next_occurrence.insert(id0, occurrence + 1);
+        }
         self.counts.records += 1;
         if is_new {
             self.counts.new += 1;
@@ -1373,7 +1465,7 @@ impl Writer<'_, '_> {
     }
 
     fn conversation_inner(&mut self, c: Conversation) -> Result<(), ArchiveError> {
-        let id = entry::conversation_id(c.channel.as_str(), self.depositor, &c.key);
+        let id = entry::conversation_id(c.channel.as_str(), self.scope, &c.key);
         // Cached statements: an email deposit announces nearly a conversation per message.
         let existing: Option<String> = self
             .tx
@@ -1383,9 +1475,13 @@ impl Writer<'_, '_> {
         let mut participants: Vec<ParticipantJson> = existing
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
+        // A set beside the list keeps the first-seen order and stays linear: a channel with a
+        // million members was a million scans of the list.
+        let mut known: std::collections::HashSet<ParticipantJson> =
+            participants.iter().cloned().collect();
         for p in &c.participants {
             let pj = ParticipantJson::from(p);
-            if !participants.contains(&pj) {
+            if known.insert(pj.clone()) {
                 participants.push(pj);
             }
         }
@@ -1423,6 +1519,21 @@ impl Writer<'_, '_> {
                 .is_none(),
         };
         self.new_to_catalogue.insert(id, (seq, new_to_catalogue));
+        if self.conversations_seen.insert(id) {
+            if new_to_catalogue {
+                self.counts.conversations_created += 1;
+            } else {
+                self.counts.conversations_joined += 1;
+            }
+            if self.receipt_conversations.len() < RECEIPT_CONVERSATIONS {
+                self.receipt_conversations.push(ReceiptConversation {
+                    id: id.to_hex(),
+                    channel: c.channel.as_str().to_string(),
+                    title: c.title.clone().unwrap_or_else(|| c.key.clone()),
+                    joined: !new_to_catalogue,
+                });
+            }
+        }
         let line = serde_json::json!({
             "id": id.to_hex(), "channel": c.channel.as_str(), "key": c.key, "title": c.title,
             "title_source": c.title_source.as_str(), "participants": participants, "is_group": c.is_group,
@@ -1433,7 +1544,7 @@ impl Writer<'_, '_> {
 }
 
 /// A participant as the catalogue keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default)]
 pub struct ParticipantJson {
     #[serde(default)]
     pub name: Option<String>,

@@ -50,6 +50,9 @@ pub struct Archive {
     pub(crate) origin: String,
     /// The search index, opened once and kept (opening it costs more than a query).
     pub(crate) index: std::cell::RefCell<Option<onrecord_index::SearchIndex>>,
+    /// What opening found wrong with the checkpoints, if anything. The archive still opens, so
+    /// that `verify` can report it (it never aborts), but nothing is published and no ingest runs.
+    pub(crate) damage: Option<String>,
     _lock: File,
 }
 
@@ -160,6 +163,7 @@ impl Archive {
             signer,
             origin,
             index: Default::default(),
+            damage: None,
             _lock: lock,
         };
         archive.publish_empty_checkpoint()?;
@@ -217,6 +221,7 @@ impl Archive {
             signer,
             origin: marker.origin,
             index: Default::default(),
+            damage: None,
             _lock: lock,
         };
         archive.recover()?;
@@ -282,43 +287,84 @@ impl Archive {
     }
 
     /// Writes the checkpoint where a static host publishes it, and into the history.
+    /// Each is written whole and to stable storage (see [`BlobStore::put_durable`]): a torn
+    /// `log/checkpoint` would make every reader of the published log refuse it.
     pub(crate) fn publish_checkpoint(&self, size: u64, text: &str) -> Result<(), ArchiveError> {
         self.blobs
-            .put(&format!("checkpoints/{size:020}"), text.as_bytes())?;
-        self.blobs.put("log/checkpoint", text.as_bytes())
+            .put_durable(&format!("checkpoints/{size:020}"), text.as_bytes())?;
+        self.blobs.put_durable("log/checkpoint", text.as_bytes())
     }
 
     /// Finishes what a crash left: clears unfinished uploads and republishes a checkpoint that the
-    /// catalogue committed but the store did not get.
+    /// catalogue committed but the store did not get. Nothing unverified is ever published: the
+    /// catalogue's checkpoint is republished only once its signature checks against the archive's
+    /// key and its size is the catalogue's log size. A published checkpoint that is torn or
+    /// unsigned is replaced by that committed one (a warning says so); one that is validly signed
+    /// and ahead of the catalogue means the catalogue lost a commit, and the archive is refused.
     fn recover(&mut self) -> Result<(), ArchiveError> {
         self.blobs.clear_tmp()?;
         clear_dir(&self.root.join("tmp"))?;
         let (size, text) = catalogue::latest_checkpoint(&self.conn)?
             .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
+        // Checked on every open, whether or not anything needs republishing: a tampered row can
+        // claim any size while holding the text of a real checkpoint.
+        let committed = match onrecord_log::open_note(&text, &self.verifier()) {
+            Ok(cp) => cp,
+            Err(e) => {
+                return Ok(self.set_damage(format!(
+                    "the catalogue's latest checkpoint (filed as size {size}) does not verify: {e}; nothing was republished"
+                )));
+            }
+        };
+        let log_size = catalogue::log_size(&self.conn)?;
+        if committed.size != size || log_size != size {
+            return Ok(self.set_damage(format!(
+                "the catalogue's latest checkpoint is filed as size {size}, says size {}, and the catalogue's log size is {log_size}; nothing was republished",
+                committed.size
+            )));
+        }
         let published = self.blobs.get("log/checkpoint")?;
-        if published.as_deref() != Some(text.as_bytes()) {
-            if let Some(p) = &published {
-                let cp =
-                    onrecord_log::open_note(std::str::from_utf8(p).unwrap_or(""), &self.verifier())
-                        .map_err(|e| {
-                            ArchiveError::Damaged(format!("published log/checkpoint: {e}"))
-                        })?;
-                if cp.size > size {
-                    return Err(ArchiveError::Damaged(format!(
+        if published.as_deref() == Some(text.as_bytes()) {
+            return Ok(());
+        }
+        if let Some(p) = &published {
+            match std::str::from_utf8(p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    onrecord_log::open_note(t, &self.verifier()).map_err(|e| e.to_string())
+                }) {
+                Ok(cp) if cp.size > size => {
+                    return Ok(self.set_damage(format!(
                         "the published checkpoint (size {}) is ahead of the catalogue (size {size}); the catalogue must be rebuilt",
                         cp.size
                     )));
                 }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(
+                    "the published log/checkpoint is damaged ({e}); republishing the committed checkpoint of size {size}"
+                ),
             }
-            tracing::info!(
-                size,
-                "republishing the checkpoint an interrupted ingest committed"
-            );
-            self.publish_checkpoint(size, &text)?;
         }
+        tracing::info!(
+            size,
+            "republishing the checkpoint an interrupted ingest committed"
+        );
+        self.publish_checkpoint(size, &text)?;
         // The index is caught up where it is used (before a search, at the end of an `ingest`
         // command), not here: a bulk load of `ingest --defer-index` deposits indexes once.
         Ok(())
+    }
+}
+
+impl Archive {
+    fn set_damage(&mut self, what: String) {
+        tracing::warn!("{what}");
+        self.damage = Some(what);
+    }
+
+    /// What opening found wrong with the checkpoints (see `verify` for the whole story).
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
     }
 }
 

@@ -18,11 +18,16 @@ pub struct RecordView {
     pub record: WireRecord,
 }
 
+/// How a conversation of an unattributed deposit names its depositor.
+pub const UNATTRIBUTED: &str = "(unattributed)";
+
 /// A conversation as the archive holds it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ConversationView {
     pub id: String,
     pub channel: String,
+    /// Who deposited it; `(unattributed)` for a deposit handed in without a depositor, whose
+    /// conversations are its own.
     pub depositor: String,
     pub key: String,
     pub title: String,
@@ -185,7 +190,9 @@ impl Archive {
             Ok(ConversationView {
                 id: hex::encode(r.get::<_, Vec<u8>>(0)?),
                 channel: r.get(1)?,
-                depositor: r.get(2)?,
+                depositor: Some(r.get::<_, String>(2)?)
+                    .filter(|d| !d.is_empty())
+                    .unwrap_or_else(|| UNATTRIBUTED.to_string()),
                 key: r.get(3)?,
                 title: r.get(4)?,
                 n_records: r.get::<_, i64>(5)? as u64,

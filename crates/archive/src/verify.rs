@@ -58,8 +58,7 @@ const MAX_PROBLEMS: usize = 1000;
 
 impl Archive {
     pub fn verify(&self, opts: VerifyOptions) -> Result<VerifyReport, ArchiveError> {
-        let (size, _) = catalogue::latest_checkpoint(&self.conn)?
-            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
+        let (size, early) = self.checked_size()?;
         // The tree and the blobs are checked on other threads while this one compares the log's
         // entries with the catalogue: verification is bound by hashing and reading, not by logic.
         let blobs = &self.blobs;
@@ -77,12 +76,48 @@ impl Archive {
                 };
                 Ok((listed, hashed))
             });
-            self.verify_with(tree, hashed)
+            self.verify_with(size, early, tree, hashed)
         })
+    }
+
+    /// The log size that verification works to, and what was wrong with how the catalogue states
+    /// it. Every size read from the catalogue is checked before anything is sized by it: the
+    /// latest checkpoint's own (signed) size, not its row's `size` column; and never more than the
+    /// log's entry tiles can hold, so that a tampered row or a checkpoint signed for an absurd
+    /// size is reported, not allocated (a `checkpoints` row of size 2^62 made `verify` ask for
+    /// terabytes).
+    fn checked_size(&self) -> Result<(u64, Vec<String>), ArchiveError> {
+        let (row_size, text) = catalogue::latest_checkpoint(&self.conn)?
+            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
+        let mut problems = Vec::new();
+        let mut size = match onrecord_log::open_note(&text, &self.verifier()) {
+            Ok(cp) => {
+                if cp.size != row_size {
+                    problems.push(format!(
+                        "the catalogue files its latest checkpoint as size {row_size} but it says size {}",
+                        cp.size
+                    ));
+                }
+                cp.size
+            }
+            // Reported in step 1; the row's size is still bounded below.
+            Err(_) => row_size,
+        };
+        let tiles = self.blobs.list("log/tile/entries")?.len() as u64;
+        let bound = tiles.saturating_mul(onrecord_log::tile::TILE_WIDTH);
+        if size > bound {
+            problems.push(format!(
+                "the latest checkpoint says the log holds {size} entries, but its entry tiles hold at most {bound}; verifying those"
+            ));
+            size = bound;
+        }
+        Ok((size, problems))
     }
 
     fn verify_with(
         &self,
+        size: u64,
+        early: Vec<String>,
         tree: std::thread::ScopedJoinHandle<'_, Result<onrecord_log::Hash, onrecord_log::LogError>>,
         hashed: std::thread::ScopedJoinHandle<'_, Result<Listed, ArchiveError>>,
     ) -> Result<VerifyReport, ArchiveError> {
@@ -95,9 +130,12 @@ impl Archive {
         let store = self.log_store();
 
         // 1. The latest checkpoint.
-        let (size, text) = catalogue::latest_checkpoint(&self.conn)?
+        let (_, text) = catalogue::latest_checkpoint(&self.conn)?
             .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
         rep.log_size = size;
+        for p in early {
+            problem(&mut rep, p);
+        }
         let latest = match onrecord_log::open_note(&text, &verifier) {
             Ok(cp) => Some(cp),
             Err(e) => {

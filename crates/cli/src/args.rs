@@ -95,9 +95,11 @@ pub struct ReadOptions {
 pub struct IngestArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Who handed the export in (a name or role). Conversations are kept per depositor.
-    #[arg(long, env = "ONRECORD_DEPOSITOR", default_value = "unspecified")]
-    pub depositor: String,
+    /// Who handed the export in (a name or role). Conversations are kept per depositor: a later
+    /// export of a chat by the same depositor joins the conversation the earlier one made.
+    /// Without it the deposit is unattributed and its conversations join no other deposit's.
+    #[arg(long, env = "ONRECORD_DEPOSITOR", value_parser = non_empty_depositor)]
+    pub depositor: Option<String>,
     #[command(flatten)]
     pub read: ReadOptions,
     /// Print the receipt as JSON (one object per deposit).
@@ -227,4 +229,20 @@ pub struct UsageArgs {
 pub struct DemoArgs {
     /// Where to build the demo archive (default: a new temporary folder, kept and named at the end).
     pub dir: Option<PathBuf>,
+}
+
+/// A depositor's name: not empty (empty is how the log marks an unattributed deposit), no
+/// control characters (it is printed on receipts and transcripts).
+fn non_empty_depositor(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(
+            "the depositor's name is empty (leave --depositor out for an unattributed deposit)"
+                .into(),
+        );
+    }
+    if t.chars().any(char::is_control) {
+        return Err("the depositor's name holds control characters".into());
+    }
+    Ok(t.to_string())
 }

@@ -230,7 +230,7 @@ fn ingest(
     let meta = DepositMeta {
         path: PathBuf::from(path),
         file_name,
-        depositor: depositor.into(),
+        depositor: Some(depositor.into()),
         tz_name: TZ.into(),
     };
     let mut parse = |sink: &mut dyn onrecord_model::Sink| {
