@@ -9,6 +9,7 @@ use onrecord_log::{
     verify_consistency, verify_inclusion, verify_note, verify_tree,
 };
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 
 fn entry(i: u64, salt: u8) -> Vec<u8> {
     let mut e = format!("entry {i} ").into_bytes();
@@ -49,8 +50,28 @@ fn locate_entry(store: &MemStore, index: u64, size: u64) -> (String, usize) {
     (path, offset + 2)
 }
 
+/// Failures are saved to, and replayed first from, `tests/properties.proptest-regressions` (committed).
+/// proptest's default looks for a `lib.rs` above the test file to put them in a parallel
+/// `proptest-regressions/` folder; a file under `tests/` has none, so the path is named here (and
+/// `failure_persistence: None`, as this was, never replayed the committed seeds at all).
+fn config() -> ProptestConfig {
+    // 48 cases when PROPTEST_CASES is not set (each builds logs of up to 3,200 entries); a longer
+    // run sets it.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48);
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn batches_give_naive_roots_and_verifiable_proofs(
