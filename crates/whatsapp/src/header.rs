@@ -23,7 +23,25 @@ pub struct Grammar {
     /// An AM/PM marker follows the time.
     pub clock12: bool,
     pub seconds: bool,
+    /// A space after each date separator (`13. 6. 2018.`).
+    pub date_spaced: bool,
+    /// A word joins date and time (`à`, `um`, `klo`, …; see [`JOINERS`]).
+    pub joiner: bool,
+    /// `:` or `.` between hours, minutes and seconds (`21.25.15` in Finnish and some others).
+    pub time_sep: u8,
+    /// What ends a header that is not bracketed: `-` (` - `, the usual), `:` (`14:05: `) or ` `
+    /// (a space, then `Name: `); `]` for a bracketed header.
+    pub tail: u8,
 }
+
+/// Words that some locales write between the date and the time, each followed by a space:
+/// French `à`, Portuguese `às`/`à`, Spanish `a las`/`a la`, Italian `alle`, German `um`, Dutch
+/// `om`, English `at`, Russian `в`, Ukrainian `о`, Finnish `klo`, Scandinavian `kl.`, Estonian
+/// `kell`, Polish `o`, Czech `v`. Longer words first where one starts another.
+pub const JOINERS: &[&str] = &[
+    "a las", "a la", "às", "à", "alle", "um", "om", "at", "в", "о", "klo", "kl.", "kl", "kell",
+    "o", "v",
+];
 
 impl Grammar {
     /// `android, d/m/y, 24h` or `ios, m/d/y, 12h with seconds` (the order comes from elsewhere).
@@ -40,7 +58,13 @@ impl Grammar {
             order,
             if self.clock12 { "12h" } else { "24h" },
             if self.seconds { " with seconds" } else { "" }
-        )
+        ) + match (self.joiner, self.time_sep, self.tail) {
+            (false, b':', b'-' | b']') => "",
+            (true, b':', b'-' | b']') => ", a word before the time",
+            (_, b'.', _) => ", time with dots",
+            (_, _, b':') => ", `: ` after the time",
+            _ => ", no dash before the author",
+        }
     }
 }
 
@@ -169,16 +193,22 @@ pub fn parse(line: &[u8]) -> Option<Header> {
     if w0 == 3 {
         return None;
     }
-    let (f1, w1) = digits(line, i + 1, 2)?;
-    i += 1 + w1;
+    // `13. 6. 2018.`: a space after the separators.
+    let date_spaced = line.get(i + 1) == Some(&b' ');
+    let sp = usize::from(date_spaced);
+    let (f1, w1) = digits(line, i + 1 + sp, 2)?;
+    i += 1 + sp + w1;
     if *line.get(i)? != date_sep {
         return None;
     }
-    let (f2, w2) = digits(line, i + 1, if year_first { 2 } else { 4 })?;
+    if date_spaced && line.get(i + 1) != Some(&b' ') {
+        return None;
+    }
+    let (f2, w2) = digits(line, i + 1 + sp, if year_first { 2 } else { 4 })?;
     if !(year_first || w2 == 2 || w2 == 4) {
         return None;
     }
-    i += 1 + w2;
+    i += 1 + sp + w2;
     // Some locales end the date with the separator (`24.12.19.`).
     if line.get(i) == Some(&b'.') && date_sep == b'.' {
         i += 1;
@@ -193,9 +223,20 @@ pub fn parse(line: &[u8]) -> Option<Header> {
         return None;
     }
     i = after_date;
+    let mut joiner = false;
+    if !line.get(i).is_some_and(u8::is_ascii_digit) {
+        // `12/03/2021 à 14:05`: a joining word, then a space.
+        let rest = line.get(i..)?;
+        let w = JOINERS
+            .iter()
+            .find(|w| rest.starts_with(w.as_bytes()) && space_len(rest, w.len()) > 0)?;
+        joiner = true;
+        i = skip_gap(line, i + w.len());
+    }
     let (hour, wh) = digits(line, i, 2)?;
     i += wh;
-    if line.get(i) != Some(&b':') {
+    let time_sep = *line.get(i)?;
+    if !matches!(time_sep, b':' | b'.') {
         return None;
     }
     let (minute, wm) = digits(line, i + 1, 2)?;
@@ -204,7 +245,7 @@ pub fn parse(line: &[u8]) -> Option<Header> {
     }
     i += 1 + wm;
     let mut second = None;
-    if line.get(i) == Some(&b':') {
+    if line.get(i) == Some(&time_sep) && line.get(i + 1).is_some_and(u8::is_ascii_digit) {
         let (s, ws) = digits(line, i + 1, 2)?;
         if ws != 2 {
             return None;
@@ -221,27 +262,38 @@ pub fn parse(line: &[u8]) -> Option<Header> {
         end = k;
     }
     i = skip_marks(line, i);
-    let rest = if bracketed {
+    let (tail, rest) = if bracketed {
         if line.get(i) != Some(&b']') {
             return None;
         }
         i += 1;
-        i + space_len(line, i)
+        (b']', i + space_len(line, i))
     } else {
         // A stray `.` after the time (`13:45. - `), then ` - `.
-        if line.get(i) == Some(&b'.') {
+        if line.get(i) == Some(&b'.') && time_sep == b':' {
             i += 1;
         }
         let k = skip_gap(line, i);
-        if k == i || line.get(k) != Some(&b'-') {
+        if k > i && line.get(k) == Some(&b'-') {
+            let m = k + 1;
+            let n = space_len(line, m);
+            if n == 0 && m != line.len() {
+                return None;
+            }
+            (b'-', skip_marks(line, m + n))
+        } else if k == i && line.get(i) == Some(&b':') && space_len(line, i + 1) > 0 {
+            // `13.06.18 21.25.15: Name: text`.
+            (b':', skip_marks(line, i + 1 + space_len(line, i + 1)))
+        } else if k > i
+            && k < line.len()
+            && memchr::memmem::find(line.get(k..).unwrap_or_default(), b": ").is_some()
+        {
+            // `13. 6. 2018. 21:25:15 Name: text`: only a space before the author, so only a line
+            // that names an author is taken as a header.
+            (b' ', k)
+        } else {
             return None;
         }
-        let m = k + 1;
-        let n = space_len(line, m);
-        if n == 0 && m != line.len() {
-            return None;
-        }
-        skip_marks(line, m + n)
     };
     Some(Header {
         grammar: Grammar {
@@ -251,6 +303,10 @@ pub fn parse(line: &[u8]) -> Option<Header> {
             comma,
             clock12: pm.is_some(),
             seconds: second.is_some(),
+            date_spaced,
+            joiner,
+            time_sep,
+            tail,
         },
         fields: [f0, f1, f2],
         widths: [w0 as u8, w1 as u8, w2 as u8],
@@ -316,6 +372,37 @@ mod tests {
     }
 
     #[test]
+    fn joiners_and_other_tails() {
+        for (s, author) in [
+            ("12/03/2021 à 14:05 - Jean: Bonjour", "Jean: Bonjour"),
+            ("12/03/2021, à 14:05 - Jean: Bonjour", "Jean: Bonjour"),
+            ("12/03/2021 a las 14:05 - Ana: Hola", "Ana: Hola"),
+            ("12/03/2021 às 14:05 - João: Olá", "João: Olá"),
+            ("12/03/2021 alle 14:05 - Luca: Ciao", "Luca: Ciao"),
+            ("12.03.21 um 14:05 - Anna: Hallo", "Anna: Hallo"),
+            ("12-03-2021 om 14:05 - Jan: Hoi", "Jan: Hoi"),
+            ("12.03.2021 в 14:05 - Иван: Привет", "Иван: Привет"),
+            ("13.6.2018 klo 21.25.15 - a: m", "a: m"),
+            ("[12.03.2021 kl. 14:05:00] Ola: Hei", "Ola: Hei"),
+            ("12/03/2021, 14:05: Jean: Bonjour", "Jean: Bonjour"),
+            ("13.06.18 21.25.15: a: m", "a: m"),
+            ("13. 6. 2018. 21:25:15 a: m", "a: m"),
+            ("2021-03-12 14:05 Jean: text", "Jean: text"),
+            ("03-06-2018, 01.55 PM - a: m", "a: m"),
+        ] {
+            let h = p(s);
+            assert_eq!(&s[h.rest..], author, "{s}");
+        }
+        let h = p("13. 6. 2018. 21:25:15 a: m");
+        assert_eq!((h.fields, h.hour, h.second), ([13, 6, 2018], 21, Some(15)));
+        assert!(h.grammar.date_spaced && h.grammar.tail == b' ');
+        let h = p("13.6.2018 klo 21.25.15 - a: m");
+        assert!(h.grammar.joiner && h.grammar.time_sep == b'.');
+        let h = p("12/03/2021, 14:05: Alice added Bob");
+        assert_eq!(h.grammar.tail, b':');
+    }
+
+    #[test]
     fn not_headers() {
         for s in [
             "",
@@ -326,6 +413,9 @@ mod tests {
             "1/2/20 10:00 x",
             "[1/2/20, 10:00 x",
             "1/2/20, 10:00 PMx - y",
+            "12/03/2021 à14:05 - x: y",
+            "12/03/2021 chez 14:05 - x: y",
+            "1/2/20 10:00:x - y",
         ] {
             assert!(parse(s.as_bytes()).is_none(), "{s}");
         }

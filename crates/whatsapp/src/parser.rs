@@ -98,6 +98,9 @@ pub struct Plan {
     pub group_evidence: bool,
     /// Warnings decided in pass 1 and emitted at the start of pass 2.
     pub notes: Vec<String>,
+    /// The chat's own name as the file writes it where an author stands (learnt from the file
+    /// name, or from an encryption notice written under it).
+    pub chat_name: Option<String>,
 }
 
 impl Plan {
@@ -131,6 +134,9 @@ pub enum Split<'a> {
     Message { author: Cow<'a, str>, body: &'a str },
     /// A recognised system line and its text (for iOS, without the chat name before it).
     System(SystemLine, &'a str),
+    /// A system notice written under the chat's name (`Team: Messages to this group are now
+    /// secured…`): the event, its text and the name, which is the chat's and nobody's.
+    Notice(SystemLine, &'a str, Cow<'a, str>),
     /// A line without author that is no known system phrase.
     Unknown,
 }
@@ -155,9 +161,24 @@ fn clean_name(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// A body that WhatsApp wrote as a notice with the chat's name where an author stands (older
+/// exports: `Team: Messages to this group are now secured with end-to-end encryption.`).
+fn authored_notice(body: &str) -> Option<SystemLine> {
+    let b = body.as_bytes();
+    let start = marks::skip_marks(b, 0);
+    if body.len() > system::MAX_SYSTEM_LEN
+        || !system::may_be_notice(body.get(start..).unwrap_or_default())
+    {
+        return None;
+    }
+    system::recognise(&clean(body)).filter(|s| s.kind == EventKind::EncryptionNotice)
+}
+
 /// Splits the text after a header into author and body, recognising system lines first where a
-/// line could be either (see the crate documentation).
-pub fn split(rest: &str) -> Split<'_> {
+/// line could be either (see the crate documentation). `chat` is the chat's own name (from the
+/// file name, or learnt from an encryption notice written under it): a system phrase written
+/// under that name is the system's, not a message.
+pub fn split<'a>(rest: &'a str, chat: Option<&str>) -> Split<'a> {
     let bytes = rest.as_bytes();
     let colon = memchr::memchr_iter(b':', bytes)
         .find(|&i| bytes.get(i + 1) == Some(&b' '))
@@ -195,6 +216,14 @@ pub fn split(rest: &str) -> Split<'_> {
                     Some(s) => Split::System(s, rest),
                     None => Split::Unknown,
                 };
+            }
+            if let Some(s) = authored_notice(body) {
+                return Split::Notice(s, body, author);
+            }
+            if chat.is_some_and(|c| c == author)
+                && let Some(s) = system::recognise(&clean(body))
+            {
+                return Split::System(s, body);
             }
             Split::Message { author, body }
         }
@@ -250,6 +279,9 @@ pub fn survey<R: BufRead>(
     let mut group_evidence = false;
     let mut first_header = None;
     let mut nul_seen = false;
+    let mut chat_name = crate::title::from_file_name(&opts.file_name)
+        .or_else(|| src.member.and_then(crate::title::from_file_name));
+    let named_by_file = chat_name.is_some();
     loop {
         let info = match lines.next_line(&mut buf) {
             Ok(Some(i)) => i,
@@ -316,7 +348,12 @@ pub fn survey<R: BufRead>(
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(raw_rest),
         };
-        match split(&rest) {
+        match split(&rest, chat_name.as_deref()) {
+            Split::Notice(_, _, name) => {
+                if chat_name.is_none() {
+                    chat_name = Some(name.into_owned());
+                }
+            }
             Split::Message { author, body } => {
                 if let Some(mask) = seen.get_mut(author.as_ref()) {
                     *mask |= 1 << gi;
@@ -418,9 +455,13 @@ pub fn survey<R: BufRead>(
         };
         accepted.push((s.grammar, o, d));
     }
+    // A name learnt from a notice is the chat's: lines it wrote before the notice are not a
+    // participant's either.
+    let learnt = chat_name.as_deref().filter(|_| !named_by_file);
     let participants: Vec<String> = order
         .into_iter()
         .filter(|a| seen.get(a).is_some_and(|m| m & mask != 0))
+        .filter(|a| Some(a.as_str()) != learnt)
         .collect();
     group_evidence |= participants.len() > 2;
     Ok(Plan {
@@ -431,6 +472,7 @@ pub fn survey<R: BufRead>(
         owner,
         group_evidence,
         notes,
+        chat_name,
     })
 }
 
@@ -612,12 +654,12 @@ impl Emitter<'_> {
             offset: info.offset,
             event: None,
         };
-        match split(&rest) {
+        match split(&rest, self.plan.chat_name.as_deref()) {
             Split::Message { author, body } => {
                 p.author = Some(author.into_owned());
                 marks::push_without_marks(&mut p.text, body);
             }
-            Split::System(s, text) => {
+            Split::System(s, text) | Split::Notice(s, text, _) => {
                 p.kind = PendingKind::Event(s.kind);
                 p.author = s.actor;
                 if s.by_owner {

@@ -577,6 +577,30 @@ fn index() -> &'static std::collections::HashMap<&'static str, Vec<usize>> {
     })
 }
 
+/// Whether `text` starts like one of the encryption notices (their opening words), a cheap test
+/// before [`recognise`] for text that follows an author's name.
+pub fn may_be_notice(text: &str) -> bool {
+    static PREFIXES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let prefixes = PREFIXES.get_or_init(|| {
+        PHRASES
+            .iter()
+            .filter(|(k, _)| *k == EventKind::EncryptionNotice)
+            .filter_map(|(_, t)| {
+                let lit = t.split('{').next()?;
+                // The first two words at most: enough to rule out ordinary messages cheaply.
+                let end = lit
+                    .char_indices()
+                    .filter(|(_, c)| *c == ' ')
+                    .nth(1)
+                    .map_or(lit.len(), |(i, _)| i);
+                let p = &lit[..end];
+                (!p.is_empty()).then_some(p)
+            })
+            .collect()
+    });
+    prefixes.iter().any(|p| text.starts_with(p))
+}
+
 /// Recognises a system line (marks already removed). `None` when no phrase matches or the text is
 /// too long to be a system line.
 pub fn recognise(text: &str) -> Option<SystemLine> {
