@@ -812,7 +812,9 @@ fn build(
     for (name, role) in roles {
         for h in headers.iter().filter(|h| h.name == name) {
             let list = addresses(&h.value);
-            if list.is_empty() && !raw_value(raw, h).is_empty() {
+            // An empty group (`To: undisclosed-recipients:;`) is well formed.
+            let group = matches!(h.value, HeaderValue::Address(Address::Group(_)));
+            if list.is_empty() && !group && !raw_value(raw, h).is_empty() {
                 problems.warn(
                     Flags::MALFORMED,
                     format!(
@@ -889,6 +891,17 @@ fn build(
         problems.warn(
             Flags::ENCODING_PROBLEM,
             "subject holds encoded words that could not be decoded".into(),
+        )?;
+    }
+    if !problems.flags.contains(Flags::ENCODING_PROBLEM)
+        && (subject.contains('\u{fffd}')
+            || participants
+                .iter()
+                .any(|p| p.name.as_deref().is_some_and(|n| n.contains('\u{fffd}'))))
+    {
+        problems.warn(
+            Flags::ENCODING_PROBLEM,
+            "a header holds bytes that are not valid in its charset; replaced".into(),
         )?;
     }
     if thread::is_forward_subject(&subject) {
