@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The depositor that [`Env::ingest_json`] names.
+pub const DEPOSITOR: &str = "Private Office";
+
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
@@ -56,8 +59,16 @@ impl Env {
     pub fn init(&self) -> String {
         self.ok(&["init"])
     }
+    /// Ingests as one named depositor, so that a later export of a chat joins the conversation
+    /// the earlier one made (an unattributed deposit's conversations are its own).
     pub fn ingest_json(&self, file: &Path) -> serde_json::Value {
-        let out = self.ok(&["ingest", "--json", file.to_str().expect("utf-8 path")]);
+        let out = self.ok(&[
+            "ingest",
+            "--json",
+            "--depositor",
+            DEPOSITOR,
+            file.to_str().expect("utf-8 path"),
+        ]);
         serde_json::from_str(out.trim()).expect("receipt JSON")
     }
 }
