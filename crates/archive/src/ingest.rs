@@ -627,8 +627,8 @@ impl Archive {
         files.sort();
         let mut listing = String::from(TREE_MAGIC);
         let mut total = 0u64;
-        for rel in files {
-            let full = path.join(&rel);
+        for (rel, raw) in files {
+            let full = path.join(&raw);
             let mut f = std::fs::File::open(&full).map_err(|e| ArchiveError::Read {
                 what: full.display().to_string(),
                 source: e,
@@ -727,7 +727,10 @@ impl Archive {
     }
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+/// The files under `dir`: each as (its relative path as text, its relative path as the file
+/// system spells it). A name that is not UTF-8 is shown with its bad bytes as `\xNN`, as
+/// `onrecord_container` lists it, and the file is still read by its raw path.
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
         let e = e?;
         let ft = e.file_type()?;
@@ -736,15 +739,38 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
             walk(root, &p, out)?;
         } else if ft.is_file() {
             let rel = p.strip_prefix(root).unwrap_or(&p);
-            out.push(
+            out.push((
                 rel.components()
-                    .map(|c| c.as_os_str().to_string_lossy())
+                    .map(|c| name_text(c.as_os_str()))
                     .collect::<Vec<_>>()
                     .join("/"),
-            );
+                rel.to_path_buf(),
+            ));
         }
     }
     Ok(())
+}
+
+/// A file name as text: UTF-8 as it is; on Unix any other byte as `\xNN`; elsewhere lossily.
+fn name_text(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    if let Some(t) = s.to_str() {
+        return t.into();
+    }
+    #[cfg(unix)]
+    {
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in s.as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        out.into()
+    }
+    #[cfg(not(unix))]
+    s.to_string_lossy()
 }
 
 /// A record's log entry.
