@@ -98,9 +98,11 @@ pub struct Plan {
     pub group_evidence: bool,
     /// Warnings decided in pass 1 and emitted at the start of pass 2.
     pub notes: Vec<String>,
-    /// The chat's own name as the file writes it where an author stands (learnt from the file
-    /// name, or from an encryption notice written under it).
-    pub chat_name: Option<String>,
+    /// The chat's own name as the file writes it where an author stands: from the file name, or
+    /// learnt from an encryption notice written under it on the file's first line. A
+    /// name that also wrote ordinary messages is a person's and is dropped (a one-to-one chat is
+    /// named after the other person).
+    pub chat_names: Vec<String>,
 }
 
 impl Plan {
@@ -134,8 +136,10 @@ pub enum Split<'a> {
     Message { author: Cow<'a, str>, body: &'a str },
     /// A recognised system line and its text (for iOS, without the chat name before it).
     System(SystemLine, &'a str),
-    /// A system notice written under the chat's name (`Team: Messages to this group are now
-    /// secured…`): the event, its text and the name, which is the chat's and nobody's.
+    /// An encryption notice written under a name not (yet) known as the chat's (`Team: Messages
+    /// to this group are now secured…`): the event, its text and the name. Pass 1 learns the name
+    /// as the chat's when the notice is the file's first line; otherwise the line is that
+    /// person's message.
     Notice(SystemLine, &'a str, Cow<'a, str>),
     /// A line without author that is no known system phrase.
     Unknown,
@@ -177,8 +181,9 @@ fn authored_notice(body: &str) -> Option<SystemLine> {
 /// Splits the text after a header into author and body, recognising system lines first where a
 /// line could be either (see the crate documentation). `chat` is the chat's own name (from the
 /// file name, or learnt from an encryption notice written under it): a system phrase written
-/// under that name is the system's, not a message.
-pub fn split<'a>(rest: &'a str, chat: Option<&str>) -> Split<'a> {
+/// under that name is the system's, not a message. A notice under any other name is returned as
+/// [`Split::Notice`] for the caller to decide.
+pub fn split<'a>(rest: &'a str, chat: &[String]) -> Split<'a> {
     let bytes = rest.as_bytes();
     let colon = memchr::memchr_iter(b':', bytes)
         .find(|&i| bytes.get(i + 1) == Some(&b' '))
@@ -217,13 +222,13 @@ pub fn split<'a>(rest: &'a str, chat: Option<&str>) -> Split<'a> {
                     None => Split::Unknown,
                 };
             }
-            if let Some(s) = authored_notice(body) {
-                return Split::Notice(s, body, author);
-            }
-            if chat.is_some_and(|c| c == author)
+            if chat.iter().any(|c| *c == author)
                 && let Some(s) = system::recognise(&clean(body))
             {
                 return Split::System(s, body);
+            }
+            if let Some(s) = authored_notice(body) {
+                return Split::Notice(s, body, author);
             }
             Split::Message { author, body }
         }
@@ -279,9 +284,10 @@ pub fn survey<R: BufRead>(
     let mut group_evidence = false;
     let mut first_header = None;
     let mut nul_seen = false;
-    let mut chat_name = crate::title::from_file_name(&opts.file_name)
-        .or_else(|| src.member.and_then(crate::title::from_file_name));
-    let named_by_file = chat_name.is_some();
+    let mut chat_names: Vec<String> = crate::title::from_file_name(&opts.file_name)
+        .or_else(|| src.member.and_then(crate::title::from_file_name))
+        .into_iter()
+        .collect();
     loop {
         let info = match lines.next_line(&mut buf) {
             Ok(Some(i)) => i,
@@ -348,12 +354,23 @@ pub fn survey<R: BufRead>(
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(raw_rest),
         };
-        match split(&rest, chat_name.as_deref()) {
-            Split::Notice(_, _, name) => {
-                if chat_name.is_none() {
-                    chat_name = Some(name.into_owned());
+        let split = match split(&rest, &chat_names) {
+            Split::Notice(s, body, name) => {
+                if chat_names.iter().any(|c| *c == name) {
+                    Split::System(s, body)
+                } else if first_header == Some(info.number) && chat_names.len() < 4 {
+                    // Older exports open with the notice under the chat's name; anywhere else
+                    // such a line is somebody's message.
+                    chat_names.push(name.into_owned());
+                    Split::System(s, body)
+                } else {
+                    Split::Message { author: name, body }
                 }
             }
+            other => other,
+        };
+        match split {
+            Split::Notice(..) => {}
             Split::Message { author, body } => {
                 if let Some(mask) = seen.get_mut(author.as_ref()) {
                     *mask |= 1 << gi;
@@ -455,13 +472,11 @@ pub fn survey<R: BufRead>(
         };
         accepted.push((s.grammar, o, d));
     }
-    // A name learnt from a notice is the chat's: lines it wrote before the notice are not a
-    // participant's either.
-    let learnt = chat_name.as_deref().filter(|_| !named_by_file);
+    // A name that wrote ordinary messages is a person's, not the chat's.
+    chat_names.retain(|c| !seen.contains_key(c.as_str()));
     let participants: Vec<String> = order
         .into_iter()
         .filter(|a| seen.get(a).is_some_and(|m| m & mask != 0))
-        .filter(|a| Some(a.as_str()) != learnt)
         .collect();
     group_evidence |= participants.len() > 2;
     Ok(Plan {
@@ -472,7 +487,7 @@ pub fn survey<R: BufRead>(
         owner,
         group_evidence,
         notes,
-        chat_name,
+        chat_names,
     })
 }
 
@@ -654,12 +669,12 @@ impl Emitter<'_> {
             offset: info.offset,
             event: None,
         };
-        match split(&rest, self.plan.chat_name.as_deref()) {
-            Split::Message { author, body } => {
+        match split(&rest, &self.plan.chat_names) {
+            Split::Message { author, body } | Split::Notice(_, body, author) => {
                 p.author = Some(author.into_owned());
                 marks::push_without_marks(&mut p.text, body);
             }
-            Split::System(s, text) | Split::Notice(s, text, _) => {
+            Split::System(s, text) => {
                 p.kind = PendingKind::Event(s.kind);
                 p.author = s.actor;
                 if s.by_owner {
