@@ -8,6 +8,7 @@ use onrecord_archive::{Archive, DepositMeta, Progress, Receipt, VerifyOptions};
 
 use crate::Outcome;
 use crate::args::{Global, IngestArgs, InitArgs, ProofArgs, VerifyArgs};
+use crate::visible::{short, visible};
 
 pub fn open(g: &Global) -> Result<Archive> {
     Archive::open(&g.archive)
@@ -19,9 +20,13 @@ pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
     let archive = Archive::init(&dir, a.origin.as_deref())
         .with_context(|| format!("creating an archive in {}", dir.display()))?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Created archive {}", dir.display())?;
-    writeln!(out, "Log origin:   {}", archive.origin())?;
-    writeln!(out, "Verifier key: {}", archive.verifier_key())?;
+    writeln!(
+        out,
+        "Created archive {}",
+        visible(&dir.display().to_string())
+    )?;
+    writeln!(out, "Log origin:   {}", visible(archive.origin()))?;
+    writeln!(out, "Verifier key: {}", visible(&archive.verifier_key()))?;
     writeln!(
         out,
         "Publish the verifier key: anyone can check checkpoints and proofs with it."
@@ -29,7 +34,7 @@ pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
     writeln!(
         out,
         "The signing key is {} (keep it private; back it up).",
-        dir.join("keys/log.key").display()
+        visible(&dir.join("keys/log.key").display().to_string())
     )?;
     Ok(Outcome::Ok)
 }
@@ -52,10 +57,10 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("onrecord: error: {e:#}");
+                eprintln!("onrecord: error: {}", visible(&format!("{e:#}")));
                 eprintln!(
                     "onrecord: nothing from {} was added; the archive is as it was",
-                    path.display()
+                    visible(&path.display().to_string())
                 );
             }
         }
@@ -67,7 +72,8 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
         && let Err(e) = archive.catch_up_index()
     {
         eprintln!(
-            "onrecord: warning: the deposits are in, but the search index was not brought up to date ({e:#}); the next search will do it"
+            "onrecord: warning: the deposits are in, but the search index was not brought up to date ({}); the next search will do it",
+            visible(&format!("{e:#}"))
         );
     }
     if failed > 0 {
@@ -100,7 +106,7 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        b.set_message(file_name.clone());
+        b.set_message(visible(&file_name).into_owned());
         Some(b)
     } else {
         None
@@ -121,24 +127,34 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
     Ok(r?)
 }
 
+/// The receipt as text. The file name, depositor, titles, style and warnings come from the
+/// deposit or its depositor, and everything else from the archive: all shown with `visible`.
 fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
-    writeln!(out, "Receipt for {}", r.file_name)?;
-    writeln!(out, "  deposit id:     {}", r.deposit_id)?;
+    writeln!(out, "Receipt for {}", visible(&r.file_name))?;
+    writeln!(out, "  deposit id:     {}", visible(&r.deposit_id))?;
     writeln!(
         out,
         "  format:         {}{}",
-        r.format,
+        visible(&r.format),
         r.style
             .as_deref()
-            .map(|s| format!(" ({s})"))
+            .map(|s| format!(" ({})", visible(s)))
             .unwrap_or_default()
     )?;
-    writeln!(out, "  depositor:      {}", r.depositor)?;
-    writeln!(out, "  received at:    {}", r.received_at)?;
+    writeln!(
+        out,
+        "  depositor:      {}",
+        visible(
+            r.depositor
+                .as_deref()
+                .unwrap_or("(unattributed: its conversations join no other deposit's)")
+        )
+    )?;
+    writeln!(out, "  received at:    {}", visible(&r.received_at))?;
     writeln!(out, "  size:           {} bytes", r.size)?;
-    writeln!(out, "  read in zone:   {}", r.tz)?;
+    writeln!(out, "  read in zone:   {}", visible(&r.tz))?;
     if let (Some(o), Some(d)) = (&r.date_order, &r.date_order_decision) {
-        writeln!(out, "  date order:     {o} ({d})")?;
+        writeln!(out, "  date order:     {} ({})", visible(o), visible(d))?;
     }
     if r.already_held {
         writeln!(
@@ -154,6 +170,28 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
     if r.n_attachments > 0 {
         writeln!(out, "  attachments:    {}", r.n_attachments)?;
     }
+    if !r.already_held {
+        writeln!(
+            out,
+            "  conversations:  {} created, {} joined",
+            r.n_conversations_created, r.n_conversations_joined
+        )?;
+        for c in &r.conversations {
+            let how = if c.joined { "joined " } else { "created" };
+            writeln!(
+                out,
+                "    {how} {} ({}) {}",
+                visible(short(&c.id, 16)),
+                visible(&c.channel),
+                visible(&c.title)
+            )?;
+        }
+        let listed = r.conversations.len() as u64;
+        let all = r.n_conversations_created + r.n_conversations_joined;
+        if all > listed {
+            writeln!(out, "    … and {} more", all - listed)?;
+        }
+    }
     writeln!(
         out,
         "  log entries:    {}..={} (deposit entry {})",
@@ -162,19 +200,19 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
     if r.n_warnings > 0 {
         writeln!(out, "  warnings:       {}", r.n_warnings)?;
         for w in &r.warnings {
-            writeln!(out, "    {w}")?;
+            writeln!(out, "    {}", visible(w))?;
         }
     }
     writeln!(out, "  checkpoint:")?;
     for l in r.checkpoint.lines() {
-        writeln!(out, "    {l}")?;
+        writeln!(out, "    {}", visible(l))?;
     }
     writeln!(
         out,
         "  proof (keep this; it shows the deposit is in the log):"
     )?;
     for l in r.proof.lines() {
-        writeln!(out, "    {l}")?;
+        writeln!(out, "    {}", visible(l))?;
     }
     Ok(())
 }
@@ -192,10 +230,15 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
         writeln!(
             out,
             "Archive {} (log {})",
-            archive.root().display(),
-            rep.origin
+            visible(&archive.root().display().to_string()),
+            visible(&rep.origin)
         )?;
-        writeln!(out, "  log size {}, root {}", rep.log_size, rep.root)?;
+        writeln!(
+            out,
+            "  log size {}, root {}",
+            rep.log_size,
+            visible(&rep.root)
+        )?;
         writeln!(
             out,
             "  {} checkpoints, {} entries, {} records, {} deposits checked",
@@ -213,8 +256,9 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
             writeln!(out, "OK: everything matches the latest checkpoint.")?;
         } else {
             writeln!(out, "FAILED: {} problems", rep.problems.len())?;
+            // A problem may quote what the archive holds (a damaged entry, a name, a path).
             for p in &rep.problems {
-                writeln!(out, "  - {p}")?;
+                writeln!(out, "  - {}", visible(p))?;
             }
         }
     }
@@ -237,12 +281,30 @@ pub fn proof(g: &Global, a: ProofArgs) -> Result<Outcome> {
         }
         (None, None) => bail!("give a record id or --index N"),
     };
-    print!("{}", archive.tlog_proof(index)?);
+    print!("{}", text_lines(&archive.tlog_proof(index)?));
     Ok(Outcome::Ok)
 }
 
 pub fn checkpoint(g: &Global) -> Result<Outcome> {
     let archive = open(g)?;
-    print!("{}", archive.checkpoint()?);
+    print!("{}", text_lines(&archive.checkpoint()?));
     Ok(Outcome::Ok)
+}
+
+/// A checkpoint or proof text (a signed note: lines, each ending in `\n`) with every line shown
+/// with `visible`. A note's text holds no control character, so a valid one prints unchanged,
+/// byte for byte (it must, to be checked by others); one read from a tampered archive cannot
+/// drive the terminal.
+fn text_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for line in s.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(l) => {
+                out.push_str(&visible(l));
+                out.push('\n');
+            }
+            None => out.push_str(&visible(line)),
+        }
+    }
+    out
 }

@@ -13,6 +13,7 @@ mod demo;
 mod parse_cmd;
 mod read_cmd;
 mod tz;
+mod visible;
 
 use std::process::ExitCode;
 
@@ -65,7 +66,8 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("onrecord: error: {e:#}");
+            // An error may quote the deposit or the archive (a line that could not be read).
+            eprintln!("onrecord: error: {}", visible::visible(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -12,6 +12,7 @@ use onrecord_model::{
 
 use crate::Outcome;
 use crate::args::ParseArgs;
+use crate::visible::visible;
 
 pub fn run(a: ParseArgs) -> Result<Outcome> {
     let file_name = a
@@ -43,15 +44,21 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
         .with_context(|| format!("parsing {}", a.file.display()))?;
     let mut out = stdout.lock();
     let s = &sink;
-    writeln!(out, "file:           {}", a.file.display())?;
+    // Everything below but the counts may come from the deposit (a title, a warning quoting a
+    // line, the style an export names itself with) and is shown with `visible`.
+    writeln!(
+        out,
+        "file:           {}",
+        visible(&a.file.display().to_string())
+    )?;
     writeln!(
         out,
         "format:         {}{}",
-        report.format,
+        visible(&report.format),
         report
             .style
             .as_deref()
-            .map(|s| format!(" ({s})"))
+            .map(|s| format!(" ({})", visible(s)))
             .unwrap_or_default()
     )?;
     if let Some((order, decision)) = report.date_order {
@@ -62,13 +69,13 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
             decision.as_str()
         )?;
     }
-    writeln!(out, "time zone:      {}", opts.tz_name)?;
+    writeln!(out, "time zone:      {}", visible(&opts.tz_name))?;
     writeln!(out, "conversations:  {}", s.distinct.len())?;
     for c in &s.conversations {
         writeln!(
             out,
             "  {} [{}] {} participants",
-            c.title.as_deref().unwrap_or(&c.key),
+            visible(c.title.as_deref().unwrap_or(&c.key)),
             c.channel.as_str(),
             c.participants.len()
         )?;
@@ -92,13 +99,17 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
     writeln!(out, "authors:        {}", s.authors.len())?;
     let fmt = |t: &Option<(String, String)>| {
         t.as_ref()
-            .map(|(l, tz)| format!("{l} {tz}"))
+            .map(|(l, tz)| format!("{} {}", visible(l), visible(tz)))
             .unwrap_or_else(|| "-".into())
     };
     writeln!(out, "first:          {}", fmt(&s.first))?;
     writeln!(out, "last:           {}", fmt(&s.last))?;
     if !s.disappearing.is_empty() {
-        writeln!(out, "disappearing:   {}", s.disappearing.join("; "))?;
+        writeln!(
+            out,
+            "disappearing:   {}",
+            visible(&s.disappearing.join("; "))
+        )?;
     }
     if s.flagged > 0 {
         writeln!(
@@ -109,7 +120,7 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
     }
     writeln!(out, "warnings:       {}", s.warnings.len())?;
     for w in s.warnings.iter().take(10) {
-        writeln!(out, "  {w}")?;
+        writeln!(out, "  {}", visible(w))?;
     }
     Ok(Outcome::Ok)
 }
@@ -171,7 +182,7 @@ impl<W: Write> Sink for JsonSink<W> {
         HashSink::attachment(content)
     }
     fn warning(&mut self, w: Warning) -> Result<(), SinkError> {
-        eprintln!("onrecord: warning: {w}");
+        eprintln!("onrecord: warning: {}", visible(&w.to_string()));
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ use onrecord_index::SearchQuery;
 use crate::Outcome;
 use crate::archive_cmd::open;
 use crate::args::{BenchQueriesArgs, By, Global, Report, ReportArgs, SearchArgs, ShowArgs};
+use crate::visible::{short, visible, visible_lines};
 
 /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant.
 fn parse_when(s: &str, flag: &str) -> Result<jiff::Timestamp> {
@@ -21,9 +22,30 @@ fn parse_when(s: &str, flag: &str) -> Result<jiff::Timestamp> {
     Ok(d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
 }
 
-/// Snippet markers from the index: \x01 before a hit, \x02 after.
+/// Snippet markers from the index: \x01 before a hit, \x02 after (the index drops both from the
+/// text around them).
 fn render_snippet(s: &str, style: (&str, &str)) -> String {
-    s.replace('\u{1}', style.0).replace('\u{2}', style.1)
+    s.replace(onrecord_index::HIT_START, style.0)
+        .replace(onrecord_index::HIT_END, style.1)
+}
+
+/// A snippet for the terminal: the text between the markers shown with [`visible`], the markers
+/// replaced by `style` (which may be the terminal's own escapes, added after).
+fn render_snippet_visible(s: &str, style: (&str, &str)) -> String {
+    use onrecord_index::{HIT_END, HIT_START};
+    let mut out = String::with_capacity(s.len() + 16);
+    for piece in s.split_inclusive([HIT_START, HIT_END]) {
+        let (text, marker) = match piece.strip_suffix(HIT_START) {
+            Some(text) => (text, style.0),
+            None => match piece.strip_suffix(HIT_END) {
+                Some(text) => (text, style.1),
+                None => (piece, ""),
+            },
+        };
+        out.push_str(&visible(text));
+        out.push_str(marker);
+    }
+    out
 }
 
 pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
@@ -54,8 +76,8 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let tty = std::io::stdout().is_terminal();
     for v in views.iter() {
-        let snippet = record_snippet(&v.record, &q);
         if a.json {
+            let snippet = record_snippet(&v.record, &q);
             let mut w = v.record.clone();
             w.snippet = Some(render_snippet(&snippet, ("<mark>", "</mark>")));
             serde_json::to_writer(&mut out, &w)?;
@@ -70,21 +92,20 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
             writeln!(
                 out,
                 "{} {} · {} · {} · {}  {}",
-                r.local_time
-                    .as_deref()
-                    .unwrap_or("(no time)")
-                    .replace('T', " "),
-                r.tz,
-                r.channel,
-                v.conversation_title,
-                r.author.as_deref().unwrap_or("(system)"),
-                &v.id[..16]
+                visible(
+                    &r.local_time
+                        .as_deref()
+                        .unwrap_or("(no time)")
+                        .replace('T', " ")
+                ),
+                visible(&r.tz),
+                visible(&r.channel),
+                visible(&v.conversation_title),
+                visible(r.author.as_deref().unwrap_or("(system)")),
+                visible(short(&v.id, 16))
             )?;
-            writeln!(
-                out,
-                "    {}",
-                render_snippet(&snippet, style).replace('\n', " ")
-            )?;
+            let snippet = record_snippet_visible(&v.record, &q);
+            writeln!(out, "    {}", render_snippet_visible(&snippet, style))?;
         }
     }
     if !a.json {
@@ -109,26 +130,43 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
 
 /// The snippet of a record for a query: its text, else its subject and attachment names.
 pub fn record_snippet(r: &onrecord_model::wire::WireRecord, q: &SearchQuery) -> String {
+    onrecord_index::snippet(&r.text, &snippet_extra(r), q)
+}
+
+/// The snippet for the terminal: as [`record_snippet`], of the text with every hidden character
+/// already shown as an escape (the index's snippets drop control characters, which would hide
+/// from the reader that the message holds them).
+fn record_snippet_visible(r: &onrecord_model::wire::WireRecord, q: &SearchQuery) -> String {
+    onrecord_index::snippet(
+        &visible_lines(&r.text),
+        &visible_lines(&snippet_extra(r)),
+        q,
+    )
+}
+
+fn snippet_extra(r: &onrecord_model::wire::WireRecord) -> String {
     let mut extra = r.subject.clone().unwrap_or_default();
     for a in &r.attachments {
         extra.push(' ');
         extra.push_str(&a.name);
     }
-    onrecord_index::snippet(&r.text, &extra, q)
+    extra
 }
 
-/// One transcript line (or several, for multi-line messages).
+/// One transcript line (or several, for multi-line messages, each after the first indented under
+/// the text of the first). Every part from the record is shown with [`visible`]; the body keeps
+/// its line breaks and tabs ([`visible_lines`]), since its later lines are indented.
 pub fn transcript_line(v: &RecordView) -> String {
     let r = &v.record;
     let when = r
         .local_time
         .as_deref()
-        .map(|s| s.replace('T', " "))
+        .map(|s| visible(&s.replace('T', " ")).into_owned())
         .unwrap_or_else(|| "????-??-?? ??:??".into());
-    let who = r.author.as_deref().unwrap_or("");
+    let who = visible(r.author.as_deref().unwrap_or(""));
     let mut body = r.text.clone();
     if !r.attachments.is_empty() {
-        let names: Vec<_> = r.attachments.iter().map(|a| a.name.as_str()).collect();
+        let names: Vec<_> = r.attachments.iter().map(|a| visible(&a.name)).collect();
         if !body.is_empty() {
             body.push(' ');
         }
@@ -137,12 +175,12 @@ pub fn transcript_line(v: &RecordView) -> String {
     if r.flags.iter().any(|f| f == "edited") {
         body.push_str(" (edited)");
     }
-    let pad = " ".repeat(when.len() + 2);
+    let pad = " ".repeat(when.chars().count() + 2);
     let marker = if r.type_ == "event" {
         format!(
             "── {} ──",
             if body.is_empty() {
-                r.kind.clone()
+                visible(&r.kind).into_owned()
             } else {
                 body
             }
@@ -154,6 +192,7 @@ pub fn transcript_line(v: &RecordView) -> String {
     };
     let mut s = String::new();
     for (i, line) in marker.lines().enumerate() {
+        let line = visible_lines(line);
         if i == 0 {
             s.push_str(&format!("{when}  {line}"));
         } else {
@@ -178,11 +217,11 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
                 writeln!(
                     out,
                     "{}  {:<10} {:>7} records  {}  (depositor: {})",
-                    &c.id[..12],
-                    c.channel,
+                    visible(short(&c.id, 12)),
+                    visible(&c.channel),
                     c.n_records,
-                    c.title,
-                    c.depositor
+                    visible(&c.title),
+                    visible(&c.depositor)
                 )?;
             }
         }
@@ -198,7 +237,10 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
                 .record_by_id(id)?
                 .with_context(|| format!("no record with id {id}"))?;
             if r.conversation_id != conv.id {
-                bail!("record {id} is not in the conversation {}", conv.title);
+                bail!(
+                    "record {id} is not in the conversation {}",
+                    visible(&conv.title)
+                );
             }
             Some(r.log_index)
         }
@@ -213,13 +255,16 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
         writeln!(
             out,
             "{} — {} — {} records — depositor: {}",
-            conv.title, conv.channel, conv.n_records, conv.depositor
+            visible(&conv.title),
+            visible(&conv.channel),
+            conv.n_records,
+            visible(&conv.depositor)
         )?;
         if let Some(first) = records.first() {
             writeln!(
                 out,
                 "Times are as written in the export, read in {}.",
-                first.record.tz
+                visible(&first.record.tz)
             )?;
         }
         writeln!(out)?;
@@ -264,8 +309,10 @@ pub fn report(g: &Global, a: ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// A CSV field: shown with [`visible`] (so no line breaks or controls remain), quoted if needed.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    let s = visible(s);
+    if s.contains([',', '"']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
@@ -288,8 +335,8 @@ fn write_csv(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
             r.conversations,
             r.deleted,
             r.media,
-            r.first.as_deref().unwrap_or(""),
-            r.last.as_deref().unwrap_or("")
+            csv_field(r.first.as_deref().unwrap_or("")),
+            csv_field(r.last.as_deref().unwrap_or(""))
         )?;
     }
     Ok(())
@@ -308,7 +355,7 @@ fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
     let w = rep
         .rows
         .iter()
-        .map(|r| r.key.chars().count())
+        .map(|r| visible(&r.key).chars().count())
         .max()
         .unwrap_or(5)
         .clamp(5, 40);
@@ -318,7 +365,7 @@ fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
         rep.by, "messages", "convs", "deleted", "media", "channels"
     )?;
     for r in rep.rows.iter().chain(std::iter::once(&rep.total)) {
-        let key: String = r.key.chars().take(w).collect();
+        let key: String = visible(&r.key).chars().take(w).collect();
         writeln!(
             out,
             "{key:<w$}  {:>8}  {:>6}  {:>7}  {:>6}  {:<22}  {} – {}",
@@ -326,15 +373,9 @@ fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
             r.conversations,
             r.deleted,
             r.media,
-            r.channels.join(","),
-            r.first
-                .as_deref()
-                .map(|s| &s[..s.len().min(10)])
-                .unwrap_or("-"),
-            r.last
-                .as_deref()
-                .map(|s| &s[..s.len().min(10)])
-                .unwrap_or("-")
+            visible(&r.channels.join(",")),
+            visible(r.first.as_deref().map(|s| short(s, 10)).unwrap_or("-")),
+            visible(r.last.as_deref().map(|s| short(s, 10)).unwrap_or("-"))
         )?;
     }
     writeln!(out)?;
@@ -354,14 +395,16 @@ fn write_table(out: &mut impl Write, rep: &UsageReport) -> std::io::Result<()> {
             writeln!(
                 out,
                 "  {} [{}]: {} → {} (turned on by {}{timer})",
-                p.conversation,
-                p.channel,
-                p.on_at.as_deref().unwrap_or("?").replace('T', " "),
-                p.off_at
-                    .as_deref()
-                    .map(|s| s.replace('T', " "))
-                    .unwrap_or_else(|| "still on".into()),
-                p.turned_on_by.as_deref().unwrap_or("?"),
+                visible(&p.conversation),
+                visible(&p.channel),
+                visible(&p.on_at.as_deref().unwrap_or("?").replace('T', " ")),
+                visible(
+                    &p.off_at
+                        .as_deref()
+                        .map(|s| s.replace('T', " "))
+                        .unwrap_or_else(|| "still on".into())
+                ),
+                visible(p.turned_on_by.as_deref().unwrap_or("?")),
             )?;
         }
     }
