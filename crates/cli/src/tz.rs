@@ -1,6 +1,8 @@
 //! Which zone and date order a deposit is read with.
 
 use anyhow::{Context, Result, bail};
+use onrecord_model::secrecy::SecretString;
+use onrecord_model::secrecy::zeroize::Zeroizing;
 use onrecord_model::{DateOrder, ParseOptions};
 
 use crate::args::ReadOptions;
@@ -28,9 +30,12 @@ pub fn parse_options(read: &ReadOptions, file_name: &str) -> Result<ParseOptions
     }
     opts.locale = read.locale.clone();
     if let Some(p) = &read.passphrase_file {
-        let s = std::fs::read_to_string(p)
-            .with_context(|| format!("reading the passphrase file {}", p.display()))?;
-        opts.passphrase = Some(s.trim().to_string());
+        // Held zeroized from the start: the file's text is wiped when dropped.
+        let s = Zeroizing::new(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("reading the passphrase file {}", p.display()))?,
+        );
+        opts.passphrase = Some(SecretString::from(s.trim()));
     }
     Ok(opts)
 }
@@ -47,8 +52,10 @@ pub fn ask_passphrase_if_needed(format: &str, opts: &mut ParseOptions) -> Result
             "this is an encrypted Signal backup: give its passphrase with --passphrase-file FILE"
         );
     }
-    let p = rpassword::prompt_password("Signal backup passphrase (30 digits): ")
-        .context("reading the passphrase")?;
-    opts.passphrase = Some(p.trim().to_string());
+    let p = Zeroizing::new(
+        rpassword::prompt_password("Signal backup passphrase (30 digits): ")
+            .context("reading the passphrase")?,
+    );
+    opts.passphrase = Some(SecretString::from(p.trim()));
     Ok(())
 }

@@ -29,4 +29,6 @@ pub use sink::{
     AttachmentStored, CollectSink, DateOrder, Decision, ParseOptions, ParseReport, Sink, SinkError,
     Warning,
 };
+/// The secret type of [`ParseOptions::passphrase`], re-exported so that callers name one version.
+pub use secrecy;
 pub use time::{Ambiguity, Precision, RecordTime, ZoneSource};

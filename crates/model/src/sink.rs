@@ -131,8 +131,9 @@ pub struct ParseOptions {
     pub locale: Option<String>,
     /// The deposit's file name as handed in; WhatsApp titles come from it.
     pub file_name: String,
-    /// Passphrase for encrypted backups (Signal). Never logged or printed.
-    pub passphrase: Option<String>,
+    /// Passphrase for encrypted backups (Signal). Never logged or printed: `Debug` shows it
+    /// redacted and its memory is zeroed when dropped.
+    pub passphrase: Option<secrecy::SecretString>,
 }
 
 impl ParseOptions {
@@ -199,5 +200,20 @@ impl Sink for CollectSink {
     fn warning(&mut self, warning: Warning) -> Result<(), SinkError> {
         self.warnings.push(warning);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod passphrase_tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_passphrase() {
+        let mut opts = ParseOptions::new("UTC", "signal.backup").unwrap();
+        opts.passphrase = Some("123456789012345678901234567890".into());
+        let shown = format!("{opts:?} {opts:#?}");
+        assert!(!shown.contains("123456789012345678901234567890"), "{shown}");
+        assert!(!shown.contains("12345678901"), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
     }
 }

@@ -5,7 +5,10 @@ use std::collections::VecDeque;
 use std::io::{self, BufRead};
 
 use jiff::civil::{Date, DateTime, Time};
-use onrecord_model::{Ambiguity, Flags, ParseOptions, Precision, RecordTime};
+use onrecord_model::{
+    Ambiguity, AttachmentStored, Conversation, Flags, MAX_TEXT_BYTES, ParseOptions, Precision,
+    Record, RecordTime, Sink, SinkError, Warning, cap_text,
+};
 
 /// One line of a text export, without its line ending.
 pub(crate) struct Line {
@@ -16,37 +19,83 @@ pub(crate) struct Line {
     pub offset: u64,
     /// The line had bytes that were not UTF-8; they were replaced.
     pub lossy: bool,
+    /// The line was longer than the reader's limit: `text` is its beginning, the rest was read
+    /// past without being kept.
+    pub truncated: bool,
 }
 
+/// The longest line kept by the readers of text exports (`chat.md`, sigtop's text): one message's
+/// most text plus room for its header. Longer lines are cut and their messages flagged oversize.
+pub(crate) const MAX_TEXT_LINE: usize = MAX_TEXT_BYTES + (64 << 10);
+/// The longest line kept by the readers of JSON lines (one message object per line): JSON escapes
+/// can make a message's text six times longer. A longer line cannot be parsed once cut and is
+/// skipped with a warning.
+pub(crate) const MAX_JSON_LINE: usize = 8 * MAX_TEXT_BYTES;
+
 /// Reads lines one at a time into a reused buffer, counting line numbers and byte offsets, so that
-/// a large export is read in bounded memory and every record can say where it came from.
+/// a large export is read in bounded memory and every record can say where it came from. No line
+/// is ever held whole past `max_line` bytes, however long it is.
 pub(crate) struct LineReader<R> {
     input: R,
     buf: Vec<u8>,
+    max_line: usize,
     number: u64,
     offset: u64,
     peeked: VecDeque<Line>,
 }
 
 impl<R: BufRead> LineReader<R> {
-    pub fn new(input: R) -> LineReader<R> {
+    pub fn new(input: R, max_line: usize) -> LineReader<R> {
         LineReader {
             input,
             buf: Vec::with_capacity(256),
+            max_line,
             number: 0,
             offset: 0,
             peeked: VecDeque::new(),
         }
     }
 
+    /// Reads up to and including the next `\n`, keeping at most `max_line` bytes of it in `buf`.
+    /// Returns the number of bytes consumed and whether some were not kept.
+    fn read_bounded(&mut self) -> io::Result<(u64, bool)> {
+        let mut consumed = 0u64;
+        let mut truncated = false;
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                break;
+            }
+            let (len, done) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            let room = self.max_line.saturating_sub(self.buf.len());
+            let keep = len.min(room);
+            self.buf
+                .extend_from_slice(available.get(..keep).unwrap_or_default());
+            truncated |= keep < len;
+            self.input.consume(len);
+            consumed = consumed.saturating_add(len as u64);
+            if done {
+                break;
+            }
+        }
+        Ok((consumed, truncated))
+    }
+
     fn read(&mut self) -> io::Result<Option<Line>> {
         self.buf.clear();
-        let n = self.input.read_until(b'\n', &mut self.buf)?;
+        let (n, truncated) = self.read_bounded()?;
         if n == 0 {
             return Ok(None);
         }
         let offset = self.offset;
-        self.offset = self.offset.saturating_add(n as u64);
+        self.offset = self.offset.saturating_add(n);
         self.number = self.number.saturating_add(1);
         let mut bytes: &[u8] = &self.buf;
         if let Some(rest) = bytes.strip_suffix(b"\n") {
@@ -60,6 +109,13 @@ impl<R: BufRead> LineReader<R> {
         {
             bytes = rest;
         }
+        if truncated
+            && let Err(e) = std::str::from_utf8(bytes)
+            && e.error_len().is_none()
+        {
+            // The cut fell inside a character: drop its first bytes rather than call it lossy.
+            bytes = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        }
         let (text, lossy) = match std::str::from_utf8(bytes) {
             Ok(s) => (s.to_string(), false),
             Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
@@ -69,6 +125,7 @@ impl<R: BufRead> LineReader<R> {
             number: self.number,
             offset,
             lossy,
+            truncated,
         }))
     }
 
@@ -254,6 +311,49 @@ pub(crate) fn extension_for(media_type: &str) -> &'static str {
     }
 }
 
+/// Passes everything through to the caller's sink, cutting any record's text to
+/// [`MAX_TEXT_BYTES`]: a record that is cut here, or that a reader already cut (flagged
+/// [`Flags::OVERSIZE`]), is flagged oversize and gets a warning naming where it came from.
+pub(crate) struct CappedSink<'a> {
+    pub inner: &'a mut dyn Sink,
+    pub n_warnings: u64,
+}
+
+impl Sink for CappedSink<'_> {
+    fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError> {
+        self.inner.conversation(conversation)
+    }
+
+    fn record(&mut self, mut record: Record) -> Result<(), SinkError> {
+        if cap_text(&mut record.text) || record.flags.contains(Flags::OVERSIZE) {
+            record.flags.insert(Flags::OVERSIZE);
+            self.inner.warning(Warning {
+                path: record.source.path.clone(),
+                line: record.source.line,
+                offset: Some(record.source.offset),
+                message: format!(
+                    "message longer than {MAX_TEXT_BYTES} bytes: its text is cut there and the \
+                     record flagged oversize (the whole of it is in the deposit)"
+                ),
+            })?;
+            self.n_warnings += 1;
+        }
+        self.inner.record(record)
+    }
+
+    fn attachment(
+        &mut self,
+        name: &str,
+        content: &mut dyn io::Read,
+    ) -> Result<AttachmentStored, SinkError> {
+        self.inner.attachment(name, content)
+    }
+
+    fn warning(&mut self, warning: Warning) -> Result<(), SinkError> {
+        self.inner.warning(warning)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +386,7 @@ mod tests {
 
     #[test]
     fn line_reader_counts_offsets() {
-        let mut r = LineReader::new(&b"\xef\xbb\xbfab\r\ncd\n\xffe"[..]);
+        let mut r = LineReader::new(&b"\xef\xbb\xbfab\r\ncd\n\xffe"[..], 100);
         let a = r.next_line().unwrap().unwrap();
         assert_eq!((a.text.as_str(), a.number, a.offset), ("ab", 1, 0));
         assert_eq!(r.peek().unwrap().unwrap().text, "cd");
@@ -294,6 +394,27 @@ mod tests {
         assert_eq!((b.text.as_str(), b.number, b.offset), ("cd", 2, 7));
         let c = r.next_line().unwrap().unwrap();
         assert!(c.lossy);
+        assert!(r.next_line().unwrap().is_none());
+    }
+
+    #[test]
+    fn line_reader_never_keeps_more_than_its_limit() {
+        // A small BufReader capacity, so that the long line arrives in many pieces.
+        let input = format!("short\n{}é{}\nnext\n", "a".repeat(9), "b".repeat(5000));
+        let mut r = LineReader::new(std::io::BufReader::with_capacity(7, input.as_bytes()), 10);
+        let a = r.next_line().unwrap().unwrap();
+        assert!(!a.truncated);
+        let b = r.next_line().unwrap().unwrap();
+        // The limit falls inside 'é': the cut keeps whole characters and is not lossy.
+        assert_eq!(b.text, "a".repeat(9));
+        assert!(b.truncated && !b.lossy);
+        assert_eq!(b.offset, 6);
+        let c = r.next_line().unwrap().unwrap();
+        assert_eq!(
+            (c.text.as_str(), c.number, c.offset),
+            ("next", 3, 6 + 9 + 2 + 5000 + 1)
+        );
+        assert!(r.buf.capacity() < 1000);
         assert!(r.next_line().unwrap().is_none());
     }
 }

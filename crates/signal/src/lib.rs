@@ -100,6 +100,14 @@ pub enum SignalError {
         offset: u64,
         message: String,
     },
+    /// A backup whose SQL does something the app never writes (attach a file, a pragma, several
+    /// statements in one frame): every backup is treated as hostile, so nothing of it is kept.
+    #[error("{path}: byte {offset}: refused: {message}")]
+    Refused {
+        path: PathBuf,
+        offset: u64,
+        message: String,
+    },
     #[error("{path}: line {line}: {message}")]
     Format {
         path: PathBuf,
@@ -140,7 +148,24 @@ pub fn detect(probe: &Probe) -> Option<&'static str> {
 }
 
 /// Reads a Signal backup or export at `path` (a file, a folder, or a zip of a folder) into `sink`.
+///
+/// No record's text is longer than [`onrecord_model::MAX_TEXT_BYTES`]: a longer message is cut,
+/// flagged oversize and warned about (the readers never hold more than a bounded part of it).
 pub fn parse(
+    path: &Path,
+    opts: &ParseOptions,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, SignalError> {
+    let mut capped = common::CappedSink {
+        inner: sink,
+        n_warnings: 0,
+    };
+    let mut report = parse_uncapped(path, opts, &mut capped)?;
+    report.n_warnings += capped.n_warnings;
+    Ok(report)
+}
+
+fn parse_uncapped(
     path: &Path,
     opts: &ParseOptions,
     sink: &mut dyn Sink,

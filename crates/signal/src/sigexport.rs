@@ -32,7 +32,11 @@ use onrecord_model::{
 use serde::Deserialize;
 
 use crate::SignalError;
-use crate::common::{LineReader, local_time, media_type_for, parse_iso_local, unreadable_time};
+use crate::common::{
+    LineReader, MAX_JSON_LINE, MAX_TEXT_LINE, local_time, media_type_for, parse_iso_local,
+    unreadable_time,
+};
+use onrecord_model::MAX_TEXT_BYTES;
 
 pub const FORMAT_MD: &str = "signal-export-md";
 pub const FORMAT_JSON: &str = "signal-export-json";
@@ -166,6 +170,8 @@ struct Parts {
     line: Option<u64>,
     offset: u64,
     lossy: bool,
+    /// The message's text was longer than a record keeps: what was read of it is cut.
+    oversize: bool,
 }
 
 impl Chat<'_> {
@@ -249,6 +255,9 @@ impl Chat<'_> {
         );
         record.attachments = attachments;
         record.flags = flags;
+        if p.oversize {
+            record.flags.insert(Flags::OVERSIZE);
+        }
         record.source = Provenance {
             path: self.path_in_deposit.clone(),
             line: p.line,
@@ -413,8 +422,10 @@ fn extract_links(text: &mut String, p: &mut Parts) {
 }
 
 fn parse_md<R: BufRead>(chat: &mut Chat, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
-    let mut lines = LineReader::new(input);
+    let mut lines = LineReader::new(input, MAX_TEXT_LINE);
     let mut current: Option<(Parts, Vec<String>)> = None;
+    // Bytes of the current message's body: past a record's most, further lines are not kept.
+    let mut body_len = 0usize;
     let io_path = std::path::PathBuf::from(chat.path_in_deposit.clone().unwrap_or_default());
     let io = |e| SignalError::Io {
         path: io_path.clone(),
@@ -432,12 +443,20 @@ fn parse_md<R: BufRead>(chat: &mut Chat, input: R, sink: &mut dyn Sink) -> Resul
                 line: Some(line.number),
                 offset: line.offset,
                 lossy: line.lossy,
+                oversize: line.truncated,
                 ..Parts::default()
             };
+            body_len = rest.len();
             current = Some((p, vec![rest.to_string()]));
         } else if let Some((p, body)) = current.as_mut() {
             p.lossy |= line.lossy;
-            body.push(line.text);
+            p.oversize |= line.truncated;
+            if body_len > MAX_TEXT_BYTES {
+                p.oversize = true;
+            } else {
+                body_len = body_len.saturating_add(line.text.len() + 1);
+                body.push(line.text);
+            }
         } else if !line.text.trim().is_empty() {
             sink.warning(Warning {
                 path: chat.path_in_deposit.clone(),
@@ -479,13 +498,26 @@ fn parse_json_lines<R: BufRead>(
     input: R,
     sink: &mut dyn Sink,
 ) -> Result<(), SignalError> {
-    let mut lines = LineReader::new(input);
+    let mut lines = LineReader::new(input, MAX_JSON_LINE);
     let io_path = std::path::PathBuf::from(chat.path_in_deposit.clone().unwrap_or_default());
     let io = |e| SignalError::Io {
         path: io_path.clone(),
         source: e,
     };
     while let Some(line) = lines.next_line().map_err(io)? {
+        if line.truncated {
+            sink.warning(Warning {
+                path: chat.path_in_deposit.clone(),
+                line: Some(line.number),
+                offset: Some(line.offset),
+                message: format!(
+                    "line longer than {MAX_JSON_LINE} bytes skipped: one message is never read \
+                     whole past that (the line is in the deposit)"
+                ),
+            })?;
+            chat.n_warnings += 1;
+            continue;
+        }
         let t = line.text.trim();
         let t = t.strip_suffix(',').unwrap_or(t).trim();
         if t.is_empty() || t == "[" || t == "]" {

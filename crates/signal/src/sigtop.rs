@@ -25,14 +25,14 @@ use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
 use onrecord_container::Bundle;
 use onrecord_model::{
-    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind,
-    ParseOptions, ParseReport, Participant, ParticipantRole, Precision, Provenance, Record,
-    RecordTime, Sink, TitleSource, Warning,
+    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MAX_TEXT_BYTES,
+    MessageKind, ParseOptions, ParseReport, Participant, ParticipantRole, Precision, Provenance,
+    Record, RecordTime, Sink, TitleSource, Warning,
 };
 use serde::Deserialize;
 
 use crate::SignalError;
-use crate::common::{LineReader, instant_ms, media_type_for};
+use crate::common::{LineReader, MAX_JSON_LINE, MAX_TEXT_LINE, instant_ms, media_type_for};
 
 pub const FORMAT_TEXT: &str = "sigtop-text";
 pub const FORMAT_JSON: &str = "sigtop-json";
@@ -282,15 +282,34 @@ struct TextMessage {
     reactions: Vec<(String, String)>,
     edited: bool,
     rest: Vec<String>,
+    /// Bytes kept in `rest`: past a record's most, further lines are not kept.
+    rest_len: usize,
     line: u64,
     offset: u64,
     lossy: bool,
+    /// The message's text was longer than a record keeps: what was read of it is cut.
+    oversize: bool,
+}
+
+impl TextMessage {
+    /// Keeps a line of the message's text while the text is within a record's most.
+    fn push_rest(&mut self, line: String) {
+        if self.rest_len > MAX_TEXT_BYTES {
+            self.oversize = true;
+        } else {
+            self.rest_len = self.rest_len.saturating_add(line.len() + 1);
+            self.rest.push(line);
+        }
+    }
 }
 
 fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), SignalError> {
     let mut flags = Flags::NONE;
     if m.lossy {
         flags.insert(Flags::ENCODING_PROBLEM);
+    }
+    if m.oversize {
+        flags.insert(Flags::OVERSIZE);
     }
     let outgoing = m.from.as_deref() == Some("You") || m.ty == "outgoing";
     let author = match m.from.as_deref() {
@@ -468,7 +487,7 @@ fn emit_text(f: &mut File, m: TextMessage, sink: &mut dyn Sink) -> Result<(), Si
 }
 
 fn parse_text<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
-    let mut lines = LineReader::new(input);
+    let mut lines = LineReader::new(input, MAX_TEXT_LINE);
     let io_path = std::path::PathBuf::from(f.path_in_deposit.clone().unwrap_or_default());
     let io = |e| SignalError::Io {
         path: io_path.clone(),
@@ -505,9 +524,11 @@ fn parse_text<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result
                 reactions: Vec::new(),
                 edited: false,
                 rest: Vec::new(),
+                rest_len: 0,
                 line: line.number,
                 offset: line.offset,
                 lossy: line.lossy,
+                oversize: false,
             });
             in_fields = true;
         }
@@ -524,6 +545,7 @@ fn parse_text<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result
             continue;
         };
         m.lossy |= line.lossy;
+        m.oversize |= line.truncated;
         if in_fields {
             if line.text.is_empty() {
                 in_fields = false;
@@ -547,10 +569,10 @@ fn parse_text<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result
                 m.edited = true;
             } else {
                 in_fields = false;
-                m.rest.push(line.text);
+                m.push_rest(line.text);
             }
         } else {
-            m.rest.push(line.text);
+            m.push_rest(line.text);
         }
     }
     if let Some(m) = current.take() {
@@ -777,13 +799,25 @@ fn emit_json(
 }
 
 fn parse_json<R: BufRead>(f: &mut File, input: R, sink: &mut dyn Sink) -> Result<(), SignalError> {
-    let mut lines = LineReader::new(input);
+    let mut lines = LineReader::new(input, MAX_JSON_LINE);
     let io_path = std::path::PathBuf::from(f.path_in_deposit.clone().unwrap_or_default());
     let io = |e| SignalError::Io {
         path: io_path.clone(),
         source: e,
     };
     while let Some(line) = lines.next_line().map_err(io)? {
+        if line.truncated {
+            f.warn(
+                line.number,
+                line.offset,
+                format!(
+                    "line longer than {MAX_JSON_LINE} bytes skipped: one message is never read \
+                     whole past that (the line is in the deposit)"
+                ),
+                sink,
+            )?;
+            continue;
+        }
         let t = line.text.trim();
         let t = t.strip_prefix('[').unwrap_or(t).trim();
         let t = t.strip_suffix(']').unwrap_or(t).trim();

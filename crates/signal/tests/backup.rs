@@ -346,7 +346,7 @@ fn parse(bytes: &[u8], passphrase: Option<&str>) -> Result<CollectSink, SignalEr
     let path = dir.path().join("signal-2024-01-01-00-00-00.backup");
     std::fs::write(&path, bytes).unwrap();
     let mut opts = ParseOptions::new("Europe/London", "signal-2024-01-01-00-00-00.backup").unwrap();
-    opts.passphrase = passphrase.map(str::to_string);
+    opts.passphrase = passphrase.map(Into::into);
     let mut sink = CollectSink::default();
     let report = onrecord_signal::parse(&path, &opts, &mut sink)?;
     assert_eq!(report.format, "signal-backup");

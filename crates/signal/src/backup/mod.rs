@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
+use onrecord_model::secrecy::ExposeSecret;
 use onrecord_model::{ParseOptions, ParseReport, Sink, Warning};
 
 use crate::SignalError;
@@ -68,7 +69,8 @@ pub fn parse_backup_with<R: Read>(
 ) -> Result<ParseReport, SignalError> {
     let passphrase = opts
         .passphrase
-        .as_deref()
+        .as_ref()
+        .map(|p| p.expose_secret())
         .ok_or_else(|| SignalError::NoPassphrase {
             path: path.to_path_buf(),
         })?;
@@ -99,7 +101,15 @@ fn read_frames<R: Read>(
     loop {
         let (frame, offset) = reader.next_frame()?;
         match frame {
-            Frame::Statement { sql, params } => replay.apply(&sql, &params),
+            Frame::Statement { sql, params } => {
+                replay
+                    .apply(&sql, &params)
+                    .map_err(|refusal| SignalError::Refused {
+                        path: path.to_path_buf(),
+                        offset,
+                        message: refusal.0,
+                    })?
+            }
             Frame::DatabaseVersion(v) => facts.database_version = Some(v),
             Frame::KeyValue { key, value } => {
                 if SELF_KEYS.contains(&key.as_str())
