@@ -52,7 +52,7 @@ fuzz_target!(
         opts.passphrase = None;
         let mut sink = f::sink();
         if let Ok(format) = onrecord_formats::detect(&path) {
-            let _ = onrecord_formats::parse_as(format, &path, &opts, &mut sink);
+            let _ = f::report(onrecord_formats::parse_as(format, &path, &opts, &mut sink));
         }
     }
 );

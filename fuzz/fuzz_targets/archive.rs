@@ -97,8 +97,22 @@ fuzz_target!(
             };
             std::fs::write(&path, bytes).expect("write");
         }
-        let Ok(archive) = Archive::open(&root) else { return };
-        let _ = archive.verify(VerifyOptions::default());
+        let archive = match Archive::open(&root) {
+            Ok(a) => a,
+            Err(e) => {
+                if f::debug() {
+                    eprintln!("fuzz: open refused: {e}");
+                }
+                return;
+            }
+        };
+        let report = archive.verify(VerifyOptions::default());
+        if f::debug() {
+            match &report {
+                Ok(r) => eprintln!("fuzz: verify: {} entries, problems: {:?}", r.entries_checked, r.problems),
+                Err(e) => eprintln!("fuzz: verify failed: {e}"),
+            }
+        }
         let _ = archive.conversations();
     }
 );

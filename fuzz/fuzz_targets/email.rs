@@ -28,6 +28,6 @@ fuzz_target!(
             s => ("message.eml", s),
         };
         let path = f::materialise(&shape, name, "Mail", "mail.zip");
-        let _ = onrecord_email::parse(&path, &f::opts(name), &mut f::sink());
+        let _ = f::report(onrecord_email::parse(&path, &f::opts(name), &mut f::sink()));
     }
 );

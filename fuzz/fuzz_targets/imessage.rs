@@ -102,6 +102,6 @@ fuzz_target!(
         let Some((&mode, rest)) = data.split_first() else { return };
         let db = if mode & 1 == 0 { f::patch(base(), rest) } else { rest.to_vec() };
         let path = f::file("chat.db", &db);
-        let _ = onrecord_phone::parse(&path, &f::opts("chat.db"), &mut f::sink());
+        let _ = f::report(onrecord_phone::parse(&path, &f::opts("chat.db"), &mut f::sink()));
     }
 );

@@ -25,6 +25,6 @@ fuzz_target!(
             s => ("chat.md", s),
         };
         let path = f::materialise(&shape, name, "signal-export", "signal-export.zip");
-        let _ = onrecord_signal::parse(&path, &f::opts(name), &mut f::sink());
+        let _ = f::report(onrecord_signal::parse(&path, &f::opts(name), &mut f::sink()));
     }
 );

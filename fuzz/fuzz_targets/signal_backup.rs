@@ -30,7 +30,7 @@ fn keys() -> BackupKeys {
 fn read(bytes: &[u8]) {
     let path = std::path::Path::new("signal-2024-01-01-00-00-00.backup");
     let opts = f::opts("signal-2024-01-01-00-00-00.backup");
-    let _ = onrecord_signal::backup::parse_backup_with(path, bytes, bytes.len() as u64, &opts, &mut f::sink(), |_, _| keys());
+    let _ = f::report(onrecord_signal::backup::parse_backup_with(path, bytes, bytes.len() as u64, &opts, &mut f::sink(), |_, _| keys()));
 }
 
 /// Plaintext chunks (`u16 LE` length + bytes) into an encrypted backup.

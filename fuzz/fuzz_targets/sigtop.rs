@@ -25,6 +25,6 @@ fuzz_target!(
             s => ("Jane Doe.txt", s),
         };
         let path = f::materialise(&shape, name, "sigtop", "sigtop.zip");
-        let _ = onrecord_signal::parse(&path, &f::opts(name), &mut f::sink());
+        let _ = f::report(onrecord_signal::parse(&path, &f::opts(name), &mut f::sink()));
     }
 );

@@ -21,6 +21,6 @@ fuzz_target!(
     |data: &[u8]| {
         let Some(shape) = f::shape(data) else { return };
         let path = f::materialise(&shape, "2025-01-11.json", "Slack export", "slack.zip");
-        let _ = onrecord_messengers::parse(&path, &f::opts("2025-01-11.json"), &mut f::sink());
+        let _ = f::report(onrecord_messengers::parse(&path, &f::opts("2025-01-11.json"), &mut f::sink()));
     }
 );

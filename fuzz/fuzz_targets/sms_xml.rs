@@ -13,6 +13,6 @@ fuzz_target!(
     }),
     |data: &[u8]| {
         let path = f::file("sms-backup.xml", data);
-        let _ = onrecord_phone::parse(&path, &f::opts("sms-backup.xml"), &mut f::sink());
+        let _ = f::report(onrecord_phone::parse(&path, &f::opts("sms-backup.xml"), &mut f::sink()));
     }
 );

@@ -16,6 +16,6 @@ fuzz_target!(
     |data: &[u8]| {
         let Some(shape) = f::shape(data) else { return };
         let path = f::materialise(&shape, "result.json", "Telegram Export", "telegram.zip");
-        let _ = onrecord_messengers::parse(&path, &f::opts("result.json"), &mut f::sink());
+        let _ = f::report(onrecord_messengers::parse(&path, &f::opts("result.json"), &mut f::sink()));
     }
 );

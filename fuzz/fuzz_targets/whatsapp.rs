@@ -14,6 +14,6 @@ fuzz_target!(
     }),
     |data: &[u8]| {
         let opts = f::opts("WhatsApp Chat with Fuzz.txt");
-        let _ = onrecord_whatsapp::parse_bytes(data, &opts, &mut f::sink());
+        let _ = f::report(onrecord_whatsapp::parse_bytes(data, &opts, &mut f::sink()));
     }
 );

@@ -22,6 +22,6 @@ fuzz_target!(
         let Some(shape) = f::shape(data) else { return };
         let path = f::materialise(&shape, "WhatsApp Chat with Fuzz.txt", "WhatsApp Chat with Fuzz", "WhatsApp Chat with Fuzz.zip");
         let opts = f::opts(&path.file_name().unwrap_or_default().to_string_lossy());
-        let _ = onrecord_whatsapp::parse(&path, &opts, &mut f::sink());
+        let _ = f::report(onrecord_whatsapp::parse(&path, &opts, &mut f::sink()));
     }
 );

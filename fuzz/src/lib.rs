@@ -292,3 +292,24 @@ pub fn patch_input(offset: u32, bytes: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&bytes[..bytes.len().min(255)]);
     out
 }
+
+/// Passes a parser's result through; when `ONRECORD_FUZZ_DEBUG` is set, prints what it gave, so
+/// one can check that seeds are read and not merely refused:
+/// `ONRECORD_FUZZ_DEBUG=1 fuzz/target/x86_64-unknown-linux-gnu/release/<target> <input files>`.
+pub fn report<E: std::fmt::Display>(
+    result: Result<onrecord_model::ParseReport, E>,
+) -> Result<onrecord_model::ParseReport, E> {
+    if debug() {
+        match &result {
+            Ok(r) => eprintln!("fuzz: read {} records as {} ({} warnings)", r.n_records, r.format, r.n_warnings),
+            Err(e) => eprintln!("fuzz: refused: {e}"),
+        }
+    }
+    result
+}
+
+/// Whether `ONRECORD_FUZZ_DEBUG` is set (see [`report`]).
+pub fn debug() -> bool {
+    static DEBUG: OnceLock<bool> = OnceLock::new();
+    *DEBUG.get_or_init(|| std::env::var_os("ONRECORD_FUZZ_DEBUG").is_some())
+}
