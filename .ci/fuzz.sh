@@ -66,7 +66,7 @@ for t in $targets; do
     if [ "$status" -ne 0 ]; then
         failed+=("$t")
         echo "---- fuzz: $t FAILED; libFuzzer's report:"
-        grep -v -e '^#[0-9]' -e '^INFO:' "$log" | tail -60
+        grep -v -e '^#[0-9]' -e '^INFO:' "$log" | tail -60 || true
         found=$(comm -13 <(echo "$before") <(ls "$artifacts" | sort))
         for a in $found; do
             file=fuzz/artifacts/$t/$a
