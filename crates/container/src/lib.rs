@@ -5,8 +5,16 @@
 //! to read each. A zip is checked before anything is read from it: every member name must be a
 //! relative path without `..` (no traversal, no absolute paths, no drive letters), and the declared
 //! sizes must stay inside [`Limits`] (total size, compression ratio, member count), so that a zip bomb
-//! is refused up front. While a member is read, its bytes are counted against its declared size, so a
-//! member that lies about its size is caught too. Nothing is ever extracted to disk.
+//! is refused up front. The whole zip is held to the same ratio as one member (the sum of declared
+//! sizes against the zip's own length), and members whose compressed data overlap (the "overlapping
+//! files" bomb, where thousands of entries share one deflate stream) are refused. While a member is
+//! read, its bytes are counted against its declared size, so a member that lies about its size is
+//! caught too. Symbolic-link entries are not members: their content is a path, and nothing here
+//! ever resolves it. Nothing is ever extracted to disk.
+//!
+//! A folder is walked without following symbolic links (a link is not a member) and without
+//! recursion, and its members are opened with `O_NOFOLLOW` after checking that no folder on the way
+//! has become a link, so nothing outside the deposit is ever read.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -60,6 +68,19 @@ pub enum ContainerError {
     TooLarge {
         path: PathBuf,
         size: u64,
+        limit: u64,
+    },
+    #[error(
+        "{path}: zip members overlap (several entries share the same compressed bytes); refusing a likely zip bomb"
+    )]
+    Overlapping { path: PathBuf },
+    #[error(
+        "{path}: zip declares {size} bytes in all from a {file_len}-byte file, more than {limit}:1; refusing a likely zip bomb"
+    )]
+    TotalRatio {
+        path: PathBuf,
+        size: u64,
+        file_len: u64,
         limit: u64,
     },
     #[error("{path}: zip has {count} members, more than the limit of {limit}")]
@@ -126,6 +147,7 @@ impl SafeZip {
             source,
         };
         let file = File::open(path).map_err(io_err)?;
+        let file_len = file.metadata().map_err(io_err)?.len();
         let archive =
             zip::ZipArchive::new(BufReader::new(file)).map_err(|e| ContainerError::BadZip {
                 path: path.to_path_buf(),
@@ -136,11 +158,11 @@ impl SafeZip {
             archive,
             members: Vec::new(),
         };
-        zip.check(limits)?;
+        zip.check(limits, file_len)?;
         Ok(zip)
     }
 
-    fn check(&mut self, limits: Limits) -> Result<(), ContainerError> {
+    fn check(&mut self, limits: Limits, file_len: u64) -> Result<(), ContainerError> {
         let path = self.path.clone();
         let count = self.archive.len();
         if count > limits.max_members {
@@ -191,7 +213,9 @@ impl SafeZip {
                     limit: limits.max_total_size,
                 });
             }
-            if !f.is_dir() {
+            // A symbolic link's content is a path: it is never a member, so it can never be
+            // followed.
+            if !f.is_dir() && !f.is_symlink() {
                 self.members.push(Member {
                     name: name.replace('\\', "/"),
                     size,
@@ -199,6 +223,25 @@ impl SafeZip {
                     raw: None,
                 });
             }
+        }
+        if total > limits.ratio_floor && total / file_len.max(1) > limits.max_ratio {
+            return Err(ContainerError::TotalRatio {
+                path,
+                size: total,
+                file_len,
+                limit: limits.max_ratio,
+            });
+        }
+        // Entries that share compressed bytes multiply what a small file expands to.
+        let overlapping =
+            self.archive
+                .has_overlapping_files()
+                .map_err(|e| ContainerError::BadZip {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+        if overlapping {
+            return Err(ContainerError::Overlapping { path });
         }
         Ok(())
     }
@@ -270,7 +313,17 @@ impl Bundle {
         let meta = std::fs::metadata(path).map_err(io_err)?;
         if meta.is_dir() {
             let mut members = Vec::new();
-            walk(path, path, &mut members).map_err(io_err)?;
+            walk(path, &mut members, limits.max_members).map_err(|e| {
+                if e.kind() == io::ErrorKind::QuotaExceeded {
+                    ContainerError::TooManyMembers {
+                        path: path.to_path_buf(),
+                        count: limits.max_members + 1,
+                        limit: limits.max_members,
+                    }
+                } else {
+                    io_err(e)
+                }
+            })?;
             members.sort_by(|a, b| a.name.cmp(&b.name));
             for (i, m) in members.iter_mut().enumerate() {
                 m.index = i;
@@ -306,11 +359,14 @@ impl Bundle {
         match self {
             Bundle::Zip(z) => Ok(Box::new(z.open_member(member)?)),
             Bundle::Dir { root, .. } => {
-                let p = match &member.raw {
-                    Some(raw) => root.join(raw),
-                    None => root.join(&member.name),
-                };
-                let f = File::open(&p).map_err(|source| ContainerError::Io { path: p, source })?;
+                let rel = member
+                    .raw
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(&member.name));
+                let f = open_inside(root, &rel).map_err(|source| ContainerError::Io {
+                    path: root.join(&rel),
+                    source,
+                })?;
                 Ok(Box::new(BufReader::new(f)))
             }
         }
@@ -368,29 +424,71 @@ fn name_text(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
     s.to_string_lossy()
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let ft = entry.file_type()?;
-        let p = entry.path();
-        if ft.is_dir() {
-            walk(root, &p, out)?;
-        } else if ft.is_file() {
-            let rel = p.strip_prefix(root).expect("walked below root");
-            let name = rel
-                .components()
-                .map(|c| name_text(c.as_os_str()))
-                .collect::<Vec<_>>()
-                .join("/");
-            out.push(Member {
-                name,
-                size: entry.metadata()?.len(),
-                index: 0,
-                raw: rel.to_str().is_none().then(|| rel.to_path_buf()),
-            });
+/// Lists the regular files below `root`, without following symbolic links (a link, to a file or
+/// a folder, is not listed) and without recursion (a deep tree cannot exhaust the stack). More
+/// than `max` files is an error of kind `QuotaExceeded`.
+fn walk(root: &Path, out: &mut Vec<Member>, max: usize) -> io::Result<()> {
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel_dir) = stack.pop() {
+        for entry in std::fs::read_dir(root.join(&rel_dir))? {
+            let entry = entry?;
+            // `file_type` does not follow links: a link is neither a folder nor a file here.
+            let ft = entry.file_type()?;
+            let rel = rel_dir.join(entry.file_name());
+            if ft.is_dir() {
+                stack.push(rel);
+            } else if ft.is_file() {
+                if out.len() >= max {
+                    return Err(io::Error::new(
+                        io::ErrorKind::QuotaExceeded,
+                        "too many files in the folder",
+                    ));
+                }
+                let name = rel
+                    .components()
+                    .map(|c| name_text(c.as_os_str()))
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push(Member {
+                    name,
+                    size: entry.metadata()?.len(),
+                    index: 0,
+                    raw: rel.to_str().is_none().then_some(rel),
+                });
+            }
         }
     }
     Ok(())
+}
+
+/// Opens `rel` below `root` for reading without passing through a symbolic link: every folder on
+/// the way is checked with `symlink_metadata`, and the file itself is opened with `O_NOFOLLOW` (on
+/// Unix), so a link put in place after the walk is not followed out of the deposit.
+fn open_inside(root: &Path, rel: &Path) -> io::Result<File> {
+    let refuse = |why: &str| io::Error::new(io::ErrorKind::InvalidInput, why.to_string());
+    let mut at = root.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for (i, c) in parts.iter().enumerate() {
+        let std::path::Component::Normal(part) = c else {
+            return Err(refuse("a member path that is not plainly relative"));
+        };
+        at.push(part);
+        if i + 1 < parts.len() && !std::fs::symlink_metadata(&at)?.is_dir() {
+            return Err(refuse("a folder on the member's path is a symbolic link"));
+        }
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    let f = o.open(&at)?;
+    if !f.metadata()?.is_file() {
+        return Err(refuse("a member that is not a regular file"));
+    }
+    Ok(f)
 }
 
 #[cfg(test)]
@@ -476,6 +574,119 @@ mod tests {
         assert_eq!(names, ["cur/1.h\\xffst\\xc3(:2,S", "cur/2.ok"]);
         let m = b.members()[0].clone();
         assert_eq!(b.read_member(&m, 100).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn symlink_entries_are_not_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("links.zip");
+        let f = File::create(&p).unwrap();
+        let mut w = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("a.txt", opts).unwrap();
+        w.write_all(b"a").unwrap();
+        w.add_symlink("passwd", "/etc/passwd", opts).unwrap();
+        w.add_symlink("up", "../../..", opts).unwrap();
+        w.finish().unwrap();
+        let b = Bundle::open(&p, Limits::default()).unwrap();
+        let names: Vec<_> = b.members().iter().map(|m| m.name.clone()).collect();
+        assert_eq!(names, ["a.txt"]);
+    }
+
+    #[test]
+    fn overlapping_members_and_a_whole_zip_that_expands_too_far_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        // Many members just under the per-member floor, each 1000:1: the whole zip is a bomb.
+        let p = dir.path().join("many.zip");
+        let zeros = vec![0u8; 1 << 20];
+        let members: Vec<(String, &[u8])> =
+            (0..16).map(|i| (format!("m{i}"), &zeros[..])).collect();
+        let refs: Vec<(&str, &[u8])> = members.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        make_zip(&p, &refs);
+        let err = SafeZip::open(&p, Limits::default()).err().unwrap();
+        assert!(matches!(err, ContainerError::TotalRatio { .. }), "{err}");
+        // Entries sharing one compressed stream.
+        let p = dir.path().join("overlap.zip");
+        let f = File::create(&p).unwrap();
+        let mut w = zip::ZipWriter::new(f);
+        w.start_file("a", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&[7u8; 1000]).unwrap();
+        for i in 0..3 {
+            w.shallow_copy_file("a", &format!("b{i}")).unwrap();
+        }
+        w.finish().unwrap();
+        let err = SafeZip::open(&p, Limits::default()).err().unwrap();
+        assert!(matches!(err, ContainerError::Overlapping { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_member_that_inflates_past_its_declared_size_is_cut_off() {
+        // The declared size is patched down to 10 bytes in both headers; the data inflates to 1 MiB.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("liar.zip");
+        make_zip(&p, &[("big", &vec![b'x'; 1 << 20])]);
+        let mut bytes = std::fs::read(&p).unwrap();
+        let size = (1u32 << 20).to_le_bytes();
+        let mut patched = 0;
+        let mut i = 0;
+        while i + 4 <= bytes.len() {
+            if bytes[i..i + 4] == size {
+                bytes[i..i + 4].copy_from_slice(&10u32.to_le_bytes());
+                patched += 1;
+            }
+            i += 1;
+        }
+        assert!(patched >= 2);
+        std::fs::write(&p, &bytes).unwrap();
+        let mut b = Bundle::open(&p, Limits::default()).unwrap();
+        let m = b.members()[0].clone();
+        assert_eq!(m.size, 10);
+        let mut out = Vec::new();
+        let r = b.open_member(&m).unwrap().read_to_end(&mut out);
+        assert!(r.is_err(), "read {} bytes", out.len());
+        assert!(out.len() <= 10);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_never_leads_outside_itself() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), b"secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::fs::write(dir.path().join("real/a.txt"), b"a").unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("Attachments")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("s.txt"))
+            .unwrap();
+        let mut b = Bundle::open(dir.path(), Limits::default()).unwrap();
+        let names: Vec<_> = b.members().iter().map(|m| m.name.clone()).collect();
+        assert_eq!(names, ["real/a.txt"]);
+        // The folder is swapped for a link after the walk: the member is not read through it.
+        let m = b.members()[0].clone();
+        std::fs::rename(dir.path().join("real"), dir.path().join("gone")).unwrap();
+        std::fs::create_dir(outside.path().join("x")).unwrap();
+        std::fs::write(outside.path().join("x/a.txt"), b"outside").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x"), dir.path().join("real")).unwrap();
+        assert!(b.open_member(&m).is_err());
+        // A deep tree is walked without recursion.
+        let deep = tempfile::tempdir().unwrap();
+        let mut p = deep.path().to_path_buf();
+        for _ in 0..200 {
+            p.push("d");
+        }
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("f"), b"f").unwrap();
+        let b = Bundle::open(deep.path(), Limits::default()).unwrap();
+        assert_eq!(b.members().len(), 1);
+        let small = Limits {
+            max_members: 0,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            Bundle::open(deep.path(), small),
+            Err(ContainerError::TooManyMembers { .. })
+        ));
     }
 
     #[test]

@@ -56,8 +56,12 @@ pub fn detect(path: &Path) -> Result<&'static str, FormatError> {
     };
     let meta = std::fs::metadata(path).map_err(io)?;
     let mut head = Vec::new();
+    let mut bundle: Option<Bundle> = None;
     let members: Option<Vec<Member>> = if meta.is_dir() {
-        Some(Bundle::open(path, Limits::default())?.members().to_vec())
+        let b = Bundle::open(path, Limits::default())?;
+        let m = b.members().to_vec();
+        bundle = Some(b);
+        Some(m)
     } else {
         std::fs::File::open(path)
             .map_err(io)?
@@ -68,7 +72,10 @@ pub fn detect(path: &Path) -> Result<&'static str, FormatError> {
             return Err(FormatError::Empty { path: p });
         }
         if looks_like_zip(&head) {
-            Some(Bundle::open(path, Limits::default())?.members().to_vec())
+            let b = Bundle::open(path, Limits::default())?;
+            let m = b.members().to_vec();
+            bundle = Some(b);
+            Some(m)
         } else {
             None
         }
@@ -82,7 +89,10 @@ pub fn detect(path: &Path) -> Result<&'static str, FormatError> {
         .or_else(|| onrecord_phone::detect(&probe))
         .or_else(|| onrecord_messengers::detect(&probe))
         .or_else(|| onrecord_email::detect(&probe))
-        .or_else(|| onrecord_whatsapp::detect(&probe));
+        .or_else(|| onrecord_whatsapp::detect(&probe))
+        // Last, and only for a zip or folder: a WhatsApp chat whose member name is not
+        // WhatsApp's, recognised by its content.
+        .or_else(|| bundle.as_mut().and_then(onrecord_whatsapp::detect_bundle));
     found.ok_or(FormatError::Unknown { path: p })
 }
 

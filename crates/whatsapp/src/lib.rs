@@ -126,11 +126,24 @@ pub enum WhatsAppError {
     },
     /// A zip (or folder) holds no chat file.
     #[error(
-        "{path}: zip holds no WhatsApp chat (looked for _chat.txt, \"WhatsApp Chat with …\".txt, or a .txt that starts with a chat header)"
+        "{path}: zip holds no WhatsApp chat (looked for _chat.txt, \"WhatsApp Chat with …\".txt, or a .txt that starts with a chat header){txts}"
     )]
     NoChatInZip {
         /// The zip.
         path: String,
+        /// The text members looked at, for the message (`""` when there were none).
+        txts: String,
+    },
+    /// A zip (or folder) holds several texts that each read as a chat, none named as WhatsApp
+    /// names its chat: which one is the export is not guessed.
+    #[error(
+        "{path}: zip holds several texts that read as WhatsApp chats ({candidates}); hand in the export with only its chat, or name it _chat.txt"
+    )]
+    SeveralChats {
+        /// The zip.
+        path: String,
+        /// The candidates' names.
+        candidates: String,
     },
     /// Reading failed (including a damaged zip member).
     #[error("{path}: read error at byte {offset}: {source}")]
@@ -176,6 +189,7 @@ fn head_is_chat(head: &[u8]) -> bool {
 
 /// Recognises a WhatsApp export: `"whatsapp-txt"` for a text whose first line is a chat header,
 /// `"whatsapp-zip"` for a zip (or folder) holding `_chat.txt` or a `WhatsApp Chat with …` text.
+/// A zip whose chat has another name is recognised by its content with [`detect_bundle`].
 pub fn detect(probe: &Probe) -> Option<&'static str> {
     if let Some(members) = probe.members {
         if members.iter().any(|m| title::is_chat_member_name(&m.name)) {
@@ -200,6 +214,64 @@ pub fn detect(probe: &Probe) -> Option<&'static str> {
         return None;
     }
     head_is_chat(probe.head).then_some(FORMAT_TXT)
+}
+
+/// Recognises a zip (or folder) by what its texts hold: `"whatsapp-zip"` when a member is named as
+/// WhatsApp names its chat, or when a `.txt` member starts with a chat header, whatever its name
+/// (`WhatsApp-Chat mit X.txt`, `msgstore.txt`). Called by detection after every format that knows
+/// its member names has declined; reads at most the first 64 KiB of [`MAX_TXT_PROBED`] members.
+pub fn detect_bundle(bundle: &mut Bundle) -> Option<&'static str> {
+    if bundle
+        .members()
+        .iter()
+        .any(|m| title::is_chat_member_name(&m.name))
+    {
+        return Some(FORMAT_ZIP);
+    }
+    match chat_candidates(bundle) {
+        Ok((found, _)) if !found.is_empty() => Some(FORMAT_ZIP),
+        _ => None,
+    }
+}
+
+/// Most `.txt` members whose first bytes are read to find a chat by its content.
+pub const MAX_TXT_PROBED: usize = 256;
+
+/// The `.txt` members that start with a chat header, and the names of all `.txt` members looked at.
+fn chat_candidates(bundle: &mut Bundle) -> Result<(Vec<Member>, Vec<String>), WhatsAppError> {
+    let txts: Vec<Member> = bundle
+        .members()
+        .iter()
+        .filter(|m| m.name.to_ascii_lowercase().ends_with(".txt"))
+        .take(MAX_TXT_PROBED)
+        .cloned()
+        .collect();
+    let mut found = Vec::new();
+    let mut head = Vec::with_capacity(64 * 1024);
+    for m in &txts {
+        head.clear();
+        head.resize(64 * 1024, 0);
+        let n = {
+            let mut r = bundle.open_member(m)?;
+            read_up_to(&mut r, &mut head).unwrap_or(0)
+        };
+        head.truncate(n);
+        if head_is_chat(&head) {
+            found.push(m.clone());
+        }
+    }
+    Ok((found, txts.into_iter().map(|m| m.name).collect()))
+}
+
+/// `"a", "b", "c" and 4 more`.
+fn list_names(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(5).map(|n| format!("{n:?}")).collect();
+    let more = names.len().saturating_sub(5);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// Parses an export at `path`: a chat text, a zip, or an unpacked export folder.
@@ -376,35 +448,36 @@ fn announce(
     Ok(key)
 }
 
-/// Picks the chat member of a zip or folder.
-fn find_chat(bundle: &mut Bundle) -> Result<Option<Member>, WhatsAppError> {
-    let members = bundle.members().to_vec();
+/// Picks the chat member of a zip or folder: `_chat.txt`, else a text named as WhatsApp names its
+/// chat, else the one `.txt` member whose content starts with a chat header. Several such texts
+/// and none named: refused, naming them.
+fn find_chat(bundle: &mut Bundle, display: &str) -> Result<Member, WhatsAppError> {
+    let members = bundle.members();
     if let Some(m) = members
         .iter()
         .find(|m| title::base_name(&m.name) == "_chat.txt")
     {
-        return Ok(Some(m.clone()));
+        return Ok(m.clone());
     }
     if let Some(m) = members.iter().find(|m| title::is_chat_member_name(&m.name)) {
-        return Ok(Some(m.clone()));
+        return Ok(m.clone());
     }
-    // Any .txt whose first line is a chat header (a renamed export); at most a few are looked at.
-    for m in members
-        .iter()
-        .filter(|m| m.name.to_ascii_lowercase().ends_with(".txt"))
-        .take(16)
-    {
-        let mut head = vec![0u8; 64 * 1024];
-        let n = {
-            let mut r = bundle.open_member(m)?;
-            read_up_to(&mut r, &mut head).unwrap_or(0)
-        };
-        head.truncate(n);
-        if head_is_chat(&head) {
-            return Ok(Some(m.clone()));
-        }
+    let (mut found, looked) = chat_candidates(bundle)?;
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(WhatsAppError::NoChatInZip {
+            path: display.to_string(),
+            txts: if looked.is_empty() {
+                String::new()
+            } else {
+                format!("; no chat header in {}", list_names(&looked))
+            },
+        }),
+        _ => Err(WhatsAppError::SeveralChats {
+            path: display.to_string(),
+            candidates: list_names(&found.into_iter().map(|m| m.name).collect::<Vec<_>>()),
+        }),
     }
-    Ok(None)
 }
 
 /// Records the first read error of a member so that it is told apart from a sink's own failure.
@@ -427,9 +500,7 @@ fn parse_bundle(
     opts: &ParseOptions,
     sink: &mut dyn Sink,
 ) -> Result<ParseReport, WhatsAppError> {
-    let chat = find_chat(&mut bundle)?.ok_or_else(|| WhatsAppError::NoChatInZip {
-        path: display.to_string(),
-    })?;
+    let chat = find_chat(&mut bundle, display)?;
     let src = Source {
         display,
         member: Some(&chat.name),

@@ -275,3 +275,67 @@ fn a_sink_error_stops_the_parse() {
     .unwrap_err();
     assert!(err.to_string().contains("disk full"));
 }
+
+/// A zip is read by the content of its one chat text, whatever the text is called.
+#[test]
+fn a_zip_chat_is_found_by_its_content_whatever_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat = "01/03/2020, 08:00 - Jane Doe: hello\n01/03/2020, 08:01 - Tom: hi\n";
+    for name in [
+        "WhatsApp Chat - Team.txt",
+        "Chat de WhatsApp con Ana.txt",
+        "WhatsApp-Chat mit Anna.txt",
+        "Conversa do WhatsApp com João.txt",
+        "msgstore.txt",
+        "export/Some other name.TXT",
+    ] {
+        let p = dir.path().join("export.zip");
+        make_zip(
+            &p,
+            &[
+                ("notes.txt", b"shopping list\nmilk\n"),
+                (name, chat.as_bytes()),
+                ("IMG-1.jpg", b"x"),
+            ],
+        );
+        let mut bundle =
+            onrecord_container::Bundle::open(&p, onrecord_container::Limits::default()).unwrap();
+        assert_eq!(
+            onrecord_whatsapp::detect_bundle(&mut bundle),
+            Some("whatsapp-zip"),
+            "{name}"
+        );
+        let mut sink = CollectSink::default();
+        let report =
+            parse(&p, &opts("export.zip"), &mut sink).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report.format, "whatsapp-zip");
+        assert_eq!(sink.records.len(), 2, "{name}");
+        assert_eq!(sink.records[0].source.path.as_deref(), Some(name));
+    }
+}
+
+#[test]
+fn several_chat_texts_are_refused_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("two.zip");
+    let chat = b"01/03/2020, 08:00 - Jane Doe: hello\n";
+    make_zip(
+        &p,
+        &[("a.txt", chat), ("b.txt", chat), ("c.txt", b"notes\n")],
+    );
+    let err = parse(&p, &opts("two.zip"), &mut CollectSink::default()).unwrap_err();
+    assert!(matches!(err, WhatsAppError::SeveralChats { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("\"a.txt\"") && msg.contains("\"b.txt\"") && !msg.contains("c.txt"),
+        "{msg}"
+    );
+    // No chat at all: the texts looked at are named.
+    let p = dir.path().join("none.zip");
+    make_zip(&p, &[("c.txt", b"notes\n")]);
+    let err = parse(&p, &opts("none.zip"), &mut CollectSink::default()).unwrap_err();
+    assert!(err.to_string().contains("\"c.txt\""), "{err}");
+    let mut bundle =
+        onrecord_container::Bundle::open(&p, onrecord_container::Limits::default()).unwrap();
+    assert_eq!(onrecord_whatsapp::detect_bundle(&mut bundle), None);
+}
