@@ -712,3 +712,51 @@ fn legacy_sms_and_mms_schema() {
     assert_eq!(sink.records[0].conversation, "uuid-jane");
     assert_eq!(sink.conversations[0].participants.len(), 2);
 }
+
+/// A frame or attachment that declares a huge length is an error naming its byte offset, found
+/// before anything of that size is allocated or read.
+#[test]
+fn declared_huge_lengths_are_errors_not_allocations() {
+    const HUGE: u32 = 2 << 30; // 2 GiB
+    for version in [0, 1] {
+        let (mut bytes, offsets) = build(version);
+        // Frame 3 (a CREATE TABLE, no content after it): its length field, plaintext in version 0,
+        // encrypted in version 1, where new = old ^ old plaintext ^ new plaintext keeps the key
+        // stream right.
+        let at = offsets[3] as usize;
+        let plain = (offsets[4] - offsets[3] - 4) as u32;
+        let field: [u8; 4] = bytes[at..at + 4].try_into().unwrap();
+        let patched = if version == 0 {
+            HUGE
+        } else {
+            u32::from_be_bytes(field) ^ plain ^ HUGE
+        };
+        bytes[at..at + 4].copy_from_slice(&patched.to_be_bytes());
+        let start = std::time::Instant::now();
+        let err = parse_fast(&bytes).err().unwrap();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, SignalError::Corrupt { offset, .. } if offset == offsets[3]),
+            "version {version}: {msg}"
+        );
+        assert!(msg.contains(&format!("byte {}", offsets[3])), "{msg}");
+        assert!(msg.contains(&HUGE.to_string()), "{msg}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    // An attachment frame (with a valid MAC) that declares 4 GiB of content in a small file.
+    let mut w = FrameWriter::new(cached_keys(), [3; 16], &salt(), 1);
+    w.frame(&sql("CREATE TABLE attachment (_id INTEGER PRIMARY KEY, file_name TEXT)"));
+    w.frame(&Frame::Attachment {
+        row_id: 1,
+        attachment_id: 0,
+        length: u32::MAX,
+    });
+    w.content(PHOTO);
+    w.frame(&Frame::End);
+    let err = parse_fast(&w.out).err().unwrap();
+    let msg = err.to_string();
+    assert!(matches!(err, SignalError::Truncated { .. }), "{msg}");
+    assert!(msg.contains(&format!("byte {}", w.out.len())), "{msg}");
+    assert!(msg.contains(&u32::MAX.to_string()), "{msg}");
+}

@@ -19,6 +19,8 @@ use aes::cipher::{KeyIvInit, StreamCipher};
 use hmac::{Hmac, Mac};
 use sha2::{Digest as _, Sha256, Sha512};
 
+use onrecord_model::secrecy::zeroize::{Zeroize, Zeroizing};
+
 use super::proto::{self, Frame, Header};
 use crate::SignalError;
 
@@ -38,6 +40,13 @@ pub struct BackupKeys {
     pub mac_key: [u8; 32],
 }
 
+impl Drop for BackupKeys {
+    fn drop(&mut self) {
+        self.cipher_key.zeroize();
+        self.mac_key.zeroize();
+    }
+}
+
 impl std::fmt::Debug for BackupKeys {
     // Keys are never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,8 +56,8 @@ impl std::fmt::Debug for BackupKeys {
 
 /// The passphrase as the app reads it: 30 digits; spaces (and here any whitespace, which a
 /// passphrase file may add) are ignored.
-pub fn normalise_passphrase(passphrase: &str) -> String {
-    passphrase.chars().filter(|c| !c.is_whitespace()).collect()
+pub fn normalise_passphrase(passphrase: &str) -> Zeroizing<String> {
+    Zeroizing::new(passphrase.chars().filter(|c| !c.is_whitespace()).collect())
 }
 
 /// `FullBackupBase.getBackupKey` then `HKDF.deriveSecrets(key, "Backup Export", 64)`.
@@ -82,6 +91,8 @@ pub fn derive_keys(passphrase: &str, salt: Option<&[u8]>) -> BackupKeys {
     };
     keys.cipher_key.copy_from_slice(&okm[..32]);
     keys.mac_key.copy_from_slice(&okm[32..]);
+    okm.zeroize();
+    hash.zeroize();
     keys
 }
 
