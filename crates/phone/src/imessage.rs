@@ -45,9 +45,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use onrecord_model::{
-    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind,
-    ParseOptions, ParseReport, Participant, ParticipantRole, Provenance, Record, RecordTime, Sink,
-    TitleSource, Warning,
+    AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MAX_TEXT_BYTES,
+    MessageKind, ParseOptions, ParseReport, Participant, ParticipantRole, Provenance, Record,
+    RecordTime, Sink, TitleSource, Warning, cap_text,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -101,7 +101,13 @@ const TABLES: [(&str, &[&str]); 7] = [
     ("chat_handle_join", &["chat_id", "handle_id"]),
     (
         "attachment",
-        &["rowid", "filename", "mime_type", "transfer_name", "is_sticker"],
+        &[
+            "rowid",
+            "filename",
+            "mime_type",
+            "transfer_name",
+            "is_sticker",
+        ],
     ),
     ("message_attachment_join", &["message_id", "attachment_id"]),
 ];
@@ -494,7 +500,9 @@ fn opened_path(
         use std::os::unix::fs::MetadataExt;
         let again = std::fs::metadata(&real)?;
         if (again.dev(), again.ino()) != (meta.dev(), meta.ino()) {
-            return Err(std::io::Error::other("the file changed while it was opened"));
+            return Err(std::io::Error::other(
+                "the file changed while it was opened",
+            ));
         }
     }
     let _ = meta;
@@ -677,7 +685,9 @@ impl<'a> Reader<'a> {
         let w = Warning {
             path: self.source_path(),
             line: None,
-            offset: rowid.map(|r| r.max(0) as u64),
+            // A warning's offset is shown as a byte offset, which a database has not: the
+            // message names the ROWID instead.
+            offset: None,
             message: match rowid {
                 Some(r) => format!("message ROWID {r}: {message}"),
                 None => message,
@@ -890,7 +900,9 @@ impl<'a> Reader<'a> {
             .prepare(&self.message_sql())
             .map_err(|e| self.sql_err(e))?;
         let mut chat_stmt = conn
-            .prepare("SELECT message_id, chat_id FROM chat_message_join ORDER BY message_id, chat_id")
+            .prepare(
+                "SELECT message_id, chat_id FROM chat_message_join ORDER BY message_id, chat_id",
+            )
             .map_err(|e| self.sql_err(e))?;
         let mut att_stmt = match self.attachment_sql() {
             Some(sql) => Some(conn.prepare(&sql).map_err(|e| self.sql_err(e))?),
@@ -921,6 +933,10 @@ impl<'a> Reader<'a> {
             let row = match rows.next() {
                 Ok(Some(row)) => row,
                 Ok(None) => break,
+                Err(e) if last_rowid.is_none() => {
+                    // Damaged before the first message: nothing could be read, which is an error.
+                    return Err(self.sql_err(e));
+                }
                 Err(e) => {
                     // A damaged page part-way: keep what was read, say where it stopped.
                     let at = last_rowid.map_or_else(
@@ -954,7 +970,9 @@ impl<'a> Reader<'a> {
         {
             self.warn(
                 None,
-                format!("SQLite stopped reading {what} rows: {e}; messages after that point lack them"),
+                format!(
+                    "SQLite stopped reading {what} rows: {e}; messages after that point lack them"
+                ),
             )?;
         }
         if self.n_orphans > 0 {
@@ -1129,6 +1147,16 @@ impl<'a> Reader<'a> {
             kind = Kind::Message(MessageKind::Deleted);
         }
 
+        if cap_text(&mut text) {
+            flags.insert(Flags::OVERSIZE);
+            self.warn(
+                Some(msg.rowid),
+                format!(
+                    "a message longer than {MAX_TEXT_BYTES} bytes was kept cut there; the whole of \
+                     it is in the deposit"
+                ),
+            )?;
+        }
         let mut record = Record::new(&key, kind, author, time, text);
         record.attachments = attachments;
         record.native_id = msg.guid;

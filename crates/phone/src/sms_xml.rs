@@ -55,9 +55,9 @@ use std::io::{self, BufRead, Read};
 use std::path::Path;
 
 use onrecord_model::{
-    AttachmentRef, Channel, Conversation, Flags, Kind, MessageKind, ParseOptions, ParseReport,
-    Participant, ParticipantRole, Provenance, Record, RecordTime, Sink, SinkError, TitleSource,
-    Warning,
+    AttachmentRef, Channel, Conversation, Flags, Kind, MAX_TEXT_BYTES, MessageKind, ParseOptions,
+    ParseReport, Participant, ParticipantRole, Provenance, Record, RecordTime, Sink, SinkError,
+    TitleSource, Warning, cap_text,
 };
 use quick_xml::events::{BytesStart, Event};
 
@@ -634,7 +634,18 @@ impl<'p> State<'p> {
         Ok(key)
     }
 
-    fn emit(&mut self, record: Record) -> Result<(), PhoneError> {
+    fn emit(&mut self, mut record: Record) -> Result<(), PhoneError> {
+        if cap_text(&mut record.text) {
+            record.flags.insert(Flags::OVERSIZE);
+            self.warn(
+                Some(record.source.offset),
+                record.source.line,
+                format!(
+                    "a message longer than {MAX_TEXT_BYTES} bytes was kept cut there; the whole of \
+                     it is in the deposit"
+                ),
+            )?;
+        }
         self.n_records = self.n_records.saturating_add(1);
         self.sink.record(record).map_err(|e| self.sink_err(e))
     }
