@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use onrecord_model::wire::{WireRecord, format_local};
 use onrecord_model::{
     AttachmentStored, Channel, Conversation, EventKind, Kind, MessageKind, Recent, Record, Sink,
-    SinkError, Warning,
+    Participant, SinkError, Warning,
 };
 
 use crate::Outcome;
@@ -217,8 +217,15 @@ fn merge_participants(known: &mut Conversation, later: Conversation) {
         known.title = later.title;
         known.title_source = later.title_source;
     }
+    // A set of the known ones beside the list: linear, where `contains` on the list was
+    // quadratic (an SMS group of 200,000 addresses announced twice took 23 minutes).
+    if later.participants.is_empty() {
+        return;
+    }
+    let mut seen: HashSet<Participant> = known.participants.iter().cloned().collect();
     for p in later.participants {
-        if !known.participants.contains(&p) {
+        if !seen.contains(&p) {
+            seen.insert(p.clone());
             known.participants.push(p);
         }
     }
