@@ -870,7 +870,11 @@ mod never_panics {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        // 512 cases unless PROPTEST_CASES says otherwise; failures go to the default place,
+        // proptest-regressions/tests.txt beside src/, and are replayed from there.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+        ))]
 
         #[test]
         fn tokenizer_on_arbitrary_text(text in any::<String>(), bytes in proptest::collection::vec(any::<u8>(), 0..200)) {

@@ -183,6 +183,57 @@ proptest! {
         }
     }
 
+    /// The text readers on valid texts with one character changed, inserted or removed: the
+    /// valid texts must be accepted (so this cannot pass by refusing everything, as random text
+    /// almost always is), and what a mutated one is accepted as must be what was written, or a
+    /// signature checked it.
+    #[test]
+    fn mutated_valid_texts_never_panic(
+        size in 0u64..1_000_000,
+        which in 0u8..4,
+        at in any::<usize>(),
+        with in any::<char>(),
+        op in 0u8..3,
+    ) {
+        let signer = Signer::from_seed("example.org/log", [5; 32]).unwrap();
+        let verifier = signer.verifier();
+        let head = TreeHead { size, root: Hash([size as u8; 32]) };
+        let body = Checkpoint::new("example.org/log", &head).to_body();
+        let note = sign_note(&body, &signer);
+        let text = match which {
+            0 => body.clone(),
+            1 => note.clone(),
+            2 => verifier.verifier_key_text(),
+            _ => signer.to_signer_key_text(),
+        };
+        match which {
+            0 => prop_assert_eq!(Checkpoint::parse(&text).unwrap().tree_head(), head),
+            1 => prop_assert_eq!(open_note(&text, &verifier).unwrap().tree_head(), head),
+            2 => prop_assert_eq!(Verifier::from_key_text(&text).unwrap().key_id(), verifier.key_id()),
+            _ => prop_assert_eq!(Signer::from_signer_key_text(&text).unwrap().key_id(), signer.key_id()),
+        }
+        let mut chars: Vec<char> = text.chars().collect();
+        let i = at % chars.len();
+        match op {
+            0 => chars[i] = with,
+            1 => chars.insert(i, with),
+            _ => {
+                chars.remove(i);
+            }
+        }
+        let t: String = chars.into_iter().collect();
+        let _ = Checkpoint::parse(&t);
+        let _ = Verifier::from_key_text(&t);
+        let _ = Signer::from_signer_key_text(&t);
+        let _ = parse_tlog_proof(&t);
+        if let Ok(verified) = verify_note(&t, std::slice::from_ref(&verifier)) {
+            prop_assert_eq!(verified, body.as_str());
+        }
+        if let Ok(c) = open_note(&t, &verifier) {
+            prop_assert_eq!(c.tree_head(), head);
+        }
+    }
+
     #[test]
     fn mutated_valid_proofs_never_panic_and_never_verify_altered(
         size in 1u64..600,
