@@ -951,6 +951,35 @@ fn sqlite_that_is_not_messages_is_refused() {
     let _ = imessage::parse(&cut, &opts(), &mut sink);
 }
 
+/// Escapes text for an XML attribute value, as SMS Backup & Restore does.
+fn xml_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("&#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text an SMS body can hold: any characters XML 1.0 allows in an attribute, `\r` aside (an
+/// attribute value's line ends are normalised by XML itself).
+fn sms_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        any::<char>().prop_filter("XML character", |c| {
+            !matches!(*c as u32, 0..=0x08 | 0x0B | 0x0C | 0x0D | 0x0E..=0x1F | 0xFFFE | 0xFFFF)
+        }),
+        0..80,
+    )
+    .prop_map(|v| v.into_iter().collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
@@ -960,6 +989,37 @@ proptest! {
         let _ = sms_xml::parse_reader(&bytes[..], Path::new("x.xml"), &opts(), &mut sink);
     }
 
+    /// The other half of "never panics": a backup of arbitrary messages, written as the app
+    /// writes one, is read whole, every body exactly. A parser that refused everything would pass
+    /// the never-panics properties; it fails this one.
+    #[test]
+    fn generated_backups_are_read_whole(
+        messages in proptest::collection::vec((sms_text(), 1u8..3, 0u32..1000), 1..20),
+    ) {
+        let mut xml = format!(
+            "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n<smses count=\"{}\">\n",
+            messages.len()
+        );
+        for (i, (body, kind, who)) in messages.iter().enumerate() {
+            xml.push_str(&format!(
+                "  <sms protocol=\"0\" address=\"+4477009{who:05}\" date=\"{}\" type=\"{kind}\" \
+                 subject=\"null\" body=\"{}\" contact_name=\"(Unknown)\" />\n",
+                1_600_000_000_000u64 + i as u64 * 1000,
+                xml_attr(body)
+            ));
+        }
+        xml.push_str("</smses>\n");
+        let mut sink = CollectSink::default();
+        let report = sms_xml::parse_reader(xml.as_bytes(), Path::new("x.xml"), &opts(), &mut sink);
+        let report = report.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(report.n_records as usize, messages.len());
+        prop_assert!(sink.warnings.is_empty(), "{:?}", sink.warnings);
+        for (r, (body, kind, _)) in sink.records.iter().zip(&messages) {
+            prop_assert_eq!(&r.text, body);
+            prop_assert_eq!(r.flags.contains(Flags::FROM_OWNER), *kind == 2);
+        }
+    }
+
     #[test]
     fn sms_parser_never_panics_on_mutated_backups(
         which in 0usize..3,
@@ -967,6 +1027,10 @@ proptest! {
     ) {
         let name = ["basic.xml", "mms.xml", "truncated.xml"][which];
         let mut bytes = std::fs::read(testdata().join("sms").join(name)).unwrap();
+        // Unmutated, the file is read: the mutations below start from an accepted input.
+        let mut sink = CollectSink::default();
+        let whole = sms_xml::parse_reader(&bytes[..], Path::new("x.xml"), &opts(), &mut sink);
+        prop_assert!(whole.is_ok_and(|r| r.n_records > 0), "{name} is not read unmutated");
         for (at, byte, op) in edits {
             if bytes.is_empty() { break; }
             let i = at.index(bytes.len());
@@ -986,6 +1050,9 @@ proptest! {
     fn typedstream_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512), text in ".{0,300}") {
         let _ = imessage::attributed_body_text(&bytes);
         let mut blob = typedstream(&text);
+        // Whole, the blob is read back exactly.
+        let read = imessage::attributed_body_text(&blob);
+        prop_assert_eq!(read.as_deref(), Some(text.as_str()));
         let cut = bytes.len() % (blob.len() + 1);
         blob.truncate(cut);
         let _ = imessage::attributed_body_text(&blob);
@@ -995,6 +1062,11 @@ proptest! {
     fn detect_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
         let probe = onrecord_container::Probe { path: Path::new("/nonexistent/x"), head: &bytes, members: None };
         let _ = detect(&probe);
+        // A backup's head with the same bytes after its root element is still recognised.
+        let mut head = b"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n<smses count=\"1\">".to_vec();
+        head.extend_from_slice(&bytes);
+        let probe = onrecord_container::Probe { path: Path::new("/nonexistent/x"), head: &head, members: None };
+        prop_assert_eq!(detect(&probe), Some(onrecord_phone::FORMAT_SMS_XML));
     }
 }
 
@@ -1004,6 +1076,9 @@ fn mutated_databases_never_panic() {
     let src = dir.path().join("src.db");
     modern_db(&src);
     let bytes = std::fs::read(&src).unwrap();
+    // Unmutated, the database is read: the mutations below start from an accepted input.
+    let (sink, report) = parse_db(&src);
+    assert!(report.n_records > 0 && !sink.records.is_empty());
     let mut state = 0x2545_f491_4f6c_dd1du64;
     for round in 0..40 {
         let mut b = bytes.clone();
