@@ -41,6 +41,17 @@
 //!   warning naming the file, line and byte offset; a message mail-parser cannot read at all is
 //!   still recorded, flagged `malformed`, its bytes kept as `message.raw`. An empty message is a
 //!   warning. A panic inside mail-parser or html2text is caught and treated the same way.
+//! - HTML is rendered with html2text only when it is at most 4 MiB, nested at most 256 deep and
+//!   has at most 20,000 elements (one linear scan of its tags decides); other HTML is stripped of
+//!   its tags in one pass, with a warning, so a message costs linear time and bounded memory.
+//! - Charsets are mail-parser's with `full_encoding` (encoding_rs: GB2312/GBK/GB18030, Big5,
+//!   Shift_JIS, EUC-JP, ISO-2022-JP, EUC-KR, KOI8, windows-125x, ...), in encoded words, bodies
+//!   and RFC 2231 parameters. Raw 8-bit headers are read in the charset the message declares
+//!   (each header line decoded after its name) when that decodes cleanly, else flagged.
+//! - A header block followed directly by the body (no blank line) ends at the first line that is
+//!   neither a header nor a continuation; the body is read from there, flagged `malformed`.
+//! - A `Content-Length` header never frames anything: an mbox is split on its envelope lines
+//!   whatever a message declares.
 //! - Errors ([`EmailError`]) are for deposits that are not email at all, IO failures and a sink
 //!   that refuses input.
 //!

@@ -11,7 +11,9 @@
 //! - Ids (`message_id`, `in_reply_to`, `references`, `native_id`, `reply_to`) are written without
 //!   angle brackets, as mail-parser returns them; thread keys put them back (`<id>`).
 //! - The body is the text/plain body; when a message has only HTML, the HTML is turned into text
-//!   with html2text and the HTML itself kept as a `body.html` attachment (decoded to UTF-8). An
+//!   with html2text (HTML too large, too deep or with too many elements is stripped of its tags
+//!   instead, see [`MAX_HTML_DEPTH`]) and the HTML itself kept as a `body.html` attachment
+//!   (decoded to UTF-8). An
 //!   HTML alternative next to a text/plain body is not extracted: it stays in the deposit.
 //!   Line endings of the text are normalised to `\n`.
 //! - Attachments are every non-body part, named by their `filename`/`name` parameter (else
