@@ -946,7 +946,9 @@ mod tests {
         struct Msg { text: LStr = "text", id: LStr = "id" }
     );
 
-    fn read_all(r: impl Read) -> (Vec<(Result<Msg, String>, At)>, Result<(), StreamError>) {
+    type Read1 = (Result<Msg, String>, At);
+
+    fn read_all(r: impl Read) -> (Vec<Read1>, Result<(), StreamError>) {
         let mut s = JsonStream::new(r).unwrap();
         let mut got = Vec::new();
         let r = (|| -> Result<(), StreamError> {
@@ -978,6 +980,7 @@ mod tests {
         assert!(t.len() <= MAX_STRING_BYTES && t.len() > MAX_STRING_BYTES - 4);
         assert!(t.starts_with("aé") && t.ends_with('é'));
         assert_eq!(m.id.as_deref(), Some("1"));
+        assert!(!m.not_object);
         assert!(!got[1].1.oversize);
         assert_eq!(got[1].0.as_ref().unwrap().text.as_deref(), Some("ok"));
     }

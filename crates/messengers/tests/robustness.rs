@@ -153,6 +153,21 @@ fn parse_all_ways(bytes: &[u8]) {
     }
 }
 
+/// A valid Telegram chat whose first message's text is `text`, parsed.
+fn valid_telegram_with(text: &str) -> Result<Vec<onrecord_model::Record>, TestCaseError> {
+    let json = serde_json::json!({
+        "name": "Chat", "type": "personal_chat", "id": 1,
+        "messages": [
+            {"id": 1, "type": "message", "date_unixtime": "1600000000", "from": "A", "from_id": "user1", "text": text},
+            {"id": 2, "type": "message", "date_unixtime": "1600000060", "from": "B", "from_id": "user2", "text": "after"},
+        ]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "result.json", json.to_string().as_bytes());
+    let (sink, _) = support::parse(&p).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    Ok(sink.records)
+}
+
 fn seeds() -> Vec<Vec<u8>> {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata"));
     [
@@ -172,6 +187,12 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         parse_all_ways(&bytes);
+        // The same bytes as a message's text in a valid export must be accepted and kept (as
+        // UTF-8 would read them): a parser that refused everything would fail here.
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let records = valid_telegram_with(&text)?;
+        prop_assert_eq!(records.len(), 2);
+        prop_assert_eq!(&records[0].text, &text.replace(['\u{200e}', '\u{200f}', '\u{feff}', '\u{202a}', '\u{202b}', '\u{202c}'], ""));
     }
 
     #[test]
@@ -179,11 +200,18 @@ proptest! {
         let wrapped = format!(r#"{{"messages": [{s}]}}"#);
         parse_all_ways(wrapped.as_bytes());
         parse_all_ways(format!("[{s}]").as_bytes());
+        let records = valid_telegram_with(&s)?;
+        prop_assert_eq!(&records[0].text, &s);
     }
 
     #[test]
     fn mutated_exports_never_panic(which in 0usize..4, edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..12)) {
         let mut bytes = seeds().swap_remove(which);
+        // Unmutated, the seed is read with records: refusing everything would not pass.
+        let dir = tempfile::tempdir().unwrap();
+        let name = ["result.json", "result.json", "general/2025-01-11.json", "DM X1/messages.json"][which];
+        let (sink, _) = support::parse(&write(dir.path(), name, &bytes)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(!sink.records.is_empty());
         for (idx, b, op) in edits {
             if bytes.is_empty() { break; }
             let i = idx.index(bytes.len());

@@ -38,15 +38,33 @@ pub fn wire_lines(sink: &CollectSink) -> String {
     out
 }
 
+/// The shared samples folder, when it is here with every subfolder these tests read. Absent (or
+/// a needed subfolder missing or empty), the tests skip, except in CI (`CI=true`), where the
+/// samples must be present and their absence fails the run.
 pub fn samples_dir() -> Option<std::path::PathBuf> {
     let p = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/samples"
     ));
-    if p.is_dir() {
-        Some(p.to_path_buf())
-    } else {
-        eprintln!("skipping: shared samples folder {} is absent", p.display());
-        None
+    let missing: Vec<&str> = ["telegram", "slack", "googlechat"]
+        .into_iter()
+        .filter(|sub| {
+            std::fs::read_dir(p.join(sub))
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(true)
+        })
+        .collect();
+    if missing.is_empty() {
+        return Some(p.to_path_buf());
     }
+    let why = format!(
+        "shared samples folder {} is absent or lacks {}",
+        p.display(),
+        missing.join(", ")
+    );
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{why}: in CI the samples must be present");
+    }
+    eprintln!("skipping: {why}");
+    None
 }

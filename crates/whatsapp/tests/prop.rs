@@ -13,6 +13,9 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// A first message that any text may follow (as continuation lines or further messages).
+const VALID_FIRST: &str = "01/03/2020, 08:00 - Jane Doe: first\n";
+
 fn opts() -> ParseOptions {
     ParseOptions::new("Europe/London", "WhatsApp Chat with Test.txt").unwrap()
 }
@@ -23,12 +26,28 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let _ = onrecord_whatsapp::parse_bytes(&bytes, &opts(), &mut CollectSink::default());
+        // The same bytes after a valid first message must be accepted: a parser that refused
+        // everything would pass the line above, not this one.
+        let mut valid = VALID_FIRST.as_bytes().to_vec();
+        valid.extend_from_slice(&bytes);
+        let mut sink = CollectSink::default();
+        let report = onrecord_whatsapp::parse_bytes(&valid, &opts(), &mut sink)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(report.n_records >= 1);
+        prop_assert_eq!(sink.records[0].author.as_deref(), Some("Jane Doe"));
+        prop_assert!(sink.records[0].text.starts_with("first"));
     }
 
     #[test]
     fn header_like_noise_never_panics(lines in proptest::collection::vec("[0-9/.,:\\[\\] APMapm\u{a0}\u{202f}\u{200e}\u{feff}-]{0,40}(: [a-z\" ]{0,20})?", 0..40)) {
         let text = lines.join("\n");
         let _ = onrecord_whatsapp::parse_bytes(text.as_bytes(), &opts(), &mut CollectSink::default());
+        let valid = format!("{VALID_FIRST}{text}");
+        let mut sink = CollectSink::default();
+        let report = onrecord_whatsapp::parse_bytes(valid.as_bytes(), &opts(), &mut sink)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(report.n_records >= 1);
+        prop_assert_eq!(report.n_records as usize, sink.records.len());
     }
 
     #[test]
@@ -37,6 +56,10 @@ proptest! {
         let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
         files.sort();
         let mut bytes = std::fs::read(&files[case % files.len()]).unwrap();
+        // Unmutated, every twin is read: the property below is not met by refusing everything.
+        let report = onrecord_whatsapp::parse_bytes(&bytes, &opts(), &mut CollectSink::default())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(report.n_records > 0);
         for (at, op, b) in edits {
             if bytes.is_empty() { break; }
             let i = at.index(bytes.len());

@@ -13,12 +13,21 @@ fn dir() -> Option<PathBuf> {
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/samples/whatsapp"
     ));
-    if d.is_dir() {
-        Some(d)
-    } else {
-        println!("skipping: {} is absent", d.display());
-        None
+    let empty = std::fs::read_dir(&d)
+        .map(|mut e| e.next().is_none())
+        .unwrap_or(true);
+    if !empty {
+        return Some(d);
     }
+    // In CI the samples must be there: their absence fails the run instead of passing silently.
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "{} is absent or empty: in CI the samples must be present",
+            d.display()
+        );
+    }
+    println!("skipping: {} is absent or empty", d.display());
+    None
 }
 
 fn parse(name: &str) -> Option<(ParseReport, CollectSink)> {
