@@ -7,9 +7,22 @@ use libfuzzer_sys::fuzz_target;
 use onrecord_fuzz as f;
 
 const NAMES: &[&str] = &[
-    "WhatsApp Chat with Fuzz.txt", "_chat.txt", "export.zip", "result.json", "messages.json", "users.json",
-    "sms-backup.xml", "inbox.mbox", "message.eml", "chat.db", "signal-2024-01-01-00-00-00.backup", "chat.md",
-    "data.json", "2025-01-11.json", "Jane Doe.txt", "Jane Doe.json",
+    "WhatsApp Chat with Fuzz.txt",
+    "_chat.txt",
+    "export.zip",
+    "result.json",
+    "messages.json",
+    "users.json",
+    "sms-backup.xml",
+    "inbox.mbox",
+    "message.eml",
+    "chat.db",
+    "signal-2024-01-01-00-00-00.backup",
+    "chat.md",
+    "data.json",
+    "2025-01-11.json",
+    "Jane Doe.txt",
+    "Jane Doe.json",
 ];
 
 fuzz_target!(

@@ -26,7 +26,10 @@ fn build() -> Seed {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("archive");
     let mut archive = Archive::init(&root, Some("fuzz.example/archive")).expect("init");
-    for name in ["WhatsApp Chat - Perm Sec.txt", "WhatsApp Chat with PPE supply cell.txt"] {
+    for name in [
+        "WhatsApp Chat - Perm Sec.txt",
+        "WhatsApp Chat with PPE supply cell.txt",
+    ] {
         let path = f::repo().join("demo").join(name);
         let meta = DepositMeta {
             path: path.clone(),
@@ -39,13 +42,19 @@ fn build() -> Seed {
         let mut parse = |sink: &mut dyn onrecord_model::Sink| {
             onrecord_whatsapp::parse(&path, &opts, sink).map_err(|e| e.to_string())
         };
-        archive.ingest(&meta, &mut parse, &mut |_| {}).expect("ingest");
+        archive
+            .ingest(&meta, &mut parse, &mut |_| {})
+            .expect("ingest");
     }
     drop(archive);
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
-    Seed { _dir: dir, root, files }
+    Seed {
+        _dir: dir,
+        root,
+        files,
+    }
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use onrecord_fuzz as f;
 use onrecord_log::{
-    Appender, MemStore, TileStore, consistency_proof, inclusion_proof, leaf_hash, read_entry, tile, tree_root,
-    verify_consistency, verify_inclusion, verify_tree,
+    Appender, MemStore, TileStore, consistency_proof, inclusion_proof, leaf_hash, read_entry, tile,
+    tree_root, verify_consistency, verify_inclusion, verify_tree,
 };
 
 const N: u64 = 600;

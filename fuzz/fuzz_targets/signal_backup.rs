@@ -24,13 +24,21 @@ fn salt() -> [u8; 32] {
 
 fn keys() -> BackupKeys {
     static KEYS: OnceLock<BackupKeys> = OnceLock::new();
-    KEYS.get_or_init(|| derive_keys(f::PASSPHRASE, Some(&salt()))).clone()
+    KEYS.get_or_init(|| derive_keys(f::PASSPHRASE, Some(&salt())))
+        .clone()
 }
 
 fn read(bytes: &[u8]) {
     let path = std::path::Path::new("signal-2024-01-01-00-00-00.backup");
     let opts = f::opts("signal-2024-01-01-00-00-00.backup");
-    let _ = f::report(onrecord_signal::backup::parse_backup_with(path, bytes, bytes.len() as u64, &opts, &mut f::sink(), |_, _| keys()));
+    let _ = f::report(onrecord_signal::backup::parse_backup_with(
+        path,
+        bytes,
+        bytes.len() as u64,
+        &opts,
+        &mut f::sink(),
+        |_, _| keys(),
+    ));
 }
 
 /// Plaintext chunks (`u16 LE` length + bytes) into an encrypted backup.
@@ -54,40 +62,173 @@ fn encrypt(chunks: &[u8], version: u32) -> Vec<u8> {
 }
 
 fn sql(s: &str) -> Frame {
-    Frame::Statement { sql: s.into(), params: vec![] }
+    Frame::Statement {
+        sql: s.into(),
+        params: vec![],
+    }
 }
 
 fn seed_frames() -> Vec<Vec<u8>> {
     use SqlParam::{Integer as I, Null as N, Text as T};
     let t = |s: &str| T(s.into());
     let insert = |table: &str, values: Vec<SqlParam>| Frame::Statement {
-        sql: format!("INSERT INTO {table} VALUES ({})", vec!["?"; values.len()].join(",")),
+        sql: format!(
+            "INSERT INTO {table} VALUES ({})",
+            vec!["?"; values.len()].join(",")
+        ),
         params: values,
     };
     let frames = vec![
         Frame::DatabaseVersion(230),
-        sql("CREATE TABLE recipient (_id INTEGER PRIMARY KEY AUTOINCREMENT, type INTEGER DEFAULT 0, e164 TEXT UNIQUE DEFAULT NULL, aci TEXT UNIQUE DEFAULT NULL, group_id TEXT UNIQUE DEFAULT NULL, system_joined_name TEXT DEFAULT NULL, profile_given_name TEXT DEFAULT NULL, profile_family_name TEXT DEFAULT NULL, message_expiration_time INTEGER DEFAULT 0)"),
-        sql("CREATE TABLE thread (_id INTEGER PRIMARY KEY AUTOINCREMENT, date INTEGER DEFAULT 0, recipient_id INTEGER NOT NULL UNIQUE REFERENCES recipient (_id) ON DELETE CASCADE, snippet TEXT)"),
-        sql("CREATE TABLE groups (_id INTEGER PRIMARY KEY, group_id TEXT NOT NULL UNIQUE, recipient_id INTEGER NOT NULL UNIQUE, title TEXT DEFAULT NULL)"),
-        sql("CREATE TABLE group_membership (_id INTEGER PRIMARY KEY, group_id TEXT NOT NULL, recipient_id INTEGER NOT NULL, UNIQUE(group_id, recipient_id))"),
-        sql("CREATE TABLE message (_id INTEGER PRIMARY KEY AUTOINCREMENT, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL, thread_id INTEGER NOT NULL, from_recipient_id INTEGER NOT NULL, to_recipient_id INTEGER NOT NULL, type INTEGER NOT NULL, body TEXT, expires_in INTEGER DEFAULT 0, quote_id INTEGER DEFAULT 0, view_once INTEGER DEFAULT 0, remote_deleted INTEGER DEFAULT 0, latest_revision_id INTEGER DEFAULT NULL REFERENCES message (_id) ON DELETE CASCADE, original_message_id INTEGER DEFAULT NULL REFERENCES message (_id) ON DELETE CASCADE)"),
+        sql(
+            "CREATE TABLE recipient (_id INTEGER PRIMARY KEY AUTOINCREMENT, type INTEGER DEFAULT 0, e164 TEXT UNIQUE DEFAULT NULL, aci TEXT UNIQUE DEFAULT NULL, group_id TEXT UNIQUE DEFAULT NULL, system_joined_name TEXT DEFAULT NULL, profile_given_name TEXT DEFAULT NULL, profile_family_name TEXT DEFAULT NULL, message_expiration_time INTEGER DEFAULT 0)",
+        ),
+        sql(
+            "CREATE TABLE thread (_id INTEGER PRIMARY KEY AUTOINCREMENT, date INTEGER DEFAULT 0, recipient_id INTEGER NOT NULL UNIQUE REFERENCES recipient (_id) ON DELETE CASCADE, snippet TEXT)",
+        ),
+        sql(
+            "CREATE TABLE groups (_id INTEGER PRIMARY KEY, group_id TEXT NOT NULL UNIQUE, recipient_id INTEGER NOT NULL UNIQUE, title TEXT DEFAULT NULL)",
+        ),
+        sql(
+            "CREATE TABLE group_membership (_id INTEGER PRIMARY KEY, group_id TEXT NOT NULL, recipient_id INTEGER NOT NULL, UNIQUE(group_id, recipient_id))",
+        ),
+        sql(
+            "CREATE TABLE message (_id INTEGER PRIMARY KEY AUTOINCREMENT, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL, thread_id INTEGER NOT NULL, from_recipient_id INTEGER NOT NULL, to_recipient_id INTEGER NOT NULL, type INTEGER NOT NULL, body TEXT, expires_in INTEGER DEFAULT 0, quote_id INTEGER DEFAULT 0, view_once INTEGER DEFAULT 0, remote_deleted INTEGER DEFAULT 0, latest_revision_id INTEGER DEFAULT NULL REFERENCES message (_id) ON DELETE CASCADE, original_message_id INTEGER DEFAULT NULL REFERENCES message (_id) ON DELETE CASCADE)",
+        ),
         sql("CREATE INDEX message_thread_index ON message (thread_id)"),
-        sql("CREATE TABLE attachment (_id INTEGER PRIMARY KEY AUTOINCREMENT, message_id INTEGER, content_type TEXT, file_name TEXT, data_size INTEGER, quote INTEGER DEFAULT 0, sticker_pack_id TEXT DEFAULT NULL, display_order INTEGER DEFAULT 0)"),
-        sql("CREATE TABLE reaction (_id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, author_id INTEGER NOT NULL, emoji TEXT NOT NULL, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL)"),
-        insert("recipient", vec![I(1), I(0), t("+447700900001"), t("aci-self"), N, N, t("Min"), t("Ister"), I(0)]),
-        insert("recipient", vec![I(2), I(0), t("+447700900002"), t("aci-jane"), N, t("Jane Doe"), N, N, I(86400)]),
-        insert("recipient", vec![I(3), I(3), N, N, t("__signal_group__v2__!abcd"), N, N, N, I(0)]),
-        insert("groups", vec![I(1), t("__signal_group__v2__!abcd"), I(3), t("Policy team")]),
-        insert("group_membership", vec![I(1), t("__signal_group__v2__!abcd"), I(1)]),
-        insert("group_membership", vec![I(2), t("__signal_group__v2__!abcd"), I(2)]),
+        sql(
+            "CREATE TABLE attachment (_id INTEGER PRIMARY KEY AUTOINCREMENT, message_id INTEGER, content_type TEXT, file_name TEXT, data_size INTEGER, quote INTEGER DEFAULT 0, sticker_pack_id TEXT DEFAULT NULL, display_order INTEGER DEFAULT 0)",
+        ),
+        sql(
+            "CREATE TABLE reaction (_id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, author_id INTEGER NOT NULL, emoji TEXT NOT NULL, date_sent INTEGER NOT NULL, date_received INTEGER NOT NULL)",
+        ),
+        insert(
+            "recipient",
+            vec![
+                I(1),
+                I(0),
+                t("+447700900001"),
+                t("aci-self"),
+                N,
+                N,
+                t("Min"),
+                t("Ister"),
+                I(0),
+            ],
+        ),
+        insert(
+            "recipient",
+            vec![
+                I(2),
+                I(0),
+                t("+447700900002"),
+                t("aci-jane"),
+                N,
+                t("Jane Doe"),
+                N,
+                N,
+                I(86400),
+            ],
+        ),
+        insert(
+            "recipient",
+            vec![
+                I(3),
+                I(3),
+                N,
+                N,
+                t("__signal_group__v2__!abcd"),
+                N,
+                N,
+                N,
+                I(0),
+            ],
+        ),
+        insert(
+            "groups",
+            vec![I(1), t("__signal_group__v2__!abcd"), I(3), t("Policy team")],
+        ),
+        insert(
+            "group_membership",
+            vec![I(1), t("__signal_group__v2__!abcd"), I(1)],
+        ),
+        insert(
+            "group_membership",
+            vec![I(2), t("__signal_group__v2__!abcd"), I(2)],
+        ),
         insert("thread", vec![I(1), I(0), I(2), N]),
         insert("thread", vec![I(2), I(0), I(3), N]),
-        insert("message", vec![I(1), I(1_700_000_000_000), I(1_700_000_000_500), I(1), I(2), I(1), I(20 | 0x800000 | 0x200000), t("Hello from Jane"), I(0), I(0), I(0), I(0), N, N]),
-        insert("message", vec![I(2), I(1_700_000_060_000), I(1_700_000_060_500), I(2), I(1), I(3), I(23 | 0x800000 | 0x200000), t("Hi all"), I(0), I(0), I(0), I(0), N, N]),
-        insert("attachment", vec![I(1), I(2), t("image/jpeg"), t("photo.jpg"), I(10), I(0), N, I(0)]),
-        insert("reaction", vec![I(1), I(1), I(1), t("👍"), I(1_700_000_100_000), I(1_700_000_100_500)]),
-        Frame::Attachment { row_id: 1, attachment_id: 1, length: 10 },
-        Frame::KeyValue { key: "account.e164".into(), value: Some("+447700900001".into()) },
+        insert(
+            "message",
+            vec![
+                I(1),
+                I(1_700_000_000_000),
+                I(1_700_000_000_500),
+                I(1),
+                I(2),
+                I(1),
+                I(20 | 0x800000 | 0x200000),
+                t("Hello from Jane"),
+                I(0),
+                I(0),
+                I(0),
+                I(0),
+                N,
+                N,
+            ],
+        ),
+        insert(
+            "message",
+            vec![
+                I(2),
+                I(1_700_000_060_000),
+                I(1_700_000_060_500),
+                I(2),
+                I(1),
+                I(3),
+                I(23 | 0x800000 | 0x200000),
+                t("Hi all"),
+                I(0),
+                I(0),
+                I(0),
+                I(0),
+                N,
+                N,
+            ],
+        ),
+        insert(
+            "attachment",
+            vec![
+                I(1),
+                I(2),
+                t("image/jpeg"),
+                t("photo.jpg"),
+                I(10),
+                I(0),
+                N,
+                I(0),
+            ],
+        ),
+        insert(
+            "reaction",
+            vec![
+                I(1),
+                I(1),
+                I(1),
+                t("👍"),
+                I(1_700_000_100_000),
+                I(1_700_000_100_500),
+            ],
+        ),
+        Frame::Attachment {
+            row_id: 1,
+            attachment_id: 1,
+            length: 10,
+        },
+        Frame::KeyValue {
+            key: "account.e164".into(),
+            value: Some("+447700900001".into()),
+        },
         Frame::End,
     ];
     let mut chunks = Vec::new();
@@ -100,7 +241,10 @@ fn seed_frames() -> Vec<Vec<u8>> {
             chunks.extend_from_slice(b"0123456789");
         }
     }
-    let mut seeds: Vec<Vec<u8>> = frames.iter().map(|fr| [&[0u8][..], &encode::frame(fr)[..]].concat()).collect();
+    let mut seeds: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|fr| [&[0u8][..], &encode::frame(fr)[..]].concat())
+        .collect();
     seeds.push([&[1u8][..], &encrypt(&chunks, 1)[..]].concat());
     seeds.push([&[1u8][..], &encrypt(&chunks, 0)[..]].concat());
     seeds.push([&[2u8][..], &chunks[..]].concat());

@@ -37,7 +37,8 @@ pub fn sink() -> onrecord_model::CollectSink {
 /// the temp dir, which is what one wants when reproducing).
 pub fn scratch() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path()
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
 }
 
 /// Writes `bytes` to `<scratch>/<name>` (replacing whatever a previous run left there) and
@@ -166,7 +167,12 @@ pub fn shape(data: &[u8]) -> Option<Shape<'_>> {
 
 /// Puts a [`Shape`] on disk: a file named `file_name`, a folder named `folder_name`, or a zip
 /// named `zip_name`. Returns its path.
-pub fn materialise(shape: &Shape<'_>, file_name: &str, folder_name: &str, zip_name: &str) -> PathBuf {
+pub fn materialise(
+    shape: &Shape<'_>,
+    file_name: &str,
+    folder_name: &str,
+    zip_name: &str,
+) -> PathBuf {
     match shape {
         Shape::File(bytes) => file(file_name, bytes),
         Shape::Folder(members) => {
@@ -212,7 +218,9 @@ pub fn repo() -> PathBuf {
 /// outputs (`*.expected.jsonl`). Empty when `dir` does not exist.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
         entries.sort();
         for p in entries {
@@ -258,7 +266,9 @@ pub fn samples(sub: &str) -> Vec<(String, Vec<u8>)> {
 /// writes the generated ones. Call it from a target's `init`; it does nothing unless
 /// `ONRECORD_FUZZ_SEEDS` is set.
 pub fn write_seeds(make: impl FnOnce() -> Vec<Vec<u8>>) {
-    let Some(dir) = std::env::var_os("ONRECORD_FUZZ_SEEDS") else { return };
+    let Some(dir) = std::env::var_os("ONRECORD_FUZZ_SEEDS") else {
+        return;
+    };
     let dir = PathBuf::from(dir);
     std::fs::create_dir_all(&dir).expect("seed dir");
     for (i, seed) in make().into_iter().enumerate() {
@@ -301,7 +311,10 @@ pub fn report<E: std::fmt::Display>(
 ) -> Result<onrecord_model::ParseReport, E> {
     if debug() {
         match &result {
-            Ok(r) => eprintln!("fuzz: read {} records as {} ({} warnings)", r.n_records, r.format, r.n_warnings),
+            Ok(r) => eprintln!(
+                "fuzz: read {} records as {} ({} warnings)",
+                r.n_records, r.format, r.n_warnings
+            ),
             Err(e) => eprintln!("fuzz: refused: {e}"),
         }
     }
