@@ -746,7 +746,9 @@ fn declared_huge_lengths_are_errors_not_allocations() {
 
     // An attachment frame (with a valid MAC) that declares 4 GiB of content in a small file.
     let mut w = FrameWriter::new(cached_keys(), [3; 16], &salt(), 1);
-    w.frame(&sql("CREATE TABLE attachment (_id INTEGER PRIMARY KEY, file_name TEXT)"));
+    w.frame(&sql(
+        "CREATE TABLE attachment (_id INTEGER PRIMARY KEY, file_name TEXT)",
+    ));
     w.frame(&Frame::Attachment {
         row_id: 1,
         attachment_id: 0,
