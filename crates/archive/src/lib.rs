@@ -311,17 +311,17 @@ impl Archive {
         let committed = match onrecord_log::open_note(&text, &self.verifier()) {
             Ok(cp) => cp,
             Err(e) => {
-                return Ok(self.set_damage(format!(
+                return self.set_damage(format!(
                     "the catalogue's latest checkpoint (filed as size {size}) does not verify: {e}; nothing was republished"
-                )));
+                ));
             }
         };
         let log_size = catalogue::log_size(&self.conn)?;
         if committed.size != size || log_size != size {
-            return Ok(self.set_damage(format!(
+            return self.set_damage(format!(
                 "the catalogue's latest checkpoint is filed as size {size}, says size {}, and the catalogue's log size is {log_size}; nothing was republished",
                 committed.size
-            )));
+            ));
         }
         let published = self.blobs.get("log/checkpoint")?;
         if published.as_deref() == Some(text.as_bytes()) {
@@ -334,10 +334,10 @@ impl Archive {
                     onrecord_log::open_note(t, &self.verifier()).map_err(|e| e.to_string())
                 }) {
                 Ok(cp) if cp.size > size => {
-                    return Ok(self.set_damage(format!(
+                    return self.set_damage(format!(
                         "the published checkpoint (size {}) is ahead of the catalogue (size {size}); the catalogue must be rebuilt",
                         cp.size
-                    )));
+                    ));
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(
@@ -357,9 +357,11 @@ impl Archive {
 }
 
 impl Archive {
-    fn set_damage(&mut self, what: String) {
+    /// Records what is wrong (see [`Archive::damage`]); `Ok`, since the archive still opens.
+    fn set_damage(&mut self, what: String) -> Result<(), ArchiveError> {
         tracing::warn!("{what}");
         self.damage = Some(what);
+        Ok(())
     }
 
     /// What opening found wrong with the checkpoints (see `verify` for the whole story).
