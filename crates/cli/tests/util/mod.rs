@@ -138,32 +138,57 @@ pub struct Measured {
 }
 
 /// Runs `cmd` to completion and measures it. Stdout and stderr go to files (not pipes) so that the
-/// child can never block on a full pipe while we wait for it with `wait4`, which gives this child's
-/// own resource usage even while other tests run children of their own in parallel.
-pub fn run_measured(mut cmd: Command) -> Measured {
+/// child can never block on a full pipe.
+///
+/// The peak RSS must be the child's own. Linux carries the address space that a process replaces
+/// by `exec` into its `ru_maxrss`, and `Command` spawns with vfork semantics, so a child started
+/// straight from this (multi-threaded, sometimes 100 MB-input-building) test process would report
+/// at least this process's own peak. So a small Python process forks the child: the grandchild's
+/// `ru_maxrss` is the larger of that small process's (~10 MB) and `onrecord`'s own, read through
+/// `wait4` and written to a file with its wait status.
+pub fn run_measured(cmd: Command) -> Measured {
     use std::os::unix::process::ExitStatusExt;
+    const WRAPPER: &str = r"import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+open(sys.argv[1], 'w').write('%d %d' % (status, usage.ru_maxrss))
+";
     let dir = tempfile::tempdir().expect("tempdir");
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    cmd.stdin(std::process::Stdio::null())
+    let usage_path = dir.path().join("usage");
+    let mut w = Command::new("python3");
+    w.arg("-c")
+        .arg(WRAPPER)
+        .arg(&usage_path)
+        .arg(cmd.get_program());
+    w.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        w.current_dir(d);
+    }
+    w.stdin(std::process::Stdio::null())
         .stdout(std::fs::File::create(&out_path).expect("stdout file"))
         .stderr(std::fs::File::create(&err_path).expect("stderr file"));
     let start = std::time::Instant::now();
-    let child = cmd.spawn().expect("spawn onrecord");
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain old data; wait4 fills it for the child we just spawned.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(got, pid, "wait4: {}", std::io::Error::last_os_error());
+    let status = w.status().expect("run python3 (the measuring wrapper)");
     let elapsed = start.elapsed();
-    std::mem::forget(child); // already reaped
+    let usage = std::fs::read_to_string(&usage_path)
+        .unwrap_or_else(|e| panic!("the measuring wrapper failed ({status}): {e}"));
+    let (raw, rss) = usage.split_once(' ').expect("status and maxrss");
     Measured {
         output: Output {
-            status: std::process::ExitStatus::from_raw(status),
+            status: std::process::ExitStatus::from_raw(raw.parse().expect("wait status")),
             stdout: std::fs::read(&out_path).expect("read stdout"),
             stderr: std::fs::read(&err_path).expect("read stderr"),
         },
-        peak_rss_kib: usage.ru_maxrss as u64,
+        peak_rss_kib: rss.parse().expect("maxrss"),
         elapsed,
     }
 }
