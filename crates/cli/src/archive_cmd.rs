@@ -68,7 +68,10 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
     // One indexing pass for all the deposits of the command (tantivy indexes a batch far faster
     // than deposit by deposit, when it merges segments in between). The deposits are committed
     // already: if indexing fails, they stay, and the next search catches the index up.
+    // Only when something went in: a command whose every deposit was refused leaves the archive
+    // byte for byte as it was, the index folder included.
     if !a.defer_index
+        && failed < a.paths.len()
         && let Err(e) = archive.catch_up_index()
     {
         eprintln!(
