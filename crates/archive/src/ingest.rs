@@ -629,7 +629,15 @@ impl Archive {
         let mut total = 0u64;
         for (rel, raw) in files {
             let full = path.join(&raw);
-            let mut f = std::fs::File::open(&full).map_err(|e| ArchiveError::Read {
+            // The listing skipped symlinks; a file swapped for one since is not followed either.
+            let mut f = {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&full)
+            }
+            .map_err(|e| ArchiveError::Read {
                 what: full.display().to_string(),
                 source: e,
             })?;
