@@ -6,8 +6,8 @@ use std::io::{BufWriter, Read, Write};
 use anyhow::{Context, Result};
 use onrecord_model::wire::{WireRecord, format_local};
 use onrecord_model::{
-    AttachmentStored, Channel, Conversation, EventKind, Kind, MessageKind, Recent, Record, Sink,
-    Participant, SinkError, Warning,
+    AttachmentStored, Channel, Conversation, EventKind, Kind, MessageKind, Participant, Recent,
+    Record, Sink, SinkError, Warning,
 };
 
 use crate::Outcome;

@@ -25,10 +25,10 @@ pub use record::{
     MAX_TEXT_BYTES, MessageKind, Participant, ParticipantRole, Provenance, Record, TitleSource,
     cap_text,
 };
+/// The secret type of [`ParseOptions::passphrase`], re-exported so that callers name one version.
+pub use secrecy;
 pub use sink::{
     AttachmentStored, CollectSink, DateOrder, Decision, ParseOptions, ParseReport, Sink, SinkError,
     Warning,
 };
-/// The secret type of [`ParseOptions::passphrase`], re-exported so that callers name one version.
-pub use secrecy;
 pub use time::{Ambiguity, Precision, RecordTime, ZoneSource};
