@@ -972,9 +972,10 @@ fn xml_attr(s: &str) -> String {
 /// attribute value's line ends are normalised by XML itself).
 fn sms_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(
-        any::<char>().prop_filter("XML character", |c| {
-            !matches!(*c as u32, 0..=0x08 | 0x0B | 0x0C | 0x0D | 0x0E..=0x1F | 0xFFFE | 0xFFFF)
-        }),
+        any::<char>().prop_filter(
+            "XML character",
+            |c| !matches!(*c as u32, 0..=0x08 | 0x0B | 0x0C | 0x0D | 0x0E..=0x1F | 0xFFFE | 0xFFFF),
+        ),
         0..80,
     )
     .prop_map(|v| v.into_iter().collect())
