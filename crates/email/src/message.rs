@@ -159,8 +159,7 @@ pub(crate) fn header_block(bytes: &[u8]) -> &[u8] {
 /// When the header block is followed by something other than a blank line (the body starts
 /// straight after the headers), the message with a blank line put in at that point, and the
 /// 1-based line number where the body starts; `None` when the message is well formed.
-fn with_blank_line_after_headers(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
-    let block = header_block(bytes);
+fn with_blank_line_after_headers(bytes: &[u8], block: &[u8]) -> Option<(Vec<u8>, usize)> {
     let rest = bytes.get(block.len()..).unwrap_or_default();
     if block.is_empty() || rest.is_empty() || rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
         return None;
@@ -189,10 +188,10 @@ fn with_blank_line_after_headers(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
 /// (then the block is read as it stands and flagged).
 fn decode_8bit_headers(
     bytes: &[u8],
+    block: &[u8],
     parser: &MessageParser,
     headers_only: bool,
 ) -> Option<(Vec<u8>, String)> {
-    let block = header_block(bytes);
     if std::str::from_utf8(block).is_ok() && memchr::memchr(0x1b, block).is_none() {
         return None;
     }
@@ -658,7 +657,9 @@ pub(crate) fn read_message(
         )?;
         return Ok(None);
     }
-    let fixed = with_blank_line_after_headers(bytes);
+    // The header block is found once; it is found again only when the message is rewritten.
+    let block = header_block(bytes);
+    let fixed = with_blank_line_after_headers(bytes, block);
     if let Some((_, line)) = &fixed {
         problems.warn(
             Flags::MALFORMED,
@@ -668,13 +669,18 @@ pub(crate) fn read_message(
             ),
         )?;
     }
-    let bytes = fixed.as_ref().map_or(bytes, |(f, _)| f.as_slice());
-    let recoded = decode_8bit_headers(bytes, parser, false);
+    let (bytes, block) = match &fixed {
+        Some((f, _)) => (f.as_slice(), header_block(f)),
+        None => (bytes, block),
+    };
+    let recoded = decode_8bit_headers(bytes, block, parser, false);
     if let Some((_, charset)) = &recoded {
         problems.warn(Flags::NONE, recoded_warning(charset))?;
     }
-    let bytes = recoded.as_ref().map_or(bytes, |(r, _)| r.as_slice());
-    let block = header_block(bytes);
+    let (bytes, block) = match &recoded {
+        Some((r, _)) => (r.as_slice(), header_block(r)),
+        None => (bytes, block),
+    };
     let msg = match parse_guarded(parser, bytes, false) {
         Some(Some(m)) if !m.parts.is_empty() => m,
         parsed => {
@@ -724,7 +730,7 @@ pub(crate) fn read_oversized(
         size: Some(stored.size),
         sha256: Some(stored.sha256),
     };
-    let recoded = decode_8bit_headers(block, parser, true);
+    let recoded = decode_8bit_headers(block, block, parser, true);
     if let Some((_, charset)) = &recoded {
         problems.warn(Flags::NONE, recoded_warning(charset))?;
     }
@@ -1156,15 +1162,20 @@ mod tests {
             b"From a@b Mon Jan  6 09:05:01 2020\nA: b\n",
             "a line before the first header stays in the block"
         );
-        let (fixed, line) = with_blank_line_after_headers(b"A: b\r\nC: d\r\nbody\r\n").unwrap();
+        let (fixed, line) =
+            with_blank_line_after_headers(b"A: b\r\nC: d\r\nbody\r\n", b"A: b\r\nC: d\r\n")
+                .unwrap();
         assert_eq!(fixed, b"A: b\r\nC: d\r\n\r\nbody\r\n");
         assert_eq!(line, 3);
         assert_eq!(
-            with_blank_line_after_headers(b"A: b\nC: d").map(|f| f.0),
+            with_blank_line_after_headers(b"A: b\nC: d", b"A: b\nC: d").map(|f| f.0),
             None,
             "only headers"
         );
-        assert_eq!(with_blank_line_after_headers(b"A: b\n\nbody"), None);
+        assert_eq!(
+            with_blank_line_after_headers(b"A: b\n\nbody", b"A: b\n"),
+            None
+        );
     }
 
     #[test]
