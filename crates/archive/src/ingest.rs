@@ -749,7 +749,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::R
             let rel = p.strip_prefix(root).unwrap_or(&p);
             out.push((
                 rel.components()
-                    .map(|c| name_text(c.as_os_str()))
+                    .map(|c| onrecord_container::name_text(c.as_os_str()))
                     .collect::<Vec<_>>()
                     .join("/"),
                 rel.to_path_buf(),
@@ -757,28 +757,6 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::R
         }
     }
     Ok(())
-}
-
-/// A file name as text: UTF-8 as it is; on Unix any other byte as `\xNN`; elsewhere lossily.
-fn name_text(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
-    if let Some(t) = s.to_str() {
-        return t.into();
-    }
-    #[cfg(unix)]
-    {
-        use std::fmt::Write;
-        use std::os::unix::ffi::OsStrExt;
-        let mut out = String::new();
-        for chunk in s.as_bytes().utf8_chunks() {
-            out.push_str(chunk.valid());
-            for b in chunk.invalid() {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-        out.into()
-    }
-    #[cfg(not(unix))]
-    s.to_string_lossy()
 }
 
 /// A record's log entry.

@@ -401,29 +401,6 @@ impl Bundle {
     }
 }
 
-/// A file name as text: UTF-8 as it is; on Unix any byte that is not UTF-8 as `\xNN`, so that a
-/// name is never refused and always shows the same way; elsewhere lossily.
-fn name_text(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
-    if let Some(t) = s.to_str() {
-        return t.into();
-    }
-    #[cfg(unix)]
-    {
-        use std::fmt::Write;
-        use std::os::unix::ffi::OsStrExt;
-        let mut out = String::new();
-        for chunk in s.as_bytes().utf8_chunks() {
-            out.push_str(chunk.valid());
-            for b in chunk.invalid() {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-        out.into()
-    }
-    #[cfg(not(unix))]
-    s.to_string_lossy()
-}
-
 /// Lists the regular files below `root`, without following symbolic links (a link, to a file or
 /// a folder, is not listed) and without recursion (a deep tree cannot exhaust the stack). More
 /// than `max` files is an error of kind `QuotaExceeded`.
@@ -459,6 +436,30 @@ fn walk(root: &Path, out: &mut Vec<Member>, max: usize) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A file name as text: UTF-8 as it is; on Unix any byte that is not UTF-8 as `\xNN`, so that a
+/// name is never refused and always shows the same way (a Maildir file's name is its provenance);
+/// elsewhere lossily.
+pub fn name_text(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    if let Some(t) = s.to_str() {
+        return t.into();
+    }
+    #[cfg(unix)]
+    {
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in s.as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        out.into()
+    }
+    #[cfg(not(unix))]
+    s.to_string_lossy()
 }
 
 /// Opens `rel` below `root` for reading without passing through a symbolic link: every folder on
