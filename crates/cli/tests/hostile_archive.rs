@@ -74,44 +74,29 @@ fn telegram(n: usize, senders: usize) -> String {
     s
 }
 
+/// Ingests a Telegram `result.json` into `env`'s archive and returns how long it took.
+fn ingest_telegram(env: &Env, json: &str) -> Duration {
+    let dir = env.path().join("telegram");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("result.json");
+    std::fs::write(&file, json).unwrap();
+    let m = env.run_measured(&["ingest", "--defer-index", file.to_str().unwrap()]);
+    assert!(
+        m.output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&m.output.stderr)
+    );
+    m.elapsed
+}
+
 #[test]
 fn a_conversation_with_very_many_participants_is_linear() {
     const N: usize = 60_000;
     let (a, b) = (Env::new(), Env::new());
     a.init();
     b.init();
-    let few = {
-        let dir = a.path().join("few");
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::write(dir.join("result.json"), telegram(N, 4)).unwrap();
-        let m = a.run_measured(&[
-            "ingest",
-            "--defer-index",
-            dir.join("result.json").to_str().unwrap(),
-        ]);
-        assert!(
-            m.output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&m.output.stderr)
-        );
-        m.elapsed
-    };
-    let many = {
-        let dir = b.path().join("many");
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::write(dir.join("result.json"), telegram(N, N)).unwrap();
-        let m = b.run_measured(&[
-            "ingest",
-            "--defer-index",
-            dir.join("result.json").to_str().unwrap(),
-        ]);
-        assert!(
-            m.output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&m.output.stderr)
-        );
-        m.elapsed
-    };
+    let few = ingest_telegram(&a, &telegram(N, 4));
+    let many = ingest_telegram(&b, &telegram(N, N));
     assert!(
         many <= few * 3 + Duration::from_secs(3),
         "{N} senders {many:?} against 4 senders {few:?}"
