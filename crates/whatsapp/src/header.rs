@@ -88,7 +88,7 @@ pub struct Header {
     pub rest: usize,
 }
 
-#[inline]
+#[inline(always)]
 fn digits(b: &[u8], i: usize, max: usize) -> Option<(u16, usize)> {
     let mut v: u16 = 0;
     let mut n = 0;
@@ -105,7 +105,7 @@ fn digits(b: &[u8], i: usize, max: usize) -> Option<(u16, usize)> {
 }
 
 /// U+0020, U+00A0 or U+202F at `i`: its byte length, or 0.
-#[inline]
+#[inline(always)]
 fn space_len(b: &[u8], i: usize) -> usize {
     match b.get(i..) {
         Some([b' ', ..]) => 1,
@@ -116,7 +116,7 @@ fn space_len(b: &[u8], i: usize) -> usize {
 }
 
 /// Skips spaces and invisible marks, in any mix (`,\u{200e} 10:00`).
-#[inline]
+#[inline(always)]
 fn skip_gap(b: &[u8], mut i: usize) -> usize {
     loop {
         let n = space_len(b, i);
@@ -132,7 +132,7 @@ fn skip_gap(b: &[u8], mut i: usize) -> usize {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn skip_spaces(b: &[u8], mut i: usize) -> usize {
     loop {
         let n = space_len(b, i);

@@ -9,7 +9,7 @@
 /// Byte length of the invisible mark at the start of `b`, or 0 when `b` does not start with one.
 ///
 /// Marks removed: U+FEFF, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069.
-#[inline]
+#[inline(always)]
 pub fn mark_len(b: &[u8]) -> usize {
     match b {
         [0xEF, 0xBB, 0xBF, ..] => 3,
@@ -20,7 +20,7 @@ pub fn mark_len(b: &[u8]) -> usize {
 }
 
 /// Index of the first byte at or after `i` that does not start an invisible mark.
-#[inline]
+#[inline(always)]
 pub fn skip_marks(b: &[u8], mut i: usize) -> usize {
     while let Some(rest) = b.get(i..) {
         let n = mark_len(rest);

@@ -140,7 +140,7 @@ pub enum Split<'a> {
     /// to this group are now secured…`): the event, its text and the name. Pass 1 learns the name
     /// as the chat's when the notice is the file's first line; otherwise the line is that
     /// person's message.
-    Notice(SystemLine, &'a str, Cow<'a, str>),
+    Notice(&'a str, Cow<'a, str>),
     /// A line without author that is no known system phrase.
     Unknown,
 }
@@ -165,17 +165,22 @@ fn clean_name(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// A body that WhatsApp wrote as a notice with the chat's name where an author stands (older
-/// exports: `Team: Messages to this group are now secured with end-to-end encryption.`).
-fn authored_notice(body: &str) -> Option<SystemLine> {
+/// Whether a body is one that WhatsApp wrote as a notice with the chat's name where an author
+/// stands (older exports: `Team: Messages to this group are now secured with end-to-end
+/// encryption.`).
+fn authored_notice(body: &str) -> bool {
+    // Length first: most messages are shorter than any notice, and this runs for every message.
+    if body.len() < system::MIN_NOTICE_LEN {
+        return false;
+    }
     let b = body.as_bytes();
     let start = marks::skip_marks(b, 0);
     if body.len() > system::MAX_SYSTEM_LEN
         || !system::may_be_notice(body.get(start..).unwrap_or_default())
     {
-        return None;
+        return false;
     }
-    system::recognise(&clean(body)).filter(|s| s.kind == EventKind::EncryptionNotice)
+    system::recognise(&clean(body)).is_some_and(|s| s.kind == EventKind::EncryptionNotice)
 }
 
 /// Splits the text after a header into author and body, recognising system lines first where a
@@ -227,8 +232,8 @@ pub fn split<'a>(rest: &'a str, chat: &[String]) -> Split<'a> {
             {
                 return Split::System(s, body);
             }
-            if let Some(s) = authored_notice(body) {
-                return Split::Notice(s, body, author);
+            if authored_notice(body) {
+                return Split::Notice(body, author);
             }
             Split::Message { author, body }
         }
@@ -354,36 +359,33 @@ pub fn survey<R: BufRead>(
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(raw_rest),
         };
-        let split = match split(&rest, &chat_names) {
-            Split::Notice(s, body, name) => {
-                if chat_names.iter().any(|c| *c == name) {
-                    Split::System(s, body)
-                } else if first_header == Some(info.number) && chat_names.len() < 4 {
+        // Matched once, in place: the split is large (a system line carries its details), and
+        // this runs for every header line.
+        let (author, body) = match split(&rest, &chat_names) {
+            Split::Message { author, body } => (author, body),
+            Split::Notice(body, name) => {
+                if first_header == Some(info.number) && chat_names.len() < 4 {
                     // Older exports open with the notice under the chat's name; anywhere else
                     // such a line is somebody's message.
                     chat_names.push(name.into_owned());
-                    Split::System(s, body)
-                } else {
-                    Split::Message { author: name, body }
+                    continue;
                 }
+                (name, body)
             }
-            other => other,
+            Split::System(s, _) => {
+                group_evidence |= is_group_event(s.kind);
+                continue;
+            }
+            Split::Unknown => continue,
         };
-        match split {
-            Split::Notice(..) => {}
-            Split::Message { author, body } => {
-                if let Some(mask) = seen.get_mut(author.as_ref()) {
-                    *mask |= 1 << gi;
-                } else if seen.len() < MAX_PARTICIPANTS {
-                    seen.insert(author.to_string(), 1 << gi);
-                    order.push(author.to_string());
-                }
-                if owner.is_none() && body::is_owner_deleted(&clean(body)) {
-                    owner = Some(author.to_string());
-                }
-            }
-            Split::System(s, _) => group_evidence |= is_group_event(s.kind),
-            Split::Unknown => {}
+        if let Some(mask) = seen.get_mut(author.as_ref()) {
+            *mask |= 1 << gi;
+        } else if seen.len() < MAX_PARTICIPANTS {
+            seen.insert(author.to_string(), 1 << gi);
+            order.push(author.to_string());
+        }
+        if owner.is_none() && body::is_owner_deleted(&clean(body)) {
+            owner = Some(author.to_string());
         }
     }
     if first_header.is_none() {
@@ -670,7 +672,7 @@ impl Emitter<'_> {
             event: None,
         };
         match split(&rest, &self.plan.chat_names) {
-            Split::Message { author, body } | Split::Notice(_, body, author) => {
+            Split::Message { author, body } | Split::Notice(body, author) => {
                 p.author = Some(author.into_owned());
                 marks::push_without_marks(&mut p.text, body);
             }

@@ -577,9 +577,25 @@ fn index() -> &'static std::collections::HashMap<&'static str, Vec<usize>> {
     })
 }
 
+/// The first bytes of the encryption notices (checked against the table by a test): a message
+/// starting with any other byte is ruled out at once.
+const NOTICE_FIRST_BYTES: &[u8] = b"ABILMN";
+
+/// No encryption notice is shorter than this many bytes (its template's text without slots).
+pub const MIN_NOTICE_LEN: usize = 24;
+
 /// Whether `text` starts like one of the encryption notices (their opening words), a cheap test
 /// before [`recognise`] for text that follows an author's name.
 pub fn may_be_notice(text: &str) -> bool {
+    // Called for every message: the first two bytes are compared inline before any call to
+    // `starts_with`, so that an ordinary message costs a few byte comparisons.
+    let t = text.as_bytes();
+    let (Some(&b0), Some(&b1)) = (t.first(), t.get(1)) else {
+        return false;
+    };
+    if !NOTICE_FIRST_BYTES.contains(&b0) {
+        return false;
+    }
     static PREFIXES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     let prefixes = PREFIXES.get_or_init(|| {
         PHRASES
@@ -598,7 +614,10 @@ pub fn may_be_notice(text: &str) -> bool {
             })
             .collect()
     });
-    prefixes.iter().any(|p| text.starts_with(p))
+    prefixes.iter().any(|p| {
+        let pb = p.as_bytes();
+        pb.first() == Some(&b0) && pb.get(1) == Some(&b1) && t.starts_with(pb)
+    })
 }
 
 /// Recognises a system line (marks already removed). `None` when no phrase matches or the text is
@@ -726,6 +745,19 @@ mod tests {
         );
         assert!(recognise("Bob: You added Alice").is_none());
         assert!(recognise("hello there").is_none());
+    }
+
+    #[test]
+    fn every_notice_is_at_least_min_notice_len_long() {
+        for (k, t) in PHRASES {
+            if *k == EncryptionNotice {
+                let literal: usize = t.split("{*}").map(str::len).sum();
+                assert!(literal >= MIN_NOTICE_LEN, "{t}");
+                assert!(NOTICE_FIRST_BYTES.contains(&t.as_bytes()[0]), "{t}");
+            }
+        }
+        assert!(may_be_notice("Messages to this group are now secured"));
+        assert!(!may_be_notice("Meeting at ten"));
     }
 
     #[test]
