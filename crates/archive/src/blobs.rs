@@ -262,8 +262,8 @@ impl BlobStore {
 
     /// Writes an object so that it is whole and on stable storage when this returns: the published
     /// checkpoint and the checkpoint history, which every command reads on opening. On a local
-    /// store: a temporary file beside it, written and fsync'd, renamed over the object, then the
-    /// folder fsync'd, so a crash leaves the old object or the new one, never a torn one. An object
+    /// store: a temporary file under `tmp/`, written and fsync'd, renamed over the object, then the
+    /// object's folder fsync'd, so a crash leaves the old object or the new one, never a torn one. An object
     /// store's PUT is atomic and durable when it returns.
     pub fn put_durable(&self, key: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
         let Some(root) = &self.root else {
@@ -276,9 +276,13 @@ impl BlobStore {
             .ok_or_else(|| store_err(key, "an object key names a folder"))?;
         let err = |e: std::io::Error| store_err(key, e);
         std::fs::create_dir_all(dir).map_err(err)?;
+        // Staged under `tmp/` (same file system, so the rename is atomic), which opening the
+        // archive clears: a crash mid-write leaves nothing beside the published objects.
+        let staging = root.join("tmp");
+        std::fs::create_dir_all(&staging).map_err(err)?;
         let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(dir)
+            .prefix("durable-")
+            .tempfile_in(&staging)
             .map_err(err)?;
         tmp.write_all(bytes).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
