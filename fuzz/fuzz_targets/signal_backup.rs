@@ -62,22 +62,13 @@ fn encrypt(chunks: &[u8], version: u32) -> Vec<u8> {
 }
 
 fn sql(s: &str) -> Frame {
-    Frame::Statement {
-        sql: s.into(),
-        params: vec![],
-    }
+    Frame::statement(s)
 }
 
 fn seed_frames() -> Vec<Vec<u8>> {
     use SqlParam::{Integer as I, Null as N, Text as T};
     let t = |s: &str| T(s.into());
-    let insert = |table: &str, values: Vec<SqlParam>| Frame::Statement {
-        sql: format!(
-            "INSERT INTO {table} VALUES ({})",
-            vec!["?"; values.len()].join(",")
-        ),
-        params: values,
-    };
+    let insert = Frame::insert;
     let frames = vec![
         Frame::DatabaseVersion(230),
         sql(

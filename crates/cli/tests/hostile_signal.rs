@@ -27,18 +27,11 @@ fn keys() -> BackupKeys {
 }
 
 fn sql(s: &str) -> Frame {
-    Frame::Statement {
-        sql: s.into(),
-        params: vec![],
-    }
+    Frame::statement(s)
 }
 
 fn insert(table: &str, values: Vec<SqlParam>) -> Frame {
-    let marks = vec!["?"; values.len()].join(",");
-    Frame::Statement {
-        sql: format!("INSERT INTO {table} VALUES ({marks})"),
-        params: values,
-    }
+    Frame::insert(table, values)
 }
 
 /// The current schema's tables this reader needs.

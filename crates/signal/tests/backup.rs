@@ -10,18 +10,11 @@ const PASSPHRASE: &str = "12345 67890 12345 67890 12345 67890";
 const PHOTO: &[u8] = b"\xff\xd8\xff\xe0 not really a jpeg, but bytes all the same";
 
 fn sql(s: &str) -> Frame {
-    Frame::Statement {
-        sql: s.into(),
-        params: vec![],
-    }
+    Frame::statement(s)
 }
 
 fn insert(table: &str, values: Vec<SqlParam>) -> Frame {
-    let marks = vec!["?"; values.len()].join(",");
-    Frame::Statement {
-        sql: format!("INSERT INTO {table} VALUES ({marks})"),
-        params: values,
-    }
+    Frame::insert(table, values)
 }
 
 use SqlParam::{Integer as I, Null as N, Text as T};

@@ -141,6 +141,23 @@ pub enum Frame {
 }
 
 impl Frame {
+    /// A statement frame with no parameters (`CREATE TABLE …`), as the app writes its schema.
+    pub fn statement(sql: &str) -> Frame {
+        Frame::Statement {
+            sql: sql.into(),
+            params: vec![],
+        }
+    }
+
+    /// `INSERT INTO table VALUES (?, …)` with one bound parameter per value, as the app writes rows.
+    pub fn insert(table: &str, values: Vec<SqlParam>) -> Frame {
+        let marks = vec!["?"; values.len()].join(",");
+        Frame::Statement {
+            sql: format!("INSERT INTO {table} VALUES ({marks})"),
+            params: values,
+        }
+    }
+
     /// The length of the separately encrypted content that follows this frame, if any.
     pub fn trailing_length(&self) -> Option<u32> {
         match self {
