@@ -21,8 +21,12 @@ fn lines(n: usize, identical: bool) -> String {
     s
 }
 
+/// Writes `body` at `name` (a path inside the test's folder) and returns how long a deferred-index
+/// ingest of it took, insisting that it succeeded.
 fn ingest_time(env: &Env, name: &str, body: &str) -> Duration {
-    let p = env.write(name, body.as_bytes());
+    let p = env.path().join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, body).unwrap();
     let m = env.run_measured(&["ingest", "--defer-index", p.to_str().unwrap()]);
     assert!(
         m.output.status.success(),
@@ -34,8 +38,8 @@ fn ingest_time(env: &Env, name: &str, body: &str) -> Duration {
 
 #[test]
 fn identical_lines_ingest_in_linear_time() {
-    // 40,000 identical records walked every occurrence from 0: 800 million lookups, minutes. Now
-    // each repeat starts where the last one ended.
+    // 40,000 identical records walked every occurrence from 0: 800 million catalogue lookups.
+    // Now each repeat starts where the last one ended.
     const N: usize = 40_000;
     let (a, b) = (Env::new(), Env::new());
     a.init();
@@ -74,29 +78,14 @@ fn telegram(n: usize, senders: usize) -> String {
     s
 }
 
-/// Ingests a Telegram `result.json` into `env`'s archive and returns how long it took.
-fn ingest_telegram(env: &Env, json: &str) -> Duration {
-    let dir = env.path().join("telegram");
-    std::fs::create_dir(&dir).unwrap();
-    let file = dir.join("result.json");
-    std::fs::write(&file, json).unwrap();
-    let m = env.run_measured(&["ingest", "--defer-index", file.to_str().unwrap()]);
-    assert!(
-        m.output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&m.output.stderr)
-    );
-    m.elapsed
-}
-
 #[test]
 fn a_conversation_with_very_many_participants_is_linear() {
     const N: usize = 60_000;
     let (a, b) = (Env::new(), Env::new());
     a.init();
     b.init();
-    let few = ingest_telegram(&a, &telegram(N, 4));
-    let many = ingest_telegram(&b, &telegram(N, N));
+    let few = ingest_time(&a, "telegram/result.json", &telegram(N, 4));
+    let many = ingest_time(&b, "telegram/result.json", &telegram(N, N));
     assert!(
         many <= few * 3 + Duration::from_secs(3),
         "{N} senders {many:?} against 4 senders {few:?}"
@@ -331,4 +320,46 @@ fn a_blob_that_does_not_match_its_address_is_replaced() {
     env2.ok(&["ingest", f2.to_str().unwrap(), "--depositor", "PO"]);
     assert_eq!(std::fs::read(&blob2).unwrap(), CHAT.as_bytes());
     env2.ok(&["verify"]);
+}
+
+#[test]
+fn a_validly_signed_checkpoint_of_an_absurd_size_is_bounded_by_the_stored_log() {
+    // Whoever can write the archive's folder holds its signing key (keys/log.key), so a checkpoint
+    // can be signed for any size; verify must still size its work by the entries actually stored.
+    let env = Env::new();
+    env.init();
+    let f = env.write("WhatsApp Chat with Jane Doe.txt", CHAT.as_bytes());
+    env.ok(&["ingest", f.to_str().unwrap(), "--depositor", "PO"]);
+    let key = std::fs::read_to_string(env.archive().join("keys/log.key")).unwrap();
+    let signer = onrecord_log::Signer::from_signer_key_text(key.trim()).unwrap();
+    let origin = std::fs::read_to_string(env.archive().join("store/log/checkpoint"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let head = onrecord_log::TreeHead {
+        size: 1 << 40,
+        root: onrecord_log::empty_root(),
+    };
+    let forged = onrecord_log::sign_note(
+        &onrecord_log::Checkpoint::new(&origin, &head).to_body(),
+        &signer,
+    );
+    {
+        let conn = rusqlite::Connection::open(env.archive().join("catalogue.sqlite")).unwrap();
+        conn.execute(
+            "INSERT INTO checkpoints (size, text) VALUES (?1, ?2)",
+            rusqlite::params![1i64 << 40, forged],
+        )
+        .unwrap();
+    }
+    let m = env.run_measured(&["verify"]);
+    let out = String::from_utf8_lossy(&m.output.stdout);
+    assert_eq!(m.output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("1099511627776") && out.contains("at most 256"),
+        "{out}"
+    );
+    assert!(m.peak_rss_kib < 500_000, "peak RSS {} KiB", m.peak_rss_kib);
 }
