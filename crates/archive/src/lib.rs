@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod derived;
 pub mod entry;
 pub mod error;
+pub mod failpoint;
 pub mod ingest;
 pub mod logstore;
 mod manifest;
