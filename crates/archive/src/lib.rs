@@ -22,6 +22,7 @@ pub mod error;
 pub mod ingest;
 pub mod logstore;
 mod manifest;
+pub mod pack;
 pub mod query;
 mod seen;
 pub mod verify;
