@@ -23,6 +23,7 @@ pub mod failpoint;
 pub mod ingest;
 pub mod logstore;
 mod manifest;
+pub mod pack;
 pub mod query;
 mod seen;
 pub mod verify;
