@@ -1,15 +1,16 @@
 //! The search index, derived from the catalogue and kept up to the log.
 //!
-//! The index commits with the log size it covers. After an ingest, and on every open, the records
-//! the index lacks (log index at or above what it covers) are fed to it from the catalogue, so a
-//! crash between the catalogue commit and the index commit is caught up on the next open.
+//! The index commits with the log size it covers. The writer feeds it the records it lacks (log
+//! index at or above what it covers) from a catalogue snapshot after an ingest, so a crash between
+//! the catalogue commit and the index commit is caught up the next time. Readers only read it.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use onrecord_index::{IndexDoc, SearchIndex};
 use onrecord_model::wire::WireRecord;
 
-use crate::{Archive, ArchiveError, catalogue};
+use crate::catalogue::{CatalogueRead, RecordOrder};
+use crate::{Archive, ArchiveError, ArchiveReader};
 
 /// Writer heap for bulk indexing: a fixed ceiling, so that ingest memory does not grow with the
 /// export (tantivy writes a segment when the heap fills).
@@ -40,66 +41,73 @@ pub(crate) fn index_fields(w: &WireRecord) -> (Vec<String>, String) {
     (participants, extra)
 }
 
-impl Archive {
+impl ArchiveReader {
     pub fn index_dir(&self) -> std::path::PathBuf {
         self.root.join("index")
     }
 
-    /// Opens the search index (creating it if missing).
-    pub fn search_index(&self) -> Result<SearchIndex, ArchiveError> {
-        Ok(SearchIndex::open_or_create(&self.index_dir())?)
-    }
-
-    /// The cached index, or a newly opened one; give it back with `put_index`.
-    pub(crate) fn take_index(&self) -> Result<SearchIndex, ArchiveError> {
-        match self.index.borrow_mut().take() {
-            Some(i) => Ok(i),
-            None => self.search_index(),
+    /// The index as last committed, opened once per handle; `None` when none was ever built.
+    /// Opening reads and never writes.
+    fn open_index(&self) -> Result<Option<Arc<SearchIndex>>, ArchiveError> {
+        let mut cached = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = cached.as_ref() {
+            return Ok(Some(i.clone()));
         }
+        if !self.index_dir().join("meta.json").exists() {
+            return Ok(None);
+        }
+        let index = Arc::new(SearchIndex::open_or_create(&self.index_dir())?);
+        *cached = Some(index.clone());
+        Ok(Some(index))
     }
 
-    pub(crate) fn put_index(&self, index: SearchIndex) {
-        *self.index.borrow_mut() = Some(index);
+    /// How far the index is: (the log size its last commit covers, the catalogue's log size).
+    /// Records at or beyond the first are not found by [`ArchiveReader::search`] yet.
+    pub fn index_coverage(&self) -> Result<(u64, u64), ArchiveError> {
+        let indexed = self.open_index()?.map_or(0, |i| i.indexed_upto());
+        Ok((indexed, self.log_size()?))
     }
 
-    /// Searches the index (kept open between calls), first indexing any records it lacks: those
-    /// of `ingest --defer-index`, or of an ingest that crashed before its index commit.
+    /// Searches the index as it was last committed. It never writes, so it never waits for an
+    /// ingest; records the index does not cover yet ([`ArchiveReader::index_coverage`]) are not
+    /// found until the writer catches it up ([`Archive::catch_up_index`]).
     pub fn search(
         &self,
         query: &onrecord_index::SearchQuery,
     ) -> Result<onrecord_index::SearchResults, ArchiveError> {
-        let mut index = self.take_index()?;
-        let r = self
-            .catch_up(&mut index)
-            .and_then(|_| Ok(index.search(query)?));
-        self.put_index(index);
-        r
+        match self.open_index()? {
+            Some(index) => Ok(index.search(query)?),
+            None => Ok(onrecord_index::SearchResults::default()),
+        }
     }
 
+    /// Forgets the opened index, so that the next search sees the latest commit.
+    pub(crate) fn forget_index(&self) {
+        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+impl Archive {
     /// Feeds the index every record it lacks and commits it at the catalogue's log size.
     pub fn catch_up_index(&self) -> Result<u64, ArchiveError> {
-        let mut index = self.take_index()?;
-        let r = self.catch_up(&mut index);
-        self.put_index(index);
-        r
-    }
-
-    fn catch_up(&self, index: &mut SearchIndex) -> Result<u64, ArchiveError> {
-        let log_size = catalogue::log_size(&self.conn)?;
+        let mut index = SearchIndex::open_or_create(&self.index_dir())?;
+        let snap = self.snapshot()?;
+        let log_size = snap.log_size()?;
         let from = index.indexed_upto();
         if from >= log_size {
             return Ok(0);
         }
         let mut writer = index.writer(INDEX_HEAP)?;
-        let n = self.feed_index(&mut writer, from)?;
+        let n = feed_index(&*snap, &mut writer, from, log_size)?;
         writer.commit(log_size)?;
+        self.forget_index();
         crate::failpoint::hit("indexed")?;
         Ok(n)
     }
 
     /// Rebuilds the index from scratch.
     pub fn reindex(&self) -> Result<u64, ArchiveError> {
-        self.index.borrow_mut().take();
+        self.forget_index();
         let dir = self.index_dir();
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}
@@ -113,67 +121,46 @@ impl Archive {
         }
         self.catch_up_index()
     }
+}
 
-    fn feed_index(
-        &self,
-        writer: &mut onrecord_index::IndexWriter,
-        from: u64,
-    ) -> Result<u64, ArchiveError> {
-        let mut titles: HashMap<i64, (String, String)> = HashMap::new();
-        {
-            let mut st = self
-                .conn
-                .prepare("SELECT seq, id, coalesce(title, key) FROM conversations")?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let id: Vec<u8> = r.get(1)?;
-                titles.insert(r.get(0)?, (hex::encode(&id), r.get(2)?));
-            }
-        }
-        let mut st = self.conn.prepare(
-            "SELECT log_index, id, conversation, channel, kind, type, author, content
-             FROM records WHERE log_index >= ?1 ORDER BY log_index",
-        )?;
-        let mut rows = st.query([from as i64])?;
-        let mut n = 0u64;
-        let empty = (String::new(), String::new());
-        while let Some(r) = rows.next()? {
-            let log_index: i64 = r.get(0)?;
-            let id: Vec<u8> = r.get(1)?;
-            let conv: i64 = r.get(2)?;
-            let channel: String = r.get(3)?;
-            let kind: String = r.get(4)?;
-            let type_: String = r.get(5)?;
-            let author: Option<String> = r.get(6)?;
-            let content: String = r.get(7)?;
-            let w: WireRecord = serde_json::from_str(&content).map_err(|e| {
-                ArchiveError::Damaged(format!(
-                    "record at log index {log_index}: content is not valid JSON: {e}"
-                ))
-            })?;
-            let (participants, extra) = index_fields(&w);
-            let sent_at = w
-                .sent_at
-                .as_deref()
-                .and_then(|s| s.parse::<jiff::Timestamp>().ok());
-            let (conv_hex, title) = titles.get(&conv).unwrap_or(&empty);
-            let rid = hex::encode(&id);
-            writer.add(&IndexDoc {
-                record_id: &rid,
-                log_index: log_index as u64,
-                channel: &channel,
-                conversation_id: conv_hex,
-                conversation_title: title,
-                author: author.as_deref(),
-                participants: &participants,
-                sent_at,
-                kind: &kind,
-                is_event: type_ == "event",
-                text: &w.text,
-                extra: &extra,
-            })?;
-            n += 1;
-        }
-        Ok(n)
-    }
+/// Feeds the index the records in `[from, to)` of the snapshot.
+fn feed_index(
+    snap: &dyn CatalogueRead,
+    writer: &mut onrecord_index::IndexWriter,
+    from: u64,
+    to: u64,
+) -> Result<u64, ArchiveError> {
+    let mut n = 0u64;
+    snap.for_each_record(from, to, RecordOrder::Log, &mut |r| {
+        let w: WireRecord = serde_json::from_str(&r.content).map_err(|e| {
+            ArchiveError::Damaged(format!(
+                "record at log index {}: content is not valid JSON: {e}",
+                r.log_index
+            ))
+        })?;
+        let (participants, extra) = index_fields(&w);
+        let sent_at = w
+            .sent_at
+            .as_deref()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok());
+        let rid = r.id.to_hex();
+        let conv_hex = r.conversation_id.to_hex();
+        writer.add(&IndexDoc {
+            record_id: &rid,
+            log_index: r.log_index,
+            channel: &r.channel,
+            conversation_id: &conv_hex,
+            conversation_title: &r.conversation_title,
+            author: r.author.as_deref(),
+            participants: &participants,
+            sent_at,
+            kind: &r.kind,
+            is_event: r.type_ == "event",
+            text: &w.text,
+            extra: &extra,
+        })?;
+        n += 1;
+        Ok(())
+    })?;
+    Ok(n)
 }

@@ -2,24 +2,33 @@
 
 use std::path::PathBuf;
 
+/// What to do with an archive of another format: nothing has been released, so no format is
+/// converted in place; the deposits themselves are the way over.
+pub const UPGRADE: &str = "Open it with the onrecord release that wrote it, or move to this one by \
+creating a new archive (`onrecord init`) and ingesting the original deposits again: each is kept \
+byte for byte under store/blobs/, named by its SHA-256, which the old archive's receipts give. \
+Nothing was changed.";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     #[error("{path}: no archive here (run `onrecord init` first)")]
     NotAnArchive { path: PathBuf },
     #[error("{path}: an archive already exists here; refusing to overwrite it")]
     AlreadyExists { path: PathBuf },
-    #[error(
-        "{path}: format version {found} is not supported (this onrecord reads version {supported})"
-    )]
+    #[error("{path}: this archive is {found}, and this onrecord reads {supported}. {UPGRADE}")]
     Version {
         path: PathBuf,
         found: String,
-        supported: u32,
+        supported: String,
     },
-    #[error("{path}: another onrecord process is writing to this archive")]
-    Locked { path: PathBuf },
+    /// Another writer holds the archive (the caller may retry later).
+    #[error("archive busy: {0}")]
+    Busy(String),
+    /// The compare-and-swap on the latest checkpoint failed: another writer committed first.
+    #[error("archive changed underneath: {0}")]
+    Conflict(String),
     #[error("catalogue: {0}")]
-    Catalogue(#[from] rusqlite::Error),
+    Catalogue(String),
     #[error("blob store {key}: {message}")]
     Store { key: String, message: String },
     #[error("reading {what}: {source}")]

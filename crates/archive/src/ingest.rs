@@ -33,16 +33,18 @@ use onrecord_model::{
     AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Recent, Record,
     Sink, SinkError, Warning,
 };
-use rusqlite::{OptionalExtension, Statement, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::blobs::blob_key;
+use crate::catalogue::{
+    CatalogueWrite, DepositRow, NewConversation, NewRecord, NewWarning, SourceRef,
+};
 use crate::entry::{self, DepositEntry, Entry, RecordEntry};
 use crate::error::ArchiveError;
 use crate::logstore::{BackgroundTiles, TileState};
 use crate::manifest::ManifestPipe;
 use crate::seen::SeenIds;
-use crate::{Archive, catalogue};
+use crate::{Archive, ArchiveReader};
 
 /// What the depositor hands in, besides the bytes.
 #[derive(Clone, Debug)]
@@ -161,6 +163,8 @@ struct Staged {
     tiles: Vec<String>,
     counter: u64,
     prefix: String,
+    /// Set at the commit point: from then on nothing may be removed.
+    committed: bool,
 }
 
 impl Staged {
@@ -173,6 +177,7 @@ impl Staged {
             tiles: Vec::new(),
             counter: 0,
             prefix: format!("tmp/{}", hex::encode(r)),
+            committed: false,
         }
     }
     /// Takes over what another stager (the parser thread's) put in the store.
@@ -198,7 +203,7 @@ impl Archive {
     ) -> Result<Receipt, ArchiveError> {
         let mut staged = Staged::new();
         let result = self.ingest_staged(meta, parse, progress, &mut staged);
-        if result.is_err() {
+        if result.is_err() && !staged.committed {
             let created = staged.created.iter().chain(&staged.tiles);
             for k in staged.items.iter().map(|(k, _)| k).chain(created) {
                 self.blobs.delete_created(k).ok();
@@ -244,12 +249,11 @@ impl Archive {
                 "{damage}; run `onrecord verify` (nothing is added to a damaged archive)"
             )));
         }
-        let log_size = catalogue::log_size(&self.conn)?;
-        let seq: i64 =
-            self.conn
-                .query_row("SELECT coalesce(max(seq), 0) + 1 FROM deposits", [], |r| {
-                    r.get(0)
-                })?;
+        // The write transaction first: it waits for (or refuses) another writer, and everything
+        // below is decided against the state it sees.
+        let mut tx = self.catalogue.write()?;
+        let log_size = tx.log_size()?;
+        let seq = tx.next_deposit_seq()?;
         let tmp_dir = self.root.join("tmp");
         let mut manifest =
             tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| ArchiveError::Read {
@@ -265,9 +269,6 @@ impl Archive {
                 committed.size
             )));
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Step 3 runs as a pipeline on two threads (ARCHITECTURE.md, "Ingest"): the parser's
         // thread turns each record into its canonical content, hash and id; this thread decides
         // new or held, writes the catalogue and the manifest and appends to the log, whose full
@@ -391,14 +392,12 @@ impl Archive {
                 .map_err(|e| io_err("log thread", e))?;
             let written = (|| -> Result<Writer<'_, '_>, ArchiveError> {
                 let mut w = Writer {
-                    stmts: Stmts::prepare(&tx)?,
-                    tx: &tx,
+                    cat: &mut *tx,
                     to_log: BatchSender::new(to_log),
                     next_index: committed.size,
                     new_to_catalogue: Recent::new(CONVERSATIONS_REMEMBERED),
                     seen: SeenIds::default(),
                     next_occurrence: HashMap::new(),
-                    pending_ids: Vec::new(),
                     scope: depositor,
                     depositor: meta.depositor_field(),
                     conversations_seen: HashSet::new(),
@@ -423,7 +422,6 @@ impl Archive {
                         }
                     }
                 }
-                w.write_pending_ids()?;
                 w.to_log.finish()?;
                 Ok(w)
             })();
@@ -552,47 +550,50 @@ impl Archive {
             Some((o, d)) => (Some(o.as_str().to_string()), Some(d.as_str().to_string())),
             None => (None, None),
         };
-        tx.execute(
-            "INSERT INTO deposits (seq, id, log_index, first_index, file_name, size, format, style, depositor,
-                 received_at, tz, date_order, date_order_decision, n_records, n_new, n_warnings, manifest,
-                 checkpoint_size)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            params![
-                seq,
-                &deposit_id.0[..],
-                deposit_index as i64,
-                log_size as i64,
-                meta.file_name,
-                size as i64,
-                report.format,
-                report.style,
-                meta.depositor_field(),
-                received_us,
-                meta.tz_name,
-                date_order,
-                decision,
-                counts.records as i64,
-                counts.new as i64,
-                counts.warnings as i64,
-                &manifest_sha.0[..],
-                head.size as i64,
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO checkpoints (size, text) VALUES (?1, ?2)",
-            params![head.size as i64, checkpoint],
-        )?;
-        catalogue::set_meta(&tx, "log_size", &head.size.to_string())?;
-        tx.commit()?;
-
+        tx.add_deposit(&DepositRow {
+            seq,
+            id: deposit_id,
+            log_index: deposit_index,
+            first_index: log_size,
+            file_name: meta.file_name.clone(),
+            size,
+            format: report.format.clone(),
+            style: report.style.clone(),
+            depositor: meta.depositor_field().to_string(),
+            received_at_us: received_us,
+            tz: meta.tz_name.clone(),
+            date_order: date_order.clone(),
+            date_order_decision: decision.clone(),
+            n_records: counts.records,
+            n_new: counts.new,
+            n_warnings: counts.warnings,
+            manifest: manifest_sha,
+            checkpoint_size: head.size,
+        })?;
+        tx.commit(Some(log_size), head.size, &checkpoint)?;
+        // The commit point. From here nothing undoes the deposit: a failure is reported (and
+        // mended by the next writer's open, which republishes), never cleaned up, since the
+        // committed checkpoint needs every tile and blob written above.
+        staged.committed = true;
         tracing::info!(elapsed = ?started.elapsed(), "catalogue committed");
-        crate::failpoint::hit("committed")?;
-        // Steps 6 and 7.
-        self.publish_checkpoint(head.size, &checkpoint)?;
+        let mut warnings = warnings;
+        // Step 6.
+        let published = crate::failpoint::hit("committed")
+            .and_then(|()| self.publish_checkpoint(head.size, &checkpoint))
+            .and_then(|()| crate::failpoint::hit("published"));
+        if let Err(e) = published {
+            tracing::warn!("the deposit is in, but its checkpoint was not published: {e}");
+            warnings.insert(
+                0,
+                format!(
+                    "the deposit is committed, but its checkpoint (size {}) was not published ({e}); the next command that writes to the archive publishes it",
+                    head.size
+                ),
+            );
+        }
         tracing::info!(elapsed = ?started.elapsed(), "checkpoint published");
-        crate::failpoint::hit("published")?;
         drop(manifest);
-        let proof = self.tlog_proof(deposit_index)?;
+        let proof = self.proof_at(deposit_index, head.size, &checkpoint)?;
         Ok(Receipt {
             deposit_id: deposit_id.to_hex(),
             file_name: meta.file_name.clone(),
@@ -671,70 +672,63 @@ impl Archive {
     }
 
     fn receipt_for_held(&self, deposit_id: &Digest) -> Result<Option<Receipt>, ArchiveError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT log_index, first_index, file_name, size, format, style, depositor, received_at, tz,
-                        date_order, date_order_decision, n_records, n_new, n_warnings
-                 FROM deposits WHERE id = ?1",
-                [&deposit_id.0[..]],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)? as u64,
-                        r.get::<_, i64>(1)? as u64,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)? as u64,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, Option<String>>(9)?,
-                        r.get::<_, Option<String>>(10)?,
-                        r.get::<_, i64>(11)? as u64,
-                        r.get::<_, i64>(12)? as u64,
-                        r.get::<_, i64>(13)? as u64,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some(r) = row else { return Ok(None) };
-        let received = jiff::Timestamp::from_microsecond(r.7)
+        let snap = self.snapshot()?;
+        let Some(d) = snap.deposit_by_id(deposit_id)? else {
+            return Ok(None);
+        };
+        let (size, checkpoint) = snap
+            .latest_checkpoint()?
+            .ok_or_else(|| ArchiveError::Damaged("no checkpoint".into()))?;
+        let received = jiff::Timestamp::from_microsecond(d.received_at_us)
             .map(|t| t.to_string())
             .unwrap_or_default();
         Ok(Some(Receipt {
             deposit_id: deposit_id.to_hex(),
-            file_name: r.2,
-            depositor: Some(r.6).filter(|d| !d.is_empty()),
-            format: r.4,
-            style: r.5,
-            size: r.3,
+            file_name: d.file_name,
+            depositor: Some(d.depositor).filter(|d| !d.is_empty()),
+            format: d.format,
+            style: d.style,
+            size: d.size,
             received_at: received,
-            tz: r.8,
-            date_order: r.9,
-            date_order_decision: r.10,
+            tz: d.tz,
+            date_order: d.date_order,
+            date_order_decision: d.date_order_decision,
             already_held: true,
-            n_records: r.11,
+            n_records: d.n_records,
             n_new: 0,
-            n_already_held: r.11,
+            n_already_held: d.n_records,
             n_attachments: 0,
-            n_warnings: r.13,
+            n_warnings: d.n_warnings,
             warnings: Vec::new(),
             // Nothing was added this time, so no conversation was joined or created.
             n_conversations_created: 0,
             n_conversations_joined: 0,
             conversations: Vec::new(),
-            first_index: r.1,
-            deposit_index: r.0,
-            checkpoint: self.checkpoint()?,
-            proof: self.tlog_proof(r.0)?,
+            first_index: d.first_index,
+            deposit_index: d.log_index,
+            proof: self.proof_at(d.log_index, size, &checkpoint)?,
+            checkpoint,
         }))
     }
+}
 
+impl ArchiveReader {
     /// The inclusion proof of a log entry against the latest checkpoint, as a C2SP tlog-proof.
     pub fn tlog_proof(&self, index: u64) -> Result<String, ArchiveError> {
-        let (size, text) = catalogue::latest_checkpoint(&self.conn)?
+        let (size, text) = self
+            .snapshot()?
+            .latest_checkpoint()?
             .ok_or_else(|| ArchiveError::Damaged("no checkpoint".into()))?;
+        self.proof_at(index, size, &text)
+    }
+
+    /// The inclusion proof of entry `index` against the checkpoint `text` of size `size`.
+    pub(crate) fn proof_at(
+        &self,
+        index: u64,
+        size: u64,
+        text: &str,
+    ) -> Result<String, ArchiveError> {
         if index >= size {
             return Err(ArchiveError::Invalid(format!(
                 "log index {index} is beyond the log (size {size})"
@@ -742,7 +736,7 @@ impl Archive {
         }
         let store = self.log_store();
         let proof = onrecord_log::inclusion_proof(&store, index, size)?;
-        Ok(onrecord_log::format_tlog_proof(index, &proof, &text))
+        Ok(onrecord_log::format_tlog_proof(index, &proof, text))
     }
 }
 
@@ -839,37 +833,6 @@ struct Counts {
     conversations_joined: u64,
 }
 
-struct Stmts<'t> {
-    insert_record: Statement<'t>,
-    insert_id: Statement<'t>,
-    find_record: Statement<'t>,
-    insert_source: Statement<'t>,
-    insert_warning: Statement<'t>,
-}
-
-impl<'t> Stmts<'t> {
-    fn prepare(tx: &'t Transaction<'t>) -> Result<Stmts<'t>, ArchiveError> {
-        Ok(Stmts {
-            insert_record: tx.prepare(
-                "INSERT INTO records (log_index, id, conversation, occurrence, deposit_seq,
-                     channel, type, kind, author, sent_at, local_time, content, line, offset, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?,
-            insert_id: tx.prepare("INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)")?,
-            find_record: tx.prepare(
-                "SELECT r.log_index, r.deposit_seq FROM record_ids k JOIN records r ON r.log_index = k.log_index
-                 WHERE k.id_key = ?1 AND r.id = ?2",
-            )?,
-            insert_source: tx.prepare(
-                "INSERT OR IGNORE INTO sources (record, deposit_seq, line, offset, path) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?,
-            insert_warning: tx.prepare(
-                "INSERT INTO warnings (deposit_seq, path, line, offset, message) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?,
-        })
-    }
-}
-
 /// What the pipeline's writer side hands back once the deposit's entries are in the log.
 struct Written {
     report: ParseReport,
@@ -924,10 +887,6 @@ type BlobBatch = Vec<(String, Vec<u8>)>;
 /// A batch of small blobs goes to the writer thread at this many bytes or objects.
 const BLOB_BATCH_BYTES: usize = 8 << 20;
 const BLOB_BATCH_OBJECTS: usize = 64;
-/// How many new records' id keys the writer sorts before writing them to `record_ids` (16 bytes
-/// each): a chunk of this size in key order shares its path down the B-tree from one insert to
-/// the next, and memory stays at 1 MiB whatever the deposit's size.
-const PENDING_IDS: usize = 65_536;
 
 /// The parser's side of the pipeline: computes each record's content, hash and id, stores
 /// attachments, and sends the rest to the writer.
@@ -1288,8 +1247,8 @@ impl LogSide<'_> {
 /// The writer's side of the pipeline: one SQLite transaction. It decides new or held and hands
 /// the log and the manifest their share, in order, to the log thread ([`LogSide`]).
 struct Writer<'a, 't> {
-    stmts: Stmts<'t>,
-    tx: &'t Transaction<'t>,
+    /// The catalogue's write transaction.
+    cat: &'t mut dyn CatalogueWrite,
     to_log: BatchSender<LogWork>,
     /// The log index the next new record takes.
     next_index: u64,
@@ -1305,9 +1264,6 @@ struct Writer<'a, 't> {
     /// occurrence below it is already claimed by this deposit, so the n-th repeat starts there
     /// instead of walking all n-1 before it (300,000 identical lines were quadratic).
     next_occurrence: HashMap<Digest, u32>,
-    /// (`id_key`, log index) of new records not yet in `record_ids`: written sorted, in chunks
-    /// of [`PENDING_IDS`], and before any lookup, which must see them.
-    pending_ids: Vec<(i64, i64)>,
     /// The name conversation ids are scoped by (see [`DepositMeta::conversation_scope`]).
     scope: &'a str,
     /// The depositor as the catalogue keeps it (empty: unattributed).
@@ -1323,16 +1279,6 @@ struct Writer<'a, 't> {
 }
 
 impl Writer<'_, '_> {
-    /// Writes the pending (`id_key`, log index) pairs into `record_ids`, in key order.
-    fn write_pending_ids(&mut self) -> Result<(), ArchiveError> {
-        self.pending_ids.sort_unstable();
-        for &(key, index) in &self.pending_ids {
-            self.stmts.insert_id.execute(params![key, index])?;
-        }
-        self.pending_ids.clear();
-        Ok(())
-    }
-
     fn record_inner(&mut self, p: Prepared) -> Result<(), ArchiveError> {
         let Prepared {
             record,
@@ -1352,8 +1298,11 @@ impl Writer<'_, '_> {
             None => (self.conversation_seq(&conv_id)?, false),
         };
         let sent_at = record.time.instant.map(|t| t.as_microsecond());
-        let line = record.source.line.map(|l| l as i64);
-        let offset = record.source.offset as i64;
+        let source = SourceRef {
+            line: record.source.line,
+            offset: record.source.offset,
+            path: record.source.path.as_deref(),
+        };
         let start = self.next_occurrence.get(&id0).copied().unwrap_or(0);
         let mut occurrence: u32 = start;
         let mut id = if start == 0 {
@@ -1363,62 +1312,42 @@ impl Writer<'_, '_> {
         };
         let (index, is_new) = loop {
             let next_index = self.next_index;
-            let key = catalogue::id_key(&id.0);
             // In a conversation the catalogue held nothing of, only this deposit can hold the
             // record, and the filter knows what this deposit wrote (crate::seen).
             let may_be_held = !new_to_catalogue || self.seen.may_contain(&id.0);
-            let held: Option<(i64, i64)> = if may_be_held {
-                self.write_pending_ids()?;
-                self.stmts
-                    .find_record
-                    .query_row(params![key, &id.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?
+            let held = if may_be_held {
+                self.cat.find_record(&id)?
             } else {
                 None
             };
             let Some((existing, first_seq)) = held else {
-                self.stmts.insert_record.execute(params![
-                    next_index as i64,
-                    &id.0[..],
-                    conv_seq,
+                self.cat.add_record(&NewRecord {
+                    log_index: next_index,
+                    id,
+                    conversation: conv_seq,
                     occurrence,
-                    self.seq,
-                    channel.as_str(),
-                    record.kind.type_str(),
-                    record.kind.kind_str(),
-                    record.author,
-                    sent_at,
-                    local_time,
-                    json,
-                    line,
-                    offset,
-                    record.source.path,
-                ])?;
+                    deposit_seq: self.seq,
+                    channel: channel.as_str(),
+                    type_: record.kind.type_str(),
+                    kind: record.kind.kind_str(),
+                    author: record.author.as_deref(),
+                    sent_at_us: sent_at,
+                    local_time: local_time.as_deref(),
+                    content: json,
+                    source,
+                })?;
                 if new_to_catalogue {
                     self.seen.insert(&id.0);
-                }
-                self.pending_ids.push((key, next_index as i64));
-                if self.pending_ids.len() >= PENDING_IDS {
-                    self.write_pending_ids()?;
                 }
                 self.next_index += 1;
                 break (next_index, true);
             };
             // A record first deposited by this very deposit is claimed already; otherwise the
             // `sources` row says whether this deposit has claimed it.
-            let n = if first_seq == self.seq {
-                0
-            } else {
-                self.stmts.insert_source.execute(params![
-                    existing,
-                    self.seq,
-                    line,
-                    offset,
-                    record.source.path
-                ])?
-            };
-            if n == 1 {
-                break (existing as u64, false);
+            let claimed =
+                first_seq != self.seq && self.cat.add_source(existing, self.seq, source)?;
+            if claimed {
+                break (existing, false);
             }
             // This deposit already holds a record with this content: an identical message
             // repeated ("ok", same author, same minute). It is a record of its own.
@@ -1459,10 +1388,9 @@ impl Writer<'_, '_> {
 
     /// The catalogue's `seq` of a conversation this deposit announced but the writer has forgotten.
     fn conversation_seq(&mut self, id: &Digest) -> Result<i64, ArchiveError> {
-        self.tx
-            .prepare_cached("SELECT seq FROM conversations WHERE id = ?1")?
-            .query_row([&id.0[..]], |r| r.get(0))
-            .optional()?
+        self.cat
+            .conversation(id)?
+            .map(|(seq, _)| seq)
             .ok_or_else(|| {
                 ArchiveError::Invalid(format!("a record of conversation {id} came before it"))
             })
@@ -1474,13 +1402,13 @@ impl Writer<'_, '_> {
             self.warnings_shown.push(w.to_string());
         }
         if self.counts.warnings <= MAX_WARNINGS_KEPT {
-            self.stmts.insert_warning.execute(params![
-                self.seq,
-                w.path,
-                w.line.map(|l| l as i64),
-                w.offset.map(|o| o as i64),
-                w.message
-            ])?;
+            self.cat.add_warning(&NewWarning {
+                deposit_seq: self.seq,
+                path: w.path.as_deref(),
+                line: w.line,
+                offset: w.offset,
+                message: &w.message,
+            })?;
             let j = serde_json::json!({"path": w.path, "line": w.line, "offset": w.offset, "message": w.message});
             self.to_log.push(LogWork::Line(format!("W\t{j}\n")))?;
         }
@@ -1489,12 +1417,8 @@ impl Writer<'_, '_> {
 
     fn conversation_inner(&mut self, c: Conversation) -> Result<(), ArchiveError> {
         let id = entry::conversation_id(c.channel.as_str(), self.scope, &c.key);
-        // Cached statements: an email deposit announces nearly a conversation per message.
-        let existing: Option<String> = self
-            .tx
-            .prepare_cached("SELECT participants FROM conversations WHERE id = ?1")?
-            .query_row([&id.0[..]], |r| r.get(0))
-            .optional()?;
+        // An email deposit announces nearly a conversation per message.
+        let existing: Option<String> = self.cat.conversation(&id)?.map(|(_, p)| p);
         let mut participants: Vec<ParticipantJson> = existing
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default();
@@ -1509,37 +1433,22 @@ impl Writer<'_, '_> {
             }
         }
         let pjson = serde_json::to_string(&participants).unwrap_or_else(|_| "[]".into());
-        let seq: i64 = self.tx.prepare_cached(
-            "INSERT INTO conversations (id, channel, depositor, key, title, title_source, participants, is_group)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(id) DO UPDATE SET
-                 title = coalesce(excluded.title, title),
-                 title_source = CASE WHEN excluded.title IS NULL THEN title_source ELSE excluded.title_source END,
-                 participants = excluded.participants,
-                 is_group = coalesce(excluded.is_group, is_group)
-             RETURNING seq",
-        )?
-        .query_row(params![
-                &id.0[..],
-                c.channel.as_str(),
-                self.depositor,
-                c.key,
-                c.title,
-                c.title_source.as_str(),
-                pjson,
-                c.is_group
-            ], |r| r.get(0))?;
+        let seq = self.cat.upsert_conversation(&NewConversation {
+            id,
+            channel: c.channel.as_str(),
+            depositor: self.depositor,
+            key: &c.key,
+            title: c.title.as_deref(),
+            title_source: c.title_source.as_str(),
+            participants_json: &pjson,
+            is_group: c.is_group,
+        })?;
         // Decided when the conversation is first announced in this deposit, before any of its
         // records: does the catalogue hold any record of it? (Asked of the records themselves,
         // not of the conversations table, so that it stays true whatever later removes rows.)
         let new_to_catalogue = match self.new_to_catalogue.get_mut(&id) {
             Some(&mut (_, known)) => known,
-            None => self
-                .tx
-                .prepare_cached("SELECT 1 FROM records WHERE conversation = ?1 LIMIT 1")?
-                .query_row([seq], |_| Ok(()))
-                .optional()?
-                .is_none(),
+            None => !self.cat.conversation_has_records(seq)?,
         };
         self.new_to_catalogue.insert(id, (seq, new_to_catalogue));
         if self.conversations_seen.insert(id) {

@@ -29,33 +29,70 @@ mod seen;
 pub mod verify;
 
 use std::fs::File;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use onrecord_log::{Signer, Verifier};
-use rusqlite::Connection;
 
 pub use error::ArchiveError;
 pub use ingest::{DepositMeta, Progress, Receipt};
 pub use verify::{VerifyOptions, VerifyReport};
 
 use blobs::BlobStore;
+use catalogue::Catalogue;
+use catalogue::sqlite::SqliteCatalogue;
 
-pub const ARCHIVE_FORMAT_VERSION: u32 = 1;
+/// 2: the catalogue in WAL mode beside readers, small blobs in packs, the verifier key in the
+/// marker. An archive of format 1 is refused (see [`error::UPGRADE`]).
+pub const ARCHIVE_FORMAT_VERSION: u32 = 2;
 const MARKER: &str = "onrecord.json";
 
-/// An open archive. Holds the writer lock for as long as it lives.
-pub struct Archive {
-    root: PathBuf,
-    pub(crate) conn: Connection,
+/// A read handle on an archive: `Send + Sync`, cheap to clone, shared by any number of threads.
+/// It takes no lock and never writes: every query reads one catalogue snapshot (as of a
+/// committed checkpoint), so it neither waits for nor disturbs an ingest running meanwhile, in
+/// this process or another. The search index is read as it was last committed; bringing it up
+/// to date is the writer's job ([`Archive::catch_up_index`]).
+#[derive(Clone)]
+pub struct ArchiveReader {
+    shared: Arc<Shared>,
+}
+
+/// What every handle of one archive shares (nothing of it is public: handles deref to it so that
+/// the crate's code reads `self.blobs` on either handle).
+pub struct Shared {
+    pub(crate) root: PathBuf,
+    pub(crate) catalogue: Box<dyn Catalogue>,
     pub(crate) blobs: BlobStore,
-    pub(crate) signer: Signer,
+    pub(crate) verifier: Verifier,
     pub(crate) origin: String,
-    /// The search index, opened once and kept (opening it costs more than a query).
-    pub(crate) index: std::cell::RefCell<Option<onrecord_index::SearchIndex>>,
+    /// The search index, opened once (opening it costs more than a query).
+    pub(crate) index: std::sync::Mutex<Option<Arc<onrecord_index::SearchIndex>>>,
+}
+
+impl Deref for ArchiveReader {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+/// The writer's handle: holds the archive's writer lock for as long as it lives, and reads like
+/// an [`ArchiveReader`] (it derefs to one).
+pub struct Archive {
+    reader: ArchiveReader,
+    pub(crate) signer: Signer,
     /// What opening found wrong with the checkpoints, if anything. The archive still opens, so
     /// that `verify` can report it (it never aborts), but nothing is published and no ingest runs.
     pub(crate) damage: Option<String>,
     _lock: File,
+}
+
+impl Deref for Archive {
+    type Target = ArchiveReader;
+    fn deref(&self) -> &ArchiveReader {
+        &self.reader
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -63,6 +100,9 @@ struct Marker {
     format: String,
     version: u32,
     origin: String,
+    /// The log's public verifier key (C2SP signed-note form), so readers need no signing key.
+    #[serde(default)]
+    verifier_key: String,
     created_at: String,
 }
 
@@ -93,29 +133,117 @@ pub fn default_origin(dir: &Path) -> String {
 
 fn lock(root: &Path) -> Result<File, ArchiveError> {
     let path = root.join("lock");
+    let io = |e| ArchiveError::Read {
+        what: path.display().to_string(),
+        source: e,
+    };
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| ArchiveError::Read {
-            what: path.display().to_string(),
-            source: e,
-        })?;
+        .map_err(io)?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => {
-            // Wait for the other writer rather than fail: ingests queue up.
-            f.lock().map_err(|e| ArchiveError::Read {
-                what: path.display().to_string(),
-                source: e,
-            })?;
+            // Wait for the other writer rather than fail: ingests queue up, one after the other.
+            tracing::warn!("another onrecord process is writing to this archive; waiting for it");
+            f.lock().map_err(io)?;
             Ok(f)
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(ArchiveError::Read {
-            what: path.display().to_string(),
-            source: e,
-        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
+/// Reads and checks the marker: the archive's format and origin.
+fn read_marker(root: &Path) -> Result<Marker, ArchiveError> {
+    let marker_path = root.join(MARKER);
+    let bytes = match std::fs::read(&marker_path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ArchiveError::NotAnArchive {
+                path: root.to_path_buf(),
+            });
+        }
+        Err(e) => {
+            return Err(ArchiveError::Read {
+                what: marker_path.display().to_string(),
+                source: e,
+            });
+        }
+    };
+    let marker: Marker = serde_json::from_slice(&bytes)
+        .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", marker_path.display())))?;
+    if marker.format != "onrecord-archive" || marker.version != ARCHIVE_FORMAT_VERSION {
+        return Err(ArchiveError::Version {
+            path: root.to_path_buf(),
+            found: format!("{} format {}", marker.format, marker.version),
+            supported: format!("onrecord-archive format {ARCHIVE_FORMAT_VERSION}"),
+        });
+    }
+    Ok(marker)
+}
+
+impl ArchiveReader {
+    /// Opens an archive for reading: no lock, no recovery, nothing written.
+    pub fn open(root: &Path) -> Result<ArchiveReader, ArchiveError> {
+        let marker = read_marker(root)?;
+        let verifier = Verifier::from_key_text(&marker.verifier_key).map_err(|e| {
+            ArchiveError::Damaged(format!(
+                "{}: verifier key: {e}",
+                root.join(MARKER).display()
+            ))
+        })?;
+        let catalogue = SqliteCatalogue::open(&root.join("catalogue.sqlite"))?;
+        let blobs = BlobStore::local(&root.join("store"))?;
+        Ok(ArchiveReader {
+            shared: Arc::new(Shared {
+                root: root.to_path_buf(),
+                catalogue: Box::new(catalogue),
+                blobs,
+                verifier,
+                origin: marker.origin,
+                index: Default::default(),
+            }),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log's public verifier key, in C2SP signed-note form (`name+keyhash+base64`).
+    pub fn verifier_key(&self) -> String {
+        self.verifier.verifier_key_text()
+    }
+
+    pub fn verifier(&self) -> Verifier {
+        self.verifier.clone()
+    }
+
+    /// A consistent snapshot of the catalogue.
+    pub(crate) fn snapshot(&self) -> Result<Box<dyn catalogue::CatalogueRead + '_>, ArchiveError> {
+        self.catalogue.read()
+    }
+
+    /// The latest signed checkpoint (a C2SP signed note).
+    pub fn checkpoint(&self) -> Result<String, ArchiveError> {
+        self.snapshot()?
+            .latest_checkpoint()?
+            .map(|(_, text)| text)
+            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))
+    }
+
+    pub fn log_size(&self) -> Result<u64, ArchiveError> {
+        self.snapshot()?.log_size()
+    }
+
+    pub(crate) fn log_store(&self) -> logstore::LogStore<'_> {
+        logstore::LogStore { blobs: &self.blobs }
     }
 }
 
@@ -142,72 +270,54 @@ impl Archive {
         for d in ["store", "keys", "tmp"] {
             std::fs::create_dir_all(root.join(d)).map_err(io(&root.join(d)))?;
         }
+        let lock = lock(root)?;
         let signer = Signer::generate(&origin)
             .map_err(|e| ArchiveError::Invalid(format!("--origin {origin:?}: {e}")))?;
         let key_path = root.join("keys/log.key");
         write_private(&key_path, signer.to_signer_key_text().as_bytes()).map_err(io(&key_path))?;
-        let conn = catalogue::create(&root.join("catalogue.sqlite"), &origin)?;
+        let catalogue = SqliteCatalogue::create(&root.join("catalogue.sqlite"), &origin)?;
         let marker = Marker {
             format: "onrecord-archive".into(),
             version: ARCHIVE_FORMAT_VERSION,
             origin: origin.clone(),
+            verifier_key: signer.verifier().verifier_key_text(),
             created_at: jiff::Timestamp::now().to_string(),
         };
         let marker_json =
             serde_json::to_vec_pretty(&marker).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        // The marker goes last: an init that crashes before it leaves a folder `init` can retry.
-        let lock = lock(root)?;
         let blobs = BlobStore::local(&root.join("store"))?;
-        let mut archive = Archive {
-            root: root.to_path_buf(),
-            conn,
-            blobs,
+        let archive = Archive {
+            reader: ArchiveReader {
+                shared: Arc::new(Shared {
+                    root: root.to_path_buf(),
+                    catalogue: Box::new(catalogue),
+                    blobs,
+                    verifier: signer.verifier(),
+                    origin,
+                    index: Default::default(),
+                }),
+            },
             signer,
-            origin,
-            index: Default::default(),
             damage: None,
             _lock: lock,
         };
-        archive.publish_empty_checkpoint()?;
+        // The first checkpoint: the empty log's.
+        let text = archive.sign_checkpoint(&onrecord_log::TreeHead::empty())?;
+        archive.catalogue.write()?.commit(None, 0, &text)?;
+        archive.publish_checkpoint(0, &text)?;
+        // The marker goes last: an init that crashes before it leaves a folder `init` can retry.
         std::fs::write(root.join(MARKER), marker_json).map_err(io(&root.join(MARKER)))?;
         Ok(archive)
     }
 
-    /// Opens an archive, finishing whatever an interrupted ingest left (see `recover`).
+    /// Opens an archive for writing: takes the writer lock (waiting for another writer to finish)
+    /// and finishes whatever an interrupted ingest left (see `recover`).
     pub fn open(root: &Path) -> Result<Archive, ArchiveError> {
-        let marker_path = root.join(MARKER);
-        let bytes = match std::fs::read(&marker_path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ArchiveError::NotAnArchive {
-                    path: root.to_path_buf(),
-                });
-            }
-            Err(e) => {
-                return Err(ArchiveError::Read {
-                    what: marker_path.display().to_string(),
-                    source: e,
-                });
-            }
-        };
-        let marker: Marker = serde_json::from_slice(&bytes)
-            .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", marker_path.display())))?;
-        if marker.format != "onrecord-archive" || marker.version != ARCHIVE_FORMAT_VERSION {
-            return Err(ArchiveError::Version {
-                path: root.to_path_buf(),
-                found: format!("{} {}", marker.format, marker.version),
-                supported: ARCHIVE_FORMAT_VERSION,
-            });
-        }
+        // Checked before taking the lock, so that an archive of another format is refused at once
+        // and is not written to (not even a lock file).
+        read_marker(root)?;
         let lock = lock(root)?;
-        let db = root.join("catalogue.sqlite");
-        if !db.exists() {
-            return Err(ArchiveError::Damaged(format!(
-                "{} is missing",
-                db.display()
-            )));
-        }
-        let conn = catalogue::open(&db)?;
+        let reader = ArchiveReader::open(root)?;
         let key_path = root.join("keys/log.key");
         let key_text = std::fs::read_to_string(&key_path).map_err(|e| ArchiveError::Read {
             what: key_path.display().to_string(),
@@ -215,14 +325,16 @@ impl Archive {
         })?;
         let signer = Signer::from_signer_key_text(key_text.trim())
             .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", key_path.display())))?;
-        let blobs = BlobStore::local(&root.join("store"))?;
+        if signer.verifier().verifier_key_text() != reader.verifier_key() {
+            return Err(ArchiveError::Damaged(format!(
+                "{} is not the key of this archive's log (its verifier key is {})",
+                key_path.display(),
+                reader.verifier_key()
+            )));
+        }
         let mut archive = Archive {
-            root: root.to_path_buf(),
-            conn,
-            blobs,
+            reader,
             signer,
-            origin: marker.origin,
-            index: Default::default(),
             damage: None,
             _lock: lock,
         };
@@ -230,55 +342,18 @@ impl Archive {
         Ok(archive)
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn origin(&self) -> &str {
-        &self.origin
-    }
-
-    /// The log's public verifier key, in C2SP signed-note form (`name+keyhash+base64`).
-    pub fn verifier_key(&self) -> String {
-        self.signer.verifier().verifier_key_text()
-    }
-
-    pub fn verifier(&self) -> Verifier {
-        self.signer.verifier()
-    }
-
-    /// The latest signed checkpoint (a C2SP signed note).
-    pub fn checkpoint(&self) -> Result<String, ArchiveError> {
-        catalogue::latest_checkpoint(&self.conn)?
-            .map(|(_, text)| text)
-            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))
-    }
-
-    pub fn log_size(&self) -> Result<u64, ArchiveError> {
-        catalogue::log_size(&self.conn)
-    }
-
-    pub(crate) fn log_store(&self) -> logstore::LogStore<'_> {
-        logstore::LogStore { blobs: &self.blobs }
+    /// A read handle on the same archive, for other threads.
+    pub fn reader(&self) -> ArchiveReader {
+        self.reader.clone()
     }
 
     /// The tree head of the latest checkpoint the catalogue committed.
     pub(crate) fn committed_head(&self) -> Result<onrecord_log::TreeHead, ArchiveError> {
         let text = self.checkpoint()?;
-        let cp = onrecord_log::open_note(&text, &self.verifier()).map_err(|e| {
+        let cp = onrecord_log::open_note(&text, &self.verifier).map_err(|e| {
             ArchiveError::Damaged(format!("the latest checkpoint in the catalogue: {e}"))
         })?;
         Ok(cp.tree_head())
-    }
-
-    fn publish_empty_checkpoint(&mut self) -> Result<(), ArchiveError> {
-        let head = onrecord_log::TreeHead::empty();
-        let text = self.sign_checkpoint(&head)?;
-        self.conn.execute(
-            "INSERT INTO checkpoints (size, text) VALUES (0, ?1)",
-            [&text],
-        )?;
-        self.publish_checkpoint(0, &text)
     }
 
     pub(crate) fn sign_checkpoint(
@@ -306,11 +381,16 @@ impl Archive {
     fn recover(&mut self) -> Result<(), ArchiveError> {
         self.blobs.clear_tmp()?;
         clear_dir(&self.root.join("tmp"))?;
-        let (size, text) = catalogue::latest_checkpoint(&self.conn)?
-            .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
+        let (size, text, log_size) = {
+            let snap = self.snapshot()?;
+            let (size, text) = snap
+                .latest_checkpoint()?
+                .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
+            (size, text, snap.log_size()?)
+        };
         // Checked on every open, whether or not anything needs republishing: a tampered row can
         // claim any size while holding the text of a real checkpoint.
-        let committed = match onrecord_log::open_note(&text, &self.verifier()) {
+        let committed = match onrecord_log::open_note(&text, &self.verifier) {
             Ok(cp) => cp,
             Err(e) => {
                 return self.set_damage(format!(
@@ -318,7 +398,6 @@ impl Archive {
                 ));
             }
         };
-        let log_size = catalogue::log_size(&self.conn)?;
         if committed.size != size || log_size != size {
             return self.set_damage(format!(
                 "the catalogue's latest checkpoint is filed as size {size}, says size {}, and the catalogue's log size is {log_size}; nothing was republished",
@@ -332,9 +411,8 @@ impl Archive {
         if let Some(p) = &published {
             match std::str::from_utf8(p)
                 .map_err(|e| e.to_string())
-                .and_then(|t| {
-                    onrecord_log::open_note(t, &self.verifier()).map_err(|e| e.to_string())
-                }) {
+                .and_then(|t| onrecord_log::open_note(t, &self.verifier).map_err(|e| e.to_string()))
+            {
                 Ok(cp) if cp.size > size => {
                     return self.set_damage(format!(
                         "the published checkpoint (size {}) is ahead of the catalogue (size {size}); the catalogue must be rebuilt",
@@ -352,13 +430,12 @@ impl Archive {
             "republishing the checkpoint an interrupted ingest committed"
         );
         self.publish_checkpoint(size, &text)?;
-        // The index is caught up where it is used (before a search, at the end of an `ingest`
-        // command), not here: a bulk load of `ingest --defer-index` deposits indexes once.
+        // The index is caught up where it is used (at the end of an `ingest` command, or by a
+        // search that finds it behind and the writer free), not here: a bulk load of
+        // `ingest --defer-index` deposits indexes once.
         Ok(())
     }
-}
 
-impl Archive {
     /// Records what is wrong (see [`Archive::damage`]); `Ok`, since the archive still opens.
     fn set_damage(&mut self, what: String) -> Result<(), ArchiveError> {
         tracing::warn!("{what}");

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use onrecord_model::wire::WireRecord;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use crate::{Archive, ArchiveError};
+use crate::catalogue::{RecordOrder, StoredRecord, Window};
+use crate::{ArchiveError, ArchiveReader};
 
 /// A record as the archive holds it.
 #[derive(Clone, Debug, Serialize)]
@@ -34,27 +34,17 @@ pub struct ConversationView {
     pub n_records: u64,
 }
 
-const RECORD_COLUMNS: &str =
-    "r.log_index, r.id, coalesce(c.id, x''), coalesce(c.title, c.key, ''), r.content";
-
-/// (log index, record id, conversation id, conversation title, content JSON).
-type RecordRow = (i64, Vec<u8>, Vec<u8>, String, String);
-
-fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn to_view(row: RecordRow) -> Result<RecordView, ArchiveError> {
-    let (log_index, id, conv, title, content) = row;
-    let mut record: WireRecord = serde_json::from_str(&content)
+fn to_view(row: StoredRecord) -> Result<RecordView, ArchiveError> {
+    let log_index = row.log_index;
+    let mut record: WireRecord = serde_json::from_str(&row.content)
         .map_err(|e| ArchiveError::Damaged(format!("record at log index {log_index}: {e}")))?;
-    record.conversation_title = Some(title.clone());
-    record.id = Some(hex::encode(&id));
+    record.conversation_title = Some(row.conversation_title.clone());
+    record.id = Some(row.id.to_hex());
     Ok(RecordView {
-        log_index: log_index as u64,
-        id: hex::encode(&id),
-        conversation_id: hex::encode(&conv),
-        conversation_title: title,
+        log_index,
+        id: row.id.to_hex(),
+        conversation_id: row.conversation_id.to_hex(),
+        conversation_title: row.conversation_title,
         record,
     })
 }
@@ -111,7 +101,7 @@ pub struct UsageReport {
     pub disappearing: Vec<DisappearingPeriod>,
 }
 
-impl Archive {
+impl ArchiveReader {
     /// Finds a record by its id (64 hex digits, or a unique prefix of at least 8).
     pub fn record_by_id(&self, id: &str) -> Result<Option<RecordView>, ArchiveError> {
         let id = id.trim().to_ascii_lowercase();
@@ -132,18 +122,11 @@ impl Archive {
             hex::decode_to_slice(&h, &mut full[..8]).unwrap_or(());
             crate::catalogue::id_key(&full)
         };
-        let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM record_ids k JOIN records r ON r.log_index = k.log_index
-             LEFT JOIN conversations c ON c.seq = r.conversation
-             WHERE k.id_key BETWEEN ?1 AND ?2 ORDER BY k.id_key, k.log_index LIMIT 1000"
-        );
-        let mut st = self.conn.prepare(&sql)?;
-        let rows: Vec<_> = st
-            .query_map(params![key_of('0'), key_of('f')], record_row)?
-            .collect::<Result<_, _>>()?;
-        let rows: Vec<_> = rows
+        let rows: Vec<StoredRecord> = self
+            .snapshot()?
+            .records_by_id_keys(key_of('0'), key_of('f'), 1000)?
             .into_iter()
-            .filter(|r| hex::encode(&r.1).starts_with(&id))
+            .filter(|r| r.id.to_hex().starts_with(&id))
             .collect();
         match rows.len() {
             0 => Ok(None),
@@ -155,25 +138,18 @@ impl Archive {
     }
 
     pub fn record_by_index(&self, log_index: u64) -> Result<Option<RecordView>, ArchiveError> {
-        let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation WHERE r.log_index = ?1"
-        );
-        let row = self
-            .conn
-            .query_row(&sql, [log_index as i64], record_row)
-            .optional()?;
-        row.map(to_view).transpose()
+        self.snapshot()?
+            .record_at(log_index)?
+            .map(to_view)
+            .transpose()
     }
 
-    /// Records by log index, in the order given (missing ones skipped).
+    /// Records by log index, in the order given (missing ones skipped), from one snapshot.
     pub fn records_by_index(&self, indices: &[u64]) -> Result<Vec<RecordView>, ArchiveError> {
-        let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation WHERE r.log_index = ?1"
-        );
-        let mut st = self.conn.prepare_cached(&sql)?;
+        let snap = self.snapshot()?;
         let mut out = Vec::with_capacity(indices.len());
         for &i in indices {
-            if let Some(row) = st.query_row([i as i64], record_row).optional()? {
+            if let Some(row) = snap.record_at(i)? {
                 out.push(to_view(row)?);
             }
         }
@@ -181,24 +157,21 @@ impl Archive {
     }
 
     pub fn conversations(&self) -> Result<Vec<ConversationView>, ArchiveError> {
-        let mut st = self.conn.prepare(
-            "SELECT c.id, c.channel, c.depositor, c.key, coalesce(c.title, c.key),
-                    (SELECT count(*) FROM records r WHERE r.conversation = c.seq)
-             FROM conversations c ORDER BY coalesce(c.title, c.key)",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok(ConversationView {
-                id: hex::encode(r.get::<_, Vec<u8>>(0)?),
-                channel: r.get(1)?,
-                depositor: Some(r.get::<_, String>(2)?)
+        Ok(self
+            .snapshot()?
+            .conversations()?
+            .into_iter()
+            .map(|c| ConversationView {
+                id: c.id.to_hex(),
+                channel: c.channel,
+                depositor: Some(c.depositor)
                     .filter(|d| !d.is_empty())
                     .unwrap_or_else(|| UNATTRIBUTED.to_string()),
-                key: r.get(3)?,
-                title: r.get(4)?,
-                n_records: r.get::<_, i64>(5)? as u64,
+                key: c.key,
+                title: c.title,
+                n_records: c.n_records,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect())
     }
 
     /// Resolves what a user typed to one conversation: an id or id prefix, an exact title or key,
@@ -260,44 +233,26 @@ impl Archive {
         around: Option<u64>,
         context: u64,
     ) -> Result<Vec<RecordView>, ArchiveError> {
-        let conv = hex::decode(conversation_id)
-            .map_err(|_| ArchiveError::Invalid(format!("bad conversation id {conversation_id}")))?;
-        let seq: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT seq FROM conversations WHERE id = ?1",
-                [&conv],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(conv) = seq else {
+        let conv = onrecord_model::Digest::from_hex(conversation_id).ok_or_else(|| {
+            ArchiveError::Invalid(format!("bad conversation id {conversation_id}"))
+        })?;
+        let snap = self.snapshot()?;
+        let Some(conv) = snap.conversation_seq(&conv)? else {
             return Ok(Vec::new());
         };
-        let base = format!(
-            "SELECT {RECORD_COLUMNS} FROM records r LEFT JOIN conversations c ON c.seq = r.conversation WHERE r.conversation = ?1"
-        );
-        let rows: Vec<_> = match around {
-            None => {
-                let mut st = self.conn.prepare(&format!("{base} ORDER BY r.log_index"))?;
-                st.query_map(params![conv], record_row)?
-                    .collect::<Result<_, _>>()?
-            }
+        let rows = match around {
+            None => snap.conversation_records(conv, Window::All)?,
             Some(at) => {
-                let mut before: Vec<_> = {
-                    let mut st = self.conn.prepare(&format!(
-                        "{base} AND r.log_index < ?2 ORDER BY r.log_index DESC LIMIT ?3"
-                    ))?;
-                    st.query_map(params![conv, at as i64, context as i64], record_row)?
-                        .collect::<Result<_, _>>()?
-                };
-                before.reverse();
-                let mut st = self.conn.prepare(&format!(
-                    "{base} AND r.log_index >= ?2 ORDER BY r.log_index LIMIT ?3"
-                ))?;
-                let after: Vec<_> = st
-                    .query_map(params![conv, at as i64, context as i64 + 1], record_row)?
-                    .collect::<Result<_, _>>()?;
-                before.into_iter().chain(after).collect()
+                let mut rows =
+                    snap.conversation_records(conv, Window::Before { at, n: context })?;
+                rows.extend(snap.conversation_records(
+                    conv,
+                    Window::From {
+                        at,
+                        n: context.saturating_add(1),
+                    },
+                )?);
+                rows
             }
         };
         rows.into_iter().map(to_view).collect()
@@ -311,12 +266,6 @@ impl Archive {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<UsageReport, ArchiveError> {
-        let mut st = self.conn.prepare(
-            "SELECT r.channel, r.type, r.kind, r.author, r.local_time, coalesce(c.id, x''), coalesce(c.title, c.key, ''), r.content
-             FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
-             ORDER BY r.conversation, r.log_index",
-        )?;
-        let mut rows = st.query([])?;
         let in_range = |lt: Option<&str>| -> bool {
             let d = lt.and_then(|s| s.get(..10));
             match d {
@@ -340,14 +289,21 @@ impl Archive {
         };
         let mut periods = Vec::new();
         let mut open: Option<(Vec<u8>, DisappearingPeriod)> = None;
-        while let Some(r) = rows.next()? {
-            let channel: String = r.get(0)?;
-            let type_: String = r.get(1)?;
-            let kind: String = r.get(2)?;
-            let author: Option<String> = r.get(3)?;
-            let local: Option<String> = r.get(4)?;
-            let conv: Vec<u8> = r.get(5)?;
-            let title: String = r.get(6)?;
+        let snap = self.snapshot()?;
+        let size = snap.log_size()?;
+        snap.for_each_record(0, size, RecordOrder::Conversation, &mut |r| {
+            let StoredRecord {
+                channel,
+                type_,
+                kind,
+                author,
+                local_time: local,
+                conversation_id,
+                conversation_title: title,
+                content,
+                ..
+            } = r;
+            let conv = conversation_id.0.to_vec();
             if open.as_ref().is_some_and(|(c, _)| *c != conv) {
                 periods.push(open.take().expect("checked").1);
             }
@@ -358,7 +314,6 @@ impl Archive {
                         periods.push(p);
                     }
                     if kind == "disappearing_on" {
-                        let content: String = r.get(7)?;
                         let timer = serde_json::from_str::<WireRecord>(&content)
                             .ok()
                             .and_then(|w| w.event)
@@ -376,10 +331,10 @@ impl Archive {
                         ));
                     }
                 }
-                continue;
+                return Ok(());
             }
             if type_ != "message" || !in_range(local.as_deref()) {
-                continue;
+                return Ok(());
             }
             let key = match by {
                 UsageBy::Person => author.clone().unwrap_or_else(|| "(unknown)".into()),
@@ -415,7 +370,8 @@ impl Archive {
                     }
                 }
             }
-        }
+            Ok(())
+        })?;
         if let Some((_, p)) = open {
             periods.push(p);
         }

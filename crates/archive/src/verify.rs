@@ -15,8 +15,9 @@ use onrecord_model::canonical::CONTENT_PREFIX_V1;
 use serde::Serialize;
 
 use crate::blobs::blob_key;
+use crate::catalogue::{self, Catalogue, CatalogueRead, RecordOrder, StoredRecord};
 use crate::entry::{self, Entry};
-use crate::{Archive, ArchiveError, catalogue};
+use crate::{ArchiveError, ArchiveReader};
 
 #[derive(Clone, Copy, Debug)]
 pub struct VerifyOptions {
@@ -56,9 +57,12 @@ impl VerifyReport {
 
 const MAX_PROBLEMS: usize = 1000;
 
-impl Archive {
+impl ArchiveReader {
+    /// Verifies the archive as of one catalogue snapshot, without the writer lock: an ingest may
+    /// run meanwhile, and what it commits is not looked at.
     pub fn verify(&self, opts: VerifyOptions) -> Result<VerifyReport, ArchiveError> {
-        let (size, early) = self.checked_size()?;
+        let snap = self.snapshot()?;
+        let (size, early) = self.checked_size(&*snap)?;
         // The tree and the blobs are checked on other threads while this one compares the log's
         // entries with the catalogue: verification is bound by hashing and reading, not by logic.
         let blobs = &self.blobs;
@@ -76,7 +80,7 @@ impl Archive {
                 };
                 Ok((listed, hashed))
             });
-            self.verify_with(size, early, tree, hashed)
+            self.verify_with(&*snap, size, early, tree, hashed)
         })
     }
 
@@ -86,8 +90,9 @@ impl Archive {
     /// log's entry tiles can hold, so that a tampered row or a checkpoint signed for an absurd
     /// size is reported, not allocated (a `checkpoints` row of size 2^62 made `verify` ask for
     /// terabytes).
-    fn checked_size(&self) -> Result<(u64, Vec<String>), ArchiveError> {
-        let (row_size, text) = catalogue::latest_checkpoint(&self.conn)?
+    fn checked_size(&self, snap: &dyn CatalogueRead) -> Result<(u64, Vec<String>), ArchiveError> {
+        let (row_size, text) = snap
+            .latest_checkpoint()?
             .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
         let mut problems = Vec::new();
         let mut size = match onrecord_log::open_note(&text, &self.verifier()) {
@@ -116,6 +121,7 @@ impl Archive {
 
     fn verify_with(
         &self,
+        snap: &dyn CatalogueRead,
         size: u64,
         early: Vec<String>,
         tree: std::thread::ScopedJoinHandle<'_, Result<onrecord_log::Hash, onrecord_log::LogError>>,
@@ -130,7 +136,8 @@ impl Archive {
         let store = self.log_store();
 
         // 1. The latest checkpoint.
-        let (_, text) = catalogue::latest_checkpoint(&self.conn)?
+        let (_, text) = snap
+            .latest_checkpoint()?
             .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
         rep.log_size = size;
         for p in early {
@@ -154,7 +161,7 @@ impl Archive {
             ),
             Some(_) => {}
         }
-        if catalogue::log_size(&self.conn)? != size {
+        if snap.log_size()? != size {
             problem(
                 &mut rep,
                 "the catalogue's log size differs from its latest checkpoint".into(),
@@ -183,15 +190,7 @@ impl Archive {
         }
 
         // 3. Every checkpoint ever issued: signed, and consistent with the latest.
-        let mut issued: Vec<(u64, String)> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT size, text FROM checkpoints ORDER BY size")?;
-            let rows = st.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
+        let mut issued: Vec<(u64, String)> = snap.checkpoints()?;
         let stored: HashSet<String> = self
             .blobs
             .list("checkpoints")?
@@ -272,27 +271,23 @@ impl Archive {
 
         // 4. Entries against the catalogue, and the catalogue against the entries, in ranges of
         // the log checked on every core (each with its own read-only catalogue connection).
-        let deposits: HashMap<i64, (Vec<u8>, i64)> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT seq, id, received_at FROM deposits")?;
-            let rows = st.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    (r.get::<_, Vec<u8>>(1)?, r.get::<_, i64>(2)?),
-                ))
-            })?;
-            rows.collect::<Result<_, _>>()?
-        };
-        // The id lookup table is read on a thread of its own meanwhile.
-        let ids_table = {
-            let path = self.root.join("catalogue.sqlite");
-            std::thread::Builder::new()
-                .name("onrecord-verify-ids".into())
-                .spawn(move || read_record_ids(&path, size))
-                .map_err(|e| ArchiveError::Invalid(format!("cannot start a verify thread: {e}")))?
-        };
-        let parts = check_entries(&self.root.join("catalogue.sqlite"), &store, size, &deposits)?;
+        let all_deposits = snap.deposits()?;
+        let deposits: HashMap<i64, (Vec<u8>, i64)> = all_deposits
+            .iter()
+            .map(|d| (d.seq, (d.id.0.to_vec(), d.received_at_us)))
+            .collect();
+        // The id lookup table is read on a thread of its own meanwhile, and the ranges of the log
+        // on every core, each from a snapshot of its own (see `check_entries`).
+        let catalogue: &dyn Catalogue = &*self.catalogue;
+        let (parts, ids_table) = std::thread::scope(|s| {
+            let ids = s.spawn(|| read_record_ids(catalogue, size));
+            let parts = check_entries(catalogue, &store, size, &deposits);
+            let ids = ids.join().map_err(|_| {
+                ArchiveError::Damaged("reading record_ids failed unexpectedly".into())
+            });
+            (parts, ids)
+        });
+        let parts = parts?;
         let mut attachment_refs: HashSet<Digest> = HashSet::new();
         let mut manifests: Vec<(Digest, String)> = Vec::new();
         let mut deposit_files: Vec<(Digest, String)> = Vec::new();
@@ -318,16 +313,13 @@ impl Archive {
             deposit_files.extend(part.deposit_files);
         }
         // Every record can be found by its id: `record_ids` holds exactly the log's keys.
-        let ids_table = ids_table.join().map_err(|_| {
-            ArchiveError::Damaged("reading record_ids failed unexpectedly".into())
-        })??;
+        let ids_table = ids_table??;
         for p in compare_record_ids(&key_at, ids_table) {
             problem(&mut rep, p);
         }
-        let n_dep: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM deposits", [], |r| r.get(0))?;
-        if n_dep as u64 != seen_deposits {
+        let n_dep = all_deposits.iter().filter(|d| d.log_index < size).count() as u64
+            + all_deposits.iter().filter(|d| d.log_index >= size).count() as u64;
+        if n_dep != seen_deposits {
             problem(
                 &mut rep,
                 format!("the catalogue lists {n_dep} deposits but the log holds {seen_deposits}"),
@@ -465,7 +457,7 @@ fn push_problem(problems: &mut Vec<String>, p: String) {
 /// against its entry, in ranges of [`RANGE`] entries spread over all cores. The parts come back in
 /// log order, so that the problems are reported in log order.
 fn check_entries(
-    db: &std::path::Path,
+    catalogue: &dyn Catalogue,
     store: &(dyn onrecord_log::TileStore + Sync),
     size: u64,
     deposits: &HashMap<i64, (Vec<u8>, i64)>,
@@ -482,7 +474,7 @@ fn check_entries(
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                let conn = match catalogue::open_read_only(db) {
+                let snap = match catalogue.read() {
                     Ok(c) => c,
                     Err(e) => {
                         done.lock()
@@ -503,7 +495,7 @@ fn check_entries(
                     } else {
                         Some(start + RANGE)
                     };
-                    let part = check_range(&conn, store, size, start, end, deposits);
+                    let part = check_range(&*snap, store, size, start, end, deposits);
                     done.lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .push((r, part));
@@ -519,7 +511,7 @@ fn check_entries(
 /// Checks the entries in `[start, end)` (to the end of the tree, and catalogue rows to the end of
 /// the table, when `end` is `None`).
 fn check_range(
-    conn: &rusqlite::Connection,
+    snap: &dyn CatalogueRead,
     store: &dyn onrecord_log::TileStore,
     size: u64,
     start: u64,
@@ -527,17 +519,21 @@ fn check_range(
     deposits: &HashMap<i64, (Vec<u8>, i64)>,
 ) -> Result<Part, ArchiveError> {
     let mut part = Part::default();
-    let mut rec_st = conn.prepare_cached(
-        "SELECT r.log_index, r.id, coalesce(c.id, x''), r.occurrence, r.deposit_seq, r.content
-         FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
-         WHERE r.log_index >= ?1 AND r.log_index < ?2 ORDER BY r.log_index",
-    )?;
-    let row_end = end.map_or(i64::MAX, |e| e as i64);
-    let mut rows = rec_st.query(rusqlite::params![start as i64, row_end])?;
-    let mut next_row: Option<CatRecord> = read_cat(&mut rows)?;
-    let mut dep_st = conn.prepare_cached(
-        "SELECT id, size, manifest, n_records, n_new, format, depositor, file_name, received_at FROM deposits WHERE log_index = ?1",
-    )?;
+    // This range's catalogue rows, read up front: at most RANGE of them, except in the last
+    // range, which also takes the rows beyond the log (there should be none: a row beyond the
+    // snapshot's own log size has no entry). A snapshot newer than the verified checkpoint holds
+    // rows for the entries committed since: those are not looked at.
+    let snap_size = snap.log_size()?;
+    let row_end = end.unwrap_or(u64::MAX);
+    let mut cat_rows: Vec<StoredRecord> = Vec::new();
+    snap.for_each_record(start, row_end, RecordOrder::Log, &mut |r| {
+        if r.log_index < size || r.log_index >= snap_size {
+            cat_rows.push(r);
+        }
+        Ok(())
+    })?;
+    let mut rows = cat_rows.into_iter();
+    let mut next_row: Option<StoredRecord> = rows.next();
     let entry_end = end.unwrap_or(size).min(size);
     let walk = for_each_entry(store, start, entry_end, &mut |index, bytes| {
         part.entries += 1;
@@ -548,11 +544,10 @@ fn check_range(
         while let Some(row) = next_row.as_ref().filter(|r| (r.log_index as u64) < index) {
             let p = format!(
                 "record {} (log index {}) is in the catalogue but its log entry is not a record entry",
-                hex::encode(&row.id),
-                row.log_index
+                row.id, row.log_index
             );
             part.problem(p);
-            next_row = read_cat(&mut rows).ok().flatten();
+            next_row = rows.next();
         }
         let entry = match Entry::decode(bytes) {
             Ok(e) => e,
@@ -570,7 +565,7 @@ fn check_range(
                     ));
                     return;
                 };
-                next_row = read_cat(&mut rows).ok().flatten();
+                next_row = rows.next();
                 part.records += 1;
                 part.id_keys
                     .push((catalogue::id_key(&re.record_id.0), index as i64));
@@ -581,9 +576,9 @@ fn check_range(
                         re.record_id
                     ));
                 }
-                if row.id != re.record_id.0
-                    || row.conversation_id != re.conversation_id.0
-                    || row.occurrence != re.occurrence as i64
+                if row.id != re.record_id
+                    || row.conversation_id != re.conversation_id
+                    || row.occurrence != re.occurrence
                 {
                     part.problem(format!(
                         "record {} (log index {index}): catalogue id, conversation or occurrence differ from the log",
@@ -624,31 +619,19 @@ fn check_range(
             }
             Entry::Deposit(de) => {
                 part.seen_deposits += 1;
-                let row = dep_st.query_row([index as i64], |r| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, i64>(1)? as u64,
-                        r.get::<_, Vec<u8>>(2)?,
-                        r.get::<_, i64>(3)? as u64,
-                        r.get::<_, i64>(4)? as u64,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, i64>(8)?,
-                    ))
-                });
+                let row = snap.deposit_at(index);
                 match row {
-                    Ok(r) => {
+                    Ok(Some(r)) => {
                         part.deposits_checked += 1;
-                        if r.0 != de.deposit_id.0
-                            || r.1 != de.size
-                            || r.2 != de.manifest_sha256.0
-                            || r.3 != de.n_records
-                            || r.4 != de.n_new
-                            || r.5 != de.format
-                            || entry::fit_name(&r.6) != de.depositor
-                            || entry::fit_name(&r.7) != de.file_name
-                            || r.8 != de.received_at_us
+                        if r.id != de.deposit_id
+                            || r.size != de.size
+                            || r.manifest != de.manifest_sha256
+                            || r.n_records != de.n_records
+                            || r.n_new != de.n_new
+                            || r.format != de.format
+                            || entry::fit_name(&r.depositor) != de.depositor
+                            || entry::fit_name(&r.file_name) != de.file_name
+                            || r.received_at_us != de.received_at_us
                         {
                             part.problem(format!(
                                 "deposit {} ({}, log index {index}): catalogue row differs from the log",
@@ -656,7 +639,7 @@ fn check_range(
                             ));
                         }
                     }
-                    Err(_) => part.problem(format!(
+                    Ok(None) | Err(_) => part.problem(format!(
                         "deposit {} ({}, log index {index}) is in the log but missing from the catalogue",
                         de.deposit_id, de.file_name
                     )),
@@ -677,35 +660,11 @@ fn check_range(
     while let Some(row) = next_row.take() {
         part.problem(format!(
             "record {} (log index {}) is in the catalogue but not in the log",
-            hex::encode(&row.id),
-            row.log_index
+            row.id, row.log_index
         ));
-        next_row = read_cat(&mut rows)?;
+        next_row = rows.next();
     }
     Ok(part)
-}
-
-struct CatRecord {
-    log_index: i64,
-    id: Vec<u8>,
-    conversation_id: Vec<u8>,
-    occurrence: i64,
-    deposit_seq: i64,
-    content: String,
-}
-
-fn read_cat(rows: &mut rusqlite::Rows<'_>) -> Result<Option<CatRecord>, ArchiveError> {
-    match rows.next()? {
-        None => Ok(None),
-        Some(r) => Ok(Some(CatRecord {
-            log_index: r.get(0)?,
-            id: r.get(1)?,
-            conversation_id: r.get(2)?,
-            occurrence: r.get(3)?,
-            deposit_seq: r.get(4)?,
-            content: r.get(5)?,
-        })),
-    }
 }
 
 /// Calls `f` with every entry in `[start, end)`, in order, reading each entry bundle once.
@@ -744,16 +703,18 @@ struct IdsTable {
     strays: Vec<(i64, i64)>,
 }
 
-fn read_record_ids(path: &std::path::Path, size: u64) -> Result<IdsTable, ArchiveError> {
-    let conn = catalogue::open_read_only(path)?;
+fn read_record_ids(catalogue: &dyn Catalogue, size: u64) -> Result<IdsTable, ArchiveError> {
+    let snap = catalogue.read()?;
+    // Rows for entries committed after the verified checkpoint are not looked at.
+    let snap_size = snap.log_size()?;
     let mut table = IdsTable {
         key_at: vec![None; usize::try_from(size).unwrap_or(0)],
         strays: Vec::new(),
     };
-    let mut st = conn.prepare("SELECT id_key, log_index FROM record_ids")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let (key, index): (i64, i64) = (r.get(0)?, r.get(1)?);
+    snap.for_each_id_key(&mut |key, index| {
+        if (size as i64..snap_size as i64).contains(&index) {
+            return;
+        }
         match usize::try_from(index)
             .ok()
             .and_then(|i| table.key_at.get_mut(i))
@@ -761,7 +722,7 @@ fn read_record_ids(path: &std::path::Path, size: u64) -> Result<IdsTable, Archiv
             Some(slot @ None) => *slot = Some(key),
             _ => table.strays.push((key, index)),
         }
-    }
+    })?;
     Ok(table)
 }
 

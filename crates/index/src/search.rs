@@ -102,7 +102,7 @@ pub struct Hit {
 }
 
 /// The answer to a [`SearchQuery`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchResults {
     /// The first `limit` hits in order.
     pub hits: Vec<Hit>,
