@@ -1,8 +1,18 @@
 //! Content-addressed blobs and the published log folder, through `object_store`.
 //!
+//! The interface: [`BlobStore`] works on any `object_store::ObjectStore` (a local folder, S3 and
+//! the S3-compatible stores, an in-memory store for tests) and assumes nothing of a file system:
+//! objects are written whole at their final key (content-addressed ones once their hash is known),
+//! never staged and renamed, which on an object store would be a copy. A local folder gets the
+//! same operations with a few shortcuts that change no result (I/O on the calling thread, one
+//! `syncfs` instead of a flush per object, a local file moved into place instead of copied).
+//!
 //! Layout inside the store (the archive's `store/` folder by default):
-//! - `blobs/sha256/<2 hex>/<64 hex>`: deposits as handed in, attachments and deposit manifests,
-//!   each named by the SHA-256 of its bytes.
+//! - `blobs/sha256/<2 hex>/<64 hex>`: deposits as handed in, big attachments and deposit
+//!   manifests, each named by the SHA-256 of its bytes.
+//! - `packs/sha256/<2 hex>/<64 hex>.pack`: small objects (a Maildir's messages, most attachments),
+//!   packed many to an object (see `pack.rs`); each member is still named by its own SHA-256, and
+//!   the catalogue says which pack holds it.
 //! - `log/`: the log as C2SP tlog-tiles (`log/checkpoint`, `log/tile/...`), publishable as it is.
 //! - `checkpoints/<20-digit size>`: every checkpoint the archive issued, for consistency checks.
 //! - `tmp/`: uploads in progress. Nothing under `tmp/` is referenced by anything; an ingest that
@@ -54,6 +64,16 @@ fn store_err(key: &str, e: impl std::fmt::Display) -> ArchiveError {
 }
 
 impl BlobStore {
+    /// A store on any object store (S3, memory...). Its operations run on a tokio runtime made
+    /// on first use.
+    pub fn new(store: Arc<dyn ObjectStore>) -> BlobStore {
+        BlobStore {
+            store,
+            root: None,
+            rt: std::sync::OnceLock::new(),
+        }
+    }
+
     /// A store on a local folder, which must exist.
     pub fn local(root: &Path) -> Result<BlobStore, ArchiveError> {
         let fs = LocalFileSystem::new_with_prefix(root)
@@ -203,18 +223,58 @@ impl BlobStore {
         Ok(())
     }
 
-    pub fn rename(&self, from: &str, to: &str) -> Result<(), ArchiveError> {
-        let (f, t) = (StorePath::from(from), StorePath::from(to));
+    /// Bytes `range` of the object (a pack's member, its footer or index).
+    pub fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, ArchiveError> {
+        let p = StorePath::from(key);
         self.run(async {
             self.store
-                .rename(&f, &t)
+                .get_range(&p, range)
                 .await
-                .map_err(|e| store_err(to, e))
+                .map_err(|e| store_err(key, e))
         })
     }
 
+    /// The SHA-256 and size of the object's bytes, read as a stream (for verification), or
+    /// `None` when there is no such object.
+    pub fn hash(&self, key: &str) -> Result<Option<(Digest, u64)>, ArchiveError> {
+        let p = StorePath::from(key);
+        self.run(async {
+            let got = match self.store.get(&p).await {
+                Ok(g) => g,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(store_err(key, e)),
+            };
+            let mut h = Hasher::new();
+            let mut n = 0u64;
+            let mut stream = got.into_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| store_err(key, e))?;
+                n += chunk.len() as u64;
+                h.update(&chunk);
+            }
+            Ok(Some((h.finish(), n)))
+        })
+    }
+
+    /// Stores a local file (which this process wrote and no longer needs) at `key`: moved into
+    /// place on a local store on the same file system, uploaded otherwise.
+    pub fn put_file(&self, key: &str, file: &Path) -> Result<(), ArchiveError> {
+        if let Some(root) = &self.root {
+            let to = root.join(key);
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| store_err(key, e))?;
+            }
+            if std::fs::rename(file, &to).is_ok() {
+                return Ok(());
+            }
+        }
+        let mut f = std::fs::File::open(file).map_err(|e| store_err(key, e))?;
+        self.put_stream(key, &mut f).map(|_| ())
+    }
+
     /// Streams content into `tmp_key` while hashing it, in 1 MiB parts, at most
-    /// [`PARTS_IN_FLIGHT`] of them held at a time.
+    /// [`PARTS_IN_FLIGHT`] of them held at a time. The object appears whole when the upload
+    /// completes (a multipart upload; on a local store, a staging file the store renames).
     pub fn put_stream(
         &self,
         tmp_key: &str,

@@ -43,6 +43,7 @@ use crate::entry::{self, DepositEntry, Entry, RecordEntry};
 use crate::error::ArchiveError;
 use crate::logstore::{BackgroundTiles, TileState};
 use crate::manifest::ManifestPipe;
+use crate::packer::{PACK_MEMBER_MAX, Packer, SmallObjects};
 use crate::seen::SeenIds;
 use crate::{Archive, ArchiveReader};
 
@@ -151,45 +152,26 @@ const EARLY_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(
 const MANIFEST_MAGIC: &str = "onrecord-manifest/2\n";
 const TREE_MAGIC: &str = "onrecord-tree/1\n";
 
-/// Blobs uploaded under `tmp/` during an ingest, moved to their addresses at commit.
+/// What an ingest created in the store, so that a failed one removes it all.
 #[derive(Default)]
 struct Staged {
-    items: Vec<(String, Digest)>,
-    /// Small blobs written straight to their content address by this ingest (they did not exist):
-    /// a failed ingest deletes them.
+    /// Objects written at their content address by this ingest (they did not exist before).
     created: Vec<String>,
-    /// Log tiles handed to the tile writer (`log/...` keys beyond the published checkpoint): a
-    /// failed ingest deletes them.
+    /// Log tiles handed to the tile writer (`log/...` keys beyond the published checkpoint).
     tiles: Vec<String>,
-    counter: u64,
-    prefix: String,
     /// Set at the commit point: from then on nothing may be removed.
     committed: bool,
 }
 
 impl Staged {
     fn new() -> Staged {
-        let mut r = [0u8; 8];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut r);
-        Staged {
-            items: Vec::new(),
-            created: Vec::new(),
-            tiles: Vec::new(),
-            counter: 0,
-            prefix: format!("tmp/{}", hex::encode(r)),
-            committed: false,
-        }
-    }
-    /// Takes over what another stager (the parser thread's) put in the store.
-    fn merge(&mut self, other: Staged) {
-        self.items.extend(other.items);
-        self.created.extend(other.created);
-        self.tiles.extend(other.tiles);
+        Staged::default()
     }
 
-    fn next_key(&mut self) -> String {
-        self.counter += 1;
-        format!("{}/{}", self.prefix, self.counter)
+    /// Takes over what another stager (the parser thread's) created.
+    fn merge(&mut self, other: Staged) {
+        self.created.extend(other.created);
+        self.tiles.extend(other.tiles);
     }
 }
 
@@ -202,34 +184,47 @@ impl Archive {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Receipt, ArchiveError> {
         let mut staged = Staged::new();
-        let result = self.ingest_staged(meta, parse, progress, &mut staged);
+        let packer = Packer::new(&self.blobs, self.catalogue.read()?);
+        let result = self.ingest_staged(meta, parse, progress, &mut staged, &packer);
         if result.is_err() && !staged.committed {
-            let created = staged.created.iter().chain(&staged.tiles);
-            for k in staged.items.iter().map(|(k, _)| k).chain(created) {
+            // Everything this ingest created goes: objects that did not exist before it (an object
+            // that did is never removed), and its tiles, which lie beyond the checkpoint.
+            let packs = packer.created_keys();
+            for k in staged.created.iter().chain(&staged.tiles).chain(&packs) {
                 self.blobs.delete_created(k).ok();
             }
         }
-        // Renamed uploads leave their empty staging folders behind.
         self.blobs.clear_tmp()?;
         result
     }
 
     fn ingest_staged(
-        &mut self,
+        &self,
         meta: &DepositMeta,
         parse: &mut (dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String> + Send),
         progress: &mut dyn FnMut(Progress),
         staged: &mut Staged,
+        packer: &Packer<'_>,
     ) -> Result<Receipt, ArchiveError> {
         let started = std::time::Instant::now();
         let received = jiff::Timestamp::now();
         let received_us = received.as_microsecond();
-        // A single file is hashed first and copied into the store while the pipeline runs (the
-        // copy was a twentieth of an ingest's time); a folder is staged file by file at once.
+        // A single file is hashed first and copied to its content address while the pipeline
+        // runs (the copy was a twentieth of an ingest's time); a folder is stored file by file at
+        // once, small files into packs.
         let (deposit_id, size, file_copy) = match hash_if_file(&meta.path)? {
-            Some((d, size)) => (d, size, Some(staged.next_key())),
+            Some((d, size)) => {
+                let key = blob_key(&d);
+                if self.blobs.holds(&key, &d, Some(size))? {
+                    (d, size, None)
+                } else {
+                    // Named as created before it is written: a failed ingest removes it.
+                    staged.created.push(key.clone());
+                    (d, size, Some(key))
+                }
+            }
             None => {
-                let (d, size) = self.stage_folder(&meta.path, staged)?;
+                let (d, size) = self.stage_folder(&meta.path, staged, packer)?;
                 (d, size, None)
             }
         };
@@ -237,10 +232,6 @@ impl Archive {
         crate::failpoint::hit("deposit-stored")?;
 
         if let Some(receipt) = self.receipt_for_held(&deposit_id)? {
-            for (k, _) in staged.items.drain(..) {
-                self.blobs.delete(&k)?;
-            }
-            self.blobs.clear_tmp()?;
             return Ok(receipt);
         }
 
@@ -333,8 +324,14 @@ impl Archive {
                                 }
                                 failed.map_or(Ok(()), Err)
                             });
-                        let mut sink =
-                            PrepSink::new(to_writer, blobs, depositor, (deposit_id, received_us));
+                        let mut sink = PrepSink::new(
+                            to_writer,
+                            blobs,
+                            packer,
+                            &tmp_dir,
+                            depositor,
+                            (deposit_id, received_us),
+                        );
                         match blob_writer {
                             Ok(_) => sink.blob_queue = Some(blob_tx),
                             // Without the thread, small blobs are written here.
@@ -432,7 +429,7 @@ impl Archive {
                     ArchiveError::Invalid(format!("the parser of {} panicked", meta.file_name))
                 })?;
             staged.merge(parser_staged);
-            if let (Some(copy), Some(key)) = (deposit_copy, &file_copy) {
+            if let Some(copy) = deposit_copy {
                 let (d, copied) = copy.join().map_err(|_| {
                     ArchiveError::Invalid(format!("storing {} panicked", meta.file_name))
                 })??;
@@ -444,7 +441,6 @@ impl Archive {
                         d.to_hex()
                     )));
                 }
-                staged.items.push((key.clone(), d));
             }
             // A writer whose log thread stopped failed for the log thread's reason.
             let log = log_thread
@@ -482,10 +478,14 @@ impl Archive {
             manifest_pipe.finish().map_err(|e| io_err("manifest", e))?;
             tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
             // The manifest is a blob too: the deposit entry commits to it.
-            let manifest_key = staged.next_key();
-            let mut mf = std::fs::File::open(&manifest_path).map_err(|e| io_err("manifest", e))?;
-            let (manifest_sha, _) = blobs.put_stream(&manifest_key, &mut mf)?;
-            staged.items.push((manifest_key, manifest_sha));
+            let (manifest_sha, manifest_len) = std::fs::File::open(&manifest_path)
+                .and_then(|mut f| onrecord_model::digest::hash_reader(&mut f))
+                .map_err(|e| io_err("manifest", e))?;
+            let manifest_key = blob_key(&manifest_sha);
+            if !blobs.holds(&manifest_key, &manifest_sha, Some(manifest_len))? {
+                staged.created.push(manifest_key.clone());
+                blobs.put_file(&manifest_key, &manifest_path)?;
+            }
 
             let deposit_entry = Entry::Deposit(DepositEntry {
                 deposit_id,
@@ -528,16 +528,10 @@ impl Archive {
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
         crate::failpoint::hit("records-written")?;
-        // Step 4: blobs to their addresses, then one flush of the file system.
-        // An object already at the address is kept only if it holds that content: one left torn
-        // by a crash, or altered, is replaced (the rename overwrites it), not trusted.
-        for (tmp_key, digest) in staged.items.drain(..) {
-            let key = blob_key(&digest);
-            if self.blobs.holds(&key, &digest, None)? {
-                self.blobs.delete(&tmp_key)?;
-            } else {
-                self.blobs.rename(&tmp_key, &key)?;
-            }
+        // Step 4: the last pack written, every pack's members in the catalogue transaction, then
+        // one flush of the file system (every object is at its address already).
+        for p in packer.finish()? {
+            tx.add_packed(&p.name, &p.members)?;
         }
         self.blobs.sync()?;
         crate::failpoint::hit("blobs-durable")?;
@@ -630,6 +624,7 @@ impl Archive {
         &self,
         path: &Path,
         staged: &mut Staged,
+        packer: &dyn SmallObjects,
     ) -> Result<(Digest, u64), ArchiveError> {
         let mut files = Vec::new();
         walk(path, path, &mut files).map_err(|e| ArchiveError::Read {
@@ -653,9 +648,41 @@ impl Archive {
                 what: full.display().to_string(),
                 source: e,
             })?;
-            let key = staged.next_key();
-            let (d, size) = self.blobs.put_stream(&key, &mut f)?;
-            staged.items.push((key, d));
+            let read_err = |e| ArchiveError::Read {
+                what: full.display().to_string(),
+                source: e,
+            };
+            let mut head = Vec::new();
+            (&mut f)
+                .take(PACK_MEMBER_MAX + 1)
+                .read_to_end(&mut head)
+                .map_err(read_err)?;
+            let (d, size) = if head.len() as u64 <= PACK_MEMBER_MAX {
+                // Most of a folder's files (a Maildir's messages): into a pack.
+                let d = Digest::of(&head);
+                packer.add(d, &head)?;
+                (d, head.len() as u64)
+            } else {
+                // A big file: hashed first, then written to its address (and hashed again as it
+                // is written, so that a file changed meanwhile is refused).
+                let (d, size) = {
+                    let mut rest = std::io::Cursor::new(&head).chain(&mut f);
+                    onrecord_model::digest::hash_reader(&mut rest).map_err(read_err)?
+                };
+                let key = blob_key(&d);
+                if !self.blobs.holds(&key, &d, Some(size))? {
+                    staged.created.push(key.clone());
+                    let mut again = std::fs::File::open(&full).map_err(read_err)?;
+                    let stored = self.blobs.put_stream(&key, &mut again)?;
+                    if stored != (d, size) {
+                        return Err(ArchiveError::Invalid(format!(
+                            "{} changed while it was being deposited",
+                            full.display()
+                        )));
+                    }
+                }
+                (d, size)
+            };
             total += size;
             listing.push_str(&format!(
                 "{} {} {}\n",
@@ -665,9 +692,15 @@ impl Archive {
             ));
         }
         let d = Digest::of(listing.as_bytes());
-        let key = staged.next_key();
-        self.blobs.put(&key, listing.as_bytes())?;
-        staged.items.push((key, d));
+        if listing.len() as u64 <= PACK_MEMBER_MAX {
+            packer.add(d, listing.as_bytes())?;
+        } else {
+            let key = blob_key(&d);
+            if !self.blobs.holds(&key, &d, Some(listing.len() as u64))? {
+                staged.created.push(key.clone());
+                self.blobs.put(&key, listing.as_bytes())?;
+            }
+        }
         Ok((d, total))
     }
 
@@ -893,6 +926,10 @@ const BLOB_BATCH_OBJECTS: usize = 64;
 struct PrepSink<'a> {
     out: BatchSender<Msg>,
     blobs: &'a crate::blobs::BlobStore,
+    /// Where small attachments go (packs).
+    packer: &'a dyn SmallObjects,
+    /// A local folder for spooling big attachments while they are hashed.
+    spool: &'a Path,
     staged: Staged,
     /// The id and channel of the conversations announced lately (an mbox announces about one per
     /// one and a half messages, so remembering all would grow with the deposit).
@@ -922,12 +959,16 @@ impl<'a> PrepSink<'a> {
     fn new(
         out: std::sync::mpsc::SyncSender<Vec<Msg>>,
         blobs: &'a crate::blobs::BlobStore,
+        packer: &'a dyn SmallObjects,
+        spool: &'a Path,
         depositor: &'a str,
         deposit: (Digest, i64),
     ) -> PrepSink<'a> {
         PrepSink {
             out: BatchSender::new(out),
             blobs,
+            packer,
+            spool,
             staged: Staged::new(),
             conversations: Recent::new(CONVERSATIONS_REMEMBERED),
             channels: Vec::new(),
@@ -997,6 +1038,46 @@ impl<'a> PrepSink<'a> {
                 .map_err(|_| ArchiveError::Invalid("the blob writer stopped taking blobs".into())),
             None => self.blobs.put_many(&batch),
         }
+    }
+
+    /// Stores a big attachment: spooled to a local file while hashed, then put at its address
+    /// unless the archive holds it.
+    fn store_big(&mut self, content: &mut dyn Read) -> Result<(Digest, u64), ArchiveError> {
+        let mut spool = tempfile::NamedTempFile::new_in(self.spool)
+            .map_err(|e| io_err(&self.spool.display().to_string(), e))?;
+        let mut h = onrecord_model::digest::Hasher::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match content.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_err("attachment", e)),
+            };
+            h.update(&buf[..n]);
+            size += n as u64;
+            spool
+                .write_all(&buf[..n])
+                .map_err(|e| io_err("attachment spool", e))?;
+        }
+        let sha256 = h.finish();
+        let key = blob_key(&sha256);
+        if self.blobs_created.insert(sha256) && !self.blobs.holds(&key, &sha256, Some(size))? {
+            self.staged.created.push(key.clone());
+            spool
+                .as_file()
+                .sync_data()
+                .map_err(|e| io_err("attachment spool", e))?;
+            let (_, path) = spool
+                .keep()
+                .map_err(|e| io_err("attachment spool", e.error))?;
+            let stored = self.blobs.put_file(&key, &path);
+            // Moved into place on a local store; uploaded (and left here) otherwise.
+            let _ = std::fs::remove_file(&path);
+            stored?;
+        }
+        Ok((sha256, size))
     }
 
     /// Hands over the last small blobs and closes the queue; the caller then joins the thread.
@@ -1519,13 +1600,23 @@ impl Sink for PrepSink<'_> {
         _name: &str,
         content: &mut dyn Read,
     ) -> Result<AttachmentStored, SinkError> {
-        // Small attachments (most of them) are hashed in memory and written once, straight to
-        // their address, and not at all when the archive holds them already; big ones stream
-        // through `tmp/` and move at commit.
+        // Small attachments (most of them) are hashed in memory and packed; middling ones are
+        // written once, straight to their address; neither at all when the archive holds them
+        // already. Big ones are spooled to a local file while hashed, then stored at their
+        // address (moved there on a local store).
         const SMALL: u64 = 4 << 20;
         let mut head = Vec::new();
         if let Err(e) = content.take(SMALL + 1).read_to_end(&mut head) {
             return Err(self.fail(io_err("attachment", e)));
+        }
+        if head.len() as u64 <= PACK_MEMBER_MAX {
+            let sha256 = Digest::of(&head);
+            let size = head.len() as u64;
+            if let Err(e) = self.packer.add(sha256, &head) {
+                return Err(self.fail(e));
+            }
+            self.n_attachments += 1;
+            return Ok(AttachmentStored { sha256, size });
         }
         if head.len() as u64 <= SMALL {
             let sha256 = Digest::of(&head);
@@ -1536,18 +1627,13 @@ impl Sink for PrepSink<'_> {
             self.n_attachments += 1;
             return Ok(AttachmentStored { sha256, size });
         }
-        let key = self.staged.next_key();
         let mut whole = std::io::Cursor::new(head).chain(content);
-        match self.blobs.put_stream(&key, &mut whole) {
+        match self.store_big(&mut whole) {
             Ok((sha256, size)) => {
-                self.staged.items.push((key, sha256));
                 self.n_attachments += 1;
                 Ok(AttachmentStored { sha256, size })
             }
-            Err(e) => {
-                self.blobs.delete(&key).ok();
-                Err(self.fail(e))
-            }
+            Err(e) => Err(self.fail(e)),
         }
     }
 

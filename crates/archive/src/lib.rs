@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod logstore;
 mod manifest;
 pub mod pack;
+pub mod packer;
 pub mod query;
 mod seen;
 pub mod verify;

@@ -399,3 +399,30 @@ impl ArchiveReader {
         })
     }
 }
+
+impl ArchiveReader {
+    /// The bytes of a blob by its SHA-256 (a deposit as handed in, an attachment, a manifest),
+    /// wherever it is kept: an object of its own or a member of a pack. Checked against the
+    /// digest before it is returned.
+    pub fn blob(
+        &self,
+        digest: &onrecord_model::Digest,
+    ) -> Result<Option<bytes::Bytes>, ArchiveError> {
+        let bytes = match self.blobs.get(&crate::blobs::blob_key(digest))? {
+            Some(b) => b,
+            None => match self.snapshot()?.packed(digest)? {
+                Some((pack, offset, len)) => self.blobs.get_range(
+                    &crate::pack::pack_key(&pack),
+                    offset..offset.saturating_add(len),
+                )?,
+                None => return Ok(None),
+            },
+        };
+        if onrecord_model::Digest::of(&bytes) != *digest {
+            return Err(ArchiveError::Damaged(format!(
+                "blob {digest} does not match its hash (run `onrecord verify`)"
+            )));
+        }
+        Ok(Some(bytes))
+    }
+}

@@ -66,15 +66,15 @@ impl ArchiveReader {
         // The tree and the blobs are checked on other threads while this one compares the log's
         // entries with the catalogue: verification is bound by hashing and reading, not by logic.
         let blobs = &self.blobs;
-        let store_root = self.root.join("store");
         std::thread::scope(|s| {
             let tree = s.spawn(move || {
                 onrecord_log::verify_tree(&crate::logstore::LogStore { blobs }, size)
             });
             let hashed = s.spawn(move || -> Result<Listed, ArchiveError> {
-                let listed = blobs.list("blobs")?;
+                let mut listed = blobs.list("blobs")?;
+                listed.extend(blobs.list("packs")?);
                 let hashed = if opts.blobs {
-                    Some(hash_blobs(&store_root, &listed)?)
+                    Some(hash_blobs(blobs, &listed)?)
                 } else {
                     None
                 };
@@ -331,6 +331,11 @@ impl ArchiveReader {
             .join()
             .map_err(|_| ArchiveError::Damaged("blob verification failed unexpectedly".into()))??;
         let names: HashSet<String> = listed.iter().map(|(k, _)| k.clone()).collect();
+        // Where the catalogue says each small blob sits, checked against the packs themselves.
+        let mut catalogue_packed: HashMap<Digest, (Digest, u64, u64)> = HashMap::new();
+        snap.for_each_packed(&mut |member, pack, offset, len| {
+            catalogue_packed.insert(member, (pack, offset, len));
+        })?;
         let mut wanted: Vec<(Digest, String)> = Vec::new();
         wanted.extend(manifests);
         for (d, name) in &deposit_files {
@@ -344,21 +349,68 @@ impl ArchiveReader {
         let mut describe: HashMap<String, String> = HashMap::new();
         for (d, what) in &wanted {
             let key = blob_key(d);
-            if !names.contains(&key) {
-                problem(&mut rep, format!("{what}: blob {key} is missing"));
+            if names.contains(&key) {
+                describe.insert(key, what.clone());
+                continue;
             }
-            describe.insert(key, what.clone());
+            match catalogue_packed.get(d) {
+                Some((pack, _, _)) if names.contains(&crate::pack::pack_key(pack)) => {
+                    describe.insert(
+                        crate::pack::pack_key(pack),
+                        format!("the pack holding {what}"),
+                    );
+                }
+                Some((pack, _, _)) => problem(
+                    &mut rep,
+                    format!(
+                        "{what}: its pack {} is missing",
+                        crate::pack::pack_key(pack)
+                    ),
+                ),
+                None => problem(&mut rep, format!("{what}: blob {key} is missing")),
+            }
         }
         if let Some(results) = hashed {
-            for (key, ok, bytes) in results {
+            let mut in_packs: HashMap<Digest, (Digest, u64, u64)> = HashMap::new();
+            for c in results {
                 rep.blobs_checked += 1;
-                rep.bytes_hashed += bytes;
-                rep.sha256_bytes += bytes;
-                if !ok {
-                    let what = describe.get(&key).cloned().unwrap_or_else(|| "blob".into());
+                rep.bytes_hashed += c.bytes;
+                rep.sha256_bytes += c.bytes;
+                let what = describe
+                    .get(&c.key)
+                    .cloned()
+                    .unwrap_or_else(|| "blob".into());
+                if !c.ok && c.pack_problems.is_empty() {
                     problem(
                         &mut rep,
-                        format!("{what}: blob {key} does not match its hash (altered or damaged)"),
+                        format!(
+                            "{what}: blob {} does not match its hash (altered or damaged)",
+                            c.key
+                        ),
+                    );
+                }
+                for p in c.pack_problems {
+                    problem(&mut rep, format!("{what}: pack {}: {p}", c.key));
+                }
+                if let Some(pack) = named_digest(&c.key).filter(|_| c.key.ends_with(".pack")) {
+                    for (m, offset, len) in c.members {
+                        in_packs.entry(m).or_insert((pack, offset, len));
+                    }
+                }
+            }
+            // Every place the catalogue gives is a place a pack really holds that member.
+            for (member, (pack, offset, len)) in &catalogue_packed {
+                let listed_pack = names.contains(&crate::pack::pack_key(pack));
+                let holds = in_packs
+                    .get(member)
+                    .is_some_and(|(p, o, l)| p == pack && o == offset && l == len);
+                if listed_pack && !holds {
+                    problem(
+                        &mut rep,
+                        format!(
+                            "the catalogue places blob {member} at bytes {offset}..+{len} of pack {}, which does not hold it there",
+                            crate::pack::pack_key(pack)
+                        ),
                     );
                 }
             }
@@ -367,14 +419,31 @@ impl ArchiveReader {
     }
 }
 
-/// The blobs listed (key, size) and, when asked, each one's hash check (key, matches, bytes).
-type Listed = (Vec<(String, u64)>, Option<Vec<(String, bool, u64)>>);
+/// The blobs and packs listed (key, size) and, when asked, each one's check.
+type Listed = (Vec<(String, u64)>, Option<Vec<Checked>>);
 
-/// Hashes blobs on all cores; returns (key, matches its name, bytes).
+/// What re-hashing one object found.
+struct Checked {
+    key: String,
+    /// It hashes to its name (a pack: and every member to its digest).
+    ok: bool,
+    bytes: u64,
+    /// A pack's problems, and its members (digest, offset, length) when its index could be read.
+    pack_problems: Vec<String>,
+    members: Vec<(Digest, u64, u64)>,
+}
+
+/// The digest a blob or pack key names.
+fn named_digest(key: &str) -> Option<Digest> {
+    let name = key.rsplit('/').next()?;
+    Digest::from_hex(name.strip_suffix(".pack").unwrap_or(name))
+}
+
+/// Re-hashes blobs and packs on all cores, through the store.
 fn hash_blobs(
-    root: &std::path::Path,
+    blobs: &crate::blobs::BlobStore,
     listed: &[(String, u64)],
-) -> Result<Vec<(String, bool, u64)>, ArchiveError> {
+) -> Result<Vec<Checked>, ArchiveError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -382,29 +451,52 @@ fn hash_blobs(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::with_capacity(listed.len()));
     let error: std::sync::Mutex<Option<ArchiveError>> = std::sync::Mutex::new(None);
+    let check = |key: &str| -> Result<Checked, ArchiveError> {
+        let name = named_digest(key);
+        if key.ends_with(".pack") {
+            let bytes = blobs.get(key)?.unwrap_or_default();
+            let (check, members) = match name {
+                Some(name) => {
+                    let check = crate::pack::verify_pack(&bytes, &name);
+                    let members = crate::pack::read_pack(&bytes)
+                        .map(|ix| {
+                            ix.members()
+                                .iter()
+                                .map(|m| (m.digest, m.offset, m.len))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (check.problems, members)
+                }
+                None => (vec![format!("{key}: not a pack name")], Vec::new()),
+            };
+            return Ok(Checked {
+                key: key.to_string(),
+                ok: check.is_empty(),
+                bytes: bytes.len() as u64,
+                pack_problems: check,
+                members,
+            });
+        }
+        let (d, n) = blobs.hash(key)?.unwrap_or((Digest([0; 32]), 0));
+        Ok(Checked {
+            key: key.to_string(),
+            ok: Some(d) == name,
+            bytes: n,
+            pack_problems: Vec::new(),
+            members: Vec::new(),
+        })
+    };
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((key, _)) = listed.get(i) else { break };
-                    match std::fs::File::open(root.join(key))
-                        .and_then(|mut f| onrecord_model::digest::hash_reader(&mut f))
-                    {
-                        Ok((d, n)) => {
-                            let ok = key.rsplit('/').next() == Some(d.to_hex().as_str());
-                            results.lock().unwrap_or_else(|p| p.into_inner()).push((
-                                key.clone(),
-                                ok,
-                                n,
-                            ));
-                        }
+                    match check(key) {
+                        Ok(c) => results.lock().unwrap_or_else(|p| p.into_inner()).push(c),
                         Err(e) => {
-                            *error.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Some(ArchiveError::Read {
-                                    what: key.clone(),
-                                    source: e,
-                                });
+                            *error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                             break;
                         }
                     }
@@ -416,7 +508,7 @@ fn hash_blobs(
         return Err(e);
     }
     let mut r = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    r.sort();
+    r.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(r)
 }
 
