@@ -512,6 +512,21 @@ fn hash_blobs(
     Ok(r)
 }
 
+/// The fields of a record's content that the catalogue repeats in columns.
+#[derive(serde::Deserialize)]
+struct Columns<'a> {
+    #[serde(rename = "type", borrow)]
+    type_: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    channel: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    author: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    local_time: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// Entries per range of the log that one thread checks at a time: 64 entry bundles.
 const RANGE: u64 = 64 * onrecord_log::tile::TILE_WIDTH;
 
@@ -695,6 +710,42 @@ fn check_range(
                         if dep_id[..] == re.deposit_id.0 && *received_at == re.received_at_us => {}
                     _ => part.problem(format!(
                         "record {} (log index {index}): deposit or time of receipt differs from the log",
+                        re.record_id
+                    )),
+                }
+                // The columns that reports, filters and the index read must say what the
+                // content (whose hash the log holds) says: an edited `author` column would
+                // otherwise change the usage report and `search --from` while verify passed.
+                match serde_json::from_str::<Columns<'_>>(&row.content) {
+                    Ok(c) => {
+                        let mut differ = Vec::new();
+                        if c.channel != row.channel {
+                            differ.push("channel");
+                        }
+                        if c.type_ != row.type_ {
+                            differ.push("type");
+                        }
+                        if c.kind != row.kind {
+                            differ.push("kind");
+                        }
+                        if c.author.as_deref() != row.author.as_deref() {
+                            differ.push("author");
+                        }
+                        if c.local_time.as_deref() != row.local_time.as_deref() {
+                            differ.push("local_time");
+                        }
+                        if !differ.is_empty() {
+                            part.problem(format!(
+                                "record {} (log index {index}): the catalogue's {} column{} differ{} from the record's content",
+                                re.record_id,
+                                differ.join(", "),
+                                if differ.len() > 1 { "s" } else { "" },
+                                if differ.len() > 1 { "" } else { "s" },
+                            ));
+                        }
+                    }
+                    Err(e) => part.problem(format!(
+                        "record {} (log index {index}): content is not a record: {e}",
                         re.record_id
                     )),
                 }
