@@ -93,6 +93,7 @@ impl Archive {
         let mut writer = index.writer(INDEX_HEAP)?;
         let n = self.feed_index(&mut writer, from)?;
         writer.commit(log_size)?;
+        crate::failpoint::hit("indexed")?;
         Ok(n)
     }
 

@@ -229,6 +229,7 @@ impl Archive {
             }
         };
         tracing::info!(elapsed = ?started.elapsed(), "deposit hashed");
+        crate::failpoint::hit("deposit-stored")?;
 
         if let Some(receipt) = self.receipt_for_held(&deposit_id)? {
             for (k, _) in staged.items.drain(..) {
@@ -408,7 +409,12 @@ impl Archive {
                     progress,
                     total_bytes: size,
                 };
+                let mut batches = 0u64;
                 for batch in &from_parser {
+                    batches += 1;
+                    if batches == 2 {
+                        crate::failpoint::hit("mid-records")?;
+                    }
                     for m in batch {
                         match m {
                             Msg::Conversation(c) => w.conversation_inner(*c)?,
@@ -523,6 +529,7 @@ impl Archive {
         } = outcome?;
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
+        crate::failpoint::hit("records-written")?;
         // Step 4: blobs to their addresses, then one flush of the file system.
         // An object already at the address is kept only if it holds that content: one left torn
         // by a crash, or altered, is replaced (the rename overwrites it), not trusted.
@@ -535,10 +542,12 @@ impl Archive {
             }
         }
         self.blobs.sync()?;
+        crate::failpoint::hit("blobs-durable")?;
 
         tracing::info!(elapsed = ?started.elapsed(), "blobs in place and synced");
         // Step 5: the commit point.
         let checkpoint = crate::sign_checkpoint(&self.signer, &self.origin, &head);
+        crate::failpoint::hit("checkpoint-signed")?;
         let (date_order, decision) = match report.date_order {
             Some((o, d)) => (Some(o.as_str().to_string()), Some(d.as_str().to_string())),
             None => (None, None),
@@ -577,9 +586,11 @@ impl Archive {
         tx.commit()?;
 
         tracing::info!(elapsed = ?started.elapsed(), "catalogue committed");
+        crate::failpoint::hit("committed")?;
         // Steps 6 and 7.
         self.publish_checkpoint(head.size, &checkpoint)?;
         tracing::info!(elapsed = ?started.elapsed(), "checkpoint published");
+        crate::failpoint::hit("published")?;
         drop(manifest);
         let proof = self.tlog_proof(deposit_index)?;
         Ok(Receipt {
