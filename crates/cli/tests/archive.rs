@@ -3,10 +3,9 @@
 
 mod util;
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
-use util::{Env, snapshot, whatsapp_export};
+use util::{Env, snapshot, verify_fails, walk, whatsapp_export, zip_of};
 
 fn verifier_key(init_output: &str) -> String {
     init_output
@@ -225,21 +224,6 @@ fn tampered_env() -> Env {
     env
 }
 
-fn verify_fails(env: &Env, expect: &[&str]) -> String {
-    let o = env.run(&["verify"]);
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "verify must fail: {out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    for e in expect {
-        assert!(out.contains(e), "verify output should name {e:?}:\n{out}");
-    }
-    out
-}
-
 #[test]
 fn flipping_a_byte_in_a_blob_is_caught_and_named() {
     let env = tampered_env();
@@ -353,17 +337,6 @@ fn a_failed_ingest_leaves_the_archive_byte_for_byte_as_it_was() {
         env.write("invalid.txt", b"\xff\xfe\x00garbage\x80\x81"),
     ];
     // A truncated zip, a zip with a traversal path, a zip without a chat.
-    let zip_of = |members: &[(&str, &[u8])]| {
-        let mut buf = std::io::Cursor::new(Vec::new());
-        let mut w = zip::ZipWriter::new(&mut buf);
-        for (name, data) in members {
-            w.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            w.write_all(data).unwrap();
-        }
-        w.finish().unwrap();
-        buf.into_inner()
-    };
     let chat = whatsapp_export(30, 9);
     let z = zip_of(&[("WhatsApp Chat with B.txt", chat.as_bytes())]);
     bad.push(env.write("truncated.zip", &z[..z.len() / 2]));
@@ -395,22 +368,6 @@ fn a_failed_ingest_leaves_the_archive_byte_for_byte_as_it_was() {
         );
     }
     assert!(env.ok(&["verify"]).contains("OK"));
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// SIGKILL at random moments of a large ingest: after each kill, verify passes and the deposit is

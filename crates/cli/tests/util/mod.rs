@@ -199,3 +199,51 @@ impl Env {
         run_measured(self.cmd(args))
     }
 }
+
+/// Runs `verify`, insists that it fails (exit 1) and that its report names each of `expect`;
+/// returns the report.
+pub fn verify_fails(env: &Env, expect: &[&str]) -> String {
+    let o = env.run(&["verify"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "verify must fail: {out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for e in expect {
+        assert!(out.contains(e), "verify output should name {e:?}:\n{out}");
+    }
+    out
+}
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A zip archive of `members` (name, bytes), in memory.
+pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = zip::ZipWriter::new(&mut buf);
+    for (name, data) in members {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap();
+    buf.into_inner()
+}
