@@ -435,3 +435,90 @@ impl BlobStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The blob store's contract, on a local folder and on an in-memory object store (which has no
+    //! file system at all): whatever the archive relies on must hold on both.
+
+    use super::*;
+
+    fn stores() -> Vec<(&'static str, BlobStore, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let local = BlobStore::local(dir.path()).unwrap();
+        let memory = BlobStore::new(Arc::new(object_store::memory::InMemory::new()));
+        vec![("local", local, Some(dir)), ("memory", memory, None)]
+    }
+
+    #[test]
+    fn every_operation_behaves_the_same_on_every_store() {
+        for (name, s, _dir) in stores() {
+            let d = Digest::of(b"hello");
+            let key = blob_key(&d);
+            assert!(!s.exists(&key).unwrap(), "{name}");
+            assert_eq!(s.get(&key).unwrap(), None, "{name}");
+            assert_eq!(s.hash(&key).unwrap(), None, "{name}");
+            s.put(&key, b"hello").unwrap();
+            assert!(s.exists(&key).unwrap(), "{name}");
+            assert_eq!(
+                s.get(&key).unwrap().as_deref(),
+                Some(&b"hello"[..]),
+                "{name}"
+            );
+            assert_eq!(s.get_range(&key, 1..4).unwrap().as_ref(), b"ell", "{name}");
+            assert_eq!(s.hash(&key).unwrap(), Some((d, 5)), "{name}");
+            assert!(s.holds(&key, &d, Some(5)).unwrap(), "{name}");
+            assert!(!s.holds(&key, &d, Some(6)).unwrap(), "{name}");
+            assert!(
+                !s.holds(&key, &Digest::of(b"other"), None).unwrap(),
+                "{name}"
+            );
+
+            // Streamed, in parts bigger than one, with back-pressure.
+            let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+            let (bd, n) = s
+                .put_stream("blobs/big", &mut std::io::Cursor::new(&big))
+                .unwrap();
+            assert_eq!((bd, n), (Digest::of(&big), big.len() as u64), "{name}");
+            assert_eq!(
+                s.get("blobs/big").unwrap().unwrap().len(),
+                big.len(),
+                "{name}"
+            );
+
+            s.put_many(&[
+                ("log/tile/0/000".to_string(), vec![1; 32]),
+                ("log/tile/0/001".to_string(), vec![2; 32]),
+            ])
+            .unwrap();
+            s.put_durable("log/checkpoint", b"cp").unwrap();
+            let listed: Vec<String> = s.list("log").unwrap().into_iter().map(|(k, _)| k).collect();
+            assert_eq!(
+                listed,
+                ["log/checkpoint", "log/tile/0/000", "log/tile/0/001"],
+                "{name}"
+            );
+
+            // A local file, moved into place (local) or uploaded (memory).
+            let f = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(f.path(), b"spooled").unwrap();
+            let (_, path) = f.keep().unwrap();
+            s.put_file("blobs/spooled", &path).unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert_eq!(
+                s.get("blobs/spooled").unwrap().as_deref(),
+                Some(&b"spooled"[..]),
+                "{name}"
+            );
+
+            s.delete(&key).unwrap();
+            s.delete(&key).unwrap();
+            assert!(
+                !s.exists(&key).unwrap(),
+                "{name}: deleting twice is not an error"
+            );
+            s.sync().unwrap();
+            s.clear_tmp().unwrap();
+        }
+    }
+}

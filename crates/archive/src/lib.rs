@@ -132,6 +132,26 @@ pub fn default_origin(dir: &Path) -> String {
     format!("{}/onrecord/{}", clean(&host), clean(&name))
 }
 
+/// The writer lock, without waiting: `None` while another process holds it.
+fn try_lock(root: &Path) -> Result<Option<File>, ArchiveError> {
+    let path = root.join("lock");
+    let io = |e| ArchiveError::Read {
+        what: path.display().to_string(),
+        source: e,
+    };
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io)?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
 fn lock(root: &Path) -> Result<File, ArchiveError> {
     let path = root.join("lock");
     let io = |e| ArchiveError::Read {
@@ -318,6 +338,10 @@ impl Archive {
         // and is not written to (not even a lock file).
         read_marker(root)?;
         let lock = lock(root)?;
+        Archive::open_locked(root, lock)
+    }
+
+    fn open_locked(root: &Path, lock: File) -> Result<Archive, ArchiveError> {
         let reader = ArchiveReader::open(root)?;
         let key_path = root.join("keys/log.key");
         let key_text = std::fs::read_to_string(&key_path).map_err(|e| ArchiveError::Read {
@@ -341,6 +365,16 @@ impl Archive {
         };
         archive.recover()?;
         Ok(archive)
+    }
+
+    /// Opens the archive for writing if no other process is writing to it; `None` if one is.
+    /// For work that can wait for a later turn (a search that would catch the index up).
+    pub fn try_open(root: &Path) -> Result<Option<Archive>, ArchiveError> {
+        read_marker(root)?;
+        let Some(lock) = try_lock(root)? else {
+            return Ok(None);
+        };
+        Archive::open_locked(root, lock).map(Some)
     }
 
     /// A read handle on the same archive, for other threads.

@@ -94,6 +94,8 @@ pub struct DisappearingPeriod {
 #[derive(Clone, Debug, Serialize)]
 pub struct UsageReport {
     pub by: String,
+    /// The log size of the checkpoint the report is as of (every report reads one snapshot).
+    pub as_of_log_size: u64,
     pub from: Option<String>,
     pub to: Option<String>,
     pub rows: Vec<UsageRow>,
@@ -391,6 +393,7 @@ impl ArchiveReader {
                 UsageBy::Month => "month",
             }
             .into(),
+            as_of_log_size: size,
             from: from.map(str::to_string),
             to: to.map(str::to_string),
             rows: out,

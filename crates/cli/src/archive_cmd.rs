@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use onrecord_archive::{Archive, DepositMeta, Progress, Receipt, VerifyOptions};
+use onrecord_archive::{Archive, ArchiveReader, DepositMeta, Progress, Receipt, VerifyOptions};
 
 use crate::Outcome;
 use crate::args::{Global, IngestArgs, InitArgs, ProofArgs, VerifyArgs};
@@ -13,6 +13,24 @@ use crate::visible::{short, visible};
 pub fn open(g: &Global) -> Result<Archive> {
     Archive::open(&g.archive)
         .with_context(|| format!("opening the archive {}", g.archive.display()))
+}
+
+/// Opens the archive for reading. When no other process is writing, the writer's turn is taken
+/// first, briefly, to finish what a crash left (a checkpoint committed but not published) and,
+/// with `index`, to bring the search index up to date; while an ingest runs, the archive is
+/// read as it stands, without waiting.
+pub fn read(g: &Global, index: bool) -> Result<ArchiveReader> {
+    let ctx = || format!("opening the archive {}", g.archive.display());
+    if let Some(w) = Archive::try_open(&g.archive).with_context(ctx)?
+        && index
+        && let Err(e) = w.catch_up_index()
+    {
+        eprintln!(
+            "onrecord: warning: the search index could not be brought up to date ({}); searching what it holds",
+            visible(&format!("{e:#}"))
+        );
+    }
+    ArchiveReader::open(&g.archive).with_context(ctx)
 }
 
 pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
@@ -221,7 +239,7 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
 }
 
 pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
-    let archive = open(g)?;
+    let archive = read(g, false)?;
     let t = std::time::Instant::now();
     let rep = archive.verify(VerifyOptions { blobs: !a.no_blobs })?;
     let secs = t.elapsed().as_secs_f64();
@@ -273,7 +291,7 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
 }
 
 pub fn proof(g: &Global, a: ProofArgs) -> Result<Outcome> {
-    let archive = open(g)?;
+    let archive = read(g, false)?;
     let index = match (a.index, &a.record) {
         (Some(i), _) => i,
         (None, Some(id)) => {
@@ -289,7 +307,7 @@ pub fn proof(g: &Global, a: ProofArgs) -> Result<Outcome> {
 }
 
 pub fn checkpoint(g: &Global) -> Result<Outcome> {
-    let archive = open(g)?;
+    let archive = read(g, false)?;
     print!("{}", text_lines(&archive.checkpoint()?));
     Ok(Outcome::Ok)
 }

@@ -123,6 +123,7 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         limit: 10,
         rank: false,
     };
+    archive.catch_up_index()?;
     let res = archive.search(&q)?;
     let views =
         archive.records_by_index(&res.hits.iter().map(|h| h.log_index).collect::<Vec<_>>())?;

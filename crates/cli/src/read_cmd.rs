@@ -7,7 +7,7 @@ use onrecord_archive::query::{RecordView, UsageBy, UsageReport};
 use onrecord_index::SearchQuery;
 
 use crate::Outcome;
-use crate::archive_cmd::open;
+use crate::archive_cmd::{open, read};
 use crate::args::{BenchQueriesArgs, By, Global, Report, ReportArgs, SearchArgs, ShowArgs};
 use crate::visible::{short, visible, visible_lines};
 
@@ -49,7 +49,7 @@ fn render_snippet_visible(s: &str, style: (&str, &str)) -> String {
 }
 
 pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
-    let archive = open(g)?;
+    let archive = read(g, true)?;
     let q = SearchQuery {
         text: a.query.join(" "),
         from: a.from.clone(),
@@ -206,7 +206,7 @@ pub fn transcript_line(v: &RecordView) -> String {
 }
 
 pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
-    let archive = open(g)?;
+    let archive = read(g, false)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if a.list {
         for c in archive.conversations()? {
@@ -289,7 +289,7 @@ pub fn report(g: &Global, a: ReportArgs) -> Result<Outcome> {
                 .with_context(|| format!("{flag} {v:?}: use YYYY-MM-DD"))?;
         }
     }
-    let archive = open(g)?;
+    let archive = read(g, false)?;
     let by = match u.by {
         By::Person => UsageBy::Person,
         By::Channel => UsageBy::Channel,
@@ -431,7 +431,7 @@ pub fn reindex(g: &Global) -> Result<Outcome> {
 /// Times each query of a file inside the engine (after a warm-up run) and prints p50 and p99 in
 /// milliseconds, for queries without and with filters.
 pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
-    let archive = open(g)?;
+    let archive = read(g, true)?;
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("reading {}", a.file.display()))?;
     let mut plain = Vec::new();

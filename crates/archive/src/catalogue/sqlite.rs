@@ -506,7 +506,8 @@ impl CatalogueRead for SqliteRead<'_> {
 
     fn records_by_id_keys(&self, lo: i64, hi: i64, limit: u64) -> Result<Vec<StoredRecord>> {
         let mut st = self.c().prepare_cached(&format!(
-            "SELECT {RECORD_COLUMNS} FROM record_ids k JOIN {RECORD_FROM} ON r.log_index = k.log_index
+            "SELECT {RECORD_COLUMNS} FROM record_ids k JOIN records r ON r.log_index = k.log_index
+             LEFT JOIN conversations c ON c.seq = r.conversation
              WHERE k.id_key BETWEEN ?1 AND ?2 ORDER BY k.id_key, k.log_index LIMIT ?3"
         ))?;
         let rows = st.query_map(params![lo, hi, sql_int(limit)], stored_record)?;
@@ -843,5 +844,254 @@ impl CatalogueWrite for SqliteWrite<'_> {
         c.execute_batch("COMMIT")?;
         self.open = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The catalogue contract, on the SQLite backend: snapshots see one commit whatever the writer
+    //! does meanwhile, the write transaction is all or nothing, and the commit is a
+    //! compare-and-swap on the latest checkpoint.
+
+    use super::*;
+
+    fn cat() -> (tempfile::TempDir, SqliteCatalogue) {
+        let dir = tempfile::tempdir().unwrap();
+        let cat = SqliteCatalogue::create(&dir.path().join("c.sqlite"), "test/origin").unwrap();
+        cat.write().unwrap().commit(None, 0, "cp0").unwrap();
+        (dir, cat)
+    }
+
+    fn deposit(seq: i64, log_index: u64) -> DepositRow {
+        DepositRow {
+            seq,
+            id: Digest::of(&seq.to_be_bytes()),
+            log_index,
+            first_index: 0,
+            file_name: format!("d{seq}.txt"),
+            size: 10,
+            format: "whatsapp-txt".into(),
+            style: None,
+            depositor: "Private Office".into(),
+            received_at_us: 1,
+            tz: "Europe/London".into(),
+            date_order: None,
+            date_order_decision: None,
+            n_records: 1,
+            n_new: 1,
+            n_warnings: 0,
+            manifest: Digest::of(b"m"),
+            checkpoint_size: log_index + 1,
+        }
+    }
+
+    /// One record and its deposit, committed at log size `index + 2`.
+    fn add_one(w: &mut dyn CatalogueWrite, seq: i64, index: u64, author: &str) {
+        let conv = w
+            .upsert_conversation(&NewConversation {
+                id: Digest::of(b"conv"),
+                channel: "whatsapp",
+                depositor: "Private Office",
+                key: "Chat",
+                title: Some("Chat"),
+                title_source: "file_name",
+                participants_json: "[]",
+                is_group: None,
+            })
+            .unwrap();
+        w.add_record(&NewRecord {
+            log_index: index,
+            id: Digest::of(&index.to_be_bytes()),
+            conversation: conv,
+            occurrence: 0,
+            deposit_seq: seq,
+            channel: "whatsapp",
+            type_: "message",
+            kind: "text",
+            author: Some(author),
+            sent_at_us: None,
+            local_time: Some("2021-03-12T14:05"),
+            content: "{}",
+            source: SourceRef {
+                line: Some(1),
+                offset: 0,
+                path: None,
+            },
+        })
+        .unwrap();
+        w.add_deposit(&deposit(seq, index + 1)).unwrap();
+    }
+
+    #[test]
+    fn a_snapshot_sees_one_commit_while_the_writer_writes_and_commits() {
+        let (_d, cat) = cat();
+        let before = cat.read().unwrap();
+        let mut w = cat.write().unwrap();
+        add_one(&mut *w, 1, 0, "Jane");
+        // Another snapshot, on another thread, while the transaction is open: it does not wait
+        // and does not see the uncommitted record.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let r = cat.read().unwrap();
+                assert_eq!(r.log_size().unwrap(), 0);
+                assert!(r.record_at(0).unwrap().is_none());
+            });
+        });
+        w.commit(Some(0), 2, "cp2").unwrap();
+        assert_eq!(
+            before.log_size().unwrap(),
+            0,
+            "a snapshot stays where it began"
+        );
+        assert!(before.record_at(0).unwrap().is_none());
+        let after = cat.read().unwrap();
+        assert_eq!(after.log_size().unwrap(), 2);
+        assert_eq!(after.latest_checkpoint().unwrap(), Some((2, "cp2".into())));
+        let r = after.record_at(0).unwrap().unwrap();
+        assert_eq!(r.author.as_deref(), Some("Jane"));
+        assert_eq!(r.conversation_title, "Chat");
+        assert_eq!(after.deposits().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_dropped_transaction_leaves_nothing() {
+        let (dir, cat) = cat();
+        // Closed, so that everything committed is in the main file (not the WAL).
+        drop(cat);
+        let path = dir.path().join("c.sqlite");
+        let bytes = Digest::of(&std::fs::read(&path).unwrap());
+        let cat = SqliteCatalogue::open(&path).unwrap();
+        {
+            let mut w = cat.write().unwrap();
+            add_one(&mut *w, 1, 0, "Jane");
+            assert!(
+                w.find_record(&Digest::of(&0u64.to_be_bytes()))
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        let r = cat.read().unwrap();
+        assert_eq!(r.log_size().unwrap(), 0);
+        assert!(r.record_at(0).unwrap().is_none());
+        assert!(r.deposits().unwrap().is_empty());
+        drop(r);
+        drop(cat);
+        assert_eq!(
+            Digest::of(&std::fs::read(&path).unwrap()),
+            bytes,
+            "the file is as it was"
+        );
+        assert!(
+            !dir.path().join("c.sqlite-wal").exists(),
+            "no WAL is left behind"
+        );
+    }
+
+    #[test]
+    fn the_commit_is_a_compare_and_swap_on_the_latest_checkpoint() {
+        let (_d, cat) = cat();
+        let mut w = cat.write().unwrap();
+        add_one(&mut *w, 1, 0, "Jane");
+        let e = w.commit(Some(7), 2, "cp2").unwrap_err();
+        assert!(matches!(e, ArchiveError::Conflict(_)), "{e}");
+        let r = cat.read().unwrap();
+        assert_eq!(r.log_size().unwrap(), 0, "nothing was committed");
+        assert_eq!(r.checkpoints().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn two_writers_take_turns_and_the_second_cannot_fork_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.sqlite");
+        let a = SqliteCatalogue::create(&path, "o").unwrap();
+        a.write().unwrap().commit(None, 0, "cp0").unwrap();
+        // A second handle on the same file, as a second process would have.
+        let b = SqliteCatalogue::open(&path).unwrap();
+        let mut wa = a.write().unwrap();
+        let seen_by_b = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            let t = s.spawn(|| {
+                // Waits for A's transaction to end, then starts from what A committed.
+                let mut wb = b.write().unwrap();
+                *seen_by_b.lock().unwrap() = Some(wb.log_size().unwrap());
+                // B decided against size 0 (as a writer that read the state before A's
+                // commit would): the swap refuses.
+                add_one(&mut *wb, 2, 2, "Tom");
+                wb.commit(Some(0), 4, "cp4-fork")
+            });
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            add_one(&mut *wa, 1, 0, "Jane");
+            wa.commit(Some(0), 2, "cp2").unwrap();
+            let e = t.join().unwrap().unwrap_err();
+            assert!(matches!(e, ArchiveError::Conflict(_)), "{e}");
+        });
+        assert_eq!(*seen_by_b.lock().unwrap(), Some(2));
+        let r = a.read().unwrap();
+        assert_eq!(r.latest_checkpoint().unwrap(), Some((2, "cp2".into())));
+        assert!(r.record_at(2).unwrap().is_none());
+    }
+
+    #[test]
+    fn id_lookups_see_records_added_in_the_same_transaction() {
+        let (_d, cat) = cat();
+        let mut w = cat.write().unwrap();
+        add_one(&mut *w, 1, 0, "Jane");
+        let id = Digest::of(&0u64.to_be_bytes());
+        assert_eq!(w.find_record(&id).unwrap(), Some((0, 1)));
+        assert!(
+            w.add_source(
+                0,
+                2,
+                SourceRef {
+                    line: None,
+                    offset: 5,
+                    path: None
+                }
+            )
+            .unwrap()
+        );
+        assert!(
+            !w.add_source(
+                0,
+                2,
+                SourceRef {
+                    line: None,
+                    offset: 5,
+                    path: None
+                }
+            )
+            .unwrap()
+        );
+        w.add_packed(&Digest::of(b"pack"), &[(Digest::of(b"a"), 16, 1)])
+            .unwrap();
+        w.commit(Some(0), 2, "cp2").unwrap();
+        let r = cat.read().unwrap();
+        assert_eq!(
+            r.records_by_id_keys(i64::MIN, i64::MAX, 10).unwrap().len(),
+            1
+        );
+        assert_eq!(
+            r.packed(&Digest::of(b"a")).unwrap(),
+            Some((Digest::of(b"pack"), 16, 1))
+        );
+        let mut n = 0;
+        r.for_each_id_key(&mut |_, _| n += 1).unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn an_older_schema_is_refused_by_name() {
+        let (dir, cat) = cat();
+        drop(cat);
+        let path = dir.path().join("c.sqlite");
+        let c = Connection::open(&path).unwrap();
+        c.execute(
+            "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+        drop(c);
+        let e = SqliteCatalogue::open(&path).err().unwrap();
+        assert!(e.to_string().contains("catalogue schema 3"), "{e}");
     }
 }

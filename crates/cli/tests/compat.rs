@@ -1,0 +1,76 @@
+//! An archive of an older format is refused with a clear message, never misread and never
+//! written to.
+//!
+//! `tests/data/archive-v1` was written by onrecord before the archive core changed (format 1:
+//! a rollback-journal catalogue of schema 3, no packs, no verifier key in the marker; see
+//! `tests/data/archive-v1.README`). Every command that opens an archive must refuse it by
+//! naming the format it found and the one it reads, say how to move over, and leave every byte
+//! (and the absence of a lock file) as it was.
+
+mod util;
+
+use std::path::Path;
+
+use util::{Env, snapshot};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_archive_of_format_1_is_refused_by_every_command_and_left_untouched() {
+    let env = Env::new();
+    let old = env.path().join("archive-v1");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/archive-v1"),
+        &old,
+    );
+    let before = snapshot(&old);
+    let demo =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/WhatsApp Chat - Perm Sec.txt");
+    let a = old.to_str().unwrap();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["--archive", a, "verify"],
+        vec!["--archive", a, "search", "supply"],
+        vec!["--archive", a, "show", "--list"],
+        vec!["--archive", a, "report", "usage"],
+        vec!["--archive", a, "checkpoint"],
+        vec!["--archive", a, "reindex"],
+        vec![
+            "--archive",
+            a,
+            "ingest",
+            "--depositor",
+            "Private Office",
+            demo.to_str().unwrap(),
+        ],
+    ];
+    for args in commands {
+        let o = env.cmd(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        for says in [
+            "onrecord-archive format 1",
+            "reads onrecord-archive format 2",
+            "onrecord init",
+            "ingesting the original deposits again",
+            "Nothing was changed",
+        ] {
+            assert!(
+                err.contains(says),
+                "{args:?}: the refusal does not say {says:?}: {err}"
+            );
+        }
+        assert_eq!(snapshot(&old), before, "{args:?} changed the old archive");
+        assert!(!old.join("lock").exists(), "{args:?} created a lock file");
+    }
+}
