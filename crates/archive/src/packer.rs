@@ -38,6 +38,8 @@ struct State<'a> {
     /// Digests packed by this ingest (written or in the builder).
     seen: HashSet<Digest>,
     written: Vec<WrittenPack>,
+    /// Keys of the packs this ingest created (they did not exist before), kept after `finish`.
+    created: Vec<String>,
     /// The committed catalogue, to skip what the archive holds already.
     snapshot: Box<dyn CatalogueRead + 'a>,
 }
@@ -67,6 +69,7 @@ impl<'a> Packer<'a> {
                 builder: PackBuilder::new(PACK_TARGET),
                 seen: HashSet::new(),
                 written: Vec::new(),
+                created: Vec::new(),
                 snapshot,
             }),
         }
@@ -121,6 +124,8 @@ impl<'a> Packer<'a> {
         let len = pack.bytes().len() as u64;
         let created = !self.blobs.holds(&key, &name, Some(len))?;
         if created {
+            // Named as created before it is written: a failed ingest removes it either way.
+            self.lock().created.push(key.clone());
             self.blobs.put(&key, pack.bytes())?;
         }
         self.lock().written.push(WrittenPack {
@@ -145,13 +150,9 @@ impl<'a> Packer<'a> {
         Ok(std::mem::take(&mut self.lock().written))
     }
 
-    /// The keys of the packs written so far that did not exist before (for clean-up on failure).
+    /// The keys of the packs this ingest wrote that did not exist before (for clean-up on
+    /// failure), whether or not `finish` has run.
     pub fn created_keys(&self) -> Vec<String> {
-        self.lock()
-            .written
-            .iter()
-            .filter(|p| !p.key.is_empty())
-            .map(|p| p.key.clone())
-            .collect()
+        self.lock().created.clone()
     }
 }
