@@ -61,8 +61,7 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
     let archive_dir = dir.join("archive");
     let exports = dir.join("exports");
     std::fs::create_dir_all(&exports).with_context(|| format!("creating {}", exports.display()))?;
-    let mut archive = onrecord_app::init(&archive_dir, Some("demo.onrecord.example/log"))
-        .context("creating the demo archive")?;
+    let mut archive = onrecord_app::init(&archive_dir, Some("demo.onrecord.example/log"))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     writeln!(
