@@ -648,7 +648,7 @@ fn check_range(
         // (0x01 || left || right) per entry but the first.
         part.bytes_hashed += 1 + bytes.len() as u64 + if index > 0 { 65 } else { 0 };
         // Catalogue rows that no entry claims.
-        while let Some(row) = next_row.as_ref().filter(|r| (r.log_index as u64) < index) {
+        while let Some(row) = next_row.as_ref().filter(|r| r.log_index < index) {
             let p = format!(
                 "record {} (log index {}) is in the catalogue but its log entry is not a record entry",
                 row.id, row.log_index
@@ -665,7 +665,7 @@ fn check_range(
         };
         match entry {
             Entry::Record(re) => {
-                let Some(row) = next_row.take_if(|r| r.log_index as u64 == index) else {
+                let Some(row) = next_row.take_if(|r| r.log_index == index) else {
                     part.problem(format!(
                         "record {} (log index {index}) is in the log but missing from the catalogue",
                         re.record_id

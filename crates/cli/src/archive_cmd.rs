@@ -1,42 +1,37 @@
 //! `init`, `ingest`, `verify`, `proof`, `checkpoint`.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use onrecord_archive::{Archive, ArchiveReader, DepositMeta, Progress, Receipt, VerifyOptions};
+use anyhow::{Result, bail};
+use onrecord_app::{
+    Archive, ArchiveReader, Deposit, IndexCatchUp, IngestBatch, IngestConfig, IngestRequest,
+    Progress, ProofTarget, Receipt, VerifyOptions,
+};
 
 use crate::Outcome;
 use crate::args::{Global, IngestArgs, InitArgs, ProofArgs, VerifyArgs};
 use crate::visible::{short, visible};
 
 pub fn open(g: &Global) -> Result<Archive> {
-    Archive::open(&g.archive)
-        .with_context(|| format!("opening the archive {}", g.archive.display()))
+    Ok(onrecord_app::open(&g.archive)?)
 }
 
-/// Opens the archive for reading. When no other process is writing, the writer's turn is taken
-/// first, briefly, to finish what a crash left (a checkpoint committed but not published) and,
-/// with `index`, to bring the search index up to date; while an ingest runs, the archive is
-/// read as it stands, without waiting.
+/// Opens the archive for reading (see `onrecord_app::open_reader`): a read never waits for an
+/// ingest; with `index`, the search index is brought up to date first if the writer is free.
 pub fn read(g: &Global, index: bool) -> Result<ArchiveReader> {
-    let ctx = || format!("opening the archive {}", g.archive.display());
-    if let Some(w) = Archive::try_open(&g.archive).with_context(ctx)?
-        && index
-        && let Err(e) = w.catch_up_index()
-    {
+    let (reader, warning) = onrecord_app::open_reader(&g.archive, index)?;
+    if let Some(w) = warning {
         eprintln!(
-            "onrecord: warning: the search index could not be brought up to date ({}); searching what it holds",
-            visible(&format!("{e:#}"))
+            "onrecord: warning: {}; searching what the index holds",
+            visible(&w.to_string())
         );
     }
-    ArchiveReader::open(&g.archive).with_context(ctx)
+    Ok(reader)
 }
 
 pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
     let dir = a.dir.unwrap_or_else(|| g.archive.clone());
-    let archive = Archive::init(&dir, a.origin.as_deref())
-        .with_context(|| format!("creating an archive in {}", dir.display()))?;
+    let archive = onrecord_app::init(&dir, a.origin.as_deref())?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -57,13 +52,27 @@ pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// Deposits one by one through the application's [`IngestBatch`], printing each receipt (or
+/// error) as it comes, then the batch's one indexing pass.
 pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
     let mut archive = open(g)?;
+    let read = crate::read_flags::read_options(&a.read)?;
     let stdout = std::io::stdout();
     let tty = std::io::stderr().is_terminal() && !a.json;
+    let mut batch = IngestBatch::new(
+        &mut archive,
+        IngestConfig {
+            defer_index: a.defer_index,
+        },
+    );
     let mut failed = 0;
     for path in &a.paths {
-        match ingest_one(&mut archive, path, &a, tty) {
+        let request = IngestRequest {
+            path: path.clone(),
+            depositor: a.depositor.clone(),
+            read: read.clone(),
+        };
+        match ingest_one(&mut batch, &request, tty) {
             Ok(receipt) => {
                 let mut out = stdout.lock();
                 if a.json {
@@ -83,18 +92,12 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
             }
         }
     }
-    // One indexing pass for all the deposits of the command (tantivy indexes a batch far faster
-    // than deposit by deposit, when it merges segments in between). The deposits are committed
-    // already: if indexing fails, they stay, and the next search catches the index up.
-    // Only when something went in: a command whose every deposit was refused leaves the archive
-    // byte for byte as it was, the index folder included.
-    if !a.defer_index
-        && failed < a.paths.len()
-        && let Err(e) = archive.catch_up_index()
-    {
+    // The deposits are committed already: if indexing fails, they stay, and the next search
+    // catches the index up.
+    if let IndexCatchUp::Failed(e) = batch.finish() {
         eprintln!(
             "onrecord: warning: the deposits are in, but the search index was not brought up to date ({}); the next search will do it",
-            visible(&format!("{e:#}"))
+            visible(&e.message)
         );
     }
     if failed > 0 {
@@ -103,22 +106,17 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> Result<Receipt> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    let mut opts = crate::tz::parse_options(&a.read, &file_name)?;
-    let format = onrecord_formats::detect(path)?;
-    crate::tz::ask_passphrase_if_needed(format, &mut opts)?;
-    let meta = DepositMeta {
-        path: path.to_path_buf(),
-        file_name: file_name.clone(),
-        depositor: a.depositor.clone(),
-        tz_name: opts.tz_name.clone(),
-    };
+/// One deposit: the passphrase asked for on the terminal if the export needs one, a progress
+/// bar on a terminal.
+fn ingest_one(batch: &mut IngestBatch<'_>, request: &IngestRequest, tty: bool) -> Result<Receipt> {
+    let mut deposit = Deposit::prepare(request)?;
+    if deposit.needs_passphrase() {
+        deposit.set_passphrase(crate::read_flags::ask_passphrase()?);
+    }
     let bar = if tty {
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(deposit.path())
+            .map(|m| m.len())
+            .unwrap_or(0);
         let b = indicatif::ProgressBar::new(size);
         b.set_style(
             indicatif::ProgressStyle::with_template(
@@ -127,7 +125,7 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        b.set_message(visible(&file_name).into_owned());
+        b.set_message(visible(deposit.file_name()).into_owned());
         Some(b)
     } else {
         None
@@ -138,10 +136,7 @@ fn ingest_one(archive: &mut Archive, path: &Path, a: &IngestArgs, tty: bool) -> 
             b.set_position(p.bytes);
         }
     };
-    let mut parse = |sink: &mut dyn onrecord_model::Sink| {
-        onrecord_formats::parse_as(format, path, &opts, sink).map_err(|e| e.to_string())
-    };
-    let r = archive.ingest(&meta, &mut parse, &mut progress);
+    let r = batch.deposit(deposit, &mut progress);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -241,7 +236,7 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
 pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
     let archive = read(g, false)?;
     let t = std::time::Instant::now();
-    let rep = archive.verify(VerifyOptions { blobs: !a.no_blobs })?;
+    let rep = onrecord_app::verify(&archive, VerifyOptions { blobs: !a.no_blobs })?;
     let secs = t.elapsed().as_secs_f64();
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -292,23 +287,24 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
 
 pub fn proof(g: &Global, a: ProofArgs) -> Result<Outcome> {
     let archive = read(g, false)?;
-    let index = match (a.index, &a.record) {
-        (Some(i), _) => i,
-        (None, Some(id)) => {
-            archive
-                .record_by_id(id)?
-                .with_context(|| format!("no record with id {id}"))?
-                .log_index
-        }
+    let target = match (a.index, a.record) {
+        (Some(i), _) => ProofTarget::Index(i),
+        (None, Some(id)) => ProofTarget::Record(id),
         (None, None) => bail!("give a record id or --index N"),
     };
-    print!("{}", text_lines(&archive.tlog_proof(index)?));
+    print!(
+        "{}",
+        text_lines(&onrecord_app::proof(&archive, &target)?.proof)
+    );
     Ok(Outcome::Ok)
 }
 
 pub fn checkpoint(g: &Global) -> Result<Outcome> {
     let archive = read(g, false)?;
-    print!("{}", text_lines(&archive.checkpoint()?));
+    print!(
+        "{}",
+        text_lines(&onrecord_app::checkpoint(&archive)?.checkpoint)
+    );
     Ok(Outcome::Ok)
 }
 

@@ -3,12 +3,12 @@
 //! report and the result of verification — what the product does, in one command.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use onrecord_archive::query::UsageBy;
-use onrecord_archive::{Archive, DepositMeta, VerifyOptions};
-use onrecord_index::SearchQuery;
+use onrecord_app::{
+    IngestConfig, IngestRequest, ReadOptions, SearchRequest, TranscriptRequest, UsageBy,
+    UsageRequest, VerifyOptions,
+};
 
 use crate::Outcome;
 use crate::args::DemoArgs;
@@ -61,8 +61,7 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
     let archive_dir = dir.join("archive");
     let exports = dir.join("exports");
     std::fs::create_dir_all(&exports).with_context(|| format!("creating {}", exports.display()))?;
-    let mut archive = Archive::init(&archive_dir, Some("demo.onrecord.example/log"))
-        .with_context(|| format!("creating the demo archive in {}", archive_dir.display()))?;
+    let mut archive = onrecord_app::init(&archive_dir, Some("demo.onrecord.example/log"))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     writeln!(
@@ -72,14 +71,25 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
     )?;
     writeln!(out, "Log verifier key: {}", archive.verifier_key())?;
 
-    let mut receipts = Vec::new();
+    let mut requests = Vec::new();
     for (name, depositor, bytes) in EXPORTS {
         let path = exports.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
-        receipts.push(ingest(&mut archive, &path, depositor)?);
+        requests.push(request(path, depositor));
     }
     // The same file handed in twice adds nothing.
-    let again = ingest(&mut archive, &exports.join(EXPORTS[0].0), EXPORTS[0].1)?;
+    requests.push(request(exports.join(EXPORTS[0].0), EXPORTS[0].1));
+    let outcome = onrecord_app::ingest(
+        &mut archive,
+        &requests,
+        IngestConfig::default(),
+        &mut |_, _| {},
+    );
+    let mut receipts = Vec::new();
+    for d in outcome.deposits {
+        receipts.push(d.result?);
+    }
+    let again = &receipts[3];
 
     heading(&mut out, "ingest — the receipt a depositor keeps")?;
     let r = &receipts[0];
@@ -112,23 +122,17 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         &mut out,
         "search lexmoor --from \"jane doe\" — what did the minister say about Lexmoor?",
     )?;
-    let q = SearchQuery {
-        text: "lexmoor".into(),
-        from: Some("jane doe".into()),
-        conversation: None,
-        channel: None,
-        kind: None,
-        after: None,
-        before: None,
-        limit: 10,
-        rank: false,
-    };
-    archive.catch_up_index()?;
-    let res = archive.search(&q)?;
-    let views =
-        archive.records_by_index(&res.hits.iter().map(|h| h.log_index).collect::<Vec<_>>())?;
-    for v in &views {
-        let w = &v.record;
+    let res = onrecord_app::search(
+        &archive,
+        &SearchRequest {
+            text: "lexmoor".into(),
+            from: Some("jane doe".into()),
+            limit: 10,
+            ..SearchRequest::default()
+        },
+    )?;
+    for hit in &res.hits {
+        let (v, w) = (&hit.view, &hit.view.record);
         writeln!(
             out,
             "{} {} · {} · {} · {}  {}",
@@ -142,10 +146,7 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         writeln!(
             out,
             "    {}",
-            crate::read_cmd::record_snippet(&v.record, &q)
-                .replace('\u{1}', "[")
-                .replace('\u{2}', "]")
-                .replace('\n', " ")
+            hit.snippet_marked(("[", "]")).replace('\n', " ")
         )?;
     }
 
@@ -153,8 +154,14 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         &mut out,
         "show \"PPE supply cell\" — the transcript, with system events where they happened",
     )?;
-    let conv = archive.find_conversation("PPE supply cell")?;
-    for v in archive.transcript(&conv.id, None, 0)?.iter().take(16) {
+    let transcript = onrecord_app::transcript(
+        &archive,
+        &TranscriptRequest {
+            conversation: "PPE supply cell".into(),
+            ..TranscriptRequest::default()
+        },
+    )?;
+    for v in transcript.records.iter().take(16) {
         writeln!(out, "{}", crate::read_cmd::transcript_line(v))?;
     }
 
@@ -162,7 +169,14 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         &mut out,
         "report usage --by person — the table a department would publish",
     )?;
-    let rep = archive.usage(UsageBy::Person, None, None)?;
+    let rep = onrecord_app::usage(
+        &archive,
+        &UsageRequest {
+            by: UsageBy::Person,
+            from: None,
+            to: None,
+        },
+    )?;
     for row in rep.rows.iter().chain(std::iter::once(&rep.total)) {
         writeln!(
             out,
@@ -192,7 +206,7 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         &mut out,
         "verify — everything checked against the signed checkpoint",
     )?;
-    let v = archive.verify(VerifyOptions::default())?;
+    let v = onrecord_app::verify(&archive, VerifyOptions::default())?;
     writeln!(
         out,
         "{} entries, {} records, {} deposits, {} blobs checked against the checkpoint of size {}",
@@ -218,24 +232,14 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
     })
 }
 
-fn ingest(
-    archive: &mut Archive,
-    path: &Path,
-    depositor: &str,
-) -> Result<onrecord_archive::Receipt> {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let opts = onrecord_model::ParseOptions::new(TZ, &file_name)?;
-    let meta = DepositMeta {
-        path: PathBuf::from(path),
-        file_name,
+/// A demo export, read in London time.
+fn request(path: std::path::PathBuf, depositor: &str) -> IngestRequest {
+    IngestRequest {
+        path,
         depositor: Some(depositor.into()),
-        tz_name: TZ.into(),
-    };
-    let mut parse = |sink: &mut dyn onrecord_model::Sink| {
-        onrecord_formats::parse(path, &opts, sink).map_err(|e| e.to_string())
-    };
-    Ok(archive.ingest(&meta, &mut parse, &mut |_| {})?)
+        read: ReadOptions {
+            tz: Some(TZ.into()),
+            ..ReadOptions::default()
+        },
+    }
 }

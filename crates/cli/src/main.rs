@@ -1,5 +1,6 @@
-//! `onrecord`: the command line. Parses flags, turns them into calls on the library crates, and
-//! gives exit codes one meaning each:
+//! `onrecord`: the command line. Parses flags, turns each command into calls on the application
+//! crate (`onrecord-app`, which the web server shares), prints the results, and gives exit codes
+//! one meaning each:
 //!
 //! - 0: success (for `search`, at least one hit; for `verify`, the archive verified);
 //! - 1: `search` matched nothing, or `verify` found a problem;
@@ -12,7 +13,7 @@ mod args;
 mod demo;
 mod parse_cmd;
 mod read_cmd;
-mod tz;
+mod read_flags;
 mod visible;
 
 use std::process::ExitCode;
@@ -68,7 +69,10 @@ fn main() -> ExitCode {
             }
             // An error may quote the deposit or the archive (a line that could not be read).
             eprintln!("onrecord: error: {}", visible::visible(&format!("{e:#}")));
-            ExitCode::from(2)
+            ExitCode::from(
+                e.downcast_ref::<onrecord_app::AppError>()
+                    .map_or(2, onrecord_app::AppError::exit_code),
+            )
         }
     }
 }

@@ -15,14 +15,16 @@ use crate::args::ParseArgs;
 use crate::visible::visible;
 
 pub fn run(a: ParseArgs) -> Result<Outcome> {
-    let file_name = a
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut opts = crate::tz::parse_options(&a.read, &file_name)?;
-    let format = onrecord_formats::detect(&a.file)?;
-    crate::tz::ask_passphrase_if_needed(format, &mut opts)?;
+    // Read as `ingest` would read it: the same options, format and passphrase.
+    let mut deposit = onrecord_app::Deposit::prepare(&onrecord_app::IngestRequest {
+        path: a.file.clone(),
+        depositor: None,
+        read: crate::read_flags::read_options(&a.read)?,
+    })?;
+    if deposit.needs_passphrase() {
+        deposit.set_passphrase(crate::read_flags::ask_passphrase()?);
+    }
+    let (format, opts) = (deposit.format(), deposit.parse_options());
     let stdout = std::io::stdout();
     if a.json {
         let mut sink = JsonSink {
@@ -31,7 +33,7 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
             last_channel: None,
             error: None,
         };
-        let r = onrecord_formats::parse_as(format, &a.file, &opts, &mut sink);
+        let r = onrecord_formats::parse_as(format, &a.file, opts, &mut sink);
         if let Some(e) = sink.error.take() {
             return Err(e).context("writing JSON Lines");
         }
@@ -40,7 +42,7 @@ pub fn run(a: ParseArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let mut sink = SummarySink::default();
-    let report = onrecord_formats::parse_as(format, &a.file, &opts, &mut sink)
+    let report = onrecord_formats::parse_as(format, &a.file, opts, &mut sink)
         .with_context(|| format!("parsing {}", a.file.display()))?;
     let mut out = stdout.lock();
     let s = &sink;

@@ -2,32 +2,16 @@
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::{Context, Result, bail};
-use onrecord_archive::query::{RecordView, UsageBy, UsageReport};
+use anyhow::{Context, Result};
+use onrecord_app::{
+    RecordView, SearchRequest, TranscriptRequest, UsageBy, UsageReport, UsageRequest,
+};
 use onrecord_index::SearchQuery;
 
 use crate::Outcome;
 use crate::archive_cmd::{open, read};
 use crate::args::{BenchQueriesArgs, By, Global, Report, ReportArgs, SearchArgs, ShowArgs};
 use crate::visible::{short, visible, visible_lines};
-
-/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant.
-fn parse_when(s: &str, flag: &str) -> Result<jiff::Timestamp> {
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    let d: jiff::civil::Date = s
-        .parse()
-        .with_context(|| format!("{flag} {s:?}: use YYYY-MM-DD or an RFC 3339 time"))?;
-    Ok(d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
-}
-
-/// Snippet markers from the index: \x01 before a hit, \x02 after (the index drops both from the
-/// text around them).
-fn render_snippet(s: &str, style: (&str, &str)) -> String {
-    s.replace(onrecord_index::HIT_START, style.0)
-        .replace(onrecord_index::HIT_END, style.1)
-}
 
 /// A snippet for the terminal: the text between the markers shown with [`visible`], the markers
 /// replaced by `style` (which may be the terminal's own escapes, added after).
@@ -50,37 +34,24 @@ fn render_snippet_visible(s: &str, style: (&str, &str)) -> String {
 
 pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
     let archive = read(g, true)?;
-    let q = SearchQuery {
+    let request = SearchRequest {
         text: a.query.join(" "),
-        from: a.from.clone(),
-        conversation: a.in_.clone(),
-        channel: a.channel.clone(),
-        after: a
-            .after
-            .as_deref()
-            .map(|s| parse_when(s, "--after"))
-            .transpose()?,
-        before: a
-            .before
-            .as_deref()
-            .map(|s| parse_when(s, "--before"))
-            .transpose()?,
-        kind: a.kind.clone(),
-        limit: a.limit.max(1),
+        from: a.from,
+        conversation: a.in_,
+        channel: a.channel,
+        kind: a.kind,
+        after: a.after,
+        before: a.before,
+        limit: a.limit,
         rank: a.rank,
     };
-    let results = archive.search(&q)?;
-    let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
-    let views = archive.records_by_index(&indices)?;
+    let results = onrecord_app::search(&archive, &request)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let tty = std::io::stdout().is_terminal();
-    for v in views.iter() {
+    for hit in &results.hits {
         if a.json {
-            let snippet = record_snippet(&v.record, &q);
-            let mut w = v.record.clone();
-            w.snippet = Some(render_snippet(&snippet, ("<mark>", "</mark>")));
-            serde_json::to_writer(&mut out, &w)?;
+            serde_json::to_writer(&mut out, hit)?;
             writeln!(out)?;
         } else {
             let style = if tty {
@@ -88,6 +59,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
             } else {
                 ("[", "]")
             };
+            let v = &hit.view;
             let r = &v.record;
             writeln!(
                 out,
@@ -104,7 +76,10 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
                 visible(r.author.as_deref().unwrap_or("(system)")),
                 visible(short(&v.id, 16))
             )?;
-            let snippet = record_snippet_visible(&v.record, &q);
+            // Made here, not taken from the hit: the snippet of the text with every hidden
+            // character already shown as an escape (the index's snippets drop control
+            // characters, which would hide from the reader that the message holds them).
+            let snippet = onrecord_app::record_snippet_with(r, &results.query, visible_lines);
             writeln!(out, "    {}", render_snippet_visible(&snippet, style))?;
         }
     }
@@ -126,31 +101,6 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
-}
-
-/// The snippet of a record for a query: its text, else its subject and attachment names.
-pub fn record_snippet(r: &onrecord_model::wire::WireRecord, q: &SearchQuery) -> String {
-    onrecord_index::snippet(&r.text, &snippet_extra(r), q)
-}
-
-/// The snippet for the terminal: as [`record_snippet`], of the text with every hidden character
-/// already shown as an escape (the index's snippets drop control characters, which would hide
-/// from the reader that the message holds them).
-fn record_snippet_visible(r: &onrecord_model::wire::WireRecord, q: &SearchQuery) -> String {
-    onrecord_index::snippet(
-        &visible_lines(&r.text),
-        &visible_lines(&snippet_extra(r)),
-        q,
-    )
-}
-
-fn snippet_extra(r: &onrecord_model::wire::WireRecord) -> String {
-    let mut extra = r.subject.clone().unwrap_or_default();
-    for a in &r.attachments {
-        extra.push(' ');
-        extra.push_str(&a.name);
-    }
-    extra
 }
 
 /// One transcript line (or several, for multi-line messages, each after the first indented under
@@ -209,7 +159,7 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
     let archive = read(g, false)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if a.list {
-        for c in archive.conversations()? {
+        for c in onrecord_app::conversations(&archive)? {
             if a.json {
                 serde_json::to_writer(&mut out, &c)?;
                 writeln!(out)?;
@@ -228,26 +178,21 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
         out.flush()?;
         return Ok(Outcome::Ok);
     }
-    let what = a.conversation.as_deref().unwrap_or_default();
-    let conv = archive.find_conversation(what)?;
-    let around = match &a.around {
-        None => None,
-        Some(id) => {
-            let r = archive
-                .record_by_id(id)?
-                .with_context(|| format!("no record with id {id}"))?;
-            if r.conversation_id != conv.id {
-                bail!(
-                    "record {id} is not in the conversation {}",
-                    visible(&conv.title)
-                );
-            }
-            Some(r.log_index)
-        }
-    };
-    let records = archive.transcript(&conv.id, around, a.context)?;
+    let transcript = onrecord_app::transcript(
+        &archive,
+        &TranscriptRequest {
+            conversation: a.conversation.unwrap_or_default(),
+            around: a.around,
+            context: a.context,
+        },
+    )?;
+    let (conv, around, records) = (
+        &transcript.conversation,
+        transcript.around,
+        &transcript.records,
+    );
     if a.json {
-        for v in &records {
+        for v in records {
             serde_json::to_writer(&mut out, &v.record)?;
             writeln!(out)?;
         }
@@ -268,7 +213,7 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
             )?;
         }
         writeln!(out)?;
-        for v in &records {
+        for v in records {
             let mark = if Some(v.log_index) == around {
                 "▶ "
             } else {
@@ -283,19 +228,19 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
 
 pub fn report(g: &Global, a: ReportArgs) -> Result<Outcome> {
     let Report::Usage(u) = a.report;
-    for (flag, v) in [("--from", &u.from), ("--to", &u.to)] {
-        if let Some(v) = v {
-            v.parse::<jiff::civil::Date>()
-                .with_context(|| format!("{flag} {v:?}: use YYYY-MM-DD"))?;
-        }
-    }
-    let archive = read(g, false)?;
-    let by = match u.by {
-        By::Person => UsageBy::Person,
-        By::Channel => UsageBy::Channel,
-        By::Month => UsageBy::Month,
+    let request = UsageRequest {
+        by: match u.by {
+            By::Person => UsageBy::Person,
+            By::Channel => UsageBy::Channel,
+            By::Month => UsageBy::Month,
+        },
+        from: u.from,
+        to: u.to,
     };
-    let rep = archive.usage(by, u.from.as_deref(), u.to.as_deref())?;
+    // A bad date is refused before the archive is opened.
+    request.validate()?;
+    let archive = read(g, false)?;
+    let rep = onrecord_app::usage(&archive, &request)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if u.json {
         serde_json::to_writer_pretty(&mut out, &rep)?;
@@ -450,8 +395,12 @@ pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
             conversation: s("conversation"),
             channel: s("channel"),
             kind: s("kind"),
-            after: s("after").map(|x| parse_when(&x, "after")).transpose()?,
-            before: s("before").map(|x| parse_when(&x, "before")).transpose()?,
+            after: s("after")
+                .map(|x| onrecord_app::parse_time(&x, "after"))
+                .transpose()?,
+            before: s("before")
+                .map(|x| onrecord_app::parse_time(&x, "before"))
+                .transpose()?,
             limit: 20,
             rank: false,
         };

@@ -1,0 +1,50 @@
+//! The use cases of onrecord, shared by the command line and the web server: each edge turns
+//! its input (flags, an HTTP request) into one call here and the result into its output (text,
+//! JSON, a page).
+//!
+//! - [`open()`] and [`init()`] give an [`Archive`] (the writer's handle), [`open_reader()`] an
+//!   [`ArchiveReader`] (any number, beside the writer); every read use case takes a reader, which
+//!   a writer derefs to.
+//! - [`ingest()`] deposits exports and indexes them once; [`IngestBatch`] and [`Deposit`] are its
+//!   steps, for an edge that prints each receipt as it comes or asks for a passphrase midway.
+//! - [`search()`], [`transcript()`], [`conversations()`] and [`usage()`] read.
+//! - [`verify()`], [`proof()`] and [`checkpoint()`] let anyone check the archive.
+//!
+//! Every use case fails with an [`AppError`], whose [`ErrorKind`] says whose fault it is and so
+//! which exit code or HTTP status it gets. Every result is `Serialize`, in the one JSON shape that
+//! `--json` prints and the web API answers with.
+//!
+//! Architecture invariant: nothing here writes to a terminal or knows about flags parsing, HTTP
+//! or escaping for display. (Error messages do name the command line's flags, `--tz` or `--after`,
+//! since that is how users know the options.)
+
+mod error;
+mod ingest;
+mod integrity;
+mod open;
+mod read_options;
+mod search;
+mod transcript;
+mod usage;
+
+pub use error::{AppError, ErrorKind, archive_error_kind};
+pub use ingest::{
+    Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig, IngestOutcome, IngestRequest,
+    ingest,
+};
+pub use integrity::{Checkpoint, Proof, ProofTarget, checkpoint, proof, verify};
+pub use open::{init, open, open_reader};
+pub use read_options::{ReadOptions, parse_options, zone_name};
+pub use search::{
+    SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
+    record_snippet_with, search,
+};
+pub use transcript::{Transcript, TranscriptRequest, conversations, find_conversation, transcript};
+pub use usage::{UsageRequest, usage};
+
+/// The archive's own types that results are made of, so that an edge needs no other crate.
+pub use onrecord_archive::query::{ConversationView, RecordView, UsageBy, UsageReport};
+pub use onrecord_archive::{
+    Archive, ArchiveReader, Progress, Receipt, VerifyOptions, VerifyReport,
+};
+pub use onrecord_model::secrecy::SecretString;

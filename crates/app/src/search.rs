@@ -1,0 +1,169 @@
+//! Search: records matching a query, newest first (or by relevance), each with a snippet.
+
+use std::borrow::Cow;
+
+use onrecord_archive::ArchiveReader;
+use onrecord_archive::query::RecordView;
+use onrecord_index::SearchQuery;
+use onrecord_model::wire::WireRecord;
+use serde::{Serialize, Serializer};
+
+use crate::error::{AppError, ErrorKind};
+
+/// A search as a user asks for it: times as text, checked here.
+#[derive(Clone, Debug, Default)]
+pub struct SearchRequest {
+    /// Words (all must match), "phrases", OR, -word, prefix*.
+    pub text: String,
+    /// Only records from this person (name, number or address).
+    pub from: Option<String>,
+    /// Only this conversation (title words or id).
+    pub conversation: Option<String>,
+    pub channel: Option<String>,
+    pub kind: Option<String>,
+    /// On or after: `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
+    pub after: Option<String>,
+    /// Before: as `after`.
+    pub before: Option<String>,
+    /// At most this many hits (at least one).
+    pub limit: usize,
+    /// By relevance instead of newest first.
+    pub rank: bool,
+}
+
+impl SearchRequest {
+    /// The query the index runs; a time it cannot read is the caller's error.
+    pub fn to_query(&self) -> Result<SearchQuery, AppError> {
+        Ok(SearchQuery {
+            text: self.text.clone(),
+            from: self.from.clone(),
+            conversation: self.conversation.clone(),
+            channel: self.channel.clone(),
+            after: self
+                .after
+                .as_deref()
+                .map(|s| parse_time(s, "--after"))
+                .transpose()?,
+            before: self
+                .before
+                .as_deref()
+                .map(|s| parse_time(s, "--before"))
+                .transpose()?,
+            kind: self.kind.clone(),
+            limit: self.limit.max(1),
+            rank: self.rank,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 instant; `name` is what the error calls it.
+pub fn parse_time(s: &str, name: &str) -> Result<jiff::Timestamp, AppError> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let d: jiff::civil::Date = s.parse().map_err(|e| {
+        AppError::from_error(ErrorKind::Caller, &e)
+            .context(format!("{name} {s:?}: use YYYY-MM-DD or an RFC 3339 time"))
+    })?;
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|e| AppError::from_error(ErrorKind::Caller, &e))
+}
+
+/// One record found, with its snippet.
+///
+/// As JSON it is the record itself (the archive's wire shape) with `snippet` set, its hits
+/// marked `<mark>…</mark>`. The text around the marks is the record's own, not HTML-escaped:
+/// whoever shows it as HTML escapes it first.
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    pub view: RecordView,
+    /// The snippet with the index's markers ([`onrecord_index::HIT_START`] before a hit,
+    /// [`onrecord_index::HIT_END`] after).
+    pub snippet: String,
+}
+
+impl SearchHit {
+    /// The snippet with each hit between `style.0` and `style.1`.
+    pub fn snippet_marked(&self, style: (&str, &str)) -> String {
+        mark_snippet(&self.snippet, style)
+    }
+}
+
+impl Serialize for SearchHit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut record = self.view.record.clone();
+        record.snippet = Some(self.snippet_marked(("<mark>", "</mark>")));
+        record.serialize(s)
+    }
+}
+
+/// What a search found.
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchResponse {
+    /// The query as run (snippets for other renderings are made against it).
+    #[serde(skip)]
+    pub query: SearchQuery,
+    pub hits: Vec<SearchHit>,
+    /// How many records match in all (`hits` holds at most the limit).
+    pub total: usize,
+    /// Set when the query text was malformed and read leniently: what was wrong.
+    pub notice: Option<String>,
+}
+
+/// Runs a search (indexing first whatever the index lacks) and makes each hit's snippet.
+pub fn search(
+    archive: &ArchiveReader,
+    request: &SearchRequest,
+) -> Result<SearchResponse, AppError> {
+    let query = request.to_query()?;
+    let results = archive.search(&query)?;
+    let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
+    let hits = archive
+        .records_by_index(&indices)?
+        .into_iter()
+        .map(|view| SearchHit {
+            snippet: record_snippet(&view.record, &query),
+            view,
+        })
+        .collect();
+    Ok(SearchResponse {
+        query,
+        hits,
+        total: results.total,
+        notice: results.notice,
+    })
+}
+
+/// The snippet of a record for a query: its text, else its subject and attachment names.
+pub fn record_snippet(record: &WireRecord, query: &SearchQuery) -> String {
+    onrecord_index::snippet(&record.text, &snippet_extra(record), query)
+}
+
+/// As [`record_snippet`], of the record's text after `show` (a terminal shows every hidden
+/// character as an escape first, so that the snippet keeps them in sight).
+pub fn record_snippet_with(
+    record: &WireRecord,
+    query: &SearchQuery,
+    show: impl Fn(&str) -> Cow<'_, str>,
+) -> String {
+    let extra = snippet_extra(record);
+    onrecord_index::snippet(&show(&record.text), &show(&extra), query)
+}
+
+/// The subject and attachment names, searched when the text has no hit.
+fn snippet_extra(record: &WireRecord) -> String {
+    let mut extra = record.subject.clone().unwrap_or_default();
+    for a in &record.attachments {
+        extra.push(' ');
+        extra.push_str(&a.name);
+    }
+    extra
+}
+
+/// A snippet with the index's markers replaced by `style`.
+pub fn mark_snippet(snippet: &str, style: (&str, &str)) -> String {
+    snippet
+        .replace(onrecord_index::HIT_START, style.0)
+        .replace(onrecord_index::HIT_END, style.1)
+}
