@@ -140,13 +140,36 @@ fn one_failing_deposit_leaves_the_others_and_the_index_pass() {
 }
 
 #[test]
-fn a_deferred_batch_leaves_indexing_to_the_next_search() {
+fn a_deferred_batch_is_indexed_by_the_next_reader_that_finds_the_writer_free() {
     let mut f = Fixture::new();
     let a = f.export("Cabinet Office", 8, "lexmoor");
     let outcome = f.ingest(&[&a], IngestConfig { defer_index: true });
     assert_eq!(outcome.index, IndexCatchUp::Deferred);
+    // Reading never writes the index: while the writer is held, a search finds what the index
+    // holds (nothing yet), and opening a reader cannot take the writer's turn to catch it up.
     let found = onrecord_app::search(&f.archive, &search("lexmoor")).unwrap();
-    assert_eq!(found.total, 8);
+    assert_eq!(found.total, 0);
+    let Fixture { dir, archive } = f;
+    let root = archive.root().to_path_buf();
+    let (reader, warning) = onrecord_app::open_reader(&root, true).unwrap();
+    assert!(warning.is_none());
+    assert_eq!(
+        onrecord_app::search(&reader, &search("lexmoor"))
+            .unwrap()
+            .total,
+        0
+    );
+    // Once the writer is free, the next reader opened for searching catches the index up.
+    drop(archive);
+    let (reader, warning) = onrecord_app::open_reader(&root, true).unwrap();
+    assert!(warning.is_none());
+    assert_eq!(
+        onrecord_app::search(&reader, &search("lexmoor"))
+            .unwrap()
+            .total,
+        8
+    );
+    drop(dir);
 }
 
 #[test]
