@@ -632,63 +632,54 @@ impl Archive {
             source: e,
         })?;
         files.sort();
+        // The files are read, hashed and packed on every core (a Maildir is tens of thousands of
+        // small files: system calls and copies, not hashing, are the cost), then listed in order.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 4);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let stored: Vec<std::sync::Mutex<Option<(Digest, u64)>>> =
+            files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        let created = std::sync::Mutex::new(Vec::new());
+        let failed: std::sync::Mutex<Option<ArchiveError>> = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((_, raw)) = files.get(i) else { break };
+                        if failed.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                            break;
+                        }
+                        match self.store_folder_file(&path.join(raw), packer, &created) {
+                            Ok(r) => *stored[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r),
+                            Err(e) => {
+                                failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        staged
+            .created
+            .extend(created.into_inner().unwrap_or_else(|p| p.into_inner()));
+        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
         let mut listing = String::from(TREE_MAGIC);
         let mut total = 0u64;
-        for (rel, raw) in files {
-            let full = path.join(&raw);
-            // The listing skipped symlinks; a file swapped for one since is not followed either.
-            let mut f = {
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::OpenOptions::new()
-                    .read(true)
-                    .custom_flags(libc::O_NOFOLLOW)
-                    .open(&full)
-            }
-            .map_err(|e| ArchiveError::Read {
-                what: full.display().to_string(),
-                source: e,
-            })?;
-            let read_err = |e| ArchiveError::Read {
-                what: full.display().to_string(),
-                source: e,
-            };
-            let mut head = Vec::new();
-            (&mut f)
-                .take(PACK_MEMBER_MAX + 1)
-                .read_to_end(&mut head)
-                .map_err(read_err)?;
-            let (d, size) = if head.len() as u64 <= PACK_MEMBER_MAX {
-                // Most of a folder's files (a Maildir's messages): into a pack.
-                let d = Digest::of(&head);
-                packer.add(d, &head)?;
-                (d, head.len() as u64)
-            } else {
-                // A big file: hashed first, then written to its address (and hashed again as it
-                // is written, so that a file changed meanwhile is refused).
-                let (d, size) = {
-                    let mut rest = std::io::Cursor::new(&head).chain(&mut f);
-                    onrecord_model::digest::hash_reader(&mut rest).map_err(read_err)?
-                };
-                let key = blob_key(&d);
-                if !self.blobs.holds(&key, &d, Some(size))? {
-                    staged.created.push(key.clone());
-                    let mut again = std::fs::File::open(&full).map_err(read_err)?;
-                    let stored = self.blobs.put_stream(&key, &mut again)?;
-                    if stored != (d, size) {
-                        return Err(ArchiveError::Invalid(format!(
-                            "{} changed while it was being deposited",
-                            full.display()
-                        )));
-                    }
-                }
-                (d, size)
+        for ((rel, _), r) in files.iter().zip(stored) {
+            let Some((d, size)) = r.into_inner().unwrap_or_else(|p| p.into_inner()) else {
+                return Err(ArchiveError::Invalid(format!("{rel}: not stored")));
             };
             total += size;
             listing.push_str(&format!(
                 "{} {} {}\n",
                 d.to_hex(),
                 size,
-                serde_json::to_string(&rel).unwrap_or_default()
+                serde_json::to_string(rel).unwrap_or_default()
             ));
         }
         let d = Digest::of(listing.as_bytes());
@@ -702,6 +693,63 @@ impl Archive {
             }
         }
         Ok((d, total))
+    }
+
+    /// Stores one file of a folder deposit: a small one into a pack, a big one at its content
+    /// address (noted in `created` when this ingest wrote it). Returns its SHA-256 and size.
+    fn store_folder_file(
+        &self,
+        full: &Path,
+        packer: &dyn SmallObjects,
+        created: &std::sync::Mutex<Vec<String>>,
+    ) -> Result<(Digest, u64), ArchiveError> {
+        let read_err = |e| ArchiveError::Read {
+            what: full.display().to_string(),
+            source: e,
+        };
+        // The walk skipped symlinks; a file swapped for one since is not followed either.
+        let mut f = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(full)
+        }
+        .map_err(read_err)?;
+        let expected = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut head = Vec::with_capacity(expected.min(PACK_MEMBER_MAX) as usize + 1);
+        (&mut f)
+            .take(PACK_MEMBER_MAX + 1)
+            .read_to_end(&mut head)
+            .map_err(read_err)?;
+        if head.len() as u64 <= PACK_MEMBER_MAX {
+            // Most of a folder's files (a Maildir's messages): into a pack.
+            let d = Digest::of(&head);
+            packer.add(d, &head)?;
+            return Ok((d, head.len() as u64));
+        }
+        // A big file: hashed first, then written to its address (and hashed again as it is
+        // written, so that a file changed meanwhile is refused).
+        let (d, size) = {
+            let mut rest = std::io::Cursor::new(&head).chain(&mut f);
+            onrecord_model::digest::hash_reader(&mut rest).map_err(read_err)?
+        };
+        let key = blob_key(&d);
+        if !self.blobs.holds(&key, &d, Some(size))? {
+            created
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(key.clone());
+            let mut again = std::fs::File::open(full).map_err(read_err)?;
+            let stored = self.blobs.put_stream(&key, &mut again)?;
+            if stored != (d, size) {
+                return Err(ArchiveError::Invalid(format!(
+                    "{} changed while it was being deposited",
+                    full.display()
+                )));
+            }
+        }
+        Ok((d, size))
     }
 
     fn receipt_for_held(&self, deposit_id: &Digest) -> Result<Option<Receipt>, ArchiveError> {

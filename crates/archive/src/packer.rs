@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use onrecord_model::Digest;
 
 use crate::ArchiveError;
-use crate::blobs::{BlobStore, blob_key};
+use crate::blobs::BlobStore;
 use crate::catalogue::CatalogueRead;
 use crate::pack::{Pack, PackBuilder};
 
@@ -87,13 +87,10 @@ impl<'a> Packer<'a> {
             if !st.seen.insert(digest) {
                 return Ok(());
             }
+            // Held already in a pack. (An object this small is never stored on its own, except a
+            // small single-file deposit: packing a second copy of that costs a few bytes, while
+            // asking the store about every small object cost a system call each.)
             if st.snapshot.packed(&digest)?.is_some() {
-                return Ok(());
-            }
-            let key = blob_key(&digest);
-            if self.blobs.exists(&key)?
-                && self.blobs.holds(&key, &digest, Some(bytes.len() as u64))?
-            {
                 return Ok(());
             }
             st.builder.add(&digest, bytes);

@@ -155,6 +155,15 @@ pub struct SqliteCatalogue {
     /// The writing connection, opened on first use: a reader never opens one.
     writer: Mutex<Option<Connection>>,
     readers: Mutex<Vec<Connection>>,
+    /// The WAL checkpoint started after the last commit, on a thread of its own (see
+    /// [`SqliteWrite::commit`]); joined before the next write transaction and on drop.
+    checkpointer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for SqliteCatalogue {
+    fn drop(&mut self) {
+        self.join_checkpointer();
+    }
 }
 
 impl SqliteCatalogue {
@@ -183,6 +192,7 @@ impl SqliteCatalogue {
             path: path.to_path_buf(),
             writer: Mutex::new(Some(conn)),
             readers: Mutex::new(Vec::new()),
+            checkpointer: Mutex::new(None),
         })
     }
 
@@ -198,6 +208,7 @@ impl SqliteCatalogue {
             path: path.to_path_buf(),
             writer: Mutex::new(None),
             readers: Mutex::new(Vec::new()),
+            checkpointer: Mutex::new(None),
         };
         let conn = cat.connect()?;
         let v: Option<String> = conn
@@ -226,6 +237,41 @@ impl SqliteCatalogue {
         }
         lock(&cat.readers).push(conn);
         Ok(cat)
+    }
+
+    fn join_checkpointer(&self) {
+        if let Some(t) = lock(&self.checkpointer).take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Copies what the WAL holds into the database file on a thread of its own, so that the
+    /// copy (tens of megabytes after a big ingest) overlaps what the writer does next (publish,
+    /// index) instead of delaying the commit. PASSIVE: it never waits for a reader, and what a
+    /// reader's snapshot still needs is copied by a later checkpoint, or when the last
+    /// connection closes.
+    fn checkpoint_in_background(&self) {
+        self.join_checkpointer();
+        let path = self.path.clone();
+        let t = std::thread::Builder::new()
+            .name("onrecord-walcopy".into())
+            .spawn(move || {
+                let r = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .and_then(|c| {
+                    c.busy_timeout(BUSY_TIMEOUT)?;
+                    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                });
+                if let Err(e) = r {
+                    tracing::warn!("checkpointing the catalogue's WAL: {e}");
+                }
+            });
+        match t {
+            Ok(t) => *lock(&self.checkpointer) = Some(t),
+            Err(e) => tracing::warn!("no WAL checkpoint thread: {e}"),
+        }
     }
 
     fn connect(&self) -> Result<Connection> {
@@ -278,8 +324,12 @@ impl Catalogue for SqliteCatalogue {
             *guard = Some(self.connect()?);
         }
         let conn = guard.as_ref().expect("opened above");
+        // The writer commits without copying the WAL into the database (see `commit`).
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0")?;
+        self.join_checkpointer();
         conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(Box::new(SqliteWrite {
+            catalogue: self,
             guard,
             open: true,
             pending_ids: Vec::new(),
@@ -589,6 +639,7 @@ const PENDING_IDS: usize = 65_536;
 
 /// The write transaction on the writing connection, held (with its mutex) until commit or drop.
 struct SqliteWrite<'a> {
+    catalogue: &'a SqliteCatalogue,
     guard: std::sync::MutexGuard<'a, Option<Connection>>,
     /// Until committed or rolled back.
     open: bool,
@@ -843,6 +894,7 @@ impl CatalogueWrite for SqliteWrite<'_> {
             .execute(params![sql_int(size), checkpoint])?;
         c.execute_batch("COMMIT")?;
         self.open = false;
+        self.catalogue.checkpoint_in_background();
         Ok(())
     }
 }
