@@ -654,7 +654,10 @@ impl Archive {
                         match self.store_folder_file(&path.join(raw), packer, &created) {
                             Ok(r) => *stored[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r),
                             Err(e) => {
-                                failed.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                                failed
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .get_or_insert(e);
                                 break;
                             }
                         }
