@@ -25,7 +25,8 @@ struct Seen {
     usage: Vec<(u64, u64)>,
     /// Records in the transcript of the chat ingested before.
     transcript: Vec<usize>,
-    latencies: Vec<Duration>,
+    /// Each read's time, and whether the ingest was still running when it ended.
+    latencies: Vec<(Duration, bool)>,
     searches: u64,
     errors: Vec<String>,
 }
@@ -73,6 +74,7 @@ fn eight_readers_read_consistent_snapshots_while_an_ingest_runs() {
             .map(|t| {
                 let reader = reader.clone();
                 let (done, conv) = (&done, &conv);
+                let before_size = before.as_of_log_size;
                 s.spawn(move || {
                     let mut seen = Seen::default();
                     // Every reader keeps going a little after the ingest ends, to see the end.
@@ -82,8 +84,13 @@ fn eight_readers_read_consistent_snapshots_while_an_ingest_runs() {
                             after += 1;
                         }
                         let started = Instant::now();
+                        // Whether this read saw the archive as it was before the ingest
+                        // committed: a report over the 200,000 new records is slower because it
+                        // reads them, not because it waited.
+                        let mut before_commit = true;
                         let r = match t % 3 {
                             0 => reader.usage(UsageBy::Person, None, None).map(|u| {
+                                before_commit = u.as_of_log_size == before_size;
                                 seen.usage.push((u.as_of_log_size, u.total.messages));
                             }),
                             1 => reader.transcript(conv, None, 0).map(|v| {
@@ -104,7 +111,10 @@ fn eight_readers_read_consistent_snapshots_while_an_ingest_runs() {
                                     Ok(())
                                 }),
                         };
-                        seen.latencies.push(started.elapsed());
+                        seen.latencies.push((
+                            started.elapsed(),
+                            before_commit && !done.load(Ordering::Relaxed),
+                        ));
                         if let Err(e) = r {
                             seen.errors.push(e.to_string());
                         }
@@ -132,7 +142,7 @@ fn eight_readers_read_consistent_snapshots_while_an_ingest_runs() {
             panic!("a report as of log size {size}, which no checkpoint has")
         }
     };
-    let mut latencies = Vec::new();
+    let mut latencies: Vec<(Duration, bool)> = Vec::new();
     let (mut reports, mut transcripts, mut searches) = (0, 0, 0);
     for s in &seen {
         assert!(s.errors.is_empty(), "reader errors: {:?}", s.errors);
@@ -156,20 +166,26 @@ fn eight_readers_read_consistent_snapshots_while_an_ingest_runs() {
             .any(|&(size, _)| size == before.as_of_log_size),
         "some report read the archive while the ingest ran"
     );
-    latencies.sort();
+    // The reads that ended while the ingest ran (and, for reports, read the archive as it was
+    // before the commit): those are the ones a writer could hold up.
+    let mut during: Vec<Duration> = latencies.iter().filter(|l| l.1).map(|l| l.0).collect();
+    during.sort();
     let (p50, p99, max) = (
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        *latencies.last().unwrap(),
+        percentile(&during, 0.5),
+        percentile(&during, 0.99),
+        *during.last().expect("reads during the ingest"),
     );
+    let mut all: Vec<Duration> = latencies.iter().map(|l| l.0).collect();
+    all.sort();
     eprintln!(
-        "readers during a {N}-message ingest: {} reads ({reports} usage reports, {transcripts} transcripts, {searches} searches); p50 {p50:?}, p99 {p99:?}, max {max:?}",
-        latencies.len()
+        "readers during a {N}-message ingest: {} reads ({reports} usage reports, {transcripts} transcripts, {searches} searches in all); during the ingest p50 {p50:?}, p99 {p99:?}, max {max:?}; after it (reports over the new records, 8 threads on the machine's cores) max {:?}",
+        during.len(),
+        all.last().expect("reads")
     );
-    // A read that waited for the writer would wait for the whole ingest (many seconds).
-    let ingest_bound = Duration::from_secs(if cfg!(debug_assertions) { 20 } else { 5 });
+    // A read that waited for the writer would wait for the rest of the ingest (seconds).
+    let ingest_bound = Duration::from_secs(if cfg!(debug_assertions) { 10 } else { 2 });
     assert!(
         max < ingest_bound,
-        "a read took {max:?}: did it wait for the writer?"
+        "a read took {max:?} during the ingest: did it wait for the writer?"
     );
 }
