@@ -15,7 +15,7 @@ use onrecord_model::canonical::CONTENT_PREFIX_V1;
 use serde::Serialize;
 
 use crate::blobs::blob_key;
-use crate::catalogue::{self, Catalogue, CatalogueRead, RecordOrder, StoredRecord};
+use crate::catalogue::{self, Catalogue, CatalogueRead, CheckedRecord};
 use crate::entry::{self, Entry};
 use crate::{ArchiveError, ArchiveReader};
 
@@ -512,21 +512,6 @@ fn hash_blobs(
     Ok(r)
 }
 
-/// The fields of a record's content that the catalogue repeats in columns.
-#[derive(serde::Deserialize)]
-struct Columns<'a> {
-    #[serde(rename = "type", borrow)]
-    type_: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    kind: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    channel: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    author: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    local_time: Option<std::borrow::Cow<'a, str>>,
-}
-
 /// Entries per range of the log that one thread checks at a time: 64 entry bundles.
 const RANGE: u64 = 64 * onrecord_log::tile::TILE_WIDTH;
 
@@ -632,15 +617,15 @@ fn check_range(
     // rows for the entries committed since: those are not looked at.
     let snap_size = snap.log_size()?;
     let row_end = end.unwrap_or(u64::MAX);
-    let mut cat_rows: Vec<StoredRecord> = Vec::new();
-    snap.for_each_record(start, row_end, RecordOrder::Log, &mut |r| {
+    let mut cat_rows: Vec<CheckedRecord> = Vec::new();
+    snap.for_each_record_checked(start, row_end, &mut |r| {
         if r.log_index < size || r.log_index >= snap_size {
             cat_rows.push(r);
         }
         Ok(())
     })?;
     let mut rows = cat_rows.into_iter();
-    let mut next_row: Option<StoredRecord> = rows.next();
+    let mut next_row: Option<CheckedRecord> = rows.next();
     let entry_end = end.unwrap_or(size).min(size);
     let walk = for_each_entry(store, start, entry_end, &mut |index, bytes| {
         part.entries += 1;
@@ -716,38 +701,22 @@ fn check_range(
                 // The columns that reports, filters and the index read must say what the
                 // content (whose hash the log holds) says: an edited `author` column would
                 // otherwise change the usage report and `search --from` while verify passed.
-                match serde_json::from_str::<Columns<'_>>(&row.content) {
-                    Ok(c) => {
-                        let mut differ = Vec::new();
-                        if c.channel != row.channel {
-                            differ.push("channel");
-                        }
-                        if c.type_ != row.type_ {
-                            differ.push("type");
-                        }
-                        if c.kind != row.kind {
-                            differ.push("kind");
-                        }
-                        if c.author.as_deref() != row.author.as_deref() {
-                            differ.push("author");
-                        }
-                        if c.local_time.as_deref() != row.local_time.as_deref() {
-                            differ.push("local_time");
-                        }
-                        if !differ.is_empty() {
-                            part.problem(format!(
-                                "record {} (log index {index}): the catalogue's {} column{} differ{} from the record's content",
-                                re.record_id,
-                                differ.join(", "),
-                                if differ.len() > 1 { "s" } else { "" },
-                                if differ.len() > 1 { "" } else { "s" },
-                            ));
-                        }
-                    }
-                    Err(e) => part.problem(format!(
-                        "record {} (log index {index}): content is not a record: {e}",
-                        re.record_id
-                    )),
+                if !row.columns_differ.is_empty() {
+                    let differ = &row.columns_differ;
+                    part.problem(if differ[..] == ["content"] {
+                        format!(
+                            "record {} (log index {index}): content is not a record",
+                            re.record_id
+                        )
+                    } else {
+                        format!(
+                            "record {} (log index {index}): the catalogue's {} column{} differ{} from the record's content",
+                            re.record_id,
+                            differ.join(", "),
+                            if differ.len() > 1 { "s" } else { "" },
+                            if differ.len() > 1 { "" } else { "s" },
+                        )
+                    });
                 }
                 if row.content.contains("\"sha256\":\"")
                     && let Ok(w) =

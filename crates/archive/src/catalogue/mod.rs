@@ -70,6 +70,69 @@ pub struct StoredRecord {
     pub content: String,
 }
 
+/// A record as verification reads it: what the log entry commits to, and which of the columns
+/// that reports, filters and the index read say something else than the content.
+#[derive(Clone, Debug)]
+pub struct CheckedRecord {
+    pub log_index: u64,
+    pub id: Digest,
+    /// All zeros when the conversation row is missing.
+    pub conversation_id: Digest,
+    pub occurrence: u32,
+    pub deposit_seq: i64,
+    pub content: String,
+    /// The columns (`channel`, `type`, `kind`, `author`, `local_time`) whose value differs from
+    /// the content's; `["content"]` when the content is not a record.
+    pub columns_differ: Vec<&'static str>,
+}
+
+/// The fields of a record's content that the catalogue repeats in columns.
+#[derive(serde::Deserialize)]
+struct Columns<'a> {
+    #[serde(rename = "type", borrow)]
+    type_: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    channel: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    author: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    local_time: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Which of the columns (given as read) differ from what `content` says; `["content"]` when the
+/// content is not a record. For backends that cannot compare them where they store them.
+pub fn columns_differ(
+    content: &str,
+    channel: &str,
+    type_: &str,
+    kind: &str,
+    author: Option<&str>,
+    local_time: Option<&str>,
+) -> Vec<&'static str> {
+    let Ok(c) = serde_json::from_str::<Columns<'_>>(content) else {
+        return vec!["content"];
+    };
+    let mut differ = Vec::new();
+    if c.channel != channel {
+        differ.push("channel");
+    }
+    if c.type_ != type_ {
+        differ.push("type");
+    }
+    if c.kind != kind {
+        differ.push("kind");
+    }
+    if c.author.as_deref() != author {
+        differ.push("author");
+    }
+    if c.local_time.as_deref() != local_time {
+        differ.push("local_time");
+    }
+    differ
+}
+
 /// The order [`CatalogueRead::for_each_record`] walks records in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordOrder {
@@ -205,6 +268,15 @@ pub trait CatalogueRead: Send {
         to: u64,
         order: RecordOrder,
         f: &mut dyn FnMut(StoredRecord) -> Result<()>,
+    ) -> Result<()>;
+    /// For verification: calls `f` with every record in `[from, to)`, in log order, with its
+    /// columns compared against its content (as cheaply as the backend can: verification reads
+    /// every record).
+    fn for_each_record_checked(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(CheckedRecord) -> Result<()>,
     ) -> Result<()>;
     /// Calls `f` with every (`id_key`, log index) of the id lookup, in no particular order.
     fn for_each_id_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()>;

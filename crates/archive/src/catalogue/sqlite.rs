@@ -22,8 +22,8 @@ use onrecord_model::Digest;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    Catalogue, CatalogueRead, CatalogueWrite, ConversationRow, DepositRow, NewConversation,
-    NewRecord, NewWarning, RecordOrder, SourceRef, StoredRecord, Window, id_key,
+    Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, ConversationRow, DepositRow,
+    NewConversation, NewRecord, NewWarning, RecordOrder, SourceRef, StoredRecord, Window, id_key,
 };
 use crate::error::ArchiveError;
 
@@ -616,6 +616,51 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut rows = st.query(params![sql_int(from), sql_int(to)])?;
         while let Some(r) = rows.next()? {
             f(stored_record(r)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_record_checked(
+        &self,
+        from: u64,
+        to: u64,
+        f: &mut dyn FnMut(CheckedRecord) -> Result<()>,
+    ) -> Result<()> {
+        // The columns are compared while borrowed from the row: one allocation per record (its
+        // content) instead of one per column.
+        let mut st = self.c().prepare_cached(
+            "SELECT r.log_index, r.id, coalesce(c.id, zeroblob(32)), r.occurrence, r.deposit_seq,
+                    r.content, r.channel, r.type, r.kind, r.author, r.local_time
+             FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
+             WHERE r.log_index >= ?1 AND r.log_index < ?2 ORDER BY r.log_index",
+        )?;
+        let mut rows = st.query(params![sql_int(from), sql_int(to)])?;
+        while let Some(r) = rows.next()? {
+            let s = |i: usize| -> rusqlite::Result<Option<&str>> {
+                match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => Ok(None),
+                    v => v.as_str().map(Some).map_err(rusqlite::Error::from),
+                }
+            };
+            let content = s(5)?.unwrap_or_default();
+            let columns_differ = super::columns_differ(
+                content,
+                s(6)?.unwrap_or_default(),
+                s(7)?.unwrap_or_default(),
+                s(8)?.unwrap_or_default(),
+                s(9)?,
+                s(10)?,
+            );
+            let record = CheckedRecord {
+                log_index: r.get::<_, i64>(0)? as u64,
+                id: digest(r.get(1)?),
+                conversation_id: digest(r.get(2)?),
+                occurrence: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
+                deposit_seq: r.get(4)?,
+                content: content.to_string(),
+                columns_differ,
+            };
+            f(record)?;
         }
         Ok(())
     }
