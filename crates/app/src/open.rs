@@ -19,10 +19,11 @@ pub fn init(dir: &Path, origin: Option<&str>) -> Result<Archive, AppError> {
 }
 
 /// Opens the archive at `dir` for reading: no lock, and nothing waits for an ingest running
-/// meanwhile. When no other process is writing, the writer's turn is taken first, briefly, to
-/// finish what a crash left (a checkpoint committed but not published) and, with `catch_up_index`,
-/// to bring the search index up to date; a failure of that is returned beside the reader (the
-/// archive is still read as it stands).
+/// meanwhile. Only when there is something to mend (a checkpoint committed but not published, or
+/// with `catch_up_index` an index behind the log) and no other process is writing, the writer's
+/// turn is taken first, briefly, to mend it; a failure of that is returned beside the reader (the
+/// archive is still read as it stands). A search on an archive in order opens nothing but the
+/// reader.
 pub fn open_reader(
     dir: &Path,
     catch_up_index: bool,
@@ -30,9 +31,18 @@ pub fn open_reader(
     let ctx = |e: onrecord_archive::ArchiveError| {
         AppError::from(e).context(format!("opening the archive {}", dir.display()))
     };
+    let reader = ArchiveReader::open(dir).map_err(ctx)?;
+    let unpublished = reader.checkpoint_unpublished().map_err(ctx)?;
+    let index_behind = catch_up_index && {
+        let (indexed, size) = reader.index_coverage().map_err(ctx)?;
+        indexed < size
+    };
+    if !unpublished && !index_behind {
+        return Ok((reader, None));
+    }
     let mut warning = None;
     if let Some(w) = Archive::try_open(dir).map_err(ctx)?
-        && catch_up_index
+        && index_behind
         && let Err(e) = w.catch_up_index()
     {
         warning = Some(AppError::from(e).context("bringing the search index up to date"));

@@ -263,6 +263,14 @@ impl ArchiveReader {
         self.snapshot()?.log_size()
     }
 
+    /// Whether the catalogue's latest checkpoint differs from the published `log/checkpoint`
+    /// (an ingest that stopped between its commit and its publish): the writer's next open
+    /// publishes it.
+    pub fn checkpoint_unpublished(&self) -> Result<bool, ArchiveError> {
+        let committed = self.checkpoint()?;
+        Ok(self.blobs.get("log/checkpoint")?.as_deref() != Some(committed.as_bytes()))
+    }
+
     pub(crate) fn log_store(&self) -> logstore::LogStore<'_> {
         logstore::LogStore { blobs: &self.blobs }
     }
