@@ -132,48 +132,45 @@ pub fn default_origin(dir: &Path) -> String {
     format!("{}/onrecord/{}", clean(&host), clean(&name))
 }
 
-/// The writer lock, without waiting: `None` while another process holds it.
-fn try_lock(root: &Path) -> Result<Option<File>, ArchiveError> {
+/// The archive's lock file, opened (created if missing) but not locked.
+fn lock_file(root: &Path) -> Result<(File, PathBuf), ArchiveError> {
     let path = root.join("lock");
-    let io = |e| ArchiveError::Read {
-        what: path.display().to_string(),
-        source: e,
-    };
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(io)?;
-    match f.try_lock() {
-        Ok(()) => Ok(Some(f)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+        .map_err(|e| lock_err(&path, e))?;
+    Ok((f, path))
+}
+
+fn lock_err(path: &Path, source: std::io::Error) -> ArchiveError {
+    ArchiveError::Read {
+        what: path.display().to_string(),
+        source,
     }
 }
 
-fn lock(root: &Path) -> Result<File, ArchiveError> {
-    let path = root.join("lock");
-    let io = |e| ArchiveError::Read {
-        what: path.display().to_string(),
-        source: e,
-    };
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io)?;
+/// The writer lock, without waiting: `None` while another process holds it.
+fn try_lock(root: &Path) -> Result<Option<File>, ArchiveError> {
+    let (f, path) = lock_file(root)?;
     match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            // Wait for the other writer rather than fail: ingests queue up, one after the other.
-            tracing::warn!("another onrecord process is writing to this archive; waiting for it");
-            f.lock().map_err(io)?;
-            Ok(f)
-        }
-        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(lock_err(&path, e)),
     }
+}
+
+/// The writer lock, waiting for another writer rather than failing: ingests queue up, one after
+/// the other.
+fn lock(root: &Path) -> Result<File, ArchiveError> {
+    if let Some(f) = try_lock(root)? {
+        return Ok(f);
+    }
+    tracing::warn!("another onrecord process is writing to this archive; waiting for it");
+    let (f, path) = lock_file(root)?;
+    f.lock().map_err(|e| lock_err(&path, e))?;
+    Ok(f)
 }
 
 /// Reads and checks the marker: the archive's format and origin.
