@@ -22,8 +22,8 @@ pub use digest::Digest;
 pub use recent::Recent;
 pub use record::{
     AttachmentRef, Channel, Conversation, EmailFields, EventDetail, EventKind, Flags, Kind,
-    MAX_TEXT_BYTES, MessageKind, Participant, ParticipantRole, Provenance, Record, TitleSource,
-    cap_text,
+    MAX_TEXT_BYTES, MessageKind, Participant, ParticipantRole, Provenance, Record, Relation,
+    RelationKind, TitleSource, cap_text,
 };
 /// The secret type of [`ParseOptions::passphrase`], re-exported so that callers name one version.
 pub use secrecy;

@@ -325,6 +325,56 @@ pub struct AttachmentRef {
     pub sha256: Option<Digest>,
 }
 
+/// How a record relates to another message of its conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RelationKind {
+    /// A reply to the target (or a message in the target's thread).
+    ReplyTo,
+    /// Quotes the target's text.
+    Quotes,
+    /// A reaction (emoji, tapback) to the target.
+    ReactionTo,
+    /// A later version of the target: the target is the earlier text of the same message.
+    EditOf,
+    /// Forwarded: the target names where it came from (the original's id, or its sender as shown).
+    ForwardedFrom,
+    /// The "this message was deleted" placeholder standing where the target was.
+    DeletedPlaceholderOf,
+}
+
+impl RelationKind {
+    pub const ALL: [RelationKind; 6] = [
+        RelationKind::ReplyTo,
+        RelationKind::Quotes,
+        RelationKind::ReactionTo,
+        RelationKind::EditOf,
+        RelationKind::ForwardedFrom,
+        RelationKind::DeletedPlaceholderOf,
+    ];
+    /// The stable name used in JSON, the canonical content and transcripts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationKind::ReplyTo => "reply_to",
+            RelationKind::Quotes => "quotes",
+            RelationKind::ReactionTo => "reaction_to",
+            RelationKind::EditOf => "edit_of",
+            RelationKind::ForwardedFrom => "forwarded_from",
+            RelationKind::DeletedPlaceholderOf => "deleted_placeholder_of",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RelationKind> {
+        RelationKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A typed link from a record to another message, named as the source names it (its native id,
+/// or for a forward with no id, the origin as shown).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Relation {
+    pub kind: RelationKind,
+    pub target: String,
+}
+
 /// Email particulars, for records from mail.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EmailFields {
@@ -467,6 +517,8 @@ pub struct Record {
     pub native_id: Option<String>,
     /// The native id of the message this one replies to, or its thread.
     pub reply_to: Option<String>,
+    /// Typed links to other messages (reply, quote, reaction, edit, forward, deletion placeholder).
+    pub relations: Vec<Relation>,
     pub event: Option<Box<EventDetail>>,
     pub email: Option<Box<EmailFields>>,
     pub flags: Flags,
@@ -491,6 +543,7 @@ impl Record {
             attachments: Vec::new(),
             native_id: None,
             reply_to: None,
+            relations: Vec::new(),
             event: None,
             email: None,
             flags: Flags::NONE,

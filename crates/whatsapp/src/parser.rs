@@ -785,6 +785,7 @@ impl Emitter<'_> {
             attachments,
             native_id: None,
             reply_to: None,
+            relations: Vec::new(),
             event: p.event.filter(|e| !e.is_empty()).map(Box::new),
             email: None,
             flags,
