@@ -415,6 +415,7 @@ impl WireRecord {
             attachments,
             native_id: self.native_id.clone(),
             reply_to: self.reply_to.clone(),
+            relations: Vec::new(),
             event: self.event.as_ref().map(|e| {
                 Box::new(EventDetail {
                     targets: e.targets.clone(),
