@@ -1,6 +1,8 @@
 //! What lets anyone check the archive: verification, checkpoints and inclusion proofs.
 
-use onrecord_archive::{ArchiveReader, VerifyOptions, VerifyReport};
+use std::path::Path;
+
+use onrecord_archive::{ArchiveReader, Verifier, VerifyOptions, VerifyReport};
 use serde::Serialize;
 
 use crate::error::{AppError, ErrorKind};
@@ -9,6 +11,39 @@ use crate::error::{AppError, ErrorKind};
 /// (`ok()` is false), not an error: an error means the check itself could not run.
 pub fn verify(archive: &ArchiveReader, options: VerifyOptions) -> Result<VerifyReport, AppError> {
     Ok(archive.verify(options)?)
+}
+
+/// A verifier key the caller gives: the key text itself (`origin+hex+base64`, as `onrecord init`
+/// prints it) or the path of a file holding it.
+pub fn verifier_key(arg: &str) -> Result<Verifier, AppError> {
+    let text = match Verifier::from_key_text(arg.trim()) {
+        Ok(v) => return Ok(v),
+        Err(e) if !Path::new(arg).is_file() => {
+            return Err(AppError::caller(format!(
+                "--key {arg:?} is neither a verifier key ({e}) nor a file"
+            )));
+        }
+        Err(_) => std::fs::read_to_string(arg)
+            .map_err(|e| AppError::caller(format!("--key {arg}: {e}")))?,
+    };
+    Verifier::from_key_text(text.trim())
+        .map_err(|e| AppError::caller(format!("--key {arg}: not a verifier key: {e}")))
+}
+
+/// The text of an earlier checkpoint the caller kept (`--since FILE`); its signature and
+/// consistency are checked by [`verify`].
+pub fn earlier_checkpoint(path: &Path) -> Result<String, AppError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| AppError::caller(format!("--since {}: {e}", path.display())))?;
+    if bytes.len() > 64 * 1024 {
+        return Err(AppError::caller(format!(
+            "--since {}: {} bytes is not a checkpoint",
+            path.display(),
+            bytes.len()
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::caller(format!("--since {}: not UTF-8 text", path.display())))
 }
 
 /// Which log entry to prove.

@@ -32,7 +32,9 @@ pub use ingest::{
     Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig, IngestOutcome, IngestRequest,
     ingest,
 };
-pub use integrity::{Checkpoint, Proof, ProofTarget, checkpoint, proof, verify};
+pub use integrity::{
+    Checkpoint, Proof, ProofTarget, checkpoint, earlier_checkpoint, proof, verifier_key, verify,
+};
 pub use open::{init, open, open_reader};
 pub use read_options::{ReadOptions, parse_options, zone_name};
 pub use search::{
@@ -45,6 +47,6 @@ pub use usage::{UsageRequest, usage};
 /// The archive's own types that results are made of, so that an edge needs no other crate.
 pub use onrecord_archive::query::{ConversationView, RecordView, UsageBy, UsageReport};
 pub use onrecord_archive::{
-    Archive, ArchiveReader, Progress, Receipt, VerifyOptions, VerifyReport,
+    Archive, ArchiveReader, Progress, Receipt, Verifier, VerifyOptions, VerifyReport,
 };
 pub use onrecord_model::secrecy::SecretString;

@@ -183,6 +183,8 @@ impl Archive {
         parse: &mut (dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String> + Send),
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Receipt, ArchiveError> {
+        // The key is checked before any work: a writer without it refuses at once.
+        self.signer()?;
         let mut staged = Staged::new();
         let packer = Packer::new(&self.blobs, self.catalogue.read()?);
         let result = self.ingest_staged(meta, parse, progress, &mut staged, &packer);
@@ -538,7 +540,7 @@ impl Archive {
 
         tracing::info!(elapsed = ?started.elapsed(), "blobs in place and synced");
         // Step 5: the commit point.
-        let checkpoint = crate::sign_checkpoint(&self.signer, &self.origin, &head);
+        let checkpoint = crate::sign_checkpoint(self.signer()?, &self.origin, &head);
         crate::failpoint::hit("checkpoint-signed")?;
         let (date_order, decision) = match report.date_order {
             Some((o, d)) => (Some(o.as_str().to_string()), Some(d.as_str().to_string())),

@@ -34,10 +34,11 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use onrecord_log::{Signer, Verifier};
+use onrecord_log::Signer;
 
 pub use error::ArchiveError;
 pub use ingest::{DepositMeta, Progress, Receipt};
+pub use onrecord_log::Verifier;
 pub use verify::{VerifyOptions, VerifyReport};
 
 use blobs::BlobStore;
@@ -82,7 +83,9 @@ impl Deref for ArchiveReader {
 /// an [`ArchiveReader`] (it derefs to one).
 pub struct Archive {
     reader: ArchiveReader,
-    pub(crate) signer: Signer,
+    /// The log's signing key, read from its file the first time a checkpoint is signed: a writer
+    /// that only recovers or catches the index up never loads it, and neither does any reader.
+    signer: std::sync::OnceLock<Signer>,
     /// What opening found wrong with the checkpoints, if anything. The archive still opens, so
     /// that `verify` can report it (it never aborts), but nothing is published and no ingest runs.
     pub(crate) damage: Option<String>,
@@ -105,6 +108,15 @@ struct Marker {
     #[serde(default)]
     verifier_key: String,
     created_at: String,
+}
+
+/// Where the signing key is read from: the file `$ONRECORD_KEY_FILE` names, so that the key can
+/// live outside the archive's folder (on a writer only), or else the archive's `keys/log.key`.
+pub fn key_file(root: &Path) -> PathBuf {
+    match std::env::var_os("ONRECORD_KEY_FILE") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => root.join("keys/log.key"),
+    }
 }
 
 /// A default log origin: `<host>/onrecord/<folder name>`.
@@ -323,7 +335,7 @@ impl Archive {
                     index: Default::default(),
                 }),
             },
-            signer,
+            signer: signer.into(),
             damage: None,
             _lock: lock,
         };
@@ -348,23 +360,9 @@ impl Archive {
 
     fn open_locked(root: &Path, lock: File) -> Result<Archive, ArchiveError> {
         let reader = ArchiveReader::open(root)?;
-        let key_path = root.join("keys/log.key");
-        let key_text = std::fs::read_to_string(&key_path).map_err(|e| ArchiveError::Read {
-            what: key_path.display().to_string(),
-            source: e,
-        })?;
-        let signer = Signer::from_signer_key_text(key_text.trim())
-            .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", key_path.display())))?;
-        if signer.verifier().verifier_key_text() != reader.verifier_key() {
-            return Err(ArchiveError::Damaged(format!(
-                "{} is not the key of this archive's log (its verifier key is {})",
-                key_path.display(),
-                reader.verifier_key()
-            )));
-        }
         let mut archive = Archive {
             reader,
-            signer,
+            signer: std::sync::OnceLock::new(),
             damage: None,
             _lock: lock,
         };
@@ -400,7 +398,30 @@ impl Archive {
         &self,
         head: &onrecord_log::TreeHead,
     ) -> Result<String, ArchiveError> {
-        Ok(sign_checkpoint(&self.signer, &self.origin, head))
+        Ok(sign_checkpoint(self.signer()?, &self.origin, head))
+    }
+
+    /// The signing key, loaded on first use from `$ONRECORD_KEY_FILE` or else `keys/log.key`,
+    /// and refused unless it is the key whose verifier key the archive names.
+    pub(crate) fn signer(&self) -> Result<&Signer, ArchiveError> {
+        if let Some(s) = self.signer.get() {
+            return Ok(s);
+        }
+        let key_path = key_file(&self.root);
+        let key_text = std::fs::read_to_string(&key_path).map_err(|e| ArchiveError::Read {
+            what: key_path.display().to_string(),
+            source: e,
+        })?;
+        let signer = Signer::from_signer_key_text(key_text.trim())
+            .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", key_path.display())))?;
+        if signer.verifier().verifier_key_text() != self.verifier_key() {
+            return Err(ArchiveError::Damaged(format!(
+                "{} is not the key of this archive's log (its verifier key is {})",
+                key_path.display(),
+                self.verifier_key()
+            )));
+        }
+        Ok(self.signer.get_or_init(|| signer))
     }
 
     /// Writes the checkpoint where a static host publishes it, and into the history.

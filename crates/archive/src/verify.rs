@@ -18,16 +18,28 @@ use crate::blobs::blob_key;
 use crate::catalogue::{self, Catalogue, CatalogueRead, CheckedRecord};
 use crate::entry::{self, Entry};
 use crate::{ArchiveError, ArchiveReader};
+use onrecord_log::Verifier;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct VerifyOptions {
     /// Re-hash every blob (the slow part).
     pub blobs: bool,
+    /// The verifier key the caller trusts. Without it the archive is checked against the key its
+    /// own `onrecord.json` names, which proves nothing against whoever can write the folder: they
+    /// can re-sign a rewritten history with a key of their own and name that key.
+    pub key: Option<Verifier>,
+    /// A checkpoint the caller kept from earlier (a signed note): the latest must be consistent
+    /// with it, so that history before it cannot have been rewritten since.
+    pub since: Option<String>,
 }
 
 impl Default for VerifyOptions {
     fn default() -> VerifyOptions {
-        VerifyOptions { blobs: true }
+        VerifyOptions {
+            blobs: true,
+            key: None,
+            since: None,
+        }
     }
 }
 
@@ -46,6 +58,14 @@ pub struct VerifyReport {
     /// Every byte run through SHA-256: the blobs, the record contents and record ids recomputed,
     /// and the Merkle tree's leaves and interior nodes recomputed from the entries.
     pub sha256_bytes: u64,
+    /// The verifier key the checkpoints were checked against.
+    pub key: String,
+    /// True when that key was the caller's (`--key`), false when it was the one the archive names.
+    pub key_pinned: bool,
+    /// The size of the caller's earlier checkpoint (`--since`) that the latest was proved
+    /// consistent with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_size: Option<u64>,
     pub problems: Vec<String>,
 }
 
@@ -57,12 +77,79 @@ impl VerifyReport {
 
 const MAX_PROBLEMS: usize = 1000;
 
+/// Checks the caller's earlier checkpoint: signed by the key verified against, for this log, and
+/// the latest checkpoint consistent with it (the same root if it is as large).
+fn check_since(
+    rep: &mut VerifyReport,
+    text: &str,
+    verifier: &Verifier,
+    latest: Option<&onrecord_log::Checkpoint>,
+    store: &crate::logstore::LogStore<'_>,
+) {
+    let earlier = match onrecord_log::open_note(text, verifier) {
+        Ok(cp) => cp,
+        Err(e) => {
+            push_problem(
+                &mut rep.problems,
+                format!("the earlier checkpoint given: {e}"),
+            );
+            return;
+        }
+    };
+    if earlier.origin != rep.origin {
+        push_problem(
+            &mut rep.problems,
+            format!(
+                "the earlier checkpoint given is of log {}, not {}",
+                earlier.origin, rep.origin
+            ),
+        );
+        return;
+    }
+    rep.since_size = Some(earlier.size);
+    let Some(latest) = latest else {
+        return; // The latest checkpoint is already reported as unreadable.
+    };
+    if earlier.size > latest.size {
+        push_problem(
+            &mut rep.problems,
+            format!(
+                "the earlier checkpoint given (size {}) is ahead of the archive's latest ({}): the log has been cut back",
+                earlier.size, latest.size
+            ),
+        );
+        return;
+    }
+    let consistent = onrecord_log::consistency_proof(store, earlier.size, latest.size)
+        .map_err(|e| e.to_string())
+        .and_then(|proof| {
+            onrecord_log::verify_consistency(
+                earlier.size,
+                latest.size,
+                &earlier.root,
+                &latest.root,
+                &proof,
+            )
+            .map_err(|e| e.to_string())
+        });
+    if let Err(e) = consistent {
+        push_problem(
+            &mut rep.problems,
+            format!(
+                "the latest checkpoint is not consistent with the earlier one given (size {}): history before it was rewritten ({e})",
+                earlier.size
+            ),
+        );
+    }
+}
+
 impl ArchiveReader {
     /// Verifies the archive as of one catalogue snapshot, without the writer lock: an ingest may
     /// run meanwhile, and what it commits is not looked at.
     pub fn verify(&self, opts: VerifyOptions) -> Result<VerifyReport, ArchiveError> {
         let snap = self.snapshot()?;
-        let (size, early) = self.checked_size(&*snap)?;
+        let verifier = opts.key.clone().unwrap_or_else(|| self.verifier());
+        let (size, early) = self.checked_size(&*snap, &verifier)?;
         // The tree and the blobs are checked on other threads while this one compares the log's
         // entries with the catalogue: verification is bound by hashing and reading, not by logic.
         let blobs = &self.blobs;
@@ -80,7 +167,7 @@ impl ArchiveReader {
                 };
                 Ok((listed, hashed))
             });
-            self.verify_with(&*snap, size, early, tree, hashed)
+            self.verify_with(&*snap, &verifier, &opts, size, early, tree, hashed)
         })
     }
 
@@ -90,12 +177,16 @@ impl ArchiveReader {
     /// log's entry tiles can hold, so that a tampered row or a checkpoint signed for an absurd
     /// size is reported, not allocated (a `checkpoints` row of size 2^62 made `verify` ask for
     /// terabytes).
-    fn checked_size(&self, snap: &dyn CatalogueRead) -> Result<(u64, Vec<String>), ArchiveError> {
+    fn checked_size(
+        &self,
+        snap: &dyn CatalogueRead,
+        verifier: &Verifier,
+    ) -> Result<(u64, Vec<String>), ArchiveError> {
         let (row_size, text) = snap
             .latest_checkpoint()?
             .ok_or_else(|| ArchiveError::Damaged("the catalogue holds no checkpoint".into()))?;
         let mut problems = Vec::new();
-        let mut size = match onrecord_log::open_note(&text, &self.verifier()) {
+        let mut size = match onrecord_log::open_note(&text, verifier) {
             Ok(cp) => {
                 if cp.size != row_size {
                     problems.push(format!(
@@ -119,9 +210,12 @@ impl ArchiveReader {
         Ok((size, problems))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn verify_with(
         &self,
         snap: &dyn CatalogueRead,
+        verifier: &Verifier,
+        opts: &VerifyOptions,
         size: u64,
         early: Vec<String>,
         tree: std::thread::ScopedJoinHandle<'_, Result<onrecord_log::Hash, onrecord_log::LogError>>,
@@ -129,11 +223,21 @@ impl ArchiveReader {
     ) -> Result<VerifyReport, ArchiveError> {
         let mut rep = VerifyReport {
             origin: self.origin.clone(),
+            key: verifier.verifier_key_text(),
+            key_pinned: opts.key.is_some(),
             ..Default::default()
         };
         let problem = |rep: &mut VerifyReport, p: String| push_problem(&mut rep.problems, p);
-        let verifier = self.verifier();
         let store = self.log_store();
+        if opts.key.is_some() && rep.key != self.verifier_key() {
+            problem(
+                &mut rep,
+                format!(
+                    "the archive names verifier key {}, not the key given",
+                    self.verifier_key()
+                ),
+            );
+        }
 
         // 1. The latest checkpoint.
         let (_, text) = snap
@@ -143,7 +247,7 @@ impl ArchiveReader {
         for p in early {
             problem(&mut rep, p);
         }
-        let latest = match onrecord_log::open_note(&text, &verifier) {
+        let latest = match onrecord_log::open_note(&text, verifier) {
             Ok(cp) => Some(cp),
             Err(e) => {
                 problem(
@@ -219,7 +323,7 @@ impl ArchiveReader {
                     format!("checkpoint of size {n} is missing from checkpoints/"),
                 );
             }
-            let cp = match onrecord_log::open_note(cp_text, &verifier) {
+            let cp = match onrecord_log::open_note(cp_text, verifier) {
                 Ok(cp) => cp,
                 Err(e) => {
                     problem(&mut rep, format!("checkpoint of size {n}: {e}"));
@@ -267,6 +371,11 @@ impl ArchiveReader {
                     ),
                 }
             }
+        }
+
+        // 3b. The caller's own earlier checkpoint.
+        if let Some(text) = &opts.since {
+            check_since(&mut rep, text, verifier, latest.as_ref(), &store);
         }
 
         // 4. Entries against the catalogue, and the catalogue against the entries, in ranges of

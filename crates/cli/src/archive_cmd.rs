@@ -234,9 +234,22 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
 }
 
 pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
+    let options = VerifyOptions {
+        blobs: !a.no_blobs,
+        key: a
+            .key
+            .as_deref()
+            .map(onrecord_app::verifier_key)
+            .transpose()?,
+        since: a
+            .since
+            .as_deref()
+            .map(onrecord_app::earlier_checkpoint)
+            .transpose()?,
+    };
     let archive = read(g, false)?;
     let t = std::time::Instant::now();
-    let rep = onrecord_app::verify(&archive, VerifyOptions { blobs: !a.no_blobs })?;
+    let rep = onrecord_app::verify(&archive, options)?;
     let secs = t.elapsed().as_secs_f64();
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -268,6 +281,18 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
             rep.sha256_bytes as f64 / 1e6,
             secs
         )?;
+        if let Some(n) = rep.since_size {
+            writeln!(out, "  consistent with your earlier checkpoint of size {n}")?;
+        }
+        if rep.key_pinned {
+            writeln!(out, "  checked against the key you gave")?;
+        } else {
+            writeln!(
+                out,
+                "  checked against the key the archive names ({}); give --key to check against a key you trust",
+                visible(&rep.key)
+            )?;
+        }
         if rep.ok() {
             writeln!(out, "OK: everything matches the latest checkpoint.")?;
         } else {

@@ -128,6 +128,14 @@ pub struct VerifyArgs {
     /// Skip re-hashing blobs (checks the log and catalogue only).
     #[arg(long)]
     pub no_blobs: bool,
+    /// The verifier key you trust (`origin+hex+base64`, as `onrecord init` printed it), or a file
+    /// holding it. Without it the archive is checked against the key it names itself.
+    #[arg(long, value_name = "VKEY")]
+    pub key: Option<String>,
+    /// A checkpoint you kept earlier (the file `onrecord checkpoint` printed): the archive must
+    /// still hold that history, unchanged.
+    #[arg(long, value_name = "CHECKPOINT_FILE")]
+    pub since: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]
