@@ -415,6 +415,8 @@ impl WireRecord {
             attachments,
             native_id: self.native_id.clone(),
             reply_to: self.reply_to.clone(),
+            // The wire form has no relations yet (the record model v2 change adds them).
+            relations: Vec::new(),
             event: self.event.as_ref().map(|e| {
                 Box::new(EventDetail {
                     targets: e.targets.clone(),
