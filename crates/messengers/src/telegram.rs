@@ -564,7 +564,12 @@ fn build_record(
     if let Some(parent) = m.reply_to_message_id.non_empty() {
         record.relate(RelationKind::ReplyTo, parent);
     }
-    if let Some(origin) = m.forwarded_from.value.as_deref().filter(|v| !v.trim().is_empty()) {
+    if let Some(origin) = m
+        .forwarded_from
+        .value
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+    {
         record.relate(RelationKind::ForwardedFrom, clean(origin));
     }
     record.flags.insert(flags);
