@@ -22,7 +22,7 @@ use onrecord_model::Digest;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, ConversationRow, DepositRow,
+    Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns, ConversationRow, DepositRow,
     NewConversation, NewRecord, NewWarning, RecordOrder, SourceRef, StoredRecord, Window, id_key,
 };
 use crate::error::ArchiveError;
@@ -37,7 +37,7 @@ type Result<T> = std::result::Result<T, ArchiveError>;
 /// ingest's system time. And record ids are found through the table `record_ids`, written in
 /// key order, instead of an index on `records.id_key`; the key is the id's first 4 bytes, not 8.
 /// 4: WAL mode (readers beside the writer), and `packed`: where each small blob sits in a pack.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,6 +75,8 @@ CREATE TABLE conversations (
 CREATE TABLE records (
     log_index INTEGER PRIMARY KEY,
     id BLOB NOT NULL,
+    -- The private "already held?" key (entry::lookup): a keyed hash, never published.
+    lookup BLOB NOT NULL,
     -- conversations.seq
     conversation INTEGER NOT NULL,
     occurrence INTEGER NOT NULL,
@@ -86,8 +88,10 @@ CREATE TABLE records (
     author TEXT,
     sent_at INTEGER,
     local_time TEXT,
-    -- The canonical content (after `CONTENT_PREFIX_V1`), whose SHA-256 the log entry holds.
-    content TEXT NOT NULL,
+    -- The canonical content (onrecord-content/2) and the record's secret, from which the salts of
+    -- the commitment in its log entry derive. Disposal clears both (see ARCHITECTURE.md).
+    content BLOB NOT NULL,
+    secret BLOB NOT NULL,
     -- Where the record sits in the deposit that first held it; later deposits are in `sources`.
     line INTEGER,
     offset INTEGER NOT NULL,
@@ -103,6 +107,12 @@ CREATE TABLE record_ids (
     id_key INTEGER NOT NULL,
     log_index INTEGER NOT NULL,
     PRIMARY KEY (id_key, log_index)
+) WITHOUT ROWID;
+-- Finding a record by its private lookup key at ingest ("already held?"), the same way.
+CREATE TABLE lookups (
+    key INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    PRIMARY KEY (key, log_index)
 ) WITHOUT ROWID;
 -- The further deposits that hold a record already held (a later export of the same chat).
 CREATE TABLE sources (
@@ -290,12 +300,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A 16 MiB page cache: 64 MiB made ingest no faster (the first touch of each new cache page cost
 /// about what the spills it saved did) and doubled its peak memory.
+/// `secure_delete`: a page freed by disposal is overwritten with zeros, so that no byte of a
+/// disposed record lingers in the file (it costs nothing while rows are only added).
 fn tune(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
          PRAGMA cache_size = -16384;
          PRAGMA temp_store = MEMORY;
-         PRAGMA foreign_keys = OFF;",
+         PRAGMA foreign_keys = OFF;
+         PRAGMA secure_delete = ON;",
     )?;
     conn.set_prepared_statement_cache_capacity(32);
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -333,6 +346,7 @@ impl Catalogue for SqliteCatalogue {
             guard,
             open: true,
             pending_ids: Vec::new(),
+            pending_lookups: Vec::new(),
         }))
     }
 }
@@ -358,7 +372,8 @@ impl Drop for SqliteRead<'_> {
 
 const RECORD_COLUMNS: &str =
     "r.log_index, r.id, r.conversation, coalesce(c.id, zeroblob(32)), coalesce(c.title, c.key, ''),
-     r.occurrence, r.deposit_seq, r.channel, r.type, r.kind, r.author, r.local_time, r.content";
+     r.occurrence, r.deposit_seq, r.channel, r.type, r.kind, r.author, r.local_time, r.content,
+     r.secret";
 const RECORD_FROM: &str = "records r LEFT JOIN conversations c ON c.seq = r.conversation";
 
 fn digest(v: Vec<u8>) -> Digest {
@@ -367,6 +382,10 @@ fn digest(v: Vec<u8>) -> Digest {
         d.copy_from_slice(&v);
     }
     Digest(d)
+}
+
+fn secret(v: Vec<u8>) -> [u8; 32] {
+    digest(v).0
 }
 
 fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
@@ -384,6 +403,7 @@ fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
         author: r.get(10)?,
         local_time: r.get(11)?,
         content: r.get(12)?,
+        secret: secret(r.get(13)?),
     })
 }
 
@@ -626,39 +646,32 @@ impl CatalogueRead for SqliteRead<'_> {
         to: u64,
         f: &mut dyn FnMut(CheckedRecord) -> Result<()>,
     ) -> Result<()> {
-        // The columns are compared while borrowed from the row: one allocation per record (its
-        // content) instead of one per column.
         let mut st = self.c().prepare_cached(
             "SELECT r.log_index, r.id, coalesce(c.id, zeroblob(32)), r.occurrence, r.deposit_seq,
-                    r.content, r.channel, r.type, r.kind, r.author, r.local_time
+                    r.lookup, r.content, r.secret, r.channel, r.type, r.kind, r.author, r.sent_at,
+                    r.local_time
              FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
              WHERE r.log_index >= ?1 AND r.log_index < ?2 ORDER BY r.log_index",
         )?;
         let mut rows = st.query(params![sql_int(from), sql_int(to)])?;
         while let Some(r) = rows.next()? {
-            let s = |i: usize| -> rusqlite::Result<Option<&str>> {
-                match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => Ok(None),
-                    v => v.as_str().map(Some).map_err(rusqlite::Error::from),
-                }
-            };
-            let content = s(5)?.unwrap_or_default();
-            let columns_differ = super::columns_differ(
-                content,
-                s(6)?.unwrap_or_default(),
-                s(7)?.unwrap_or_default(),
-                s(8)?.unwrap_or_default(),
-                s(9)?,
-                s(10)?,
-            );
             let record = CheckedRecord {
                 log_index: r.get::<_, i64>(0)? as u64,
                 id: digest(r.get(1)?),
                 conversation_id: digest(r.get(2)?),
                 occurrence: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
                 deposit_seq: r.get(4)?,
-                content: content.to_string(),
-                columns_differ,
+                lookup: digest(r.get(5)?),
+                content: r.get(6)?,
+                secret: secret(r.get(7)?),
+                columns: Columns {
+                    channel: r.get(8)?,
+                    type_: r.get(9)?,
+                    kind: r.get(10)?,
+                    author: r.get(11)?,
+                    sent_at_us: r.get(12)?,
+                    local_time: r.get(13)?,
+                },
             };
             f(record)?;
         }
@@ -669,6 +682,17 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut st = self
             .c()
             .prepare_cached("SELECT id_key, log_index FROM record_ids")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?, r.get(1)?);
+        }
+        Ok(())
+    }
+
+    fn for_each_lookup_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()> {
+        let mut st = self
+            .c()
+            .prepare_cached("SELECT key, log_index FROM lookups")?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             f(r.get(0)?, r.get(1)?);
@@ -688,9 +712,11 @@ struct SqliteWrite<'a> {
     guard: std::sync::MutexGuard<'a, Option<Connection>>,
     /// Until committed or rolled back.
     open: bool,
-    /// (`id_key`, log index) of new records not yet in `record_ids`: written sorted, in chunks of
-    /// [`PENDING_IDS`], and before any lookup, which must see them.
+    /// (`id_key`, log index) of new records not yet in `record_ids`, and (lookup key, log index)
+    /// not yet in `lookups`: written sorted, in chunks of [`PENDING_IDS`], and before any lookup,
+    /// which must see them.
     pending_ids: Vec<(i64, i64)>,
+    pending_lookups: Vec<(i64, i64)>,
 }
 
 impl SqliteWrite<'_> {
@@ -701,21 +727,32 @@ impl SqliteWrite<'_> {
     }
 
     fn write_pending_ids(&mut self) -> Result<()> {
-        if self.pending_ids.is_empty() {
-            return Ok(());
-        }
-        self.pending_ids.sort_unstable();
-        let pending = std::mem::take(&mut self.pending_ids);
-        {
-            let mut st = self
-                .c()
-                .prepare_cached("INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)")?;
-            for &(key, index) in &pending {
-                st.execute(params![key, index])?;
+        for (table, sql) in [
+            (0, "INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)"),
+            (1, "INSERT INTO lookups (key, log_index) VALUES (?1, ?2)"),
+        ] {
+            let mut pending = std::mem::take(if table == 0 {
+                &mut self.pending_ids
+            } else {
+                &mut self.pending_lookups
+            });
+            if pending.is_empty() {
+                continue;
+            }
+            pending.sort_unstable();
+            {
+                let mut st = self.c().prepare_cached(sql)?;
+                for &(key, index) in &pending {
+                    st.execute(params![key, index])?;
+                }
+            }
+            pending.clear();
+            if table == 0 {
+                self.pending_ids = pending;
+            } else {
+                self.pending_lookups = pending;
             }
         }
-        self.pending_ids = pending;
-        self.pending_ids.clear();
         Ok(())
     }
 }
@@ -807,15 +844,15 @@ impl CatalogueWrite for SqliteWrite<'_> {
             .is_some())
     }
 
-    fn find_record(&mut self, id: &Digest) -> Result<Option<(u64, i64)>> {
+    fn find_record(&mut self, lookup: &Digest) -> Result<Option<(u64, i64)>> {
         self.write_pending_ids()?;
         Ok(self
             .c()
             .prepare_cached(
-                "SELECT r.log_index, r.deposit_seq FROM record_ids k JOIN records r ON r.log_index = k.log_index
-                 WHERE k.id_key = ?1 AND r.id = ?2",
+                "SELECT r.log_index, r.deposit_seq FROM lookups k JOIN records r ON r.log_index = k.log_index
+                 WHERE k.key = ?1 AND r.lookup = ?2",
             )?
-            .query_row(params![id_key(&id.0), &id.0[..]], |r| {
+            .query_row(params![id_key(&lookup.0), &lookup.0[..]], |r| {
                 Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
             })
             .optional()?)
@@ -824,13 +861,16 @@ impl CatalogueWrite for SqliteWrite<'_> {
     fn add_record(&mut self, r: &NewRecord<'_>) -> Result<()> {
         self.c()
             .prepare_cached(
-                "INSERT INTO records (log_index, id, conversation, occurrence, deposit_seq,
-                     channel, type, kind, author, sent_at, local_time, content, line, offset, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                "INSERT INTO records (log_index, id, lookup, conversation, occurrence, deposit_seq,
+                     channel, type, kind, author, sent_at, local_time, content, secret, line,
+                     offset, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17)",
             )?
             .execute(params![
                 sql_int(r.log_index),
                 &r.id.0[..],
+                &r.lookup.0[..],
                 r.conversation,
                 r.occurrence,
                 r.deposit_seq,
@@ -841,12 +881,15 @@ impl CatalogueWrite for SqliteWrite<'_> {
                 r.sent_at_us,
                 r.local_time,
                 r.content,
+                &r.secret[..],
                 r.source.line.map(sql_int),
                 sql_int(r.source.offset),
                 r.source.path,
             ])?;
         self.pending_ids
             .push((id_key(&r.id.0), sql_int(r.log_index)));
+        self.pending_lookups
+            .push((id_key(&r.lookup.0), sql_int(r.log_index)));
         if self.pending_ids.len() >= PENDING_IDS {
             self.write_pending_ids()?;
         }
