@@ -76,7 +76,7 @@ fn salt_block(prefix: &Sha256, j: u32) -> [u8; 32] {
 }
 
 fn half(block: &[u8; 32], index: u32) -> Salt {
-    let start = if index % 2 == 0 { 0 } else { 16 };
+    let start = if index.is_multiple_of(2) { 0 } else { 16 };
     block[start..start + 16].try_into().expect("16 bytes")
 }
 
@@ -158,7 +158,7 @@ impl Content {
         let mut block = [0u8; 32];
         for (i, Claim { name, value }) in self.claims.iter().enumerate() {
             let i = claim_count(i);
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 block = salt_block(&salt_prefix, i / 2);
             }
             let d = claim_digest_from(&claim_prefix, &half(&block, i), name, value);

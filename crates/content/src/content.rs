@@ -413,3 +413,78 @@ fn parse_local(s: &str, precision: Precision) -> Result<DateTime, jiff::Error> {
         s.parse::<DateTime>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(claims: &[(&str, &str)]) -> Content {
+        Content {
+            claims: claims.iter().map(|(n, v)| Claim::new(n, *v)).collect(),
+        }
+    }
+
+    const BASE: [(&str, &str); 5] = [
+        ("channel", "sms"),
+        ("type", "message"),
+        ("kind", "text"),
+        ("zone_source", "assumed"),
+        ("precision", "minute"),
+    ];
+
+    fn with(extra: &[(&str, &str)]) -> Content {
+        let mut claims = BASE.to_vec();
+        claims.extend_from_slice(extra);
+        content(&claims)
+    }
+
+    #[test]
+    fn unreadable_claims_are_named() {
+        let e = with(&[("attachment.name", "a"), ("attachment.size", "x")]).to_record();
+        assert!(
+            matches!(&e, Err(ContentError::BadValue { index: 6, name, .. }) if name == "attachment.size"),
+            "{e:?}"
+        );
+        let e = with(&[("local_time", "yesterday")]).to_record();
+        assert!(
+            matches!(&e, Err(ContentError::BadValue { index: 5, name, .. }) if name == "local_time"),
+            "{e:?}"
+        );
+        assert_eq!(
+            content(&BASE[1..]).to_record(),
+            Err(ContentError::Missing { name: "channel" })
+        );
+        assert!(matches!(
+            with(&[("attachment.size", "1")]).to_record(),
+            Err(ContentError::BadValue { .. })
+        ));
+    }
+
+    #[test]
+    fn other_spellings_of_a_record_are_refused() {
+        let e = with(&[("attachment.name", "a"), ("attachment.size", "007")]).to_record();
+        assert_eq!(
+            e,
+            Err(ContentError::NotCanonical {
+                index: 6,
+                name: "attachment.size".into()
+            })
+        );
+        let e = with(&[("flag", "edited"), ("flag", "time_gap")]).to_record();
+        assert!(
+            matches!(e, Err(ContentError::NotCanonical { index: 5, .. })),
+            "{e:?}"
+        );
+        let e = with(&[("text", "ab"), ("text", "c")]).to_record();
+        assert!(
+            matches!(e, Err(ContentError::NotCanonical { index: 5, .. })),
+            "{e:?}"
+        );
+        assert!(with(&[("text", "ab c")]).to_record().is_err());
+        assert!(
+            with(&[("text", "ab"), ("text", " "), ("text", "c")])
+                .to_record()
+                .is_ok()
+        );
+    }
+}
