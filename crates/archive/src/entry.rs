@@ -91,7 +91,13 @@ pub fn record_id(conversation_id: &Digest, commitment: &Digest) -> Digest {
 /// The id of a conversation: its channel, its depositor and its key in the source, hashed under
 /// the archive's private lookup key (HMAC-SHA-256), so that the same chat exported again finds
 /// its conversation while nobody outside the archive can test a guessed title against an entry.
-pub fn conversation_id(lookup_key: &LookupKey, channel: &str, depositor: &str, key: &str) -> Digest {
+pub fn conversation_id(
+    lookup_key: &LookupKey,
+    channel: &str,
+    depositor: &str,
+    key: &str,
+) -> Digest {
+    use hmac::Mac;
     let mut m = lookup_key.mac();
     m.update(b"onrecord-conversation/2\n");
     for part in [channel, depositor, key] {
@@ -368,7 +374,13 @@ mod tests {
                         depositor: d,
                         file_name: n,
                         tz: z.clone(),
-                        style: z.chars().rev().collect::<String>().chars().take(3).collect(),
+                        style: z
+                            .chars()
+                            .rev()
+                            .collect::<String>()
+                            .chars()
+                            .take(3)
+                            .collect(),
                         date_order: String::new(),
                         date_order_decision: z,
                     })

@@ -27,8 +27,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use onrecord_log::Appender;
-use onrecord_model::canonical::{json_content_digest, wire_content_json};
-use onrecord_model::wire::WireRecord;
 use onrecord_model::{
     AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Recent, Record,
     Sink, SinkError, Warning,
@@ -40,13 +38,13 @@ use crate::catalogue::{
     CatalogueWrite, DepositRow, NewConversation, NewRecord, NewWarning, SourceRef,
 };
 use crate::entry::{self, DepositEntry, Entry, LookupKey, RecordEntry};
-use onrecord_content::{Content, Secret};
 use crate::error::ArchiveError;
 use crate::logstore::{BackgroundTiles, TileState};
 use crate::manifest::ManifestPipe;
 use crate::packer::{PACK_MEMBER_MAX, Packer, SmallObjects};
 use crate::seen::SeenIds;
 use crate::{Archive, ArchiveReader};
+use onrecord_content::{Content, Secret};
 
 /// What the depositor hands in, besides the bytes.
 #[derive(Clone, Debug)]
@@ -379,7 +377,6 @@ impl Archive {
                         appender: appender?,
                         manifest: ManifestPipe::spawn(s, manifest_file)
                             .map_err(|e| io_err("manifest", e))?,
-                        deposit: (deposit_id, received_us),
                         last_conversation: None,
                     };
                     log.manifest
@@ -1184,7 +1181,11 @@ impl<'a> PrepSink<'a> {
         let mut secret = [0u8; 32];
         self.rng.fill_bytes(&mut secret);
         let commitment = content.commit_root(&Secret::from_bytes(secret));
-        let local_time = content.claim("local_time").map(str::to_string);
+        let local_time = content
+            .claims
+            .iter()
+            .find(|c| c.name == "local_time")
+            .map(|c| c.value.clone());
         let content = content.encode();
         let content_key = self.lookup_key.content_key(&conv_id, &content);
         let mut tail = String::with_capacity(32);
@@ -1312,8 +1313,6 @@ impl<T> BatchSender<T> {
 struct LogSide<'s> {
     appender: Appender<BackgroundTiles<'s>>,
     manifest: ManifestPipe<'s>,
-    /// The deposit's id and the time it was received, which every record entry carries.
-    deposit: (Digest, i64),
     /// The conversation of the last `R` line written.
     last_conversation: Option<Digest>,
 }

@@ -34,9 +34,18 @@ pub struct ConversationView {
     pub n_records: u64,
 }
 
+/// A record's canonical content (`onrecord-content/2`) in its JSON Lines form.
+pub fn content_wire(content: &[u8]) -> Result<WireRecord, String> {
+    let content = onrecord_content::Content::decode(content).map_err(|e| e.to_string())?;
+    let (record, channel) = content.to_record().map_err(|e| e.to_string())?;
+    let mut w = WireRecord::from_record(&record, channel);
+    w.source = None;
+    Ok(w)
+}
+
 fn to_view(row: StoredRecord) -> Result<RecordView, ArchiveError> {
     let log_index = row.log_index;
-    let mut record: WireRecord = serde_json::from_str(&row.content)
+    let mut record: WireRecord = content_wire(&row.content)
         .map_err(|e| ArchiveError::Damaged(format!("record at log index {log_index}: {e}")))?;
     record.conversation_title = Some(row.conversation_title.clone());
     record.id = Some(row.id.to_hex());
@@ -316,7 +325,7 @@ impl ArchiveReader {
                         periods.push(p);
                     }
                     if kind == "disappearing_on" {
-                        let timer = serde_json::from_str::<WireRecord>(&content)
+                        let timer = content_wire(&content)
                             .ok()
                             .and_then(|w| w.event)
                             .and_then(|e| e.duration_seconds);

@@ -283,7 +283,7 @@ fn editing_or_deleting_a_catalogue_record_is_caught_and_named() {
     let out = verify_fails(
         &env,
         &[
-            "record at log index 30: the catalogue's id lookup (record_ids) has no row for it",
+            "record at log index 30: the catalogue's record_ids table has no row for it",
             "record at log index 40: the catalogue's id lookup",
             "has a row for log index 41",
         ],

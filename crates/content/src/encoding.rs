@@ -17,7 +17,7 @@ pub const CONTENT_PREFIX: &[u8] = b"onrecord-content/2\n";
 pub const MAX_VALUE_BYTES: usize = (1 << 20) + (64 << 10);
 
 /// The most claims a decoder accepts.
-pub const MAX_CLAIMS: usize = 1_000_000;
+pub const MAX_CLAIMS: usize = 1 << 22;
 
 impl Content {
     /// The canonical bytes. Content from [`Content::from_record`] of a record whose strings are

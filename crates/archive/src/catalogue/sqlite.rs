@@ -728,7 +728,10 @@ impl SqliteWrite<'_> {
 
     fn write_pending_ids(&mut self) -> Result<()> {
         for (table, sql) in [
-            (0, "INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)"),
+            (
+                0,
+                "INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)",
+            ),
             (1, "INSERT INTO lookups (key, log_index) VALUES (?1, ?2)"),
         ] {
             let mut pending = std::mem::take(if table == 0 {
