@@ -17,6 +17,7 @@
 pub mod blobs;
 pub mod catalogue;
 pub mod derived;
+pub mod disclose;
 pub mod entry;
 pub mod error;
 pub mod failpoint;
@@ -36,8 +37,10 @@ use std::sync::Arc;
 
 use onrecord_log::Signer;
 
+pub use disclose::{RecordDisclosure, VerifiedDisclosure, verify_disclosure};
 pub use error::ArchiveError;
 pub use ingest::{DepositMeta, Progress, Receipt};
+pub use onrecord_content::Withhold;
 pub use onrecord_log::Verifier;
 pub use verify::{VerifyOptions, VerifyReport};
 

@@ -115,6 +115,15 @@ pub struct UsageReport {
 impl ArchiveReader {
     /// Finds a record by its id (64 hex digits, or a unique prefix of at least 8).
     pub fn record_by_id(&self, id: &str) -> Result<Option<RecordView>, ArchiveError> {
+        match self.stored_record_by_id(id) {
+            Ok(row) => Ok(Some(to_view(row)?)),
+            Err(ArchiveError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The catalogue row of the record with this id or unique id prefix.
+    pub(crate) fn stored_record_by_id(&self, id: &str) -> Result<StoredRecord, ArchiveError> {
         let id = id.trim().to_ascii_lowercase();
         if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ArchiveError::Invalid(format!(
@@ -140,8 +149,8 @@ impl ArchiveReader {
             .filter(|r| r.id.to_hex().starts_with(&id))
             .collect();
         match rows.len() {
-            0 => Ok(None),
-            1 => Ok(Some(to_view(rows.into_iter().next().expect("one row"))?)),
+            0 => Err(ArchiveError::NotFound(format!("no record with id {id}"))),
+            1 => Ok(rows.into_iter().next().expect("one row")),
             _ => Err(ArchiveError::Invalid(format!(
                 "record id prefix {id} is ambiguous; give more digits"
             ))),
