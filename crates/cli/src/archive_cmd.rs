@@ -408,8 +408,10 @@ pub fn verify_disclosure(a: VerifyDisclosureArgs) -> Result<Outcome> {
             )?;
             if a.show {
                 writeln!(out)?;
-                write!(out, "{}", visible(&d.content.render_text()))?;
-                writeln!(out)?;
+                // Line by line: a disclosed value may hold anything, and `visible` shows controls.
+                for line in d.content.render_text().lines() {
+                    writeln!(out, "{}", visible(line))?;
+                }
             }
             Ok(Outcome::Ok)
         }
