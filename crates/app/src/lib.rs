@@ -36,7 +36,7 @@ pub use integrity::{
     Checkpoint, DiscloseRequest, Proof, ProofTarget, checkpoint, disclose, earlier_checkpoint,
     proof, verifier_key, verify, verify_disclosure,
 };
-pub use open::{init, open, open_reader};
+pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};
 pub use search::{
     SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,

@@ -150,7 +150,7 @@ const EARLY_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(
 /// manifest and a quarter of the zstd time. Version 1 (unreleased) wrote both on every line.
 /// Version 3: no record's content (it lives only in the catalogue, which disposal can clear) and
 /// no occurrence (private: it says which records repeat one another).
-const MANIFEST_MAGIC: &str = "onrecord-manifest/3\n";
+pub(crate) const MANIFEST_MAGIC: &str = "onrecord-manifest/3\n";
 const TREE_MAGIC: &str = "onrecord-tree/1\n";
 
 /// What an ingest created in the store, so that a failed one removes it all.
@@ -255,6 +255,12 @@ impl Archive {
                 source: e,
             })?;
         let manifest_path = manifest.path().to_path_buf();
+        let mut contents =
+            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| ArchiveError::Read {
+                what: tmp_dir.display().to_string(),
+                source: e,
+            })?;
+        let contents_path = contents.path().to_path_buf();
 
         let committed = self.committed_head()?;
         if committed.size != log_size {
@@ -370,6 +376,7 @@ impl Archive {
                 .map_err(|e| io_err("parser thread", e))?;
             let (to_log, log_rx) = std::sync::mpsc::sync_channel::<Vec<LogWork>>(8);
             let manifest_file = manifest.as_file_mut();
+            let contents_file = contents.as_file_mut();
             let log_thread = std::thread::Builder::new()
                 .name("onrecord-log".into())
                 .spawn_scoped(s, move || -> Result<LogSide<'_>, ArchiveError> {
@@ -377,11 +384,16 @@ impl Archive {
                         appender: appender?,
                         manifest: ManifestPipe::spawn(s, manifest_file)
                             .map_err(|e| io_err("manifest", e))?,
+                        contents: ManifestPipe::spawn(s, contents_file)
+                            .map_err(|e| io_err("content bundle", e))?,
                         last_conversation: None,
                     };
                     log.manifest
                         .write_all(MANIFEST_MAGIC.as_bytes())
                         .map_err(|e| io_err("manifest", e))?;
+                    log.contents
+                        .write_all(crate::bundle::BUNDLE_MAGIC)
+                        .map_err(|e| io_err("content bundle", e))?;
                     for batch in log_rx {
                         for w in batch {
                             log.work(w)?;
@@ -423,6 +435,9 @@ impl Archive {
                         }
                     }
                 }
+                // The count of warnings, of which at most MAX_WARNINGS_KEPT have `W` lines.
+                let n = w.counts.warnings;
+                w.to_log.push(LogWork::Line(format!("N\t{n}\n")))?;
                 w.to_log.finish()?;
                 Ok(w)
             })();
@@ -477,9 +492,22 @@ impl Archive {
             let LogSide {
                 appender,
                 manifest: manifest_pipe,
+                contents: contents_pipe,
                 ..
             } = log;
             manifest_pipe.finish().map_err(|e| io_err("manifest", e))?;
+            contents_pipe
+                .finish()
+                .map_err(|e| io_err("content bundle", e))?;
+            // The new records' contents and secrets, in a blob of their own that `rebuild`
+            // reads and disposal rewrites without the disposed record (nothing public commits
+            // to it, so rewriting it breaks no proof).
+            let (contents_sha, _) = std::fs::File::open(&contents_path)
+                .and_then(|mut f| onrecord_model::digest::hash_reader(&mut f))
+                .map_err(|e| io_err("content bundle", e))?;
+            let contents_key = crate::bundle::bundle_key(&deposit_id);
+            staged.created.push(contents_key.clone());
+            blobs.put_file(&contents_key, &contents_path)?;
             tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
             // The manifest is a blob too: the deposit entry commits to it.
             let (manifest_sha, manifest_len) = std::fs::File::open(&manifest_path)
@@ -525,6 +553,7 @@ impl Archive {
                 deposit_index,
                 head,
                 manifest_sha,
+                contents_sha,
             })
         });
         staged.tiles =
@@ -538,6 +567,7 @@ impl Archive {
             deposit_index,
             head,
             manifest_sha,
+            contents_sha,
         } = outcome?;
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
@@ -576,6 +606,7 @@ impl Archive {
             n_new: counts.new,
             n_warnings: counts.warnings,
             manifest: manifest_sha,
+            contents: contents_sha,
             checkpoint_size: head.size,
         })?;
         tx.commit(Some(log_size), head.size, &checkpoint)?;
@@ -922,6 +953,7 @@ struct Written {
     deposit_index: u64,
     head: onrecord_log::TreeHead,
     manifest_sha: Digest,
+    contents_sha: Digest,
 }
 
 /// What the parser's thread sends to the writer, in order, in batches.
@@ -1240,6 +1272,10 @@ struct LoggedRecord {
     conv_id: Digest,
     index: u64,
     is_new: bool,
+    /// For a new record: its content, secret and occurrence, for the content bundle.
+    content: Vec<u8>,
+    secret: [u8; 32],
+    occurrence: u32,
     /// The log entry and its leaf hash, prepared on the parser's thread.
     entry: Vec<u8>,
     leaf: onrecord_log::Hash,
@@ -1313,6 +1349,8 @@ impl<T> BatchSender<T> {
 struct LogSide<'s> {
     appender: Appender<BackgroundTiles<'s>>,
     manifest: ManifestPipe<'s>,
+    /// The deposit's content bundle (see [`crate::bundle`]).
+    contents: ManifestPipe<'s>,
     /// The conversation of the last `R` line written.
     last_conversation: Option<Digest>,
 }
@@ -1334,12 +1372,17 @@ impl LogSide<'_> {
             conv_id,
             index,
             is_new,
+            content,
+            secret,
+            occurrence,
             entry,
             leaf,
             tail,
             record,
         } = *r;
         if is_new {
+            crate::bundle::write_frame(&mut self.contents, index, occurrence, &secret, &content)
+                .map_err(|e| io_err("content bundle", e))?;
             let appended = self.appender.append_hashed(&entry, leaf)?;
             if appended != index {
                 return Err(ArchiveError::Damaged(format!(
@@ -1496,10 +1539,18 @@ impl Writer<'_, '_> {
             self.counts.new += 1;
         }
         let at = record.source.offset;
+        let (content, secret) = if is_new {
+            (content, secret)
+        } else {
+            (Vec::new(), [0; 32])
+        };
         self.to_log.push(LogWork::Record(Box::new(LoggedRecord {
             conv_id,
             index,
             is_new,
+            content,
+            secret,
+            occurrence,
             entry,
             leaf,
             tail,

@@ -15,6 +15,7 @@
 //! ARCHITECTURE.md. Opening an archive for writing finishes or discards whatever a crash left.
 
 pub mod blobs;
+pub mod bundle;
 pub mod catalogue;
 pub mod derived;
 pub mod disclose;
@@ -27,6 +28,7 @@ mod manifest;
 pub mod pack;
 pub mod packer;
 pub mod query;
+pub mod rebuild;
 mod seen;
 pub mod verify;
 

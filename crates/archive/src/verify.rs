@@ -931,7 +931,7 @@ fn commit_bytes(content: &Content) -> u64 {
 /// Calls `f` with every entry in `[start, end)`, in order, reading each entry bundle once.
 /// `start` is a multiple of the tile width, and `end` one too unless it is the tree's size (the
 /// bundles' names depend on how full they are).
-fn for_each_entry(
+pub(crate) fn for_each_entry(
     store: &dyn onrecord_log::TileStore,
     start: u64,
     end: u64,

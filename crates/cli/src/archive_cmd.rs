@@ -421,3 +421,23 @@ pub fn verify_disclosure(a: VerifyDisclosureArgs) -> Result<Outcome> {
         }
     }
 }
+
+pub fn rebuild(g: &Global) -> Result<Outcome> {
+    let (r, indexed) = onrecord_app::rebuild(&g.archive)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Rebuilt the catalogue of {} from its log and blobs: {} deposits, {} records, {} conversations, {} checkpoints (log size {}); {} records indexed",
+        visible(&g.archive.display().to_string()),
+        r.deposits,
+        r.records,
+        r.conversations,
+        r.checkpoints,
+        r.log_size,
+        indexed
+    )?;
+    if let Some(old) = &r.replaced {
+        writeln!(out, "The catalogue it replaced is kept as {}", visible(old))?;
+    }
+    Ok(Outcome::Ok)
+}

@@ -55,6 +55,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Rebuild the search index from the catalogue.
     Reindex,
+    /// Recreate the catalogue and the search index from the log and the blob store alone.
+    Rebuild,
     /// Build a demo archive from sample exports and show what onrecord does.
     Demo(DemoArgs),
     /// Time queries inside the search engine (for bench/search.sh).

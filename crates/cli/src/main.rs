@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         Command::Show(a) => read_cmd::show(&cli.global, a),
         Command::Report(a) => read_cmd::report(&cli.global, a),
         Command::Reindex => read_cmd::reindex(&cli.global),
+        Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };

@@ -176,6 +176,8 @@ pub struct DepositRow {
     pub n_new: u64,
     pub n_warnings: u64,
     pub manifest: Digest,
+    /// The deposit's content bundle (see [`crate::bundle`]).
+    pub contents: Digest,
     pub checkpoint_size: u64,
 }
 

@@ -59,6 +59,8 @@ CREATE TABLE deposits (
     n_new INTEGER NOT NULL,
     n_warnings INTEGER NOT NULL,
     manifest BLOB NOT NULL,
+    -- The content bundle: the new records' contents and secrets (bundle.rs).
+    contents BLOB NOT NULL,
     checkpoint_size INTEGER NOT NULL
 );
 CREATE TABLE conversations (
@@ -408,7 +410,7 @@ fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
 }
 
 const DEPOSIT_COLUMNS: &str = "seq, id, log_index, first_index, file_name, size, format, style, depositor,
-     received_at, tz, date_order, date_order_decision, n_records, n_new, n_warnings, manifest, checkpoint_size";
+     received_at, tz, date_order, date_order_decision, n_records, n_new, n_warnings, manifest, contents, checkpoint_size";
 
 fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
     Ok(DepositRow {
@@ -429,7 +431,8 @@ fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
         n_new: r.get::<_, i64>(14)? as u64,
         n_warnings: r.get::<_, i64>(15)? as u64,
         manifest: digest(r.get(16)?),
-        checkpoint_size: r.get::<_, i64>(17)? as u64,
+        contents: digest(r.get(17)?),
+        checkpoint_size: r.get::<_, i64>(18)? as u64,
     })
 }
 
@@ -934,7 +937,8 @@ impl CatalogueWrite for SqliteWrite<'_> {
         self.c().execute(
             &format!(
                 "INSERT INTO deposits ({DEPOSIT_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                     ?19)"
             ),
             params![
                 d.seq,
@@ -954,6 +958,7 @@ impl CatalogueWrite for SqliteWrite<'_> {
                 sql_int(d.n_new),
                 sql_int(d.n_warnings),
                 &d.manifest.0[..],
+                &d.contents.0[..],
                 sql_int(d.checkpoint_size),
             ],
         )?;
@@ -1024,6 +1029,7 @@ mod tests {
             n_new: 1,
             n_warnings: 0,
             manifest: Digest::of(b"m"),
+            contents: Digest::of(b"c"),
             checkpoint_size: log_index + 1,
         }
     }
@@ -1045,6 +1051,8 @@ mod tests {
         w.add_record(&NewRecord {
             log_index: index,
             id: Digest::of(&index.to_be_bytes()),
+            lookup: Digest::of(&index.to_be_bytes()),
+            secret: &[0; 32],
             conversation: conv,
             occurrence: 0,
             deposit_seq: seq,
@@ -1054,7 +1062,7 @@ mod tests {
             author: Some(author),
             sent_at_us: None,
             local_time: Some("2021-03-12T14:05"),
-            content: "{}",
+            content: b"{}",
             source: SourceRef {
                 line: Some(1),
                 offset: 0,
