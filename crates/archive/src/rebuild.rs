@@ -12,7 +12,6 @@
 //! the entries must give the latest checkpoint's root before anything is written.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::Path;
 
 use onrecord_content::Content;
@@ -26,7 +25,7 @@ use crate::catalogue::{
 };
 use crate::entry::{self, DepositEntry, Entry, LookupKey, RecordEntry};
 use crate::error::ArchiveError;
-use crate::ingest::ParticipantJson;
+use crate::manifest::{Line, read_lines};
 
 /// What a rebuild recreated.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -258,10 +257,6 @@ impl DepositReplay<'_> {
                 "{what}: its manifest does not match the log"
             )));
         }
-        let mut text = String::new();
-        zstd::stream::read::Decoder::new(&manifest[..])
-            .and_then(|mut d| d.read_to_string(&mut text))
-            .map_err(|e| damaged(format!("{what}: its manifest: {e}")))?;
         let bundle = self
             .blobs
             .get(&bundle_key(&de.deposit_id))?
@@ -273,103 +268,22 @@ impl DepositReplay<'_> {
         })
         .map_err(|e| damaged(format!("{what}: {e}")))?;
 
-        let mut lines = text.lines();
-        if lines.next() != Some(crate::ingest::MANIFEST_MAGIC.trim_end()) {
-            return Err(damaged(format!("{what}: not a manifest of this format")));
-        }
         let mut conversations: HashMap<Digest, i64> = HashMap::new();
-        let mut last_conversation: Option<Digest> = None;
         let mut n_warnings = 0u64;
-        for (n, line) in lines.enumerate() {
-            let bad = |why: &str| damaged(format!("{what}: manifest line {}: {why}", n + 2));
-            let (tag, rest) = line.split_once('\t').ok_or_else(|| bad("no tag"))?;
-            match tag {
-                "C" => {
-                    let c: ConversationLine =
-                        serde_json::from_str(rest).map_err(|e| bad(&e.to_string()))?;
-                    let id = Digest::from_hex(&c.id).ok_or_else(|| bad("conversation id"))?;
-                    let participants =
-                        serde_json::to_string(&c.participants).map_err(|e| bad(&e.to_string()))?;
-                    let seq = self.tx.upsert_conversation(&NewConversation {
-                        id,
-                        channel: &c.channel,
-                        depositor: &de.depositor,
-                        key: &c.key,
-                        title: c.title.as_deref(),
-                        title_source: &c.title_source,
-                        participants_json: &participants,
-                        is_group: c.is_group,
-                    })?;
-                    conversations.insert(id, seq);
-                    last_conversation = None;
-                }
-                "W" => {
-                    let w: WarningLine =
-                        serde_json::from_str(rest).map_err(|e| bad(&e.to_string()))?;
-                    self.tx.add_warning(&NewWarning {
-                        deposit_seq: self.seq,
-                        path: w.path.as_deref(),
-                        line: w.line,
-                        offset: w.offset,
-                        message: &w.message,
-                    })?;
-                    last_conversation = None;
-                }
-                "N" => n_warnings = rest.parse().map_err(|_| bad("warning count"))?,
-                "R" => {
-                    let f: Vec<&str> = rest.split('\t').collect();
-                    let [conv, at, line_no, offset, path] = f[..] else {
-                        return Err(bad("a record line has five fields"));
-                    };
-                    let conv = if conv.is_empty() {
-                        last_conversation.ok_or_else(|| bad("no conversation before"))?
-                    } else {
-                        Digest::from_hex(conv).ok_or_else(|| bad("conversation id"))?
-                    };
-                    last_conversation = Some(conv);
-                    let path: Option<String> = match path {
-                        "-" => None,
-                        p => Some(serde_json::from_str(p).map_err(|e| bad(&e.to_string()))?),
-                    };
-                    let source = SourceRef {
-                        line: match line_no {
-                            "-" => None,
-                            l => Some(l.parse().map_err(|_| bad("line"))?),
-                        },
-                        offset: offset.parse().map_err(|_| bad("offset"))?,
-                        path: path.as_deref(),
-                    };
-                    if let Some(held) = at.strip_prefix("held:") {
-                        let held: u64 = held.parse().map_err(|_| bad("log index"))?;
-                        self.tx.add_source(held, self.seq, source)?;
-                        continue;
-                    }
-                    let at: u64 = at.parse().map_err(|_| bad("log index"))?;
-                    let re = self.records.remove(&at).ok_or_else(|| {
-                        bad("names a log index that is not one of this deposit's record entries")
-                    })?;
-                    if re.conversation_id != conv || re.deposit_id != de.deposit_id {
-                        return Err(bad(
-                            "its conversation or deposit differs from the log entry",
-                        ));
-                    }
-                    let frame = frames
-                        .remove(&at)
-                        .ok_or_else(|| bad("its record is not in the content bundle"))?;
-                    let conv_seq = match conversations.get(&conv) {
-                        Some(&s) => s,
-                        None => self
-                            .tx
-                            .conversation(&conv)?
-                            .map(|(s, _)| s)
-                            .ok_or_else(|| bad("its conversation was never announced"))?,
-                    };
-                    self.add_record(at, &re, frame, conv_seq, source)
-                        .map_err(|e| bad(&e))?;
-                }
-                _ => return Err(bad("unknown line")),
-            }
-        }
+        let mut failed: Option<ArchiveError> = None;
+        read_lines(&manifest, &mut |line| {
+            let r = self.line(line, de, &mut conversations, &mut n_warnings, &mut frames);
+            r.map_err(|e| {
+                let msg = e.to_string();
+                failed = Some(e);
+                msg
+            })
+        })
+        .map_err(|e| {
+            failed
+                .take()
+                .unwrap_or_else(|| damaged(format!("{what}: {e}")))
+        })?;
         if let Some((&at, _)) = self.records.iter().next() {
             return Err(damaged(format!(
                 "{what}: record entry {at} is not in its manifest"
@@ -397,6 +311,88 @@ impl DepositReplay<'_> {
             contents: Digest::of(&bundle),
             checkpoint_size: index + 1,
         })?;
+        Ok(())
+    }
+
+    /// Replays one manifest line into the catalogue.
+    fn line(
+        &mut self,
+        line: Line,
+        de: &DepositEntry,
+        conversations: &mut HashMap<Digest, i64>,
+        n_warnings: &mut u64,
+        frames: &mut HashMap<u64, Frame>,
+    ) -> Result<(), ArchiveError> {
+        let what = format!("deposit {} ({})", de.deposit_id, de.file_name);
+        match line {
+            Line::Conversation(c) => {
+                let id = Digest::from_hex(&c.id)
+                    .ok_or_else(|| damaged(format!("{what}: a conversation id")))?;
+                let participants = serde_json::to_string(&c.participants)
+                    .map_err(|e| damaged(format!("{what}: {e}")))?;
+                let seq = self.tx.upsert_conversation(&NewConversation {
+                    id,
+                    channel: &c.channel,
+                    depositor: &de.depositor,
+                    key: &c.key,
+                    title: c.title.as_deref(),
+                    title_source: &c.title_source,
+                    participants_json: &participants,
+                    is_group: c.is_group,
+                })?;
+                conversations.insert(id, seq);
+            }
+            Line::Warning(w) => self.tx.add_warning(&NewWarning {
+                deposit_seq: self.seq,
+                path: w.path.as_deref(),
+                line: w.line,
+                offset: w.offset,
+                message: &w.message,
+            })?,
+            Line::Warnings(n) => *n_warnings = n,
+            Line::Record {
+                conversation,
+                index,
+                held,
+                line,
+                offset,
+                path,
+            } => {
+                let source = SourceRef {
+                    line,
+                    offset,
+                    path: path.as_deref(),
+                };
+                if held {
+                    self.tx.add_source(index, self.seq, source)?;
+                    return Ok(());
+                }
+                let bad =
+                    |why: &str| damaged(format!("{what}: record at log index {index}: {why}"));
+                let re = self
+                    .records
+                    .remove(&index)
+                    .ok_or_else(|| bad("not one of this deposit's record entries"))?;
+                if re.conversation_id != conversation || re.deposit_id != de.deposit_id {
+                    return Err(bad(
+                        "its conversation or deposit differs from the log entry",
+                    ));
+                }
+                let frame = frames
+                    .remove(&index)
+                    .ok_or_else(|| bad("not in the content bundle"))?;
+                let conv_seq = match conversations.get(&conversation) {
+                    Some(&s) => s,
+                    None => self
+                        .tx
+                        .conversation(&conversation)?
+                        .map(|(s, _)| s)
+                        .ok_or_else(|| bad("its conversation was never announced"))?,
+                };
+                self.add_record(index, &re, frame, conv_seq, source)
+                    .map_err(|e| bad(&e))?;
+            }
+        }
         Ok(())
     }
 
@@ -450,23 +446,4 @@ impl DepositReplay<'_> {
         self.report.records += 1;
         Ok(())
     }
-}
-
-#[derive(serde::Deserialize)]
-struct ConversationLine {
-    id: String,
-    channel: String,
-    key: String,
-    title: Option<String>,
-    title_source: String,
-    participants: Vec<ParticipantJson>,
-    is_group: Option<bool>,
-}
-
-#[derive(serde::Deserialize)]
-struct WarningLine {
-    path: Option<String>,
-    line: Option<u64>,
-    offset: Option<u64>,
-    message: String,
 }

@@ -441,6 +441,11 @@ impl ArchiveReader {
         for p in compare_record_ids(&lookup_at, lookups_table??, "lookups") {
             problem(&mut rep, p);
         }
+        // Conversations (titles, participants…), every record's place and `sources` against
+        // what the deposits' manifests say.
+        for p in check_manifests(snap, &self.blobs, &all_deposits, size)? {
+            problem(&mut rep, p);
+        }
         let n_dep = all_deposits.iter().filter(|d| d.log_index < size).count() as u64
             + all_deposits.iter().filter(|d| d.log_index >= size).count() as u64;
         if n_dep != seen_deposits {
@@ -858,6 +863,197 @@ fn check_range(
         next_row = rows.next();
     }
     Ok(part)
+}
+
+/// What the manifests say a conversation row holds, after every deposit that announced it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ExpectedConversation {
+    channel: String,
+    depositor: String,
+    key: String,
+    title: Option<String>,
+    title_source: Option<String>,
+    participants: String,
+    is_group: Option<bool>,
+}
+
+/// Replays the manifests of the deposits in the verified log and compares what they say with the
+/// catalogue: every conversation's columns (merged as ingest merges them), every record's place
+/// in the deposit that first held it, and every row of `sources`.
+fn check_manifests(
+    snap: &dyn CatalogueRead,
+    blobs: &crate::blobs::BlobStore,
+    deposits: &[catalogue::DepositRow],
+    size: u64,
+) -> Result<Vec<String>, ArchiveError> {
+    use crate::catalogue::Placement;
+    use crate::manifest::Line;
+    let mut problems = Vec::new();
+    let mut conversations: HashMap<Digest, ExpectedConversation> = HashMap::new();
+    let mut placed: HashMap<u64, Placement> = HashMap::new();
+    let mut sources: HashSet<Placement> = HashSet::new();
+    let mut in_log: Vec<&catalogue::DepositRow> =
+        deposits.iter().filter(|d| d.log_index < size).collect();
+    in_log.sort_by_key(|d| d.log_index);
+    for d in in_log {
+        let Some(bytes) = blobs.get(&blob_key(&d.manifest))? else {
+            continue; // Reported with the blobs.
+        };
+        let read = crate::manifest::read_lines(&bytes, &mut |line| {
+            match line {
+                Line::Conversation(c) => {
+                    let Some(id) = Digest::from_hex(&c.id) else {
+                        return Err("a conversation id is not hex".into());
+                    };
+                    let participants =
+                        serde_json::to_string(&c.participants).map_err(|e| e.to_string())?;
+                    match conversations.get_mut(&id) {
+                        Some(e) => {
+                            if c.title.is_some() {
+                                e.title = c.title;
+                                e.title_source = Some(c.title_source);
+                            }
+                            e.participants = participants;
+                            e.is_group = c.is_group.or(e.is_group);
+                        }
+                        None => {
+                            conversations.insert(
+                                id,
+                                ExpectedConversation {
+                                    channel: c.channel,
+                                    depositor: d.depositor.clone(),
+                                    key: c.key,
+                                    title: c.title,
+                                    title_source: Some(c.title_source),
+                                    participants,
+                                    is_group: c.is_group,
+                                },
+                            );
+                        }
+                    }
+                }
+                Line::Record {
+                    index,
+                    held,
+                    line,
+                    offset,
+                    path,
+                    ..
+                } => {
+                    let p = Placement {
+                        record: index,
+                        deposit_seq: d.seq,
+                        line,
+                        offset,
+                        path,
+                    };
+                    if held {
+                        sources.insert(p);
+                    } else {
+                        placed.insert(index, p);
+                    }
+                }
+                Line::Warning(_) | Line::Warnings(_) => {}
+            }
+            Ok(())
+        });
+        if let Err(e) = read {
+            push_problem(
+                &mut problems,
+                format!("deposit {} ({}): {e}", d.id, d.file_name),
+            );
+        }
+    }
+    for row in snap.conversation_rows()? {
+        let Some(e) = conversations.remove(&row.id) else {
+            push_problem(
+                &mut problems,
+                format!(
+                    "conversation {} ({}) is in the catalogue but no deposit's manifest announces it",
+                    row.id,
+                    row.title.as_deref().unwrap_or(&row.key)
+                ),
+            );
+            continue;
+        };
+        let mut differ = Vec::new();
+        for (name, same) in [
+            ("channel", row.channel == e.channel),
+            ("depositor", row.depositor == e.depositor),
+            ("key", row.key == e.key),
+            ("title", row.title == e.title),
+            ("title_source", row.title_source == e.title_source),
+            ("participants", row.participants == e.participants),
+            ("is_group", row.is_group == e.is_group),
+        ] {
+            if !same {
+                differ.push(name);
+            }
+        }
+        if !differ.is_empty() {
+            push_problem(
+                &mut problems,
+                format!(
+                    "conversation {} ({}): the catalogue's {} differ{} from what the deposits announced",
+                    row.id,
+                    e.title.as_deref().unwrap_or(&e.key),
+                    differ.join(", "),
+                    if differ.len() > 1 { "" } else { "s" }
+                ),
+            );
+        }
+    }
+    for (id, e) in conversations {
+        push_problem(
+            &mut problems,
+            format!(
+                "conversation {id} ({}) was announced by a deposit but is missing from the catalogue",
+                e.title.as_deref().unwrap_or(&e.key)
+            ),
+        );
+    }
+    snap.for_each_provenance(&mut |p| {
+        if p.record >= size {
+            return Ok(());
+        }
+        match placed.remove(&p.record) {
+            Some(want) if want == p => {}
+            Some(_) => push_problem(
+                &mut problems,
+                format!(
+                    "record at log index {}: its deposit, line, offset or path in the catalogue differ from the deposit's manifest",
+                    p.record
+                ),
+            ),
+            None => {} // A row without an entry is reported with the entries.
+        }
+        Ok(())
+    })?;
+    snap.for_each_source(&mut |p| {
+        if p.record >= size {
+            return Ok(());
+        }
+        if !sources.remove(&p) {
+            push_problem(
+                &mut problems,
+                format!(
+                    "record at log index {}: the catalogue says deposit {} also holds it, at a place no manifest gives",
+                    p.record, p.deposit_seq
+                ),
+            );
+        }
+        Ok(())
+    })?;
+    for p in sources {
+        push_problem(
+            &mut problems,
+            format!(
+                "record at log index {}: deposit {} holds it too, but the catalogue's sources do not say so",
+                p.record, p.deposit_seq
+            ),
+        );
+    }
+    Ok(problems)
 }
 
 /// Checks a record's content against its entry: the commitment recomputed from the content and

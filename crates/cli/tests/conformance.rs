@@ -619,15 +619,75 @@ fn tamper_a_records_author_in_its_content_is_caught_and_named() {
     }
     let env = tamper_archive(&backend);
     let id = record_id(&env, 7);
-    let changed = catalogue(&env)
-        .execute(
-            "UPDATE records SET content = replace(content, '\"author\":\"', '\"author\":\"Not ')
-             WHERE log_index = 7",
-            [],
-        )
+    let c = catalogue(&env);
+    let content: Vec<u8> = c
+        .query_row("SELECT content FROM records WHERE log_index = 7", [], |r| {
+            r.get(0)
+        })
         .unwrap();
-    assert_eq!(changed, 1);
+    // The author claim's value: `author` (u16 length 6), then the value's u32 length and bytes.
+    let at = content
+        .windows(8)
+        .position(|w| w == b"\x00\x06author")
+        .expect("an author claim");
+    let mut changed = content.clone();
+    changed[at + 8 + 4] ^= 0x20; // The first letter's case.
+    c.execute(
+        "UPDATE records SET content = ?1 WHERE log_index = 7",
+        [&changed],
+    )
+    .unwrap();
     verify_fails(&env, &[&id, "altered"]);
+}
+
+/// Every catalogue value that a command shows or filters on is checked against the log and the
+/// blobs: the times a report counts by, a conversation's title and participants (what `show
+/// --list` and transcripts print), and where each record sits in each deposit that holds it.
+#[test]
+fn tamper_any_shown_catalogue_value_is_caught_and_named() {
+    let backend = Backend::from_env();
+    if !backend.local_or_skip("tamper_any_shown_catalogue_value_is_caught_and_named") {
+        return;
+    }
+    let env = tamper_archive(&backend);
+    // A later export of the chat: its records are held already, so `sources` has rows.
+    let later = env.write(
+        "WhatsApp Chat with Supply cell (1).txt",
+        whatsapp_export(610, 3).as_bytes(),
+    );
+    env.ingest_json(&later);
+    verify_ok(&env);
+    let id = record_id(&env, 7);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "UPDATE records SET sent_at = sent_at + 60000000 WHERE log_index = 7",
+            &[&id, "sent_at"],
+        ),
+        (
+            "UPDATE records SET line = line + 1 WHERE log_index = 7",
+            &["log index 7", "line, offset or path"],
+        ),
+        (
+            "UPDATE conversations SET title = 'Nothing to see' WHERE title = 'Supply cell'",
+            &["Supply cell", "title"],
+        ),
+        (
+            "UPDATE conversations SET participants = '[]' WHERE title = 'Supply cell'",
+            &["Supply cell", "participants"],
+        ),
+        (
+            "DELETE FROM sources WHERE (record, deposit_seq) IN (SELECT record, deposit_seq FROM sources LIMIT 1)",
+            &["holds it too", "sources do not say so"],
+        ),
+    ];
+    for (tamper, expect) in cases {
+        let n = catalogue(&env).execute(tamper, []).unwrap();
+        assert!(n >= 1, "{tamper} changed nothing");
+        verify_fails(&env, expect);
+        // Put the catalogue back by rebuilding it from the log and blobs.
+        env.ok(&["rebuild"]);
+        verify_ok(&env);
+    }
 }
 
 /// The catalogue's `author` column (what `report usage --by person` counts and the search index

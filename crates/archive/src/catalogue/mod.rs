@@ -195,6 +195,30 @@ pub struct ConversationRow {
     pub n_records: u64,
 }
 
+/// A conversation row with every column that a command shows or filters on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FullConversation {
+    pub seq: i64,
+    pub id: Digest,
+    pub channel: String,
+    pub depositor: String,
+    pub key: String,
+    pub title: Option<String>,
+    pub title_source: Option<String>,
+    pub participants: String,
+    pub is_group: Option<bool>,
+}
+
+/// Where a record sits in a deposit: `record` is its log index, `deposit_seq` the deposit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Placement {
+    pub record: u64,
+    pub deposit_seq: i64,
+    pub line: Option<u64>,
+    pub offset: u64,
+    pub path: Option<String>,
+}
+
 /// A conversation as a deposit announces it (its participants as JSON, already merged with those
 /// the catalogue held).
 #[derive(Clone, Debug)]
@@ -288,6 +312,12 @@ pub trait CatalogueRead: Send {
     ) -> Result<()>;
     /// Calls `f` with every (`id_key`, log index) of the id lookup, in no particular order.
     fn for_each_id_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()>;
+    /// Every conversation row as stored, in `seq` order.
+    fn conversation_rows(&self) -> Result<Vec<FullConversation>>;
+    /// Calls `f` with every row of `sources` (a record held by a later deposit, and where).
+    fn for_each_source(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()>;
+    /// Calls `f` with every record's place in the deposit that first held it, by log index.
+    fn for_each_provenance(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()>;
     /// Calls `f` with every (key, log index) of the "already held?" lookup ([`id_key`] of each
     /// record's `lookup`), in no particular order.
     fn for_each_lookup_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()>;

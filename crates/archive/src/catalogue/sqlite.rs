@@ -23,7 +23,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns, ConversationRow, DepositRow,
-    NewConversation, NewRecord, NewWarning, RecordOrder, SourceRef, StoredRecord, Window, id_key,
+    FullConversation, NewConversation, NewRecord, NewWarning, Placement, RecordOrder, SourceRef,
+    StoredRecord, Window, id_key,
 };
 use crate::error::ArchiveError;
 
@@ -386,6 +387,16 @@ fn digest(v: Vec<u8>) -> Digest {
     Digest(d)
 }
 
+fn placement(r: &rusqlite::Row<'_>) -> rusqlite::Result<Placement> {
+    Ok(Placement {
+        record: r.get::<_, i64>(0)? as u64,
+        deposit_seq: r.get(1)?,
+        line: r.get::<_, Option<i64>>(2)?.map(|l| l as u64),
+        offset: r.get::<_, i64>(3)? as u64,
+        path: r.get(4)?,
+    })
+}
+
 fn secret(v: Vec<u8>) -> [u8; 32] {
     digest(v).0
 }
@@ -688,6 +699,49 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             f(r.get(0)?, r.get(1)?);
+        }
+        Ok(())
+    }
+
+    fn conversation_rows(&self) -> Result<Vec<FullConversation>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT seq, id, channel, depositor, key, title, title_source, participants, is_group
+             FROM conversations ORDER BY seq",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(FullConversation {
+                seq: r.get(0)?,
+                id: digest(r.get(1)?),
+                channel: r.get(2)?,
+                depositor: r.get(3)?,
+                key: r.get(4)?,
+                title: r.get(5)?,
+                title_source: r.get(6)?,
+                participants: r.get(7)?,
+                is_group: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn for_each_source(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()> {
+        let mut st = self
+            .c()
+            .prepare_cached("SELECT record, deposit_seq, line, offset, path FROM sources")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(placement(r)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_provenance(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()> {
+        let mut st = self
+            .c()
+            .prepare_cached("SELECT log_index, deposit_seq, line, offset, path FROM records")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(placement(r)?)?;
         }
         Ok(())
     }
