@@ -42,7 +42,10 @@ pub use search::{
     SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
     record_snippet_with, search,
 };
-pub use transcript::{Transcript, TranscriptRequest, conversations, find_conversation, transcript};
+pub use transcript::{
+    Transcript, TranscriptRelation, TranscriptRequest, conversations, find_conversation,
+    resolve_relations, transcript,
+};
 pub use usage::{UsageRequest, usage};
 
 /// The archive's own types that results are made of, so that an edge needs no other crate.

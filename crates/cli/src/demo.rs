@@ -161,8 +161,8 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
             ..TranscriptRequest::default()
         },
     )?;
-    for v in transcript.records.iter().take(16) {
-        writeln!(out, "{}", crate::read_cmd::transcript_line(v))?;
+    for i in 0..transcript.records.len().min(16) {
+        writeln!(out, "{}", crate::read_cmd::transcript_entry(&transcript, i))?;
     }
 
     heading(

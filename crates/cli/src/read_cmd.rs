@@ -4,9 +4,11 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
 use onrecord_app::{
-    RecordView, SearchRequest, TranscriptRequest, UsageBy, UsageReport, UsageRequest,
+    RecordView, SearchRequest, Transcript, TranscriptRelation, TranscriptRequest, UsageBy,
+    UsageReport, UsageRequest,
 };
 use onrecord_index::SearchQuery;
+use onrecord_model::RelationKind;
 
 use crate::Outcome;
 use crate::archive_cmd::{open, read};
@@ -108,11 +110,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
 /// its line breaks and tabs ([`visible_lines`]), since its later lines are indented.
 pub fn transcript_line(v: &RecordView) -> String {
     let r = &v.record;
-    let when = r
-        .local_time
-        .as_deref()
-        .map(|s| visible(&s.replace('T', " ")).into_owned())
-        .unwrap_or_else(|| "????-??-?? ??:??".into());
+    let when = time_of(v);
     let who = visible(r.author.as_deref().unwrap_or(""));
     let mut body = r.text.clone();
     if !r.attachments.is_empty() {
@@ -153,6 +151,120 @@ pub fn transcript_line(v: &RecordView) -> String {
         s.push_str(&format!("{when}  "));
     }
     s
+}
+
+/// The record at `position` of a transcript: its [`transcript_line`], then one line per relation,
+/// indented under the text (see [`relation_line`]).
+pub fn transcript_entry(t: &Transcript, position: usize) -> String {
+    let v = &t.records[position];
+    let mut s = transcript_line(v);
+    let pad = " ".repeat(time_of(v).chars().count() + 2);
+    let relations: Vec<&TranscriptRelation> = t.relations_of(position).collect();
+    for rel in &relations {
+        // A Signal or Google Chat quote is a reply and a quote of one message: one line says both.
+        if rel.kind == RelationKind::Quotes
+            && relations
+                .iter()
+                .any(|o| o.kind == RelationKind::ReplyTo && o.target == rel.target)
+        {
+            continue;
+        }
+        let quoted = rel.kind == RelationKind::ReplyTo
+            && relations
+                .iter()
+                .any(|o| o.kind == RelationKind::Quotes && o.target == rel.target);
+        s.push('\n');
+        s.push_str(&pad);
+        s.push_str(&relation_line(t, v, rel, quoted));
+    }
+    s
+}
+
+/// The local time of a record as a transcript line starts with it.
+fn time_of(v: &RecordView) -> String {
+    v.record
+        .local_time
+        .as_deref()
+        .map(|s| visible(&s.replace('T', " ")).into_owned())
+        .unwrap_or_else(|| "????-??-?? ??:??".into())
+}
+
+/// A relation in human form: `↪ reply to Jane Doe, 14:02: "first 40 characters…"`, `✎ edit of the
+/// message of 14:02: "…"`, `reaction 👍 to …`, `forwarded from …`, `⌫ deleted (was …)`. The
+/// target is described from its record when the transcript holds it, else named by its raw id.
+pub fn relation_line(
+    t: &Transcript,
+    v: &RecordView,
+    rel: &TranscriptRelation,
+    quoted: bool,
+) -> String {
+    let target = rel.resolved.map(|j| &t.records[j]);
+    let described = |with_author: bool| match target {
+        Some(other) => describe(other, v, with_author),
+        None => format!("message {} (not in this transcript)", visible(&rel.target)),
+    };
+    match rel.kind {
+        RelationKind::ReplyTo if v.record.type_ == "event" => {
+            format!("↪ about {}", described(true))
+        }
+        RelationKind::ReplyTo if quoted => format!("↪ reply quoting {}", described(true)),
+        RelationKind::ReplyTo => format!("↪ reply to {}", described(true)),
+        RelationKind::Quotes => format!("❝ quotes {}", described(true)),
+        RelationKind::ReactionTo => {
+            let emoji = visible(v.record.text.trim()).into_owned();
+            if emoji.is_empty() {
+                format!("reaction to {}", described(true))
+            } else {
+                format!("reaction {emoji} to {}", described(true))
+            }
+        }
+        RelationKind::EditOf => match target {
+            Some(_) => format!("✎ edit of the message of {}", described(false)),
+            None => format!("✎ edit of {}", described(false)),
+        },
+        // A forward's target is usually its origin as the export names it, not an id.
+        RelationKind::ForwardedFrom => match target {
+            Some(_) => format!("forwarded from {}", described(true)),
+            None => format!("forwarded from {}", visible(&rel.target)),
+        },
+        RelationKind::DeletedPlaceholderOf => match target {
+            Some(_) => format!("⌫ deleted (was {})", described(true)),
+            None => format!("⌫ deleted (was message {})", visible(&rel.target)),
+        },
+    }
+}
+
+/// `Jane Doe, 14:02: "first 40 characters…"`: the other record's author (when asked for), its
+/// time (the clock alone on the same day as `from`, else date and clock) and the start of its text.
+fn describe(other: &RecordView, from: &RecordView, with_author: bool) -> String {
+    let o = &other.record;
+    let when = match (o.local_time.as_deref(), from.record.local_time.as_deref()) {
+        (Some(t), own) => {
+            let (date, clock) = t.split_once('T').unwrap_or((t, ""));
+            let clock = short(clock, 5);
+            if clock.is_empty() {
+                date.to_string()
+            } else if own.and_then(|s| s.split_once('T')).map(|(d, _)| d) == Some(date) {
+                clock.to_string()
+            } else {
+                format!("{date} {clock}")
+            }
+        }
+        (None, _) => "an unknown time".to_string(),
+    };
+    let text: String = o.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let excerpt = if text.is_empty() {
+        format!("[{}]", o.kind)
+    } else if text.chars().count() > 40 {
+        format!("\"{}…\"", short(&text, 40).trim_end())
+    } else {
+        format!("\"{text}\"")
+    };
+    let who = o.author.as_deref().filter(|_| with_author);
+    match who {
+        Some(who) => visible(&format!("{who}, {when}: {excerpt}")).into_owned(),
+        None => visible(&format!("{when}: {excerpt}")).into_owned(),
+    }
 }
 
 pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
@@ -213,13 +325,13 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
             )?;
         }
         writeln!(out)?;
-        for v in records {
+        for (i, v) in records.iter().enumerate() {
             let mark = if Some(v.log_index) == around {
                 "▶ "
             } else {
                 ""
             };
-            writeln!(out, "{mark}{}", transcript_line(v))?;
+            writeln!(out, "{mark}{}", transcript_entry(&transcript, i))?;
         }
     }
     out.flush()?;

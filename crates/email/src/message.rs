@@ -8,8 +8,11 @@
 //! - `to`/`cc`/`bcc`/`reply_to` hold `Name <addr>` when a display name is written, else `addr`
 //!   (groups are flattened to their members). Participants carry the address with its domain
 //!   lower-cased (the local part is case-sensitive by RFC 5321) and the display name as alias.
-//! - Ids (`message_id`, `in_reply_to`, `references`, `native_id`, `reply_to`) are written without
-//!   angle brackets, as mail-parser returns them; thread keys put them back (`<id>`).
+//! - Ids (`message_id`, `in_reply_to`, `references`, `native_id`, relation targets) are written
+//!   without angle brackets, as mail-parser returns them; thread keys put them back (`<id>`).
+//! - Relations: a `ReplyTo` to the parent's Message-ID (`In-Reply-To`, else the last of
+//!   `References`). Mail carries no other relation: a quoted reply is text, a forward an attached
+//!   or inlined message without a machine-readable link.
 //! - The body is the text/plain body; when a message has only HTML, the HTML is turned into text
 //!   with html2text (HTML too large, too deep or with too many elements is stripped of its tags
 //!   instead, see [`MAX_HTML_DEPTH`]) and the HTML itself kept as a `body.html` attachment
@@ -32,7 +35,7 @@ use mail_parser::{
 };
 use onrecord_model::{
     AttachmentRef, EmailFields, Flags, Kind, MessageKind, ParseOptions, Participant,
-    ParticipantRole, Record, RecordTime, Sink, Warning,
+    ParticipantRole, Record, RecordTime, RelationKind, Sink, Warning,
 };
 
 use crate::thread::{self, ThreadHeaders};
@@ -1039,10 +1042,14 @@ fn build(
     );
     record.attachments = attachments;
     record.native_id = thread.message_id.clone();
-    record.reply_to = thread
+    // In-Reply-To names the parent; without it the last of References does (RFC 5322 3.6.4).
+    if let Some(parent) = thread
         .in_reply_to
         .clone()
-        .or_else(|| thread.references.last().cloned());
+        .or_else(|| thread.references.last().cloned())
+    {
+        record.relate(RelationKind::ReplyTo, parent);
+    }
     record.source = ctx.source.clone();
     record.flags = problems.flags;
     record.email = Some(Box::new(fields));

@@ -17,8 +17,11 @@
 //! - Annotations: user mentions keep the mentioned names in the record's event detail `targets`
 //!   (the text already carries `@Name` as written); URL, Drive, YouTube and formatting annotations
 //!   are dropped because the URL is in the text and formatting is not kept.
-//! - `quoted_message_metadata.message_id` is the reply target; otherwise a message inside a thread
-//!   (`group/topic/message` with message ≠ topic) replies to the thread's first message.
+//! - Relations: `quoted_message_metadata.message_id` ("quote in reply") gives a `ReplyTo` and a
+//!   `Quotes` to that message; otherwise a message inside a thread (`group/topic/message` with
+//!   message ≠ topic) has a `ReplyTo` to the thread's first message. Reactions in the export
+//!   (`reactions[]`: emoji and counts) are not records and are not kept; edits carry no earlier
+//!   text, so they set EDITED and no `EditOf`.
 //! - Authors are `creator.name` (the email when there is no name); FROM_OWNER is set when the
 //!   creator's email is the exporting account's.
 //! - A lone `messages.json`: attachments are missing (flagged), the conversation is keyed by the
@@ -33,7 +36,8 @@ use jiff::tz::Offset;
 use onrecord_container::{Bundle, Member};
 use onrecord_model::{
     Channel, Conversation, EventDetail, Flags, Kind, MessageKind, ParseOptions, Participant,
-    ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError, TitleSource,
+    ParticipantRole, Precision, Provenance, Record, RecordTime, RelationKind, SinkError,
+    TitleSource,
 };
 
 use crate::common::{
@@ -492,17 +496,17 @@ fn build_record(
     );
     r.attachments = atts;
     r.native_id = m.message_id.non_empty().map(str::to_string);
-    r.reply_to = m
-        .quoted_message_metadata
-        .message_id
-        .non_empty()
-        .map(str::to_string)
-        .or_else(|| {
-            let id = m.message_id.non_empty()?;
-            let mut parts = id.split('/');
-            let (g, t, msg) = (parts.next()?, parts.next()?, parts.next()?);
-            (msg != t && parts.next().is_none()).then(|| format!("{g}/{t}/{t}"))
-        });
+    if let Some(quoted) = m.quoted_message_metadata.message_id.non_empty() {
+        // Google Chat's "quote in reply": an answer that shows the quoted message above it.
+        r.relate(RelationKind::ReplyTo, quoted);
+        r.relate(RelationKind::Quotes, quoted);
+    } else if let Some(root) = m.message_id.non_empty().and_then(|id| {
+        let mut parts = id.split('/');
+        let (g, t, msg) = (parts.next()?, parts.next()?, parts.next()?);
+        (msg != t && parts.next().is_none()).then(|| format!("{g}/{t}/{t}"))
+    }) {
+        r.relate(RelationKind::ReplyTo, root);
+    }
     if !targets.is_empty() {
         r.event = Some(Box::new(EventDetail {
             targets,

@@ -15,8 +15,12 @@
 //! - mrkdwn references are resolved: `<@U123>` → `@name`, `<#C123|general>` → `#general`,
 //!   `<https://x|label>` → `label (https://x)`, `<!here>` → `@here`; `&lt; &gt; &amp;` are
 //!   unescaped. Formatting marks (`*bold*`) are kept as written.
-//! - `ts` is the instant (microsecond precision) and the native id; `thread_ts` of a reply is its
-//!   `reply_to`; `edited` sets EDITED; `subtype: tombstone` is a deleted message (UNSENT).
+//! - `ts` is the instant (microsecond precision) and the native id; `edited` sets EDITED (the
+//!   export keeps only the latest text, so no `EditOf`); `subtype: tombstone` is a deleted
+//!   message (UNSENT), which keeps the deleted message's own `ts` and so needs no relation.
+//! - Relations: a thread reply (`thread_ts` ≠ its own `ts`) has a `ReplyTo` to the parent's
+//!   `ts`. Reactions (`reactions[]`: emoji, users, count) are counts on the message, not
+//!   records, and are not kept.
 //! - File contents are not in a standard export: each `files[]` entry becomes an attachment with
 //!   its name and MIME type, flagged ATTACHMENT_MISSING, and its URL is kept as a line
 //!   `[file: name <url>]` appended to the text (the model has no URL field). slackdump's
@@ -32,8 +36,8 @@ use std::path::Path;
 use onrecord_container::{Bundle, Member};
 use onrecord_model::{
     Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions,
-    Participant, ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError,
-    TitleSource,
+    Participant, ParticipantRole, Precision, Provenance, Record, RecordTime, RelationKind,
+    SinkError, TitleSource,
 };
 
 use crate::common::{
@@ -708,11 +712,15 @@ fn build_record(
     let mut r = Record::new(ctx.key, kind, author, time, text);
     r.attachments = atts;
     r.native_id = m.ts.non_empty().map(|s| s.trim().to_string());
-    r.reply_to = m
+    // A thread's parent carries its own `ts` as `thread_ts`: only the replies relate to it.
+    if let Some(parent) = m
         .thread_ts
         .non_empty()
-        .filter(|t| m.ts.as_deref() != Some(*t))
-        .map(str::to_string);
+        .map(str::trim)
+        .filter(|t| m.ts.as_deref().map(str::trim) != Some(*t))
+    {
+        r.relate(RelationKind::ReplyTo, parent);
+    }
     if !detail.is_empty() {
         r.event = Some(Box::new(detail));
     }

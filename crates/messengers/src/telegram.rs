@@ -15,8 +15,13 @@
 //!   wall-clock time is shown in `--tz` and the written `date` is kept in `time_written`. With only
 //!   `date`, it is read in `--tz` (zone source `assumed`, folds and gaps flagged). Precision is
 //!   the second.
-//! - `forwarded_from` (even `null`, which Telegram writes for hidden senders) sets FORWARDED; the
-//!   original sender's name is not kept (the model has no field for it).
+//! - `forwarded_from` (even `null`, which Telegram writes for hidden senders) sets FORWARDED; a
+//!   name there becomes a `ForwardedFrom` relation whose target is that name as written (the
+//!   export gives no id of the original message).
+//! - Relations: `reply_to_message_id` is a `ReplyTo` to that message id; a `pin_message` service
+//!   event's `message_id` is a `ReplyTo` to the pinned message (the event is about it; the model
+//!   has no kind for pins). Edits carry only the `edited` time, not the earlier text, so they set
+//!   EDITED and no `EditOf`; deleted messages are simply absent from the export.
 //! - Media that the export left out ("(File not included…)", "(File exceeds maximum size…)")
 //!   gives ATTACHMENT_MISSING, as does a file the deposit does not hold (always, for a lone
 //!   `result.json`). Files present in a zip or folder deposit are streamed to the sink.
@@ -34,8 +39,8 @@ use std::io::Read;
 use jiff::civil::DateTime;
 use onrecord_model::{
     Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind, ParseOptions,
-    Participant, ParticipantRole, Precision, Provenance, Record, RecordTime, SinkError,
-    TitleSource, ZoneSource,
+    Participant, ParticipantRole, Precision, Provenance, Record, RecordTime, RelationKind,
+    SinkError, TitleSource, ZoneSource,
 };
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -556,8 +561,16 @@ fn build_record(
         flags.insert(Flags::DISAPPEARING);
     }
     record.native_id = m.id.non_empty().map(str::to_string);
-    if record.reply_to.is_none() {
-        record.reply_to = m.reply_to_message_id.non_empty().map(str::to_string);
+    if let Some(parent) = m.reply_to_message_id.non_empty() {
+        record.relate(RelationKind::ReplyTo, parent);
+    }
+    if let Some(origin) = m
+        .forwarded_from
+        .value
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+    {
+        record.relate(RelationKind::ForwardedFrom, clean(origin));
     }
     record.flags.insert(flags);
     record.source = Provenance {
@@ -697,7 +710,7 @@ fn service_record(
         .map(clean)
         .collect();
     let mut detail = EventDetail::default();
-    let mut reply_to = None;
+    let mut pinned = None;
     let kind = match action {
         "create_group" | "create_channel" | "migrate_from_group" => {
             detail.new = m.title.non_empty().map(clean);
@@ -734,7 +747,7 @@ fn service_record(
         }
         "edit_group_photo" | "delete_group_photo" => EventKind::IconChanged,
         "pin_message" => {
-            reply_to = m.message_id.non_empty().map(str::to_string);
+            pinned = m.message_id.non_empty().map(str::to_string);
             EventKind::Pinned
         }
         "phone_call" | "group_call" => {
@@ -768,7 +781,9 @@ fn service_record(
     if !detail.is_empty() {
         r.event = Some(Box::new(detail));
     }
-    r.reply_to = reply_to;
+    if let Some(target) = pinned {
+        r.relate(RelationKind::ReplyTo, target);
+    }
     r
 }
 

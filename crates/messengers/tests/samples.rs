@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use onrecord_model::{EventKind, Flags, Kind, MessageKind};
+use onrecord_model::{EventKind, Flags, Kind, MessageKind, RelationKind};
 
 fn copy_as(from: &Path, to: &Path) {
     std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -139,7 +139,10 @@ fn slack_export_sample() {
     );
     // Four replies in threads (thread_ts differs from ts).
     assert_eq!(
-        sink.records.iter().filter(|r| r.reply_to.is_some()).count(),
+        sink.records
+            .iter()
+            .filter(|r| r.related(RelationKind::ReplyTo).is_some())
+            .count(),
         4
     );
     assert_eq!(

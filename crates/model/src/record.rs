@@ -375,6 +375,33 @@ pub struct Relation {
     pub target: String,
 }
 
+impl Relation {
+    pub fn new(kind: RelationKind, target: impl Into<String>) -> Relation {
+        Relation {
+            kind,
+            target: target.into(),
+        }
+    }
+}
+
+impl Record {
+    /// Adds a relation unless the record already has the same one.
+    pub fn relate(&mut self, kind: RelationKind, target: impl Into<String>) {
+        let relation = Relation::new(kind, target);
+        if !self.relations.contains(&relation) {
+            self.relations.push(relation);
+        }
+    }
+
+    /// The target of the first relation of `kind`, if any.
+    pub fn related(&self, kind: RelationKind) -> Option<&str> {
+        self.relations
+            .iter()
+            .find(|r| r.kind == kind)
+            .map(|r| r.target.as_str())
+    }
+}
+
 /// Email particulars, for records from mail.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EmailFields {
@@ -515,9 +542,8 @@ pub struct Record {
     pub attachments: Vec<AttachmentRef>,
     /// The record's own id in the source (Telegram message id, Slack `ts`, email Message-ID).
     pub native_id: Option<String>,
-    /// The native id of the message this one replies to, or its thread.
-    pub reply_to: Option<String>,
-    /// Typed links to other messages (reply, quote, reaction, edit, forward, deletion placeholder).
+    /// Typed links to other messages (reply, quote, reaction, edit, forward, deletion placeholder),
+    /// in the order the parser found them. A reply is a [`RelationKind::ReplyTo`] relation.
     pub relations: Vec<Relation>,
     pub event: Option<Box<EventDetail>>,
     pub email: Option<Box<EmailFields>>,
@@ -542,7 +568,6 @@ impl Record {
             text,
             attachments: Vec::new(),
             native_id: None,
-            reply_to: None,
             relations: Vec::new(),
             event: None,
             email: None,

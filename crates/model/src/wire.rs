@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::record::{
-    AttachmentRef, Channel, EmailFields, EventDetail, Flags, Kind, Provenance, Record,
+    AttachmentRef, Channel, EmailFields, EventDetail, Flags, Kind, Provenance, Record, Relation,
+    RelationKind,
 };
 use crate::time::{Ambiguity, Precision, RecordTime, ZoneSource};
 
@@ -45,8 +46,13 @@ pub struct WireRecord {
     pub attachments: Vec<WireAttachment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native_id: Option<String>,
+    /// The target of the record's first `reply_to` relation: kept for readers older than
+    /// `relations`, which says the same and more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// Typed links to other messages, in the parser's order; omitted when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<WireRelation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<WireEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +92,15 @@ pub struct WireAttachment {
     pub media_type: Option<String>,
     pub size: Option<u64>,
     pub sha256: Option<String>,
+}
+
+/// A relation: `kind` is [`RelationKind::as_str`] (`reply_to`, `quotes`, `reaction_to`,
+/// `edit_of`, `forwarded_from`, `deleted_placeholder_of`), `target` the other message's native id
+/// (or, for a forward without one, its origin as shown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireRelation {
+    pub kind: String,
+    pub target: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,7 +311,15 @@ impl WireRecord {
                 })
                 .collect(),
             native_id: record.native_id.clone(),
-            reply_to: record.reply_to.clone(),
+            reply_to: record.related(RelationKind::ReplyTo).map(str::to_string),
+            relations: record
+                .relations
+                .iter()
+                .map(|r| WireRelation {
+                    kind: r.kind.as_str().to_string(),
+                    target: r.target.clone(),
+                })
+                .collect(),
             event: record
                 .event
                 .as_deref()
@@ -398,6 +421,21 @@ impl WireRecord {
         } else {
             None
         };
+        let mut relations = self
+            .relations
+            .iter()
+            .map(|r| {
+                let kind = RelationKind::parse(&r.kind)
+                    .ok_or_else(|| format!("unknown relation kind {}", r.kind))?;
+                Ok(Relation::new(kind, r.target.clone()))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        // A line written before `relations` existed says a reply only through `reply_to`.
+        if let Some(target) = &self.reply_to
+            && !relations.iter().any(|r| r.kind == RelationKind::ReplyTo)
+        {
+            relations.insert(0, Relation::new(RelationKind::ReplyTo, target.clone()));
+        }
         let record = Record {
             conversation: self.conversation.clone(),
             kind,
@@ -414,8 +452,7 @@ impl WireRecord {
             text: self.text.clone(),
             attachments,
             native_id: self.native_id.clone(),
-            reply_to: self.reply_to.clone(),
-            relations: Vec::new(),
+            relations,
             event: self.event.as_ref().map(|e| {
                 Box::new(EventDetail {
                     targets: e.targets.clone(),
@@ -463,6 +500,8 @@ mod tests {
             "hi\nthere".into(),
         );
         r.flags = Flags::EDITED | Flags::TIME_GAP;
+        r.relate(RelationKind::Quotes, "41");
+        r.relate(RelationKind::ReplyTo, "41");
         r.source = Provenance {
             path: None,
             line: Some(3),
@@ -471,9 +510,24 @@ mod tests {
         let w = WireRecord::from_record(&r, Channel::WhatsApp);
         let json = serde_json::to_string(&w).unwrap();
         assert!(json.starts_with(r#"{"type":"message","kind":"text","channel":"whatsapp","conversation":"Jane Doe","author":"Jane","sent_at":"2020-03-29T01:30:00Z","local_time":"2020-03-29T01:30","tz":"Europe/London""#), "{json}");
+        assert!(
+            json.contains(r#""reply_to":"41","relations":[{"kind":"quotes","target":"41"},{"kind":"reply_to","target":"41"}]"#),
+            "{json}"
+        );
         let back: WireRecord = serde_json::from_str(&json).unwrap();
         let (r2, ch) = back.to_record().unwrap();
         assert_eq!(ch, Channel::WhatsApp);
         assert_eq!(r2, r);
+    }
+
+    #[test]
+    fn a_line_without_relations_reads_its_reply_to_as_one() {
+        let old = r#"{"type":"message","kind":"text","channel":"telegram","conversation":"c","author":"a","sent_at":null,"local_time":null,"tz":"UTC","zone_source":"source","precision":"second","text":"x","attachments":[],"native_id":"2","reply_to":"1","flags":[]}"#;
+        let w: WireRecord = serde_json::from_str(old).unwrap();
+        let (r, _) = w.to_record().unwrap();
+        assert_eq!(r.relations, [Relation::new(RelationKind::ReplyTo, "1")]);
+        // and writes it back with both fields
+        let json = serde_json::to_string(&WireRecord::from_record(&r, Channel::Telegram)).unwrap();
+        assert!(json.contains(r#""reply_to":"1","relations":[{"kind":"reply_to","target":"1"}]"#));
     }
 }

@@ -21,12 +21,15 @@
 //! * Text is the `text` column, else the NSString inside `attributedBody` (an NSAttributedString
 //!   archived in Apple's *typedstream* format; see [`attributed_body_text`]). U+FFFC, the
 //!   placeholder Apple leaves where an attachment sits in the text, is removed.
-//! * Tapbacks (`associated_message_type` 2000–2007 added, 3000–3007 removed) are `Reaction`
-//!   records whose `reply_to` is the target's guid (the `p:0/` or `bp:` part prefix removed);
-//!   sticker placements (1000) are `Sticker` records. Otherwise `reply_to` is the inline-reply
+//! * Relations. Tapbacks (`associated_message_type` 2000–2007 added, 3000–3007 removed) are
+//!   `Reaction` records with a `ReactionTo` the target's guid (the `p:0/` or `bp:` part prefix
+//!   removed); sticker placements (1000) are `Sticker` records with a `ReactionTo` the message
+//!   the sticker was put on. Any other message in an inline-reply thread has a `ReplyTo` the
 //!   thread's `thread_originator_guid`.
-//! * `date_edited` set ⇒ `EDITED`; `date_retracted` set, or edited down to nothing ⇒ `UNSENT` and
-//!   kind `Deleted`.
+//! * `date_edited` set ⇒ `EDITED` (the database keeps only the latest text in `text`; earlier
+//!   versions sit inside `message_summary_info`, which is not read, so no `EditOf`);
+//!   `date_retracted` set, or edited down to nothing ⇒ `UNSENT`, kind `Deleted`, and a
+//!   `DeletedPlaceholderOf` the row's own guid (the unsent message keeps its row and guid).
 //! * Group events (`item_type` 1–3, 6) become events: members added/removed, renamed, left, photo
 //!   changed, FaceTime call; other non-message item types are `Other` events.
 //! * Attachments are listed from their metadata (`transfer_name`, `mime_type`). The files are
@@ -47,7 +50,7 @@ use std::path::{Path, PathBuf};
 use onrecord_model::{
     AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MAX_TEXT_BYTES,
     MessageKind, ParseOptions, ParseReport, Participant, ParticipantRole, Provenance, Record,
-    RecordTime, Sink, TitleSource, Warning, cap_text,
+    RecordTime, RelationKind, Sink, TitleSource, Warning, cap_text,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -1101,17 +1104,27 @@ impl<'a> Reader<'a> {
         }
 
         let mut event: Option<EventDetail> = None;
-        let mut reply_to = msg.thread_originator.clone().filter(|s| !s.is_empty());
+        let mut relation = msg
+            .thread_originator
+            .clone()
+            .filter(|s| !s.is_empty())
+            .map(|guid| (RelationKind::ReplyTo, guid));
+        let associated = msg
+            .associated_guid
+            .as_deref()
+            .map(strip_part_prefix)
+            .filter(|s| !s.is_empty())
+            .map(|guid| (RelationKind::ReactionTo, guid));
         let kind = match msg.associated_type {
             t @ (2000..=2007 | 3000..=3007) => {
-                reply_to = msg.associated_guid.as_deref().map(strip_part_prefix);
+                relation = associated;
                 if text.is_empty() {
                     text = tapback_text(t, msg.associated_emoji.as_deref());
                 }
                 Kind::Message(MessageKind::Reaction)
             }
             1000 => {
-                reply_to = msg.associated_guid.as_deref().map(strip_part_prefix);
+                relation = associated;
                 Kind::Message(MessageKind::Sticker)
             }
             _ => match msg.item_type {
@@ -1142,7 +1155,8 @@ impl<'a> Reader<'a> {
             flags.insert(Flags::EDITED);
         }
         let emptied = msg.date_edited > 0 && text.trim().is_empty() && attachments.is_empty();
-        if msg.date_retracted > 0 || emptied {
+        let unsent = msg.date_retracted > 0 || emptied;
+        if unsent {
             flags.insert(Flags::UNSENT);
             kind = Kind::Message(MessageKind::Deleted);
         }
@@ -1159,8 +1173,15 @@ impl<'a> Reader<'a> {
         }
         let mut record = Record::new(&key, kind, author, time, text);
         record.attachments = attachments;
+        if let Some((relation_kind, target)) = relation {
+            record.relate(relation_kind, target);
+        }
+        // An unsent message stays in its row, emptied: the row is the placeholder of the message
+        // its own guid named.
+        if unsent && let Some(guid) = msg.guid.as_deref().filter(|g| !g.is_empty()) {
+            record.relate(RelationKind::DeletedPlaceholderOf, guid);
+        }
         record.native_id = msg.guid;
-        record.reply_to = reply_to;
         record.event = event.filter(|e| !e.is_empty()).map(Box::new);
         record.flags = flags;
         record.source = Provenance {

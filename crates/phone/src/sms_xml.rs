@@ -28,6 +28,8 @@
 //!   surrogate character references, which quick-xml refuses.
 //! * An MMS subject (`sub`, or an SMS `subject`) is kept as a first line `Subject: …` of the text:
 //!   the record model has a subject field only for email.
+//! * Relations: none. The backup has no message ids that other messages point at, so records
+//!   carry no replies, reactions or edits.
 //! * MMS parts: `application/smil` (layout) is skipped, `text/plain` parts become the text, parts
 //!   with base64 `data` are decoded as a stream straight into [`Sink::attachment`], other parts
 //!   with inline `text` (vCard, vCalendar) are stored as attachments too, and parts with neither

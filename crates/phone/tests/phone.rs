@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use onrecord_model::wire::WireRecord;
-use onrecord_model::{CollectSink, Flags, Kind, MessageKind, ParseOptions};
+use onrecord_model::{CollectSink, Flags, Kind, MessageKind, ParseOptions, Relation, RelationKind};
 use onrecord_phone::{PhoneError, detect, imessage, parse, sms_xml};
 use proptest::prelude::*;
 use rusqlite::{Connection, params};
@@ -830,12 +830,24 @@ fn imessage_decisions() {
             .contains(Flags::FROM_OWNER | Flags::ATTACHMENT_MISSING)
     );
     assert_eq!(by("MSG-3").kind, Kind::Message(MessageKind::Reaction));
-    assert_eq!(by("MSG-3").reply_to.as_deref(), Some("MSG-2"));
+    assert_eq!(
+        by("MSG-3").relations,
+        [Relation::new(RelationKind::ReactionTo, "MSG-2")]
+    );
     assert!(by("MSG-4").flags.contains(Flags::EDITED));
     assert_eq!(by("MSG-5").kind, Kind::Message(MessageKind::Deleted));
     assert!(by("MSG-5").flags.contains(Flags::UNSENT));
+    assert_eq!(
+        by("MSG-5").relations,
+        [Relation::new(RelationKind::DeletedPlaceholderOf, "MSG-5")]
+    );
+    assert!(by("MSG-4").relations.is_empty());
     assert_eq!(by("MSG-6").attachments.len(), 2);
-    assert_eq!(by("MSG-7").reply_to.as_deref(), Some("MSG-6"));
+    assert_eq!(
+        by("MSG-7").relations,
+        [Relation::new(RelationKind::ReplyTo, "MSG-6")]
+    );
+    assert!(by("MSG-12").related(RelationKind::ReactionTo).is_some());
     assert_eq!(
         by("MSG-9").event.as_ref().unwrap().targets,
         ["+447700900456"]

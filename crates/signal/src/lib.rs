@@ -24,17 +24,25 @@
 //!   ([`RecordTime::from_local`](onrecord_model::RecordTime::from_local)); sigtop's text format
 //!   writes an offset (`from_offset`); the backup and sigtop JSON hold Unix milliseconds
 //!   (`from_instant`).
-//! * Reactions become their own `reaction` records (author = who reacted, text = the emoji,
-//!   `reply_to` = the reacted message's native id where the source has one). When the source gives
-//!   the reaction no time of its own, the record carries the message's time and `TIME_MISSING`.
-//! * A quoted reply keeps the quote as written at the start of the text (`> quoted` lines, a blank
-//!   line, then the reply), because the shared model has no field for quoted text; `reply_to` holds
-//!   the quoted message's id where the source has one.
+//! * Reactions become their own `reaction` records (author = who reacted, text = the emoji, a
+//!   `ReactionTo` relation to the reacted message's native id where the source has one). When the
+//!   source gives the reaction no time of its own, the record carries the message's time and
+//!   `TIME_MISSING`.
+//! * A quoted reply gets a `ReplyTo` and a `Quotes` relation with the same target, the quoted
+//!   message's id, where the source has one (the backup and sigtop JSON). Where the export writes
+//!   the quote's text (sigexport, sigtop), it stays as written at the start of the text (`> quoted`
+//!   lines, a blank line, then the reply): it is what the reader saw, and the quoted message may be
+//!   absent from the export; the backup keeps the quote's text in another column, which is not
+//!   copied.
 //! * Native ids are Signal's own message identity, the sent time in Unix milliseconds, so that the
-//!   same message read from a backup and from a Desktop export can be matched.
+//!   same message read from a backup and from a Desktop export can be matched. sigexport and
+//!   sigtop's text format write no ids, so their records carry no relations.
 //!
-//! * Edits: every version is its own record with `EDITED` (the backup links versions through
-//!   `original_message_id`/`latest_revision_id`; the model has no field for that link).
+//! * Edits: every version is its own record with `EDITED`, and each after the first an `EditOf`
+//!   the version before it (the backup: through `original_message_id`, to the earlier version's
+//!   sent time; sigtop JSON: every version carries the message's id, which the `EditOf` names).
+//! * Deleted for everyone (backup `remote_deleted`, sigtop JSON `deletedForEveryone`): the row
+//!   stays, emptied, and the record is a `DeletedPlaceholderOf` its own id.
 //! * Disappearing messages: a message with its own timer gets `DISAPPEARING` and the timer in
 //!   `event.duration_seconds`; timer changes (the app's timer-update messages, sigtop JSON's
 //!   `expirationTimerUpdate`) become `disappearing_on`/`disappearing_off` events. The database only

@@ -19,6 +19,9 @@
 //! SHA-256) — a lone `chat.md` or `data.json` has none, and its attachments are flagged missing.
 //! A line in a body that itself looks like a message header starts a new message: the format
 //! cannot tell them apart.
+//!
+//! Relations: none. Neither file writes message ids, so a reaction record follows its message in
+//! order but cannot name it, and a quote is only the quoted text kept at the start of the reply.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read};

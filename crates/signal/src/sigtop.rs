@@ -17,6 +17,13 @@
 //!
 //! Attachment contents are not part of these files (sigtop exports them with another command), so
 //! attachments are listed with their size and flagged missing.
+//!
+//! Relations. JSON: a `quote` with an `id` gives a `ReplyTo` and a `Quotes` to that id (the
+//! quoted message's `sent_at`); each reaction record a `ReactionTo` its message; the versions of an
+//! edited message (`editHistory`) all carry the message's id, and each after the oldest an
+//! `EditOf` that id (its earlier version is the nearest earlier record with it); a message
+//! `deletedForEveryone` a `DeletedPlaceholderOf` its own id. Text: the format writes no message
+//! ids, so its records carry no relations (a quote shows only its author and time).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -27,7 +34,7 @@ use onrecord_container::Bundle;
 use onrecord_model::{
     AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MAX_TEXT_BYTES,
     MessageKind, ParseOptions, ParseReport, Participant, ParticipantRole, Precision, Provenance,
-    Record, RecordTime, Sink, TitleSource, Warning,
+    Record, RecordTime, RelationKind, Sink, TitleSource, Warning,
 };
 use serde::Deserialize;
 
@@ -718,10 +725,13 @@ fn emit_json(
     if !attachments.is_empty() {
         flags.insert(Flags::ATTACHMENT_MISSING);
     }
-    let reply_to = m
+    // A Signal quote is a reply that shows the quoted message: both relations, one target (the
+    // quoted message's sent time, which is its native id).
+    let quoted_id = m
         .quote
         .as_ref()
         .and_then(|q| jint(q.get("id")))
+        .filter(|i| *i > 0)
         .map(|i| i.to_string());
     if let Some(q) = m.quote.as_ref().and_then(|q| jstr(q.get("text"))) {
         let quoted: Vec<String> = q.lines().map(|l| format!("> {l}")).collect();
@@ -736,7 +746,7 @@ fn emit_json(
     // Earlier versions of an edited message (editHistory lists newest first, the current one too).
     if m.edit_history.len() > 1 {
         flags.insert(Flags::EDITED);
-        for old in m.edit_history.iter().skip(1).rev() {
+        for (n, old) in m.edit_history.iter().skip(1).rev().enumerate() {
             let t = jint(old.get("timestamp"))
                 .and_then(|ms| instant_ms(f.opts, ms))
                 .unwrap_or_else(|| time.clone());
@@ -753,6 +763,13 @@ fn emit_json(
                 .map(|a| json_attachments(a))
                 .unwrap_or_default();
             r.native_id = native_id.clone();
+            // Every version carries the message's id; each but the first is an edit of the one
+            // before it, the nearest earlier record with that id.
+            if n > 0
+                && let Some(id) = &native_id
+            {
+                r.relate(RelationKind::EditOf, id.clone());
+            }
             r.flags = flags;
             r.source = source.clone();
             sink.record(r)?;
@@ -762,7 +779,19 @@ fn emit_json(
     let mut r = Record::new(&f.key, kind, author, time.clone(), text);
     r.attachments = attachments;
     r.native_id = native_id.clone();
-    r.reply_to = reply_to;
+    if let Some(q) = quoted_id {
+        r.relate(RelationKind::ReplyTo, q.clone());
+        r.relate(RelationKind::Quotes, q);
+    }
+    if let Some(id) = &native_id {
+        if m.edit_history.len() > 1 {
+            r.relate(RelationKind::EditOf, id.clone());
+        }
+        // A message deleted for everyone keeps its row, emptied: the placeholder of itself.
+        if kind == Kind::Message(MessageKind::Deleted) {
+            r.relate(RelationKind::DeletedPlaceholderOf, id.clone());
+        }
+    }
     r.event = (!detail.is_empty()).then(|| Box::new(detail));
     r.flags = flags;
     r.source = source.clone();
@@ -788,7 +817,9 @@ fn emit_json(
             rtime,
             emoji,
         );
-        rec.reply_to = native_id.clone();
+        if let Some(id) = &native_id {
+            rec.relate(RelationKind::ReactionTo, id.clone());
+        }
         rec.flags = rflags;
         rec.source = source.clone();
         sink.record(rec)?;

@@ -390,7 +390,7 @@ fn backup_decrypts_and_reads_records() {
                     r.author.as_deref().unwrap_or("-"),
                     r.text,
                     r.flags.names().collect::<Vec<_>>().join(","),
-                    r.reply_to.as_deref().unwrap_or("-")
+                    relations(r)
                 )
             })
             .collect();
@@ -398,13 +398,13 @@ fn backup_decrypts_and_reads_records() {
             summary,
             [
                 "aci-jane|text|Jane Doe|Hello from Jane||-",
-                "aci-jane|reaction|Min Ister|👍|from_owner|1700000000000",
-                "aci-jane|text|Min Ister|Hi Jane|from_owner,disappearing|1700000000000",
+                "aci-jane|reaction|Min Ister|👍|from_owner|reaction_to:1700000000000",
+                "aci-jane|text|Min Ister|Hi Jane|from_owner,disappearing|reply_to:1700000000000 quotes:1700000000000",
                 "aci-jane|disappearing_on|Min Ister|set the disappearing message timer|from_owner|-",
                 "aci-jane|media|Jane Doe|||-",
                 "aci-jane|text|Jane Doe|teh plan|edited|-",
-                "aci-jane|text|Jane Doe|the plan|edited|-",
-                "aci-jane|deleted|Jane Doe|This message was deleted||-",
+                "aci-jane|text|Jane Doe|the plan|edited|edit_of:1700000240000",
+                "aci-jane|deleted|Jane Doe|This message was deleted||deleted_placeholder_of:1700000300000",
                 "aci-jane|call|Jane Doe|Missed voice call||-",
                 "__signal_group__v2__!abcd|text|Bob|Group hello||-",
                 "__signal_group__v2__!abcd|other|Bob|group updated: CgQIARAB||-",
@@ -754,4 +754,16 @@ fn declared_huge_lengths_are_errors_not_allocations() {
     assert!(matches!(err, SignalError::Truncated { .. }), "{msg}");
     assert!(msg.contains(&format!("byte {}", w.out.len())), "{msg}");
     assert!(msg.contains(&u32::MAX.to_string()), "{msg}");
+}
+
+/// A record's relations as `kind:target` joined by spaces, or `-`.
+fn relations(r: &onrecord_model::Record) -> String {
+    if r.relations.is_empty() {
+        return "-".into();
+    }
+    r.relations
+        .iter()
+        .map(|x| format!("{}:{}", x.kind.as_str(), x.target))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -68,7 +68,7 @@
 //!
 //! # Not handled
 //!
-//! Reactions, replies and forwarding are not in text exports. AM/PM markers other than the Latin
+//! Reactions, replies and forwarding are not in text exports, so records carry no relations. AM/PM markers other than the Latin
 //! `a`/`p` forms (Chinese 上午/下午, Korean 오전/오후, Arabic ص/م) are not read, so such exports are
 //! refused as "no chat header" rather than misread. Old Mac files with bare CR line ends are read as
 //! one line. Two-digit years are always 20yy. Other locales' system phrases are

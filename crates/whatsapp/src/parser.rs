@@ -784,7 +784,6 @@ impl Emitter<'_> {
             text: p.text,
             attachments,
             native_id: None,
-            reply_to: None,
             relations: Vec::new(),
             event: p.event.filter(|e| !e.is_empty()).map(Box::new),
             email: None,

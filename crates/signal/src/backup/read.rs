@@ -10,13 +10,23 @@
 //!
 //! Columns are looked up by name (`PRAGMA table_info`), so a column a version lacks reads as NULL
 //! instead of failing. Reactions kept in the pre-2021 `reactions` BLOB column are not decoded.
+//!
+//! Relations (native ids are `date_sent`, Signal's own message identity):
+//! * `quote_id` (the quoted message's sent time): a `ReplyTo` and a `Quotes` to it. The quoted
+//!   text (`quote_body`) is not copied into the reply; the quoted message is its own record.
+//! * Reactions: each reaction record a `ReactionTo` the reacted message.
+//! * Edits: every revision is its own row and its own record. Revisions name their first
+//!   version in `original_message_id`; ordered by sent time, each version after the first gets an
+//!   `EditOf` the version just before it (its `date_sent`). None is dropped.
+//! * `remote_deleted`: the row stays, emptied, so the record is a `DeletedPlaceholderOf` its own
+//!   `date_sent`.
 
 use std::collections::{HashMap, HashSet};
 
 use onrecord_model::{
     AttachmentRef, Channel, Conversation, EventDetail, EventKind, Flags, Kind, MessageKind,
-    ParseOptions, Participant, ParticipantRole, Provenance, Record, RecordTime, Sink, TitleSource,
-    Warning,
+    ParseOptions, Participant, ParticipantRole, Provenance, Record, RecordTime, RelationKind, Sink,
+    TitleSource, Warning,
 };
 use rusqlite::Connection;
 use rusqlite::types::Value;
@@ -475,6 +485,9 @@ struct Context<'a> {
     threads: HashMap<i64, (String, i64)>,
     attachments: HashMap<i64, Vec<AttachmentRow>>,
     reactions: ReactionMap,
+    /// For each revision of an edited message after the first: the `date_sent` of the version
+    /// before it.
+    earlier_version: HashMap<i64, i64>,
     facts: &'a StreamFacts,
     self_recipient: Option<i64>,
     n_records: u64,
@@ -486,6 +499,44 @@ impl Context<'_> {
         let r = self.recipients.get(&id)?;
         r.name.clone().or_else(|| r.address.clone())
     }
+}
+
+/// Each later revision's earlier version, from `message.original_message_id`: the rows of one
+/// edited message (the original and every row naming it), in order of sent time, each after the
+/// first mapped to the `date_sent` of the one before. Only edited messages are held.
+fn earlier_versions(
+    conn: &Connection,
+    path: &std::path::Path,
+) -> Result<HashMap<i64, i64>, SignalError> {
+    let cols = columns(conn, "message");
+    if !cols.contains("original_message_id") || !cols.contains("date_sent") {
+        return Ok(HashMap::new());
+    }
+    // Plain SQL only: the replayed database's authorizer allows no functions.
+    let sql = "SELECT _id, date_sent, original_message_id FROM message \
+               WHERE original_message_id IS NOT NULL \
+               OR _id IN (SELECT original_message_id FROM message)";
+    let mut rows: Vec<(i64, i64, i64)> = Vec::new();
+    each_row(
+        conn,
+        sql,
+        |v| {
+            if let (Some(id), Some(sent)) = (int(get(v, 0)), int(get(v, 1))) {
+                rows.push((int(get(v, 2)).unwrap_or(id), sent, id));
+            }
+            Ok(())
+        },
+        path,
+    )?;
+    rows.sort_unstable();
+    let mut earlier = HashMap::new();
+    for pair in rows.windows(2) {
+        let ((o1, sent1, _), (o2, _, id2)) = (pair[0], pair[1]);
+        if o1 == o2 {
+            earlier.insert(id2, sent1);
+        }
+    }
+    Ok(earlier)
 }
 
 fn call_text(base: i64) -> &'static str {
@@ -592,6 +643,7 @@ pub fn read_records(
         threads: HashMap::new(),
         attachments: attachments(conn, path)?,
         reactions: reactions(conn, path)?,
+        earlier_version: earlier_versions(conn, path)?,
         facts,
         self_recipient,
         n_records: 0,
@@ -844,13 +896,22 @@ fn emit_message(
         }
     }
     let native_id = date_sent.map(|d| d.to_string());
-    let reply_to = int(get(v, M_QUOTE_ID))
-        .filter(|q| *q > 0)
-        .map(|q| q.to_string());
     let mut record = Record::new(&conversation, kind, author, time.clone(), record_text);
+    // A Signal quote is a reply that shows the quoted message: both relations, one target.
+    if let Some(quoted) = int(get(v, M_QUOTE_ID)).filter(|q| *q > 0) {
+        record.relate(RelationKind::ReplyTo, quoted.to_string());
+        record.relate(RelationKind::Quotes, quoted.to_string());
+    }
+    if let Some(earlier) = ctx.earlier_version.get(&id).filter(|_| table == "message") {
+        record.relate(RelationKind::EditOf, earlier.to_string());
+    }
+    if kind == Kind::Message(MessageKind::Deleted)
+        && let Some(own) = &native_id
+    {
+        record.relate(RelationKind::DeletedPlaceholderOf, own.clone());
+    }
     record.attachments = attachments;
     record.native_id = native_id.clone();
-    record.reply_to = reply_to;
     record.event = (!detail.is_empty()).then(|| Box::new(detail));
     record.flags = flags;
     record.source = Provenance {
@@ -887,7 +948,9 @@ fn emit_message(
                 rtime,
                 r.emoji.clone(),
             );
-            rec.reply_to = native_id.clone();
+            if let Some(target) = &native_id {
+                rec.relate(RelationKind::ReactionTo, target.clone());
+            }
             rec.flags = rflags;
             rec.source = Provenance {
                 path: Some(format!("reaction/{id}")),
