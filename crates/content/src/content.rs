@@ -47,7 +47,7 @@ impl Content {
     /// optional field (`None`) has no claim; a present one has a claim even when its value is
     /// empty, so that `Some("")` and `None` stay apart. The non-optional strings (`conversation`,
     /// `tz`, `text`) have no claim when empty. An event or email part with nothing in it is no part,
-    /// as in the wire form. `record.reply_to` is not read: replies are `relations`.
+    /// as in the wire form; replies, quotes, reactions and edits are `relations`.
     pub fn from_record(record: &Record, channel: Channel) -> Content {
         let mut claims = Vec::with_capacity(12 + record.text.len() / 3);
         let mut push = |name: &str, value: &str| claims.push(Claim::new(name, value));
@@ -389,7 +389,6 @@ impl Reader {
             text: self.text,
             attachments: self.attachments,
             native_id: self.native_id,
-            reply_to: None,
             relations: self.relations,
             event: (!self.event.is_empty()).then(|| Box::new(self.event)),
             email: self.has_email.then(|| Box::new(self.email)),
