@@ -659,6 +659,11 @@ fn tamper_any_shown_catalogue_value_is_caught_and_named() {
     verify_ok(&env);
     let id = record_id(&env, 7);
     let cases: &[(&str, &[&str])] = &[
+        // Content of the wrong type, as an editor with a text column in mind would write it.
+        (
+            "UPDATE records SET content = 'approved' WHERE log_index = 7",
+            &[&id, "not a record"],
+        ),
         (
             "UPDATE records SET sent_at = sent_at + 60000000 WHERE log_index = 7",
             &[&id, "sent_at"],

@@ -347,7 +347,7 @@ mod tests {
             d.render_text(),
             "channel: whatsapp\nauthor: Jane\nattachment.name: [withheld] (s.40)\n\
              attachment.size: [withheld] (s.40)\nemail.to: [withheld] (s.40)\n\n\
-             Call [withheld][withheld][withheld]."
+             Call [withheld]."
         );
         let json = serde_json::to_string(&d).unwrap();
         assert!(json.starts_with(r#"{"format":"onrecord-disclosure/1","claims":[{"name":"channel","value":"whatsapp","salt":""#), "{json}");

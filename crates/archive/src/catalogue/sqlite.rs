@@ -397,6 +397,18 @@ fn placement(r: &rusqlite::Row<'_>) -> rusqlite::Result<Placement> {
     })
 }
 
+/// A column read as bytes whatever SQLite stored it as (a tampered row may hold text or null where
+/// the archive writes a blob): verification must report it, not fail on its type.
+fn bytes_of(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    Ok(match r.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        ValueRef::Null => Vec::new(),
+        ValueRef::Integer(n) => n.to_string().into_bytes(),
+        ValueRef::Real(x) => x.to_string().into_bytes(),
+    })
+}
+
 fn secret(v: Vec<u8>) -> [u8; 32] {
     digest(v).0
 }
@@ -404,9 +416,9 @@ fn secret(v: Vec<u8>) -> [u8; 32] {
 fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
     Ok(StoredRecord {
         log_index: r.get::<_, i64>(0)? as u64,
-        id: digest(r.get(1)?),
+        id: digest(bytes_of(r, 1)?),
         conversation: r.get(2)?,
-        conversation_id: digest(r.get(3)?),
+        conversation_id: digest(bytes_of(r, 3)?),
         conversation_title: r.get(4)?,
         occurrence: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
         deposit_seq: r.get(6)?,
@@ -415,8 +427,8 @@ fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
         kind: r.get(9)?,
         author: r.get(10)?,
         local_time: r.get(11)?,
-        content: r.get(12)?,
-        secret: secret(r.get(13)?),
+        content: bytes_of(r, 12)?,
+        secret: secret(bytes_of(r, 13)?),
     })
 }
 
@@ -426,7 +438,7 @@ const DEPOSIT_COLUMNS: &str = "seq, id, log_index, first_index, file_name, size,
 fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
     Ok(DepositRow {
         seq: r.get(0)?,
-        id: digest(r.get(1)?),
+        id: digest(bytes_of(r, 1)?),
         log_index: r.get::<_, i64>(2)? as u64,
         first_index: r.get::<_, i64>(3)? as u64,
         file_name: r.get(4)?,
@@ -441,8 +453,8 @@ fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
         n_records: r.get::<_, i64>(13)? as u64,
         n_new: r.get::<_, i64>(14)? as u64,
         n_warnings: r.get::<_, i64>(15)? as u64,
-        manifest: digest(r.get(16)?),
-        contents: digest(r.get(17)?),
+        manifest: digest(bytes_of(r, 16)?),
+        contents: digest(bytes_of(r, 17)?),
         checkpoint_size: r.get::<_, i64>(18)? as u64,
     })
 }
@@ -482,7 +494,7 @@ impl CatalogueRead for SqliteRead<'_> {
             .prepare_cached("SELECT pack, offset, length FROM packed WHERE member = ?1")?
             .query_row([&member.0[..]], |r| {
                 Ok((
-                    digest(r.get(0)?),
+                    digest(bytes_of(r, 0)?),
                     r.get::<_, i64>(1)? as u64,
                     r.get::<_, i64>(2)? as u64,
                 ))
@@ -497,8 +509,8 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             f(
-                digest(r.get(0)?),
-                digest(r.get(1)?),
+                digest(bytes_of(r, 0)?),
+                digest(bytes_of(r, 1)?),
                 r.get::<_, i64>(2)? as u64,
                 r.get::<_, i64>(3)? as u64,
             );
@@ -559,7 +571,7 @@ impl CatalogueRead for SqliteRead<'_> {
         let rows = st.query_map([], |r| {
             Ok(ConversationRow {
                 seq: r.get(0)?,
-                id: digest(r.get(1)?),
+                id: digest(bytes_of(r, 1)?),
                 channel: r.get(2)?,
                 depositor: r.get(3)?,
                 key: r.get(4)?,
@@ -671,13 +683,13 @@ impl CatalogueRead for SqliteRead<'_> {
         while let Some(r) = rows.next()? {
             let record = CheckedRecord {
                 log_index: r.get::<_, i64>(0)? as u64,
-                id: digest(r.get(1)?),
-                conversation_id: digest(r.get(2)?),
+                id: digest(bytes_of(r, 1)?),
+                conversation_id: digest(bytes_of(r, 2)?),
                 occurrence: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
                 deposit_seq: r.get(4)?,
-                lookup: digest(r.get(5)?),
-                content: r.get(6)?,
-                secret: secret(r.get(7)?),
+                lookup: digest(bytes_of(r, 5)?),
+                content: bytes_of(r, 6)?,
+                secret: secret(bytes_of(r, 7)?),
                 columns: Columns {
                     channel: r.get(8)?,
                     type_: r.get(9)?,
@@ -711,7 +723,7 @@ impl CatalogueRead for SqliteRead<'_> {
         let rows = st.query_map([], |r| {
             Ok(FullConversation {
                 seq: r.get(0)?,
-                id: digest(r.get(1)?),
+                id: digest(bytes_of(r, 1)?),
                 channel: r.get(2)?,
                 depositor: r.get(3)?,
                 key: r.get(4)?,
