@@ -90,7 +90,7 @@ impl AppError {
 /// id, an ambiguous conversation name); use cases that know better override it.
 pub fn archive_error_kind(e: &ArchiveError) -> ErrorKind {
     match e {
-        ArchiveError::NotAnArchive { .. } => ErrorKind::NotFound,
+        ArchiveError::NotAnArchive { .. } | ArchiveError::NotFound(_) => ErrorKind::NotFound,
         ArchiveError::AlreadyExists { .. } | ArchiveError::Invalid(_) => ErrorKind::Caller,
         ArchiveError::Parse { .. } => ErrorKind::Input,
         // Another writer holds the archive, or committed first: the caller may try again.

@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use onrecord_archive::{ArchiveReader, Verifier, VerifyOptions, VerifyReport};
+use onrecord_archive::{
+    ArchiveReader, RecordDisclosure, VerifiedDisclosure, Verifier, VerifyOptions, VerifyReport,
+    Withhold,
+};
 use serde::Serialize;
 
 use crate::error::{AppError, ErrorKind};
@@ -95,4 +98,58 @@ pub fn checkpoint(archive: &ArchiveReader) -> Result<Checkpoint, AppError> {
     Ok(Checkpoint {
         checkpoint: archive.checkpoint()?,
     })
+}
+
+/// What to withhold from a record disclosure, as the caller names it.
+#[derive(Clone, Debug, Default)]
+pub struct DiscloseRequest {
+    /// A record id or unique prefix.
+    pub record: String,
+    pub withhold: Vec<String>,
+    pub redact: Vec<String>,
+    pub reason: Option<String>,
+}
+
+/// The field names a disclosure can withhold (a prefix withholds every field it starts).
+const WITHHOLDABLE: &[&str] = &["attachment", "email", "event", "relation"];
+
+/// One record disclosed with fields and phrases withheld, and its proof against the latest
+/// checkpoint.
+pub fn disclose(
+    archive: &ArchiveReader,
+    req: &DiscloseRequest,
+) -> Result<RecordDisclosure, AppError> {
+    for f in &req.withhold {
+        let known = onrecord_content::claim_names()
+            .any(|n| n == f || n.starts_with(&format!("{f}.")))
+            || WITHHOLDABLE.contains(&f.as_str());
+        if !known {
+            let names: Vec<&str> = onrecord_content::claim_names().collect();
+            return Err(AppError::caller(format!(
+                "--withhold {f}: no such field (fields: {})",
+                names.join(", ")
+            )));
+        }
+    }
+    if let Some(p) = req.redact.iter().find(|p| p.trim().is_empty()) {
+        return Err(AppError::caller(format!("--redact {p:?}: an empty phrase")));
+    }
+    let withhold = Withhold {
+        fields: req.withhold.iter().cloned().collect(),
+        phrases: req.redact.clone(),
+        reason: req.reason.clone(),
+    };
+    Ok(archive.disclose(&req.record, &withhold)?)
+}
+
+/// A disclosure as read, and whether it verified (and if not, why).
+pub type CheckedDisclosure = (RecordDisclosure, Result<VerifiedDisclosure, String>);
+
+/// Checks a record disclosure (its JSON text) against a verifier key. `Err` with kind `Input`
+/// when the text is not a disclosure at all.
+pub fn verify_disclosure(text: &str, key: &Verifier) -> Result<CheckedDisclosure, AppError> {
+    let d: RecordDisclosure = serde_json::from_str(text)
+        .map_err(|e| AppError::new(ErrorKind::Input, format!("not a record disclosure: {e}")))?;
+    let checked = onrecord_archive::verify_disclosure(&d, key);
+    Ok((d, checked))
 }

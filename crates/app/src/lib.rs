@@ -33,9 +33,10 @@ pub use ingest::{
     ingest,
 };
 pub use integrity::{
-    Checkpoint, Proof, ProofTarget, checkpoint, earlier_checkpoint, proof, verifier_key, verify,
+    Checkpoint, DiscloseRequest, Proof, ProofTarget, checkpoint, disclose, earlier_checkpoint,
+    proof, verifier_key, verify, verify_disclosure,
 };
-pub use open::{init, open, open_reader};
+pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};
 pub use search::{
     SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
@@ -50,6 +51,7 @@ pub use usage::{UsageRequest, usage};
 /// The archive's own types that results are made of, so that an edge needs no other crate.
 pub use onrecord_archive::query::{ConversationView, RecordView, UsageBy, UsageReport};
 pub use onrecord_archive::{
-    Archive, ArchiveReader, Progress, Receipt, Verifier, VerifyOptions, VerifyReport,
+    Archive, ArchiveReader, Progress, Receipt, RecordDisclosure, VerifiedDisclosure, Verifier,
+    VerifyOptions, VerifyReport,
 };
 pub use onrecord_model::secrecy::SecretString;

@@ -49,3 +49,14 @@ pub fn open_reader(
     }
     Ok((ArchiveReader::open(dir).map_err(ctx)?, warning))
 }
+
+/// Recreates the catalogue of the archive at `dir` from its log and blob store alone, then the
+/// search index from the catalogue. The catalogue it replaces, if any, is kept aside.
+pub fn rebuild(dir: &Path) -> Result<(onrecord_archive::rebuild::RebuildReport, u64), AppError> {
+    let ctx = |e: onrecord_archive::ArchiveError| {
+        AppError::from(e).context(format!("rebuilding the archive {}", dir.display()))
+    };
+    let report = onrecord_archive::rebuild::rebuild(dir).map_err(ctx)?;
+    let indexed = open(dir)?.reindex().map_err(ctx)?;
+    Ok((report, indexed))
+}

@@ -132,9 +132,9 @@ fn feed_index(
 ) -> Result<u64, ArchiveError> {
     let mut n = 0u64;
     snap.for_each_record(from, to, RecordOrder::Log, &mut |r| {
-        let w: WireRecord = serde_json::from_str(&r.content).map_err(|e| {
+        let w: WireRecord = crate::query::content_wire(&r.content).map_err(|e| {
             ArchiveError::Damaged(format!(
-                "record at log index {}: content is not valid JSON: {e}",
+                "record at log index {}: content is not a record: {e}",
                 r.log_index
             ))
         })?;

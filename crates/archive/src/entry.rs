@@ -1,29 +1,34 @@
-//! The bytes of a log entry: a canonical, versioned encoding that commits to content by hash.
+//! The bytes of a log entry: a canonical, versioned encoding that commits to content by salted
+//! hash and says nothing that lets anyone confirm a guess of it.
 //!
-//! Every entry starts with a version byte and a type byte. Version 1 defines two types; the type
-//! byte leaves room for what governance will add (classification, legal hold, disposal tombstone,
-//! a corrected version of a record), each with its own layout after the same two bytes. An entry
-//! is small (under 1 KiB; tlog-tiles allows 64 KiB) because content lives in blobs: disposal can
-//! later remove a record's content while its entry, and so the tree, stays as it was.
-//!
-//! A later version will commit to each field and word of a record through salted hashes (a small
-//! Merkle tree per record) so that a redacted disclosure still verifies; it will be type 2 with
-//! version 2, and version-1 entries stay valid forever.
+//! Every entry starts with a version byte and a type byte; version 2 is the only one this code
+//! reads (version 1 committed to the unsalted SHA-256 of a record's whole content: one redacted
+//! word broke its proof, and anyone could confirm a guess of a short message). The type byte
+//! leaves room for the governance entries (label, hold, release, disposal tombstone, correction,
+//! merge), each with its own layout after the same two bytes. An entry is small (under 1 KiB;
+//! tlog-tiles allows 64 KiB) because content lives in the archive's private storage: disposal
+//! removes a record's content while its entry, and so the tree, stays as it was.
 //!
 //! Layout, all integers big-endian:
 //! ```text
-//! record  (type 2): 0x01 0x02 | record_id[32] | conversation_id[32] | content_sha256[32]
-//!                   | occurrence u32 | deposit_id[32] | received_at i64 (µs since Unix epoch)
-//! deposit (type 1): 0x01 0x01 | deposit_id[32] | size u64 | manifest_sha256[32] | n_records u64
-//!                   | n_new u64 | received_at i64 (µs) | format str16 | depositor str16 | file_name str16
-//! str16 = u16 byte length + UTF-8 bytes (file names are cut at 1024 bytes on a char boundary)
+//! record  (type 2): 0x02 0x02 | conversation_id[32] | commitment[32] | deposit_id[32]
+//!                   | received_at i64 (µs since Unix epoch)
+//! deposit (type 1): 0x02 0x01 | deposit_id[32] | size u64 | manifest_sha256[32] | n_records u64
+//!                   | n_new u64 | received_at i64 (µs) | format str16 | depositor str16
+//!                   | file_name str16 | tz str16 | style str16 | date_order str16
+//!                   | date_order_decision str16
+//! str16 = u16 byte length + UTF-8 bytes (names are cut at 1024 bytes on a char boundary;
+//!         an absent style or date order is the empty string)
 //! ```
-//! The record id is `SHA-256("onrecord-record-id/1\n" || conversation_id || content_sha256 ||
-//! occurrence u32)`, so anyone holding an entry can recompute it.
+//! `commitment` is the record's salted content commitment (`onrecord-content`, docs/disclosure.md).
+//! The record id is `SHA-256("onrecord-record-id/2\n" || conversation_id || commitment)`, so
+//! anyone holding an entry can recompute it, and it reveals nothing the commitment does not.
+//! Conversation ids are keyed hashes (see [`conversation_id`]): a title in a public entry could
+//! otherwise be confirmed by guessing it.
 
 use onrecord_model::Digest;
 
-pub const VERSION_1: u8 = 1;
+pub const VERSION_2: u8 = 2;
 pub const TYPE_DEPOSIT: u8 = 1;
 pub const TYPE_RECORD: u8 = 2;
 /// Longest format name and longest depositor or file name an entry holds, in bytes.
@@ -32,13 +37,17 @@ const MAX_NAME: usize = 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordEntry {
-    pub record_id: Digest,
     pub conversation_id: Digest,
-    pub content_sha256: Digest,
-    /// Which of several identical records in one conversation this is (0 for the first).
-    pub occurrence: u32,
+    /// The salted commitment to the record's content.
+    pub commitment: Digest,
     pub deposit_id: Digest,
     pub received_at_us: i64,
+}
+
+impl RecordEntry {
+    pub fn record_id(&self) -> Digest {
+        record_id(&self.conversation_id, &self.commitment)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +62,12 @@ pub struct DepositEntry {
     pub format: String,
     pub depositor: String,
     pub file_name: String,
+    /// The zone the deposit's wall-clock times were read in, and what the parser decided about
+    /// them: everything `rebuild` needs to recreate the deposit's catalogue row from the log.
+    pub tz: String,
+    pub style: String,
+    pub date_order: String,
+    pub date_order_decision: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,27 +76,88 @@ pub enum Entry {
     Record(RecordEntry),
 }
 
-/// The id of a record from its conversation, content and occurrence.
 /// Bytes hashed to make a record id.
-pub const RECORD_ID_INPUT_LEN: usize = 21 + 68;
+pub const RECORD_ID_INPUT_LEN: usize = 21 + 64;
 
-pub fn record_id(conversation_id: &Digest, content_sha256: &Digest, occurrence: u32) -> Digest {
-    let mut b = Vec::with_capacity(RECORD_ID_INPUT_LEN);
-    b.extend_from_slice(b"onrecord-record-id/1\n");
-    b.extend_from_slice(&conversation_id.0);
-    b.extend_from_slice(&content_sha256.0);
-    b.extend_from_slice(&occurrence.to_be_bytes());
+/// The id of a record: from its conversation and its content commitment.
+pub fn record_id(conversation_id: &Digest, commitment: &Digest) -> Digest {
+    let mut b = [0u8; RECORD_ID_INPUT_LEN];
+    b[..21].copy_from_slice(b"onrecord-record-id/2\n");
+    b[21..53].copy_from_slice(&conversation_id.0);
+    b[53..].copy_from_slice(&commitment.0);
     Digest::of(&b)
 }
 
-/// The id of a conversation: its channel, its depositor and its key in the source.
-pub fn conversation_id(channel: &str, depositor: &str, key: &str) -> Digest {
-    let mut b = Vec::with_capacity(64 + key.len());
-    b.extend_from_slice(b"onrecord-conversation/1\n");
+/// The id of a conversation: its channel, its depositor and its key in the source, hashed under
+/// the archive's private lookup key (HMAC-SHA-256), so that the same chat exported again finds
+/// its conversation while nobody outside the archive can test a guessed title against an entry.
+pub fn conversation_id(
+    lookup_key: &LookupKey,
+    channel: &str,
+    depositor: &str,
+    key: &str,
+) -> Digest {
+    use hmac::Mac;
+    let mut m = lookup_key.mac();
+    m.update(b"onrecord-conversation/2\n");
     for part in [channel, depositor, key] {
-        b.extend_from_slice(&(part.len() as u64).to_be_bytes());
-        b.extend_from_slice(part.as_bytes());
+        m.update(&(part.len() as u64).to_be_bytes());
+        m.update(part.as_bytes());
     }
+    Digest(m.finalize().into_bytes().into())
+}
+
+/// The archive's private key for lookups: conversation ids and the "already held?" key of each
+/// record's content. 32 random bytes made at `init`, kept in the blob store's private area (so
+/// that `rebuild` finds it) and never in the log or anything published.
+#[derive(Clone)]
+pub struct LookupKey(pub [u8; 32]);
+
+impl std::fmt::Debug for LookupKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LookupKey(..)")
+    }
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+impl LookupKey {
+    pub fn generate() -> LookupKey {
+        use rand_core::RngCore;
+        let mut k = [0u8; 32];
+        rand_core::OsRng.fill_bytes(&mut k);
+        LookupKey(k)
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        use hmac::Mac;
+        HmacSha256::new_from_slice(&self.0).expect("HMAC takes a key of any length")
+    }
+
+    /// The private key of a record's content in its conversation, before the occurrence: equal
+    /// contents in one conversation share it.
+    pub fn content_key(&self, conversation_id: &Digest, content: &[u8]) -> Digest {
+        use hmac::Mac;
+        let mut m = self.mac();
+        m.update(b"onrecord-lookup/2\n");
+        m.update(&conversation_id.0);
+        m.update(content);
+        Digest(m.finalize().into_bytes().into())
+    }
+}
+
+/// The "already held?" key of the `occurrence`-th record with this content key in its
+/// conversation (an identical "ok" from the same person in the same minute is a record of its
+/// own): the content key itself for the first, then a hash of it and the occurrence, so that the
+/// n-th costs one block, not a pass over the content.
+pub fn lookup(content_key: &Digest, occurrence: u32) -> Digest {
+    if occurrence == 0 {
+        return *content_key;
+    }
+    let mut b = [0u8; 22 + 32 + 4];
+    b[..22].copy_from_slice(b"onrecord-occurrence/2\n");
+    b[22..54].copy_from_slice(&content_key.0);
+    b[54..].copy_from_slice(&occurrence.to_be_bytes());
     Digest::of(&b)
 }
 
@@ -108,14 +184,12 @@ fn put_str(out: &mut Vec<u8>, s: &str, max: usize) {
 impl Entry {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(200);
-        out.push(VERSION_1);
+        out.push(VERSION_2);
         match self {
             Entry::Record(r) => {
                 out.push(TYPE_RECORD);
-                out.extend_from_slice(&r.record_id.0);
                 out.extend_from_slice(&r.conversation_id.0);
-                out.extend_from_slice(&r.content_sha256.0);
-                out.extend_from_slice(&r.occurrence.to_be_bytes());
+                out.extend_from_slice(&r.commitment.0);
                 out.extend_from_slice(&r.deposit_id.0);
                 out.extend_from_slice(&r.received_at_us.to_be_bytes());
             }
@@ -130,6 +204,10 @@ impl Entry {
                 put_str(&mut out, &d.format, MAX_FORMAT);
                 put_str(&mut out, &d.depositor, MAX_NAME);
                 put_str(&mut out, &d.file_name, MAX_NAME);
+                put_str(&mut out, &d.tz, MAX_FORMAT);
+                put_str(&mut out, &d.style, MAX_FORMAT);
+                put_str(&mut out, &d.date_order, MAX_FORMAT);
+                put_str(&mut out, &d.date_order_decision, MAX_FORMAT);
             }
         }
         out
@@ -139,15 +217,13 @@ impl Entry {
     pub fn decode(bytes: &[u8]) -> Result<Entry, String> {
         let mut c = Cursor { b: bytes, pos: 0 };
         let version = c.u8()?;
-        if version != VERSION_1 {
+        if version != VERSION_2 {
             return Err(format!("unknown entry version {version}"));
         }
         let entry = match c.u8()? {
             TYPE_RECORD => Entry::Record(RecordEntry {
-                record_id: c.digest()?,
                 conversation_id: c.digest()?,
-                content_sha256: c.digest()?,
-                occurrence: u32::from_be_bytes(c.array()?),
+                commitment: c.digest()?,
                 deposit_id: c.digest()?,
                 received_at_us: i64::from_be_bytes(c.array()?),
             }),
@@ -161,6 +237,10 @@ impl Entry {
                 format: c.str16(MAX_FORMAT)?,
                 depositor: c.str16(MAX_NAME)?,
                 file_name: c.str16(MAX_NAME)?,
+                tz: c.str16(MAX_FORMAT)?,
+                style: c.str16(MAX_FORMAT)?,
+                date_order: c.str16(MAX_FORMAT)?,
+                date_order_decision: c.str16(MAX_FORMAT)?,
             }),
             t => return Err(format!("unknown entry type {t}")),
         };
@@ -224,12 +304,14 @@ mod tests {
             format: "whatsapp-txt".into(),
             depositor: "Private Office".into(),
             file_name: "WhatsApp Chat with Jane.txt".into(),
+            tz: "Europe/London".into(),
+            style: "android".into(),
+            date_order: "dmy".into(),
+            date_order_decision: "locale".into(),
         });
         let r = Entry::Record(RecordEntry {
-            record_id: Digest::of(b"r"),
             conversation_id: Digest::of(b"c"),
-            content_sha256: Digest::of(b"x"),
-            occurrence: 1,
+            commitment: Digest::of(b"x"),
             deposit_id: Digest::of(b"d"),
             received_at_us: -5,
         });
@@ -263,33 +345,24 @@ mod tests {
 
     /// Every valid entry of version 1: records and deposits with any field values.
     fn entry() -> impl Strategy<Value = Entry> {
-        let record = (
-            digest(),
-            digest(),
-            digest(),
-            any::<u32>(),
-            digest(),
-            any::<i64>(),
-        )
-            .prop_map(
-                |(record_id, conversation_id, content_sha256, occurrence, deposit_id, t)| {
-                    Entry::Record(RecordEntry {
-                        record_id,
-                        conversation_id,
-                        content_sha256,
-                        occurrence,
-                        deposit_id,
-                        received_at_us: t,
-                    })
-                },
-            );
+        let record = (digest(), digest(), digest(), any::<i64>()).prop_map(
+            |(conversation_id, commitment, deposit_id, t)| {
+                Entry::Record(RecordEntry {
+                    conversation_id,
+                    commitment,
+                    deposit_id,
+                    received_at_us: t,
+                })
+            },
+        );
         let deposit = (
             (digest(), any::<u64>(), digest()),
             (any::<u64>(), any::<u64>(), any::<i64>()),
             (name(MAX_FORMAT), name(MAX_NAME), name(MAX_NAME)),
+            name(MAX_FORMAT),
         )
             .prop_map(
-                |((deposit_id, size, manifest_sha256), (n_records, n_new, t), (f, d, n))| {
+                |((deposit_id, size, manifest_sha256), (n_records, n_new, t), (f, d, n), z)| {
                     Entry::Deposit(DepositEntry {
                         deposit_id,
                         size,
@@ -300,6 +373,16 @@ mod tests {
                         format: f,
                         depositor: d,
                         file_name: n,
+                        tz: z.clone(),
+                        style: z
+                            .chars()
+                            .rev()
+                            .collect::<String>()
+                            .chars()
+                            .take(3)
+                            .collect(),
+                        date_order: String::new(),
+                        date_order_decision: z,
                     })
                 },
             );
@@ -383,7 +466,8 @@ mod tests {
             let e = Entry::Deposit(DepositEntry {
                 deposit_id: Digest::of(name.as_bytes()), size: n, manifest_sha256: Digest::of(b"m"),
                 n_records: n, n_new: n / 2, received_at_us: n as i64, format: "whatsapp-txt".into(),
-                depositor: name.clone(), file_name: name,
+                depositor: name.clone(), file_name: name, tz: "UTC".into(), style: String::new(),
+                date_order: "mdy".into(), date_order_decision: String::new(),
             });
             let b = e.encode();
             let back = Entry::decode(&b).unwrap();

@@ -46,4 +46,7 @@ pub enum ArchiveError {
     Damaged(String),
     #[error("{0}")]
     Invalid(String),
+    /// Nothing the caller named is held (a record id, a conversation).
+    #[error("{0}")]
+    NotFound(String),
 }

@@ -27,8 +27,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use onrecord_log::Appender;
-use onrecord_model::canonical::{json_content_digest, wire_content_json};
-use onrecord_model::wire::WireRecord;
 use onrecord_model::{
     AttachmentStored, Channel, Conversation, Digest, ParseReport, Participant, Recent, Record,
     Sink, SinkError, Warning,
@@ -39,13 +37,14 @@ use crate::blobs::blob_key;
 use crate::catalogue::{
     CatalogueWrite, DepositRow, NewConversation, NewRecord, NewWarning, SourceRef,
 };
-use crate::entry::{self, DepositEntry, Entry, RecordEntry};
+use crate::entry::{self, DepositEntry, Entry, LookupKey, RecordEntry};
 use crate::error::ArchiveError;
 use crate::logstore::{BackgroundTiles, TileState};
 use crate::manifest::ManifestPipe;
 use crate::packer::{PACK_MEMBER_MAX, Packer, SmallObjects};
 use crate::seen::SeenIds;
 use crate::{Archive, ArchiveReader};
+use onrecord_content::{Content, Secret};
 
 /// What the depositor hands in, besides the bytes.
 #[derive(Clone, Debug)]
@@ -149,7 +148,9 @@ const EARLY_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(
 /// and the occurrence), and names its conversation only when it differs from the `R` line just
 /// before (an empty field otherwise). The two 64-digit hex ids were half of the compressed
 /// manifest and a quarter of the zstd time. Version 1 (unreleased) wrote both on every line.
-const MANIFEST_MAGIC: &str = "onrecord-manifest/2\n";
+/// Version 3: no record's content (it lives only in the catalogue, which disposal can clear) and
+/// no occurrence (private: it says which records repeat one another).
+pub(crate) const MANIFEST_MAGIC: &str = "onrecord-manifest/3\n";
 const TREE_MAGIC: &str = "onrecord-tree/1\n";
 
 /// What an ingest created in the store, so that a failed one removes it all.
@@ -254,6 +255,12 @@ impl Archive {
                 source: e,
             })?;
         let manifest_path = manifest.path().to_path_buf();
+        let mut contents =
+            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| ArchiveError::Read {
+                what: tmp_dir.display().to_string(),
+                source: e,
+            })?;
+        let contents_path = contents.path().to_path_buf();
 
         let committed = self.committed_head()?;
         if committed.size != log_size {
@@ -333,6 +340,7 @@ impl Archive {
                             &tmp_dir,
                             depositor,
                             (deposit_id, received_us),
+                            &self.lookup_key,
                         );
                         match blob_writer {
                             Ok(_) => sink.blob_queue = Some(blob_tx),
@@ -368,6 +376,7 @@ impl Archive {
                 .map_err(|e| io_err("parser thread", e))?;
             let (to_log, log_rx) = std::sync::mpsc::sync_channel::<Vec<LogWork>>(8);
             let manifest_file = manifest.as_file_mut();
+            let contents_file = contents.as_file_mut();
             let log_thread = std::thread::Builder::new()
                 .name("onrecord-log".into())
                 .spawn_scoped(s, move || -> Result<LogSide<'_>, ArchiveError> {
@@ -375,12 +384,16 @@ impl Archive {
                         appender: appender?,
                         manifest: ManifestPipe::spawn(s, manifest_file)
                             .map_err(|e| io_err("manifest", e))?,
-                        deposit: (deposit_id, received_us),
+                        contents: ManifestPipe::spawn(s, contents_file)
+                            .map_err(|e| io_err("content bundle", e))?,
                         last_conversation: None,
                     };
                     log.manifest
                         .write_all(MANIFEST_MAGIC.as_bytes())
                         .map_err(|e| io_err("manifest", e))?;
+                    log.contents
+                        .write_all(crate::bundle::BUNDLE_MAGIC)
+                        .map_err(|e| io_err("content bundle", e))?;
                     for batch in log_rx {
                         for w in batch {
                             log.work(w)?;
@@ -406,6 +419,7 @@ impl Archive {
                     warnings_shown: Vec::new(),
                     progress,
                     total_bytes: size,
+                    lookup_key: &self.lookup_key,
                 };
                 let mut batches = 0u64;
                 for batch in &from_parser {
@@ -421,6 +435,9 @@ impl Archive {
                         }
                     }
                 }
+                // The count of warnings, of which at most MAX_WARNINGS_KEPT have `W` lines.
+                let n = w.counts.warnings;
+                w.to_log.push(LogWork::Line(format!("N\t{n}\n")))?;
                 w.to_log.finish()?;
                 Ok(w)
             })();
@@ -475,9 +492,22 @@ impl Archive {
             let LogSide {
                 appender,
                 manifest: manifest_pipe,
+                contents: contents_pipe,
                 ..
             } = log;
             manifest_pipe.finish().map_err(|e| io_err("manifest", e))?;
+            contents_pipe
+                .finish()
+                .map_err(|e| io_err("content bundle", e))?;
+            // The new records' contents and secrets, in a blob of their own that `rebuild`
+            // reads and disposal rewrites without the disposed record (nothing public commits
+            // to it, so rewriting it breaks no proof).
+            let (contents_sha, _) = std::fs::File::open(&contents_path)
+                .and_then(|mut f| onrecord_model::digest::hash_reader(&mut f))
+                .map_err(|e| io_err("content bundle", e))?;
+            let contents_key = crate::bundle::bundle_key(&deposit_id);
+            staged.created.push(contents_key.clone());
+            blobs.put_file(&contents_key, &contents_path)?;
             tracing::info!(elapsed = ?started.elapsed(), records = counts.records, "parsed into the catalogue transaction");
             // The manifest is a blob too: the deposit entry commits to it.
             let (manifest_sha, manifest_len) = std::fs::File::open(&manifest_path)
@@ -499,6 +529,16 @@ impl Archive {
                 format: report.format.clone(),
                 depositor: meta.depositor_field().to_string(),
                 file_name: meta.file_name.clone(),
+                tz: meta.tz_name.clone(),
+                style: report.style.clone().unwrap_or_default(),
+                date_order: report
+                    .date_order
+                    .map(|(o, _)| o.as_str().to_string())
+                    .unwrap_or_default(),
+                date_order_decision: report
+                    .date_order
+                    .map(|(_, d)| d.as_str().to_string())
+                    .unwrap_or_default(),
             });
             let mut appender = appender;
             let deposit_index = appender.append(&deposit_entry.encode())?;
@@ -513,6 +553,7 @@ impl Archive {
                 deposit_index,
                 head,
                 manifest_sha,
+                contents_sha,
             })
         });
         staged.tiles =
@@ -526,6 +567,7 @@ impl Archive {
             deposit_index,
             head,
             manifest_sha,
+            contents_sha,
         } = outcome?;
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
@@ -564,6 +606,7 @@ impl Archive {
             n_new: counts.new,
             n_warnings: counts.warnings,
             manifest: manifest_sha,
+            contents: contents_sha,
             checkpoint_size: head.size,
         })?;
         tx.commit(Some(log_size), head.size, &checkpoint)?;
@@ -850,25 +893,6 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::R
     Ok(())
 }
 
-/// A record's log entry.
-fn record_entry(
-    record_id: Digest,
-    conversation_id: Digest,
-    content_sha256: Digest,
-    occurrence: u32,
-    (deposit_id, received_at_us): (Digest, i64),
-) -> Vec<u8> {
-    Entry::Record(RecordEntry {
-        record_id,
-        conversation_id,
-        content_sha256,
-        occurrence,
-        deposit_id,
-        received_at_us,
-    })
-    .encode()
-}
-
 /// A parser sent a record before the conversation it belongs to.
 fn unannounced(conversation: &str) -> ArchiveError {
     ArchiveError::Invalid(format!(
@@ -929,6 +953,7 @@ struct Written {
     deposit_index: u64,
     head: onrecord_log::TreeHead,
     manifest_sha: Digest,
+    contents_sha: Digest,
 }
 
 /// What the parser's thread sends to the writer, in order, in batches.
@@ -949,17 +974,18 @@ struct Prepared {
     record: Record,
     conv_id: Digest,
     channel: Channel,
-    content_sha: Digest,
-    /// The record id at occurrence 0, which almost every record has.
-    id0: Digest,
-    /// The record's log entry at occurrence 0, and its leaf hash.
-    entry0: Vec<u8>,
-    leaf0: onrecord_log::Hash,
-    /// The manifest line after its log index field: `\t{line}\t{offset}\t{path}\t{json}\n`,
-    /// where `json` is the canonical content (the bytes after `CONTENT_PREFIX_V1`).
+    /// The canonical content (`onrecord-content/2`) and the record's fresh secret.
+    content: Vec<u8>,
+    secret: [u8; 32],
+    /// The record's id, from its conversation and its commitment.
+    id: Digest,
+    /// The private key of its content in its conversation (occurrence 0's lookup).
+    content_key: Digest,
+    /// The record's log entry and its leaf hash (the same whichever occurrence it is).
+    entry: Vec<u8>,
+    leaf: onrecord_log::Hash,
+    /// The manifest line after its log index field: `\t{line}\t{offset}\t{path}\n`.
     tail: String,
-    /// Where the canonical content starts in `tail`.
-    json_at: usize,
     local_time: Option<String>,
 }
 
@@ -997,6 +1023,10 @@ struct PrepSink<'a> {
     depositor: &'a str,
     /// The deposit's id and the time it was received, which every record entry carries.
     deposit: (Digest, i64),
+    lookup_key: &'a LookupKey,
+    /// Where each record's secret comes from: a CSPRNG seeded from the operating system once per
+    /// deposit (a system call per record cost more than the rest of its preparation).
+    rng: rand::rngs::StdRng,
     /// Small blobs to create, handed to the blob writer thread in batches.
     blob_queue: Option<std::sync::mpsc::SyncSender<BlobBatch>>,
     blob_batch: BlobBatch,
@@ -1016,7 +1046,9 @@ impl<'a> PrepSink<'a> {
         spool: &'a Path,
         depositor: &'a str,
         deposit: (Digest, i64),
+        lookup_key: &'a LookupKey,
     ) -> PrepSink<'a> {
+        use rand::SeedableRng;
         PrepSink {
             out: BatchSender::new(out),
             blobs,
@@ -1029,6 +1061,8 @@ impl<'a> PrepSink<'a> {
             forgotten: HashMap::new(),
             depositor,
             deposit,
+            lookup_key,
+            rng: rand::rngs::StdRng::from_entropy(),
             blob_queue: None,
             blob_batch: Vec::new(),
             blob_batch_bytes: 0,
@@ -1152,7 +1186,7 @@ impl<'a> PrepSink<'a> {
             // Forgotten, or never announced: a parser that skips announcing is caught while the
             // deposit has fewer conversations than are remembered, which every test deposit has.
             Some(channel) if self.forgot_first => Ok((
-                entry::conversation_id(channel.as_str(), self.depositor, key),
+                entry::conversation_id(self.lookup_key, channel.as_str(), self.depositor, key),
                 *channel,
             )),
             _ => Err(unannounced(key)),
@@ -1173,12 +1207,20 @@ impl<'a> PrepSink<'a> {
     }
 
     fn prepare(&mut self, record: Record) -> Result<Prepared, ArchiveError> {
+        use rand::RngCore;
         let (conv_id, channel) = self.conversation_of(&record.conversation)?;
-        let mut wire = WireRecord::from_record(&record, channel);
-        wire.source = None;
-        let json = wire_content_json(&wire);
-        let content_sha = json_content_digest(&json);
-        let mut tail = String::with_capacity(json.len() + 32);
+        let content = Content::from_record(&record, channel);
+        let mut secret = [0u8; 32];
+        self.rng.fill_bytes(&mut secret);
+        let commitment = content.commit_root(&Secret::from_bytes(secret));
+        let local_time = content
+            .claims
+            .iter()
+            .find(|c| c.name == "local_time")
+            .map(|c| c.value.clone());
+        let content = content.encode();
+        let content_key = self.lookup_key.content_key(&conv_id, &content);
+        let mut tail = String::with_capacity(32);
         {
             use std::fmt::Write as _;
             tail.push('\t');
@@ -1191,24 +1233,26 @@ impl<'a> PrepSink<'a> {
                 Some(p) => tail.push_str(&serde_json::to_string(p).unwrap_or_default()),
                 None => tail.push('-'),
             }
-            tail.push('\t');
+            tail.push('\n');
         }
-        let json_at = tail.len();
-        tail.push_str(&json);
-        tail.push('\n');
-        // The catalogue's local time is the wire form's.
-        let local_time = wire.local_time.clone();
-        let id0 = entry::record_id(&conv_id, &content_sha, 0);
-        let entry0 = record_entry(id0, conv_id, content_sha, 0, self.deposit);
+        let entry = Entry::Record(RecordEntry {
+            conversation_id: conv_id,
+            commitment,
+            deposit_id: self.deposit.0,
+            received_at_us: self.deposit.1,
+        });
+        let id = entry::record_id(&conv_id, &commitment);
+        let entry = entry.encode();
         Ok(Prepared {
             conv_id,
             channel,
-            content_sha,
-            id0,
-            leaf0: onrecord_log::leaf_hash(&entry0),
-            entry0,
+            content,
+            secret,
+            id,
+            content_key,
+            leaf: onrecord_log::leaf_hash(&entry),
+            entry,
             tail,
-            json_at,
             local_time,
             record,
         })
@@ -1225,15 +1269,16 @@ enum LogWork {
 
 /// A record the writer has decided on: new at `index`, or held at `index` already.
 struct LoggedRecord {
-    id: Digest,
     conv_id: Digest,
-    content_sha: Digest,
-    occurrence: u32,
     index: u64,
     is_new: bool,
-    /// The log entry at occurrence 0 and its leaf hash, prepared on the parser's thread.
-    entry0: Vec<u8>,
-    leaf0: onrecord_log::Hash,
+    /// For a new record: its content, secret and occurrence, for the content bundle.
+    content: Vec<u8>,
+    secret: [u8; 32],
+    occurrence: u32,
+    /// The log entry and its leaf hash, prepared on the parser's thread.
+    entry: Vec<u8>,
+    leaf: onrecord_log::Hash,
     /// The manifest line after its log index field (see [`Prepared::tail`]).
     tail: String,
     /// Carried along only to be freed on the log's thread, off the writer's.
@@ -1304,8 +1349,8 @@ impl<T> BatchSender<T> {
 struct LogSide<'s> {
     appender: Appender<BackgroundTiles<'s>>,
     manifest: ManifestPipe<'s>,
-    /// The deposit's id and the time it was received, which every record entry carries.
-    deposit: (Digest, i64),
+    /// The deposit's content bundle (see [`crate::bundle`]).
+    contents: ManifestPipe<'s>,
     /// The conversation of the last `R` line written.
     last_conversation: Option<Digest>,
 }
@@ -1324,24 +1369,21 @@ impl LogSide<'_> {
             LogWork::Record(r) => r,
         };
         let LoggedRecord {
-            id,
             conv_id,
-            content_sha,
-            occurrence,
             index,
             is_new,
-            entry0,
-            leaf0,
+            content,
+            secret,
+            occurrence,
+            entry,
+            leaf,
             tail,
             record,
         } = *r;
         if is_new {
-            let appended = if occurrence == 0 {
-                self.appender.append_hashed(&entry0, leaf0)?
-            } else {
-                let e = record_entry(id, conv_id, content_sha, occurrence, self.deposit);
-                self.appender.append(&e)?
-            };
+            crate::bundle::write_frame(&mut self.contents, index, occurrence, &secret, &content)
+                .map_err(|e| io_err("content bundle", e))?;
+            let appended = self.appender.append_hashed(&entry, leaf)?;
             if appended != index {
                 return Err(ArchiveError::Damaged(format!(
                     "log appended at {appended}, expected {index}"
@@ -1365,9 +1407,9 @@ impl LogSide<'_> {
         }
         .map_err(|e| io_err("manifest", e))?;
         if is_new {
-            write!(self.manifest, "{occurrence}\t{index}")
+            write!(self.manifest, "{index}")
         } else {
-            write!(self.manifest, "{occurrence}\theld:{index}")
+            write!(self.manifest, "held:{index}")
         }
         .map_err(|e| io_err("manifest", e))?;
         self.manifest
@@ -1410,6 +1452,7 @@ struct Writer<'a, 't> {
     warnings_shown: Vec<String>,
     progress: &'a mut dyn FnMut(Progress),
     total_bytes: u64,
+    lookup_key: &'a LookupKey,
 }
 
 impl Writer<'_, '_> {
@@ -1418,15 +1461,15 @@ impl Writer<'_, '_> {
             record,
             conv_id,
             channel,
-            content_sha,
-            id0,
-            entry0,
-            leaf0,
+            content,
+            secret,
+            id,
+            content_key,
+            entry,
+            leaf,
             tail,
-            json_at,
             local_time,
         } = p;
-        let json = &tail[json_at..tail.len() - 1];
         let (conv_seq, new_to_catalogue) = match self.new_to_catalogue.get_mut(&conv_id) {
             Some(known) => *known,
             None => (self.conversation_seq(&conv_id)?, false),
@@ -1437,20 +1480,16 @@ impl Writer<'_, '_> {
             offset: record.source.offset,
             path: record.source.path.as_deref(),
         };
-        let start = self.next_occurrence.get(&id0).copied().unwrap_or(0);
+        let start = self.next_occurrence.get(&content_key).copied().unwrap_or(0);
         let mut occurrence: u32 = start;
-        let mut id = if start == 0 {
-            id0
-        } else {
-            entry::record_id(&conv_id, &content_sha, start)
-        };
+        let mut lookup = entry::lookup(&content_key, start);
         let (index, is_new) = loop {
             let next_index = self.next_index;
             // In a conversation the catalogue held nothing of, only this deposit can hold the
             // record, and the filter knows what this deposit wrote (crate::seen).
-            let may_be_held = !new_to_catalogue || self.seen.may_contain(&id.0);
+            let may_be_held = !new_to_catalogue || self.seen.may_contain(&lookup.0);
             let held = if may_be_held {
-                self.cat.find_record(&id)?
+                self.cat.find_record(&lookup)?
             } else {
                 None
             };
@@ -1458,6 +1497,8 @@ impl Writer<'_, '_> {
                 self.cat.add_record(&NewRecord {
                     log_index: next_index,
                     id,
+                    lookup,
+                    secret: &secret,
                     conversation: conv_seq,
                     occurrence,
                     deposit_seq: self.seq,
@@ -1467,11 +1508,11 @@ impl Writer<'_, '_> {
                     author: record.author.as_deref(),
                     sent_at_us: sent_at,
                     local_time: local_time.as_deref(),
-                    content: json,
+                    content: &content,
                     source,
                 })?;
                 if new_to_catalogue {
-                    self.seen.insert(&id.0);
+                    self.seen.insert(&lookup.0);
                 }
                 self.next_index += 1;
                 break (next_index, true);
@@ -1488,25 +1529,30 @@ impl Writer<'_, '_> {
             occurrence = occurrence
                 .checked_add(1)
                 .ok_or_else(|| ArchiveError::Invalid("too many identical records".into()))?;
-            id = entry::record_id(&conv_id, &content_sha, occurrence);
+            lookup = entry::lookup(&content_key, occurrence);
         };
         if occurrence > 0 {
-            self.next_occurrence.insert(id0, occurrence + 1);
+            self.next_occurrence.insert(content_key, occurrence + 1);
         }
         self.counts.records += 1;
         if is_new {
             self.counts.new += 1;
         }
         let at = record.source.offset;
+        let (content, secret) = if is_new {
+            (content, secret)
+        } else {
+            (Vec::new(), [0; 32])
+        };
         self.to_log.push(LogWork::Record(Box::new(LoggedRecord {
-            id,
             conv_id,
-            content_sha,
-            occurrence,
             index,
             is_new,
-            entry0,
-            leaf0,
+            content,
+            secret,
+            occurrence,
+            entry,
+            leaf,
             tail,
             record,
         })))?;
@@ -1550,7 +1596,7 @@ impl Writer<'_, '_> {
     }
 
     fn conversation_inner(&mut self, c: Conversation) -> Result<(), ArchiveError> {
-        let id = entry::conversation_id(c.channel.as_str(), self.scope, &c.key);
+        let id = entry::conversation_id(self.lookup_key, c.channel.as_str(), self.scope, &c.key);
         // An email deposit announces nearly a conversation per message.
         let existing: Option<String> = self.cat.conversation(&id)?.map(|(_, p)| p);
         let mut participants: Vec<ParticipantJson> = existing
@@ -1633,6 +1679,7 @@ impl From<&Participant> for ParticipantJson {
 impl Sink for PrepSink<'_> {
     fn conversation(&mut self, conversation: Conversation) -> Result<(), SinkError> {
         let id = entry::conversation_id(
+            self.lookup_key,
             conversation.channel.as_str(),
             self.depositor,
             &conversation.key,

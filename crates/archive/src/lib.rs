@@ -15,8 +15,10 @@
 //! ARCHITECTURE.md. Opening an archive for writing finishes or discards whatever a crash left.
 
 pub mod blobs;
+pub mod bundle;
 pub mod catalogue;
 pub mod derived;
+pub mod disclose;
 pub mod entry;
 pub mod error;
 pub mod failpoint;
@@ -26,6 +28,7 @@ mod manifest;
 pub mod pack;
 pub mod packer;
 pub mod query;
+pub mod rebuild;
 mod seen;
 pub mod verify;
 
@@ -36,8 +39,10 @@ use std::sync::Arc;
 
 use onrecord_log::Signer;
 
+pub use disclose::{RecordDisclosure, VerifiedDisclosure, verify_disclosure};
 pub use error::ArchiveError;
 pub use ingest::{DepositMeta, Progress, Receipt};
+pub use onrecord_content::Withhold;
 pub use onrecord_log::Verifier;
 pub use verify::{VerifyOptions, VerifyReport};
 
@@ -45,9 +50,11 @@ use blobs::BlobStore;
 use catalogue::Catalogue;
 use catalogue::sqlite::SqliteCatalogue;
 
-/// 2: the catalogue in WAL mode beside readers, small blobs in packs, the verifier key in the
-/// marker. An archive of format 1 is refused (see [`error::UPGRADE`]).
-pub const ARCHIVE_FORMAT_VERSION: u32 = 2;
+/// 3: record content v2 (salted commitments in the log, content and secret only in the
+/// catalogue, keyed conversation ids), deposit facts in deposit entries, manifest 3.
+/// 2 (unreleased): the catalogue in WAL mode beside readers, small blobs in packs, the verifier
+/// key in the marker. Archives of earlier formats are refused (see [`error::UPGRADE`]).
+pub const ARCHIVE_FORMAT_VERSION: u32 = 3;
 const MARKER: &str = "onrecord.json";
 
 /// A read handle on an archive: `Send + Sync`, cheap to clone, shared by any number of threads.
@@ -68,6 +75,8 @@ pub struct Shared {
     pub(crate) blobs: BlobStore,
     pub(crate) verifier: Verifier,
     pub(crate) origin: String,
+    /// The private key of conversation ids and "already held?" lookups (see [`entry::LookupKey`]).
+    pub(crate) lookup_key: entry::LookupKey,
     /// The search index, opened once (opening it costs more than a query).
     pub(crate) index: std::sync::Mutex<Option<Arc<onrecord_index::SearchIndex>>>,
 }
@@ -108,6 +117,20 @@ struct Marker {
     #[serde(default)]
     verifier_key: String,
     created_at: String,
+}
+
+/// Where the lookup key lives in the blob store: beside the content it keys, never under `log/`
+/// (which is published), so that `rebuild` finds it with the blobs.
+const LOOKUP_KEY: &str = "keys/lookup";
+
+fn read_lookup_key(blobs: &BlobStore) -> Result<entry::LookupKey, ArchiveError> {
+    let bytes = blobs
+        .get(LOOKUP_KEY)?
+        .ok_or_else(|| ArchiveError::Damaged(format!("the blob store has no {LOOKUP_KEY}")))?;
+    let key: [u8; 32] = bytes.as_ref().try_into().map_err(|_| {
+        ArchiveError::Damaged(format!("{LOOKUP_KEY} is {} bytes, not 32", bytes.len()))
+    })?;
+    Ok(entry::LookupKey(key))
 }
 
 /// Where the signing key is read from: the file `$ONRECORD_KEY_FILE` names, so that the key can
@@ -226,6 +249,7 @@ impl ArchiveReader {
         })?;
         let catalogue = SqliteCatalogue::open(&root.join("catalogue.sqlite"))?;
         let blobs = BlobStore::local(&root.join("store"))?;
+        let lookup_key = read_lookup_key(&blobs)?;
         Ok(ArchiveReader {
             shared: Arc::new(Shared {
                 root: root.to_path_buf(),
@@ -233,6 +257,7 @@ impl ArchiveReader {
                 blobs,
                 verifier,
                 origin: marker.origin,
+                lookup_key,
                 index: Default::default(),
             }),
         })
@@ -324,6 +349,8 @@ impl Archive {
         let marker_json =
             serde_json::to_vec_pretty(&marker).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
         let blobs = BlobStore::local(&root.join("store"))?;
+        let lookup_key = entry::LookupKey::generate();
+        blobs.put_durable(LOOKUP_KEY, &lookup_key.0)?;
         let archive = Archive {
             reader: ArchiveReader {
                 shared: Arc::new(Shared {
@@ -332,6 +359,7 @@ impl Archive {
                     blobs,
                     verifier: signer.verifier(),
                     origin,
+                    lookup_key,
                     index: Default::default(),
                 }),
             },

@@ -146,3 +146,106 @@ mod tests {
         assert!(zstd::stream::decode_all(&file).unwrap().is_empty());
     }
 }
+
+/// One line of a deposit manifest (`onrecord-manifest/3`; ARCHITECTURE.md, "The log and the
+/// record model"), as `rebuild` and `verify` read it back.
+#[derive(Debug)]
+pub(crate) enum Line {
+    Conversation(ConversationLine),
+    Warning(WarningLine),
+    /// A record: its conversation, its log index (`held` when an earlier deposit added it), and
+    /// its place in this deposit.
+    Record {
+        conversation: onrecord_model::Digest,
+        index: u64,
+        held: bool,
+        line: Option<u64>,
+        offset: u64,
+        path: Option<String>,
+    },
+    Warnings(u64),
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ConversationLine {
+    pub id: String,
+    pub channel: String,
+    pub key: String,
+    pub title: Option<String>,
+    pub title_source: String,
+    pub participants: Vec<crate::ingest::ParticipantJson>,
+    pub is_group: Option<bool>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct WarningLine {
+    pub path: Option<String>,
+    pub line: Option<u64>,
+    pub offset: Option<u64>,
+    pub message: String,
+}
+
+/// Decompresses a manifest and calls `f` with each line after the magic; an error names the line.
+pub(crate) fn read_lines(
+    compressed: &[u8],
+    f: &mut dyn FnMut(Line) -> Result<(), String>,
+) -> Result<(), String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    zstd::stream::read::Decoder::new(compressed)
+        .and_then(|mut d| d.read_to_string(&mut text))
+        .map_err(|e| format!("the manifest: {e}"))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(crate::ingest::MANIFEST_MAGIC.trim_end()) {
+        return Err("not a manifest of this format".into());
+    }
+    let mut last: Option<onrecord_model::Digest> = None;
+    for (n, line) in lines.enumerate() {
+        let bad = |why: &str| format!("manifest line {}: {why}", n + 2);
+        let (tag, rest) = line.split_once('\t').ok_or_else(|| bad("no tag"))?;
+        let parsed = match tag {
+            "C" => {
+                last = None;
+                Line::Conversation(serde_json::from_str(rest).map_err(|e| bad(&e.to_string()))?)
+            }
+            "W" => {
+                last = None;
+                Line::Warning(serde_json::from_str(rest).map_err(|e| bad(&e.to_string()))?)
+            }
+            "N" => Line::Warnings(rest.parse().map_err(|_| bad("warning count"))?),
+            "R" => {
+                let fields: Vec<&str> = rest.split('\t').collect();
+                let [conv, at, line_no, offset, path] = fields[..] else {
+                    return Err(bad("a record line has five fields"));
+                };
+                let conversation = if conv.is_empty() {
+                    last.ok_or_else(|| bad("no conversation before"))?
+                } else {
+                    onrecord_model::Digest::from_hex(conv).ok_or_else(|| bad("conversation id"))?
+                };
+                last = Some(conversation);
+                let (held, at) = match at.strip_prefix("held:") {
+                    Some(h) => (true, h),
+                    None => (false, at),
+                };
+                Line::Record {
+                    conversation,
+                    index: at.parse().map_err(|_| bad("log index"))?,
+                    held,
+                    line: match line_no {
+                        "-" => None,
+                        l => Some(l.parse().map_err(|_| bad("line"))?),
+                    },
+                    offset: offset.parse().map_err(|_| bad("offset"))?,
+                    path: match path {
+                        "-" => None,
+                        p => Some(serde_json::from_str(p).map_err(|e| bad(&e.to_string()))?),
+                    },
+                }
+            }
+            _ => return Err(bad("unknown line")),
+        };
+        f(parsed)?;
+    }
+    Ok(())
+}

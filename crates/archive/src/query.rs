@@ -34,9 +34,18 @@ pub struct ConversationView {
     pub n_records: u64,
 }
 
+/// A record's canonical content (`onrecord-content/2`) in its JSON Lines form.
+pub fn content_wire(content: &[u8]) -> Result<WireRecord, String> {
+    let content = onrecord_content::Content::decode(content).map_err(|e| e.to_string())?;
+    let (record, channel) = content.to_record().map_err(|e| e.to_string())?;
+    let mut w = WireRecord::from_record(&record, channel);
+    w.source = None;
+    Ok(w)
+}
+
 fn to_view(row: StoredRecord) -> Result<RecordView, ArchiveError> {
     let log_index = row.log_index;
-    let mut record: WireRecord = serde_json::from_str(&row.content)
+    let mut record: WireRecord = content_wire(&row.content)
         .map_err(|e| ArchiveError::Damaged(format!("record at log index {log_index}: {e}")))?;
     record.conversation_title = Some(row.conversation_title.clone());
     record.id = Some(row.id.to_hex());
@@ -106,6 +115,15 @@ pub struct UsageReport {
 impl ArchiveReader {
     /// Finds a record by its id (64 hex digits, or a unique prefix of at least 8).
     pub fn record_by_id(&self, id: &str) -> Result<Option<RecordView>, ArchiveError> {
+        match self.stored_record_by_id(id) {
+            Ok(row) => Ok(Some(to_view(row)?)),
+            Err(ArchiveError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The catalogue row of the record with this id or unique id prefix.
+    pub(crate) fn stored_record_by_id(&self, id: &str) -> Result<StoredRecord, ArchiveError> {
         let id = id.trim().to_ascii_lowercase();
         if id.len() < 8 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ArchiveError::Invalid(format!(
@@ -131,8 +149,8 @@ impl ArchiveReader {
             .filter(|r| r.id.to_hex().starts_with(&id))
             .collect();
         match rows.len() {
-            0 => Ok(None),
-            1 => Ok(Some(to_view(rows.into_iter().next().expect("one row"))?)),
+            0 => Err(ArchiveError::NotFound(format!("no record with id {id}"))),
+            1 => Ok(rows.into_iter().next().expect("one row")),
             _ => Err(ArchiveError::Invalid(format!(
                 "record id prefix {id} is ambiguous; give more digits"
             ))),
@@ -316,7 +334,7 @@ impl ArchiveReader {
                         periods.push(p);
                     }
                     if kind == "disappearing_on" {
-                        let timer = serde_json::from_str::<WireRecord>(&content)
+                        let timer = content_wire(&content)
                             .ok()
                             .and_then(|w| w.event)
                             .and_then(|e| e.duration_seconds);

@@ -10,8 +10,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use onrecord_content::{Content, Secret};
 use onrecord_model::Digest;
-use onrecord_model::canonical::CONTENT_PREFIX_V1;
 use serde::Serialize;
 
 use crate::blobs::blob_key;
@@ -388,13 +388,18 @@ impl ArchiveReader {
         // The id lookup table is read on a thread of its own meanwhile, and the ranges of the log
         // on every core, each from a snapshot of its own (see `check_entries`).
         let catalogue: &dyn Catalogue = &*self.catalogue;
-        let (parts, ids_table) = std::thread::scope(|s| {
-            let ids = s.spawn(|| read_record_ids(catalogue, size));
-            let parts = check_entries(catalogue, &store, size, &deposits);
+        let lookup_key = &self.lookup_key;
+        let (parts, ids_table, lookups_table) = std::thread::scope(|s| {
+            let ids = s.spawn(|| read_key_table(catalogue, size, KeyTable::RecordIds));
+            let lookups = s.spawn(|| read_key_table(catalogue, size, KeyTable::Lookups));
+            let parts = check_entries(catalogue, &store, size, &deposits, lookup_key);
             let ids = ids.join().map_err(|_| {
                 ArchiveError::Damaged("reading record_ids failed unexpectedly".into())
             });
-            (parts, ids)
+            let lookups = lookups
+                .join()
+                .map_err(|_| ArchiveError::Damaged("reading lookups failed unexpectedly".into()));
+            (parts, ids, lookups)
         });
         let parts = parts?;
         let mut attachment_refs: HashSet<Digest> = HashSet::new();
@@ -403,9 +408,15 @@ impl ArchiveReader {
         let mut seen_deposits = 0u64;
         // The key each log index's record must have in `record_ids` (None: not a record).
         let mut key_at: Vec<Option<i64>> = vec![None; usize::try_from(size).unwrap_or(0)];
+        let mut lookup_at: Vec<Option<i64>> = vec![None; usize::try_from(size).unwrap_or(0)];
         for part in parts {
             for &(key, index) in &part.id_keys {
                 if let Some(slot) = key_at.get_mut(index as usize) {
+                    *slot = Some(key);
+                }
+            }
+            for &(key, index) in &part.lookup_keys {
+                if let Some(slot) = lookup_at.get_mut(index as usize) {
                     *slot = Some(key);
                 }
             }
@@ -423,7 +434,16 @@ impl ArchiveReader {
         }
         // Every record can be found by its id: `record_ids` holds exactly the log's keys.
         let ids_table = ids_table??;
-        for p in compare_record_ids(&key_at, ids_table) {
+        for p in compare_record_ids(&key_at, ids_table, "record_ids") {
+            problem(&mut rep, p);
+        }
+        // And by its private lookup key, which ingest asks "already held?" with.
+        for p in compare_record_ids(&lookup_at, lookups_table??, "lookups") {
+            problem(&mut rep, p);
+        }
+        // Conversations (titles, participants…), every record's place and `sources` against
+        // what the deposits' manifests say.
+        for p in check_manifests(snap, &self.blobs, &all_deposits, size)? {
             problem(&mut rep, p);
         }
         let n_dep = all_deposits.iter().filter(|d| d.log_index < size).count() as u64
@@ -639,6 +659,8 @@ struct Part {
     deposit_files: Vec<(Digest, String)>,
     /// (`id_key`, log index) of every record entry, as `record_ids` must hold them.
     id_keys: Vec<(i64, i64)>,
+    /// (key, log index) of every record's checked lookup, as `lookups` must hold them.
+    lookup_keys: Vec<(i64, i64)>,
 }
 
 impl Part {
@@ -662,6 +684,7 @@ fn check_entries(
     store: &(dyn onrecord_log::TileStore + Sync),
     size: u64,
     deposits: &HashMap<i64, (Vec<u8>, i64)>,
+    lookup_key: &entry::LookupKey,
 ) -> Result<Vec<Part>, ArchiveError> {
     let ranges = size.div_ceil(RANGE).max(1);
     let threads = std::thread::available_parallelism()
@@ -696,7 +719,7 @@ fn check_entries(
                     } else {
                         Some(start + RANGE)
                     };
-                    let part = check_range(&*snap, store, size, start, end, deposits);
+                    let part = check_range(&*snap, store, size, start, end, deposits, lookup_key);
                     done.lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .push((r, part));
@@ -718,6 +741,7 @@ fn check_range(
     start: u64,
     end: Option<u64>,
     deposits: &HashMap<i64, (Vec<u8>, i64)>,
+    lookup_key: &entry::LookupKey,
 ) -> Result<Part, ArchiveError> {
     let mut part = Part::default();
     // This range's catalogue rows, read up front: at most RANGE of them, except in the last
@@ -759,83 +783,31 @@ fn check_range(
         };
         match entry {
             Entry::Record(re) => {
+                let record_id = re.record_id();
+                part.bytes_hashed += entry::RECORD_ID_INPUT_LEN as u64;
                 let Some(row) = next_row.take_if(|r| r.log_index == index) else {
                     part.problem(format!(
-                        "record {} (log index {index}) is in the log but missing from the catalogue",
-                        re.record_id
+                        "record {record_id} (log index {index}) is in the log but missing from the catalogue"
                     ));
                     return;
                 };
                 next_row = rows.next();
                 part.records += 1;
                 part.id_keys
-                    .push((catalogue::id_key(&re.record_id.0), index as i64));
-                let id = entry::record_id(&re.conversation_id, &re.content_sha256, re.occurrence);
-                if id != re.record_id {
+                    .push((catalogue::id_key(&record_id.0), index as i64));
+                if row.id != record_id || row.conversation_id != re.conversation_id {
                     part.problem(format!(
-                        "log entry {index}: record id {} does not match its content hash and occurrence",
-                        re.record_id
+                        "record {record_id} (log index {index}): catalogue id or conversation differ from the log"
                     ));
                 }
-                if row.id != re.record_id
-                    || row.conversation_id != re.conversation_id
-                    || row.occurrence != re.occurrence
-                {
-                    part.problem(format!(
-                        "record {} (log index {index}): catalogue id, conversation or occurrence differ from the log",
-                        re.record_id
-                    ));
-                }
-                let mut h = onrecord_model::digest::Hasher::new();
-                h.update(CONTENT_PREFIX_V1);
-                h.update(row.content.as_bytes());
-                let actual = h.finish();
-                part.bytes_hashed += (CONTENT_PREFIX_V1.len() + row.content.len()) as u64
-                    + entry::RECORD_ID_INPUT_LEN as u64;
-                if actual != re.content_sha256 {
-                    part.problem(format!(
-                        "record {} (log index {index}): content in the catalogue was altered (hash {}, log says {})",
-                        re.record_id, actual, re.content_sha256
-                    ));
-                }
+                check_content(&mut part, &row, &re, record_id, lookup_key);
                 // The record's time of receipt is its deposit's (the catalogue keeps it once).
                 match deposits.get(&row.deposit_seq) {
                     Some((dep_id, received_at))
                         if dep_id[..] == re.deposit_id.0 && *received_at == re.received_at_us => {}
                     _ => part.problem(format!(
-                        "record {} (log index {index}): deposit or time of receipt differs from the log",
-                        re.record_id
+                        "record {record_id} (log index {index}): deposit or time of receipt differs from the log"
                     )),
-                }
-                // The columns that reports, filters and the index read must say what the
-                // content (whose hash the log holds) says: an edited `author` column would
-                // otherwise change the usage report and `search --from` while verify passed.
-                if !row.columns_differ.is_empty() {
-                    let differ = &row.columns_differ;
-                    part.problem(if differ[..] == ["content"] {
-                        format!(
-                            "record {} (log index {index}): content is not a record",
-                            re.record_id
-                        )
-                    } else {
-                        format!(
-                            "record {} (log index {index}): the catalogue's {} column{} differ{} from the record's content",
-                            re.record_id,
-                            differ.join(", "),
-                            if differ.len() > 1 { "s" } else { "" },
-                            if differ.len() > 1 { "" } else { "s" },
-                        )
-                    });
-                }
-                if row.content.contains("\"sha256\":\"")
-                    && let Ok(w) =
-                        serde_json::from_str::<onrecord_model::wire::WireRecord>(&row.content)
-                {
-                    for a in w.attachments {
-                        if let Some(d) = a.sha256.as_deref().and_then(Digest::from_hex) {
-                            part.attachment_refs.insert(d);
-                        }
-                    }
                 }
             }
             Entry::Deposit(de) => {
@@ -853,6 +825,11 @@ fn check_range(
                             || entry::fit_name(&r.depositor) != de.depositor
                             || entry::fit_name(&r.file_name) != de.file_name
                             || r.received_at_us != de.received_at_us
+                            || r.tz != de.tz
+                            || r.style.as_deref().unwrap_or("") != de.style
+                            || r.date_order.as_deref().unwrap_or("") != de.date_order
+                            || r.date_order_decision.as_deref().unwrap_or("")
+                                != de.date_order_decision
                         {
                             part.problem(format!(
                                 "deposit {} ({}, log index {index}): catalogue row differs from the log",
@@ -888,10 +865,269 @@ fn check_range(
     Ok(part)
 }
 
+/// What the manifests say a conversation row holds, after every deposit that announced it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ExpectedConversation {
+    channel: String,
+    depositor: String,
+    key: String,
+    title: Option<String>,
+    title_source: Option<String>,
+    participants: String,
+    is_group: Option<bool>,
+}
+
+/// Replays the manifests of the deposits in the verified log and compares what they say with the
+/// catalogue: every conversation's columns (merged as ingest merges them), every record's place
+/// in the deposit that first held it, and every row of `sources`.
+fn check_manifests(
+    snap: &dyn CatalogueRead,
+    blobs: &crate::blobs::BlobStore,
+    deposits: &[catalogue::DepositRow],
+    size: u64,
+) -> Result<Vec<String>, ArchiveError> {
+    use crate::catalogue::Placement;
+    use crate::manifest::Line;
+    let mut problems = Vec::new();
+    let mut conversations: HashMap<Digest, ExpectedConversation> = HashMap::new();
+    let mut placed: HashMap<u64, Placement> = HashMap::new();
+    let mut sources: HashSet<Placement> = HashSet::new();
+    let mut in_log: Vec<&catalogue::DepositRow> =
+        deposits.iter().filter(|d| d.log_index < size).collect();
+    in_log.sort_by_key(|d| d.log_index);
+    for d in in_log {
+        let Some(bytes) = blobs.get(&blob_key(&d.manifest))? else {
+            continue; // Reported with the blobs.
+        };
+        let read = crate::manifest::read_lines(&bytes, &mut |line| {
+            match line {
+                Line::Conversation(c) => {
+                    let Some(id) = Digest::from_hex(&c.id) else {
+                        return Err("a conversation id is not hex".into());
+                    };
+                    let participants =
+                        serde_json::to_string(&c.participants).map_err(|e| e.to_string())?;
+                    match conversations.get_mut(&id) {
+                        Some(e) => {
+                            if c.title.is_some() {
+                                e.title = c.title;
+                                e.title_source = Some(c.title_source);
+                            }
+                            e.participants = participants;
+                            e.is_group = c.is_group.or(e.is_group);
+                        }
+                        None => {
+                            conversations.insert(
+                                id,
+                                ExpectedConversation {
+                                    channel: c.channel,
+                                    depositor: d.depositor.clone(),
+                                    key: c.key,
+                                    title: c.title,
+                                    title_source: Some(c.title_source),
+                                    participants,
+                                    is_group: c.is_group,
+                                },
+                            );
+                        }
+                    }
+                }
+                Line::Record {
+                    index,
+                    held,
+                    line,
+                    offset,
+                    path,
+                    ..
+                } => {
+                    let p = Placement {
+                        record: index,
+                        deposit_seq: d.seq,
+                        line,
+                        offset,
+                        path,
+                    };
+                    if held {
+                        sources.insert(p);
+                    } else {
+                        placed.insert(index, p);
+                    }
+                }
+                Line::Warning(_) | Line::Warnings(_) => {}
+            }
+            Ok(())
+        });
+        if let Err(e) = read {
+            push_problem(
+                &mut problems,
+                format!("deposit {} ({}): {e}", d.id, d.file_name),
+            );
+        }
+    }
+    for row in snap.conversation_rows()? {
+        let Some(e) = conversations.remove(&row.id) else {
+            push_problem(
+                &mut problems,
+                format!(
+                    "conversation {} ({}) is in the catalogue but no deposit's manifest announces it",
+                    row.id,
+                    row.title.as_deref().unwrap_or(&row.key)
+                ),
+            );
+            continue;
+        };
+        let mut differ = Vec::new();
+        for (name, same) in [
+            ("channel", row.channel == e.channel),
+            ("depositor", row.depositor == e.depositor),
+            ("key", row.key == e.key),
+            ("title", row.title == e.title),
+            ("title_source", row.title_source == e.title_source),
+            ("participants", row.participants == e.participants),
+            ("is_group", row.is_group == e.is_group),
+        ] {
+            if !same {
+                differ.push(name);
+            }
+        }
+        if !differ.is_empty() {
+            push_problem(
+                &mut problems,
+                format!(
+                    "conversation {} ({}): the catalogue's {} differ{} from what the deposits announced",
+                    row.id,
+                    e.title.as_deref().unwrap_or(&e.key),
+                    differ.join(", "),
+                    if differ.len() > 1 { "" } else { "s" }
+                ),
+            );
+        }
+    }
+    for (id, e) in conversations {
+        push_problem(
+            &mut problems,
+            format!(
+                "conversation {id} ({}) was announced by a deposit but is missing from the catalogue",
+                e.title.as_deref().unwrap_or(&e.key)
+            ),
+        );
+    }
+    snap.for_each_provenance(&mut |p| {
+        if p.record >= size {
+            return Ok(());
+        }
+        match placed.remove(&p.record) {
+            Some(want) if want == p => {}
+            Some(_) => push_problem(
+                &mut problems,
+                format!(
+                    "record at log index {}: its deposit, line, offset or path in the catalogue differ from the deposit's manifest",
+                    p.record
+                ),
+            ),
+            None => {} // A row without an entry is reported with the entries.
+        }
+        Ok(())
+    })?;
+    snap.for_each_source(&mut |p| {
+        if p.record >= size {
+            return Ok(());
+        }
+        if !sources.remove(&p) {
+            push_problem(
+                &mut problems,
+                format!(
+                    "record at log index {}: the catalogue says deposit {} also holds it, at a place no manifest gives",
+                    p.record, p.deposit_seq
+                ),
+            );
+        }
+        Ok(())
+    })?;
+    for p in sources {
+        push_problem(
+            &mut problems,
+            format!(
+                "record at log index {}: deposit {} holds it too, but the catalogue's sources do not say so",
+                p.record, p.deposit_seq
+            ),
+        );
+    }
+    Ok(problems)
+}
+
+/// Checks a record's content against its entry: the commitment recomputed from the content and
+/// the record's secret, the private lookup key, and every column that reports, filters and the
+/// index read (an edited `author` column would otherwise change the usage report and
+/// `search --from` while verify passed).
+fn check_content(
+    part: &mut Part,
+    row: &CheckedRecord,
+    re: &entry::RecordEntry,
+    record_id: Digest,
+    lookup_key: &entry::LookupKey,
+) {
+    let index = row.log_index;
+    let content = match Content::decode(&row.content) {
+        Ok(c) => c,
+        Err(e) => {
+            part.problem(format!(
+                "record {record_id} (log index {index}): its content in the catalogue is not a record ({e})"
+            ));
+            return;
+        }
+    };
+    let root = content.commit_root(&Secret::from_bytes(row.secret));
+    part.bytes_hashed += commit_bytes(&content);
+    if root != re.commitment {
+        part.problem(format!(
+            "record {record_id} (log index {index}): content in the catalogue was altered (it does not match the log's commitment)"
+        ));
+    }
+    let content_key = lookup_key.content_key(&re.conversation_id, &row.content);
+    part.bytes_hashed += row.content.len() as u64 + 160;
+    if entry::lookup(&content_key, row.occurrence) != row.lookup {
+        part.problem(format!(
+            "record {record_id} (log index {index}): the catalogue's lookup key does not match its content"
+        ));
+    } else {
+        part.lookup_keys
+            .push((catalogue::id_key(&row.lookup.0), index as i64));
+    }
+    let differ = catalogue::columns_differ(&content, &row.columns);
+    if !differ.is_empty() {
+        part.problem(format!(
+            "record {record_id} (log index {index}): the catalogue's {} column{} differ{} from the record's content",
+            differ.join(", "),
+            if differ.len() > 1 { "s" } else { "" },
+            if differ.len() > 1 { "" } else { "s" },
+        ));
+    }
+    for c in &content.claims {
+        if c.name == "attachment.sha256"
+            && let Some(d) = Digest::from_hex(&c.value)
+        {
+            part.attachment_refs.insert(d);
+        }
+    }
+}
+
+/// Bytes through SHA-256 to recompute a commitment: a salt block per two claims, each claim's
+/// digest input, and the root's input (see docs/disclosure.md).
+fn commit_bytes(content: &Content) -> u64 {
+    let n = content.claims.len() as u64;
+    let claims: u64 = content
+        .claims
+        .iter()
+        .map(|c| (17 + 16 + 2 + 4 + c.name.len() + c.value.len()) as u64)
+        .sum();
+    n.div_ceil(2) * 52 + claims + 19 + 4 + 32 * n
+}
+
 /// Calls `f` with every entry in `[start, end)`, in order, reading each entry bundle once.
 /// `start` is a multiple of the tile width, and `end` one too unless it is the tree's size (the
 /// bundles' names depend on how full they are).
-fn for_each_entry(
+pub(crate) fn for_each_entry(
     store: &dyn onrecord_log::TileStore,
     start: u64,
     end: u64,
@@ -924,7 +1160,18 @@ struct IdsTable {
     strays: Vec<(i64, i64)>,
 }
 
-fn read_record_ids(catalogue: &dyn Catalogue, size: u64) -> Result<IdsTable, ArchiveError> {
+/// The two tables that find a record by a key: by its public id, and by its private lookup key.
+#[derive(Clone, Copy)]
+enum KeyTable {
+    RecordIds,
+    Lookups,
+}
+
+fn read_key_table(
+    catalogue: &dyn Catalogue,
+    size: u64,
+    which: KeyTable,
+) -> Result<IdsTable, ArchiveError> {
     let snap = catalogue.read()?;
     // Rows for entries committed after the verified checkpoint are not looked at.
     let snap_size = snap.log_size()?;
@@ -932,7 +1179,7 @@ fn read_record_ids(catalogue: &dyn Catalogue, size: u64) -> Result<IdsTable, Arc
         key_at: vec![None; usize::try_from(size).unwrap_or(0)],
         strays: Vec::new(),
     };
-    snap.for_each_id_key(&mut |key, index| {
+    let mut visit = |key: i64, index: i64| {
         if (size as i64..snap_size as i64).contains(&index) {
             return;
         }
@@ -943,14 +1190,18 @@ fn read_record_ids(catalogue: &dyn Catalogue, size: u64) -> Result<IdsTable, Arc
             Some(slot @ None) => *slot = Some(key),
             _ => table.strays.push((key, index)),
         }
-    })?;
+    };
+    match which {
+        KeyTable::RecordIds => snap.for_each_id_key(&mut visit)?,
+        KeyTable::Lookups => snap.for_each_lookup_key(&mut visit)?,
+    }
     Ok(table)
 }
 
 /// Compares `record_ids` with the log's record entries (`expected[i]`: the key the record at log
 /// index `i` must have). Names each record the table cannot find and each row that names no
 /// record.
-fn compare_record_ids(expected: &[Option<i64>], mut table: IdsTable) -> Vec<String> {
+fn compare_record_ids(expected: &[Option<i64>], mut table: IdsTable, name: &str) -> Vec<String> {
     let mut problems = Vec::new();
     // Of two rows for one log index, the one that matches the log is the record's.
     for (key, index) in &mut table.strays {
@@ -966,7 +1217,7 @@ fn compare_record_ids(expected: &[Option<i64>], mut table: IdsTable) -> Vec<Stri
         push_problem(
             problems,
             format!(
-                "the catalogue's id lookup (record_ids) has a row for log index {index} (key {key}) that no record of the log matches"
+                "the catalogue's {name} table has a row for log index {index} (key {key}) that no record of the log matches"
             ),
         );
     };
@@ -978,7 +1229,7 @@ fn compare_record_ids(expected: &[Option<i64>], mut table: IdsTable) -> Vec<Stri
             push_problem(
                 &mut problems,
                 format!(
-                    "record at log index {index}: the catalogue's id lookup (record_ids) has no row for it"
+                    "record at log index {index}: the catalogue's {name} table has no row for it"
                 ),
             );
         }

@@ -4,12 +4,14 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Result, bail};
 use onrecord_app::{
-    Archive, ArchiveReader, Deposit, IndexCatchUp, IngestBatch, IngestConfig, IngestRequest,
-    Progress, ProofTarget, Receipt, VerifyOptions,
+    Archive, ArchiveReader, Deposit, DiscloseRequest, IndexCatchUp, IngestBatch, IngestConfig,
+    IngestRequest, Progress, ProofTarget, Receipt, VerifyOptions,
 };
 
 use crate::Outcome;
-use crate::args::{Global, IngestArgs, InitArgs, ProofArgs, VerifyArgs};
+use crate::args::{
+    DiscloseArgs, Global, IngestArgs, InitArgs, ProofArgs, VerifyArgs, VerifyDisclosureArgs,
+};
 use crate::visible::{short, visible};
 
 pub fn open(g: &Global) -> Result<Archive> {
@@ -349,4 +351,93 @@ fn text_lines(s: &str) -> String {
         }
     }
     out
+}
+
+pub fn disclose(g: &Global, a: DiscloseArgs) -> Result<Outcome> {
+    let archive = read(g, false)?;
+    let d = onrecord_app::disclose(
+        &archive,
+        &DiscloseRequest {
+            record: a.record,
+            withhold: a.withhold,
+            redact: a.redact,
+            reason: a.reason,
+        },
+    )?;
+    let mut json = serde_json::to_string_pretty(&d)?;
+    json.push('\n');
+    match a.output {
+        Some(path) => {
+            std::fs::write(&path, json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let withheld = d.content.claims.len()
+                - d.content
+                    .claims
+                    .iter()
+                    .filter(|c| matches!(c, onrecord_content::DisclosedClaim::Shown { .. }))
+                    .count();
+            eprintln!(
+                "Wrote the disclosure of record {} to {} ({} of {} parts withheld)",
+                d.record_id,
+                visible(&path.display().to_string()),
+                withheld,
+                d.content.claims.len()
+            );
+        }
+        None => std::io::stdout().lock().write_all(json.as_bytes())?,
+    }
+    Ok(Outcome::Ok)
+}
+
+pub fn verify_disclosure(a: VerifyDisclosureArgs) -> Result<Outcome> {
+    let key = onrecord_app::verifier_key(&a.key)?;
+    let text = std::fs::read_to_string(&a.file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
+    let (d, checked) = onrecord_app::verify_disclosure(&text, &key)?;
+    let mut out = std::io::stdout().lock();
+    match checked {
+        Ok(v) => {
+            writeln!(
+                out,
+                "OK: record {} is entry {} of log {} (checkpoint of size {}); {} parts shown, {} withheld",
+                v.record_id,
+                v.log_index,
+                visible(&v.origin),
+                v.size,
+                v.shown,
+                v.withheld
+            )?;
+            if a.show {
+                writeln!(out)?;
+                // Line by line: a disclosed value may hold anything, and `visible` shows controls.
+                for line in d.content.render_text().lines() {
+                    writeln!(out, "{}", visible(line))?;
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+        Err(why) => {
+            writeln!(out, "FAILED: {}", visible(&why))?;
+            Ok(Outcome::Negative)
+        }
+    }
+}
+
+pub fn rebuild(g: &Global) -> Result<Outcome> {
+    let (r, indexed) = onrecord_app::rebuild(&g.archive)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Rebuilt the catalogue of {} from its log and blobs: {} deposits, {} records, {} conversations, {} checkpoints (log size {}); {} records indexed",
+        visible(&g.archive.display().to_string()),
+        r.deposits,
+        r.records,
+        r.conversations,
+        r.checkpoints,
+        r.log_size,
+        indexed
+    )?;
+    if let Some(old) = &r.replaced {
+        writeln!(out, "The catalogue it replaced is kept as {}", visible(old))?;
+    }
+    Ok(Outcome::Ok)
 }

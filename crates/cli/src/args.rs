@@ -43,6 +43,10 @@ pub enum Command {
     Proof(ProofArgs),
     /// Print the latest signed checkpoint.
     Checkpoint,
+    /// Disclose one record, some fields or words withheld, with its proof (docs/disclosure.md).
+    Disclose(DiscloseArgs),
+    /// Check a record disclosure offline against a verifier key; exits 0 only if it verifies.
+    VerifyDisclosure(VerifyDisclosureArgs),
     /// Search every record.
     Search(SearchArgs),
     /// Show a conversation as a transcript.
@@ -51,11 +55,45 @@ pub enum Command {
     Report(ReportArgs),
     /// Rebuild the search index from the catalogue.
     Reindex,
+    /// Recreate the catalogue and the search index from the log and the blob store alone.
+    Rebuild,
     /// Build a demo archive from sample exports and show what onrecord does.
     Demo(DemoArgs),
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DiscloseArgs {
+    /// A record id as search and transcripts show it (64 hex digits or a prefix of at least 8).
+    pub record: String,
+    /// Withhold a field: author, text, sent_at, local_time, attachment, email.to, … (a name
+    /// withholds every field it starts: `attachment` withholds the name, type, size and hash).
+    #[arg(long, value_name = "FIELD")]
+    pub withhold: Vec<String>,
+    /// Withhold every occurrence of this word or phrase in the text (any case); a word only
+    /// partly matched is withheld whole.
+    #[arg(long, value_name = "PHRASE")]
+    pub redact: Vec<String>,
+    /// Why, recorded on every withheld field (an exemption code, say "s.40(2) personal data").
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Write the disclosure here instead of to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyDisclosureArgs {
+    /// The disclosure (JSON, as `onrecord disclose` wrote it).
+    pub file: PathBuf,
+    /// The log's verifier key you trust, or a file holding it.
+    #[arg(long, value_name = "VKEY")]
+    pub key: String,
+    /// Print what the disclosure shows, withheld parts marked.
+    #[arg(long)]
+    pub show: bool,
 }
 
 #[derive(Args, Debug)]

@@ -113,10 +113,18 @@ fn each_manifest_line_recomputes_the_record_it_names() {
         let text = String::from_utf8(zstd::decode_all(std::fs::File::open(path).unwrap()).unwrap())
             .unwrap();
         let mut lines = text.lines();
-        assert_eq!(lines.next(), Some("onrecord-manifest/2"));
+        assert_eq!(lines.next(), Some("onrecord-manifest/3"));
         let (mut records, mut new, mut conversation) = (0, 0, None::<Vec<u8>>);
+        let store = onrecord_log::DirStore::open(env.archive().join("store/log")).unwrap();
+        let size: u64 = db
+            .query_row("SELECT value FROM meta WHERE key = 'log_size'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .unwrap()
+            .parse()
+            .unwrap();
         for line in lines {
-            let f: Vec<&str> = line.splitn(8, '\t').collect();
+            let f: Vec<&str> = line.split('\t').collect();
             match f[0] {
                 "C" => {
                     let c: serde_json::Value = serde_json::from_str(f[1]).unwrap();
@@ -124,37 +132,45 @@ fn each_manifest_line_recomputes_the_record_it_names() {
                     conversation = None;
                 }
                 "R" => {
-                    assert_eq!(f.len(), 8, "{line}");
+                    // R, conversation (or empty), index or held:index, line, offset, path.
+                    assert_eq!(f.len(), 6, "{line}");
+                    assert!(
+                        !line.contains("Morning"),
+                        "no content in a manifest: {line}"
+                    );
                     if !f[1].is_empty() {
                         conversation = Some(hex::decode(f[1]).unwrap());
                     }
                     let conv = conversation
                         .clone()
                         .expect("an R line names its conversation after a C line");
-                    let occurrence: u32 = f[2].parse().unwrap();
-                    let (index, held) = match f[3].strip_prefix("held:") {
+                    let (index, held) = match f[2].strip_prefix("held:") {
                         Some(i) => (i.parse::<i64>().unwrap(), true),
-                        None => (f[3].parse::<i64>().unwrap(), false),
+                        None => (f[2].parse::<i64>().unwrap(), false),
                     };
-                    let content_sha = Sha256::new()
-                        .chain_update(b"onrecord-record/1\n")
-                        .chain_update(f[7].as_bytes())
-                        .finalize();
+                    // The record entry: 0x02 0x02, conversation id, commitment, deposit, time.
+                    let entry = onrecord_log::read_entry(&store, index as u64, size).unwrap();
+                    assert_eq!(&entry[..2], &[2, 2]);
+                    assert_eq!(&entry[2..34], &conv[..], "{line}");
+                    let commitment = &entry[34..66];
                     let id = Sha256::new()
-                        .chain_update(b"onrecord-record-id/1\n")
+                        .chain_update(b"onrecord-record-id/2\n")
                         .chain_update(&conv)
-                        .chain_update(content_sha)
-                        .chain_update(occurrence.to_be_bytes())
+                        .chain_update(commitment)
                         .finalize();
-                    let (row_id, row_content): (Vec<u8>, String) = db
+                    let (row_id, content, secret): (Vec<u8>, Vec<u8>, Vec<u8>) = db
                         .query_row(
-                            "SELECT id, content FROM records WHERE log_index = ?1",
+                            "SELECT id, content, secret FROM records WHERE log_index = ?1",
                             [index],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                         )
                         .unwrap();
                     assert_eq!(row_id, id.to_vec(), "{line}");
-                    assert_eq!(row_content, f[7]);
+                    let secret: [u8; 32] = secret.try_into().unwrap();
+                    let root = onrecord_content::Content::decode(&content)
+                        .unwrap()
+                        .commit_root(&onrecord_content::Secret::from_bytes(secret));
+                    assert_eq!(&root.0[..], commitment, "{line}");
                     records += 1;
                     if held {
                         held_seen += 1;
@@ -162,7 +178,7 @@ fn each_manifest_line_recomputes_the_record_it_names() {
                         new += 1;
                     }
                 }
-                "W" => {}
+                "W" | "N" => {}
                 other => panic!("unknown manifest line {other:?}: {line}"),
             }
         }
@@ -253,7 +269,18 @@ fn editing_or_deleting_a_catalogue_record_is_caught_and_named() {
                 r.get(0)
             })
             .unwrap();
-        c.execute("UPDATE records SET content = replace(content, '\"text\":\"', '\"text\":\"not ') WHERE log_index = 7", []).unwrap();
+        let mut content: Vec<u8> = c
+            .query_row("SELECT content FROM records WHERE log_index = 7", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let last = content.len() - 1;
+        content[last] ^= 0x20;
+        c.execute(
+            "UPDATE records SET content = ?1 WHERE log_index = 7",
+            [&content],
+        )
+        .unwrap();
         hex::encode(id)
     };
     verify_fails(&env, &[&id, "altered"]);
@@ -283,13 +310,13 @@ fn editing_or_deleting_a_catalogue_record_is_caught_and_named() {
     let out = verify_fails(
         &env,
         &[
-            "record at log index 30: the catalogue's id lookup (record_ids) has no row for it",
-            "record at log index 40: the catalogue's id lookup",
-            "has a row for log index 41",
+            "record at log index 30: the catalogue's record_ids table has no row for it",
+            "record at log index 40: the catalogue's record_ids table has no row",
+            "record_ids table has a row for log index 41",
         ],
     );
     assert!(
-        !out.contains("log index 20: the catalogue's id lookup"),
+        !out.contains("log index 20: the catalogue's record_ids"),
         "{out}"
     );
 }

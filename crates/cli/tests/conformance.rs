@@ -619,15 +619,80 @@ fn tamper_a_records_author_in_its_content_is_caught_and_named() {
     }
     let env = tamper_archive(&backend);
     let id = record_id(&env, 7);
-    let changed = catalogue(&env)
-        .execute(
-            "UPDATE records SET content = replace(content, '\"author\":\"', '\"author\":\"Not ')
-             WHERE log_index = 7",
-            [],
-        )
+    let c = catalogue(&env);
+    let content: Vec<u8> = c
+        .query_row("SELECT content FROM records WHERE log_index = 7", [], |r| {
+            r.get(0)
+        })
         .unwrap();
-    assert_eq!(changed, 1);
+    // The author claim's value: `author` (u16 length 6), then the value's u32 length and bytes.
+    let at = content
+        .windows(8)
+        .position(|w| w == b"\x00\x06author")
+        .expect("an author claim");
+    let mut changed = content.clone();
+    changed[at + 8 + 4] ^= 0x20; // The first letter's case.
+    c.execute(
+        "UPDATE records SET content = ?1 WHERE log_index = 7",
+        [&changed],
+    )
+    .unwrap();
     verify_fails(&env, &[&id, "altered"]);
+}
+
+/// Every catalogue value that a command shows or filters on is checked against the log and the
+/// blobs: the times a report counts by, a conversation's title and participants (what `show
+/// --list` and transcripts print), and where each record sits in each deposit that holds it.
+#[test]
+fn tamper_any_shown_catalogue_value_is_caught_and_named() {
+    let backend = Backend::from_env();
+    if !backend.local_or_skip("tamper_any_shown_catalogue_value_is_caught_and_named") {
+        return;
+    }
+    let env = tamper_archive(&backend);
+    // A later export of the chat: its records are held already, so `sources` has rows.
+    let later = env.write(
+        "WhatsApp Chat with Supply cell (1).txt",
+        whatsapp_export(610, 3).as_bytes(),
+    );
+    env.ingest_json(&later);
+    verify_ok(&env);
+    let id = record_id(&env, 7);
+    let cases: &[(&str, &[&str])] = &[
+        // Content of the wrong type, as an editor with a text column in mind would write it.
+        (
+            "UPDATE records SET content = 'approved' WHERE log_index = 7",
+            &[&id, "not a record"],
+        ),
+        (
+            "UPDATE records SET sent_at = sent_at + 60000000 WHERE log_index = 7",
+            &[&id, "sent_at"],
+        ),
+        (
+            "UPDATE records SET line = line + 1 WHERE log_index = 7",
+            &["log index 7", "line, offset or path"],
+        ),
+        (
+            "UPDATE conversations SET title = 'Nothing to see' WHERE title = 'Supply cell'",
+            &["Supply cell", "title"],
+        ),
+        (
+            "UPDATE conversations SET participants = '[]' WHERE title = 'Supply cell'",
+            &["Supply cell", "participants"],
+        ),
+        (
+            "DELETE FROM sources WHERE (record, deposit_seq) IN (SELECT record, deposit_seq FROM sources LIMIT 1)",
+            &["holds it too", "sources do not say so"],
+        ),
+    ];
+    for (tamper, expect) in cases {
+        let n = catalogue(&env).execute(tamper, []).unwrap();
+        assert!(n >= 1, "{tamper} changed nothing");
+        verify_fails(&env, expect);
+        // Put the catalogue back by rebuilding it from the log and blobs.
+        env.ok(&["rebuild"]);
+        verify_ok(&env);
+    }
 }
 
 /// The catalogue's `author` column (what `report usage --by person` counts and the search index
@@ -1055,4 +1120,108 @@ failpoint_tests! {
     failpoint_committed => "committed",
     failpoint_published => "published",
     failpoint_indexed => "indexed",
+}
+
+/// Every table of the catalogue, each row as text, sorted: what `rebuild` must reproduce.
+fn tables(env: &Env) -> std::collections::BTreeMap<String, Vec<String>> {
+    let c = catalogue(env);
+    let names: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    names
+        .into_iter()
+        .map(|t| {
+            let mut st = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
+            let n = st.column_count();
+            let mut rows: Vec<String> = st
+                .query_map([], |r| {
+                    Ok((0..n)
+                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                        .collect::<Vec<_>>()
+                        .join(" | "))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            rows.sort();
+            (t, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn rebuild_from_the_log_and_blobs_recreates_every_table_and_the_same_search() {
+    let backend = Backend::from_env();
+    if !backend.local_or_skip("rebuild_from_the_log_and_blobs_recreates_every_table") {
+        return;
+    }
+    let env = backend.new_archive();
+    let passphrase = env.write("passphrase.txt", SIGNAL_PASSPHRASE.as_bytes());
+    let deposits = every_format(&env);
+    let mut words = Vec::new();
+    for (i, d) in deposits.iter().enumerate() {
+        // Some attributed, some not; the first again, as a later deposit of the same file.
+        let mut args = vec!["ingest", "--passphrase-file", passphrase.to_str().unwrap()];
+        if i % 2 == 0 {
+            args.extend(["--depositor", DEPOSITOR]);
+        }
+        args.push(d.path.to_str().unwrap());
+        env.ok(&args);
+        let records = parsed_with(&env, &d.path, &passphrase);
+        if let Some(w) = a_word(&records) {
+            words.push(w);
+        }
+    }
+    let later = whatsapp_zip(&env, "later.zip", 40, "later");
+    env.ok(&["ingest", "--depositor", DEPOSITOR, later.to_str().unwrap()]);
+    let before = tables(&env);
+    let searches: Vec<Vec<Value>> = words.iter().map(|w| search(&env, &[w])).collect();
+    assert!(searches.iter().any(|s| !s.is_empty()));
+
+    for f in [
+        "catalogue.sqlite",
+        "catalogue.sqlite-wal",
+        "catalogue.sqlite-shm",
+    ] {
+        let _ = std::fs::remove_file(env.archive().join(f));
+    }
+    std::fs::remove_dir_all(env.archive().join("index")).unwrap();
+    let out = env.ok(&["rebuild"]);
+    assert!(out.contains("Rebuilt the catalogue"), "{out}");
+    let after = tables(&env);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (table, rows) in &before {
+        assert_eq!(rows.len(), after[table].len(), "table {table}");
+        for (a, b) in rows.iter().zip(&after[table]) {
+            assert_eq!(a, b, "table {table}");
+        }
+    }
+    for (w, hits) in words.iter().zip(&searches) {
+        assert_eq!(&search(&env, &[w]), hits, "search {w}");
+    }
+    verify_ok(&env);
+    // Rebuilt over a catalogue that is there, it keeps that one aside.
+    let out = env.ok(&["rebuild"]);
+    assert!(out.contains("kept as"), "{out}");
+    assert_eq!(tables(&env), before);
+}
+
+fn parsed_with(env: &Env, path: &Path, passphrase: &Path) -> Vec<Value> {
+    env.ok(&[
+        "parse",
+        "--json",
+        "--passphrase-file",
+        passphrase.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ])
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
 }

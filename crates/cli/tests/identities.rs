@@ -1,20 +1,22 @@
-//! Pinned identities: the canonical content bytes, content SHA-256, record id and conversation id
+//! Pinned identities: the canonical content (v2) bytes, commitment, record id and conversation id
 //! of a few records of every channel the parsers produce, compared byte for byte with
-//! `tests/golden/identities.txt`.
+//! `tests/golden/identities-v2.txt`.
 //!
-//! These values are commitments in every archive's log: each record entry holds its record id,
-//! conversation id and content hash, and every checkpoint and proof is built over them. A change
-//! here is a format change: it needs a new format version (a new content prefix, record-id or
-//! conversation-id domain string) and the old version refused or still read as it was. Never edit
-//! the expected values to make this test pass. `ONRECORD_BLESS=1` only adds records that are not
-//! pinned yet; it refuses to change or drop a pinned one.
+//! These values are commitments in every archive's log: each record entry holds its conversation
+//! id and content commitment, the record id is derived from both, and every checkpoint and proof
+//! is built over them. A change here is a format change: it needs a new format version (a new
+//! content prefix, record-id or conversation-id domain string) and the old version refused. Never
+//! edit the expected values to make this test pass. `ONRECORD_BLESS=1` only adds records that are
+//! not pinned yet; it refuses to change or drop a pinned one.
 //!
-//! The ids are computed as the archive computes them at ingest (`PrepSink` in
-//! `crates/archive/src/ingest.rs`): the conversation id from the channel of the conversation's
-//! announcement, the deposit's conversation scope (depositor "Private Office") and the
-//! conversation key; the content from the record's wire form without its provenance; the record
-//! id from both and the occurrence of that content in its conversation. One test ingests a
-//! WhatsApp twin through the binary and checks that the archive reports the same ids.
+//! In an archive the conversation ids are keyed by the archive's private lookup key and each
+//! record's salts come from its own random secret, so the values pinned here use a fixed test key
+//! and a secret derived from each record's label; they are computed as `PrepSink` in
+//! `crates/archive/src/ingest.rs` computes them (content v2 of the record without its provenance,
+//! committed with the secret; conversation id from the channel of the conversation's
+//! announcement, the deposit's conversation scope, depositor "Private Office", and the key; record
+//! id from both). One test ingests a WhatsApp twin through the binary and checks that the archive
+//! stores exactly the pinned content bytes and derives its ids the same way.
 
 mod util;
 
@@ -23,17 +25,19 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use onrecord_archive::DepositMeta;
-use onrecord_archive::entry::{conversation_id, record_id};
-use onrecord_model::canonical::{
-    CONTENT_PREFIX_V1, content_bytes, json_content_digest, wire_content_json,
-};
-use onrecord_model::wire::WireRecord;
+use onrecord_archive::entry::{LookupKey, conversation_id, record_id};
+use onrecord_content::{Content, Secret};
 use onrecord_model::{
     AttachmentStored, Channel, Conversation, Digest, ParseOptions, Record, Sink, SinkError, Warning,
 };
 use util::{DEPOSITOR, Env};
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/identities.txt");
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/identities-v2.txt"
+);
+/// The lookup key the pinned conversation ids are made with (an archive makes its own at `init`).
+const TEST_LOOKUP_KEY: [u8; 32] = [0x5a; 32];
 /// The zone the twins are read in (the binary's tests set the same through `ONRECORD_TZ`).
 const TZ: &str = "Europe/London";
 
@@ -46,25 +50,43 @@ struct Identity {
     conversation_key: String,
     conversation_id: Digest,
     occurrence: u32,
+    /// The canonical content, `onrecord-content/2`.
     content: Vec<u8>,
-    content_sha256: Digest,
+    /// The commitment with the record's test secret (SHA-256 of its label).
+    commitment: Digest,
     record_id: Digest,
 }
 
 impl Identity {
-    /// The golden file's block for this record. The content is written as its exact bytes: the
-    /// prefix ends in a newline and the JSON has none (it escapes them), so it is two lines.
+    /// The golden file's block for this record: the content's exact bytes in hex (wrapped), then
+    /// its claims one per line for the reader (each value as a JSON string).
     fn render(&self) -> String {
-        let content = String::from_utf8(self.content.clone()).expect("canonical content is UTF-8");
+        let content = Content::decode(&self.content).expect("canonical content decodes");
+        let claims: String = content
+            .claims
+            .iter()
+            .map(|c| {
+                format!(
+                    "  {} = {}\n",
+                    c.name,
+                    serde_json::to_string(&c.value).expect("a string serialises")
+                )
+            })
+            .collect();
+        let hex: String = hex::encode(&self.content)
+            .as_bytes()
+            .chunks(96)
+            .map(|l| format!("  {}\n", std::str::from_utf8(l).expect("hex is ASCII")))
+            .collect();
         format!(
             "## {}\nchannel: {}\nconversation key: {}\nconversation id: {}\noccurrence: {}\n\
-             content sha256: {}\nrecord id: {}\ncontent:\n{content}\n\n",
+             commitment: {}\nrecord id: {}\ncontent bytes:\n{hex}claims:\n{claims}\n",
             self.label,
             self.channel.as_str(),
             serde_json::to_string(&self.conversation_key).expect("a string serialises"),
             self.conversation_id.to_hex(),
             self.occurrence,
-            self.content_sha256.to_hex(),
+            self.commitment.to_hex(),
             self.record_id.to_hex(),
         )
     }
@@ -102,7 +124,8 @@ impl Collect {
 
 impl Sink for Collect {
     fn conversation(&mut self, c: Conversation) -> Result<(), SinkError> {
-        let id = conversation_id(c.channel.as_str(), &self.scope, &c.key);
+        let key = LookupKey(TEST_LOOKUP_KEY);
+        let id = conversation_id(&key, c.channel.as_str(), &self.scope, &c.key);
         self.conversations.insert(c.key, (id, c.channel));
         Ok(())
     }
@@ -114,29 +137,26 @@ impl Sink for Collect {
                 record.conversation
             )));
         };
-        // As `PrepSink::prepare`: the wire form without provenance, hashed after the prefix.
-        let mut wire = WireRecord::from_record(&record, channel);
-        wire.source = None;
-        let json = wire_content_json(&wire);
-        let content_sha256 = json_content_digest(&json);
-        let mut content = CONTENT_PREFIX_V1.to_vec();
-        content.extend_from_slice(json.as_bytes());
-        // The model's own entry point must agree with the archive's path through it.
-        assert_eq!(content_bytes(&record, channel), content);
-        assert_eq!(Digest::of(&content), content_sha256);
-        let n = self.seen.entry((conv_id, content_sha256)).or_insert(0);
+        // As `PrepSink::prepare`: content v2 of the record (provenance is not part of it).
+        let content = Content::from_record(&record, channel);
+        let bytes = content.encode();
+        assert_eq!(Content::decode(&bytes).as_ref(), Ok(&content));
+        let n = self.seen.entry((conv_id, Digest::of(&bytes))).or_insert(0);
         let occurrence = *n;
         *n += 1;
         let label = format!("record {}", self.records.len());
+        // The label is completed by the caller; the secret is fixed by the record's place.
+        let secret = Secret::from_bytes(Digest::of(label.as_bytes()).0);
+        let commitment = content.commit_root(&secret);
         self.records.push(Identity {
             label,
             channel,
             conversation_key: record.conversation.clone(),
             conversation_id: conv_id,
             occurrence,
-            content,
-            content_sha256,
-            record_id: record_id(&conv_id, &content_sha256, occurrence),
+            content: bytes,
+            commitment,
+            record_id: record_id(&conv_id, &commitment),
         });
         Ok(())
     }
@@ -485,7 +505,7 @@ fn differing_fields(was: &str, now: &str) -> Vec<String> {
         .zip(now.lines())
         .filter(|(a, b)| a != b)
         .map(|(a, _)| {
-            if a.starts_with('{') || a.starts_with("onrecord-record/") {
+            if a.starts_with("  ") {
                 "content".to_string()
             } else {
                 field(a)
@@ -504,62 +524,47 @@ fn indent(block: &str) -> String {
         .join("\n")
 }
 
-/// The archive, through the binary, gives a WhatsApp twin the conversation id and record ids the
-/// pinned library computation gives: the pins are of what the log commits to.
+/// The archive, through the binary, stores for a WhatsApp twin exactly the pinned canonical
+/// content bytes, in file order, and derives its ids as pinned: each record id is the hash of its
+/// conversation id and the commitment its log entry holds (`verify` recomputes both).
 #[test]
-fn the_binary_commits_to_the_pinned_ids() {
+fn the_binary_commits_to_the_pinned_content() {
     let src = twin("whatsapp/testdata/en_android_24h.txt");
     let all = identities(&src, None);
-    let golden = std::fs::read_to_string(GOLDEN).expect("the golden file");
-    let pinned = blocks(&golden);
-    let (_, block) = pinned
-        .iter()
-        .find(|(l, _)| l == "whatsapp-android en_android_24h.txt record 0")
-        .expect("the first WhatsApp Android record is pinned");
-    let field = |name: &str| {
-        block
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(str::to_string)
-            .unwrap_or_else(|| panic!("no {name} in the pinned block"))
-    };
-    let pinned_record = field("record id: ");
-    let pinned_conversation = field("conversation id: ");
-    assert_eq!(all[0].record_id.to_hex(), pinned_record);
-
     let env = Env::new();
     env.init();
     let copy = env.write(
         "en_android_24h.txt",
         &std::fs::read(&src).expect("the twin"),
     );
-    let receipt = env.ingest_json(&copy);
-    let conversations: Vec<&str> = receipt["conversations"]
-        .as_array()
-        .expect("receipt conversations")
-        .iter()
-        .map(|c| c["id"].as_str().expect("conversation id"))
+    env.ingest_json(&copy);
+    let c = rusqlite::Connection::open(env.archive().join("catalogue.sqlite")).unwrap();
+    let stored: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = c
+        .prepare(
+            "SELECT r.content, r.id, c.id FROM records r JOIN conversations c ON c.seq = r.conversation
+             ORDER BY r.log_index",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
         .collect();
-    assert_eq!(
-        conversations,
-        [pinned_conversation.as_str()],
-        "whatsapp-android: the archive's conversation id differs from the pinned one"
-    );
-    let shown = env.ok(&["show", &pinned_conversation, "--json"]);
-    let mut ids: Vec<String> = shown
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
-            v["id"].as_str().expect("a record id").to_string()
-        })
-        .collect();
-    let mut computed: Vec<String> = all.iter().map(|r| r.record_id.to_hex()).collect();
-    // A transcript is in time order, a parse in file order.
-    ids.sort();
-    computed.sort();
-    assert_eq!(
-        ids, computed,
-        "whatsapp-android: the archive's record ids differ from the library computation"
-    );
-    assert!(ids.contains(&pinned_record));
+    assert_eq!(stored.len(), all.len());
+    for (i, ((content, _, _), pinned)) in stored.iter().zip(&all).enumerate() {
+        assert_eq!(
+            content, &pinned.content,
+            "record {i}: the archive's canonical content differs from the pinned bytes"
+        );
+    }
+    let log = env.archive().join("store/log/tile/entries");
+    assert!(log.exists());
+    let report = env.ok(&["verify", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    // Record ids and conversation ids are the archive's own (its lookup key and the records'
+    // secrets are random), but are distinct per record and shared per conversation.
+    let ids: std::collections::HashSet<&Vec<u8>> = stored.iter().map(|(_, id, _)| id).collect();
+    assert_eq!(ids.len(), stored.len());
+    let convs: std::collections::HashSet<&Vec<u8>> = stored.iter().map(|(_, _, c)| c).collect();
+    assert_eq!(convs.len(), 1);
 }

@@ -188,11 +188,22 @@ impl Disclosure {
     pub fn render_text(&self) -> String {
         let mut head = String::new();
         let mut text = String::new();
+        // A withheld phrase is several segments ("due", " ", "diligence"): one marker stands for
+        // a run of them, as a reader expects of a redaction.
+        let mut in_withheld_run = false;
         for c in &self.claims {
+            let withheld_text =
+                matches!(c, DisclosedClaim::Withheld { name, .. } if name == "text");
+            if !withheld_text && c.name() == "text" {
+                in_withheld_run = false;
+            }
             match c {
                 DisclosedClaim::Shown { name, value, .. } if name == "text" => text.push_str(value),
                 DisclosedClaim::Withheld { name, .. } if name == "text" => {
-                    text.push_str(WITHHELD_MARKER)
+                    if !in_withheld_run {
+                        text.push_str(WITHHELD_MARKER);
+                    }
+                    in_withheld_run = true;
                 }
                 DisclosedClaim::Shown { name, value, .. } => {
                     let _ = writeln!(head, "{name}: {value}");
@@ -336,7 +347,7 @@ mod tests {
             d.render_text(),
             "channel: whatsapp\nauthor: Jane\nattachment.name: [withheld] (s.40)\n\
              attachment.size: [withheld] (s.40)\nemail.to: [withheld] (s.40)\n\n\
-             Call [withheld][withheld][withheld]."
+             Call [withheld]."
         );
         let json = serde_json::to_string(&d).unwrap();
         assert!(json.starts_with(r#"{"format":"onrecord-disclosure/1","claims":[{"name":"channel","value":"whatsapp","salt":""#), "{json}");

@@ -66,8 +66,11 @@ pub struct StoredRecord {
     pub kind: String,
     pub author: Option<String>,
     pub local_time: Option<String>,
-    /// The canonical content (after `CONTENT_PREFIX_V1`), whose SHA-256 the log entry holds.
-    pub content: String,
+    /// The canonical content (`onrecord-content/2`), which the log entry commits to with
+    /// `secret`'s salts.
+    pub content: Vec<u8>,
+    /// The record's own secret, from which its salts derive (all zeros when the row lacks one).
+    pub secret: [u8; 32],
 }
 
 /// A record as verification reads it: what the log entry commits to, and which of the columns
@@ -80,55 +83,54 @@ pub struct CheckedRecord {
     pub conversation_id: Digest,
     pub occurrence: u32,
     pub deposit_seq: i64,
-    pub content: String,
-    /// The columns (`channel`, `type`, `kind`, `author`, `local_time`) whose value differs from
-    /// the content's; `["content"]` when the content is not a record.
-    pub columns_differ: Vec<&'static str>,
+    /// The record's private "already held?" key (see [`crate::entry::lookup`]).
+    pub lookup: Digest,
+    pub content: Vec<u8>,
+    pub secret: [u8; 32],
+    /// The columns that reports, filters and the index read, as stored: verification compares
+    /// each with the content.
+    pub columns: Columns,
 }
 
-/// The fields of a record's content that the catalogue repeats in columns.
-#[derive(serde::Deserialize)]
-struct Columns<'a> {
-    #[serde(rename = "type", borrow)]
-    type_: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    kind: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    channel: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    author: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    local_time: Option<std::borrow::Cow<'a, str>>,
+/// The columns a record's row repeats from its content, for reports and filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub channel: String,
+    pub type_: String,
+    pub kind: String,
+    pub author: Option<String>,
+    pub sent_at_us: Option<i64>,
+    pub local_time: Option<String>,
 }
 
-/// Which of the columns (given as read) differ from what `content` says; `["content"]` when the
-/// content is not a record. For backends that cannot compare them where they store them.
-pub fn columns_differ(
-    content: &str,
-    channel: &str,
-    type_: &str,
-    kind: &str,
-    author: Option<&str>,
-    local_time: Option<&str>,
-) -> Vec<&'static str> {
-    let Ok(c) = serde_json::from_str::<Columns<'_>>(content) else {
-        return vec!["content"];
+/// Which of `columns` differ from what `content` says, by column name.
+pub fn columns_differ(content: &onrecord_content::Content, columns: &Columns) -> Vec<&'static str> {
+    let claim = |name: &str| {
+        content
+            .claims
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.value.as_str())
     };
     let mut differ = Vec::new();
-    if c.channel != channel {
+    if claim("channel") != Some(columns.channel.as_str()) {
         differ.push("channel");
     }
-    if c.type_ != type_ {
+    if claim("type") != Some(columns.type_.as_str()) {
         differ.push("type");
     }
-    if c.kind != kind {
+    if claim("kind") != Some(columns.kind.as_str()) {
         differ.push("kind");
     }
-    if c.author.as_deref() != author {
+    if claim("author") != columns.author.as_deref() {
         differ.push("author");
     }
-    if c.local_time.as_deref() != local_time {
+    if claim("local_time") != columns.local_time.as_deref() {
         differ.push("local_time");
+    }
+    let sent_at = claim("sent_at").and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    if sent_at.map(|t| t.as_microsecond()) != columns.sent_at_us {
+        differ.push("sent_at");
     }
     differ
 }
@@ -174,6 +176,8 @@ pub struct DepositRow {
     pub n_new: u64,
     pub n_warnings: u64,
     pub manifest: Digest,
+    /// The deposit's content bundle (see [`crate::bundle`]).
+    pub contents: Digest,
     pub checkpoint_size: u64,
 }
 
@@ -189,6 +193,30 @@ pub struct ConversationRow {
     /// The title, or the key when there is none.
     pub title: String,
     pub n_records: u64,
+}
+
+/// A conversation row with every column that a command shows or filters on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FullConversation {
+    pub seq: i64,
+    pub id: Digest,
+    pub channel: String,
+    pub depositor: String,
+    pub key: String,
+    pub title: Option<String>,
+    pub title_source: Option<String>,
+    pub participants: String,
+    pub is_group: Option<bool>,
+}
+
+/// Where a record sits in a deposit: `record` is its log index, `deposit_seq` the deposit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Placement {
+    pub record: u64,
+    pub deposit_seq: i64,
+    pub line: Option<u64>,
+    pub offset: u64,
+    pub path: Option<String>,
 }
 
 /// A conversation as a deposit announces it (its participants as JSON, already merged with those
@@ -210,6 +238,9 @@ pub struct NewConversation<'a> {
 pub struct NewRecord<'a> {
     pub log_index: u64,
     pub id: Digest,
+    /// The private "already held?" key (see [`crate::entry::lookup`]).
+    pub lookup: Digest,
+    pub secret: &'a [u8; 32],
     pub conversation: i64,
     pub occurrence: u32,
     pub deposit_seq: i64,
@@ -220,7 +251,8 @@ pub struct NewRecord<'a> {
     /// Microseconds since the epoch, when the record's time is an instant.
     pub sent_at_us: Option<i64>,
     pub local_time: Option<&'a str>,
-    pub content: &'a str,
+    /// The canonical content (`onrecord-content/2`).
+    pub content: &'a [u8],
     pub source: SourceRef<'a>,
 }
 
@@ -280,6 +312,15 @@ pub trait CatalogueRead: Send {
     ) -> Result<()>;
     /// Calls `f` with every (`id_key`, log index) of the id lookup, in no particular order.
     fn for_each_id_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()>;
+    /// Every conversation row as stored, in `seq` order.
+    fn conversation_rows(&self) -> Result<Vec<FullConversation>>;
+    /// Calls `f` with every row of `sources` (a record held by a later deposit, and where).
+    fn for_each_source(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()>;
+    /// Calls `f` with every record's place in the deposit that first held it, by log index.
+    fn for_each_provenance(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()>;
+    /// Calls `f` with every (key, log index) of the "already held?" lookup ([`id_key`] of each
+    /// record's `lookup`), in no particular order.
+    fn for_each_lookup_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()>;
     /// Where a small blob sits: (its pack, offset, length), if it is in a pack.
     fn packed(&self, member: &Digest) -> Result<Option<(Digest, u64, u64)>>;
     /// Every packed member: (member, pack, offset, length), by pack then offset.
@@ -298,9 +339,9 @@ pub trait CatalogueWrite {
     fn upsert_conversation(&mut self, c: &NewConversation<'_>) -> Result<i64>;
     /// Whether the catalogue holds any record of the conversation.
     fn conversation_has_records(&mut self, conversation: i64) -> Result<bool>;
-    /// The log index and first deposit of the record with this id, if held. Sees every record
-    /// this transaction added.
-    fn find_record(&mut self, id: &Digest) -> Result<Option<(u64, i64)>>;
+    /// The log index and first deposit of the record with this private lookup key
+    /// ([`crate::entry::lookup`]), if held. Sees every record this transaction added.
+    fn find_record(&mut self, lookup: &Digest) -> Result<Option<(u64, i64)>>;
     fn add_record(&mut self, r: &NewRecord<'_>) -> Result<()>;
     /// Notes that a further deposit holds a record already held. False when that deposit was
     /// noted already (it holds the same content twice: the writer makes it a record of its own).

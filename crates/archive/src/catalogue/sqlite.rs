@@ -22,8 +22,9 @@ use onrecord_model::Digest;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, ConversationRow, DepositRow,
-    NewConversation, NewRecord, NewWarning, RecordOrder, SourceRef, StoredRecord, Window, id_key,
+    Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns, ConversationRow, DepositRow,
+    FullConversation, NewConversation, NewRecord, NewWarning, Placement, RecordOrder, SourceRef,
+    StoredRecord, Window, id_key,
 };
 use crate::error::ArchiveError;
 
@@ -37,7 +38,7 @@ type Result<T> = std::result::Result<T, ArchiveError>;
 /// ingest's system time. And record ids are found through the table `record_ids`, written in
 /// key order, instead of an index on `records.id_key`; the key is the id's first 4 bytes, not 8.
 /// 4: WAL mode (readers beside the writer), and `packed`: where each small blob sits in a pack.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,6 +60,8 @@ CREATE TABLE deposits (
     n_new INTEGER NOT NULL,
     n_warnings INTEGER NOT NULL,
     manifest BLOB NOT NULL,
+    -- The content bundle: the new records' contents and secrets (bundle.rs).
+    contents BLOB NOT NULL,
     checkpoint_size INTEGER NOT NULL
 );
 CREATE TABLE conversations (
@@ -75,6 +78,8 @@ CREATE TABLE conversations (
 CREATE TABLE records (
     log_index INTEGER PRIMARY KEY,
     id BLOB NOT NULL,
+    -- The private "already held?" key (entry::lookup): a keyed hash, never published.
+    lookup BLOB NOT NULL,
     -- conversations.seq
     conversation INTEGER NOT NULL,
     occurrence INTEGER NOT NULL,
@@ -86,8 +91,10 @@ CREATE TABLE records (
     author TEXT,
     sent_at INTEGER,
     local_time TEXT,
-    -- The canonical content (after `CONTENT_PREFIX_V1`), whose SHA-256 the log entry holds.
-    content TEXT NOT NULL,
+    -- The canonical content (onrecord-content/2) and the record's secret, from which the salts of
+    -- the commitment in its log entry derive. Disposal clears both (see ARCHITECTURE.md).
+    content BLOB NOT NULL,
+    secret BLOB NOT NULL,
     -- Where the record sits in the deposit that first held it; later deposits are in `sources`.
     line INTEGER,
     offset INTEGER NOT NULL,
@@ -103,6 +110,12 @@ CREATE TABLE record_ids (
     id_key INTEGER NOT NULL,
     log_index INTEGER NOT NULL,
     PRIMARY KEY (id_key, log_index)
+) WITHOUT ROWID;
+-- Finding a record by its private lookup key at ingest ("already held?"), the same way.
+CREATE TABLE lookups (
+    key INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    PRIMARY KEY (key, log_index)
 ) WITHOUT ROWID;
 -- The further deposits that hold a record already held (a later export of the same chat).
 CREATE TABLE sources (
@@ -290,12 +303,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A 16 MiB page cache: 64 MiB made ingest no faster (the first touch of each new cache page cost
 /// about what the spills it saved did) and doubled its peak memory.
+/// `secure_delete`: a page freed by disposal is overwritten with zeros, so that no byte of a
+/// disposed record lingers in the file (it costs nothing while rows are only added).
 fn tune(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
          PRAGMA cache_size = -16384;
          PRAGMA temp_store = MEMORY;
-         PRAGMA foreign_keys = OFF;",
+         PRAGMA foreign_keys = OFF;
+         PRAGMA secure_delete = ON;",
     )?;
     conn.set_prepared_statement_cache_capacity(32);
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -333,6 +349,7 @@ impl Catalogue for SqliteCatalogue {
             guard,
             open: true,
             pending_ids: Vec::new(),
+            pending_lookups: Vec::new(),
         }))
     }
 }
@@ -358,7 +375,8 @@ impl Drop for SqliteRead<'_> {
 
 const RECORD_COLUMNS: &str =
     "r.log_index, r.id, r.conversation, coalesce(c.id, zeroblob(32)), coalesce(c.title, c.key, ''),
-     r.occurrence, r.deposit_seq, r.channel, r.type, r.kind, r.author, r.local_time, r.content";
+     r.occurrence, r.deposit_seq, r.channel, r.type, r.kind, r.author, r.local_time, r.content,
+     r.secret";
 const RECORD_FROM: &str = "records r LEFT JOIN conversations c ON c.seq = r.conversation";
 
 fn digest(v: Vec<u8>) -> Digest {
@@ -369,12 +387,38 @@ fn digest(v: Vec<u8>) -> Digest {
     Digest(d)
 }
 
+fn placement(r: &rusqlite::Row<'_>) -> rusqlite::Result<Placement> {
+    Ok(Placement {
+        record: r.get::<_, i64>(0)? as u64,
+        deposit_seq: r.get(1)?,
+        line: r.get::<_, Option<i64>>(2)?.map(|l| l as u64),
+        offset: r.get::<_, i64>(3)? as u64,
+        path: r.get(4)?,
+    })
+}
+
+/// A column read as bytes whatever SQLite stored it as (a tampered row may hold text or null where
+/// the archive writes a blob): verification must report it, not fail on its type.
+fn bytes_of(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    Ok(match r.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        ValueRef::Null => Vec::new(),
+        ValueRef::Integer(n) => n.to_string().into_bytes(),
+        ValueRef::Real(x) => x.to_string().into_bytes(),
+    })
+}
+
+fn secret(v: Vec<u8>) -> [u8; 32] {
+    digest(v).0
+}
+
 fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
     Ok(StoredRecord {
         log_index: r.get::<_, i64>(0)? as u64,
-        id: digest(r.get(1)?),
+        id: digest(bytes_of(r, 1)?),
         conversation: r.get(2)?,
-        conversation_id: digest(r.get(3)?),
+        conversation_id: digest(bytes_of(r, 3)?),
         conversation_title: r.get(4)?,
         occurrence: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
         deposit_seq: r.get(6)?,
@@ -383,17 +427,18 @@ fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
         kind: r.get(9)?,
         author: r.get(10)?,
         local_time: r.get(11)?,
-        content: r.get(12)?,
+        content: bytes_of(r, 12)?,
+        secret: secret(bytes_of(r, 13)?),
     })
 }
 
 const DEPOSIT_COLUMNS: &str = "seq, id, log_index, first_index, file_name, size, format, style, depositor,
-     received_at, tz, date_order, date_order_decision, n_records, n_new, n_warnings, manifest, checkpoint_size";
+     received_at, tz, date_order, date_order_decision, n_records, n_new, n_warnings, manifest, contents, checkpoint_size";
 
 fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
     Ok(DepositRow {
         seq: r.get(0)?,
-        id: digest(r.get(1)?),
+        id: digest(bytes_of(r, 1)?),
         log_index: r.get::<_, i64>(2)? as u64,
         first_index: r.get::<_, i64>(3)? as u64,
         file_name: r.get(4)?,
@@ -408,8 +453,9 @@ fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
         n_records: r.get::<_, i64>(13)? as u64,
         n_new: r.get::<_, i64>(14)? as u64,
         n_warnings: r.get::<_, i64>(15)? as u64,
-        manifest: digest(r.get(16)?),
-        checkpoint_size: r.get::<_, i64>(17)? as u64,
+        manifest: digest(bytes_of(r, 16)?),
+        contents: digest(bytes_of(r, 17)?),
+        checkpoint_size: r.get::<_, i64>(18)? as u64,
     })
 }
 
@@ -448,7 +494,7 @@ impl CatalogueRead for SqliteRead<'_> {
             .prepare_cached("SELECT pack, offset, length FROM packed WHERE member = ?1")?
             .query_row([&member.0[..]], |r| {
                 Ok((
-                    digest(r.get(0)?),
+                    digest(bytes_of(r, 0)?),
                     r.get::<_, i64>(1)? as u64,
                     r.get::<_, i64>(2)? as u64,
                 ))
@@ -463,8 +509,8 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             f(
-                digest(r.get(0)?),
-                digest(r.get(1)?),
+                digest(bytes_of(r, 0)?),
+                digest(bytes_of(r, 1)?),
                 r.get::<_, i64>(2)? as u64,
                 r.get::<_, i64>(3)? as u64,
             );
@@ -525,7 +571,7 @@ impl CatalogueRead for SqliteRead<'_> {
         let rows = st.query_map([], |r| {
             Ok(ConversationRow {
                 seq: r.get(0)?,
-                id: digest(r.get(1)?),
+                id: digest(bytes_of(r, 1)?),
                 channel: r.get(2)?,
                 depositor: r.get(3)?,
                 key: r.get(4)?,
@@ -626,39 +672,32 @@ impl CatalogueRead for SqliteRead<'_> {
         to: u64,
         f: &mut dyn FnMut(CheckedRecord) -> Result<()>,
     ) -> Result<()> {
-        // The columns are compared while borrowed from the row: one allocation per record (its
-        // content) instead of one per column.
         let mut st = self.c().prepare_cached(
             "SELECT r.log_index, r.id, coalesce(c.id, zeroblob(32)), r.occurrence, r.deposit_seq,
-                    r.content, r.channel, r.type, r.kind, r.author, r.local_time
+                    r.lookup, r.content, r.secret, r.channel, r.type, r.kind, r.author, r.sent_at,
+                    r.local_time
              FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
              WHERE r.log_index >= ?1 AND r.log_index < ?2 ORDER BY r.log_index",
         )?;
         let mut rows = st.query(params![sql_int(from), sql_int(to)])?;
         while let Some(r) = rows.next()? {
-            let s = |i: usize| -> rusqlite::Result<Option<&str>> {
-                match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => Ok(None),
-                    v => v.as_str().map(Some).map_err(rusqlite::Error::from),
-                }
-            };
-            let content = s(5)?.unwrap_or_default();
-            let columns_differ = super::columns_differ(
-                content,
-                s(6)?.unwrap_or_default(),
-                s(7)?.unwrap_or_default(),
-                s(8)?.unwrap_or_default(),
-                s(9)?,
-                s(10)?,
-            );
             let record = CheckedRecord {
                 log_index: r.get::<_, i64>(0)? as u64,
-                id: digest(r.get(1)?),
-                conversation_id: digest(r.get(2)?),
+                id: digest(bytes_of(r, 1)?),
+                conversation_id: digest(bytes_of(r, 2)?),
                 occurrence: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
                 deposit_seq: r.get(4)?,
-                content: content.to_string(),
-                columns_differ,
+                lookup: digest(bytes_of(r, 5)?),
+                content: bytes_of(r, 6)?,
+                secret: secret(bytes_of(r, 7)?),
+                columns: Columns {
+                    channel: r.get(8)?,
+                    type_: r.get(9)?,
+                    kind: r.get(10)?,
+                    author: r.get(11)?,
+                    sent_at_us: r.get(12)?,
+                    local_time: r.get(13)?,
+                },
             };
             f(record)?;
         }
@@ -669,6 +708,60 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut st = self
             .c()
             .prepare_cached("SELECT id_key, log_index FROM record_ids")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?, r.get(1)?);
+        }
+        Ok(())
+    }
+
+    fn conversation_rows(&self) -> Result<Vec<FullConversation>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT seq, id, channel, depositor, key, title, title_source, participants, is_group
+             FROM conversations ORDER BY seq",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(FullConversation {
+                seq: r.get(0)?,
+                id: digest(bytes_of(r, 1)?),
+                channel: r.get(2)?,
+                depositor: r.get(3)?,
+                key: r.get(4)?,
+                title: r.get(5)?,
+                title_source: r.get(6)?,
+                participants: r.get(7)?,
+                is_group: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn for_each_source(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()> {
+        let mut st = self
+            .c()
+            .prepare_cached("SELECT record, deposit_seq, line, offset, path FROM sources")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(placement(r)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_provenance(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()> {
+        let mut st = self
+            .c()
+            .prepare_cached("SELECT log_index, deposit_seq, line, offset, path FROM records")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(placement(r)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_lookup_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()> {
+        let mut st = self
+            .c()
+            .prepare_cached("SELECT key, log_index FROM lookups")?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             f(r.get(0)?, r.get(1)?);
@@ -688,9 +781,11 @@ struct SqliteWrite<'a> {
     guard: std::sync::MutexGuard<'a, Option<Connection>>,
     /// Until committed or rolled back.
     open: bool,
-    /// (`id_key`, log index) of new records not yet in `record_ids`: written sorted, in chunks of
-    /// [`PENDING_IDS`], and before any lookup, which must see them.
+    /// (`id_key`, log index) of new records not yet in `record_ids`, and (lookup key, log index)
+    /// not yet in `lookups`: written sorted, in chunks of [`PENDING_IDS`], and before any lookup,
+    /// which must see them.
     pending_ids: Vec<(i64, i64)>,
+    pending_lookups: Vec<(i64, i64)>,
 }
 
 impl SqliteWrite<'_> {
@@ -701,21 +796,35 @@ impl SqliteWrite<'_> {
     }
 
     fn write_pending_ids(&mut self) -> Result<()> {
-        if self.pending_ids.is_empty() {
-            return Ok(());
-        }
-        self.pending_ids.sort_unstable();
-        let pending = std::mem::take(&mut self.pending_ids);
-        {
-            let mut st = self
-                .c()
-                .prepare_cached("INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)")?;
-            for &(key, index) in &pending {
-                st.execute(params![key, index])?;
+        for (table, sql) in [
+            (
+                0,
+                "INSERT INTO record_ids (id_key, log_index) VALUES (?1, ?2)",
+            ),
+            (1, "INSERT INTO lookups (key, log_index) VALUES (?1, ?2)"),
+        ] {
+            let mut pending = std::mem::take(if table == 0 {
+                &mut self.pending_ids
+            } else {
+                &mut self.pending_lookups
+            });
+            if pending.is_empty() {
+                continue;
+            }
+            pending.sort_unstable();
+            {
+                let mut st = self.c().prepare_cached(sql)?;
+                for &(key, index) in &pending {
+                    st.execute(params![key, index])?;
+                }
+            }
+            pending.clear();
+            if table == 0 {
+                self.pending_ids = pending;
+            } else {
+                self.pending_lookups = pending;
             }
         }
-        self.pending_ids = pending;
-        self.pending_ids.clear();
         Ok(())
     }
 }
@@ -807,15 +916,15 @@ impl CatalogueWrite for SqliteWrite<'_> {
             .is_some())
     }
 
-    fn find_record(&mut self, id: &Digest) -> Result<Option<(u64, i64)>> {
+    fn find_record(&mut self, lookup: &Digest) -> Result<Option<(u64, i64)>> {
         self.write_pending_ids()?;
         Ok(self
             .c()
             .prepare_cached(
-                "SELECT r.log_index, r.deposit_seq FROM record_ids k JOIN records r ON r.log_index = k.log_index
-                 WHERE k.id_key = ?1 AND r.id = ?2",
+                "SELECT r.log_index, r.deposit_seq FROM lookups k JOIN records r ON r.log_index = k.log_index
+                 WHERE k.key = ?1 AND r.lookup = ?2",
             )?
-            .query_row(params![id_key(&id.0), &id.0[..]], |r| {
+            .query_row(params![id_key(&lookup.0), &lookup.0[..]], |r| {
                 Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
             })
             .optional()?)
@@ -824,13 +933,16 @@ impl CatalogueWrite for SqliteWrite<'_> {
     fn add_record(&mut self, r: &NewRecord<'_>) -> Result<()> {
         self.c()
             .prepare_cached(
-                "INSERT INTO records (log_index, id, conversation, occurrence, deposit_seq,
-                     channel, type, kind, author, sent_at, local_time, content, line, offset, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                "INSERT INTO records (log_index, id, lookup, conversation, occurrence, deposit_seq,
+                     channel, type, kind, author, sent_at, local_time, content, secret, line,
+                     offset, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17)",
             )?
             .execute(params![
                 sql_int(r.log_index),
                 &r.id.0[..],
+                &r.lookup.0[..],
                 r.conversation,
                 r.occurrence,
                 r.deposit_seq,
@@ -841,12 +953,15 @@ impl CatalogueWrite for SqliteWrite<'_> {
                 r.sent_at_us,
                 r.local_time,
                 r.content,
+                &r.secret[..],
                 r.source.line.map(sql_int),
                 sql_int(r.source.offset),
                 r.source.path,
             ])?;
         self.pending_ids
             .push((id_key(&r.id.0), sql_int(r.log_index)));
+        self.pending_lookups
+            .push((id_key(&r.lookup.0), sql_int(r.log_index)));
         if self.pending_ids.len() >= PENDING_IDS {
             self.write_pending_ids()?;
         }
@@ -888,7 +1003,8 @@ impl CatalogueWrite for SqliteWrite<'_> {
         self.c().execute(
             &format!(
                 "INSERT INTO deposits ({DEPOSIT_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                     ?19)"
             ),
             params![
                 d.seq,
@@ -908,6 +1024,7 @@ impl CatalogueWrite for SqliteWrite<'_> {
                 sql_int(d.n_new),
                 sql_int(d.n_warnings),
                 &d.manifest.0[..],
+                &d.contents.0[..],
                 sql_int(d.checkpoint_size),
             ],
         )?;
@@ -978,6 +1095,7 @@ mod tests {
             n_new: 1,
             n_warnings: 0,
             manifest: Digest::of(b"m"),
+            contents: Digest::of(b"c"),
             checkpoint_size: log_index + 1,
         }
     }
@@ -999,6 +1117,8 @@ mod tests {
         w.add_record(&NewRecord {
             log_index: index,
             id: Digest::of(&index.to_be_bytes()),
+            lookup: Digest::of(&index.to_be_bytes()),
+            secret: &[0; 32],
             conversation: conv,
             occurrence: 0,
             deposit_seq: seq,
@@ -1008,7 +1128,7 @@ mod tests {
             author: Some(author),
             sent_at_us: None,
             local_time: Some("2021-03-12T14:05"),
-            content: "{}",
+            content: b"{}",
             source: SourceRef {
                 line: Some(1),
                 offset: 0,
