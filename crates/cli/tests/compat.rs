@@ -11,20 +11,7 @@ mod util;
 
 use std::path::Path;
 
-use util::{Env, snapshot};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
+use util::{Env, copy_dir, snapshot};
 
 #[test]
 fn an_archive_of_format_1_is_refused_by_every_command_and_left_untouched() {

@@ -6,27 +6,12 @@
 
 mod util;
 
-use std::path::Path;
-
-use util::{Env, whatsapp_export};
+use util::{Env, copy_dir, whatsapp_export};
 
 fn verifier_key(env: &Env) -> String {
     let marker = std::fs::read_to_string(env.archive().join("onrecord.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&marker).unwrap();
     v["verifier_key"].as_str().unwrap().to_string()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else if e.file_type().unwrap().is_file() {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

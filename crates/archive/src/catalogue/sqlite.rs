@@ -485,6 +485,16 @@ impl SqliteRead<'_> {
             .as_ref()
             .expect("a snapshot holds its connection until dropped")
     }
+
+    /// Calls `f` with each row of `sql`, which selects (log index, deposit seq, line, offset, path).
+    fn placements(&self, sql: &str, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()> {
+        let mut st = self.c().prepare_cached(sql)?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(placement(r)?)?;
+        }
+        Ok(())
+    }
 }
 
 impl CatalogueRead for SqliteRead<'_> {
@@ -737,25 +747,17 @@ impl CatalogueRead for SqliteRead<'_> {
     }
 
     fn for_each_source(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()> {
-        let mut st = self
-            .c()
-            .prepare_cached("SELECT record, deposit_seq, line, offset, path FROM sources")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            f(placement(r)?)?;
-        }
-        Ok(())
+        self.placements(
+            "SELECT record, deposit_seq, line, offset, path FROM sources",
+            f,
+        )
     }
 
     fn for_each_provenance(&self, f: &mut dyn FnMut(Placement) -> Result<()>) -> Result<()> {
-        let mut st = self
-            .c()
-            .prepare_cached("SELECT log_index, deposit_seq, line, offset, path FROM records")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            f(placement(r)?)?;
-        }
-        Ok(())
+        self.placements(
+            "SELECT log_index, deposit_seq, line, offset, path FROM records",
+            f,
+        )
     }
 
     fn for_each_lookup_key(&self, f: &mut dyn FnMut(i64, i64)) -> Result<()> {

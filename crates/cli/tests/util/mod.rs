@@ -247,3 +247,18 @@ pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     w.finish().unwrap();
     buf.into_inner()
 }
+
+/// Copies a folder's files and subfolders (not symlinks) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        let kind = e.file_type().unwrap();
+        if kind.is_dir() {
+            copy_dir(&e.path(), &target);
+        } else if kind.is_file() {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
