@@ -190,18 +190,33 @@ pub(crate) fn read_lines(
     compressed: &[u8],
     f: &mut dyn FnMut(Line) -> Result<(), String>,
 ) -> Result<(), String> {
-    use std::io::Read as _;
-    let mut text = String::new();
-    zstd::stream::read::Decoder::new(compressed)
-        .and_then(|mut d| d.read_to_string(&mut text))
-        .map_err(|e| format!("the manifest: {e}"))?;
-    let mut lines = text.lines();
-    if lines.next() != Some(crate::ingest::MANIFEST_MAGIC.trim_end()) {
+    // Read a line at a time: a deposit of millions of records has a manifest of hundreds of
+    // megabytes once decompressed, and verify and rebuild need only one line at a time.
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::with_capacity(
+        1 << 16,
+        zstd::stream::read::Decoder::new(compressed).map_err(|e| format!("the manifest: {e}"))?,
+    );
+    let mut buf = String::new();
+    let mut next_line = |buf: &mut String| -> Result<bool, String> {
+        buf.clear();
+        let n = reader
+            .read_line(buf)
+            .map_err(|e| format!("the manifest: {e}"))?;
+        if buf.ends_with('\n') {
+            buf.pop();
+        }
+        Ok(n > 0)
+    };
+    if !next_line(&mut buf)? || buf != crate::ingest::MANIFEST_MAGIC.trim_end() {
         return Err("not a manifest of this format".into());
     }
     let mut last: Option<onrecord_model::Digest> = None;
-    for (n, line) in lines.enumerate() {
-        let bad = |why: &str| format!("manifest line {}: {why}", n + 2);
+    let mut n = 0usize;
+    while next_line(&mut buf)? {
+        n += 1;
+        let line = buf.as_str();
+        let bad = |why: &str| format!("manifest line {}: {why}", n + 1);
         let (tag, rest) = line.split_once('\t').ok_or_else(|| bad("no tag"))?;
         let parsed = match tag {
             "C" => {
