@@ -188,8 +188,8 @@ impl Disclosure {
     pub fn render_text(&self) -> String {
         let mut head = String::new();
         let mut text = String::new();
-        // A withheld phrase is several segments ("due", " ", "diligence"): one marker stands for
-        // a run of them, as a reader expects of a redaction.
+        // A withheld phrase is several segments ("due ", "diligence"): one marker stands for a
+        // run of them, as a reader expects of a redaction.
         let mut in_withheld_run = false;
         for c in &self.claims {
             let withheld_text =
@@ -198,7 +198,16 @@ impl Disclosure {
                 in_withheld_run = false;
             }
             match c {
-                DisclosedClaim::Shown { name, value, .. } if name == "text" => text.push_str(value),
+                DisclosedClaim::Shown { name, value, .. } if name == "text" => {
+                    // A withheld word takes the spaces after it along (they are one segment):
+                    // a marker right before a shown word gets one space back, for reading.
+                    if text.ends_with(WITHHELD_MARKER)
+                        && value.starts_with(|ch: char| ch.is_alphanumeric())
+                    {
+                        text.push(' ');
+                    }
+                    text.push_str(value)
+                }
                 DisclosedClaim::Withheld { name, .. } if name == "text" => {
                     if !in_withheld_run {
                         text.push_str(WITHHELD_MARKER);
