@@ -6,12 +6,13 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 use onrecord_app::{
-    IngestConfig, IngestRequest, ReadOptions, SearchRequest, TranscriptRequest, UsageBy,
-    UsageRequest, VerifyOptions,
+    DiscloseRequest, IngestConfig, IngestRequest, ReadOptions, SearchRequest, TranscriptRequest,
+    UsageBy, UsageRequest, VerifyOptions,
 };
 
 use crate::Outcome;
 use crate::args::DemoArgs;
+use crate::visible::visible;
 
 /// (file name, depositor, bytes). The second PPE export is a later export of the same chat.
 const EXPORTS: &[(&str, &str, &[u8])] = &[
@@ -217,6 +218,40 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
     } else {
         for p in &v.problems {
             writeln!(out, "  PROBLEM: {p}")?;
+        }
+    }
+    if let Some(hit) = res.hits.first() {
+        let id = &hit.view.id[..16];
+        heading(
+            &mut out,
+            &format!(
+                "disclose {id} --withhold author --redact lexmoor — an FOI release, checked offline"
+            ),
+        )?;
+        let d = onrecord_app::disclose(
+            &archive,
+            &DiscloseRequest {
+                record: hit.view.id.clone(),
+                withhold: vec!["author".into()],
+                redact: vec!["lexmoor".into()],
+                reason: Some("s.43 commercial interests".into()),
+            },
+        )?;
+        let json = serde_json::to_string(&d)?;
+        match onrecord_app::verify_disclosure(&json, &archive.verifier())?.1 {
+            Ok(v) => writeln!(
+                out,
+                "verified against the log's key: entry {} of a log of {}; {} parts shown, {} withheld",
+                v.log_index, v.size, v.shown, v.withheld
+            )?,
+            Err(why) => writeln!(out, "  PROBLEM: {why}")?,
+        }
+        for line in d.content.render_text().lines() {
+            if line.is_empty() {
+                writeln!(out)?;
+            } else {
+                writeln!(out, "    {}", visible(line))?;
+            }
         }
     }
     writeln!(out)?;
