@@ -1213,11 +1213,7 @@ impl<'a> PrepSink<'a> {
         let mut secret = [0u8; 32];
         self.rng.fill_bytes(&mut secret);
         let commitment = content.commit_root(&Secret::from_bytes(secret));
-        let local_time = content
-            .claims
-            .iter()
-            .find(|c| c.name == "local_time")
-            .map(|c| c.value.clone());
+        let local_time = content.claim("local_time").map(str::to_string);
         let content = content.encode();
         let content_key = self.lookup_key.content_key(&conv_id, &content);
         let mut tail = String::with_capacity(32);

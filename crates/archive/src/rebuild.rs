@@ -409,13 +409,7 @@ impl DepositReplay<'_> {
         if content.commit_root(&secret) != re.commitment {
             return Err("its content does not match the log's commitment".into());
         }
-        let claim = |name: &str| {
-            content
-                .claims
-                .iter()
-                .find(|c| c.name == name)
-                .map(|c| c.value.as_str())
-        };
+        let claim = |name: &str| content.claim(name);
         let need = |name: &str| claim(name).ok_or_else(|| format!("its content has no {name}"));
         let sent_at_us = claim("sent_at")
             .map(|t| t.parse::<jiff::Timestamp>().map(|t| t.as_microsecond()))

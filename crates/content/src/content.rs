@@ -188,6 +188,14 @@ impl Content {
         Ok((record, channel))
     }
 
+    /// The value of the first claim named `name` (for single-valued fields: `author`, `kind`…).
+    pub fn claim(&self, name: &str) -> Option<&str> {
+        self.claims
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.value.as_str())
+    }
+
     /// The record's text: the `text` claims joined.
     pub fn text(&self) -> String {
         self.claims

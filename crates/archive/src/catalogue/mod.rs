@@ -105,13 +105,7 @@ pub struct Columns {
 
 /// Which of `columns` differ from what `content` says, by column name.
 pub fn columns_differ(content: &onrecord_content::Content, columns: &Columns) -> Vec<&'static str> {
-    let claim = |name: &str| {
-        content
-            .claims
-            .iter()
-            .find(|c| c.name == name)
-            .map(|c| c.value.as_str())
-    };
+    let claim = |name: &str| content.claim(name);
     let mut differ = Vec::new();
     if claim("channel") != Some(columns.channel.as_str()) {
         differ.push("channel");
