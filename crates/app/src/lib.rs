@@ -19,6 +19,7 @@
 //! since that is how users know the options.)
 
 mod error;
+mod govern;
 mod ingest;
 mod integrity;
 mod open;
@@ -35,6 +36,10 @@ pub use ingest::{
 pub use integrity::{
     Checkpoint, DiscloseRequest, Proof, ProofTarget, checkpoint, disclose, earlier_checkpoint,
     proof, verifier_key, verify, verify_disclosure,
+};
+pub use govern::{
+    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, dispose, history, hold_create, hold_release,
+    holds, label,
 };
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};

@@ -63,6 +63,21 @@ fn store_err(key: &str, e: impl std::fmt::Display) -> ArchiveError {
     }
 }
 
+/// A local file with an object's bytes (see [`BlobStore::local_copy`]).
+pub enum LocalCopy {
+    Path(std::path::PathBuf),
+    Temp(tempfile::NamedTempFile),
+}
+
+impl LocalCopy {
+    pub fn path(&self) -> &Path {
+        match self {
+            LocalCopy::Path(p) => p,
+            LocalCopy::Temp(t) => t.path(),
+        }
+    }
+}
+
 impl BlobStore {
     /// A store on any object store (S3, memory...). Its operations run on a tokio runtime made
     /// on first use.
@@ -232,6 +247,24 @@ impl BlobStore {
                 .await
                 .map_err(|e| store_err(key, e))
         })
+    }
+
+    /// A local file holding the object's bytes: the object itself on a local store, otherwise a
+    /// copy downloaded into a temporary file (deleted when the returned value is dropped).
+    pub fn local_copy(&self, key: &str) -> Result<LocalCopy, ArchiveError> {
+        if let Some(root) = &self.root {
+            let p = root.join(key);
+            if p.is_file() {
+                return Ok(LocalCopy::Path(p));
+            }
+            return Err(store_err(key, "no such object"));
+        }
+        let bytes = self
+            .get(key)?
+            .ok_or_else(|| store_err(key, "no such object"))?;
+        let mut f = tempfile::NamedTempFile::new().map_err(|e| store_err(key, e))?;
+        std::io::Write::write_all(&mut f, &bytes).map_err(|e| store_err(key, e))?;
+        Ok(LocalCopy::Temp(f))
     }
 
     /// The SHA-256 and size of the object's bytes, read as a stream (for verification), or

@@ -1,8 +1,10 @@
 //! A deposit's content bundle: the canonical content and secret of every record the deposit added,
 //! so that the catalogue can be rebuilt from the blob store and the log alone.
 //!
-//! The bundle is zstd-compressed; uncompressed it is [`BUNDLE_MAGIC`] and then one frame per new
-//! record, in log order, integers big-endian:
+//! The bundle is zstd-compressed; uncompressed it is [`BUNDLE_MAGIC`], the deposit's header
+//! (`deposit secret[32] | original[32] | folder u8`: the secret from which its original's piece salts derive,
+//! all zeros once a disposal has split the original, and the SHA-256 of the original as handed
+//! in, the key of its blob; 1 when that is a folder's listing), and then one frame per new record, in log order, integers big-endian:
 //! `log_index u64 | occurrence u32 | secret[32] | length u32 | content[length]`.
 //! A bundle is kept at [`bundle_key`]. Nothing public commits to a bundle (the log commits to each record through its salted
 //! commitment), so disposal rewrites the bundle without the disposed record's frame and deletes
@@ -12,7 +14,54 @@ use std::io::{Read, Write};
 
 use onrecord_content::MAX_VALUE_BYTES;
 
-pub const BUNDLE_MAGIC: &[u8] = b"onrecord-contents/1\n";
+pub const BUNDLE_MAGIC: &[u8] = b"onrecord-contents/2\n";
+
+/// A bundle's header: what the deposit keeps privately about its original.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Header {
+    /// The deposit secret (`crate::original`); all zeros once the original is split.
+    pub secret: [u8; 32],
+    /// The SHA-256 of the deposit as handed in (a folder's: its listing).
+    pub original: onrecord_model::Digest,
+    /// Whether the deposit is a folder (its original a listing of files).
+    pub folder: bool,
+}
+
+impl Header {
+    pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(BUNDLE_MAGIC)?;
+        out.write_all(&self.secret)?;
+        out.write_all(&self.original.0)?;
+        out.write_all(&[u8::from(self.folder)])
+    }
+}
+
+/// Reads only a bundle's header.
+pub fn read_header(compressed: &[u8]) -> Result<Header, String> {
+    let mut r = zstd::stream::read::Decoder::new(compressed).map_err(|e| e.to_string())?;
+    header(&mut r)
+}
+
+fn header(r: &mut impl Read) -> Result<Header, String> {
+    let mut magic = vec![0u8; BUNDLE_MAGIC.len()];
+    r.read_exact(&mut magic)
+        .map_err(|e| format!("content bundle: {e}"))?;
+    if magic != BUNDLE_MAGIC {
+        return Err("not a content bundle of this format".into());
+    }
+    let mut h = [0u8; 65];
+    r.read_exact(&mut h)
+        .map_err(|_| "content bundle: its header is cut short".to_string())?;
+    Ok(Header {
+        secret: h[..32].try_into().expect("32 bytes"),
+        original: onrecord_model::Digest(h[32..64].try_into().expect("32 bytes")),
+        folder: match h[64] {
+            0 => false,
+            1 => true,
+            k => return Err(format!("content bundle: its header's kind is {k}")),
+        },
+    })
+}
 
 /// Where a deposit's bundle is kept: named by the deposit, not by its own hash, because disposal
 /// replaces it (the catalogue's `deposits.contents` holds the hash of the current one).
@@ -56,13 +105,8 @@ pub fn read_frames(
     f: &mut dyn FnMut(Frame) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut r = zstd::stream::read::Decoder::new(compressed).map_err(|e| e.to_string())?;
-    let mut magic = vec![0u8; BUNDLE_MAGIC.len()];
-    r.read_exact(&mut magic)
-        .map_err(|e| format!("content bundle: {e}"))?;
-    if magic != BUNDLE_MAGIC {
-        return Err("not a content bundle".into());
-    }
-    let mut at = BUNDLE_MAGIC.len() as u64;
+    header(&mut r)?;
+    let mut at = BUNDLE_MAGIC.len() as u64 + 65;
     loop {
         let mut head = [0u8; 8 + 4 + 32 + 4];
         match read_full(&mut r, &mut head) {
@@ -106,9 +150,9 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// A bundle of `frames`, compressed as stored.
-pub fn bundle_of(frames: &[Frame]) -> std::io::Result<Vec<u8>> {
+pub fn bundle_of(header: &Header, frames: &[Frame]) -> std::io::Result<Vec<u8>> {
     let mut z = zstd::stream::write::Encoder::new(Vec::new(), 1)?;
-    z.write_all(BUNDLE_MAGIC)?;
+    header.write(&mut z)?;
     for f in frames {
         write_frame(&mut z, f.log_index, f.occurrence, &f.secret, &f.content)?;
     }
@@ -135,7 +179,13 @@ mod tests {
                 content: Vec::new(),
             },
         ];
-        let b = bundle_of(&frames).unwrap();
+        let h = Header {
+            secret: [3; 32],
+            original: onrecord_model::Digest::of(b"o"),
+            folder: true,
+        };
+        let b = bundle_of(&h, &frames).unwrap();
+        assert_eq!(read_header(&b).unwrap(), h);
         let mut back = Vec::new();
         read_frames(&b, &mut |f| {
             back.push(f);

@@ -132,6 +132,10 @@ fn feed_index(
 ) -> Result<u64, ArchiveError> {
     let mut n = 0u64;
     snap.for_each_record(from, to, RecordOrder::Log, &mut |r| {
+        if r.disposed.is_some() {
+            // Nothing of a disposed record is searchable.
+            return Ok(());
+        }
         let w: WireRecord = crate::query::content_wire(&r.content).map_err(|e| {
             ArchiveError::Damaged(format!(
                 "record at log index {}: content is not a record: {e}",

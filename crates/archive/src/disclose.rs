@@ -62,6 +62,12 @@ impl ArchiveReader {
         withhold: &Withhold,
     ) -> Result<RecordDisclosure, ArchiveError> {
         let row = self.stored_record_by_id(id)?;
+        if let Some(t) = row.disposed {
+            return Err(ArchiveError::NotFound(format!(
+                "record {} was disposed of (tombstone at log index {t}): its content no longer exists",
+                row.id
+            )));
+        }
         let content = Content::decode(&row.content)
             .map_err(|e| ArchiveError::Damaged(format!("record {}: its content: {e}", row.id)))?;
         let disclosure = content.disclose(&Secret::from_bytes(row.secret), withhold);

@@ -49,4 +49,7 @@ pub enum ArchiveError {
     /// Nothing the caller named is held (a record id, a conversation).
     #[error("{0}")]
     NotFound(String),
+    /// A governance action refused (a disposal of a held record); the refusal is logged.
+    #[error("{0}")]
+    Refused(String),
 }

@@ -215,21 +215,31 @@ impl Archive {
         // A single file is hashed first and copied to its content address while the pipeline
         // runs (the copy was a twentieth of an ingest's time); a folder is stored file by file at
         // once, small files into packs.
-        let (deposit_id, size, file_copy) = match hash_if_file(&meta.path)? {
+        let (original, size, file_copy, folder_files) = match hash_if_file(&meta.path)? {
             Some((d, size)) => {
                 let key = blob_key(&d);
                 if self.blobs.holds(&key, &d, Some(size))? {
-                    (d, size, None)
+                    (d, size, None, None)
                 } else {
                     // Named as created before it is written: a failed ingest removes it.
                     staged.created.push(key.clone());
-                    (d, size, Some(key))
+                    (d, size, Some(key), None)
                 }
             }
             None => {
-                let (d, size) = self.stage_folder(&meta.path, staged, packer)?;
-                (d, size, None)
+                let (d, size, files) = self.stage_folder(&meta.path, staged, packer)?;
+                (d, size, None, Some(files))
             }
+        };
+        let is_folder = folder_files.is_some();
+        // The public id is keyed: a small export's plain SHA-256 would let anyone confirm a
+        // guess of it.
+        let deposit_id = self.lookup_key.deposit_id(&original);
+        let deposit_secret: [u8; 32] = {
+            use rand_core::RngCore;
+            let mut s = [0u8; 32];
+            rand_core::OsRng.fill_bytes(&mut s);
+            s
         };
         tracing::info!(elapsed = ?started.elapsed(), "deposit hashed");
         crate::failpoint::hit("deposit-stored")?;
@@ -391,9 +401,13 @@ impl Archive {
                     log.manifest
                         .write_all(MANIFEST_MAGIC.as_bytes())
                         .map_err(|e| io_err("manifest", e))?;
-                    log.contents
-                        .write_all(crate::bundle::BUNDLE_MAGIC)
-                        .map_err(|e| io_err("content bundle", e))?;
+                    crate::bundle::Header {
+                        secret: deposit_secret,
+                        original,
+                        folder: is_folder,
+                    }
+                    .write(&mut log.contents)
+                    .map_err(|e| io_err("content bundle", e))?;
                     for batch in log_rx {
                         for w in batch {
                             log.work(w)?;
@@ -452,11 +466,11 @@ impl Archive {
                 let (d, copied) = copy.join().map_err(|_| {
                     ArchiveError::Invalid(format!("storing {} panicked", meta.file_name))
                 })??;
-                if (d, copied) != (deposit_id, size) {
+                if (d, copied) != (original, size) {
                     return Err(ArchiveError::Invalid(format!(
                         "{} changed while it was being deposited (SHA-256 {} then {})",
                         meta.path.display(),
-                        deposit_id.to_hex(),
+                        original.to_hex(),
                         d.to_hex()
                     )));
                 }
@@ -496,6 +510,13 @@ impl Archive {
                 ..
             } = log;
             manifest_pipe.finish().map_err(|e| io_err("manifest", e))?;
+            // The original cut into record-aligned salted pieces at the places the manifest
+            // gives: what the deposit entry commits to (crate::original).
+            let cuts = std::fs::read(&manifest_path)
+                .map_err(|e| io_err("manifest", e))
+                .and_then(|m| {
+                    crate::manifest::cuts(&m).map_err(ArchiveError::Invalid)
+                })?;
             contents_pipe
                 .finish()
                 .map_err(|e| io_err("content bundle", e))?;
@@ -519,10 +540,40 @@ impl Archive {
                 blobs.put_file(&manifest_key, &manifest_path)?;
             }
 
+            let walked = match &folder_files {
+                None => crate::original::walk_file(
+                    &meta.path,
+                    &cuts,
+                    &deposit_secret,
+                    &mut crate::original::NoSink,
+                )?,
+                Some(files) => {
+                    let mut it = files.iter().map(|(rel, raw)| {
+                        let full = meta.path.join(raw);
+                        // Not followed if swapped for a symlink since it was stored.
+                        use std::os::unix::fs::OpenOptionsExt;
+                        std::fs::OpenOptions::new()
+                            .read(true)
+                            .custom_flags(libc::O_NOFOLLOW)
+                            .open(&full)
+                            .map(|f| (rel.clone(), Box::new(std::io::BufReader::new(f)) as Box<dyn Read>))
+                            .map_err(|e| io_err(&full.display().to_string(), e))
+                    });
+                    crate::original::walk_folder(
+                        &mut it,
+                        &cuts,
+                        &deposit_secret,
+                        &mut crate::original::NoSink,
+                    )?
+                }
+            };
+            tracing::info!(elapsed = ?started.elapsed(), pieces = walked.n, "original cut into pieces");
             let deposit_entry = Entry::Deposit(DepositEntry {
                 deposit_id,
                 size,
                 manifest_sha256: manifest_sha,
+                original_root: walked.root,
+                n_pieces: walked.n,
                 n_records: counts.records,
                 n_new: counts.new,
                 received_at_us: received_us,
@@ -554,6 +605,8 @@ impl Archive {
                 head,
                 manifest_sha,
                 contents_sha,
+                original_root: walked.root,
+                n_pieces: walked.n,
             })
         });
         staged.tiles =
@@ -568,6 +621,8 @@ impl Archive {
             head,
             manifest_sha,
             contents_sha,
+            original_root,
+            n_pieces,
         } = outcome?;
 
         tracing::info!(elapsed = ?started.elapsed(), "log appended and tiles written");
@@ -608,6 +663,10 @@ impl Archive {
             manifest: manifest_sha,
             contents: contents_sha,
             checkpoint_size: head.size,
+            original,
+            original_root,
+            n_pieces,
+            split: false,
         })?;
         tx.commit(Some(log_size), head.size, &checkpoint)?;
         // The commit point. From here nothing undoes the deposit: a failure is reported (and
@@ -670,7 +729,7 @@ impl Archive {
         path: &Path,
         staged: &mut Staged,
         packer: &dyn SmallObjects,
-    ) -> Result<(Digest, u64), ArchiveError> {
+    ) -> Result<(Digest, u64, Vec<(String, std::path::PathBuf)>), ArchiveError> {
         let mut files = Vec::new();
         walk(path, path, &mut files).map_err(|e| ArchiveError::Read {
             what: path.display().to_string(),
@@ -740,7 +799,7 @@ impl Archive {
                 self.blobs.put(&key, listing.as_bytes())?;
             }
         }
-        Ok((d, total))
+        Ok((d, total, files))
     }
 
     /// Stores one file of a folder deposit: a small one into a pack, a big one at its content
@@ -954,6 +1013,8 @@ struct Written {
     head: onrecord_log::TreeHead,
     manifest_sha: Digest,
     contents_sha: Digest,
+    original_root: Digest,
+    n_pieces: u64,
 }
 
 /// What the parser's thread sends to the writer, in order, in batches.

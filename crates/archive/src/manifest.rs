@@ -264,3 +264,17 @@ pub(crate) fn read_lines(
     }
     Ok(())
 }
+
+/// Where every record of a deposit starts (its manifest's `R` lines): the cut points of its
+/// original's pieces (`crate::original`).
+pub(crate) fn cuts(compressed: &[u8]) -> Result<crate::original::Cuts, String> {
+    let mut cuts = crate::original::Cuts::default();
+    read_lines(compressed, &mut |line| {
+        if let Line::Record { offset, path, .. } = line {
+            cuts.add(path.as_deref(), offset);
+        }
+        Ok(())
+    })?;
+    cuts.finish();
+    Ok(cuts)
+}

@@ -16,6 +16,9 @@ pub struct RecordView {
     pub conversation_id: String,
     pub conversation_title: String,
     pub record: WireRecord,
+    /// The log index of its disposal tombstone, if it was disposed of (its text is gone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposed: Option<u64>,
 }
 
 /// How a conversation of an unattributed deposit names its depositor.
@@ -35,8 +38,14 @@ pub struct ConversationView {
 }
 
 /// A record's canonical content (`onrecord-content/2`) in its JSON Lines form.
+///
+/// A disposed record's content is what its tombstone keeps: its shown claims give the record
+/// without its text, attachments or subject.
 pub fn content_wire(content: &[u8]) -> Result<WireRecord, String> {
-    let content = onrecord_content::Content::decode(content).map_err(|e| e.to_string())?;
+    let content = match crate::govern::kept_content(content) {
+        Some(kept) => kept?.1,
+        None => onrecord_content::Content::decode(content).map_err(|e| e.to_string())?,
+    };
     let (record, channel) = content.to_record().map_err(|e| e.to_string())?;
     let mut w = WireRecord::from_record(&record, channel);
     w.source = None;
@@ -55,6 +64,7 @@ fn to_view(row: StoredRecord) -> Result<RecordView, ArchiveError> {
         conversation_id: row.conversation_id.to_hex(),
         conversation_title: row.conversation_title,
         record,
+        disposed: row.disposed,
     })
 }
 

@@ -35,6 +35,8 @@ pub struct RebuildReport {
     pub records: u64,
     pub conversations: u64,
     pub checkpoints: u64,
+    /// Governance entries replayed.
+    pub governance: u64,
     /// Where the catalogue that was replaced was moved, if there was one.
     pub replaced: Option<String>,
 }
@@ -99,6 +101,7 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
         ..Default::default()
     };
     let mut pending: HashMap<u64, RecordEntry> = HashMap::new();
+    let mut governance: Vec<(u64, crate::entry::GovernanceEntry)> = Vec::new();
     let mut prev_size = 0u64;
     let mut failed: Option<ArchiveError> = None;
     crate::verify::for_each_entry(&store, 0, latest.size, &mut |index, bytes| {
@@ -109,6 +112,22 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
             match Entry::decode(bytes).map_err(|e| damaged(format!("log entry {index}: {e}")))? {
                 Entry::Record(re) => {
                     pending.insert(index, re);
+                }
+                Entry::Governance(g) => {
+                    // Governance entries commit in groups, each ending at a checkpoint.
+                    governance.push((index, g));
+                    if let Some(checkpoint) = checkpoints.get(&(index + 1)) {
+                        let snap = cat.read()?;
+                        let mut tx = cat.write()?;
+                        for (at, g) in governance.drain(..) {
+                            replay_governance(&*snap, &mut *tx, &blobs, at, &g)?;
+                            report.governance += 1;
+                        }
+                        drop(snap);
+                        tx.commit(Some(prev_size), index + 1, checkpoint)?;
+                        report.checkpoints += 1;
+                        prev_size = index + 1;
+                    }
                 }
                 Entry::Deposit(de) => {
                     report.deposits += 1;
@@ -150,6 +169,11 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
     if let Some((&index, _)) = pending.iter().next() {
         return Err(damaged(format!(
             "record entry {index} comes after the last deposit entry"
+        )));
+    }
+    if let Some((index, _)) = governance.first() {
+        return Err(damaged(format!(
+            "governance entry {index} is covered by no checkpoint of its own"
         )));
     }
     report.conversations = cat.read()?.conversations()?.len() as u64;
@@ -261,6 +285,10 @@ impl DepositReplay<'_> {
             .blobs
             .get(&bundle_key(&de.deposit_id))?
             .ok_or_else(|| damaged(format!("{what}: its content bundle is missing")))?;
+        let header = crate::bundle::read_header(&bundle).map_err(|e| damaged(format!("{what}: {e}")))?;
+        let split = self
+            .blobs
+            .exists(&crate::original::split_key(&de.deposit_id))?;
         let mut frames: HashMap<u64, Frame> = HashMap::new();
         read_frames(&bundle, &mut |f| {
             frames.insert(f.log_index, f);
@@ -310,6 +338,10 @@ impl DepositReplay<'_> {
             manifest: de.manifest_sha256,
             contents: Digest::of(&bundle),
             checkpoint_size: index + 1,
+            original: header.original,
+            original_root: de.original_root,
+            n_pieces: de.n_pieces,
+            split,
         })?;
         Ok(())
     }
@@ -404,11 +436,25 @@ impl DepositReplay<'_> {
         conv_seq: i64,
         source: SourceRef<'_>,
     ) -> Result<(), String> {
-        let content = Content::decode(&frame.content).map_err(|e| e.to_string())?;
-        let secret = onrecord_content::Secret::from_bytes(frame.secret);
-        if content.commit_root(&secret) != re.commitment {
-            return Err("its content does not match the log's commitment".into());
-        }
+        // A disposed record's frame holds what its tombstone keeps: a disclosure that must
+        // still give the commitment.
+        let content = match crate::govern::kept_content(&frame.content) {
+            Some(kept) => {
+                let (d, c) = kept.map_err(|e| format!("what its tombstone keeps: {e}"))?;
+                if d.commitment != re.commitment || d.verify().ok() != Some(re.commitment) {
+                    return Err("what its tombstone keeps does not give the log's commitment".into());
+                }
+                c
+            }
+            None => {
+                let content = Content::decode(&frame.content).map_err(|e| e.to_string())?;
+                let secret = onrecord_content::Secret::from_bytes(frame.secret);
+                if content.commit_root(&secret) != re.commitment {
+                    return Err("its content does not match the log's commitment".into());
+                }
+                content
+            }
+        };
         let claim = |name: &str| content.claim(name);
         let need = |name: &str| claim(name).ok_or_else(|| format!("its content has no {name}"));
         let sent_at_us = claim("sent_at")
@@ -440,4 +486,44 @@ impl DepositReplay<'_> {
         self.report.records += 1;
         Ok(())
     }
+}
+
+/// Replays one governance entry into the catalogue.
+fn replay_governance(
+    snap: &dyn crate::catalogue::CatalogueRead,
+    tx: &mut dyn crate::catalogue::CatalogueWrite,
+    blobs: &crate::blobs::BlobStore,
+    at: u64,
+    g: &crate::entry::GovernanceEntry,
+) -> Result<(), ArchiveError> {
+    use crate::entry::Action;
+    tx.add_governance(&crate::govern::governance_row(at, g))?;
+    match &g.action {
+        Action::Hold {
+            name, scope_sha256, ..
+        } => {
+            let scope = blobs
+                .get(&blob_key(scope_sha256))?
+                .ok_or_else(|| damaged(format!("hold {name:?} (entry {at}): its scope is missing")))?;
+            if Digest::of(&scope) != *scope_sha256 || scope.len() % 32 != 0 {
+                return Err(damaged(format!("hold {name:?} (entry {at}): its scope is damaged")));
+            }
+            let mut indexes = Vec::new();
+            for id in scope.chunks(32) {
+                let id = Digest(id.try_into().expect("32 bytes"));
+                indexes.push(crate::govern::index_of_id(snap, &id)?.ok_or_else(|| {
+                    damaged(format!("hold {name:?} (entry {at}): record {id} is not in the log"))
+                })?);
+            }
+            tx.add_hold(name, at, &indexes)?;
+        }
+        Action::Release { name } => {
+            tx.release_hold(name, at)?;
+        }
+        Action::Tombstone { log_index, .. } => {
+            tx.dispose_record(*log_index, at, None)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -66,7 +66,23 @@ pub struct VerifyReport {
     /// consistent with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since_size: Option<u64>,
+    /// Governance entries checked against the catalogue.
+    pub governance_checked: u64,
+    /// Deposit originals checked against the root of their pieces (split or whole).
+    pub originals_checked: u64,
+    /// Records disposed of, each under its tombstone: reported, not counted as tampering.
+    pub tombstones: Vec<TombstoneSeen>,
     pub problems: Vec<String>,
+}
+
+/// A disposed record as `verify` found it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TombstoneSeen {
+    pub record_id: String,
+    pub log_index: u64,
+    pub tombstone: u64,
+    pub authority: String,
+    pub actor: String,
 }
 
 impl VerifyReport {
@@ -406,6 +422,8 @@ impl ArchiveReader {
         let mut manifests: Vec<(Digest, String)> = Vec::new();
         let mut deposit_files: Vec<(Digest, String)> = Vec::new();
         let mut seen_deposits = 0u64;
+        let mut governance: Vec<(u64, entry::GovernanceEntry)> = Vec::new();
+        let mut disposed: Vec<(u64, u64, Digest)> = Vec::new();
         // The key each log index's record must have in `record_ids` (None: not a record).
         let mut key_at: Vec<Option<i64>> = vec![None; usize::try_from(size).unwrap_or(0)];
         let mut lookup_at: Vec<Option<i64>> = vec![None; usize::try_from(size).unwrap_or(0)];
@@ -429,6 +447,8 @@ impl ArchiveReader {
                 problem(&mut rep, p);
             }
             attachment_refs.extend(part.attachment_refs);
+            governance.extend(part.governance);
+            disposed.extend(part.disposed);
             manifests.extend(part.manifests);
             deposit_files.extend(part.deposit_files);
         }
@@ -440,6 +460,13 @@ impl ArchiveReader {
         // And by its private lookup key, which ingest asks "already held?" with.
         for p in compare_record_ids(&lookup_at, lookups_table??, "lookups") {
             problem(&mut rep, p);
+        }
+        // Governance entries against the catalogue's rows, and tombstones against the records
+        // the catalogue says are disposed.
+        check_governance(&mut rep, snap, &governance, &disposed, size)?;
+        // Every deposit's original against the root of its pieces in its entry.
+        if opts.blobs {
+            self.check_originals(&mut rep, &all_deposits, size)?;
         }
         // Conversations (titles, participants…), every record's place and `sources` against
         // what the deposits' manifests say.
@@ -661,6 +688,10 @@ struct Part {
     id_keys: Vec<(i64, i64)>,
     /// (key, log index) of every record's checked lookup, as `lookups` must hold them.
     lookup_keys: Vec<(i64, i64)>,
+    /// Governance entries, with their log index.
+    governance: Vec<(u64, entry::GovernanceEntry)>,
+    /// (record log index, tombstone log index) of every row the catalogue says is disposed.
+    disposed: Vec<(u64, u64, Digest)>,
 }
 
 impl Part {
@@ -782,6 +813,7 @@ fn check_range(
             }
         };
         match entry {
+            Entry::Governance(g) => part.governance.push((index, g)),
             Entry::Record(re) => {
                 let record_id = re.record_id();
                 part.bytes_hashed += entry::RECORD_ID_INPUT_LEN as u64;
@@ -817,6 +849,8 @@ fn check_range(
                     Ok(Some(r)) => {
                         part.deposits_checked += 1;
                         if r.id != de.deposit_id
+                            || r.original_root != de.original_root
+                            || r.n_pieces != de.n_pieces
                             || r.size != de.size
                             || r.manifest != de.manifest_sha256
                             || r.n_records != de.n_records
@@ -846,8 +880,13 @@ fn check_range(
                     de.manifest_sha256,
                     format!("manifest of deposit {} ({})", de.deposit_id, de.file_name),
                 ));
-                part.deposit_files
-                    .push((de.deposit_id, de.file_name.clone()));
+                // The original as one object, until a disposal split it (then its pieces are
+                // checked with the originals).
+                if let Ok(Some(r)) = snap.deposit_at(index)
+                    && !r.split
+                {
+                    part.deposit_files.push((r.original, de.file_name.clone()));
+                }
             }
         }
     });
@@ -863,6 +902,167 @@ fn check_range(
         next_row = rows.next();
     }
     Ok(part)
+}
+
+/// Governance entries against the catalogue, tombstones against disposed rows.
+fn check_governance(
+    rep: &mut VerifyReport,
+    snap: &dyn CatalogueRead,
+    governance: &[(u64, entry::GovernanceEntry)],
+    disposed: &[(u64, u64, Digest)],
+    size: u64,
+) -> Result<(), ArchiveError> {
+    let rows: HashMap<u64, catalogue::GovernanceRow> = snap
+        .governance(None)?
+        .into_iter()
+        .filter(|r| r.log_index < size)
+        .map(|r| (r.log_index, r))
+        .collect();
+    let mut tombstones: HashMap<u64, (u64, &entry::GovernanceEntry)> = HashMap::new();
+    for (index, g) in governance {
+        rep.governance_checked += 1;
+        match rows.get(index) {
+            Some(row) if *row == crate::govern::governance_row(*index, g) => {}
+            Some(_) => push_problem(
+                &mut rep.problems,
+                format!("governance entry {index} ({}): the catalogue's row differs from the log", g.kind()),
+            ),
+            None => push_problem(
+                &mut rep.problems,
+                format!("governance entry {index} ({}) is in the log but missing from the catalogue", g.kind()),
+            ),
+        }
+        if let entry::Action::Tombstone { log_index, .. } = &g.action {
+            tombstones.insert(*log_index, (*index, g));
+        }
+    }
+    let logged: HashSet<u64> = governance.iter().map(|(i, _)| *i).collect();
+    for index in rows.keys().filter(|i| !logged.contains(i)) {
+        push_problem(
+            &mut rep.problems,
+            format!("governance row {index} is in the catalogue but its log entry is not a governance entry"),
+        );
+    }
+    let mut seen = HashSet::new();
+    for (record, tombstone, id) in disposed {
+        seen.insert(*record);
+        match tombstones.get(record) {
+            Some((t, g)) if t == tombstone => {
+                if let entry::Action::Tombstone { record: named, .. } = &g.action
+                    && named != id
+                {
+                    push_problem(
+                        &mut rep.problems,
+                        format!("tombstone {t} names record {named}, but log index {record} is record {id}"),
+                    );
+                }
+                rep.tombstones.push(TombstoneSeen {
+                    record_id: id.to_hex(),
+                    log_index: *record,
+                    tombstone: *t,
+                    authority: g.authority.clone(),
+                    actor: g.actor.clone(),
+                });
+            }
+            _ => push_problem(
+                &mut rep.problems,
+                format!(
+                    "record {id} (log index {record}) is disposed of in the catalogue without its tombstone in the log"
+                ),
+            ),
+        }
+    }
+    for (record, (t, _)) in &tombstones {
+        if !seen.contains(record) {
+            push_problem(
+                &mut rep.problems,
+                format!("tombstone {t} disposed of the record at log index {record}, but the catalogue still holds its content"),
+            );
+        }
+    }
+    rep.tombstones.sort_by_key(|t| t.log_index);
+    Ok(())
+}
+
+impl ArchiveReader {
+    /// Every deposit's original against the root of its pieces in its entry: the split form's
+    /// digests and kept pieces, or the original re-cut with the deposit secret.
+    fn check_originals(
+        &self,
+        rep: &mut VerifyReport,
+        deposits: &[catalogue::DepositRow],
+        size: u64,
+    ) -> Result<(), ArchiveError> {
+        for d in deposits.iter().filter(|d| d.log_index < size) {
+            let what = format!("deposit {} ({})", d.id, d.file_name);
+            let Some(bundle) = self.blobs.get(&crate::bundle::bundle_key(&d.id))? else {
+                push_problem(&mut rep.problems, format!("{what}: its content bundle is missing"));
+                continue;
+            };
+            rep.sha256_bytes += bundle.len() as u64;
+            if Digest::of(&bundle) != d.contents {
+                push_problem(&mut rep.problems, format!("{what}: its content bundle differs from the catalogue's"));
+                continue;
+            }
+            let header = match crate::bundle::read_header(&bundle) {
+                Ok(h) => h,
+                Err(e) => {
+                    push_problem(&mut rep.problems, format!("{what}: {e}"));
+                    continue;
+                }
+            };
+            if header.original != d.original || self.lookup_key.deposit_id(&d.original) != d.id {
+                push_problem(&mut rep.problems, format!("{what}: its original is not the one its id names"));
+            }
+            rep.originals_checked += 1;
+            let got = if d.split {
+                let key = crate::original::split_key(&d.id);
+                match self.blobs.get(&key)? {
+                    None => Err(format!("its split original {key} is missing")),
+                    Some(b) => crate::original::read_split(
+                        &mut &b[..],
+                        &mut crate::original::NoSink,
+                        |_| {},
+                    )
+                    .map(|r| {
+                        rep.sha256_bytes += r.bytes;
+                        for i in &r.damaged {
+                            push_problem(
+                                &mut rep.problems,
+                                format!("{what}: piece {i} of its original was altered"),
+                            );
+                        }
+                        (r.root, r.n)
+                    }),
+                }
+            } else {
+                let cuts = match self.cuts_of(d) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        push_problem(&mut rep.problems, format!("{what}: {e}"));
+                        continue;
+                    }
+                };
+                match self.walk_original(d, header.folder, &cuts, &header.secret, &mut crate::original::NoSink) {
+                    Ok((w, _)) => {
+                        rep.sha256_bytes += w.bytes;
+                        Ok((w.root, w.n))
+                    }
+                    // A missing blob is reported with the blobs.
+                    Err(e) => Err(format!("its original could not be read ({e})")),
+                }
+            };
+            match got {
+                Ok(root) if root == (d.original_root, d.n_pieces) => {}
+                Ok(_) => push_problem(
+                    &mut rep.problems,
+                    format!("{what}: its original does not give the root of its pieces in the log (altered or damaged)"),
+                ),
+                Err(e) => push_problem(&mut rep.problems, format!("{what}: {e}")),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What the manifests say a conversation row holds, after every deposit that announced it.
@@ -1068,6 +1268,43 @@ fn check_content(
     lookup_key: &entry::LookupKey,
 ) {
     let index = row.log_index;
+    if let Some(kept) = crate::govern::kept_content(&row.content) {
+        // Disposed: what the tombstone keeps must still give the commitment, and the columns
+        // must say what it shows.
+        let Some(tombstone) = row.disposed else {
+            part.problem(format!(
+                "record {record_id} (log index {index}): its content in the catalogue is a disclosure, but no tombstone disposed of it"
+            ));
+            return;
+        };
+        part.disposed.push((index, tombstone, record_id));
+        match kept {
+            Ok((d, content)) => {
+                part.bytes_hashed += commit_bytes(&content);
+                if d.commitment != re.commitment || d.verify().ok() != Some(re.commitment) {
+                    part.problem(format!(
+                        "record {record_id} (log index {index}): what its tombstone keeps was altered (it does not give the log's commitment)"
+                    ));
+                }
+                let differ = catalogue::columns_differ(&content, &row.columns);
+                if !differ.is_empty() {
+                    part.problem(format!(
+                        "record {record_id} (log index {index}): the catalogue's {} column(s) differ from what its tombstone keeps",
+                        differ.join(", ")
+                    ));
+                }
+            }
+            Err(e) => part.problem(format!(
+                "record {record_id} (log index {index}): what its tombstone keeps is unreadable ({e})"
+            )),
+        }
+        return;
+    }
+    if row.disposed.is_some() {
+        part.problem(format!(
+            "record {record_id} (log index {index}): the catalogue says it was disposed of, but it still holds its content"
+        ));
+    }
     let content = match Content::decode(&row.content) {
         Ok(c) => c,
         Err(e) => {

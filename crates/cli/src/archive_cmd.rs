@@ -286,6 +286,29 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
         if let Some(n) = rep.since_size {
             writeln!(out, "  consistent with your earlier checkpoint of size {n}")?;
         }
+        writeln!(
+            out,
+            "  {} governance entries and {} originals checked",
+            rep.governance_checked, rep.originals_checked
+        )?;
+        if !rep.tombstones.is_empty() {
+            writeln!(
+                out,
+                "  {} records disposed of, each under its tombstone:",
+                rep.tombstones.len()
+            )?;
+            for t in &rep.tombstones {
+                writeln!(
+                    out,
+                    "    {} (log index {}): tombstone {} by {} under {}",
+                    t.record_id,
+                    t.log_index,
+                    t.tombstone,
+                    visible(&t.actor),
+                    visible(&t.authority)
+                )?;
+            }
+        }
         if rep.key_pinned {
             writeln!(out, "  checked against the key you gave")?;
         } else {

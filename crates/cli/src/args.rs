@@ -53,6 +53,15 @@ pub enum Command {
     Show(ShowArgs),
     /// Reports on the archive.
     Report(ReportArgs),
+    /// Dispose of records: their content destroyed, a tombstone in the log (refused under a hold).
+    Dispose(DisposeArgs),
+    /// Legal holds: place one on what a search finds, list them, release one.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Label a record (a records manager's decision), as an entry in the log.
+    Label(LabelArgs),
+    /// A record's governance history: labels, holds, corrections, disposal.
+    History(HistoryArgs),
     /// Rebuild the search index from the catalogue.
     Reindex,
     /// Recreate the catalogue and the search index from the log and the blob store alone.
@@ -62,6 +71,106 @@ pub enum Command {
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
+}
+
+/// Who acts and why, for every governance command.
+#[derive(Args, Debug, Clone)]
+pub struct ActorArgs {
+    /// Who acts (default: $ONRECORD_ACTOR, else the system user name).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Why: recorded in the log entry.
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DisposeArgs {
+    /// Record ids (64 hex digits or prefixes of at least 8).
+    #[arg(required = true)]
+    pub records: Vec<String>,
+    /// The authority: the retention schedule line or decision the disposal carries out.
+    #[arg(long)]
+    pub authority: String,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HoldCommand {
+    /// Place a hold on every record a search finds now.
+    Create(HoldCreateArgs),
+    /// List the holds, in force and released.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release a hold.
+    Release(HoldReleaseArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct HoldCreateArgs {
+    /// The hold's name (an FOI case, an inquiry's request, a litigation reference).
+    pub name: String,
+    /// The search whose matches are held (the same syntax as `onrecord search`).
+    #[arg(long)]
+    pub query: String,
+    /// Only records from this person.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only this conversation (title words or id).
+    #[arg(long = "in", value_name = "CONVERSATION")]
+    pub in_: Option<String>,
+    #[arg(long)]
+    pub channel: Option<String>,
+    #[arg(long)]
+    pub after: Option<String>,
+    #[arg(long)]
+    pub before: Option<String>,
+    /// The authority (the request, order or notice the hold answers).
+    #[arg(long, default_value = "")]
+    pub authority: String,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct HoldReleaseArgs {
+    pub name: String,
+    #[arg(long, default_value = "")]
+    pub authority: String,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LabelArgs {
+    /// The record id.
+    pub record: String,
+    /// The label: significant or trivial (or a department's own).
+    pub label: String,
+    /// Its category (decision, procurement, logistics…).
+    #[arg(long, default_value = "")]
+    pub category: String,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The record id.
+    pub record: String,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,7 @@
 mod archive_cmd;
 mod args;
 mod demo;
+mod govern_cmd;
 mod parse_cmd;
 mod read_cmd;
 mod read_flags;
@@ -55,6 +56,10 @@ fn main() -> ExitCode {
         Command::Search(a) => read_cmd::search(&cli.global, a),
         Command::Show(a) => read_cmd::show(&cli.global, a),
         Command::Report(a) => read_cmd::report(&cli.global, a),
+        Command::Dispose(a) => govern_cmd::dispose(&cli.global, a),
+        Command::Hold(c) => govern_cmd::hold(&cli.global, c),
+        Command::Label(a) => govern_cmd::label(&cli.global, a),
+        Command::History(a) => govern_cmd::history(&cli.global, a),
         Command::Reindex => read_cmd::reindex(&cli.global),
         Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),

@@ -46,6 +46,10 @@ pub trait Catalogue: Send + Sync {
     fn read(&self) -> Result<Box<dyn CatalogueRead + '_>>;
     /// The write transaction. Waits while another writer of this archive holds it.
     fn write(&self) -> Result<Box<dyn CatalogueWrite + '_>>;
+    /// Leaves no copy of an overwritten or deleted value in any of the backend's files (after a
+    /// disposal): SQLite truncates its write-ahead log (with `secure_delete`, freed space in
+    /// the database is already zeroed). Fails when a reader's snapshot still needs the old pages.
+    fn compact(&self) -> Result<()>;
 }
 
 /// A record as the catalogue keeps it, with its conversation's id and title.
@@ -71,6 +75,9 @@ pub struct StoredRecord {
     pub content: Vec<u8>,
     /// The record's own secret, from which its salts derive (all zeros when the row lacks one).
     pub secret: [u8; 32],
+    /// The log index of its disposal tombstone: then `content` is the JSON disclosure of the
+    /// claims the tombstone keeps, and `secret` is all zeros.
+    pub disposed: Option<u64>,
 }
 
 /// A record as verification reads it: what the log entry commits to, and which of the columns
@@ -90,6 +97,37 @@ pub struct CheckedRecord {
     /// The columns that reports, filters and the index read, as stored: verification compares
     /// each with the content.
     pub columns: Columns,
+    /// As in [`StoredRecord::disposed`].
+    pub disposed: Option<u64>,
+}
+
+/// A governance entry as the catalogue keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct GovernanceRow {
+    pub log_index: u64,
+    pub kind: String,
+    pub at_us: i64,
+    pub actor: String,
+    pub authority: String,
+    pub reason: String,
+    /// The record, conversation or hold the entry acts on ([`crate::entry::GovernanceEntry::subject`]).
+    #[serde(serialize_with = "hex_digest")]
+    pub subject: Digest,
+    /// The action's fields, as JSON.
+    pub detail: String,
+}
+
+fn hex_digest<S: serde::Serializer>(d: &Digest, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&d.to_hex())
+}
+
+/// A hold as the catalogue keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HoldRow {
+    pub name: String,
+    pub log_index: u64,
+    pub released: Option<u64>,
+    pub n_records: u64,
 }
 
 /// The columns a record's row repeats from its content, for reports and filters.
@@ -173,6 +211,13 @@ pub struct DepositRow {
     /// The deposit's content bundle (see [`crate::bundle`]).
     pub contents: Digest,
     pub checkpoint_size: u64,
+    /// The SHA-256 of the deposit as handed in (a folder's: of its listing): its blob's key.
+    pub original: Digest,
+    /// As in the deposit entry: the root over the original's pieces, and how many.
+    pub original_root: Digest,
+    pub n_pieces: u64,
+    /// Whether a disposal has split the original into its pieces.
+    pub split: bool,
 }
 
 /// A conversation as the catalogue keeps it.
@@ -319,6 +364,16 @@ pub trait CatalogueRead: Send {
     fn packed(&self, member: &Digest) -> Result<Option<(Digest, u64, u64)>>;
     /// Every packed member: (member, pack, offset, length), by pack then offset.
     fn for_each_packed(&self, f: &mut dyn FnMut(Digest, Digest, u64, u64)) -> Result<()>;
+    /// Governance entries, in log order: all, or those about one subject.
+    fn governance(&self, subject: Option<&Digest>) -> Result<Vec<GovernanceRow>>;
+    /// Every hold, in the order they were placed.
+    fn holds(&self) -> Result<Vec<HoldRow>>;
+    /// The names of the holds in force on a record.
+    fn holds_on(&self, record: u64) -> Result<Vec<String>>;
+    /// Every place a record sits: in the deposit that first held it, then in later ones.
+    fn record_placements(&self, record: u64) -> Result<Vec<Placement>>;
+    /// Every record a deposit holds (first or again) and where.
+    fn placements_in_deposit(&self, deposit_seq: i64) -> Result<Vec<Placement>>;
 }
 
 /// The write transaction (see the module's documentation for what a backend guarantees).
@@ -349,4 +404,19 @@ pub trait CatalogueWrite {
     fn commit(self: Box<Self>, previous: Option<u64>, size: u64, checkpoint: &str) -> Result<()>;
     /// Adds members of a pack: (member digest, offset, length) in the pack `pack`.
     fn add_packed(&mut self, pack: &Digest, members: &[(Digest, u64, u64)]) -> Result<()>;
+    fn add_governance(&mut self, g: &GovernanceRow) -> Result<()>;
+    /// Places (or places again) the hold `name` by the entry at `log_index` on `records`.
+    fn add_hold(&mut self, name: &str, log_index: u64, records: &[u64]) -> Result<()>;
+    /// Releases the hold; false when no such hold is in force.
+    fn release_hold(&mut self, name: &str, log_index: u64) -> Result<bool>;
+    /// Replaces a record's content by what its tombstone keeps (`None`: it holds that already),
+    /// and forgets its secret and lookup.
+    fn dispose_record(&mut self, record: u64, tombstone: u64, kept: Option<&[u8]>) -> Result<()>;
+    /// Notes that a deposit's original is split, with its rewritten content bundle.
+    fn set_deposit_split(&mut self, seq: i64, contents: &Digest) -> Result<()>;
+    /// Notes a deposit's rewritten content bundle.
+    fn set_deposit_contents(&mut self, seq: i64, contents: &Digest) -> Result<()>;
+    /// Packs rewritten without some members: every member of `old` moves to `new` at the
+    /// offsets given, and `dropped` members are forgotten.
+    fn repack(&mut self, old: &Digest, new: Option<(&Digest, &[(Digest, u64, u64)])>, dropped: &[Digest]) -> Result<()>;
 }

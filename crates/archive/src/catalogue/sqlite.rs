@@ -23,6 +23,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns, ConversationRow, DepositRow,
+    GovernanceRow, HoldRow,
     FullConversation, NewConversation, NewRecord, NewWarning, Placement, RecordOrder, SourceRef,
     StoredRecord, Window, id_key,
 };
@@ -38,7 +39,10 @@ type Result<T> = std::result::Result<T, ArchiveError>;
 /// ingest's system time. And record ids are found through the table `record_ids`, written in
 /// key order, instead of an index on `records.id_key`; the key is the id's first 4 bytes, not 8.
 /// 4: WAL mode (readers beside the writer), and `packed`: where each small blob sits in a pack.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 5: content v2 (salted commitments, keyed lookups).
+/// 6: originals in pieces (`deposits.original`, `original_root`, `n_pieces`, `split`), disposal
+/// (`records.disposed`), governance entries, holds.
+pub const SCHEMA_VERSION: u32 = 6;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -62,7 +66,15 @@ CREATE TABLE deposits (
     manifest BLOB NOT NULL,
     -- The content bundle: the new records' contents and secrets (bundle.rs).
     contents BLOB NOT NULL,
-    checkpoint_size INTEGER NOT NULL
+    checkpoint_size INTEGER NOT NULL,
+    -- The SHA-256 of the deposit as handed in (a folder's: its listing): the key of its blob.
+    -- Private: the public deposit id is a keyed hash of it.
+    original BLOB NOT NULL,
+    -- The root over the original's salted pieces (original.rs) and how many, as in the entry.
+    original_root BLOB NOT NULL,
+    n_pieces INTEGER NOT NULL,
+    -- 1 once a disposal has split the original into its pieces (store/originals/<id>).
+    split INTEGER NOT NULL
 );
 CREATE TABLE conversations (
     seq INTEGER PRIMARY KEY,
@@ -98,7 +110,10 @@ CREATE TABLE records (
     -- Where the record sits in the deposit that first held it; later deposits are in `sources`.
     line INTEGER,
     offset INTEGER NOT NULL,
-    path TEXT
+    path TEXT,
+    -- The log index of the record's disposal tombstone; then `content` holds the disclosure of
+    -- its non-text claims that the tombstone keeps, and `secret` is empty.
+    disposed INTEGER
 );
 CREATE INDEX records_by_conversation ON records (conversation, log_index);
 -- Finding a record by its id: id_key(id) and the record's log index. A table of its own, not an
@@ -134,6 +149,31 @@ CREATE TABLE warnings (
     message TEXT NOT NULL
 );
 CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, text TEXT NOT NULL);
+-- Governance entries (entry.rs, types 3-10), as the log holds them; `detail` is the action's
+-- fields as JSON.
+CREATE TABLE governance (
+    log_index INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    authority TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    subject BLOB NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX governance_by_subject ON governance (subject, log_index);
+-- Holds: each by name, the entry that placed it and the one that released it.
+CREATE TABLE holds (
+    name TEXT PRIMARY KEY,
+    log_index INTEGER NOT NULL,
+    released INTEGER
+);
+-- The records each hold covers (log indexes).
+CREATE TABLE held (
+    record INTEGER NOT NULL,
+    hold INTEGER NOT NULL,
+    PRIMARY KEY (record, hold)
+) WITHOUT ROWID;
 -- Where each small blob sits: a member of a pack (blobs::packs). Derived like the rest: every pack
 -- carries its own index.
 CREATE TABLE packed (
@@ -319,6 +359,26 @@ fn tune(conn: &Connection) -> Result<()> {
 }
 
 impl Catalogue for SqliteCatalogue {
+    fn compact(&self) -> Result<()> {
+        self.join_checkpointer();
+        let mut guard = lock(&self.writer);
+        if guard.is_none() {
+            *guard = Some(self.connect()?);
+        }
+        let conn = guard.as_ref().expect("opened above");
+        let (busy, _, _): (i64, i64, i64) = conn.query_row(
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if busy != 0 {
+            return Err(ArchiveError::Busy(
+                "a reader still holds pages of the catalogue's write-ahead log".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn read(&self) -> Result<Box<dyn CatalogueRead + '_>> {
         let conn = match lock(&self.readers).pop() {
             Some(c) => c,
@@ -376,7 +436,7 @@ impl Drop for SqliteRead<'_> {
 const RECORD_COLUMNS: &str =
     "r.log_index, r.id, r.conversation, coalesce(c.id, zeroblob(32)), coalesce(c.title, c.key, ''),
      r.occurrence, r.deposit_seq, r.channel, r.type, r.kind, r.author, r.local_time, r.content,
-     r.secret";
+     r.secret, r.disposed";
 const RECORD_FROM: &str = "records r LEFT JOIN conversations c ON c.seq = r.conversation";
 
 fn digest(v: Vec<u8>) -> Digest {
@@ -429,11 +489,13 @@ fn stored_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
         local_time: r.get(11)?,
         content: bytes_of(r, 12)?,
         secret: secret(bytes_of(r, 13)?),
+        disposed: r.get::<_, Option<i64>>(14)?.map(|i| i as u64),
     })
 }
 
 const DEPOSIT_COLUMNS: &str = "seq, id, log_index, first_index, file_name, size, format, style, depositor,
-     received_at, tz, date_order, date_order_decision, n_records, n_new, n_warnings, manifest, contents, checkpoint_size";
+     received_at, tz, date_order, date_order_decision, n_records, n_new, n_warnings, manifest, contents, checkpoint_size,
+     original, original_root, n_pieces, split";
 
 fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
     Ok(DepositRow {
@@ -456,6 +518,10 @@ fn deposit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepositRow> {
         manifest: digest(bytes_of(r, 16)?),
         contents: digest(bytes_of(r, 17)?),
         checkpoint_size: r.get::<_, i64>(18)? as u64,
+        original: digest(bytes_of(r, 19)?),
+        original_root: digest(bytes_of(r, 20)?),
+        n_pieces: r.get::<_, i64>(21)? as u64,
+        split: r.get::<_, i64>(22)? != 0,
     })
 }
 
@@ -497,7 +563,104 @@ impl SqliteRead<'_> {
     }
 }
 
+fn governance_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GovernanceRow> {
+    Ok(GovernanceRow {
+        log_index: r.get::<_, i64>(0)? as u64,
+        kind: r.get(1)?,
+        at_us: r.get(2)?,
+        actor: r.get(3)?,
+        authority: r.get(4)?,
+        reason: r.get(5)?,
+        subject: digest(bytes_of(r, 6)?),
+        detail: r.get(7)?,
+    })
+}
+
+const GOVERNANCE_COLUMNS: &str = "log_index, kind, at, actor, authority, reason, subject, detail";
+
 impl CatalogueRead for SqliteRead<'_> {
+    fn governance(&self, subject: Option<&Digest>) -> Result<Vec<GovernanceRow>> {
+        let c = self.c();
+        let rows = match subject {
+            Some(d) => c
+                .prepare_cached(&format!(
+                    "SELECT {GOVERNANCE_COLUMNS} FROM governance WHERE subject = ?1 ORDER BY log_index"
+                ))?
+                .query_map([&d.0[..]], governance_row)?
+                .collect::<rusqlite::Result<_>>()?,
+            None => c
+                .prepare_cached(&format!(
+                    "SELECT {GOVERNANCE_COLUMNS} FROM governance ORDER BY log_index"
+                ))?
+                .query_map([], governance_row)?
+                .collect::<rusqlite::Result<_>>()?,
+        };
+        Ok(rows)
+    }
+
+    fn holds(&self) -> Result<Vec<HoldRow>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT h.name, h.log_index, h.released,
+                    (SELECT count(*) FROM held WHERE hold = h.log_index)
+             FROM holds h ORDER BY h.log_index",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(HoldRow {
+                name: r.get(0)?,
+                log_index: r.get::<_, i64>(1)? as u64,
+                released: r.get::<_, Option<i64>>(2)?.map(|i| i as u64),
+                n_records: r.get::<_, i64>(3)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn holds_on(&self, record: u64) -> Result<Vec<String>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT h.name FROM held x JOIN holds h ON h.log_index = x.hold
+             WHERE x.record = ?1 AND h.released IS NULL ORDER BY h.log_index",
+        )?;
+        let rows = st.query_map([sql_int(record)], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn record_placements(&self, record: u64) -> Result<Vec<Placement>> {
+        let c = self.c();
+        let mut out: Vec<Placement> = c
+            .prepare_cached(
+                "SELECT log_index, deposit_seq, line, offset, path FROM records WHERE log_index = ?1",
+            )?
+            .query_map([sql_int(record)], placement)?
+            .collect::<rusqlite::Result<_>>()?;
+        out.extend(
+            c.prepare_cached(
+                "SELECT record, deposit_seq, line, offset, path FROM sources WHERE record = ?1
+                 ORDER BY deposit_seq",
+            )?
+            .query_map([sql_int(record)], placement)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+        Ok(out)
+    }
+
+    fn placements_in_deposit(&self, deposit_seq: i64) -> Result<Vec<Placement>> {
+        let c = self.c();
+        let mut out: Vec<Placement> = c
+            .prepare_cached(
+                "SELECT log_index, deposit_seq, line, offset, path FROM records WHERE deposit_seq = ?1",
+            )?
+            .query_map([deposit_seq], placement)?
+            .collect::<rusqlite::Result<_>>()?;
+        out.extend(
+            c.prepare_cached(
+                "SELECT record, deposit_seq, line, offset, path FROM sources WHERE deposit_seq = ?1",
+            )?
+            .query_map([deposit_seq], placement)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+        Ok(out)
+    }
+
     fn packed(&self, member: &Digest) -> Result<Option<(Digest, u64, u64)>> {
         Ok(self
             .c()
@@ -685,7 +848,7 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut st = self.c().prepare_cached(
             "SELECT r.log_index, r.id, coalesce(c.id, zeroblob(32)), r.occurrence, r.deposit_seq,
                     r.lookup, r.content, r.secret, r.channel, r.type, r.kind, r.author, r.sent_at,
-                    r.local_time
+                    r.local_time, r.disposed
              FROM records r LEFT JOIN conversations c ON c.seq = r.conversation
              WHERE r.log_index >= ?1 AND r.log_index < ?2 ORDER BY r.log_index",
         )?;
@@ -708,6 +871,7 @@ impl CatalogueRead for SqliteRead<'_> {
                     sent_at_us: r.get(12)?,
                     local_time: r.get(13)?,
                 },
+                disposed: r.get::<_, Option<i64>>(14)?.map(|i| i as u64),
             };
             f(record)?;
         }
@@ -843,6 +1007,90 @@ impl Drop for SqliteWrite<'_> {
 }
 
 impl CatalogueWrite for SqliteWrite<'_> {
+    fn add_governance(&mut self, g: &GovernanceRow) -> Result<()> {
+        self.c().execute(
+            &format!("INSERT INTO governance ({GOVERNANCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            params![
+                sql_int(g.log_index),
+                g.kind,
+                g.at_us,
+                g.actor,
+                g.authority,
+                g.reason,
+                &g.subject.0[..],
+                g.detail,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn add_hold(&mut self, name: &str, log_index: u64, records: &[u64]) -> Result<()> {
+        let c = self.c();
+        c.execute(
+            "INSERT INTO holds (name, log_index, released) VALUES (?1, ?2, NULL)
+             ON CONFLICT (name) DO UPDATE SET log_index = excluded.log_index, released = NULL",
+            params![name, sql_int(log_index)],
+        )?;
+        let mut st = c.prepare_cached("INSERT OR IGNORE INTO held (record, hold) VALUES (?1, ?2)")?;
+        for r in records {
+            st.execute(params![sql_int(*r), sql_int(log_index)])?;
+        }
+        Ok(())
+    }
+
+    fn release_hold(&mut self, name: &str, log_index: u64) -> Result<bool> {
+        Ok(self.c().execute(
+            "UPDATE holds SET released = ?2 WHERE name = ?1 AND released IS NULL",
+            params![name, sql_int(log_index)],
+        )? == 1)
+    }
+
+    fn dispose_record(&mut self, record: u64, tombstone: u64, kept: Option<&[u8]>) -> Result<()> {
+        let c = self.c();
+        let changed = match kept {
+            Some(kept) => c.execute(
+                "UPDATE records SET content = ?2, secret = x'', disposed = ?3 WHERE log_index = ?1",
+                params![sql_int(record), kept, sql_int(tombstone)],
+            )?,
+            None => c.execute(
+                "UPDATE records SET secret = x'', disposed = ?2 WHERE log_index = ?1",
+                params![sql_int(record), sql_int(tombstone)],
+            )?,
+        };
+        if changed != 1 {
+            return Err(ArchiveError::Damaged(format!(
+                "the tombstone at {tombstone} names record {record}, which the catalogue lacks"
+            )));
+        }
+        // The private lookup is a keyed hash of the content: with the key it would confirm a
+        // guess of what was destroyed.
+        c.execute(
+            "DELETE FROM lookups WHERE log_index = ?1",
+            [sql_int(record)],
+        )?;
+        c.execute(
+            "UPDATE records SET lookup = zeroblob(32) WHERE log_index = ?1",
+            [sql_int(record)],
+        )?;
+        Ok(())
+    }
+
+    fn set_deposit_split(&mut self, seq: i64, contents: &Digest) -> Result<()> {
+        self.c().execute(
+            "UPDATE deposits SET split = 1, contents = ?2 WHERE seq = ?1",
+            params![seq, &contents.0[..]],
+        )?;
+        Ok(())
+    }
+
+    fn set_deposit_contents(&mut self, seq: i64, contents: &Digest) -> Result<()> {
+        self.c().execute(
+            "UPDATE deposits SET contents = ?2 WHERE seq = ?1",
+            params![seq, &contents.0[..]],
+        )?;
+        Ok(())
+    }
+
     fn add_packed(&mut self, pack: &Digest, members: &[(Digest, u64, u64)]) -> Result<()> {
         // A member already packed elsewhere keeps its first place.
         let mut st = self.c().prepare_cached(
@@ -855,6 +1103,36 @@ impl CatalogueWrite for SqliteWrite<'_> {
                 sql_int(*offset),
                 sql_int(*len)
             ])?;
+        }
+        Ok(())
+    }
+
+    fn repack(
+        &mut self,
+        old: &Digest,
+        new: Option<(&Digest, &[(Digest, u64, u64)])>,
+        dropped: &[Digest],
+    ) -> Result<()> {
+        let c = self.c();
+        {
+            let mut st = c.prepare_cached("DELETE FROM packed WHERE member = ?1 AND pack = ?2")?;
+            for m in dropped {
+                st.execute(params![&m.0[..], &old.0[..]])?;
+            }
+        }
+        if let Some((pack, members)) = new {
+            let mut st = c.prepare_cached(
+                "UPDATE packed SET pack = ?2, offset = ?3, length = ?4 WHERE member = ?1 AND pack = ?5",
+            )?;
+            for (m, offset, len) in members {
+                st.execute(params![
+                    &m.0[..],
+                    &pack.0[..],
+                    sql_int(*offset),
+                    sql_int(*len),
+                    &old.0[..]
+                ])?;
+            }
         }
         Ok(())
     }
@@ -1006,7 +1284,7 @@ impl CatalogueWrite for SqliteWrite<'_> {
             &format!(
                 "INSERT INTO deposits ({DEPOSIT_COLUMNS})
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                     ?19)"
+                     ?19, ?20, ?21, ?22, ?23)"
             ),
             params![
                 d.seq,
@@ -1028,6 +1306,10 @@ impl CatalogueWrite for SqliteWrite<'_> {
                 &d.manifest.0[..],
                 &d.contents.0[..],
                 sql_int(d.checkpoint_size),
+                &d.original.0[..],
+                &d.original_root.0[..],
+                sql_int(d.n_pieces),
+                d.split as i64,
             ],
         )?;
         Ok(())
@@ -1099,6 +1381,10 @@ mod tests {
             manifest: Digest::of(b"m"),
             contents: Digest::of(b"c"),
             checkpoint_size: log_index + 1,
+            original: Digest::of(b"o"),
+            original_root: Digest::of(b"r"),
+            n_pieces: 1,
+            split: false,
         }
     }
 

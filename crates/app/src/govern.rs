@@ -1,0 +1,153 @@
+//! Governance use cases: holds, labels, disposal and a record's history, each committed as log
+//! entries with the actor, the authority and the reason (`onrecord_archive::govern`).
+
+use onrecord_archive::catalogue::HoldRow;
+use onrecord_archive::entry::LabelSource;
+use onrecord_archive::govern::{Actor, Disposal, Governed};
+use onrecord_archive::{Archive, ArchiveReader};
+use onrecord_model::Digest;
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::search::SearchRequest;
+
+/// Who acts: the name given, else `$ONRECORD_ACTOR`, else the operating system's user name. A
+/// governance entry always names someone.
+pub fn actor_name(given: Option<&str>) -> String {
+    given
+        .map(str::to_string)
+        .or_else(|| std::env::var("ONRECORD_ACTOR").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn actor(by: Option<&str>, authority: &str, reason: &str) -> Result<Actor, AppError> {
+    if reason.trim().is_empty() {
+        return Err(AppError::caller(
+            "a governance action needs its reason (--reason)",
+        ));
+    }
+    Ok(Actor {
+        actor: actor_name(by),
+        authority: authority.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+/// Most records one hold's search may place it on.
+pub const MAX_HOLD_RECORDS: usize = 5_000_000;
+
+/// A hold placed.
+#[derive(Clone, Debug, Serialize)]
+pub struct HoldPlaced {
+    pub name: String,
+    pub query: String,
+    pub records: usize,
+    #[serde(flatten)]
+    pub governed: Governed,
+}
+
+/// Places the hold `name` on every record the search finds now.
+pub fn hold_create(
+    archive: &Archive,
+    name: &str,
+    search: &SearchRequest,
+    by: Option<&str>,
+    authority: &str,
+    reason: &str,
+) -> Result<HoldPlaced, AppError> {
+    let who = actor(by, authority, reason)?;
+    let mut request = search.clone();
+    request.limit = 1;
+    let first = crate::search::search(archive, &request)?;
+    if first.total > MAX_HOLD_RECORDS {
+        return Err(AppError::caller(format!(
+            "the search matches {} records; a hold takes at most {MAX_HOLD_RECORDS}: narrow it",
+            first.total
+        )));
+    }
+    request.limit = first.total.max(1);
+    let query = request.to_query()?;
+    let results = archive.search(&query)?;
+    let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
+    let ids: Vec<Digest> = archive
+        .records_by_index(&indices)?
+        .into_iter()
+        .filter_map(|v| Digest::from_hex(&v.id))
+        .collect();
+    let described = describe_search(search);
+    let governed = archive.hold(name, &described, &ids, &who)?;
+    Ok(HoldPlaced {
+        name: name.to_string(),
+        query: described,
+        records: ids.len(),
+        governed,
+    })
+}
+
+/// The search a hold was placed by, as one line.
+fn describe_search(s: &SearchRequest) -> String {
+    let mut parts = vec![s.text.clone()];
+    for (flag, v) in [
+        ("--from", &s.from),
+        ("--conversation", &s.conversation),
+        ("--channel", &s.channel),
+        ("--kind", &s.kind),
+        ("--after", &s.after),
+        ("--before", &s.before),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{flag} {v:?}"));
+        }
+    }
+    parts.join(" ").trim().to_string()
+}
+
+pub fn hold_release(
+    archive: &Archive,
+    name: &str,
+    by: Option<&str>,
+    authority: &str,
+    reason: &str,
+) -> Result<Governed, AppError> {
+    let who = actor(by, authority, reason)?;
+    Ok(archive.release(name, &who)?)
+}
+
+pub fn holds(archive: &ArchiveReader) -> Result<Vec<HoldRow>, AppError> {
+    Ok(archive.holds()?)
+}
+
+pub fn label(
+    archive: &Archive,
+    record: &str,
+    label: &str,
+    category: &str,
+    by: Option<&str>,
+    reason: &str,
+) -> Result<Governed, AppError> {
+    let who = actor(by, "review", reason)?;
+    Ok(archive.label(record, label, category, LabelSource::Person, &who)?)
+}
+
+pub fn dispose(
+    archive: &mut Archive,
+    records: &[String],
+    by: Option<&str>,
+    authority: &str,
+    reason: &str,
+) -> Result<Disposal, AppError> {
+    if records.is_empty() {
+        return Err(AppError::caller("name at least one record to dispose of"));
+    }
+    let who = actor(by, authority, reason)?;
+    Ok(archive.dispose(records, &who)?)
+}
+
+pub use onrecord_archive::govern::History;
+
+pub fn history(archive: &ArchiveReader, record: &str) -> Result<History, AppError> {
+    Ok(archive.history(record)?)
+}

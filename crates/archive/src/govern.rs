@@ -1,0 +1,868 @@
+//! Governance: labels, holds and their release, disposal with its tombstone, and the refusals, each
+//! a log entry of its own (`entry.rs`, types 3–10) committed with a new checkpoint, so that what
+//! was kept, what was destroyed, by whom and under which authority is as tamper-evident as the
+//! records themselves.
+//!
+//! **Disposal** of a record destroys everything of its content that the archive keeps, and only
+//! that, while every proof and every other record still verifies:
+//! - its catalogue row keeps only a disclosure of its non-text claims (channel, conversation,
+//!   type, kind, author, times, flags, relations, email addresses and labels) with their salts and
+//!   the digests of the others ([`KEPT_WITHHELD`]), which still gives the commitment in its log
+//!   entry: reports go on counting it, and `verify` checks it. Its secret and private lookup go;
+//! - its frame in its deposit's content bundle is replaced by that disclosure, and the bundle's
+//!   deposit secret is destroyed (the original is split, below);
+//! - every deposit that holds it has its original split into its record-aligned pieces
+//!   (`crate::original`) without the pieces that hold the record's bytes (and, in a zip, without
+//!   the zip itself), and the original as one object is deleted;
+//! - each attachment that no other live record has is deleted (rewritten out of its pack);
+//! - the index is rebuilt without it, and the catalogue's write-ahead log truncated, so that no
+//!   copy of a page that held its text stays in a file; stale catalogues kept aside by `rebuild`
+//!   (`catalogue.sqlite.replaced-*`) are deleted;
+//! - a tombstone entry names it, its log index, the authority and the actor.
+//!
+//! A disposal of a record under a hold is refused, and the refusal is itself an entry.
+//!
+//! Order and crashes: the new bundles and split originals are written first (a split original at
+//! a key of its own, a bundle in place of the old), then the catalogue commits with the new
+//! checkpoint, then the objects the disposal made redundant are deleted. A crash before the
+//! commit leaves the records as they were (a bundle rewritten ahead of its catalogue row is
+//! reported by `verify` and mended by disposing again); after it, objects left to delete are
+//! found by `verify` as unreferenced and deleted by the next disposal.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use onrecord_content::{Content, Disclosure, Secret, Withhold};
+use onrecord_log::Appender;
+use onrecord_model::Digest;
+use serde::Serialize;
+
+use crate::blobs::blob_key;
+use crate::catalogue::{CatalogueWrite, DepositRow, GovernanceRow, StoredRecord};
+use crate::entry::{Action, Entry, GovernanceEntry, LabelSource};
+use crate::{Archive, ArchiveError, ArchiveReader};
+
+/// The claims a disposed record's tombstone withholds (their bytes are destroyed; their salted
+/// digests stay, so the commitment still checks): the text and everything that repeats it or
+/// names a file.
+pub const KEPT_WITHHELD: &[&str] = &[
+    "text",
+    "attachment",
+    "email.subject",
+    "event.old",
+    "event.new",
+];
+
+/// Who does a governance action, under which authority, and why.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub actor: String,
+    pub authority: String,
+    pub reason: String,
+}
+
+/// What a governance command committed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Governed {
+    /// The log index of each entry appended, with its kind.
+    pub entries: Vec<(u64, String)>,
+    pub log_size: u64,
+    pub checkpoint: String,
+    /// Warnings that did not stop the commit (an unpublished checkpoint, an object left over).
+    pub warnings: Vec<String>,
+}
+
+/// What a disposal destroyed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Disposal {
+    pub governed: Governed,
+    /// Each record disposed of, with its tombstone's log index.
+    pub records: Vec<DisposedRecord>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DisposedRecord {
+    pub record_id: String,
+    pub log_index: u64,
+    pub tombstone: u64,
+    /// Original pieces destroyed (in every deposit that held it), and attachments deleted.
+    pub pieces: u32,
+    pub attachments: u32,
+}
+
+/// The catalogue row of a governance entry at `log_index`.
+pub fn governance_row(log_index: u64, g: &GovernanceEntry) -> GovernanceRow {
+    let detail = match &g.action {
+        Action::Label {
+            label,
+            category,
+            source,
+            ..
+        } => serde_json::json!({"label": label, "category": category, "source": source.as_str()}),
+        Action::Hold {
+            name,
+            query,
+            scope_sha256,
+            n_records,
+        } => serde_json::json!({"name": name, "query": query, "scope": scope_sha256.to_hex(),
+                                "records": n_records}),
+        Action::Release { name } => serde_json::json!({"name": name}),
+        Action::Tombstone {
+            log_index,
+            pieces,
+            attachments,
+            ..
+        } => serde_json::json!({"log_index": log_index, "pieces": pieces,
+                                "attachments": attachments}),
+        Action::Correction { by, .. } => serde_json::json!({"by": by.to_hex()}),
+        Action::Merge { conversations } => serde_json::json!({
+            "conversations": conversations.iter().map(|c| c.to_hex()).collect::<Vec<_>>()}),
+        Action::Unmerge { .. } => serde_json::json!({}),
+        Action::Refusal { what, .. } => serde_json::json!({"refused": what}),
+    };
+    GovernanceRow {
+        log_index,
+        kind: g.kind().to_string(),
+        at_us: g.at_us,
+        actor: g.actor.clone(),
+        authority: g.authority.clone(),
+        reason: g.reason.clone(),
+        subject: g.subject(),
+        detail: detail.to_string(),
+    }
+}
+
+/// A hold's scope blob: the held records' ids, sorted, 32 bytes each.
+pub fn hold_scope(ids: &[Digest]) -> Vec<u8> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    ids.iter().flat_map(|d| d.0).collect()
+}
+
+/// What a disposed record's tombstone keeps, read back from its stored form (a disclosure as
+/// JSON), with a content of its shown claims only (for the columns that reports read). `None`
+/// when the bytes are a record's content, not a disclosure.
+pub fn kept_content(bytes: &[u8]) -> Option<Result<(Disclosure, Content), String>> {
+    if bytes.first() != Some(&b'{') {
+        return None;
+    }
+    Some(
+        serde_json::from_slice::<Disclosure>(bytes)
+            .map_err(|e| e.to_string())
+            .map(|d| {
+                let claims = d
+                    .claims
+                    .iter()
+                    .filter_map(|c| match c {
+                        onrecord_content::DisclosedClaim::Shown { name, value, .. } => {
+                            Some(onrecord_content::Claim::new(name, value.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                (d, Content { claims })
+            }),
+    )
+}
+
+/// The log index of the record with this id, if the snapshot holds it.
+pub fn index_of_id(
+    snap: &dyn crate::catalogue::CatalogueRead,
+    id: &Digest,
+) -> Result<Option<u64>, ArchiveError> {
+    let k = crate::catalogue::id_key(&id.0);
+    Ok(snap
+        .records_by_id_keys(k, k, 1000)?
+        .into_iter()
+        .find(|r| &r.id == id)
+        .map(|r| r.log_index))
+}
+
+fn now_us() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+/// A record's history: its governance entries (labels, corrections, its tombstone, refused
+/// disposals) and the holds in force on it.
+#[derive(Clone, Debug, Serialize)]
+pub struct History {
+    pub record_id: String,
+    pub log_index: u64,
+    /// The log index of its tombstone, if it was disposed of.
+    pub disposed: Option<u64>,
+    /// The holds in force on it.
+    pub holds: Vec<String>,
+    pub entries: Vec<GovernanceRow>,
+}
+
+impl ArchiveReader {
+    /// The stored record with this id, whole (64 hex digits) or a unique prefix.
+    pub(crate) fn record_row(&self, id: &str) -> Result<StoredRecord, ArchiveError> {
+        self.stored_record_by_id(id)
+    }
+
+    /// Every hold, in force or released.
+    pub fn holds(&self) -> Result<Vec<crate::catalogue::HoldRow>, ArchiveError> {
+        self.snapshot()?.holds()
+    }
+
+    /// Every governance entry, in log order.
+    pub fn governance(&self) -> Result<Vec<GovernanceRow>, ArchiveError> {
+        self.snapshot()?.governance(None)
+    }
+
+    pub fn history(&self, record: &str) -> Result<History, ArchiveError> {
+        let row = self.record_row(record)?;
+        let snap = self.snapshot()?;
+        Ok(History {
+            record_id: row.id.to_hex(),
+            log_index: row.log_index,
+            disposed: row.disposed,
+            holds: snap.holds_on(row.log_index)?,
+            entries: snap.governance(Some(&row.id))?,
+        })
+    }
+}
+
+impl Archive {
+    /// Appends `entries` to the log, applies `apply` to the catalogue in the same transaction,
+    /// and commits both with a new checkpoint (a compare-and-swap on the one it started from).
+    /// `apply` gets each entry's log index.
+    pub(crate) fn commit_governance(
+        &self,
+        entries: &[GovernanceEntry],
+        apply: &mut dyn FnMut(&mut dyn CatalogueWrite, &[u64]) -> Result<(), ArchiveError>,
+    ) -> Result<Governed, ArchiveError> {
+        if let Some(damage) = &self.damage {
+            return Err(ArchiveError::Damaged(format!(
+                "{damage}; run `onrecord verify` (nothing is added to a damaged archive)"
+            )));
+        }
+        self.signer()?;
+        let mut tx = self.catalogue.write()?;
+        let log_size = tx.log_size()?;
+        let committed = self.committed_head()?;
+        if committed.size != log_size {
+            return Err(ArchiveError::Damaged(format!(
+                "the catalogue's log size {log_size} differs from its latest checkpoint ({})",
+                committed.size
+            )));
+        }
+        let mut appender = Appender::resume(self.log_store(), &committed)?;
+        let mut indexes = Vec::with_capacity(entries.len());
+        for g in entries {
+            let i = appender.append(&Entry::Governance(g.clone()).encode())?;
+            tx.add_governance(&governance_row(i, g))?;
+            indexes.push(i);
+        }
+        apply(&mut *tx, &indexes)?;
+        let head = appender.flush()?;
+        self.blobs.sync()?;
+        let checkpoint = self.sign_checkpoint(&head)?;
+        tx.commit(Some(log_size), head.size, &checkpoint)?;
+        let mut warnings = Vec::new();
+        if let Err(e) = self.publish_checkpoint(head.size, &checkpoint) {
+            warnings.push(format!(
+                "committed, but the checkpoint (size {}) was not published ({e}); the next command that writes publishes it",
+                head.size
+            ));
+        }
+        Ok(Governed {
+            entries: indexes
+                .iter()
+                .zip(entries)
+                .map(|(i, g)| (*i, g.kind().to_string()))
+                .collect(),
+            log_size: head.size,
+            checkpoint,
+            warnings,
+        })
+    }
+
+    /// Labels a record (a person's decision, or a rule's or a model's).
+    pub fn label(
+        &self,
+        record: &str,
+        label: &str,
+        category: &str,
+        source: LabelSource,
+        who: &Actor,
+    ) -> Result<Governed, ArchiveError> {
+        let row = self.record_row(record)?;
+        let g = GovernanceEntry {
+            at_us: now_us(),
+            actor: who.actor.clone(),
+            authority: who.authority.clone(),
+            reason: who.reason.clone(),
+            action: Action::Label {
+                record: row.id,
+                label: label.to_string(),
+                category: category.to_string(),
+                source,
+            },
+        };
+        self.commit_governance(&[g], &mut |_, _| Ok(()))
+    }
+
+    /// Places the hold `name` on `records` (ids, as a search found them): its scope (their ids,
+    /// sorted) is kept as a blob that the entry commits to.
+    pub fn hold(
+        &self,
+        name: &str,
+        query: &str,
+        records: &[Digest],
+        who: &Actor,
+    ) -> Result<Governed, ArchiveError> {
+        if name.trim().is_empty() || name.len() > 256 {
+            return Err(ArchiveError::Invalid(
+                "a hold needs a name of 1 to 256 bytes".into(),
+            ));
+        }
+        let snap = self.snapshot()?;
+        if snap
+            .holds()?
+            .iter()
+            .any(|h| h.name == name && h.released.is_none())
+        {
+            return Err(ArchiveError::Invalid(format!(
+                "a hold named {name:?} is already in force"
+            )));
+        }
+        let mut indexes = Vec::with_capacity(records.len());
+        for id in records {
+            indexes.push(self.record_row(&id.to_hex())?.log_index);
+        }
+        drop(snap);
+        let scope = hold_scope(records);
+        let scope_sha = Digest::of(&scope);
+        self.blobs.put(&blob_key(&scope_sha), &scope)?;
+        let g = GovernanceEntry {
+            at_us: now_us(),
+            actor: who.actor.clone(),
+            authority: who.authority.clone(),
+            reason: who.reason.clone(),
+            action: Action::Hold {
+                name: name.to_string(),
+                query: query.to_string(),
+                scope_sha256: scope_sha,
+                n_records: (scope.len() / 32) as u64,
+            },
+        };
+        self.commit_governance(&[g], &mut |tx, at| tx.add_hold(name, at[0], &indexes))
+    }
+
+    /// Releases the hold `name`.
+    pub fn release(&self, name: &str, who: &Actor) -> Result<Governed, ArchiveError> {
+        if !self
+            .snapshot()?
+            .holds()?
+            .iter()
+            .any(|h| h.name == name && h.released.is_none())
+        {
+            return Err(ArchiveError::NotFound(format!("no hold named {name:?} is in force")));
+        }
+        let g = GovernanceEntry {
+            at_us: now_us(),
+            actor: who.actor.clone(),
+            authority: who.authority.clone(),
+            reason: who.reason.clone(),
+            action: Action::Release {
+                name: name.to_string(),
+            },
+        };
+        self.commit_governance(&[g], &mut |tx, at| {
+            if tx.release_hold(name, at[0])? {
+                Ok(())
+            } else {
+                Err(ArchiveError::NotFound(format!("no hold named {name:?} is in force")))
+            }
+        })
+    }
+
+    /// Disposes of the records with these ids (see the module documentation). Refuses the whole
+    /// batch, and logs a refusal for each held record, when any is under a hold.
+    pub fn dispose(&mut self, ids: &[String], who: &Actor) -> Result<Disposal, ArchiveError> {
+        if who.authority.trim().is_empty() {
+            return Err(ArchiveError::Invalid(
+                "a disposal needs its authority (the schedule line or decision it carries out)"
+                    .into(),
+            ));
+        }
+        let snap = self.snapshot()?;
+        let mut rows: Vec<StoredRecord> = Vec::new();
+        let mut seen = HashSet::new();
+        for id in ids {
+            let row = self.record_row(id)?;
+            if row.disposed.is_some() {
+                return Err(ArchiveError::Invalid(format!(
+                    "record {} was disposed of already",
+                    row.id
+                )));
+            }
+            if seen.insert(row.log_index) {
+                rows.push(row);
+            }
+        }
+        // Holds first: a held record is never touched, and the attempt is on the record.
+        let mut refusals = Vec::new();
+        let mut held_names = Vec::new();
+        for r in &rows {
+            let holds = snap.holds_on(r.log_index)?;
+            if !holds.is_empty() {
+                held_names.push(format!("{} (held by {})", r.id, holds.join(", ")));
+                refusals.push(GovernanceEntry {
+                    at_us: now_us(),
+                    actor: who.actor.clone(),
+                    authority: who.authority.clone(),
+                    reason: format!("disposal refused: under hold {}", holds.join(", ")),
+                    action: Action::Refusal {
+                        record: r.id,
+                        what: "dispose".into(),
+                    },
+                });
+            }
+        }
+        if !refusals.is_empty() {
+            drop(snap);
+            let g = self.commit_governance(&refusals, &mut |_, _| Ok(()))?;
+            return Err(ArchiveError::Refused(format!(
+                "disposal refused, nothing destroyed: {}; the refusal is logged at index {}",
+                held_names.join("; "),
+                g.entries.first().map_or(0, |e| e.0)
+            )));
+        }
+
+        // What each record keeps, and the attachments that only it has.
+        let withhold = Withhold {
+            fields: KEPT_WITHHELD.iter().map(|s| s.to_string()).collect(),
+            phrases: Vec::new(),
+            reason: Some("disposed".into()),
+        };
+        let mut kept: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        let mut attachment_shas: BTreeMap<u64, Vec<Digest>> = BTreeMap::new();
+        for r in &rows {
+            let content = Content::decode(&r.content)
+                .map_err(|e| ArchiveError::Damaged(format!("record {}: its content: {e}", r.id)))?;
+            let d: Disclosure = content.disclose(&Secret::from_bytes(r.secret), &withhold);
+            kept.insert(
+                r.log_index,
+                serde_json::to_vec(&d).map_err(|e| ArchiveError::Invalid(e.to_string()))?,
+            );
+            let shas: Vec<Digest> = content
+                .claims
+                .iter()
+                .filter(|c| c.name == "attachment.sha256")
+                .filter_map(|c| Digest::from_hex(&c.value))
+                .collect();
+            attachment_shas.insert(r.log_index, shas);
+        }
+        let disposing: BTreeSet<u64> = rows.iter().map(|r| r.log_index).collect();
+        let wanted: BTreeSet<Digest> = attachment_shas.values().flatten().copied().collect();
+        let shared = self.attachments_in_use(&*snap, &wanted, &disposing)?;
+        let own_attachments: BTreeSet<Digest> = wanted.difference(&shared).copied().collect();
+
+        // Every deposit that holds a disposed record: which pieces of its original go.
+        let deposits: BTreeMap<i64, DepositRow> =
+            snap.deposits()?.into_iter().map(|d| (d.seq, d)).collect();
+        let mut by_deposit: BTreeMap<i64, Vec<(Option<String>, u64, u64)>> = BTreeMap::new();
+        for r in &rows {
+            for p in snap.record_placements(r.log_index)? {
+                by_deposit
+                    .entry(p.deposit_seq)
+                    .or_default()
+                    .push((p.path, p.offset, r.log_index));
+            }
+        }
+        let mut pieces_of_record: BTreeMap<u64, u32> = BTreeMap::new();
+        let mut new_splits: Vec<(i64, Digest)> = Vec::new(); // (deposit seq, old original blob)
+        let mut bundles: Vec<(i64, Digest)> = Vec::new(); // (deposit seq, new bundle hash)
+        let mut to_delete: Vec<String> = Vec::new();
+        for (seq, places) in &by_deposit {
+            let d = deposits.get(seq).ok_or_else(|| {
+                ArchiveError::Damaged(format!("deposit {seq} of a record is missing"))
+            })?;
+            let (split_bytes, destroyed_per_record, old_objects) =
+                self.split_original(d, places, &own_attachments)?;
+            for (rec, n) in destroyed_per_record {
+                *pieces_of_record.entry(rec).or_default() += n;
+            }
+            self.blobs
+                .put(&crate::original::split_key(&d.id), &split_bytes)?;
+            if !d.split {
+                new_splits.push((*seq, d.original));
+                to_delete.extend(old_objects);
+            }
+            // The content bundle: disposed frames replaced by what they keep; the deposit
+            // secret destroyed.
+            let new_bundle = self.rewrite_bundle(d, &kept)?;
+            self.blobs
+                .put(&crate::bundle::bundle_key(&d.id), &new_bundle)?;
+            bundles.push((*seq, Digest::of(&new_bundle)));
+        }
+
+        // Attachments: objects deleted, packs rewritten without them.
+        let mut repacks: Vec<(Digest, Option<(Digest, Vec<(Digest, u64, u64)>)>, Vec<Digest>)> =
+            Vec::new();
+        let mut by_pack: BTreeMap<Digest, HashSet<Digest>> = BTreeMap::new();
+        for a in &own_attachments {
+            match snap.packed(a)? {
+                Some((pack, _, _)) => {
+                    by_pack.entry(pack).or_default().insert(*a);
+                }
+                None => to_delete.push(blob_key(a)),
+            }
+        }
+        for (pack, drop_set) in &by_pack {
+            let key = crate::pack::pack_key(pack);
+            let bytes = self
+                .blobs
+                .get(&key)?
+                .ok_or_else(|| ArchiveError::Damaged(format!("pack {key} is missing")))?;
+            let hs: std::collections::HashSet<Digest> = drop_set.iter().copied().collect();
+            let new = crate::pack::repack(&bytes, &hs)?;
+            let dropped: Vec<Digest> = drop_set.iter().copied().collect();
+            if new.members().is_empty() {
+                repacks.push((*pack, None, dropped));
+            } else {
+                self.blobs.put(&new.key(), new.bytes())?;
+                let members: Vec<(Digest, u64, u64)> = new
+                    .members()
+                    .iter()
+                    .map(|m| (m.digest, m.offset, m.len))
+                    .collect();
+                repacks.push((*pack, Some((new.digest(), members)), dropped));
+            }
+            to_delete.push(key);
+        }
+        drop(snap);
+
+        let tombstones: Vec<GovernanceEntry> = rows
+            .iter()
+            .map(|r| GovernanceEntry {
+                at_us: now_us(),
+                actor: who.actor.clone(),
+                authority: who.authority.clone(),
+                reason: who.reason.clone(),
+                action: Action::Tombstone {
+                    record: r.id,
+                    log_index: r.log_index,
+                    pieces: pieces_of_record.get(&r.log_index).copied().unwrap_or(0),
+                    attachments: attachment_shas[&r.log_index]
+                        .iter()
+                        .filter(|a| own_attachments.contains(a))
+                        .count() as u32,
+                },
+            })
+            .collect();
+        let governed = self.commit_governance(&tombstones, &mut |tx, at| {
+            for (r, t) in rows.iter().zip(at) {
+                tx.dispose_record(r.log_index, *t, Some(&kept[&r.log_index]))?;
+            }
+            for (seq, hash) in &bundles {
+                if new_splits.iter().any(|(s, _)| s == seq)
+                    || deposits.get(seq).is_some_and(|d| d.split)
+                {
+                    tx.set_deposit_split(*seq, hash)?;
+                } else {
+                    tx.set_deposit_contents(*seq, hash)?;
+                }
+            }
+            for (old, new, dropped) in &repacks {
+                tx.repack(
+                    old,
+                    new.as_ref().map(|(d, m)| (d, m.as_slice())),
+                    dropped,
+                )?;
+            }
+            Ok(())
+        })?;
+        let mut warnings = governed.warnings.clone();
+        // After the commit: what is no longer referred to goes.
+        for key in &to_delete {
+            if let Err(e) = self.blobs.delete(key) {
+                warnings.push(format!("{key} was not deleted ({e}); delete it by hand"));
+            }
+        }
+        self.scrub_after_disposal(&mut warnings);
+        let records = rows
+            .iter()
+            .zip(&governed.entries)
+            .zip(&tombstones)
+            .map(|((r, (t, _)), g)| {
+                let Action::Tombstone {
+                    pieces,
+                    attachments,
+                    ..
+                } = g.action
+                else {
+                    unreachable!("tombstones only")
+                };
+                DisposedRecord {
+                    record_id: r.id.to_hex(),
+                    log_index: r.log_index,
+                    tombstone: *t,
+                    pieces,
+                    attachments,
+                }
+            })
+            .collect();
+        Ok(Disposal {
+            governed: Governed {
+                warnings,
+                ..governed
+            },
+            records,
+        })
+    }
+
+    /// Which of `wanted` a live record other than those in `disposing` still has.
+    fn attachments_in_use(
+        &self,
+        snap: &dyn crate::catalogue::CatalogueRead,
+        wanted: &BTreeSet<Digest>,
+        disposing: &BTreeSet<u64>,
+    ) -> Result<BTreeSet<Digest>, ArchiveError> {
+        let mut in_use = BTreeSet::new();
+        if wanted.is_empty() {
+            return Ok(in_use);
+        }
+        let hexes: Vec<(Digest, String)> = wanted.iter().map(|d| (*d, d.to_hex())).collect();
+        let size = snap.log_size()?;
+        snap.for_each_record(0, size, crate::catalogue::RecordOrder::Log, &mut |r| {
+            if r.disposed.is_some() || disposing.contains(&r.log_index) {
+                return Ok(());
+            }
+            for (d, hex) in &hexes {
+                if !in_use.contains(d) && memchr::memmem::find(&r.content, hex.as_bytes()).is_some()
+                {
+                    in_use.insert(*d);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(in_use)
+    }
+
+    /// The deposit's original split without the pieces of the records placed in it (`places`:
+    /// path, offset, record log index) and of its members that are `attachments`' bytes.
+    /// Returns the split form, the pieces destroyed per record, and the objects that held the
+    /// original whole (to delete once committed).
+    #[allow(clippy::type_complexity)]
+    fn split_original(
+        &self,
+        d: &DepositRow,
+        places: &[(Option<String>, u64, u64)],
+        attachments: &BTreeSet<Digest>,
+    ) -> Result<(Vec<u8>, BTreeMap<u64, u32>, Vec<String>), ArchiveError> {
+        use crate::original::{NoSink, SplitWriter, read_split, split_key};
+        let bundle = self
+            .blobs
+            .get(&crate::bundle::bundle_key(&d.id))?
+            .ok_or_else(|| ArchiveError::Damaged(format!("{}: its content bundle is missing", d.file_name)))?;
+        let header = crate::bundle::read_header(&bundle)
+            .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", d.file_name)))?;
+        let mut per_record: BTreeMap<u64, u32> = BTreeMap::new();
+        let destroy_for = |members: &[crate::original::MemberPieces],
+                           n: u64,
+                           per_record: &mut BTreeMap<u64, u32>|
+         -> BTreeSet<u64> {
+            let w = crate::original::Walked {
+                root: Digest::default(),
+                n,
+                members: members.to_vec(),
+                bytes: 0,
+            };
+            let mut set = BTreeSet::new();
+            for (path, offset, rec) in places {
+                let p = w.pieces_of(path.as_deref(), *offset);
+                *per_record.entry(*rec).or_default() += p.len() as u32;
+                set.extend(p);
+            }
+            for a in attachments {
+                set.extend(w.pieces_with_sha256(a));
+            }
+            set
+        };
+        if d.split {
+            let key = split_key(&d.id);
+            let old = self
+                .blobs
+                .get(&key)?
+                .ok_or_else(|| ArchiveError::Damaged(format!("{key} is missing")))?;
+            let first = read_split(&mut &old[..], &mut NoSink, |_| {})
+                .map_err(|e| ArchiveError::Damaged(format!("{key}: {e}")))?;
+            let mut destroy = destroy_for(&first.members, first.n, &mut per_record);
+            destroy.extend(first.destroyed.iter().copied());
+            let mut w = SplitWriter::new(Vec::new(), destroy)?;
+            let again = read_split(&mut &old[..], &mut w, |_| {})
+                .map_err(|e| ArchiveError::Damaged(format!("{key}: {e}")))?;
+            return Ok((w.finish(&again.members)?, per_record, Vec::new()));
+        }
+        // Not split yet: cut the original as ingest did, then again into the split form.
+        let cuts = self.cuts_of(d)?;
+        let (walked, objects) = self.walk_original(d, header.folder, &cuts, &header.secret, &mut NoSink)?;
+        if (walked.root, walked.n) != (d.original_root, d.n_pieces) {
+            return Err(ArchiveError::Damaged(format!(
+                "{}: its original does not give the root in its deposit entry (run `onrecord verify`); nothing disposed",
+                d.file_name
+            )));
+        }
+        let destroy = destroy_for(&walked.members, walked.n, &mut per_record);
+        let mut w = SplitWriter::new(Vec::new(), destroy)?;
+        self.walk_original(d, header.folder, &cuts, &header.secret, &mut w)?;
+        Ok((w.finish(&walked.members)?, per_record, objects))
+    }
+
+    /// The deposit's content bundle with the frames of `kept`'s records replaced by what they
+    /// keep, and the deposit secret destroyed.
+    fn rewrite_bundle(
+        &self,
+        d: &DepositRow,
+        kept: &BTreeMap<u64, Vec<u8>>,
+    ) -> Result<Vec<u8>, ArchiveError> {
+        let key = crate::bundle::bundle_key(&d.id);
+        let old = self
+            .blobs
+            .get(&key)?
+            .ok_or_else(|| ArchiveError::Damaged(format!("{key} is missing")))?;
+        let mut header = crate::bundle::read_header(&old)
+            .map_err(|e| ArchiveError::Damaged(format!("{key}: {e}")))?;
+        header.secret = [0; 32];
+        let mut frames = Vec::new();
+        crate::bundle::read_frames(&old, &mut |mut f| {
+            if let Some(k) = kept.get(&f.log_index) {
+                f.secret = [0; 32];
+                f.content = k.clone();
+            }
+            frames.push(f);
+            Ok(())
+        })
+        .map_err(|e| ArchiveError::Damaged(format!("{key}: {e}")))?;
+        crate::bundle::bundle_of(&header, &frames).map_err(|e| io_err(&key, e))
+    }
+
+    /// After a disposal: the index rebuilt without the disposed records, the catalogue's
+    /// write-ahead log truncated, and stale catalogue copies deleted, so that no file keeps a
+    /// page that held disposed text. Failures are warnings: the disposal is committed.
+    fn scrub_after_disposal(&self, warnings: &mut Vec<String>) {
+        if let Err(e) = self.reindex() {
+            warnings.push(format!(
+                "the index was not rebuilt ({e}): run `onrecord reindex`, or disposed text stays in it"
+            ));
+        }
+        if let Err(e) = self.catalogue.compact() {
+            warnings.push(format!(
+                "the catalogue's write-ahead log was not truncated ({e}): pages of disposed records stay in it until the next disposal"
+            ));
+        }
+        if let Ok(rd) = std::fs::read_dir(&self.root) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with("catalogue.sqlite.replaced-")
+                    && let Err(err) = std::fs::remove_file(e.path())
+                {
+                    warnings.push(format!("{name} was not deleted ({err}): it holds disposed text"));
+                }
+            }
+        }
+    }
+}
+
+impl ArchiveReader {
+    /// Where the records of a deposit start: its manifest's cut points.
+    pub(crate) fn cuts_of(&self, d: &DepositRow) -> Result<crate::original::Cuts, ArchiveError> {
+        let key = blob_key(&d.manifest);
+        let m = self
+            .blob(&d.manifest)?
+            .ok_or_else(|| ArchiveError::Damaged(format!("{}: its manifest {key} is missing", d.file_name)))?;
+        crate::manifest::cuts(&m).map_err(|e| ArchiveError::Damaged(format!("{key}: {e}")))
+    }
+
+    /// Cuts a deposit's original (not split) into its pieces from the blob store, handing them
+    /// to `sink`. Also returns the objects that hold the original whole (the file's blob; a
+    /// folder's files that hold pieces of records are kept: other deposits may list them).
+    pub(crate) fn walk_original(
+        &self,
+        d: &DepositRow,
+        folder: bool,
+        cuts: &crate::original::Cuts,
+        secret: &[u8; 32],
+        sink: &mut dyn crate::original::PieceSink,
+    ) -> Result<(crate::original::Walked, Vec<String>), ArchiveError> {
+        let key = blob_key(&d.original);
+        let listing = if folder {
+            Some(self.folder_listing(&d.original)?.ok_or_else(|| {
+                ArchiveError::Damaged(format!("{}: its listing {key} is missing", d.file_name))
+            })?)
+        } else {
+            None
+        };
+        match listing {
+            None => {
+                let path = self.blobs.local_copy(&key)?;
+                let w = crate::original::walk_file(path.path(), cuts, secret, sink)?;
+                Ok((w, vec![key]))
+            }
+            Some(files) => {
+                let mut it = files.into_iter().map(|(rel, digest)| {
+                    let bytes = self.blob(&digest)?.ok_or_else(|| {
+                        ArchiveError::Damaged(format!("{}: file {rel} is missing", d.file_name))
+                    })?;
+                    Ok((
+                        rel,
+                        Box::new(std::io::Cursor::new(bytes)) as Box<dyn std::io::Read>,
+                    ))
+                });
+                let w = crate::original::walk_folder(&mut it, cuts, secret, sink)?;
+                Ok((w, Vec::new()))
+            }
+        }
+    }
+
+    /// A folder deposit's listing ((relative path, file digest) in order), or `None` when the
+    /// original is not a listing.
+    pub(crate) fn folder_listing(
+        &self,
+        original: &Digest,
+    ) -> Result<Option<Vec<(String, Digest)>>, ArchiveError> {
+        const TREE_MAGIC: &[u8] = b"onrecord-tree/1\n";
+        let key = blob_key(original);
+        // A listing is small; a file deposit may be large: look at its head first.
+        let head = match self.blobs.get_range(&key, 0..TREE_MAGIC.len() as u64) {
+            Ok(h) => h,
+            Err(_) => match self.blob(original)? {
+                Some(b) => b.slice(..TREE_MAGIC.len().min(b.len())),
+                None => return Ok(None),
+            },
+        };
+        if head.as_ref() != TREE_MAGIC {
+            return Ok(None);
+        }
+        let bytes = self
+            .blob(original)?
+            .ok_or_else(|| ArchiveError::Damaged(format!("{key} is missing")))?;
+        let text = std::str::from_utf8(&bytes[TREE_MAGIC.len()..])
+            .map_err(|_| ArchiveError::Damaged(format!("{key}: a listing that is not UTF-8")))?;
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let mut parts = line.splitn(3, ' ');
+            let (Some(h), Some(_size), Some(name)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(ArchiveError::Damaged(format!("{key}: listing line {}", n + 2)));
+            };
+            let digest = Digest::from_hex(h)
+                .ok_or_else(|| ArchiveError::Damaged(format!("{key}: listing line {}", n + 2)))?;
+            let name: String = serde_json::from_str(name)
+                .map_err(|_| ArchiveError::Damaged(format!("{key}: listing line {}", n + 2)))?;
+            out.push((name, digest));
+        }
+        Ok(Some(out))
+    }
+}
+
+fn io_err(what: &str, e: std::io::Error) -> ArchiveError {
+    ArchiveError::Read {
+        what: what.to_string(),
+        source: e,
+    }
+}

@@ -1,0 +1,204 @@
+//! Governance commands: `dispose`, `hold`, `label`, `history`.
+
+use std::io::Write;
+
+use anyhow::Result;
+use onrecord_app::SearchRequest;
+
+use crate::Outcome;
+use crate::archive_cmd::{open, read};
+use crate::args::{DisposeArgs, Global, HistoryArgs, HoldCommand, LabelArgs};
+use crate::visible::visible;
+
+fn json_line(v: &impl serde::Serialize) -> Result<Outcome> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(Outcome::Ok)
+}
+
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("onrecord: warning: {}", visible(w));
+    }
+}
+
+pub fn dispose(g: &Global, a: DisposeArgs) -> Result<Outcome> {
+    let mut archive = open(g)?;
+    let d = onrecord_app::dispose(
+        &mut archive,
+        &a.records,
+        a.actor.by.as_deref(),
+        &a.authority,
+        &a.actor.reason,
+    )?;
+    print_warnings(&d.governed.warnings);
+    if a.json {
+        return json_line(&d);
+    }
+    let mut out = std::io::stdout().lock();
+    for r in &d.records {
+        writeln!(
+            out,
+            "Disposed of record {} (log index {}): tombstone at log index {}; {} original piece{} and {} attachment{} destroyed",
+            r.record_id,
+            r.log_index,
+            r.tombstone,
+            r.pieces,
+            if r.pieces == 1 { "" } else { "s" },
+            r.attachments,
+            if r.attachments == 1 { "" } else { "s" },
+        )?;
+    }
+    writeln!(
+        out,
+        "Committed with checkpoint of size {}.",
+        d.governed.log_size
+    )?;
+    Ok(Outcome::Ok)
+}
+
+pub fn hold(g: &Global, c: HoldCommand) -> Result<Outcome> {
+    match c {
+        HoldCommand::Create(a) => {
+            let archive = open(g)?;
+            let search = SearchRequest {
+                text: a.query,
+                from: a.from,
+                conversation: a.in_,
+                channel: a.channel,
+                after: a.after,
+                before: a.before,
+                ..Default::default()
+            };
+            let h = onrecord_app::hold_create(
+                &archive,
+                &a.name,
+                &search,
+                a.actor.by.as_deref(),
+                &a.authority,
+                &a.actor.reason,
+            )?;
+            print_warnings(&h.governed.warnings);
+            if a.json {
+                return json_line(&h);
+            }
+            println!(
+                "Hold {} placed on {} record{} (log index {}).",
+                visible(&h.name),
+                h.records,
+                if h.records == 1 { "" } else { "s" },
+                h.governed.entries.first().map_or(0, |e| e.0)
+            );
+            Ok(Outcome::Ok)
+        }
+        HoldCommand::List { json } => {
+            let archive = read(g, false)?;
+            let holds = onrecord_app::holds(&archive)?;
+            if json {
+                return json_line(&holds);
+            }
+            let mut out = std::io::stdout().lock();
+            if holds.is_empty() {
+                writeln!(out, "No holds.")?;
+            }
+            for h in &holds {
+                writeln!(
+                    out,
+                    "{}\t{} records\tplaced at log index {}\t{}",
+                    visible(&h.name),
+                    h.n_records,
+                    h.log_index,
+                    match h.released {
+                        Some(r) => format!("released at log index {r}"),
+                        None => "in force".into(),
+                    }
+                )?;
+            }
+            Ok(Outcome::Ok)
+        }
+        HoldCommand::Release(a) => {
+            let archive = open(g)?;
+            let r = onrecord_app::hold_release(
+                &archive,
+                &a.name,
+                a.actor.by.as_deref(),
+                &a.authority,
+                &a.actor.reason,
+            )?;
+            print_warnings(&r.warnings);
+            if a.json {
+                return json_line(&r);
+            }
+            println!(
+                "Hold {} released (log index {}).",
+                visible(&a.name),
+                r.entries.first().map_or(0, |e| e.0)
+            );
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+pub fn label(g: &Global, a: LabelArgs) -> Result<Outcome> {
+    let archive = open(g)?;
+    let r = onrecord_app::label(
+        &archive,
+        &a.record,
+        &a.label,
+        &a.category,
+        a.actor.by.as_deref(),
+        &a.actor.reason,
+    )?;
+    print_warnings(&r.warnings);
+    if a.json {
+        return json_line(&r);
+    }
+    println!(
+        "Labelled {}: {} (log index {}).",
+        visible(&a.record),
+        visible(&a.label),
+        r.entries.first().map_or(0, |e| e.0)
+    );
+    Ok(Outcome::Ok)
+}
+
+pub fn history(g: &Global, a: HistoryArgs) -> Result<Outcome> {
+    let archive = read(g, false)?;
+    let h = onrecord_app::history(&archive, &a.record)?;
+    if a.json {
+        return json_line(&h);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Record {} (log index {})", h.record_id, h.log_index)?;
+    if let Some(t) = h.disposed {
+        writeln!(out, "  disposed of: tombstone at log index {t}")?;
+    }
+    if !h.holds.is_empty() {
+        writeln!(
+            out,
+            "  under hold: {}",
+            visible(&h.holds.join(", "))
+        )?;
+    }
+    for e in &h.entries {
+        let at = jiff::Timestamp::from_microsecond(e.at_us)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {}\t{}\t{}\tby {}\tunder {}\t{}\t{}",
+            e.log_index,
+            at,
+            e.kind,
+            visible(&e.actor),
+            visible(&e.authority),
+            visible(&e.reason),
+            visible(&e.detail)
+        )?;
+    }
+    if h.entries.is_empty() {
+        writeln!(out, "  no governance entries")?;
+    }
+    Ok(Outcome::Ok)
+}
