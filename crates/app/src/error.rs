@@ -91,9 +91,9 @@ impl AppError {
 pub fn archive_error_kind(e: &ArchiveError) -> ErrorKind {
     match e {
         ArchiveError::NotAnArchive { .. } | ArchiveError::NotFound(_) => ErrorKind::NotFound,
-        ArchiveError::AlreadyExists { .. } | ArchiveError::Invalid(_) | ArchiveError::Refused(_) => {
-            ErrorKind::Caller
-        }
+        ArchiveError::AlreadyExists { .. }
+        | ArchiveError::Invalid(_)
+        | ArchiveError::Refused(_) => ErrorKind::Caller,
         ArchiveError::Parse { .. } => ErrorKind::Input,
         // Another writer holds the archive, or committed first: the caller may try again.
         ArchiveError::Busy(_) | ArchiveError::Conflict(_) => ErrorKind::Busy,

@@ -29,6 +29,10 @@ mod transcript;
 mod usage;
 
 pub use error::{AppError, ErrorKind, archive_error_kind};
+pub use govern::{
+    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, dispose, history, hold_create, hold_release,
+    holds, label,
+};
 pub use ingest::{
     Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig, IngestOutcome, IngestRequest,
     ingest,
@@ -36,10 +40,6 @@ pub use ingest::{
 pub use integrity::{
     Checkpoint, DiscloseRequest, Proof, ProofTarget, checkpoint, disclose, earlier_checkpoint,
     proof, verifier_key, verify, verify_disclosure,
-};
-pub use govern::{
-    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, dispose, history, hold_create, hold_release,
-    holds, label,
 };
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};

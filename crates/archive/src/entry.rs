@@ -505,7 +505,9 @@ impl Entry {
                     TYPE_MERGE => {
                         let n = u16::from_be_bytes(c.array()?) as usize;
                         if n > MAX_MERGE {
-                            return Err(format!("a merge of {n} conversations is longer than {MAX_MERGE}"));
+                            return Err(format!(
+                                "a merge of {n} conversations is longer than {MAX_MERGE}"
+                            ));
                         }
                         let mut conversations = Vec::with_capacity(n);
                         for _ in 0..n {
@@ -690,31 +692,57 @@ mod tests {
                 },
             );
         let action = prop_oneof![
-            (digest(), name(MAX_FORMAT), name(MAX_FORMAT), 1..=3u8).prop_map(|(record, label, category, s)| {
-                Action::Label {
-                    record,
-                    label,
-                    category,
-                    source: [LabelSource::Rule, LabelSource::Model, LabelSource::Person][s as usize - 1],
+            (digest(), name(MAX_FORMAT), name(MAX_FORMAT), 1..=3u8).prop_map(
+                |(record, label, category, s)| {
+                    Action::Label {
+                        record,
+                        label,
+                        category,
+                        source: [LabelSource::Rule, LabelSource::Model, LabelSource::Person]
+                            [s as usize - 1],
+                    }
                 }
-            }),
+            ),
             (name(MAX_FORMAT), name(MAX_REASON), digest(), any::<u64>()).prop_map(
-                |(name, query, scope_sha256, n_records)| Action::Hold { name, query, scope_sha256, n_records }
+                |(name, query, scope_sha256, n_records)| Action::Hold {
+                    name,
+                    query,
+                    scope_sha256,
+                    n_records
+                }
             ),
             name(MAX_FORMAT).prop_map(|name| Action::Release { name }),
             (digest(), any::<u64>(), any::<u32>(), any::<u32>()).prop_map(
-                |(record, log_index, pieces, attachments)| Action::Tombstone { record, log_index, pieces, attachments }
+                |(record, log_index, pieces, attachments)| Action::Tombstone {
+                    record,
+                    log_index,
+                    pieces,
+                    attachments
+                }
             ),
             (digest(), digest()).prop_map(|(superseded, by)| Action::Correction { superseded, by }),
-            prop::collection::vec(digest(), 0..5).prop_map(|conversations| Action::Merge { conversations }),
+            prop::collection::vec(digest(), 0..5)
+                .prop_map(|conversations| Action::Merge { conversations }),
             digest().prop_map(|conversation| Action::Unmerge { conversation }),
-            (digest(), name(MAX_FORMAT)).prop_map(|(record, what)| Action::Refusal { record, what }),
+            (digest(), name(MAX_FORMAT))
+                .prop_map(|(record, what)| Action::Refusal { record, what }),
         ];
-        let governance = (any::<i64>(), name(MAX_NAME), name(MAX_NAME), name(MAX_REASON), action).prop_map(
-            |(at_us, actor, authority, reason, action)| {
-                Entry::Governance(GovernanceEntry { at_us, actor, authority, reason, action })
-            },
-        );
+        let governance = (
+            any::<i64>(),
+            name(MAX_NAME),
+            name(MAX_NAME),
+            name(MAX_REASON),
+            action,
+        )
+            .prop_map(|(at_us, actor, authority, reason, action)| {
+                Entry::Governance(GovernanceEntry {
+                    at_us,
+                    actor,
+                    authority,
+                    reason,
+                    action,
+                })
+            });
         prop_oneof![record, deposit, governance]
     }
 

@@ -359,7 +359,9 @@ impl Archive {
             .iter()
             .any(|h| h.name == name && h.released.is_none())
         {
-            return Err(ArchiveError::NotFound(format!("no hold named {name:?} is in force")));
+            return Err(ArchiveError::NotFound(format!(
+                "no hold named {name:?} is in force"
+            )));
         }
         let g = GovernanceEntry {
             at_us: now_us(),
@@ -374,7 +376,9 @@ impl Archive {
             if tx.release_hold(name, at[0])? {
                 Ok(())
             } else {
-                Err(ArchiveError::NotFound(format!("no hold named {name:?} is in force")))
+                Err(ArchiveError::NotFound(format!(
+                    "no hold named {name:?} is in force"
+                )))
             }
         })
     }
@@ -474,9 +478,12 @@ impl Archive {
             }
         }
         let mut pieces_of_record: BTreeMap<u64, u32> = BTreeMap::new();
-        let mut new_splits: Vec<(i64, Digest)> = Vec::new(); // (deposit seq, old original blob)
+        let mut new_splits: Vec<i64> = Vec::new();
         let mut bundles: Vec<(i64, Digest)> = Vec::new(); // (deposit seq, new bundle hash)
         let mut to_delete: Vec<String> = Vec::new();
+        // Objects whose bytes go: own attachments, originals held whole, a folder's files that
+        // held a destroyed piece (unless another folder deposit, not split, lists them too).
+        let mut remove: BTreeSet<Digest> = own_attachments.clone();
         for (seq, places) in &by_deposit {
             let d = deposits.get(seq).ok_or_else(|| {
                 ArchiveError::Damaged(format!("deposit {seq} of a record is missing"))
@@ -489,8 +496,8 @@ impl Archive {
             self.blobs
                 .put(&crate::original::split_key(&d.id), &split_bytes)?;
             if !d.split {
-                new_splits.push((*seq, d.original));
-                to_delete.extend(old_objects);
+                new_splits.push(*seq);
+                remove.extend(old_objects);
             }
             // The content bundle: disposed frames replaced by what they keep; the deposit
             // secret destroyed.
@@ -500,16 +507,34 @@ impl Archive {
             bundles.push((*seq, Digest::of(&new_bundle)));
         }
 
-        // Attachments: objects deleted, packs rewritten without them.
-        let mut repacks: Vec<(Digest, Option<(Digest, Vec<(Digest, u64, u64)>)>, Vec<Digest>)> =
-            Vec::new();
-        let mut by_pack: BTreeMap<Digest, HashSet<Digest>> = BTreeMap::new();
-        for a in &own_attachments {
-            match snap.packed(a)? {
-                Some((pack, _, _)) => {
-                    by_pack.entry(pack).or_default().insert(*a);
+        // Files another folder deposit still lists whole stay.
+        for other in deposits.values() {
+            if other.split || by_deposit.contains_key(&other.seq) {
+                continue;
+            }
+            if let Some(files) = self.folder_listing(&other.original)? {
+                for (_, f) in files {
+                    if !own_attachments.contains(&f) {
+                        remove.remove(&f);
+                    }
                 }
-                None => to_delete.push(blob_key(a)),
+            }
+        }
+        // Objects deleted, packs rewritten without them.
+        let mut repacks: Vec<(
+            Digest,
+            Option<(Digest, Vec<(Digest, u64, u64)>)>,
+            Vec<Digest>,
+        )> = Vec::new();
+        let mut by_pack: BTreeMap<Digest, HashSet<Digest>> = BTreeMap::new();
+        for a in &remove {
+            // An object may be both a blob of its own and a pack's member (a file deposited
+            // alone and again in a folder): both go.
+            if let Some((pack, _, _)) = snap.packed(a)? {
+                by_pack.entry(pack).or_default().insert(*a);
+            }
+            if self.blobs.exists(&blob_key(a))? {
+                to_delete.push(blob_key(a));
             }
         }
         for (pack, drop_set) in &by_pack {
@@ -559,20 +584,14 @@ impl Archive {
                 tx.dispose_record(r.log_index, *t, Some(&kept[&r.log_index]))?;
             }
             for (seq, hash) in &bundles {
-                if new_splits.iter().any(|(s, _)| s == seq)
-                    || deposits.get(seq).is_some_and(|d| d.split)
-                {
+                if new_splits.contains(seq) || deposits.get(seq).is_some_and(|d| d.split) {
                     tx.set_deposit_split(*seq, hash)?;
                 } else {
                     tx.set_deposit_contents(*seq, hash)?;
                 }
             }
             for (old, new, dropped) in &repacks {
-                tx.repack(
-                    old,
-                    new.as_ref().map(|(d, m)| (d, m.as_slice())),
-                    dropped,
-                )?;
+                tx.repack(old, new.as_ref().map(|(d, m)| (d, m.as_slice())), dropped)?;
             }
             Ok(())
         })?;
@@ -646,19 +665,21 @@ impl Archive {
     /// The deposit's original split without the pieces of the records placed in it (`places`:
     /// path, offset, record log index) and of its members that are `attachments`' bytes.
     /// Returns the split form, the pieces destroyed per record, and the objects that held the
-    /// original whole (to delete once committed).
+    /// original whole and now go (the file; a folder's files that held a destroyed piece).
     #[allow(clippy::type_complexity)]
     fn split_original(
         &self,
         d: &DepositRow,
         places: &[(Option<String>, u64, u64)],
         attachments: &BTreeSet<Digest>,
-    ) -> Result<(Vec<u8>, BTreeMap<u64, u32>, Vec<String>), ArchiveError> {
+    ) -> Result<(Vec<u8>, BTreeMap<u64, u32>, Vec<Digest>), ArchiveError> {
         use crate::original::{NoSink, SplitWriter, read_split, split_key};
         let bundle = self
             .blobs
             .get(&crate::bundle::bundle_key(&d.id))?
-            .ok_or_else(|| ArchiveError::Damaged(format!("{}: its content bundle is missing", d.file_name)))?;
+            .ok_or_else(|| {
+                ArchiveError::Damaged(format!("{}: its content bundle is missing", d.file_name))
+            })?;
         let header = crate::bundle::read_header(&bundle)
             .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", d.file_name)))?;
         let mut per_record: BTreeMap<u64, u32> = BTreeMap::new();
@@ -700,7 +721,8 @@ impl Archive {
         }
         // Not split yet: cut the original as ingest did, then again into the split form.
         let cuts = self.cuts_of(d)?;
-        let (walked, objects) = self.walk_original(d, header.folder, &cuts, &header.secret, &mut NoSink)?;
+        let (walked, objects) =
+            self.walk_original(d, header.folder, &cuts, &header.secret, &mut NoSink)?;
         if (walked.root, walked.n) != (d.original_root, d.n_pieces) {
             return Err(ArchiveError::Damaged(format!(
                 "{}: its original does not give the root in its deposit entry (run `onrecord verify`); nothing disposed",
@@ -708,6 +730,20 @@ impl Archive {
             )));
         }
         let destroy = destroy_for(&walked.members, walked.n, &mut per_record);
+        let objects = if header.folder {
+            // A folder's files that held a destroyed piece (the others stay: they are whole).
+            walked
+                .members
+                .iter()
+                .zip(&objects)
+                .filter(|(m, _)| {
+                    (m.first..m.first + m.starts.len() as u64).any(|i| destroy.contains(&i))
+                })
+                .map(|(_, d)| *d)
+                .collect()
+        } else {
+            objects
+        };
         let mut w = SplitWriter::new(Vec::new(), destroy)?;
         self.walk_original(d, header.folder, &cuts, &header.secret, &mut w)?;
         Ok((w.finish(&walked.members)?, per_record, objects))
@@ -761,7 +797,9 @@ impl Archive {
                 if name.starts_with("catalogue.sqlite.replaced-")
                     && let Err(err) = std::fs::remove_file(e.path())
                 {
-                    warnings.push(format!("{name} was not deleted ({err}): it holds disposed text"));
+                    warnings.push(format!(
+                        "{name} was not deleted ({err}): it holds disposed text"
+                    ));
                 }
             }
         }
@@ -772,15 +810,15 @@ impl ArchiveReader {
     /// Where the records of a deposit start: its manifest's cut points.
     pub(crate) fn cuts_of(&self, d: &DepositRow) -> Result<crate::original::Cuts, ArchiveError> {
         let key = blob_key(&d.manifest);
-        let m = self
-            .blob(&d.manifest)?
-            .ok_or_else(|| ArchiveError::Damaged(format!("{}: its manifest {key} is missing", d.file_name)))?;
+        let m = self.blob(&d.manifest)?.ok_or_else(|| {
+            ArchiveError::Damaged(format!("{}: its manifest {key} is missing", d.file_name))
+        })?;
         crate::manifest::cuts(&m).map_err(|e| ArchiveError::Damaged(format!("{key}: {e}")))
     }
 
     /// Cuts a deposit's original (not split) into its pieces from the blob store, handing them
-    /// to `sink`. Also returns the objects that hold the original whole (the file's blob; a
-    /// folder's files that hold pieces of records are kept: other deposits may list them).
+    /// to `sink`. Also returns the digests of the objects that hold the original whole: the
+    /// file, or each of a folder's files (in order).
     pub(crate) fn walk_original(
         &self,
         d: &DepositRow,
@@ -788,7 +826,7 @@ impl ArchiveReader {
         cuts: &crate::original::Cuts,
         secret: &[u8; 32],
         sink: &mut dyn crate::original::PieceSink,
-    ) -> Result<(crate::original::Walked, Vec<String>), ArchiveError> {
+    ) -> Result<(crate::original::Walked, Vec<Digest>), ArchiveError> {
         let key = blob_key(&d.original);
         let listing = if folder {
             Some(self.folder_listing(&d.original)?.ok_or_else(|| {
@@ -801,9 +839,10 @@ impl ArchiveReader {
             None => {
                 let path = self.blobs.local_copy(&key)?;
                 let w = crate::original::walk_file(path.path(), cuts, secret, sink)?;
-                Ok((w, vec![key]))
+                Ok((w, vec![d.original]))
             }
             Some(files) => {
+                let digests: Vec<Digest> = files.iter().map(|(_, d)| *d).collect();
                 let mut it = files.into_iter().map(|(rel, digest)| {
                     let bytes = self.blob(&digest)?.ok_or_else(|| {
                         ArchiveError::Damaged(format!("{}: file {rel} is missing", d.file_name))
@@ -814,7 +853,7 @@ impl ArchiveReader {
                     ))
                 });
                 let w = crate::original::walk_folder(&mut it, cuts, secret, sink)?;
-                Ok((w, Vec::new()))
+                Ok((w, digests))
             }
         }
     }
@@ -848,7 +887,10 @@ impl ArchiveReader {
             let mut parts = line.splitn(3, ' ');
             let (Some(h), Some(_size), Some(name)) = (parts.next(), parts.next(), parts.next())
             else {
-                return Err(ArchiveError::Damaged(format!("{key}: listing line {}", n + 2)));
+                return Err(ArchiveError::Damaged(format!(
+                    "{key}: listing line {}",
+                    n + 2
+                )));
             };
             let digest = Digest::from_hex(h)
                 .ok_or_else(|| ArchiveError::Damaged(format!("{key}: listing line {}", n + 2)))?;

@@ -514,9 +514,7 @@ impl Archive {
             // gives: what the deposit entry commits to (crate::original).
             let cuts = std::fs::read(&manifest_path)
                 .map_err(|e| io_err("manifest", e))
-                .and_then(|m| {
-                    crate::manifest::cuts(&m).map_err(ArchiveError::Invalid)
-                })?;
+                .and_then(|m| crate::manifest::cuts(&m).map_err(ArchiveError::Invalid))?;
             contents_pipe
                 .finish()
                 .map_err(|e| io_err("content bundle", e))?;
@@ -556,7 +554,12 @@ impl Archive {
                             .read(true)
                             .custom_flags(libc::O_NOFOLLOW)
                             .open(&full)
-                            .map(|f| (rel.clone(), Box::new(std::io::BufReader::new(f)) as Box<dyn Read>))
+                            .map(|f| {
+                                (
+                                    rel.clone(),
+                                    Box::new(std::io::BufReader::new(f)) as Box<dyn Read>,
+                                )
+                            })
                             .map_err(|e| io_err(&full.display().to_string(), e))
                     });
                     crate::original::walk_folder(

@@ -259,7 +259,8 @@ impl Walker<'_> {
                 piece_buf.extend_from_slice(&chunk[..take]);
                 if piece_buf.len() >= PART {
                     // A long piece goes to the sink in parts; the digest comes with the last.
-                    self.sink.piece(u64::MAX, &salt, &Digest::default(), &piece_buf)?;
+                    self.sink
+                        .piece(u64::MAX, &salt, &Digest::default(), &piece_buf)?;
                     piece_buf.clear();
                 }
                 pos += take as u64;
@@ -357,7 +358,9 @@ pub fn walk_file(
                     w.member(&m.name, cuts.of(&m.name), false, &mut bytes.as_slice())?;
                 }
             } else if readable(&mut zip, false).is_some() {
-                let mut r = zip.open_member(m).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+                let mut r = zip
+                    .open_member(m)
+                    .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
                 w.member(&m.name, cuts.of(&m.name), false, &mut r)?;
             }
         }
@@ -560,7 +563,8 @@ pub fn read_split(
     let mut take = |n: usize, r: &mut dyn Read, buf: &mut Vec<u8>| -> Result<(), String> {
         buf.clear();
         buf.resize(n, 0);
-        r.read_exact(buf).map_err(|_| format!("split original cut short at byte {pos}"))?;
+        r.read_exact(buf)
+            .map_err(|_| format!("split original cut short at byte {pos}"))?;
         pos += n as u64;
         Ok(())
     };
@@ -594,7 +598,9 @@ pub fn read_split(
                         break;
                     }
                     if len > PART {
-                        return Err(format!("split original: a part of {len} bytes at byte {pos}"));
+                        return Err(format!(
+                            "split original: a part of {len} bytes at byte {pos}"
+                        ));
                     }
                     take(len, &mut r, &mut buf)?;
                     h.update(&buf);
@@ -608,7 +614,8 @@ pub fn read_split(
                     out.damaged.push(index);
                 }
                 root.push(&d);
-                sink.piece(index, &salt, &d, &[]).map_err(|e| e.to_string())?;
+                sink.piece(index, &salt, &d, &[])
+                    .map_err(|e| e.to_string())?;
             }
             2 => break,
             t => return Err(format!("split original: unknown tag {t} at byte {pos}")),
@@ -666,7 +673,12 @@ impl PieceSink for Collect {
 mod tests {
     use super::*;
 
-    fn walk_bytes(bytes: &[u8], cuts: &Cuts, secret: &[u8; 32], sink: &mut dyn PieceSink) -> Walked {
+    fn walk_bytes(
+        bytes: &[u8],
+        cuts: &Cuts,
+        secret: &[u8; 32],
+        sink: &mut dyn PieceSink,
+    ) -> Walked {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.txt");
         std::fs::write(&p, bytes).unwrap();
@@ -701,10 +713,16 @@ mod tests {
         assert_eq!(w.pieces_of(None, 0), vec![0]);
         assert_eq!(w.pieces_of(Some("elsewhere"), 0), vec![0, 1, 2]);
         // Another secret, another root; a changed byte, another root.
-        assert_ne!(walk_bytes(TEXT, &cuts(), &[8; 32], &mut NoSink).root, w.root);
+        assert_ne!(
+            walk_bytes(TEXT, &cuts(), &[8; 32], &mut NoSink).root,
+            w.root
+        );
         let mut changed = TEXT.to_vec();
         changed[40] ^= 1;
-        assert_ne!(walk_bytes(&changed, &cuts(), &[7; 32], &mut NoSink).root, w.root);
+        assert_ne!(
+            walk_bytes(&changed, &cuts(), &[7; 32], &mut NoSink).root,
+            w.root
+        );
     }
 
     #[test]
@@ -730,13 +748,21 @@ mod tests {
         // Every cut of the stream is refused; a changed kept byte is named as damaged.
         for cut in 0..raw.len() {
             let z = zstd::stream::encode_all(&raw[..cut], 1).unwrap();
-            assert!(read_split(&mut &z[..], &mut NoSink, |_| {}).is_err(), "cut at {cut}");
+            assert!(
+                read_split(&mut &z[..], &mut NoSink, |_| {}).is_err(),
+                "cut at {cut}"
+            );
         }
         let at = memchr::memmem::find(&raw, b"B: two").unwrap();
         let mut bad = raw.clone();
         bad[at] ^= 1;
         let z = zstd::stream::encode_all(&bad[..], 1).unwrap();
-        assert_eq!(read_split(&mut &z[..], &mut NoSink, |_| {}).unwrap().damaged, vec![2]);
+        assert_eq!(
+            read_split(&mut &z[..], &mut NoSink, |_| {})
+                .unwrap()
+                .damaged,
+            vec![2]
+        );
     }
 
     #[test]

@@ -285,7 +285,8 @@ impl DepositReplay<'_> {
             .blobs
             .get(&bundle_key(&de.deposit_id))?
             .ok_or_else(|| damaged(format!("{what}: its content bundle is missing")))?;
-        let header = crate::bundle::read_header(&bundle).map_err(|e| damaged(format!("{what}: {e}")))?;
+        let header =
+            crate::bundle::read_header(&bundle).map_err(|e| damaged(format!("{what}: {e}")))?;
         let split = self
             .blobs
             .exists(&crate::original::split_key(&de.deposit_id))?;
@@ -442,7 +443,9 @@ impl DepositReplay<'_> {
             Some(kept) => {
                 let (d, c) = kept.map_err(|e| format!("what its tombstone keeps: {e}"))?;
                 if d.commitment != re.commitment || d.verify().ok() != Some(re.commitment) {
-                    return Err("what its tombstone keeps does not give the log's commitment".into());
+                    return Err(
+                        "what its tombstone keeps does not give the log's commitment".into(),
+                    );
                 }
                 c
             }
@@ -502,17 +505,21 @@ fn replay_governance(
         Action::Hold {
             name, scope_sha256, ..
         } => {
-            let scope = blobs
-                .get(&blob_key(scope_sha256))?
-                .ok_or_else(|| damaged(format!("hold {name:?} (entry {at}): its scope is missing")))?;
+            let scope = blobs.get(&blob_key(scope_sha256))?.ok_or_else(|| {
+                damaged(format!("hold {name:?} (entry {at}): its scope is missing"))
+            })?;
             if Digest::of(&scope) != *scope_sha256 || scope.len() % 32 != 0 {
-                return Err(damaged(format!("hold {name:?} (entry {at}): its scope is damaged")));
+                return Err(damaged(format!(
+                    "hold {name:?} (entry {at}): its scope is damaged"
+                )));
             }
             let mut indexes = Vec::new();
             for id in scope.chunks(32) {
                 let id = Digest(id.try_into().expect("32 bytes"));
                 indexes.push(crate::govern::index_of_id(snap, &id)?.ok_or_else(|| {
-                    damaged(format!("hold {name:?} (entry {at}): record {id} is not in the log"))
+                    damaged(format!(
+                        "hold {name:?} (entry {at}): record {id} is not in the log"
+                    ))
                 })?);
             }
             tx.add_hold(name, at, &indexes)?;

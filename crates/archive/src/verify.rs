@@ -925,11 +925,17 @@ fn check_governance(
             Some(row) if *row == crate::govern::governance_row(*index, g) => {}
             Some(_) => push_problem(
                 &mut rep.problems,
-                format!("governance entry {index} ({}): the catalogue's row differs from the log", g.kind()),
+                format!(
+                    "governance entry {index} ({}): the catalogue's row differs from the log",
+                    g.kind()
+                ),
             ),
             None => push_problem(
                 &mut rep.problems,
-                format!("governance entry {index} ({}) is in the log but missing from the catalogue", g.kind()),
+                format!(
+                    "governance entry {index} ({}) is in the log but missing from the catalogue",
+                    g.kind()
+                ),
             ),
         }
         if let entry::Action::Tombstone { log_index, .. } = &g.action {
@@ -940,7 +946,9 @@ fn check_governance(
     for index in rows.keys().filter(|i| !logged.contains(i)) {
         push_problem(
             &mut rep.problems,
-            format!("governance row {index} is in the catalogue but its log entry is not a governance entry"),
+            format!(
+                "governance row {index} is in the catalogue but its log entry is not a governance entry"
+            ),
         );
     }
     let mut seen = HashSet::new();
@@ -953,7 +961,9 @@ fn check_governance(
                 {
                     push_problem(
                         &mut rep.problems,
-                        format!("tombstone {t} names record {named}, but log index {record} is record {id}"),
+                        format!(
+                            "tombstone {t} names record {named}, but log index {record} is record {id}"
+                        ),
                     );
                 }
                 rep.tombstones.push(TombstoneSeen {
@@ -976,7 +986,9 @@ fn check_governance(
         if !seen.contains(record) {
             push_problem(
                 &mut rep.problems,
-                format!("tombstone {t} disposed of the record at log index {record}, but the catalogue still holds its content"),
+                format!(
+                    "tombstone {t} disposed of the record at log index {record}, but the catalogue still holds its content"
+                ),
             );
         }
     }
@@ -996,12 +1008,18 @@ impl ArchiveReader {
         for d in deposits.iter().filter(|d| d.log_index < size) {
             let what = format!("deposit {} ({})", d.id, d.file_name);
             let Some(bundle) = self.blobs.get(&crate::bundle::bundle_key(&d.id))? else {
-                push_problem(&mut rep.problems, format!("{what}: its content bundle is missing"));
+                push_problem(
+                    &mut rep.problems,
+                    format!("{what}: its content bundle is missing"),
+                );
                 continue;
             };
             rep.sha256_bytes += bundle.len() as u64;
             if Digest::of(&bundle) != d.contents {
-                push_problem(&mut rep.problems, format!("{what}: its content bundle differs from the catalogue's"));
+                push_problem(
+                    &mut rep.problems,
+                    format!("{what}: its content bundle differs from the catalogue's"),
+                );
                 continue;
             }
             let header = match crate::bundle::read_header(&bundle) {
@@ -1012,7 +1030,10 @@ impl ArchiveReader {
                 }
             };
             if header.original != d.original || self.lookup_key.deposit_id(&d.original) != d.id {
-                push_problem(&mut rep.problems, format!("{what}: its original is not the one its id names"));
+                push_problem(
+                    &mut rep.problems,
+                    format!("{what}: its original is not the one its id names"),
+                );
             }
             rep.originals_checked += 1;
             let got = if d.split {
@@ -1043,7 +1064,13 @@ impl ArchiveReader {
                         continue;
                     }
                 };
-                match self.walk_original(d, header.folder, &cuts, &header.secret, &mut crate::original::NoSink) {
+                match self.walk_original(
+                    d,
+                    header.folder,
+                    &cuts,
+                    &header.secret,
+                    &mut crate::original::NoSink,
+                ) {
                     Ok((w, _)) => {
                         rep.sha256_bytes += w.bytes;
                         Ok((w.root, w.n))
@@ -1056,7 +1083,9 @@ impl ArchiveReader {
                 Ok(root) if root == (d.original_root, d.n_pieces) => {}
                 Ok(_) => push_problem(
                     &mut rep.problems,
-                    format!("{what}: its original does not give the root of its pieces in the log (altered or damaged)"),
+                    format!(
+                        "{what}: its original does not give the root of its pieces in the log (altered or damaged)"
+                    ),
                 ),
                 Err(e) => push_problem(&mut rep.problems, format!("{what}: {e}")),
             }

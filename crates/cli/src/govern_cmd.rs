@@ -175,11 +175,7 @@ pub fn history(g: &Global, a: HistoryArgs) -> Result<Outcome> {
         writeln!(out, "  disposed of: tombstone at log index {t}")?;
     }
     if !h.holds.is_empty() {
-        writeln!(
-            out,
-            "  under hold: {}",
-            visible(&h.holds.join(", "))
-        )?;
+        writeln!(out, "  under hold: {}", visible(&h.holds.join(", ")))?;
     }
     for e in &h.entries {
         let at = jiff::Timestamp::from_microsecond(e.at_us)

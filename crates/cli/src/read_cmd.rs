@@ -113,6 +113,9 @@ pub fn transcript_line(v: &RecordView) -> String {
     let when = time_of(v);
     let who = visible(r.author.as_deref().unwrap_or(""));
     let mut body = r.text.clone();
+    if let Some(t) = v.disposed {
+        body = format!("[disposed of: tombstone at log index {t}]");
+    }
     if !r.attachments.is_empty() {
         let names: Vec<_> = r.attachments.iter().map(|a| visible(&a.name)).collect();
         if !body.is_empty() {

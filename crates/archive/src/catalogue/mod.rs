@@ -418,5 +418,10 @@ pub trait CatalogueWrite {
     fn set_deposit_contents(&mut self, seq: i64, contents: &Digest) -> Result<()>;
     /// Packs rewritten without some members: every member of `old` moves to `new` at the
     /// offsets given, and `dropped` members are forgotten.
-    fn repack(&mut self, old: &Digest, new: Option<(&Digest, &[(Digest, u64, u64)])>, dropped: &[Digest]) -> Result<()>;
+    fn repack(
+        &mut self,
+        old: &Digest,
+        new: Option<(&Digest, &[(Digest, u64, u64)])>,
+        dropped: &[Digest],
+    ) -> Result<()>;
 }

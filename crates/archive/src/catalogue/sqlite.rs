@@ -23,9 +23,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns, ConversationRow, DepositRow,
-    GovernanceRow, HoldRow,
-    FullConversation, NewConversation, NewRecord, NewWarning, Placement, RecordOrder, SourceRef,
-    StoredRecord, Window, id_key,
+    FullConversation, GovernanceRow, HoldRow, NewConversation, NewRecord, NewWarning, Placement,
+    RecordOrder, SourceRef, StoredRecord, Window, id_key,
 };
 use crate::error::ArchiveError;
 
@@ -366,11 +365,10 @@ impl Catalogue for SqliteCatalogue {
             *guard = Some(self.connect()?);
         }
         let conn = guard.as_ref().expect("opened above");
-        let (busy, _, _): (i64, i64, i64) = conn.query_row(
-            "PRAGMA wal_checkpoint(TRUNCATE)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let (busy, _, _): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         if busy != 0 {
             return Err(ArchiveError::Busy(
                 "a reader still holds pages of the catalogue's write-ahead log".into(),
@@ -1031,7 +1029,8 @@ impl CatalogueWrite for SqliteWrite<'_> {
              ON CONFLICT (name) DO UPDATE SET log_index = excluded.log_index, released = NULL",
             params![name, sql_int(log_index)],
         )?;
-        let mut st = c.prepare_cached("INSERT OR IGNORE INTO held (record, hold) VALUES (?1, ?2)")?;
+        let mut st =
+            c.prepare_cached("INSERT OR IGNORE INTO held (record, hold) VALUES (?1, ?2)")?;
         for r in records {
             st.execute(params![sql_int(*r), sql_int(log_index)])?;
         }
