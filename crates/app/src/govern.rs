@@ -77,7 +77,7 @@ pub fn hold_create(
         .into_iter()
         .filter_map(|v| Digest::from_hex(&v.id))
         .collect();
-    let described = describe_search(search);
+    let described = crate::search::describe_search(search);
     let governed = archive.hold(name, &described, &ids, &who)?;
     Ok(HoldPlaced {
         name: name.to_string(),
@@ -85,24 +85,6 @@ pub fn hold_create(
         records: ids.len(),
         governed,
     })
-}
-
-/// The search a hold was placed by, as one line.
-fn describe_search(s: &SearchRequest) -> String {
-    let mut parts = vec![s.text.clone()];
-    for (flag, v) in [
-        ("--from", &s.from),
-        ("--conversation", &s.conversation),
-        ("--channel", &s.channel),
-        ("--kind", &s.kind),
-        ("--after", &s.after),
-        ("--before", &s.before),
-    ] {
-        if let Some(v) = v {
-            parts.push(format!("{flag} {v:?}"));
-        }
-    }
-    parts.join(" ").trim().to_string()
 }
 
 pub fn hold_release(

@@ -139,7 +139,9 @@ pub fn disclose(
         phrases: req.redact.clone(),
         reason: req.reason.clone(),
     };
-    Ok(archive.disclose(&req.record, &withhold)?)
+    let d = archive.disclose(&req.record, &withhold)?;
+    crate::audit::read(archive, "disclose", &d.record_id, [d.record_id.as_str()])?;
+    Ok(d)
 }
 
 /// A disclosure as read, and whether it verified (and if not, why).

@@ -18,6 +18,7 @@
 //! or escaping for display. (Error messages do name the command line's flags, `--tz` or `--after`,
 //! since that is how users know the options.)
 
+mod audit;
 mod error;
 mod govern;
 mod ingest;
@@ -28,6 +29,7 @@ mod search;
 mod transcript;
 mod usage;
 
+pub use audit::audit_events;
 pub use error::{AppError, ErrorKind, archive_error_kind};
 pub use govern::{
     History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, dispose, history, hold_create, hold_release,

@@ -126,13 +126,37 @@ pub fn search(
             snippet: record_snippet(&view.record, &query),
             view,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    crate::audit::read(
+        archive,
+        "search",
+        &describe_search(request),
+        hits.iter().map(|h| h.view.id.as_str()),
+    )?;
     Ok(SearchResponse {
         query,
         hits,
         total: results.total,
         notice: results.notice,
     })
+}
+
+/// A search as one line, as the user gave it (for holds and the audit log).
+pub(crate) fn describe_search(s: &SearchRequest) -> String {
+    let mut parts = vec![s.text.clone()];
+    for (flag, v) in [
+        ("--from", &s.from),
+        ("--conversation", &s.conversation),
+        ("--channel", &s.channel),
+        ("--kind", &s.kind),
+        ("--after", &s.after),
+        ("--before", &s.before),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{flag} {v:?}"));
+        }
+    }
+    parts.join(" ").trim().to_string()
 }
 
 /// The snippet of a record for a query: its text, else its subject and attachment names.

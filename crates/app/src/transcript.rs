@@ -149,6 +149,12 @@ pub fn transcript(
         }
     };
     let records = archive.transcript(&conversation.id, around, request.context)?;
+    crate::audit::read(
+        archive,
+        "show",
+        &format!("conversation {} ({})", conversation.id, conversation.title),
+        records.iter().map(|r| r.id.as_str()),
+    )?;
     let relations = resolve_relations(&records);
     Ok(Transcript {
         conversation,

@@ -14,6 +14,7 @@
 //! The commit order of an ingest, and what a crash at each step leaves, is in `ingest.rs` and in
 //! ARCHITECTURE.md. Opening an archive for writing finishes or discards whatever a crash left.
 
+pub mod audit;
 pub mod blobs;
 pub mod bundle;
 pub mod catalogue;
@@ -52,11 +53,14 @@ use blobs::BlobStore;
 use catalogue::Catalogue;
 use catalogue::sqlite::SqliteCatalogue;
 
-/// 3: record content v2 (salted commitments in the log, content and secret only in the
+/// 4: originals in record-aligned salted pieces (the deposit entry commits to their root),
+/// keyed deposit ids, governance entries (types 3-10) and disposal, and an audit log of reads
+/// with a key of its own (its verifier key in the marker).
+/// 3 (unreleased): record content v2 (salted commitments in the log, content and secret only in the
 /// catalogue, keyed conversation ids), deposit facts in deposit entries, manifest 3.
 /// 2 (unreleased): the catalogue in WAL mode beside readers, small blobs in packs, the verifier
 /// key in the marker. Archives of earlier formats are refused (see [`error::UPGRADE`]).
-pub const ARCHIVE_FORMAT_VERSION: u32 = 3;
+pub const ARCHIVE_FORMAT_VERSION: u32 = 4;
 const MARKER: &str = "onrecord.json";
 
 /// A read handle on an archive: `Send + Sync`, cheap to clone, shared by any number of threads.
@@ -76,6 +80,8 @@ pub struct Shared {
     pub(crate) catalogue: Box<dyn Catalogue>,
     pub(crate) blobs: BlobStore,
     pub(crate) verifier: Verifier,
+    /// The audit log's verifier key (see [`audit`]).
+    pub(crate) audit_verifier: Verifier,
     pub(crate) origin: String,
     /// The private key of conversation ids and "already held?" lookups (see [`entry::LookupKey`]).
     pub(crate) lookup_key: entry::LookupKey,
@@ -118,6 +124,9 @@ struct Marker {
     /// The log's public verifier key (C2SP signed-note form), so readers need no signing key.
     #[serde(default)]
     verifier_key: String,
+    /// The audit log's verifier key.
+    #[serde(default)]
+    audit_verifier_key: String,
     created_at: String,
 }
 
@@ -188,6 +197,19 @@ fn lock_err(path: &Path, source: std::io::Error) -> ArchiveError {
     }
 }
 
+/// A lock of its own (`name` in the archive's folder), waited for: the audit log's appends.
+pub(crate) fn lock_named(root: &Path, name: &str) -> Result<File, ArchiveError> {
+    let path = root.join(name);
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| lock_err(&path, e))?;
+    f.lock().map_err(|e| lock_err(&path, e))?;
+    Ok(f)
+}
+
 /// The writer lock, without waiting: `None` while another process holds it.
 fn try_lock(root: &Path) -> Result<Option<File>, ArchiveError> {
     let (f, path) = lock_file(root)?;
@@ -249,6 +271,12 @@ impl ArchiveReader {
                 root.join(MARKER).display()
             ))
         })?;
+        let audit_verifier = Verifier::from_key_text(&marker.audit_verifier_key).map_err(|e| {
+            ArchiveError::Damaged(format!(
+                "{}: audit verifier key: {e}",
+                root.join(MARKER).display()
+            ))
+        })?;
         let catalogue = SqliteCatalogue::open(&root.join("catalogue.sqlite"))?;
         let blobs = BlobStore::local(&root.join("store"))?;
         let lookup_key = read_lookup_key(&blobs)?;
@@ -258,6 +286,7 @@ impl ArchiveReader {
                 catalogue: Box::new(catalogue),
                 blobs,
                 verifier,
+                audit_verifier,
                 origin: marker.origin,
                 lookup_key,
                 index: Default::default(),
@@ -340,12 +369,17 @@ impl Archive {
             .map_err(|e| ArchiveError::Invalid(format!("--origin {origin:?}: {e}")))?;
         let key_path = root.join("keys/log.key");
         write_private(&key_path, signer.to_signer_key_text().as_bytes()).map_err(io(&key_path))?;
+        let audit_key_path = root.join("keys/audit.key");
+        let audit_verifier_key = audit::create_audit_key(&origin, &audit_key_path)?;
+        let audit_verifier = Verifier::from_key_text(&audit_verifier_key)
+            .map_err(|e| ArchiveError::Invalid(format!("audit key: {e}")))?;
         let catalogue = SqliteCatalogue::create(&root.join("catalogue.sqlite"), &origin)?;
         let marker = Marker {
             format: "onrecord-archive".into(),
             version: ARCHIVE_FORMAT_VERSION,
             origin: origin.clone(),
             verifier_key: signer.verifier().verifier_key_text(),
+            audit_verifier_key,
             created_at: jiff::Timestamp::now().to_string(),
         };
         let marker_json =
@@ -360,6 +394,7 @@ impl Archive {
                     catalogue: Box::new(catalogue),
                     blobs,
                     verifier: signer.verifier(),
+                    audit_verifier,
                     origin,
                     lookup_key,
                     index: Default::default(),

@@ -72,6 +72,8 @@ pub struct VerifyReport {
     pub originals_checked: u64,
     /// Records disposed of, each under its tombstone: reported, not counted as tampering.
     pub tombstones: Vec<TombstoneSeen>,
+    /// The audit log of reads, checked the same way as the records log.
+    pub audit: crate::audit::AuditCheck,
     pub problems: Vec<String>,
 }
 
@@ -464,6 +466,8 @@ impl ArchiveReader {
         // Governance entries against the catalogue's rows, and tombstones against the records
         // the catalogue says are disposed.
         check_governance(&mut rep, snap, &governance, &disposed, size)?;
+        // The audit log, as the records log.
+        rep.audit = self.check_audit(&mut rep.problems);
         // Every deposit's original against the root of its pieces in its entry.
         if opts.blobs {
             self.check_originals(&mut rep, &all_deposits, size)?;

@@ -288,8 +288,11 @@ pub fn verify(g: &Global, a: VerifyArgs) -> Result<Outcome> {
         }
         writeln!(
             out,
-            "  {} governance entries and {} originals checked",
-            rep.governance_checked, rep.originals_checked
+            "  {} governance entries and {} originals checked; audit log of {} reads, {} checkpoints checked",
+            rep.governance_checked,
+            rep.originals_checked,
+            rep.audit.size,
+            rep.audit.checkpoints_checked
         )?;
         if !rep.tombstones.is_empty() {
             writeln!(

@@ -62,6 +62,8 @@ pub enum Command {
     Label(LabelArgs),
     /// A record's governance history: labels, holds, corrections, disposal.
     History(HistoryArgs),
+    /// The audit log: every read of content (search hits, transcripts, disclosures), who and when.
+    Audit(AuditArgs),
     /// Rebuild the search index from the catalogue.
     Reindex,
     /// Recreate the catalogue and the search index from the log and the blob store alone.
@@ -161,6 +163,15 @@ pub struct LabelArgs {
     pub category: String,
     #[command(flatten)]
     pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Only the last N events.
+    #[arg(long)]
+    pub last: Option<usize>,
     #[arg(long)]
     pub json: bool,
 }

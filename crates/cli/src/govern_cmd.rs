@@ -7,7 +7,7 @@ use onrecord_app::SearchRequest;
 
 use crate::Outcome;
 use crate::archive_cmd::{open, read};
-use crate::args::{DisposeArgs, Global, HistoryArgs, HoldCommand, LabelArgs};
+use crate::args::{AuditArgs, DisposeArgs, Global, HistoryArgs, HoldCommand, LabelArgs};
 use crate::visible::visible;
 
 fn json_line(v: &impl serde::Serialize) -> Result<Outcome> {
@@ -195,6 +195,34 @@ pub fn history(g: &Global, a: HistoryArgs) -> Result<Outcome> {
     }
     if h.entries.is_empty() {
         writeln!(out, "  no governance entries")?;
+    }
+    Ok(Outcome::Ok)
+}
+
+pub fn audit(g: &Global, a: AuditArgs) -> Result<Outcome> {
+    let archive = read(g, false)?;
+    let events = onrecord_app::audit_events(&archive)?;
+    let skip = a.last.map_or(0, |n| events.len().saturating_sub(n));
+    let mut out = std::io::stdout().lock();
+    for (i, e) in events.iter().skip(skip) {
+        if a.json {
+            serde_json::to_writer(&mut out, &serde_json::json!({"index": i, "event": e}))?;
+            writeln!(out)?;
+        } else {
+            writeln!(
+                out,
+                "{i}\t{}\t{}\t{}\t{} record{}\t{}",
+                visible(&e.at),
+                visible(&e.actor),
+                visible(&e.action),
+                e.records,
+                if e.records == 1 { "" } else { "s" },
+                visible(&e.subject)
+            )?;
+        }
+    }
+    if events.is_empty() && !a.json {
+        writeln!(out, "No reads audited yet.")?;
     }
     Ok(Outcome::Ok)
 }

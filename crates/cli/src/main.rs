@@ -60,6 +60,7 @@ fn main() -> ExitCode {
         Command::Hold(c) => govern_cmd::hold(&cli.global, c),
         Command::Label(a) => govern_cmd::label(&cli.global, a),
         Command::History(a) => govern_cmd::history(&cli.global, a),
+        Command::Audit(a) => govern_cmd::audit(&cli.global, a),
         Command::Reindex => read_cmd::reindex(&cli.global),
         Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),

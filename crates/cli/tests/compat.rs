@@ -25,6 +25,13 @@ fn an_archive_of_format_2_is_refused_by_every_command_and_left_untouched() {
     refused_and_untouched(2);
 }
 
+/// Format 3 committed to each deposit's original as one unsalted SHA-256 (its id) and had no
+/// governance entries, pieces or audit log.
+#[test]
+fn an_archive_of_format_3_is_refused_by_every_command_and_left_untouched() {
+    refused_and_untouched(3);
+}
+
 fn refused_and_untouched(format: u32) {
     let env = Env::new();
     let old = env.path().join(format!("archive-v{format}"));
@@ -60,7 +67,7 @@ fn refused_and_untouched(format: u32) {
         let found = format!("onrecord-archive format {format}");
         for says in [
             found.as_str(),
-            "reads onrecord-archive format 3",
+            "reads onrecord-archive format 4",
             "onrecord init",
             "ingesting the original deposits again",
             "Nothing was changed",

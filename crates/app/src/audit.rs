@@ -1,0 +1,30 @@
+//! Every read of content by a person is an event in the archive's audit log
+//! (`onrecord_archive::audit`); a read that cannot be audited fails, so nothing is shown
+//! unaudited.
+
+use onrecord_archive::ArchiveReader;
+use onrecord_archive::audit::AuditEvent;
+use onrecord_model::Digest;
+
+use crate::error::AppError;
+
+/// Audits that the current actor ([`crate::actor_name`]) was shown the content of `ids` by
+/// `action` on `subject`.
+pub(crate) fn read<'a>(
+    archive: &ArchiveReader,
+    action: &str,
+    subject: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<(), AppError> {
+    let ids: Vec<Digest> = ids.into_iter().filter_map(Digest::from_hex).collect();
+    let event = AuditEvent::new(&crate::actor_name(None), action, subject, &ids);
+    archive.audit(&[event]).map_err(|e| {
+        AppError::from(e).context("the read could not be audited, so nothing is shown")
+    })?;
+    Ok(())
+}
+
+/// The audit log's events, in order (for auditors).
+pub fn audit_events(archive: &ArchiveReader) -> Result<Vec<(u64, AuditEvent)>, AppError> {
+    Ok(archive.audit_events()?)
+}

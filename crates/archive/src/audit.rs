@@ -1,0 +1,319 @@
+//! The audit log: every read of content by a person (a transcript shown, search hits shown, a
+//! disclosure written), in a tamper-evident log of its own, so that reading never grows the
+//! records log and an auditor can prove who read what, and that nothing was taken out since.
+//!
+//! It is the same kind of log as the records log (`onrecord-log`: RFC 9162 tree, C2SP
+//! tlog-tiles, signed checkpoints), under `store/audit/` (`audit/tile/...`, `audit/checkpoint`,
+//! `audit/checkpoints/<size>`), with the origin `<archive origin>/audit` and a signing key of
+//! its own (`keys/audit.key`, its verifier key in `onrecord.json`). Readers append to it, and
+//! readers must not hold the records log's key (whoever can sign the records log can rewrite
+//! history); the audit key can only sign the audit log, whose checkpoints an auditor keeps.
+//!
+//! Appends take the archive's `audit.lock` (a few milliseconds: resume from the latest audit
+//! checkpoint, append, sign, publish), so any number of readers and the writer append in turn.
+//! A read that cannot be audited fails: content is never shown unaudited.
+//!
+//! An entry is one JSON object (at most 64 KiB), keys in this order: `at` (RFC 3339), `actor`,
+//! `action` (`search`, `show`, `disclose`, …), `subject` (the query, the conversation or the
+//! record), `records` (how many records' content was shown) and `ids` (their record ids, hex, the
+//! first 1,000; `ids_sha256` is the SHA-256 of all of them, sorted and concatenated as bytes,
+//! when there are more).
+
+use std::io::Write as _;
+
+use onrecord_log::{Appender, Signer, TileStore};
+use onrecord_model::Digest;
+use serde::{Deserialize, Serialize};
+
+use crate::blobs::BlobStore;
+use crate::{ArchiveError, ArchiveReader};
+
+/// The audit log's tiles and checkpoints: the blob store under `audit/`.
+pub(crate) struct AuditStore<'a> {
+    pub blobs: &'a BlobStore,
+}
+
+const PREFIX: &str = "audit/";
+
+impl TileStore for AuditStore<'_> {
+    fn get(&self, path: &str) -> Result<Option<Vec<u8>>, onrecord_log::StoreError> {
+        self.blobs
+            .get(&format!("{PREFIX}{path}"))
+            .map(|o| o.map(|b| b.to_vec()))
+            .map_err(|e| onrecord_log::StoreError::new(path, e.to_string()))
+    }
+    fn put_many(&self, objects: &[(String, Vec<u8>)]) -> Result<(), onrecord_log::StoreError> {
+        let prefixed: Vec<(String, Vec<u8>)> = objects
+            .iter()
+            .map(|(p, b)| (format!("{PREFIX}{p}"), b.clone()))
+            .collect();
+        self.blobs
+            .put_many(&prefixed)
+            .map_err(|e| onrecord_log::StoreError::new("audit tiles", e.to_string()))
+    }
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<(), onrecord_log::StoreError> {
+        self.blobs
+            .put(&format!("{PREFIX}{path}"), bytes)
+            .map_err(|e| onrecord_log::StoreError::new(path, e.to_string()))
+    }
+}
+
+/// Most record ids an entry lists; beyond that it gives their hash.
+const MAX_IDS: usize = 1000;
+
+/// One audited read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub records: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids_sha256: Option<String>,
+}
+
+impl AuditEvent {
+    /// An event of `actor` doing `action` on `subject`, showing the content of `ids`.
+    pub fn new(actor: &str, action: &str, subject: &str, ids: &[Digest]) -> AuditEvent {
+        let mut sorted = ids.to_vec();
+        sorted.sort();
+        let ids_sha256 = (ids.len() > MAX_IDS).then(|| {
+            let all: Vec<u8> = sorted.iter().flat_map(|d| d.0).collect();
+            Digest::of(&all).to_hex()
+        });
+        AuditEvent {
+            at: jiff::Timestamp::now().to_string(),
+            actor: cut(actor, 1024),
+            action: cut(action, 64),
+            subject: cut(subject, 4096),
+            records: ids.len() as u64,
+            ids: ids.iter().take(MAX_IDS).map(|d| d.to_hex()).collect(),
+            ids_sha256,
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+fn cut(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// The audit log's origin for an archive's.
+pub fn audit_origin(origin: &str) -> String {
+    format!("{origin}/audit")
+}
+
+/// What `verify` found of the audit log.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AuditCheck {
+    pub size: u64,
+    pub checkpoints_checked: u64,
+}
+
+impl ArchiveReader {
+    fn audit_store(&self) -> AuditStore<'_> {
+        AuditStore { blobs: &self.blobs }
+    }
+
+    /// The latest audit checkpoint, verified, or the empty tree when there is none yet.
+    fn audit_head(&self) -> Result<(onrecord_log::TreeHead, Option<String>), ArchiveError> {
+        match self.blobs.get(&format!("{PREFIX}checkpoint"))? {
+            None => Ok((onrecord_log::TreeHead::empty(), None)),
+            Some(b) => {
+                let text = String::from_utf8(b.to_vec())
+                    .map_err(|_| ArchiveError::Damaged("audit/checkpoint is not text".into()))?;
+                let cp = onrecord_log::open_note(&text, &self.audit_verifier).map_err(|e| {
+                    ArchiveError::Damaged(format!("the audit log's checkpoint: {e}"))
+                })?;
+                if cp.origin != audit_origin(&self.origin) {
+                    return Err(ArchiveError::Damaged(
+                        "the audit log's checkpoint names another log".into(),
+                    ));
+                }
+                Ok((cp.tree_head(), Some(text)))
+            }
+        }
+    }
+
+    /// Appends audit events, signs and publishes the audit log's new checkpoint. Fails (and the
+    /// caller must not show the content) when the audit key or the store is unavailable.
+    pub fn audit(&self, events: &[AuditEvent]) -> Result<u64, ArchiveError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let signer = self.audit_signer()?;
+        let _lock = crate::lock_named(&self.root, "audit.lock")?;
+        let (head, _) = self.audit_head()?;
+        let store = self.audit_store();
+        let mut app = Appender::resume(&store, &head)?;
+        for e in events {
+            app.append(&e.encode())?;
+        }
+        let head = app.flush()?;
+        let cp = onrecord_log::Checkpoint::new(&audit_origin(&self.origin), &head);
+        let text = onrecord_log::sign_note(&cp.to_body(), &signer);
+        self.blobs.put_durable(
+            &format!("{PREFIX}checkpoints/{:020}", head.size),
+            text.as_bytes(),
+        )?;
+        self.blobs
+            .put_durable(&format!("{PREFIX}checkpoint"), text.as_bytes())?;
+        Ok(head.size)
+    }
+
+    /// The audit key, from `$ONRECORD_AUDIT_KEY_FILE` or `keys/audit.key`, checked against the
+    /// verifier key the archive names.
+    fn audit_signer(&self) -> Result<Signer, ArchiveError> {
+        let path = std::env::var_os("ONRECORD_AUDIT_KEY_FILE")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| self.root.join("keys/audit.key"));
+        let text = std::fs::read_to_string(&path).map_err(|e| ArchiveError::Read {
+            what: format!(
+                "{} (the audit log's key: no content is shown unaudited)",
+                path.display()
+            ),
+            source: e,
+        })?;
+        let signer = Signer::from_signer_key_text(text.trim())
+            .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", path.display())))?;
+        if signer.verifier().verifier_key_text() != self.audit_verifier.verifier_key_text() {
+            return Err(ArchiveError::Damaged(format!(
+                "{} is not the audit key this archive names",
+                path.display()
+            )));
+        }
+        Ok(signer)
+    }
+
+    /// Every audit event, in order, with its index.
+    pub fn audit_events(&self) -> Result<Vec<(u64, AuditEvent)>, ArchiveError> {
+        let (head, _) = self.audit_head()?;
+        let store = self.audit_store();
+        let mut out = Vec::new();
+        let mut failed = None;
+        crate::verify::for_each_entry(&store, 0, head.size, &mut |i, bytes| {
+            match serde_json::from_slice::<AuditEvent>(bytes) {
+                Ok(e) => out.push((i, e)),
+                Err(e) => {
+                    failed.get_or_insert(format!("audit entry {i}: {e}"));
+                }
+            }
+        })
+        .map_err(|e| ArchiveError::Damaged(format!("the audit log: {e}")))?;
+        match failed {
+            Some(f) => Err(ArchiveError::Damaged(f)),
+            None => Ok(out),
+        }
+    }
+
+    /// Verifies the audit log as the records log is verified: its checkpoint's signature, the
+    /// tree from the entries against every tile and the root, every audit checkpoint ever
+    /// issued consistent with the latest, and every entry readable.
+    pub(crate) fn check_audit(&self, problems: &mut Vec<String>) -> AuditCheck {
+        let mut check = AuditCheck::default();
+        let mut problem = |p: String| {
+            if problems.len() < 1000 {
+                problems.push(p);
+            }
+        };
+        let (head, text) = match self.audit_head() {
+            Ok(h) => h,
+            Err(e) => {
+                problem(format!("audit log: {e}"));
+                return check;
+            }
+        };
+        check.size = head.size;
+        if text.is_none() {
+            return check;
+        }
+        let store = self.audit_store();
+        match onrecord_log::verify_tree(&store, head.size) {
+            Ok(root) if root == head.root => {}
+            Ok(_) => problem("audit log: its entries do not give its checkpoint's root".into()),
+            Err(e) => problem(format!("audit log: {e}")),
+        }
+        let listed = match self.blobs.list(&format!("{PREFIX}checkpoints")) {
+            Ok(l) => l,
+            Err(e) => {
+                problem(format!("audit log: {e}"));
+                Vec::new()
+            }
+        };
+        for (key, _) in listed {
+            check.checkpoints_checked += 1;
+            let cp = self
+                .blobs
+                .get(&key)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b.to_vec()).ok())
+                .ok_or_else(|| format!("{key} is unreadable"))
+                .and_then(|t| {
+                    onrecord_log::open_note(&t, &self.audit_verifier).map_err(|e| format!("{key}: {e}"))
+                });
+            let cp = match cp {
+                Ok(cp) => cp,
+                Err(e) => {
+                    problem(format!("audit log: {e}"));
+                    continue;
+                }
+            };
+            if cp.size > head.size {
+                problem(format!("audit log: {key} is ahead of the latest checkpoint"));
+                continue;
+            }
+            let ok = onrecord_log::consistency_proof(&store, cp.size, head.size)
+                .map_err(|e| e.to_string())
+                .and_then(|p| {
+                    onrecord_log::verify_consistency(cp.size, head.size, &cp.root, &head.root, &p)
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = ok {
+                problem(format!(
+                    "audit log: checkpoint of size {} is not consistent with the latest ({e}): audit entries were removed or altered",
+                    cp.size
+                ));
+            }
+        }
+        if let Err(e) = self.audit_events() {
+            problem(format!("audit log: {e}"));
+        }
+        check
+    }
+}
+
+/// Writes a new audit key for `origin` at `path` (mode 0600) and returns its verifier key text.
+pub(crate) fn create_audit_key(origin: &str, path: &std::path::Path) -> Result<String, ArchiveError> {
+    let signer = Signer::generate(&audit_origin(origin))
+        .map_err(|e| ArchiveError::Invalid(format!("audit key: {e}")))?;
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+    }
+    .map_err(|e| ArchiveError::Read {
+        what: path.display().to_string(),
+        source: e,
+    })?;
+    f.write_all(signer.to_signer_key_text().as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| ArchiveError::Read {
+            what: path.display().to_string(),
+            source: e,
+        })?;
+    Ok(signer.verifier().verifier_key_text())
+}
