@@ -329,3 +329,75 @@ fn tampering_with_what_a_tombstone_keeps_fails_verify() {
     tamper("UPDATE governance SET actor = 'Nobody'");
     util::verify_fails(&env, &["governance entry", "differs from the log"]);
 }
+
+#[test]
+fn every_read_of_content_is_audited_in_a_log_of_its_own() {
+    let env = Env::new();
+    env.init();
+    env.ingest_json(&env.write("WhatsApp Chat with Team.txt", chat().as_bytes()));
+    let size_before = verify_json(&env)["log_size"].clone();
+    let as_actor = |actor: &str, args: &[&str]| {
+        let o = env.cmd(args).env("ONRECORD_ACTOR", actor).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    as_actor("FOI Officer", &["search", "Lexmoor"]);
+    as_actor("Private Secretary", &["show", "Team"]);
+    let id = id_of(&env, "Lexmoor");
+    as_actor("FOI Officer", &["disclose", &id, "--withhold", "author"]);
+    let events: Vec<serde_json::Value> = env
+        .ok(&["audit", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let find = |actor: &str, action: &str| {
+        events
+            .iter()
+            .find(|e| e["event"]["actor"] == actor && e["event"]["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} by {actor}: {events:?}"))
+            .clone()
+    };
+    let search = find("FOI Officer", "search");
+    assert_eq!(search["event"]["records"], 1);
+    assert_eq!(search["event"]["ids"][0], id.as_str());
+    assert!(search["event"]["subject"].as_str().unwrap().contains("Lexmoor"));
+    assert_eq!(find("Private Secretary", "show")["event"]["records"], 5);
+    assert_eq!(find("FOI Officer", "disclose")["event"]["ids"][0], id.as_str());
+    // Reading never grows the records log; the audit log verifies.
+    let rep = verify_json(&env);
+    assert_eq!(rep["log_size"], size_before);
+    assert_eq!(rep["problems"], serde_json::json!([]), "{rep}");
+    assert!(rep["audit"]["size"].as_u64().unwrap() >= 4, "{rep}");
+
+    // An audit entry altered: verify names the audit log.
+    let audit = env.archive().join("store/audit");
+    let bundle = walk(&audit)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("tile/entries"))
+        .expect("an audit entry bundle");
+    let original = std::fs::read(&bundle).unwrap();
+    let mut changed = original.clone();
+    let at = changed
+        .windows(b"FOI Officer".len())
+        .position(|w| w == b"FOI Officer")
+        .unwrap();
+    changed[at] = b'X';
+    std::fs::write(&bundle, &changed).unwrap();
+    util::verify_fails(&env, &["audit log"]);
+    std::fs::write(&bundle, &original).unwrap();
+    assert_eq!(verify_json(&env)["problems"], serde_json::json!([]));
+
+    // Without the audit key nothing is shown.
+    let key = env.archive().join("keys/audit.key");
+    std::fs::rename(&key, env.path().join("audit.key.aside")).unwrap();
+    let o = env.run(&["search", "Lexmoor"]);
+    assert!(!o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("Lexmoor"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("could not be audited"));
+    // The key may live outside the archive.
+    let o = env
+        .cmd(&["search", "Lexmoor"])
+        .env("ONRECORD_AUDIT_KEY_FILE", env.path().join("audit.key.aside"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
