@@ -24,7 +24,21 @@ pub(crate) fn read<'a>(
     Ok(())
 }
 
-/// The audit log's events, in order (for auditors).
-pub fn audit_events(archive: &ArchiveReader) -> Result<Vec<(u64, AuditEvent)>, AppError> {
-    Ok(archive.audit_events()?)
+/// The audit log's events, in order (for auditors); with `search`, only the runs of that search
+/// (its words and filters as `onrecord search` takes them, e.g. `lexmoor --from "jane doe"`).
+pub fn audit_events(
+    archive: &ArchiveReader,
+    search: Option<&crate::SearchRequest>,
+) -> Result<Vec<(u64, AuditEvent)>, AppError> {
+    let events = archive.audit_events()?;
+    Ok(match search {
+        None => events,
+        Some(s) => {
+            let subject = archive.audit_search_subject(&crate::search::describe_search(s));
+            events
+                .into_iter()
+                .filter(|(_, e)| e.subject == subject)
+                .collect()
+        }
+    })
 }

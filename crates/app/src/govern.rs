@@ -77,7 +77,9 @@ pub fn hold_create(
         .into_iter()
         .filter_map(|v| Digest::from_hex(&v.id))
         .collect();
-    let described = crate::search::describe_search(search);
+    // The log is public: the hold's entry names its search by a keyed hash, not its words (a
+    // search's words are often a record's), and its scope (the records held) is a private blob.
+    let described = archive.audit_search_subject(&crate::search::describe_search(search));
     let governed = archive.hold(name, &described, &ids, &who)?;
     Ok(HoldPlaced {
         name: name.to_string(),

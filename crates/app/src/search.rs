@@ -130,7 +130,7 @@ pub fn search(
     crate::audit::read(
         archive,
         "search",
-        &describe_search(request),
+        &archive.audit_search_subject(&describe_search(request)),
         hits.iter().map(|h| h.view.id.as_str()),
     )?;
     Ok(SearchResponse {

@@ -14,8 +14,8 @@
 //! A read that cannot be audited fails: content is never shown unaudited.
 //!
 //! An entry is one JSON object (at most 64 KiB), keys in this order: `at` (RFC 3339), `actor`,
-//! `action` (`search`, `show`, `disclose`, …), `subject` (the query, the conversation or the
-//! record), `records` (how many records' content was shown) and `ids` (their record ids, hex, the
+//! `action` (`search`, `show`, `disclose`, …), `subject` (the conversation or the record; a
+//! search as a keyed hash of its words, see [`ArchiveReader::audit_search_subject`]), `records` (how many records' content was shown) and `ids` (their record ids, hex, the
 //! first 1,000; `ids_sha256` is the SHA-256 of all of them, sorted and concatenated as bytes,
 //! when there are more).
 
@@ -145,6 +145,19 @@ impl ArchiveReader {
         }
     }
 
+    /// How an audit event names a search: a keyed hash of it (hex, under the archive's lookup
+    /// key), not its words. The audit log can never be altered, and a search's words are often
+    /// the very words of a record that a disposal must remove; an auditor with the archive tests
+    /// whether a search was run (`onrecord audit --search TEXT`).
+    pub fn audit_search_subject(&self, search: &str) -> String {
+        use hmac::Mac;
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.lookup_key.0)
+            .expect("HMAC takes a key of any length");
+        m.update(b"onrecord-audit-search/1\n");
+        m.update(search.as_bytes());
+        format!("search {}", hex::encode(m.finalize().into_bytes()))
+    }
+
     /// Appends audit events, signs and publishes the audit log's new checkpoint. Fails (and the
     /// caller must not show the content) when the audit key or the store is unavailable.
     pub fn audit(&self, events: &[AuditEvent]) -> Result<u64, ArchiveError> {
@@ -260,7 +273,8 @@ impl ArchiveReader {
                 .and_then(|b| String::from_utf8(b.to_vec()).ok())
                 .ok_or_else(|| format!("{key} is unreadable"))
                 .and_then(|t| {
-                    onrecord_log::open_note(&t, &self.audit_verifier).map_err(|e| format!("{key}: {e}"))
+                    onrecord_log::open_note(&t, &self.audit_verifier)
+                        .map_err(|e| format!("{key}: {e}"))
                 });
             let cp = match cp {
                 Ok(cp) => cp,
@@ -270,7 +284,9 @@ impl ArchiveReader {
                 }
             };
             if cp.size > head.size {
-                problem(format!("audit log: {key} is ahead of the latest checkpoint"));
+                problem(format!(
+                    "audit log: {key} is ahead of the latest checkpoint"
+                ));
                 continue;
             }
             let ok = onrecord_log::consistency_proof(&store, cp.size, head.size)
@@ -294,7 +310,10 @@ impl ArchiveReader {
 }
 
 /// Writes a new audit key for `origin` at `path` (mode 0600) and returns its verifier key text.
-pub(crate) fn create_audit_key(origin: &str, path: &std::path::Path) -> Result<String, ArchiveError> {
+pub(crate) fn create_audit_key(
+    origin: &str,
+    path: &std::path::Path,
+) -> Result<String, ArchiveError> {
     let signer = Signer::generate(&audit_origin(origin))
         .map_err(|e| ArchiveError::Invalid(format!("audit key: {e}")))?;
     let mut f = {

@@ -129,7 +129,9 @@ pub enum Action {
         category: String,
         source: LabelSource,
     },
-    /// type 4: `name str16 | query str16 | scope_sha256[32] | n_records u64`. The scope is a
+    /// type 4: `name str16 | query str16 | scope_sha256[32] | n_records u64`. The query is the
+    /// search that found the scope as a keyed hash (`search <hex>`: the log is public, and a
+    /// search's words are often a record's). The scope is a
     /// blob of the held records' ids, sorted, 32 bytes each, at the moment of the hold.
     Hold {
         name: String,

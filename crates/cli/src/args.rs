@@ -169,6 +169,12 @@ pub struct LabelArgs {
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
+    /// Only the runs of this search (its words; searches are audited as keyed hashes).
+    #[arg(long, value_name = "WORDS")]
+    pub search: Option<String>,
+    /// With --search: the search's --from.
+    #[arg(long, requires = "search")]
+    pub from: Option<String>,
     /// Only the last N events.
     #[arg(long)]
     pub last: Option<usize>,

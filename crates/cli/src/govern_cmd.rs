@@ -201,7 +201,12 @@ pub fn history(g: &Global, a: HistoryArgs) -> Result<Outcome> {
 
 pub fn audit(g: &Global, a: AuditArgs) -> Result<Outcome> {
     let archive = read(g, false)?;
-    let events = onrecord_app::audit_events(&archive)?;
+    let search = a.search.map(|text| SearchRequest {
+        text,
+        from: a.from,
+        ..Default::default()
+    });
+    let events = onrecord_app::audit_events(&archive, search.as_ref())?;
     let skip = a.last.map_or(0, |n| events.len().saturating_sub(n));
     let mut out = std::io::stdout().lock();
     for (i, e) in events.iter().skip(skip) {
