@@ -23,7 +23,7 @@
 //! Saturday has the following Monday (if a working day) as day 1. The deadline is day 20.
 //!
 //! **Clarification.** When the authority reasonably asks for more information to identify the
-//! information requested (FOIA s.1(3), EIR reg 9(4), FOISA s.1(3)), it need not answer until it
+//! information requested (FOIA s.1(3), EIR reg 9(2), FOISA s.1(3)), it need not answer until it
 //! has it, and the twenty working days run from the day it arrives (FOIA s.10(6)(b); EIR reg
 //! 9(4) via reg 5(2); FOISA s.10(1)(b)). A [`Stop`] records the day the question went out and the
 //! day the answer came back; the answer day is day 0 of a fresh count. With several stops, the
