@@ -70,6 +70,8 @@ pub enum Command {
     Rebuild,
     /// Build a demo archive from sample exports and show what onrecord does.
     Demo(DemoArgs),
+    /// Information request cases (FOIA, EIR, FOISA): deadlines.
+    Case(CaseArgs),
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
@@ -395,6 +397,29 @@ pub struct UsageArgs {
     pub csv: bool,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseArgs {
+    #[command(subcommand)]
+    pub command: CaseCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// When is the answer due? Reads JSON Lines of requests and prints each one's lawful deadline.
+    Due(CaseDueArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CaseDueArgs {
+    /// Read the requests from standard input, one JSON object a line:
+    /// {"id", "regime": "foia"|"eir"|"foisa", "received": "YYYY-MM-DD", "stops"?: [[sent, answered], ...]}.
+    #[arg(long, required = true)]
+    pub stdin: bool,
+    /// A bank holiday file (the shipped list's format) whose years replace or extend the shipped list.
+    #[arg(long, value_name = "FILE")]
+    pub holidays: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

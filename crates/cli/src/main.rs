@@ -10,6 +10,7 @@
 
 mod archive_cmd;
 mod args;
+mod case_cmd;
 mod demo;
 mod govern_cmd;
 mod parse_cmd;
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         Command::Reindex => read_cmd::reindex(&cli.global),
         Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),
+        Command::Case(a) => case_cmd::run(a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
     match result {
