@@ -52,6 +52,14 @@ pub const KEPT_WITHHELD: &[&str] = &[
     "event.new",
 ];
 
+/// What a governance commit does to the catalogue beside its entries (given their log indexes).
+pub(crate) type Apply<'a> =
+    dyn FnMut(&mut dyn CatalogueWrite, &[u64]) -> Result<(), ArchiveError> + 'a;
+
+/// A pack rewritten without some members: (old pack, the new one and its members if any are
+/// left, the members dropped).
+type Repack = (Digest, Option<(Digest, Vec<(Digest, u64, u64)>)>, Vec<Digest>);
+
 /// Who does a governance action, under which authority, and why.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -231,7 +239,7 @@ impl Archive {
     pub(crate) fn commit_governance(
         &self,
         entries: &[GovernanceEntry],
-        apply: &mut dyn FnMut(&mut dyn CatalogueWrite, &[u64]) -> Result<(), ArchiveError>,
+        apply: &mut Apply<'_>,
     ) -> Result<Governed, ArchiveError> {
         if let Some(damage) = &self.damage {
             return Err(ArchiveError::Damaged(format!(
@@ -521,11 +529,7 @@ impl Archive {
             }
         }
         // Objects deleted, packs rewritten without them.
-        let mut repacks: Vec<(
-            Digest,
-            Option<(Digest, Vec<(Digest, u64, u64)>)>,
-            Vec<Digest>,
-        )> = Vec::new();
+        let mut repacks: Vec<Repack> = Vec::new();
         let mut by_pack: BTreeMap<Digest, HashSet<Digest>> = BTreeMap::new();
         for a in &remove {
             // An object may be both a blob of its own and a pack's member (a file deposited

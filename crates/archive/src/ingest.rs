@@ -153,6 +153,9 @@ const EARLY_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(
 pub(crate) const MANIFEST_MAGIC: &str = "onrecord-manifest/3\n";
 const TREE_MAGIC: &str = "onrecord-tree/1\n";
 
+/// A folder deposit's files: (relative path as text, path as the file system spells it).
+type FolderFiles = Vec<(String, std::path::PathBuf)>;
+
 /// What an ingest created in the store, so that a failed one removes it all.
 #[derive(Default)]
 struct Staged {
@@ -732,7 +735,7 @@ impl Archive {
         path: &Path,
         staged: &mut Staged,
         packer: &dyn SmallObjects,
-    ) -> Result<(Digest, u64, Vec<(String, std::path::PathBuf)>), ArchiveError> {
+    ) -> Result<(Digest, u64, FolderFiles), ArchiveError> {
         let mut files = Vec::new();
         walk(path, path, &mut files).map_err(|e| ArchiveError::Read {
             what: path.display().to_string(),

@@ -101,6 +101,9 @@ pub struct CheckedRecord {
     pub disposed: Option<u64>,
 }
 
+/// A pack's members: (member digest, offset, length).
+pub type PackMembers = [(Digest, u64, u64)];
+
 /// A governance entry as the catalogue keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct GovernanceRow {
@@ -421,7 +424,7 @@ pub trait CatalogueWrite {
     fn repack(
         &mut self,
         old: &Digest,
-        new: Option<(&Digest, &[(Digest, u64, u64)])>,
+        new: Option<(&Digest, &PackMembers)>,
         dropped: &[Digest],
     ) -> Result<()>;
 }

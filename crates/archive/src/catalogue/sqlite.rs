@@ -1109,7 +1109,7 @@ impl CatalogueWrite for SqliteWrite<'_> {
     fn repack(
         &mut self,
         old: &Digest,
-        new: Option<(&Digest, &[(Digest, u64, u64)])>,
+        new: Option<(&Digest, &super::PackMembers)>,
         dropped: &[Digest],
     ) -> Result<()> {
         let c = self.c();
