@@ -1353,7 +1353,14 @@ struct LoggedRecord {
 struct BatchSender<T> {
     tx: Option<std::sync::mpsc::SyncSender<Vec<T>>>,
     batch: Vec<T>,
+    /// Bytes of content in `batch`: a batch also goes when it holds [`BATCH_BYTES`], so that a
+    /// deposit of maximal records (a megabyte of text each, ~8 MB of claims) cannot hold
+    /// gigabytes in the channels.
+    bytes: usize,
 }
+
+/// Most content bytes a batch holds before it is sent (the channels hold 8 batches).
+const BATCH_BYTES: usize = 8 << 20;
 
 /// The receiving thread has stopped; the error it returns says why.
 struct Stopped;
@@ -1375,12 +1382,19 @@ impl<T> BatchSender<T> {
         BatchSender {
             tx: Some(tx),
             batch: Vec::with_capacity(BATCH),
+            bytes: 0,
         }
     }
 
     fn push(&mut self, item: T) -> Result<(), Stopped> {
+        self.push_sized(item, 0)
+    }
+
+    /// Pushes an item that holds `bytes` of content.
+    fn push_sized(&mut self, item: T, bytes: usize) -> Result<(), Stopped> {
         self.batch.push(item);
-        if self.batch.len() >= BATCH {
+        self.bytes += bytes;
+        if self.batch.len() >= BATCH || self.bytes >= BATCH_BYTES {
             self.send()?;
         }
         Ok(())
@@ -1391,6 +1405,7 @@ impl<T> BatchSender<T> {
         if self.batch.is_empty() {
             return Ok(());
         }
+        self.bytes = 0;
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
         match &self.tx {
             Some(tx) => tx.send(batch).map_err(|_| Stopped),
@@ -1607,7 +1622,8 @@ impl Writer<'_, '_> {
         } else {
             (Vec::new(), [0; 32])
         };
-        self.to_log.push(LogWork::Record(Box::new(LoggedRecord {
+        let bytes = content.len() + record.text.len();
+        self.to_log.push_sized(LogWork::Record(Box::new(LoggedRecord {
             conv_id,
             index,
             is_new,
@@ -1618,7 +1634,7 @@ impl Writer<'_, '_> {
             leaf,
             tail,
             record,
-        })))?;
+        })), bytes)?;
         if self.counts.records.is_multiple_of(4096) {
             (self.progress)(Progress {
                 bytes: at,
@@ -1753,7 +1769,11 @@ impl Sink for PrepSink<'_> {
 
     fn record(&mut self, record: Record) -> Result<(), SinkError> {
         match self.prepare(record) {
-            Ok(p) => self.push(Msg::Record(p)),
+            Ok(p) => {
+                // The content, and the record it came from, travel together.
+                let bytes = p.content.len() + p.record.text.len();
+                Ok(self.out.push_sized(Msg::Record(p), bytes)?)
+            }
             Err(e) => Err(self.fail(e)),
         }
     }
