@@ -18,7 +18,7 @@
 //!                   | format str16 | depositor str16
 //!                   | file_name str16 | tz str16 | style str16 | date_order str16
 //!                   | date_order_decision str16
-//! governance (types 3-10): 0x02 type | at i64 (µs) | actor str16 | authority str16
+//! governance (types 3-11): 0x02 type | at i64 (µs) | actor str16 | authority str16
 //!                   | reason str16 | the action's fields (see [`Action`])
 //! str16 = u16 byte length + UTF-8 bytes (names are cut at 1024 bytes on a char boundary;
 //!         an absent style or date order is the empty string; a reason at 4096 bytes)
@@ -45,6 +45,7 @@ pub const TYPE_CORRECTION: u8 = 7;
 pub const TYPE_MERGE: u8 = 8;
 pub const TYPE_UNMERGE: u8 = 9;
 pub const TYPE_REFUSAL: u8 = 10;
+pub const TYPE_LABEL_RUN: u8 = 11;
 /// Longest reason a governance entry holds, in bytes (cut on a character boundary).
 const MAX_REASON: usize = 4096;
 /// Most conversations one merge entry names.
@@ -158,6 +159,14 @@ pub enum Action {
     Unmerge { conversation: Digest },
     /// type 10: `record[32] | what str16`: an action refused (a disposal of a held record).
     Refusal { record: Digest, what: String },
+    /// type 11: `classifier str16 | labels_sha256[32] | n_records u64`: an automatic run's
+    /// labels, in a private blob (`crate::govern::LabelRunLine` per line) that the entry commits
+    /// to: one entry however many records a run labels.
+    LabelRun {
+        classifier: String,
+        labels_sha256: Digest,
+        n_records: u64,
+    },
 }
 
 /// A governance entry: who did what, under which authority, why and when.
@@ -182,6 +191,7 @@ impl GovernanceEntry {
             Action::Merge { .. } => TYPE_MERGE,
             Action::Unmerge { .. } => TYPE_UNMERGE,
             Action::Refusal { .. } => TYPE_REFUSAL,
+            Action::LabelRun { .. } => TYPE_LABEL_RUN,
         }
     }
 
@@ -196,6 +206,7 @@ impl GovernanceEntry {
             Action::Merge { .. } => "merge",
             Action::Unmerge { .. } => "unmerge",
             Action::Refusal { .. } => "refusal",
+            Action::LabelRun { .. } => "label-run",
         }
     }
 
@@ -210,6 +221,7 @@ impl GovernanceEntry {
             Action::Merge { conversations } => conversations.first().copied().unwrap_or_default(),
             Action::Unmerge { conversation } => *conversation,
             Action::Hold { name, .. } | Action::Release { name } => hold_id(name),
+            Action::LabelRun { labels_sha256, .. } => *labels_sha256,
         }
     }
 }
@@ -431,6 +443,15 @@ impl Entry {
                         out.extend_from_slice(&record.0);
                         put_str(&mut out, what, MAX_FORMAT);
                     }
+                    Action::LabelRun {
+                        classifier,
+                        labels_sha256,
+                        n_records,
+                    } => {
+                        put_str(&mut out, classifier, MAX_FORMAT);
+                        out.extend_from_slice(&labels_sha256.0);
+                        out.extend_from_slice(&n_records.to_be_bytes());
+                    }
                 }
             }
         }
@@ -468,7 +489,7 @@ impl Entry {
                 date_order: c.str16(MAX_FORMAT)?,
                 date_order_decision: c.str16(MAX_FORMAT)?,
             }),
-            t @ TYPE_LABEL..=TYPE_REFUSAL => {
+            t @ TYPE_LABEL..=TYPE_LABEL_RUN => {
                 let at_us = i64::from_be_bytes(c.array()?);
                 let actor = c.str16(MAX_NAME)?;
                 let authority = c.str16(MAX_NAME)?;
@@ -520,9 +541,14 @@ impl Entry {
                     TYPE_UNMERGE => Action::Unmerge {
                         conversation: c.digest()?,
                     },
-                    _ => Action::Refusal {
+                    TYPE_REFUSAL => Action::Refusal {
                         record: c.digest()?,
                         what: c.str16(MAX_FORMAT)?,
+                    },
+                    _ => Action::LabelRun {
+                        classifier: c.str16(MAX_FORMAT)?,
+                        labels_sha256: c.digest()?,
+                        n_records: u64::from_be_bytes(c.array()?),
                     },
                 };
                 Entry::Governance(GovernanceEntry {

@@ -126,6 +126,11 @@ pub fn governance_row(log_index: u64, g: &GovernanceEntry) -> GovernanceRow {
             "conversations": conversations.iter().map(|c| c.to_hex()).collect::<Vec<_>>()}),
         Action::Unmerge { .. } => serde_json::json!({}),
         Action::Refusal { what, .. } => serde_json::json!({"refused": what}),
+        Action::LabelRun {
+            classifier,
+            n_records,
+            ..
+        } => serde_json::json!({"classifier": classifier, "records": n_records}),
     };
     GovernanceRow {
         log_index,
@@ -137,6 +142,52 @@ pub fn governance_row(log_index: u64, g: &GovernanceEntry) -> GovernanceRow {
         subject: g.subject(),
         detail: detail.to_string(),
     }
+}
+
+/// One record's label in an automatic run's labels blob (JSON Lines, zstd).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LabelRunLine {
+    /// The record id, hex.
+    pub record: String,
+    pub label: String,
+    pub category: String,
+    pub confidence: f64,
+    /// A person should look (the review queue).
+    pub uncertain: bool,
+}
+
+/// A label as the catalogue keeps it (a run's or a person's).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LabelRow {
+    pub record: u64,
+    /// The governance entry that gave it.
+    pub entry: u64,
+    pub label: String,
+    pub category: String,
+    pub confidence: f64,
+    pub uncertain: bool,
+    /// `rule`, `model`, `rule+model` (an automatic run's classifier) or `person`.
+    pub source: String,
+}
+
+/// The labels blob of a run: its bytes (zstd JSON Lines).
+pub fn label_run_blob(lines: &[LabelRunLine]) -> Result<Vec<u8>, ArchiveError> {
+    let mut raw = Vec::with_capacity(lines.len() * 120);
+    for l in lines {
+        serde_json::to_writer(&mut raw, l).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        raw.push(b'\n');
+    }
+    zstd::stream::encode_all(&raw[..], 3).map_err(|e| ArchiveError::Invalid(e.to_string()))
+}
+
+/// Reads a labels blob back.
+pub fn read_label_run(blob: &[u8]) -> Result<Vec<LabelRunLine>, String> {
+    let raw = zstd::stream::decode_all(blob).map_err(|e| e.to_string())?;
+    raw.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| serde_json::from_slice(l).map_err(|e| format!("labels line {}: {e}", i + 1)))
+        .collect()
 }
 
 /// A hold's scope blob: the held records' ids, sorted, 32 bytes each.
@@ -200,6 +251,8 @@ pub struct History {
     pub disposed: Option<u64>,
     /// The holds in force on it.
     pub holds: Vec<String>,
+    /// Its labels, oldest first (a person's decision outranks any run's).
+    pub labels: Vec<LabelRow>,
     pub entries: Vec<GovernanceRow>,
 }
 
@@ -212,6 +265,12 @@ impl ArchiveReader {
     /// Every hold, in force or released.
     pub fn holds(&self) -> Result<Vec<crate::catalogue::HoldRow>, ArchiveError> {
         self.snapshot()?.holds()
+    }
+
+    /// The review queue: records whose current label is an automatic one a person should look
+    /// at, oldest first, at most `limit`.
+    pub fn review_queue(&self, limit: u64) -> Result<Vec<LabelRow>, ArchiveError> {
+        self.snapshot()?.review_queue(limit)
     }
 
     /// Every governance entry, in log order.
@@ -227,6 +286,7 @@ impl ArchiveReader {
             log_index: row.log_index,
             disposed: row.disposed,
             holds: snap.holds_on(row.log_index)?,
+            labels: snap.labels_of(row.log_index)?,
             entries: snap.governance(Some(&row.id))?,
         })
     }
@@ -309,7 +369,53 @@ impl Archive {
                 source,
             },
         };
-        self.commit_governance(&[g], &mut |_, _| Ok(()))
+        let line = LabelRunLine {
+            record: row.id.to_hex(),
+            label: label.to_string(),
+            category: category.to_string(),
+            confidence: 1.0,
+            uncertain: false,
+        };
+        self.commit_governance(&[g], &mut |tx, at| {
+            tx.add_labels(at[0], source.as_str(), &[(row.log_index, line.clone())])
+        })
+    }
+
+    /// Commits an automatic run's labels: one entry over a private blob of every record's label
+    /// (`lines`, whose records must be in the archive and not disposed of).
+    pub fn label_run(
+        &self,
+        classifier: &str,
+        lines: &[LabelRunLine],
+        who: &Actor,
+    ) -> Result<Governed, ArchiveError> {
+        let snap = self.snapshot()?;
+        let mut rows = Vec::with_capacity(lines.len());
+        for l in lines {
+            let id = Digest::from_hex(&l.record)
+                .ok_or_else(|| ArchiveError::Invalid(format!("{:?} is not a record id", l.record)))?;
+            let at = index_of_id(&*snap, &id)?
+                .ok_or_else(|| ArchiveError::NotFound(format!("no record with id {id}")))?;
+            rows.push((at, l.clone()));
+        }
+        drop(snap);
+        let blob = label_run_blob(lines)?;
+        let sha = Digest::of(&blob);
+        self.blobs.put(&blob_key(&sha), &blob)?;
+        let g = GovernanceEntry {
+            at_us: now_us(),
+            actor: who.actor.clone(),
+            authority: who.authority.clone(),
+            reason: who.reason.clone(),
+            action: Action::LabelRun {
+                classifier: classifier.to_string(),
+                labels_sha256: sha,
+                n_records: lines.len() as u64,
+            },
+        };
+        self.commit_governance(&[g], &mut |tx, at| {
+            tx.add_labels(at[0], classifier, &rows)
+        })
     }
 
     /// Places the hold `name` on `records` (ids, as a search found them): its scope (their ids,

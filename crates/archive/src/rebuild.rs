@@ -530,6 +530,46 @@ fn replay_governance(
         Action::Tombstone { log_index, .. } => {
             tx.dispose_record(*log_index, at, None)?;
         }
+        Action::Label {
+            record,
+            label,
+            category,
+            source,
+        } => {
+            let index = crate::govern::index_of_id(snap, record)?
+                .ok_or_else(|| damaged(format!("label (entry {at}): record {record} is not in the log")))?;
+            let line = crate::govern::LabelRunLine {
+                record: record.to_hex(),
+                label: label.clone(),
+                category: category.clone(),
+                confidence: 1.0,
+                uncertain: false,
+            };
+            tx.add_labels(at, source.as_str(), &[(index, line)])?;
+        }
+        Action::LabelRun {
+            classifier,
+            labels_sha256,
+            ..
+        } => {
+            let what = format!("label run (entry {at})");
+            let blob = blobs
+                .get(&blob_key(labels_sha256))?
+                .ok_or_else(|| damaged(format!("{what}: its labels are missing")))?;
+            if Digest::of(&blob) != *labels_sha256 {
+                return Err(damaged(format!("{what}: its labels are damaged")));
+            }
+            let lines = crate::govern::read_label_run(&blob).map_err(|e| damaged(format!("{what}: {e}")))?;
+            let mut rows = Vec::with_capacity(lines.len());
+            for l in lines {
+                let id = Digest::from_hex(&l.record)
+                    .ok_or_else(|| damaged(format!("{what}: a record id")))?;
+                let index = crate::govern::index_of_id(snap, &id)?
+                    .ok_or_else(|| damaged(format!("{what}: record {id} is not in the log")))?;
+                rows.push((index, l));
+            }
+            tx.add_labels(at, classifier, &rows)?;
+        }
         _ => {}
     }
     Ok(())

@@ -465,7 +465,7 @@ impl ArchiveReader {
         }
         // Governance entries against the catalogue's rows, and tombstones against the records
         // the catalogue says are disposed.
-        check_governance(&mut rep, snap, &governance, &disposed, size)?;
+        check_governance(&mut rep, snap, &self.blobs, &governance, &disposed, size)?;
         // The audit log, as the records log.
         rep.audit = self.check_audit(&mut rep.problems);
         // Every deposit's original against the root of its pieces in its entry.
@@ -912,6 +912,7 @@ fn check_range(
 fn check_governance(
     rep: &mut VerifyReport,
     snap: &dyn CatalogueRead,
+    blobs: &crate::blobs::BlobStore,
     governance: &[(u64, entry::GovernanceEntry)],
     disposed: &[(u64, u64, Digest)],
     size: u64,
@@ -944,6 +945,70 @@ fn check_governance(
         }
         if let entry::Action::Tombstone { log_index, .. } = &g.action {
             tombstones.insert(*log_index, (*index, g));
+        }
+        // The labels an entry gave, in the catalogue, against the entry (and a run's blob).
+        let expected: Option<Vec<(String, String, String)>> = match &g.action {
+            entry::Action::Label {
+                record,
+                label,
+                category,
+                ..
+            } => Some(vec![(record.to_hex(), label.clone(), category.clone())]),
+            entry::Action::LabelRun {
+                labels_sha256,
+                n_records,
+                ..
+            } => match blobs.get(&blob_key(labels_sha256))? {
+                Some(b) if Digest::of(&b) == *labels_sha256 => {
+                    match crate::govern::read_label_run(&b) {
+                        Ok(lines) if lines.len() as u64 == *n_records => Some(
+                            lines
+                                .into_iter()
+                                .map(|l| (l.record, l.label, l.category))
+                                .collect(),
+                        ),
+                        _ => {
+                            push_problem(
+                                &mut rep.problems,
+                                format!("label run {index}: its labels blob does not match its entry"),
+                            );
+                            None
+                        }
+                    }
+                }
+                _ => {
+                    push_problem(
+                        &mut rep.problems,
+                        format!("label run {index}: its labels blob is missing or altered"),
+                    );
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let Some(mut expected) = expected {
+            let ids: HashMap<u64, String> = snap
+                .labels_by_entry(*index)?
+                .into_iter()
+                .map(|l| (l.record, format!("{}\t{}", l.label, l.category)))
+                .collect();
+            let mut got: Vec<(String, String, String)> = Vec::new();
+            for (record, lc) in ids {
+                let id = snap
+                    .record_at(record)?
+                    .map(|r| r.id.to_hex())
+                    .unwrap_or_default();
+                let (l, c) = lc.split_once('\t').unwrap_or_default();
+                got.push((id, l.to_string(), c.to_string()));
+            }
+            expected.sort();
+            got.sort();
+            if expected != got {
+                push_problem(
+                    &mut rep.problems,
+                    format!("governance entry {index} ({}): the catalogue's labels differ from the log", g.kind()),
+                );
+            }
         }
     }
     let logged: HashSet<u64> = governance.iter().map(|(i, _)| *i).collect();

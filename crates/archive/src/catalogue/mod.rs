@@ -377,6 +377,12 @@ pub trait CatalogueRead: Send {
     fn record_placements(&self, record: u64) -> Result<Vec<Placement>>;
     /// Every record a deposit holds (first or again) and where.
     fn placements_in_deposit(&self, deposit_seq: i64) -> Result<Vec<Placement>>;
+    /// A record's labels, in the order given.
+    fn labels_of(&self, record: u64) -> Result<Vec<crate::govern::LabelRow>>;
+    /// Records whose latest label is an uncertain automatic one with no person's label since.
+    fn review_queue(&self, limit: u64) -> Result<Vec<crate::govern::LabelRow>>;
+    /// The labels an entry gave, by record.
+    fn labels_by_entry(&self, entry: u64) -> Result<Vec<crate::govern::LabelRow>>;
 }
 
 /// The write transaction (see the module's documentation for what a backend guarantees).
@@ -417,6 +423,13 @@ pub trait CatalogueWrite {
     fn dispose_record(&mut self, record: u64, tombstone: u64, kept: Option<&[u8]>) -> Result<()>;
     /// Notes that a deposit's original is split, with its rewritten content bundle.
     fn set_deposit_split(&mut self, seq: i64, contents: &Digest) -> Result<()>;
+    /// The labels that the governance entry at `entry` gives (record log index, label).
+    fn add_labels(
+        &mut self,
+        entry: u64,
+        source: &str,
+        labels: &[(u64, crate::govern::LabelRunLine)],
+    ) -> Result<()>;
     /// Notes a deposit's rewritten content bundle.
     fn set_deposit_contents(&mut self, seq: i64, contents: &Digest) -> Result<()>;
     /// Packs rewritten without some members: every member of `old` moves to `new` at the

@@ -161,6 +161,18 @@ CREATE TABLE governance (
     detail TEXT NOT NULL
 );
 CREATE INDEX governance_by_subject ON governance (subject, log_index);
+-- Labels: every label each governance entry gave (an automatic run's or a person's).
+CREATE TABLE labels (
+    record INTEGER NOT NULL,
+    entry INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    category TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    uncertain INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (record, entry)
+) WITHOUT ROWID;
+CREATE INDEX labels_by_entry ON labels (entry);
 -- Holds: each by name, the entry that placed it and the one that released it.
 CREATE TABLE holds (
     name TEXT PRIMARY KEY,
@@ -561,6 +573,18 @@ impl SqliteRead<'_> {
     }
 }
 
+fn label_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::govern::LabelRow> {
+    Ok(crate::govern::LabelRow {
+        record: r.get::<_, i64>(0)? as u64,
+        entry: r.get::<_, i64>(1)? as u64,
+        label: r.get(2)?,
+        category: r.get(3)?,
+        confidence: r.get(4)?,
+        uncertain: r.get::<_, i64>(5)? != 0,
+        source: r.get(6)?,
+    })
+}
+
 fn governance_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GovernanceRow> {
     Ok(GovernanceRow {
         log_index: r.get::<_, i64>(0)? as u64,
@@ -619,6 +643,36 @@ impl CatalogueRead for SqliteRead<'_> {
              WHERE x.record = ?1 AND h.released IS NULL ORDER BY h.log_index",
         )?;
         let rows = st.query_map([sql_int(record)], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn labels_of(&self, record: u64) -> Result<Vec<crate::govern::LabelRow>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT record, entry, label, category, confidence, uncertain, source FROM labels
+             WHERE record = ?1 ORDER BY entry",
+        )?;
+        let rows = st.query_map([sql_int(record)], label_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn labels_by_entry(&self, entry: u64) -> Result<Vec<crate::govern::LabelRow>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT record, entry, label, category, confidence, uncertain, source FROM labels
+             WHERE entry = ?1 ORDER BY record",
+        )?;
+        let rows = st.query_map([sql_int(entry)], label_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn review_queue(&self, limit: u64) -> Result<Vec<crate::govern::LabelRow>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT l.record, l.entry, l.label, l.category, l.confidence, l.uncertain, l.source
+             FROM labels l JOIN records r ON r.log_index = l.record
+             WHERE l.uncertain = 1 AND r.disposed IS NULL
+               AND l.entry = (SELECT max(entry) FROM labels WHERE record = l.record)
+             ORDER BY l.record LIMIT ?1",
+        )?;
+        let rows = st.query_map([sql_int(limit)], label_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1079,6 +1133,30 @@ impl CatalogueWrite for SqliteWrite<'_> {
             "UPDATE deposits SET split = 1, contents = ?2 WHERE seq = ?1",
             params![seq, &contents.0[..]],
         )?;
+        Ok(())
+    }
+
+    fn add_labels(
+        &mut self,
+        entry: u64,
+        source: &str,
+        labels: &[(u64, crate::govern::LabelRunLine)],
+    ) -> Result<()> {
+        let mut st = self.c().prepare_cached(
+            "INSERT OR REPLACE INTO labels (record, entry, label, category, confidence, uncertain, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (record, l) in labels {
+            st.execute(params![
+                sql_int(*record),
+                sql_int(entry),
+                l.label,
+                l.category,
+                l.confidence,
+                l.uncertain as i64,
+                source
+            ])?;
+        }
         Ok(())
     }
 
