@@ -273,6 +273,34 @@ impl ArchiveReader {
         self.snapshot()?.review_queue(limit)
     }
 
+    /// Calls `f` with every record not disposed of, in log order, as (record id, its text, the
+    /// classifiers or people whose labels it has).
+    pub fn for_each_live_record(
+        &self,
+        f: &mut dyn FnMut(&Digest, &str, &[String]) -> Result<(), ArchiveError>,
+    ) -> Result<(), ArchiveError> {
+        let snap = self.snapshot()?;
+        let size = snap.log_size()?;
+        let mut labelled: std::collections::HashMap<u64, Vec<String>> = Default::default();
+        for g in snap.governance(None)? {
+            if g.kind == "label-run" || g.kind == "label" {
+                for l in snap.labels_by_entry(g.log_index)? {
+                    labelled.entry(l.record).or_default().push(l.source);
+                }
+            }
+        }
+        snap.for_each_record(0, size, crate::catalogue::RecordOrder::Log, &mut |r| {
+            if r.disposed.is_some() {
+                return Ok(());
+            }
+            let text = Content::decode(&r.content)
+                .map(|c| c.text())
+                .map_err(|e| ArchiveError::Damaged(format!("record {}: {e}", r.id)))?;
+            let by = labelled.get(&r.log_index).map_or(&[][..], |v| v.as_slice());
+            f(&r.id, &text, by)
+        })
+    }
+
     /// Every governance entry, in log order.
     pub fn governance(&self) -> Result<Vec<GovernanceRow>, ArchiveError> {
         self.snapshot()?.governance(None)

@@ -72,6 +72,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Information request cases (FOIA, EIR, FOISA): deadlines.
     Case(CaseArgs),
+    /// Label messages significant or trivial, with reasons, and find personal data in them.
+    Classify(ClassifyArgs),
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
@@ -420,6 +422,21 @@ pub struct CaseDueArgs {
     /// A bank holiday file (the shipped list's format) whose years replace or extend the shipped list.
     #[arg(long, value_name = "FILE")]
     pub holidays: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    /// Read JSON Lines ({"id", "text", "author"?, "channel"?}) from standard input and write one
+    /// JSON line per message. Required for now: later the same command will run over the archive.
+    #[arg(long, required = true)]
+    pub stdin: bool,
+    /// A lexicon file (crates/classify/lexicons/uk-government.lex shows the format) that adds
+    /// to the shipped UK-government lexicon. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub lexicon: Vec<PathBuf>,
+    /// Use only the --lexicon files, not the shipped lexicon.
+    #[arg(long)]
+    pub no_default_lexicon: bool,
 }
 
 #[derive(Args, Debug)]

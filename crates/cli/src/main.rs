@@ -3,7 +3,7 @@
 //! one meaning each:
 //!
 //! - 0: success (for `search`, at least one hit; for `verify`, the archive verified);
-//! - 1: `search` matched nothing, or `verify` found a problem;
+//! - 1: `search` matched nothing, `verify` found a problem, or `classify` met a bad input line;
 //! - 2: an error (bad arguments, unreadable input, a damaged archive).
 //!
 //! A closed pipe (`onrecord parse --json | head`) is a clean exit.
@@ -11,6 +11,7 @@
 mod archive_cmd;
 mod args;
 mod case_cmd;
+mod classify_cmd;
 mod demo;
 mod govern_cmd;
 mod parse_cmd;
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
         Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),
         Command::Case(a) => case_cmd::run(a),
+        Command::Classify(a) => classify_cmd::run(a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
     match result {
