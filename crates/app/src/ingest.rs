@@ -13,6 +13,7 @@ use onrecord_model::ParseOptions;
 use onrecord_model::secrecy::SecretString;
 use serde::{Serialize, Serializer};
 
+use crate::classify::{ClassifierSpec, ClassifyOutcome, archive_classifier, classify_range};
 use crate::error::{AppError, ErrorKind, archive_error_kind};
 use crate::read_options::{ReadOptions, parse_options};
 
@@ -31,6 +32,8 @@ pub struct IngestRequest {
 pub struct IngestConfig {
     /// Leave indexing to the next search, ingest or reindex (for bulk loads over many commands).
     pub defer_index: bool,
+    /// Do not classify the new records (`onrecord classify` does it later).
+    pub no_classify: bool,
 }
 
 /// A deposit whose options are read and whose format is known, ready to go in.
@@ -108,6 +111,23 @@ pub struct IngestBatch<'a> {
     archive: &'a mut Archive,
     config: IngestConfig,
     n_deposited: usize,
+    /// The log size before the batch's first deposit: its records are the log from there on.
+    start: Option<u64>,
+}
+
+/// What became of classification at the end of a batch.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassifyCatchUp {
+    /// The batch's new records were labelled.
+    Labelled(ClassifyOutcome),
+    /// Asked not to classify: `onrecord classify` does it.
+    Off,
+    /// Nothing went in.
+    NothingDeposited,
+    /// The deposits are in, but classification failed (a bad lexicon in the archive's
+    /// `lexicons/` folder, say); `onrecord classify` catches up. A warning, not a failure.
+    Failed(AppError),
 }
 
 /// What became of the search index at the end of a batch.
@@ -131,6 +151,7 @@ impl<'a> IngestBatch<'a> {
             archive,
             config,
             n_deposited: 0,
+            start: None,
         }
     }
 
@@ -161,12 +182,32 @@ impl<'a> IngestBatch<'a> {
         let mut parse = |sink: &mut dyn onrecord_model::Sink| {
             onrecord_formats::parse_as(format, &path, &opts, sink).map_err(|e| e.to_string())
         };
+        if self.start.is_none() {
+            self.start = Some(self.archive.log_size()?);
+        }
         let receipt = self
             .archive
             .ingest(&meta, &mut parse, progress)
             .map_err(ingest_error)?;
         self.n_deposited += 1;
         Ok(receipt)
+    }
+
+    /// Labels the batch's new records with the archive's classifier (see [`crate::classify`]):
+    /// one pass and one governance entry for the whole batch. Call it before [`Self::finish`].
+    pub fn classify(&mut self) -> ClassifyCatchUp {
+        if self.config.no_classify {
+            return ClassifyCatchUp::Off;
+        }
+        let Some(from) = self.start.filter(|_| self.n_deposited > 0) else {
+            return ClassifyCatchUp::NothingDeposited;
+        };
+        let run = archive_classifier(self.archive, &ClassifierSpec::default())
+            .and_then(|c| classify_range(self.archive, &c, from, None, None));
+        match run {
+            Ok(o) => ClassifyCatchUp::Labelled(o),
+            Err(e) => ClassifyCatchUp::Failed(e),
+        }
     }
 
     /// Brings the index up to date with every deposit of the batch, in one pass: tantivy indexes
@@ -210,6 +251,7 @@ pub struct DepositOutcome {
 #[derive(Debug, Serialize)]
 pub struct IngestOutcome {
     pub deposits: Vec<DepositOutcome>,
+    pub classification: ClassifyCatchUp,
     pub index: IndexCatchUp,
 }
 
@@ -254,6 +296,7 @@ pub fn ingest(
     }
     IngestOutcome {
         deposits,
+        classification: batch.classify(),
         index: batch.finish(),
     }
 }

@@ -19,6 +19,7 @@
 //! since that is how users know the options.)
 
 mod audit;
+mod classify;
 mod error;
 mod govern;
 mod ingest;
@@ -30,14 +31,19 @@ mod transcript;
 mod usage;
 
 pub use audit::audit_events;
+pub use classify::{
+    ArchiveClassifier, ClassifierSpec, ClassifyOutcome, Decision, Explanation, LEXICON_DIR,
+    LabelView, ReviewItem, archive_classifier, check_label, classify_range, explain, review_decide,
+    review_queue,
+};
 pub use error::{AppError, ErrorKind, archive_error_kind};
 pub use govern::{
     History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, dispose, history, hold_create, hold_release,
     holds, label,
 };
 pub use ingest::{
-    Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig, IngestOutcome, IngestRequest,
-    ingest,
+    ClassifyCatchUp, Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig,
+    IngestOutcome, IngestRequest, ingest,
 };
 pub use integrity::{
     Checkpoint, DiscloseRequest, Proof, ProofTarget, checkpoint, disclose, earlier_checkpoint,
@@ -46,7 +52,7 @@ pub use integrity::{
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};
 pub use search::{
-    SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
+    RecordJson, SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
     record_snippet_with, search,
 };
 pub use transcript::{
@@ -56,7 +62,9 @@ pub use transcript::{
 pub use usage::{UsageRequest, usage};
 
 /// The archive's own types that results are made of, so that an edge needs no other crate.
-pub use onrecord_archive::query::{ConversationView, RecordView, UsageBy, UsageReport};
+pub use onrecord_archive::query::{
+    ConversationView, RecordLabel, RecordView, UsageBy, UsageReport,
+};
 pub use onrecord_archive::{
     Archive, ArchiveReader, Progress, Receipt, RecordDisclosure, VerifiedDisclosure, Verifier,
     VerifyOptions, VerifyReport,

@@ -94,7 +94,30 @@ impl Serialize for SearchHit {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut record = self.view.record.clone();
         record.snippet = Some(self.snippet_marked(("<mark>", "</mark>")));
-        record.serialize(s)
+        RecordJson {
+            record: &record,
+            labels: &self.view.labels,
+        }
+        .serialize(s)
+    }
+}
+
+/// A record in the JSON that `search --json` and `show --json` print: its wire form, and its
+/// labels when it has any.
+#[derive(Serialize)]
+pub struct RecordJson<'a> {
+    #[serde(flatten)]
+    pub record: &'a onrecord_model::wire::WireRecord,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub labels: &'a [onrecord_archive::query::RecordLabel],
+}
+
+impl<'a> RecordJson<'a> {
+    pub fn of(view: &'a RecordView) -> RecordJson<'a> {
+        RecordJson {
+            record: &view.record,
+            labels: &view.labels,
+        }
     }
 }
 

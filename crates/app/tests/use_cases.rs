@@ -143,7 +143,13 @@ fn one_failing_deposit_leaves_the_others_and_the_index_pass() {
 fn a_deferred_batch_is_indexed_by_the_next_reader_that_finds_the_writer_free() {
     let mut f = Fixture::new();
     let a = f.export("Cabinet Office", 8, "lexmoor");
-    let outcome = f.ingest(&[&a], IngestConfig { defer_index: true });
+    let outcome = f.ingest(
+        &[&a],
+        IngestConfig {
+            defer_index: true,
+            ..Default::default()
+        },
+    );
     assert_eq!(outcome.index, IndexCatchUp::Deferred);
     // Reading never writes the index: while the writer is held, a search finds what the index
     // holds (nothing yet), and opening a reader cannot take the writer's turn to catch it up.

@@ -58,7 +58,11 @@ pub(crate) type Apply<'a> =
 
 /// A pack rewritten without some members: (old pack, the new one and its members if any are
 /// left, the members dropped).
-type Repack = (Digest, Option<(Digest, Vec<(Digest, u64, u64)>)>, Vec<Digest>);
+type Repack = (
+    Digest,
+    Option<(Digest, Vec<(Digest, u64, u64)>)>,
+    Vec<Digest>,
+);
 
 /// Who does a governance action, under which authority, and why.
 #[derive(Clone, Debug)]
@@ -273,23 +277,32 @@ impl ArchiveReader {
         self.snapshot()?.review_queue(limit)
     }
 
-    /// Calls `f` with every record not disposed of, in log order, as (record id, its text, the
-    /// classifiers or people whose labels it has).
+    /// Calls `f` with every record not disposed of whose log index is in `from..to`, in log
+    /// order, as (its log index, its id, its text, the sources of the labels it has: a
+    /// classifier's name or `person`). One snapshot; the labels are read once, up front.
     pub fn for_each_live_record(
         &self,
-        f: &mut dyn FnMut(&Digest, &str, &[String]) -> Result<(), ArchiveError>,
+        from: u64,
+        to: Option<u64>,
+        f: &mut dyn FnMut(u64, &Digest, &str, &[String]) -> Result<(), ArchiveError>,
     ) -> Result<(), ArchiveError> {
         let snap = self.snapshot()?;
         let size = snap.log_size()?;
+        let to = to.map_or(size, |t| t.min(size));
+        if from >= to {
+            return Ok(());
+        }
         let mut labelled: std::collections::HashMap<u64, Vec<String>> = Default::default();
         for g in snap.governance(None)? {
             if g.kind == "label-run" || g.kind == "label" {
                 for l in snap.labels_by_entry(g.log_index)? {
-                    labelled.entry(l.record).or_default().push(l.source);
+                    if (from..to).contains(&l.record) {
+                        labelled.entry(l.record).or_default().push(l.source);
+                    }
                 }
             }
         }
-        snap.for_each_record(0, size, crate::catalogue::RecordOrder::Log, &mut |r| {
+        snap.for_each_record(from, to, crate::catalogue::RecordOrder::Log, &mut |r| {
             if r.disposed.is_some() {
                 return Ok(());
             }
@@ -297,7 +310,7 @@ impl ArchiveReader {
                 .map(|c| c.text())
                 .map_err(|e| ArchiveError::Damaged(format!("record {}: {e}", r.id)))?;
             let by = labelled.get(&r.log_index).map_or(&[][..], |v| v.as_slice());
-            f(&r.id, &text, by)
+            f(r.log_index, &r.id, &text, by)
         })
     }
 
@@ -420,14 +433,34 @@ impl Archive {
         let snap = self.snapshot()?;
         let mut rows = Vec::with_capacity(lines.len());
         for l in lines {
-            let id = Digest::from_hex(&l.record)
-                .ok_or_else(|| ArchiveError::Invalid(format!("{:?} is not a record id", l.record)))?;
+            let id = Digest::from_hex(&l.record).ok_or_else(|| {
+                ArchiveError::Invalid(format!("{:?} is not a record id", l.record))
+            })?;
             let at = index_of_id(&*snap, &id)?
                 .ok_or_else(|| ArchiveError::NotFound(format!("no record with id {id}")))?;
             rows.push((at, l.clone()));
         }
         drop(snap);
-        let blob = label_run_blob(lines)?;
+        self.label_run_at(classifier, rows, who)
+    }
+
+    /// [`Self::label_run`] for lines whose records' log indexes the caller has from
+    /// [`ArchiveReader::for_each_live_record`] (an index is never reused: the log only grows), so
+    /// a run over a million records makes no lookup per record.
+    pub fn label_run_at(
+        &self,
+        classifier: &str,
+        rows: Vec<(u64, LabelRunLine)>,
+        who: &Actor,
+    ) -> Result<Governed, ArchiveError> {
+        if classifier.is_empty() || classifier.len() > 1024 {
+            return Err(ArchiveError::Invalid(
+                "a classifier needs a name of 1 to 1024 bytes".into(),
+            ));
+        }
+        let lines: Vec<LabelRunLine> = rows.iter().map(|(_, l)| l.clone()).collect();
+        let blob = label_run_blob(&lines)?;
+        drop(lines);
         let sha = Digest::of(&blob);
         self.blobs.put(&blob_key(&sha), &blob)?;
         let g = GovernanceEntry {
@@ -438,12 +471,10 @@ impl Archive {
             action: Action::LabelRun {
                 classifier: classifier.to_string(),
                 labels_sha256: sha,
-                n_records: lines.len() as u64,
+                n_records: rows.len() as u64,
             },
         };
-        self.commit_governance(&[g], &mut |tx, at| {
-            tx.add_labels(at[0], classifier, &rows)
-        })
+        self.commit_governance(&[g], &mut |tx, at| tx.add_labels(at[0], classifier, &rows))
     }
 
     /// Places the hold `name` on `records` (ids, as a search found them): its scope (their ids,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use onrecord_model::wire::WireRecord;
 use serde::Serialize;
 
-use crate::catalogue::{RecordOrder, StoredRecord, Window};
+use crate::catalogue::{CatalogueRead, RecordOrder, StoredRecord, Window};
 use crate::{ArchiveError, ArchiveReader};
 
 /// A record as the archive holds it.
@@ -19,6 +19,22 @@ pub struct RecordView {
     /// The log index of its disposal tombstone, if it was disposed of (its text is gone).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disposed: Option<u64>,
+    /// Its labels, oldest first (the last stands; a person's outranks any run's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<RecordLabel>,
+}
+
+/// A record's label as results carry it (`search --json`, `show --json`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RecordLabel {
+    pub label: String,
+    pub category: String,
+    pub confidence: f64,
+    pub uncertain: bool,
+    /// A classifier's name, or `person`.
+    pub source: String,
+    /// The log index of the governance entry that gave it.
+    pub entry: u64,
 }
 
 /// How a conversation of an unattributed deposit names its depositor.
@@ -52,8 +68,20 @@ pub fn content_wire(content: &[u8]) -> Result<WireRecord, String> {
     Ok(w)
 }
 
-fn to_view(row: StoredRecord) -> Result<RecordView, ArchiveError> {
+fn to_view(snap: &dyn CatalogueRead, row: StoredRecord) -> Result<RecordView, ArchiveError> {
     let log_index = row.log_index;
+    let labels = snap
+        .labels_of(log_index)?
+        .into_iter()
+        .map(|l| RecordLabel {
+            label: l.label,
+            category: l.category,
+            confidence: l.confidence,
+            uncertain: l.uncertain,
+            source: l.source,
+            entry: l.entry,
+        })
+        .collect();
     let mut record: WireRecord = content_wire(&row.content)
         .map_err(|e| ArchiveError::Damaged(format!("record at log index {log_index}: {e}")))?;
     record.conversation_title = Some(row.conversation_title.clone());
@@ -65,6 +93,7 @@ fn to_view(row: StoredRecord) -> Result<RecordView, ArchiveError> {
         conversation_title: row.conversation_title,
         record,
         disposed: row.disposed,
+        labels,
     })
 }
 
@@ -126,7 +155,7 @@ impl ArchiveReader {
     /// Finds a record by its id (64 hex digits, or a unique prefix of at least 8).
     pub fn record_by_id(&self, id: &str) -> Result<Option<RecordView>, ArchiveError> {
         match self.stored_record_by_id(id) {
-            Ok(row) => Ok(Some(to_view(row)?)),
+            Ok(row) => Ok(Some(to_view(&*self.snapshot()?, row)?)),
             Err(ArchiveError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
@@ -168,9 +197,9 @@ impl ArchiveReader {
     }
 
     pub fn record_by_index(&self, log_index: u64) -> Result<Option<RecordView>, ArchiveError> {
-        self.snapshot()?
-            .record_at(log_index)?
-            .map(to_view)
+        let snap = self.snapshot()?;
+        snap.record_at(log_index)?
+            .map(|r| to_view(&*snap, r))
             .transpose()
     }
 
@@ -180,7 +209,7 @@ impl ArchiveReader {
         let mut out = Vec::with_capacity(indices.len());
         for &i in indices {
             if let Some(row) = snap.record_at(i)? {
-                out.push(to_view(row)?);
+                out.push(to_view(&*snap, row)?);
             }
         }
         Ok(out)
@@ -285,7 +314,7 @@ impl ArchiveReader {
                 rows
             }
         };
-        rows.into_iter().map(to_view).collect()
+        rows.into_iter().map(|r| to_view(&*snap, r)).collect()
     }
 
     /// Messages and conversations per person, channel or month, deletion markers, and the periods

@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Result, bail};
 use onrecord_app::{
-    Archive, ArchiveReader, Deposit, DiscloseRequest, IndexCatchUp, IngestBatch, IngestConfig,
-    IngestRequest, Progress, ProofTarget, Receipt, VerifyOptions,
+    Archive, ArchiveReader, ClassifyCatchUp, Deposit, DiscloseRequest, IndexCatchUp, IngestBatch,
+    IngestConfig, IngestRequest, Progress, ProofTarget, Receipt, VerifyOptions,
 };
 
 use crate::Outcome;
@@ -65,6 +65,7 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
         &mut archive,
         IngestConfig {
             defer_index: a.defer_index,
+            no_classify: a.no_classify,
         },
     );
     let mut failed = 0;
@@ -94,8 +95,19 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
             }
         }
     }
-    // The deposits are committed already: if indexing fails, they stay, and the next search
-    // catches the index up.
+    // The deposits are committed already: if classifying or indexing fails, they stay, and
+    // `onrecord classify` or the next search catches up.
+    match batch.classify() {
+        ClassifyCatchUp::Labelled(o) if o.labelled > 0 => eprintln!(
+            "onrecord: classified {} new records: {} significant, {} trivial, {} to review (onrecord review)",
+            o.labelled, o.significant, o.trivial, o.uncertain
+        ),
+        ClassifyCatchUp::Failed(e) => eprintln!(
+            "onrecord: warning: the deposits are in, but they were not classified ({}); run onrecord classify",
+            visible(&e.message)
+        ),
+        _ => {}
+    }
     if let IndexCatchUp::Failed(e) = batch.finish() {
         eprintln!(
             "onrecord: warning: the deposits are in, but the search index was not brought up to date ({}); the next search will do it",

@@ -74,6 +74,10 @@ pub enum Command {
     Case(CaseArgs),
     /// Label messages significant or trivial, with reasons, and find personal data in them.
     Classify(ClassifyArgs),
+    /// The queue of uncertain labels; accept a record's label or change it, with a reason.
+    Review(ReviewArgs),
+    /// Why a record has its labels (the rules and model features), its holds and disposal.
+    Explain(ExplainArgs),
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
@@ -277,6 +281,9 @@ pub struct IngestArgs {
     /// once. For bulk loads spread over many commands (one command indexes once, at its end).
     #[arg(long)]
     pub defer_index: bool,
+    /// Do not classify the new records now (`onrecord classify` labels them later).
+    #[arg(long)]
+    pub no_classify: bool,
 }
 
 #[derive(Args, Debug)]
@@ -427,9 +434,16 @@ pub struct CaseDueArgs {
 #[derive(Args, Debug)]
 pub struct ClassifyArgs {
     /// Read JSON Lines ({"id", "text", "author"?, "channel"?}) from standard input and write one
-    /// JSON line per message. Required for now: later the same command will run over the archive.
-    #[arg(long, required = true)]
+    /// JSON line per message, with no archive. Without it: label the archive's records that this
+    /// classifier (the shipped lexicon, the archive's lexicons/*.lex, any --lexicon) has not.
+    #[arg(long)]
     pub stdin: bool,
+    /// Who runs the classification (default: $ONRECORD_ACTOR, then $USER).
+    #[arg(long, conflicts_with = "stdin")]
+    pub by: Option<String>,
+    /// Print the run's outcome as JSON.
+    #[arg(long, conflicts_with = "stdin")]
+    pub json: bool,
     /// A lexicon file (crates/classify/lexicons/uk-government.lex shows the format) that adds
     /// to the shipped UK-government lexicon. Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -437,6 +451,46 @@ pub struct ClassifyArgs {
     /// Use only the --lexicon files, not the shipped lexicon.
     #[arg(long)]
     pub no_default_lexicon: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReviewArgs {
+    /// A record to decide on; without it, list the queue.
+    pub record: Option<String>,
+    /// Accept the record's automatic label as it is.
+    #[arg(long, requires = "record", conflicts_with_all = ["label", "category"])]
+    pub accept: bool,
+    /// Give the record this label instead: significant or trivial.
+    #[arg(long, requires_all = ["record", "category"])]
+    pub label: Option<String>,
+    /// The category that goes with --label (decision, procurement, logistics…).
+    #[arg(long, requires = "label")]
+    pub category: Option<String>,
+    /// Who decides (default: $ONRECORD_ACTOR, then $USER).
+    #[arg(long, requires = "record")]
+    pub by: Option<String>,
+    /// Why (required for a decision).
+    #[arg(long, requires = "record")]
+    pub reason: Option<String>,
+    /// At most this many records listed.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The record id (64 hex digits, or a unique prefix of at least 8).
+    pub record: String,
+    /// A further lexicon file for the recomputed reasons (as `classify --lexicon`). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub lexicon: Vec<PathBuf>,
+    /// Leave the shipped lexicon out of the recomputed reasons.
+    #[arg(long)]
+    pub no_default_lexicon: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::Outcome;
-use crate::args::ClassifyArgs;
+use crate::archive_cmd::{open, read};
+use crate::args::{ClassifyArgs, ExplainArgs, Global, ReviewArgs};
+use crate::visible::visible;
 
 /// The longest input line read (1 MiB); a longer one is reported and skipped.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -228,6 +230,197 @@ pub fn run(a: ClassifyArgs) -> Result<Outcome> {
     if bad > 0 {
         eprintln!("onrecord: classify: {bad} of {line_no} input lines could not be read");
         return Ok(Outcome::Negative);
+    }
+    Ok(Outcome::Ok)
+}
+
+fn spec(lexicon: &[std::path::PathBuf], no_default: bool) -> onrecord_app::ClassifierSpec {
+    onrecord_app::ClassifierSpec {
+        lexicons: lexicon.to_vec(),
+        no_default_lexicon: no_default,
+    }
+}
+
+fn json_line(v: &impl Serialize) -> Result<Outcome> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(Outcome::Ok)
+}
+
+/// `classify` over the archive: labels every record this classifier has not labelled and no
+/// person has decided, in one run.
+pub fn archive(g: &Global, a: ClassifyArgs) -> Result<Outcome> {
+    let archive = open(g)?;
+    let c = onrecord_app::archive_classifier(&archive, &spec(&a.lexicon, a.no_default_lexicon))?;
+    let o = onrecord_app::classify_range(&archive, &c, 0, None, a.by.as_deref())?;
+    if a.json {
+        return json_line(&o);
+    }
+    println!("Classifier {}", visible(&o.classifier));
+    println!(
+        "Labelled {} records: {} significant, {} trivial; {} uncertain (onrecord review). Left alone: {} (labelled by this classifier already, or by a person).",
+        o.labelled, o.significant, o.trivial, o.uncertain, o.skipped
+    );
+    for e in &o.entries {
+        for (i, kind) in &e.entries {
+            println!("Log index {i}: {kind}");
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+/// `review`: the queue, or a decision on one record.
+pub fn review(g: &Global, a: ReviewArgs) -> Result<Outcome> {
+    let Some(record) = &a.record else {
+        let archive = read(g, false)?;
+        let queue = onrecord_app::review_queue(&archive, a.limit)?;
+        if a.json {
+            let mut out = std::io::stdout().lock();
+            for item in &queue {
+                serde_json::to_writer(&mut out, item)?;
+                writeln!(out)?;
+            }
+            return Ok(Outcome::Ok);
+        }
+        let mut out = std::io::stdout().lock();
+        if queue.is_empty() {
+            writeln!(out, "Nothing to review.")?;
+            return Ok(Outcome::Ok);
+        }
+        for item in &queue {
+            writeln!(
+                out,
+                "{}  {} / {} ({:.2}, {})",
+                &item.record[..16],
+                item.label.label,
+                visible(&item.label.category),
+                item.label.confidence,
+                visible(&item.label.source)
+            )?;
+            writeln!(
+                out,
+                "    {} | {} | {}",
+                visible(&item.conversation),
+                visible(item.author.as_deref().unwrap_or("-")),
+                visible(item.time.as_deref().unwrap_or("-"))
+            )?;
+            writeln!(out, "    {}", visible(&item.excerpt.replace('\n', " ")))?;
+        }
+        writeln!(
+            out,
+            "{} to review. Accept: onrecord review RECORD --accept --reason TEXT; change: onrecord review RECORD --label L --category C --reason TEXT",
+            queue.len()
+        )?;
+        return Ok(Outcome::Ok);
+    };
+    if !a.accept && a.label.is_none() {
+        anyhow::bail!("a decision needs --accept, or --label and --category");
+    }
+    let Some(reason) = a.reason.as_deref() else {
+        anyhow::bail!("a decision needs its reason (--reason)");
+    };
+    let archive = open(g)?;
+    let change = a.label.as_deref().zip(a.category.as_deref());
+    let r = onrecord_app::review_decide(&archive, record, change, a.by.as_deref(), reason)?;
+    for w in &r.warnings {
+        eprintln!("onrecord: warning: {}", visible(w));
+    }
+    if a.json {
+        return json_line(&r);
+    }
+    println!(
+        "Decided {} (log index {}).",
+        visible(record),
+        r.entries.first().map_or(0, |e| e.0)
+    );
+    Ok(Outcome::Ok)
+}
+
+/// `explain RECORD`.
+pub fn explain(g: &Global, a: ExplainArgs) -> Result<Outcome> {
+    let archive = read(g, false)?;
+    let c = onrecord_app::archive_classifier(&archive, &spec(&a.lexicon, a.no_default_lexicon))?;
+    let e = onrecord_app::explain(&archive, &c, &a.record)?;
+    if a.json {
+        return json_line(&e);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Record {}", e.record)?;
+    writeln!(
+        out,
+        "  {} | {} | {}",
+        visible(&e.conversation),
+        visible(e.author.as_deref().unwrap_or("-")),
+        visible(e.time.as_deref().unwrap_or("-"))
+    )?;
+    if let Some(at) = e.disposed {
+        writeln!(out, "Disposed of: tombstone at log index {at}")?;
+    }
+    writeln!(out, "Labels (the last stands):")?;
+    if e.labels.is_empty() {
+        writeln!(out, "  none (onrecord classify labels it)")?;
+    }
+    for l in &e.labels {
+        writeln!(
+            out,
+            "  {} / {} ({:.3}{}) by {}, log index {}",
+            visible(&l.label),
+            visible(&l.category),
+            l.confidence,
+            if l.uncertain { ", uncertain" } else { "" },
+            visible(&l.source),
+            l.entry
+        )?;
+    }
+    if let Some(d) = &e.decision {
+        writeln!(out, "Why, by {}:", visible(&e.classifier))?;
+        writeln!(
+            out,
+            "  {} / {} ({:.3}{})",
+            d.label.as_str(),
+            d.category.as_str(),
+            d.confidence,
+            if d.uncertain { ", uncertain" } else { "" }
+        )?;
+        for r in &d.reasons {
+            match r {
+                Reason::Rule {
+                    lexicon,
+                    category,
+                    term,
+                    weight,
+                } => writeln!(
+                    out,
+                    "  rule {}: {:?} {:+.2} towards {}",
+                    visible(lexicon),
+                    visible(term),
+                    weight,
+                    category.as_str()
+                )?,
+                Reason::Model {
+                    feature,
+                    contribution,
+                } => writeln!(out, "  model: {} {:+.3}", visible(feature), contribution)?,
+            }
+        }
+    }
+    if !e.personal_data.is_empty() {
+        writeln!(out, "Personal data:")?;
+        for p in &e.personal_data {
+            writeln!(
+                out,
+                "  {} at characters {}..{}",
+                p.kind.as_str(),
+                p.start,
+                p.end
+            )?;
+        }
+    }
+    if e.holds.is_empty() {
+        writeln!(out, "Holds: none")?;
+    } else {
+        writeln!(out, "Holds: {}", visible(&e.holds.join(", ")))?;
     }
     Ok(Outcome::Ok)
 }

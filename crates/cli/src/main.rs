@@ -67,7 +67,10 @@ fn main() -> ExitCode {
         Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),
         Command::Case(a) => case_cmd::run(a),
-        Command::Classify(a) => classify_cmd::run(a),
+        Command::Classify(a) if a.stdin => classify_cmd::run(a),
+        Command::Classify(a) => classify_cmd::archive(&cli.global, a),
+        Command::Review(a) => classify_cmd::review(&cli.global, a),
+        Command::Explain(a) => classify_cmd::explain(&cli.global, a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
     match result {

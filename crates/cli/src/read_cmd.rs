@@ -308,7 +308,7 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
     );
     if a.json {
         for v in records {
-            serde_json::to_writer(&mut out, &v.record)?;
+            serde_json::to_writer(&mut out, &onrecord_app::RecordJson::of(v))?;
             writeln!(out)?;
         }
     } else {

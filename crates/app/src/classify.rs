@@ -1,0 +1,389 @@
+//! Classification over the archive: which records are significant, the review queue, and why a
+//! record has the labels it has.
+//!
+//! A classifier is the shipped UK-government lexicon (unless left out), the lexicon files in the
+//! archive's `lexicons/` folder (`*.lex`, in name order: a department's own rules, which ingest
+//! uses too), any further files the caller names, and the shipped model. Its name says what it
+//! is made of and ends with a fingerprint of every lexicon's text and the model
+//! ([`ArchiveClassifier::name`]), so a changed rule makes a new classifier, and a run labels
+//! every record that this exact classifier has not labelled yet: re-running after the rules
+//! change relabels everything, re-running unchanged does nothing.
+//!
+//! A run commits its labels in one governance entry over a private blob (see
+//! `onrecord_archive::govern`); a person's decision is an entry of its own, and a record a
+//! person has labelled is never labelled automatically again (the person's decision stands).
+//! Reasons are not stored: they follow from the text and the classifier, so `explain` recomputes
+//! them and says which classifier it used when the label came from another.
+
+use std::path::{Path, PathBuf};
+
+use onrecord_archive::govern::{Actor, Governed, LabelRow, LabelRunLine};
+use onrecord_archive::{Archive, ArchiveReader};
+use onrecord_classify::{
+    Category, Classifier, Label, Lexicon, Model, PersonalData, Reason, Scratch, find_personal_data,
+};
+use onrecord_model::Digest;
+use serde::Serialize;
+
+use crate::AppError;
+use crate::govern::actor_name;
+
+/// The folder, inside an archive, of a department's lexicon files.
+pub const LEXICON_DIR: &str = "lexicons";
+/// The largest lexicon file read (a lexicon is a list of phrases: 16 MiB is generous).
+const MAX_LEXICON_BYTES: u64 = 16 << 20;
+/// The largest number of labels one run commits in one entry; a larger archive takes several.
+const RUN_CHUNK: usize = 1_000_000;
+
+/// A classifier as the archive uses it, with its name.
+pub struct ArchiveClassifier {
+    pub classifier: Classifier,
+    /// `rules:NAME+NAME…;model:default@FINGERPRINT` (the first 16 hex digits of the SHA-256 of
+    /// every lexicon's text and the model's JSON, each preceded by its length).
+    pub name: String,
+}
+
+/// Which lexicons to use.
+#[derive(Clone, Debug, Default)]
+pub struct ClassifierSpec {
+    /// Further lexicon files.
+    pub lexicons: Vec<PathBuf>,
+    /// Leave the shipped lexicon out.
+    pub no_default_lexicon: bool,
+}
+
+fn read_lexicon(path: &Path) -> Result<(Lexicon, String), AppError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| AppError::caller(format!("reading lexicon {}: {e}", path.display())))?
+        .len();
+    if len > MAX_LEXICON_BYTES {
+        return Err(AppError::caller(format!(
+            "lexicon {} is {len} bytes; the most read is {MAX_LEXICON_BYTES}",
+            path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::caller(format!("reading lexicon {}: {e}", path.display())))?;
+    let lex = Lexicon::parse(&text, &path.display().to_string())
+        .map_err(|e| AppError::caller(e.to_string()))?;
+    Ok((lex, text))
+}
+
+/// The lexicon files in the archive's `lexicons/` folder, in name order.
+fn archive_lexicons(root: &Path) -> Result<Vec<PathBuf>, AppError> {
+    let dir = root.join(LEXICON_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(AppError::caller(format!("reading {}: {e}", dir.display())));
+        }
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| AppError::caller(format!("reading {}: {e}", dir.display())))?;
+        let path = e.path();
+        // Regular files only: a symlink out of the archive is not a department's lexicon.
+        let ft = e
+            .file_type()
+            .map_err(|err| AppError::caller(format!("reading {}: {err}", path.display())))?;
+        if ft.is_file() && path.extension().is_some_and(|x| x == "lex") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The classifier for `archive`: see the module documentation.
+pub fn archive_classifier(
+    archive: &ArchiveReader,
+    spec: &ClassifierSpec,
+) -> Result<ArchiveClassifier, AppError> {
+    let mut lexicons = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    if !spec.no_default_lexicon {
+        lexicons.push(Lexicon::uk_government());
+        texts.push(onrecord_classify::lexicon::UK_GOVERNMENT.to_string());
+    }
+    let mut paths = archive_lexicons(archive.root())?;
+    paths.extend(spec.lexicons.iter().cloned());
+    for p in &paths {
+        let (lex, text) = read_lexicon(p)?;
+        lexicons.push(lex);
+        texts.push(text);
+    }
+    if lexicons.is_empty() {
+        return Err(AppError::caller(
+            "--no-default-lexicon needs a lexicon: --lexicon FILE, or a .lex file in the archive's lexicons/ folder",
+        ));
+    }
+    let model_json = onrecord_classify::model::DEFAULT_MODEL_JSON;
+    let mut fp = Vec::new();
+    for t in texts.iter().map(String::as_str).chain([model_json]) {
+        fp.extend_from_slice(&(t.len() as u64).to_be_bytes());
+        fp.extend_from_slice(t.as_bytes());
+    }
+    let fingerprint = Digest::of(&fp).to_hex();
+    let names: Vec<&str> = lexicons.iter().map(|l| l.name.as_str()).collect();
+    let name = format!(
+        "rules:{};model:default@{}",
+        names.join("+"),
+        &fingerprint[..16]
+    );
+    Ok(ArchiveClassifier {
+        classifier: Classifier::new(&lexicons, Model::default_model()),
+        name,
+    })
+}
+
+/// What a classification run did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ClassifyOutcome {
+    pub classifier: String,
+    /// Records given a label by this run.
+    pub labelled: u64,
+    pub significant: u64,
+    pub trivial: u64,
+    /// Of those, how many are uncertain (the review queue).
+    pub uncertain: u64,
+    /// Records left alone: labelled by this classifier already, or decided by a person.
+    pub skipped: u64,
+    /// The governance entries the run committed (one per million records).
+    pub entries: Vec<Governed>,
+}
+
+/// Labels every live record in `from..to` (the whole archive with `0, None`) that `c` has not
+/// labelled and no person has, committing the labels as one entry per [`RUN_CHUNK`] records.
+pub fn classify_range(
+    archive: &Archive,
+    c: &ArchiveClassifier,
+    from: u64,
+    to: Option<u64>,
+    by: Option<&str>,
+) -> Result<ClassifyOutcome, AppError> {
+    let who = Actor {
+        actor: actor_name(by),
+        authority: "classification".into(),
+        reason: format!("automatic classification by {}", c.name),
+    };
+    let mut out = ClassifyOutcome {
+        classifier: c.name.clone(),
+        ..Default::default()
+    };
+    let mut scratch = Scratch::default();
+    let mut rows: Vec<(u64, LabelRunLine)> = Vec::new();
+    let mut chunks: Vec<Vec<(u64, LabelRunLine)>> = Vec::new();
+    archive.for_each_live_record(from, to, &mut |at, id, text, by| {
+        if by.iter().any(|s| s == "person" || *s == c.name) {
+            out.skipped += 1;
+            return Ok(());
+        }
+        let k = c.classifier.classify_with(text, &mut scratch);
+        match k.label {
+            Label::Significant => out.significant += 1,
+            Label::Trivial => out.trivial += 1,
+        }
+        out.uncertain += u64::from(k.uncertain);
+        rows.push((
+            at,
+            LabelRunLine {
+                record: id.to_hex(),
+                label: k.label.as_str().to_string(),
+                category: k.category.as_str().to_string(),
+                confidence: k.confidence,
+                uncertain: k.uncertain,
+            },
+        ));
+        if rows.len() == RUN_CHUNK {
+            chunks.push(std::mem::take(&mut rows));
+        }
+        Ok(())
+    })?;
+    if !rows.is_empty() {
+        chunks.push(rows);
+    }
+    for chunk in chunks {
+        out.labelled += chunk.len() as u64;
+        out.entries
+            .push(archive.label_run_at(&c.name, chunk, &who)?);
+    }
+    Ok(out)
+}
+
+/// A record's label as `review` and `explain` show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LabelView {
+    /// The log index of the entry that gave it.
+    pub entry: u64,
+    pub label: String,
+    pub category: String,
+    pub confidence: f64,
+    pub uncertain: bool,
+    /// The classifier's name, or `person`.
+    pub source: String,
+}
+
+impl From<LabelRow> for LabelView {
+    fn from(l: LabelRow) -> LabelView {
+        LabelView {
+            entry: l.entry,
+            label: l.label,
+            category: l.category,
+            confidence: l.confidence,
+            uncertain: l.uncertain,
+            source: l.source,
+        }
+    }
+}
+
+/// One record waiting for a person's look.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewItem {
+    pub record: String,
+    pub conversation: String,
+    pub author: Option<String>,
+    pub time: Option<String>,
+    /// The first 200 characters of its text.
+    pub excerpt: String,
+    #[serde(flatten)]
+    pub label: LabelView,
+}
+
+/// The review queue: records whose latest label is uncertain and that no person has decided,
+/// in log order, at most `limit`.
+pub fn review_queue(archive: &ArchiveReader, limit: u64) -> Result<Vec<ReviewItem>, AppError> {
+    let mut out = Vec::new();
+    for l in archive.review_queue(limit)? {
+        let Some(r) = archive.record_by_index(l.record)? else {
+            continue;
+        };
+        out.push(ReviewItem {
+            record: r.id,
+            conversation: r.conversation_title,
+            author: r.record.author,
+            time: r.record.local_time,
+            excerpt: r.record.text.chars().take(200).collect(),
+            label: l.into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Accepts the automatic label a record has (a person's label with the same label and category),
+/// or gives it `change` = (label, category) instead; either way with the reviewer's reason.
+pub fn review_decide(
+    archive: &Archive,
+    record: &str,
+    change: Option<(&str, &str)>,
+    by: Option<&str>,
+    reason: &str,
+) -> Result<Governed, AppError> {
+    let (label, category) = match change {
+        Some((l, c)) => {
+            check_label(l, c)?;
+            (l.to_string(), c.to_string())
+        }
+        None => {
+            let h = archive.history(record)?;
+            let last = h.labels.last().ok_or_else(|| {
+                AppError::caller(format!(
+                    "record {} has no label to accept: give --label and --category",
+                    h.record_id
+                ))
+            })?;
+            (last.label.clone(), last.category.clone())
+        }
+    };
+    crate::govern::label(archive, record, &label, &category, by, reason)
+}
+
+/// Refuses a label or category the classifier does not know, or a category of the other label.
+pub fn check_label(label: &str, category: &str) -> Result<(), AppError> {
+    let l = Label::parse(label).ok_or_else(|| {
+        AppError::caller(format!("{label:?} is not a label: significant or trivial"))
+    })?;
+    let c = Category::parse(category).ok_or_else(|| {
+        AppError::caller(format!(
+            "{category:?} is not a category (see crates/classify/lexicons/uk-government.lex for the list)"
+        ))
+    })?;
+    if c.label() != l {
+        return Err(AppError::caller(format!(
+            "category {category:?} is {}, not {label}",
+            c.label().as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// Why a record is labelled as it is, under which holds, and what retention says.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub record: String,
+    pub conversation: String,
+    pub author: Option<String>,
+    pub time: Option<String>,
+    /// Every label it has been given, oldest first; the last stands.
+    pub labels: Vec<LabelView>,
+    /// The current classifier's decision and its reasons, recomputed from the text.
+    pub classifier: String,
+    pub decision: Option<Decision>,
+    /// Personal data in its text (offsets in code points), for redaction.
+    pub personal_data: Vec<PersonalData>,
+    /// The holds in force on it, by name.
+    pub holds: Vec<String>,
+    /// The log index of its disposal tombstone, if disposed of.
+    pub disposed: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    pub label: Label,
+    pub category: Category,
+    pub confidence: f64,
+    pub uncertain: bool,
+    pub reasons: Vec<Reason>,
+}
+
+pub fn explain(
+    archive: &ArchiveReader,
+    c: &ArchiveClassifier,
+    record: &str,
+) -> Result<Explanation, AppError> {
+    let r = archive
+        .record_by_id(record)?
+        .ok_or_else(|| AppError::not_found(format!("no record with id {record}")))?;
+    let h = archive.history(&r.id)?;
+    let labels = h.labels.into_iter().map(LabelView::from).collect();
+    let holds = h.holds;
+    let disposed = h.disposed;
+    let text = &r.record.text;
+    let decision = disposed.is_none().then(|| {
+        let k = c.classifier.classify(text);
+        Decision {
+            label: k.label,
+            category: k.category,
+            confidence: k.confidence,
+            uncertain: k.uncertain,
+            reasons: k.reasons,
+        }
+    });
+    let personal_data = if disposed.is_none() {
+        find_personal_data(text)
+    } else {
+        Vec::new()
+    };
+    Ok(Explanation {
+        record: r.id.clone(),
+        conversation: r.conversation_title.clone(),
+        author: r.record.author.clone(),
+        time: r.record.local_time.clone(),
+        labels,
+        classifier: c.name.clone(),
+        decision,
+        personal_data,
+        holds,
+        disposed,
+    })
+}

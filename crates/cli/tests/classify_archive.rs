@@ -1,0 +1,266 @@
+//! Classification over the archive through the binary: ingest labels the new records in one
+//! label-run entry, `classify` labels only what this exact classifier has not (a changed
+//! lexicon in the archive's `lexicons/` relabels everything), a person's review decision stands
+//! against later runs, `explain` says why, `search --json`/`show --json` carry labels, and
+//! `verify` and `rebuild` follow the label runs.
+
+mod util;
+
+use serde_json::Value;
+use util::Env;
+
+const CHAT: &str = "\
+12/03/2024, 09:15 - Jane Doe: We have decided to award the contract to Acme for £2.4m
+12/03/2024, 09:16 - Tom: ok thanks
+12/03/2024, 09:17 - Jane Doe: I think we should look at the numbers again
+12/03/2024, 09:18 - Tom: see you at the meeting
+12/03/2024, 09:19 - Tom: maybe later
+";
+
+fn json_lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn json(s: &str) -> Value {
+    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+/// Every record in the one conversation, as `show --json` prints them.
+fn records(env: &Env) -> Vec<Value> {
+    let convs = json_lines(&env.ok(&["show", "--list", "--json"]));
+    let id = convs[0]["id"].as_str().unwrap().to_string();
+    json_lines(&env.ok(&["show", "--json", &id]))
+}
+
+fn by_text<'a>(rs: &'a [Value], text: &str) -> &'a Value {
+    rs.iter()
+        .find(|r| r["text"] == text)
+        .unwrap_or_else(|| panic!("no record {text:?}"))
+}
+
+fn last_label(r: &Value) -> &Value {
+    r["labels"]
+        .as_array()
+        .and_then(|l| l.last())
+        .unwrap_or_else(|| panic!("no labels on {r}"))
+}
+
+#[test]
+fn ingest_classifies_and_classify_catches_up_only_what_changed() {
+    let env = Env::new();
+    env.init();
+    let chat = env.write("chat.txt", CHAT.as_bytes());
+    let out = env.run(&["ingest", chat.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("classified 5 new records"),
+        "ingest says what it classified: {stderr}"
+    );
+
+    let rs = records(&env);
+    let decided = by_text(
+        &rs,
+        "We have decided to award the contract to Acme for £2.4m",
+    );
+    assert_eq!(last_label(decided)["label"], "significant");
+    assert_eq!(last_label(by_text(&rs, "ok thanks"))["label"], "trivial");
+    let source = last_label(decided)["source"].as_str().unwrap().to_string();
+    assert!(
+        source.starts_with("rules:uk-government;model:default@"),
+        "{source}"
+    );
+    // search --json carries the labels too.
+    let hits = json_lines(&env.ok(&["search", "--json", "contract"]));
+    assert_eq!(hits[0]["labels"][0]["label"], "significant");
+
+    // Unchanged, a second run labels nothing.
+    let o = json(&env.ok(&["classify", "--json"]));
+    assert_eq!(o["labelled"], 0);
+    assert_eq!(o["skipped"], 5);
+
+    // A department's lexicon in the archive makes a new classifier: everything is relabelled,
+    // and its rule decides.
+    let lex_dir = env.archive().join("lexicons");
+    std::fs::create_dir_all(&lex_dir).unwrap();
+    std::fs::write(
+        lex_dir.join("dept.lex"),
+        "version 1\nname dept\n[category significant/decision]\n6 maybe later\n",
+    )
+    .unwrap();
+    let o = json(&env.ok(&["classify", "--json"]));
+    assert_eq!(o["labelled"], 5);
+    assert!(
+        o["classifier"]
+            .as_str()
+            .unwrap()
+            .contains("uk-government+dept")
+    );
+    assert_ne!(o["classifier"].as_str().unwrap(), source);
+    let rs = records(&env);
+    let later = by_text(&rs, "maybe later");
+    assert_eq!(last_label(later)["label"], "significant");
+    assert_eq!(later["labels"].as_array().unwrap().len(), 2);
+
+    // explain says which rule.
+    let id = later["id"].as_str().unwrap();
+    let e = json(&env.ok(&["explain", "--json", id]));
+    let reasons = e["decision"]["reasons"].as_array().unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r["source"] == "rule" && r["lexicon"] == "dept" && r["term"] == "maybe later"),
+        "{e}"
+    );
+    assert_eq!(e["labels"].as_array().unwrap().len(), 2);
+    let text = env.ok(&["explain", id]);
+    assert!(text.contains("rule dept: \"maybe later\""), "{text}");
+
+    // A bad lexicon in the archive is named by file and line; the run changes nothing.
+    std::fs::write(
+        lex_dir.join("z-bad.lex"),
+        "version 1\n[category significant/nope]\n",
+    )
+    .unwrap();
+    let out = env.run(&["classify"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("z-bad.lex") && err.contains('2'), "{err}");
+    std::fs::remove_file(lex_dir.join("z-bad.lex")).unwrap();
+
+    env.ok(&["verify"]);
+}
+
+#[test]
+fn review_queue_decisions_stand_and_rebuild_keeps_labels() {
+    let env = Env::new();
+    env.init();
+    let chat = env.write("chat.txt", CHAT.as_bytes());
+    env.ok(&["ingest", "--no-classify", chat.to_str().unwrap()]);
+    let rs = records(&env);
+    assert!(
+        rs.iter().all(|r| r.get("labels").is_none()),
+        "no labels yet"
+    );
+    assert_eq!(env.ok(&["review"]).trim(), "Nothing to review.");
+
+    let o = json(&env.ok(&["classify", "--json", "--by", "records.manager"]));
+    assert_eq!(o["labelled"], 5);
+    assert!(o["uncertain"].as_u64().unwrap() >= 1, "{o}");
+    let queue = json_lines(&env.ok(&["review", "--json"]));
+    assert_eq!(queue.len() as u64, o["uncertain"].as_u64().unwrap());
+    let numbers = queue
+        .iter()
+        .find(|q| q["excerpt"] == "I think we should look at the numbers again")
+        .expect("the uncertain message is queued");
+    assert_eq!(numbers["uncertain"], true);
+    let id = numbers["record"].as_str().unwrap().to_string();
+
+    // A decision needs a reason; a category of the other label is refused.
+    let out = env.run(&["review", &id, "--accept"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = env.run(&[
+        "review",
+        &id,
+        "--label",
+        "significant",
+        "--category",
+        "greetings",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    env.ok(&[
+        "review",
+        &id,
+        "--label",
+        "significant",
+        "--category",
+        "decision",
+        "--reason",
+        "a spending review step",
+        "--by",
+        "records.manager",
+    ]);
+    let queue = json_lines(&env.ok(&["review", "--json"]));
+    assert!(
+        queue.iter().all(|q| q["record"] != id.as_str()),
+        "decided: off the queue"
+    );
+    let h = json(&env.ok(&["history", "--json", &id]));
+    let last = h["labels"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["source"], "person");
+    assert_eq!(last["label"], "significant");
+
+    // A later run with other rules leaves the person's decision alone.
+    let lex_dir = env.archive().join("lexicons");
+    std::fs::create_dir_all(&lex_dir).unwrap();
+    std::fs::write(
+        lex_dir.join("dept.lex"),
+        "version 1\n[category trivial/social]\n9 numbers\n",
+    )
+    .unwrap();
+    let o = json(&env.ok(&["classify", "--json"]));
+    assert_eq!(o["labelled"], 4);
+    assert_eq!(o["skipped"], 1);
+    let e = json(&env.ok(&["explain", "--json", &id]));
+    assert_eq!(
+        e["labels"].as_array().unwrap().last().unwrap()["source"],
+        "person"
+    );
+
+    // Accepting the automatic label of another queued record.
+    if let Some(other) = json_lines(&env.ok(&["review", "--json"])).first() {
+        let oid = other["record"].as_str().unwrap();
+        env.ok(&["review", oid, "--accept", "--reason", "looked at it"]);
+        let h = json(&env.ok(&["history", "--json", oid]));
+        let ls = h["labels"].as_array().unwrap();
+        let (auto, person) = (&ls[ls.len() - 2], &ls[ls.len() - 1]);
+        assert_eq!(person["source"], "person");
+        assert_eq!(person["label"], auto["label"]);
+        assert_eq!(person["category"], auto["category"]);
+    }
+
+    let before: Vec<Value> = records(&env)
+        .into_iter()
+        .map(|r| r["labels"].clone())
+        .collect();
+    let queue_before = env.ok(&["review", "--json"]);
+    env.ok(&["verify"]);
+    env.ok(&["rebuild"]);
+    let after: Vec<Value> = records(&env)
+        .into_iter()
+        .map(|r| r["labels"].clone())
+        .collect();
+    assert_eq!(before, after, "rebuild recreates every label from the log");
+    assert_eq!(queue_before, env.ok(&["review", "--json"]));
+    env.ok(&["verify"]);
+}
+
+#[test]
+fn a_tampered_label_run_fails_verify() {
+    let env = Env::new();
+    env.init();
+    let chat = env.write("chat.txt", CHAT.as_bytes());
+    env.ok(&["ingest", chat.to_str().unwrap()]);
+    env.ok(&["verify"]);
+    let db = env.archive().join("catalogue.sqlite");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let n = c
+        .execute(
+            "UPDATE labels SET label = 'trivial', category = 'greetings' WHERE label = 'significant'",
+            [],
+        )
+        .unwrap();
+    assert!(n > 0);
+    drop(c);
+    util::verify_fails(&env, &["label"]);
+}
