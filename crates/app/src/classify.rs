@@ -126,11 +126,12 @@ pub fn archive_classifier(
     }
     let fingerprint = Digest::of(&fp).to_hex();
     let names: Vec<&str> = lexicons.iter().map(|l| l.name.as_str()).collect();
-    let name = format!(
-        "rules:{};model:default@{}",
-        names.join("+"),
-        &fingerprint[..16]
-    );
+    let mut rules = names.join("+");
+    // The log keeps 256 bytes of a classifier's name; the fingerprint is what identifies it.
+    if rules.len() > 160 {
+        rules = format!("{} lexicons", names.len());
+    }
+    let name = format!("rules:{rules};model:default@{}", &fingerprint[..16]);
     Ok(ArchiveClassifier {
         classifier: Classifier::new(&lexicons, Model::default_model()),
         name,
@@ -335,6 +336,9 @@ pub struct Explanation {
     pub holds: Vec<String>,
     /// The log index of its disposal tombstone, if disposed of.
     pub disposed: Option<u64>,
+    /// The schedule line that decides how long it is kept and when it falls due (`None`: no
+    /// line applies, so it is kept).
+    pub retention: Option<onrecord_archive::retention::Retention>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -358,6 +362,11 @@ pub fn explain(
     let labels = h.labels.into_iter().map(LabelView::from).collect();
     let holds = h.holds;
     let disposed = h.disposed;
+    let retention = if disposed.is_none() {
+        archive.retention_of(&r.id)?
+    } else {
+        None
+    };
     let text = &r.record.text;
     let decision = disposed.is_none().then(|| {
         let k = c.classifier.classify(text);
@@ -385,5 +394,6 @@ pub fn explain(
         personal_data,
         holds,
         disposed,
+        retention,
     })
 }

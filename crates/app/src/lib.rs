@@ -26,6 +26,7 @@ mod ingest;
 mod integrity;
 mod open;
 mod read_options;
+mod retention;
 mod search;
 mod transcript;
 mod usage;
@@ -51,6 +52,7 @@ pub use integrity::{
 };
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};
+pub use retention::{Approved, disposal_approve, disposal_due, retention_set, retention_show};
 pub use search::{
     RecordJson, SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
     record_snippet_with, search,

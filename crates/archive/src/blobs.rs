@@ -380,6 +380,9 @@ impl BlobStore {
         tmp.write_all(bytes).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(&path).map_err(|e| err(e.error))?;
+        // Leave no empty staging folder behind (only the one writer stages here): the archive's
+        // files are then the same whichever command wrote last.
+        let _ = std::fs::remove_dir(&staging);
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(err)?;

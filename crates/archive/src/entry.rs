@@ -46,6 +46,8 @@ pub const TYPE_MERGE: u8 = 8;
 pub const TYPE_UNMERGE: u8 = 9;
 pub const TYPE_REFUSAL: u8 = 10;
 pub const TYPE_LABEL_RUN: u8 = 11;
+/// 12 is a case's event (information requests).
+pub const TYPE_SCHEDULE: u8 = 13;
 /// Longest reason a governance entry holds, in bytes (cut on a character boundary).
 const MAX_REASON: usize = 4096;
 /// Most conversations one merge entry names.
@@ -167,6 +169,12 @@ pub enum Action {
         labels_sha256: Digest,
         n_records: u64,
     },
+    /// type 13: `schedule_sha256[32] | n_lines u32`: a retention schedule put in force; its text
+    /// is a blob (`crate::retention`), public like the schedule itself.
+    Schedule {
+        schedule_sha256: Digest,
+        n_lines: u32,
+    },
 }
 
 /// A governance entry: who did what, under which authority, why and when.
@@ -192,6 +200,7 @@ impl GovernanceEntry {
             Action::Unmerge { .. } => TYPE_UNMERGE,
             Action::Refusal { .. } => TYPE_REFUSAL,
             Action::LabelRun { .. } => TYPE_LABEL_RUN,
+            Action::Schedule { .. } => TYPE_SCHEDULE,
         }
     }
 
@@ -207,6 +216,7 @@ impl GovernanceEntry {
             Action::Unmerge { .. } => "unmerge",
             Action::Refusal { .. } => "refusal",
             Action::LabelRun { .. } => "label-run",
+            Action::Schedule { .. } => "schedule",
         }
     }
 
@@ -222,6 +232,9 @@ impl GovernanceEntry {
             Action::Unmerge { conversation } => *conversation,
             Action::Hold { name, .. } | Action::Release { name } => hold_id(name),
             Action::LabelRun { labels_sha256, .. } => *labels_sha256,
+            Action::Schedule {
+                schedule_sha256, ..
+            } => *schedule_sha256,
         }
     }
 }
@@ -452,6 +465,13 @@ impl Entry {
                         out.extend_from_slice(&labels_sha256.0);
                         out.extend_from_slice(&n_records.to_be_bytes());
                     }
+                    Action::Schedule {
+                        schedule_sha256,
+                        n_lines,
+                    } => {
+                        out.extend_from_slice(&schedule_sha256.0);
+                        out.extend_from_slice(&n_lines.to_be_bytes());
+                    }
                 }
             }
         }
@@ -489,7 +509,7 @@ impl Entry {
                 date_order: c.str16(MAX_FORMAT)?,
                 date_order_decision: c.str16(MAX_FORMAT)?,
             }),
-            t @ TYPE_LABEL..=TYPE_LABEL_RUN => {
+            t @ (TYPE_LABEL..=TYPE_LABEL_RUN | TYPE_SCHEDULE) => {
                 let at_us = i64::from_be_bytes(c.array()?);
                 let actor = c.str16(MAX_NAME)?;
                 let authority = c.str16(MAX_NAME)?;
@@ -545,10 +565,14 @@ impl Entry {
                         record: c.digest()?,
                         what: c.str16(MAX_FORMAT)?,
                     },
-                    _ => Action::LabelRun {
+                    TYPE_LABEL_RUN => Action::LabelRun {
                         classifier: c.str16(MAX_FORMAT)?,
                         labels_sha256: c.digest()?,
                         n_records: u64::from_be_bytes(c.array()?),
+                    },
+                    _ => Action::Schedule {
+                        schedule_sha256: c.digest()?,
+                        n_lines: u32::from_be_bytes(c.array()?),
                     },
                 };
                 Entry::Governance(GovernanceEntry {

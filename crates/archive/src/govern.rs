@@ -135,6 +135,10 @@ pub fn governance_row(log_index: u64, g: &GovernanceEntry) -> GovernanceRow {
             n_records,
             ..
         } => serde_json::json!({"classifier": classifier, "records": n_records}),
+        Action::Schedule {
+            schedule_sha256,
+            n_lines,
+        } => serde_json::json!({"schedule": schedule_sha256.to_hex(), "lines": n_lines}),
     };
     GovernanceRow {
         log_index,
@@ -453,9 +457,10 @@ impl Archive {
         rows: Vec<(u64, LabelRunLine)>,
         who: &Actor,
     ) -> Result<Governed, ArchiveError> {
-        if classifier.is_empty() || classifier.len() > 1024 {
+        // The entry holds at most 256 bytes of it (a longer name would be cut in the log).
+        if classifier.is_empty() || classifier.len() > 256 {
             return Err(ArchiveError::Invalid(
-                "a classifier needs a name of 1 to 1024 bytes".into(),
+                "a classifier needs a name of 1 to 256 bytes".into(),
             ));
         }
         let lines: Vec<LabelRunLine> = rows.iter().map(|(_, l)| l.clone()).collect();

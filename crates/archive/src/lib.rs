@@ -32,6 +32,7 @@ pub mod pack;
 pub mod packer;
 pub mod query;
 pub mod rebuild;
+pub mod retention;
 mod seen;
 pub mod verify;
 

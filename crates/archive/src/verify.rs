@@ -988,6 +988,27 @@ fn check_governance(
             },
             _ => None,
         };
+        // A retention schedule's text: present, as hashed, and readable.
+        if let entry::Action::Schedule {
+            schedule_sha256,
+            n_lines,
+        } = &g.action
+        {
+            let ok = blobs
+                .get(&blob_key(schedule_sha256))?
+                .filter(|b| Digest::of(b) == *schedule_sha256)
+                .and_then(|b| String::from_utf8(b.to_vec()).ok())
+                .and_then(|t| crate::retention::Schedule::parse(&t).ok())
+                .is_some_and(|s| s.lines.len() as u64 == u64::from(*n_lines));
+            if !ok {
+                push_problem(
+                    &mut rep.problems,
+                    format!(
+                        "retention schedule {index}: its file is missing, altered or does not match its entry"
+                    ),
+                );
+            }
+        }
         if let Some(mut expected) = expected {
             let ids: HashMap<u64, String> = snap
                 .labels_by_entry(*index)?

@@ -78,6 +78,12 @@ pub enum Command {
     Review(ReviewArgs),
     /// Why a record has its labels (the rules and model features), its holds and disposal.
     Explain(ExplainArgs),
+    /// Retention schedules: put one in force, show the one in force.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Disposal by schedule: what falls due, and its approval.
+    #[command(subcommand)]
+    Disposal(DisposalCommand),
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
@@ -119,6 +125,45 @@ pub enum HoldCommand {
     },
     /// Release a hold.
     Release(HoldReleaseArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Put a schedule file in force (see docs/retention.md for its format), as a log entry.
+    Set {
+        file: PathBuf,
+        #[command(flatten)]
+        actor: ActorArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The schedule in force.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DisposalCommand {
+    /// What falls due under the schedule (held records listed apart), and the batch to approve.
+    Due {
+        /// As of the end of this day (YYYY-MM-DD, UTC) instead of now: to plan ahead.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dispose of a batch that `disposal due` listed, as it is due now.
+    Approve {
+        /// The batch id `disposal due` printed.
+        batch: String,
+        /// The approver, named in every tombstone.
+        #[arg(long, value_name = "NAME", required = true)]
+        by: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -417,6 +417,24 @@ pub fn explain(g: &Global, a: ExplainArgs) -> Result<Outcome> {
             )?;
         }
     }
+    match &e.retention {
+        None if e.disposed.is_none() => writeln!(
+            out,
+            "Retention: no schedule line applies, so it is kept (onrecord retention show)"
+        )?,
+        None => {}
+        Some(r) => writeln!(
+            out,
+            "Retention: line {} of the schedule at log index {}: keep {:?}, then {:?}{}",
+            visible(&r.line),
+            r.schedule,
+            r.keep,
+            r.then,
+            r.due
+                .as_deref()
+                .map_or(String::new(), |d| format!(", due {d}"))
+        )?,
+    }
     if e.holds.is_empty() {
         writeln!(out, "Holds: none")?;
     } else {

@@ -7,7 +7,10 @@ use onrecord_app::SearchRequest;
 
 use crate::Outcome;
 use crate::archive_cmd::{open, read};
-use crate::args::{AuditArgs, DisposeArgs, Global, HistoryArgs, HoldCommand, LabelArgs};
+use crate::args::{
+    AuditArgs, DisposalCommand, DisposeArgs, Global, HistoryArgs, HoldCommand, LabelArgs,
+    RetentionCommand,
+};
 use crate::visible::visible;
 
 fn json_line(v: &impl serde::Serialize) -> Result<Outcome> {
@@ -228,6 +231,117 @@ pub fn audit(g: &Global, a: AuditArgs) -> Result<Outcome> {
     }
     if events.is_empty() && !a.json {
         writeln!(out, "No reads audited yet.")?;
+    }
+    Ok(Outcome::Ok)
+}
+
+pub fn retention(g: &Global, c: RetentionCommand) -> Result<Outcome> {
+    match c {
+        RetentionCommand::Set { file, actor, json } => {
+            let archive = open(g)?;
+            let r =
+                onrecord_app::retention_set(&archive, &file, actor.by.as_deref(), &actor.reason)?;
+            print_warnings(&r.warnings);
+            if json {
+                return json_line(&r);
+            }
+            println!(
+                "Retention schedule in force from log index {}.",
+                r.entries.first().map_or(0, |e| e.0)
+            );
+        }
+        RetentionCommand::Show { json } => {
+            let archive = read(g, false)?;
+            let s = onrecord_app::retention_show(&archive)?;
+            if json {
+                #[derive(serde::Serialize)]
+                struct Shown<'a> {
+                    log_index: Option<u64>,
+                    lines: &'a [onrecord_archive::retention::ScheduleLine],
+                }
+                return json_line(&Shown {
+                    log_index: s.as_ref().map(|(i, _)| *i),
+                    lines: s.as_ref().map_or(&[][..], |(_, s)| &s.lines),
+                });
+            }
+            match s {
+                None => println!("No retention schedule is in force: every record is kept."),
+                Some((at, s)) => {
+                    println!("Retention schedule in force since log index {at}:");
+                    for l in &s.lines {
+                        println!(
+                            "  {}: applies to {:?}, keep {:?}, then {:?}",
+                            visible(&l.name),
+                            l.applies,
+                            l.keep,
+                            l.then
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+pub fn disposal(g: &Global, c: DisposalCommand) -> Result<Outcome> {
+    match c {
+        DisposalCommand::Due { as_of, json } => {
+            let archive = read(g, false)?;
+            let d = onrecord_app::disposal_due(&archive, as_of.as_deref())?;
+            if json {
+                return json_line(&d);
+            }
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "As of {}:", d.as_of)?;
+            let mut list = |title: &str,
+                            rs: &[onrecord_archive::retention::DueRecord]|
+             -> std::io::Result<()> {
+                writeln!(out, "{title}: {}", rs.len())?;
+                for r in rs {
+                    writeln!(
+                        out,
+                        "  {}  line {} (due {}){}  {}",
+                        &r.record[..16],
+                        visible(&r.retention.line),
+                        r.retention.due.as_deref().unwrap_or("-"),
+                        if r.held_by.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" held by {}", visible(&r.held_by.join(", ")))
+                        },
+                        visible(&r.conversation)
+                    )?;
+                }
+                Ok(())
+            };
+            list("To destroy", &d.destroy)?;
+            list("For a person to review or transfer", &d.act)?;
+            list("Held (not disposed of while the hold lasts)", &d.held)?;
+            if !d.destroy.is_empty() {
+                writeln!(
+                    out,
+                    "Batch {}: approve with onrecord disposal approve {} --by NAME",
+                    d.batch, d.batch
+                )?;
+            }
+        }
+        DisposalCommand::Approve { batch, by, json } => {
+            let mut archive = open(g)?;
+            let a = onrecord_app::disposal_approve(&mut archive, &batch, &by)?;
+            for d in &a.disposals {
+                print_warnings(&d.governed.warnings);
+            }
+            if json {
+                return json_line(&a);
+            }
+            let n: usize = a.disposals.iter().map(|d| d.records.len()).sum();
+            println!(
+                "Batch {} approved by {}: {n} records disposed of; their tombstones name the schedule line.",
+                a.batch,
+                visible(&a.approved_by)
+            );
+        }
     }
     Ok(Outcome::Ok)
 }

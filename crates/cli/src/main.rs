@@ -71,6 +71,8 @@ fn main() -> ExitCode {
         Command::Classify(a) => classify_cmd::archive(&cli.global, a),
         Command::Review(a) => classify_cmd::review(&cli.global, a),
         Command::Explain(a) => classify_cmd::explain(&cli.global, a),
+        Command::Retention(c) => govern_cmd::retention(&cli.global, c),
+        Command::Disposal(c) => govern_cmd::disposal(&cli.global, c),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
     match result {

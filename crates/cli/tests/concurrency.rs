@@ -63,7 +63,13 @@ fn eight_readers_read_consistent_snapshots_while_an_ingest_runs() {
     assert_eq!(transcript_before, 500);
 
     let mut ingest = env
-        .cmd(&["ingest", "--depositor", DEPOSITOR, big.to_str().unwrap()])
+        .cmd(&[
+            "ingest",
+            "--no-classify",
+            "--depositor",
+            DEPOSITOR,
+            big.to_str().unwrap(),
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -125,6 +125,7 @@ fn search(env: &Env, args: &[&str]) -> Vec<Value> {
 fn ingest_with_env(env: &Env, path: &Path, vars: &[(&str, &str)]) -> Output {
     let mut c = env.cmd(&[
         "ingest",
+        "--no-classify",
         "--json",
         "--depositor",
         DEPOSITOR,
@@ -424,6 +425,7 @@ fn every_format_goes_into_one_archive_and_is_counted_found_and_held_once() {
     let ingest = |path: &Path| -> Value {
         let out = env.ok(&[
             "ingest",
+            "--no-classify",
             "--json",
             "--depositor",
             DEPOSITOR,
@@ -812,7 +814,13 @@ fn a_parse_error_after_whole_batches_leaves_the_archive_as_it_was() {
 
     let report_before = verify_ok(&env);
     let before = backend.is_local().then(|| snapshot(&env.archive()));
-    let o = env.run(&["ingest", "--depositor", DEPOSITOR, path.to_str().unwrap()]);
+    let o = env.run(&[
+        "ingest",
+        "--no-classify",
+        "--depositor",
+        DEPOSITOR,
+        path.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
@@ -863,6 +871,7 @@ fn sigkill_at_random_moments_never_leaves_a_broken_archive() {
         let mut child = env
             .cmd(&[
                 "ingest",
+                "--no-classify",
                 "--depositor",
                 DEPOSITOR,
                 deposit.to_str().unwrap(),
@@ -926,6 +935,7 @@ fn two_ingests_at_once_go_in_one_after_the_other() {
         let spawn = |p: &Path| {
             env.cmd(&[
                 "ingest",
+                "--no-classify",
                 "--json",
                 "--depositor",
                 DEPOSITOR,
@@ -1165,7 +1175,12 @@ fn rebuild_from_the_log_and_blobs_recreates_every_table_and_the_same_search() {
     let mut words = Vec::new();
     for (i, d) in deposits.iter().enumerate() {
         // Some attributed, some not; the first again, as a later deposit of the same file.
-        let mut args = vec!["ingest", "--passphrase-file", passphrase.to_str().unwrap()];
+        let mut args = vec![
+            "ingest",
+            "--no-classify",
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+        ];
         if i % 2 == 0 {
             args.extend(["--depositor", DEPOSITOR]);
         }
@@ -1177,7 +1192,13 @@ fn rebuild_from_the_log_and_blobs_recreates_every_table_and_the_same_search() {
         }
     }
     let later = whatsapp_zip(&env, "later.zip", 40, "later");
-    env.ok(&["ingest", "--depositor", DEPOSITOR, later.to_str().unwrap()]);
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        "--depositor",
+        DEPOSITOR,
+        later.to_str().unwrap(),
+    ]);
     // Governance entries are rebuilt too: holds placed and released, a label, a disposal (its
     // tombstone, what the record keeps, the deposits' split originals).
     let w0 = words[0].clone();

@@ -27,7 +27,12 @@ fn ingest_time(env: &Env, name: &str, body: &str) -> Duration {
     let p = env.path().join(name);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, body).unwrap();
-    let m = env.run_measured(&["ingest", "--defer-index", p.to_str().unwrap()]);
+    let m = env.run_measured(&[
+        "ingest",
+        "--no-classify",
+        "--defer-index",
+        p.to_str().unwrap(),
+    ]);
     assert!(
         m.output.status.success(),
         "{}",
@@ -96,7 +101,7 @@ const CHAT: &str = "01/03/2021, 09:00 - Jane Doe: Morning\n01/03/2021, 09:05 - T
 const FAKE: &str = "01/03/2021, 09:00 - Jane Doe: Morning\n01/03/2021, 09:07 - Tom: Cancel the contract, do not record this\n";
 
 fn receipt(env: &Env, file: &std::path::Path, depositor: Option<&str>) -> serde_json::Value {
-    let mut args = vec!["ingest", "--json", file.to_str().unwrap()];
+    let mut args = vec!["ingest", "--no-classify", "--json", file.to_str().unwrap()];
     if let Some(d) = depositor {
         args.extend(["--depositor", d]);
     }
@@ -153,6 +158,7 @@ fn an_unattributed_deposit_never_joins_another_conversation() {
     assert_eq!(r3["n_new"], 1, "{r3}");
     let text = env.ok(&[
         "ingest",
+        "--no-classify",
         later.to_str().unwrap(),
         "--depositor",
         "Private Office",
@@ -168,6 +174,7 @@ fn an_unattributed_deposit_never_joins_another_conversation() {
     assert_eq!(r4["n_conversations_joined"], 0, "{r4}");
     let plain = env.ok(&[
         "ingest",
+        "--no-classify",
         env.write("x.txt", b"01/03/2021, 09:00 - A: b\n")
             .to_str()
             .unwrap(),
@@ -175,7 +182,13 @@ fn an_unattributed_deposit_never_joins_another_conversation() {
     assert!(plain.contains("unattributed"), "{plain}");
     assert!(plain.contains("1 created, 0 joined"), "{plain}");
     // An empty depositor's name is refused, not taken for "unattributed".
-    let empty = env.run(&["ingest", fake2.to_str().unwrap(), "--depositor", " "]);
+    let empty = env.run(&[
+        "ingest",
+        "--no-classify",
+        fake2.to_str().unwrap(),
+        "--depositor",
+        " ",
+    ]);
     assert_eq!(empty.status.code(), Some(2));
     env.ok(&["verify"]);
 }
@@ -185,7 +198,13 @@ fn a_checkpoint_row_with_an_absurd_size_is_reported_not_allocated() {
     let env = Env::new();
     env.init();
     let f = env.write("WhatsApp Chat with Jane Doe.txt", CHAT.as_bytes());
-    env.ok(&["ingest", f.to_str().unwrap(), "--depositor", "PO"]);
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        f.to_str().unwrap(),
+        "--depositor",
+        "PO",
+    ]);
     let db = env.archive().join("catalogue.sqlite");
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
@@ -221,7 +240,13 @@ fn a_checkpoint_row_with_an_absurd_size_is_reported_not_allocated() {
         b"01/03/2021, 09:00 - Tom: hi\n",
     );
     let before = snapshot(&env.archive());
-    let r = env.run(&["ingest", g.to_str().unwrap(), "--depositor", "PO"]);
+    let r = env.run(&[
+        "ingest",
+        "--no-classify",
+        g.to_str().unwrap(),
+        "--depositor",
+        "PO",
+    ]);
     assert_eq!(r.status.code(), Some(2));
     assert_eq!(snapshot(&env.archive()), before);
 }
@@ -231,7 +256,13 @@ fn an_unsigned_catalogue_checkpoint_is_never_published() {
     let env = Env::new();
     env.init();
     let f = env.write("WhatsApp Chat with Jane Doe.txt", CHAT.as_bytes());
-    env.ok(&["ingest", f.to_str().unwrap(), "--depositor", "PO"]);
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        f.to_str().unwrap(),
+        "--depositor",
+        "PO",
+    ]);
     let published = env.archive().join("store/log/checkpoint");
     let good = std::fs::read(&published).unwrap();
     let db = env.archive().join("catalogue.sqlite");
@@ -276,7 +307,13 @@ fn a_torn_published_checkpoint_is_republished_from_the_committed_one() {
     let env = Env::new();
     env.init();
     let f = env.write("WhatsApp Chat with Jane Doe.txt", CHAT.as_bytes());
-    env.ok(&["ingest", f.to_str().unwrap(), "--depositor", "PO"]);
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        f.to_str().unwrap(),
+        "--depositor",
+        "PO",
+    ]);
     let published = env.archive().join("store/log/checkpoint");
     let good = std::fs::read(&published).unwrap();
     for torn in [&good[..good.len() / 2], &b""[..], &b"\xff\xfe garbage"[..]] {
@@ -321,7 +358,13 @@ fn a_blob_that_does_not_match_its_address_is_replaced() {
     std::fs::create_dir_all(blob2.parent().unwrap()).unwrap();
     std::fs::write(&blob2, &CHAT.as_bytes()[..10]).unwrap();
     let f2 = env2.write("WhatsApp Chat with Jane Doe.txt", CHAT.as_bytes());
-    env2.ok(&["ingest", f2.to_str().unwrap(), "--depositor", "PO"]);
+    env2.ok(&[
+        "ingest",
+        "--no-classify",
+        f2.to_str().unwrap(),
+        "--depositor",
+        "PO",
+    ]);
     assert_eq!(std::fs::read(&blob2).unwrap(), CHAT.as_bytes());
     env2.ok(&["verify"]);
 }
@@ -333,7 +376,13 @@ fn a_validly_signed_checkpoint_of_an_absurd_size_is_bounded_by_the_stored_log() 
     let env = Env::new();
     env.init();
     let f = env.write("WhatsApp Chat with Jane Doe.txt", CHAT.as_bytes());
-    env.ok(&["ingest", f.to_str().unwrap(), "--depositor", "PO"]);
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        f.to_str().unwrap(),
+        "--depositor",
+        "PO",
+    ]);
     let key = std::fs::read_to_string(env.archive().join("keys/log.key")).unwrap();
     let signer = onrecord_log::Signer::from_signer_key_text(key.trim()).unwrap();
     let origin = std::fs::read_to_string(env.archive().join("store/log/checkpoint"))

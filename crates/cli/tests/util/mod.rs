@@ -60,10 +60,13 @@ impl Env {
         self.ok(&["init"])
     }
     /// Ingests as one named depositor, so that a later export of a chat joins the conversation
-    /// the earlier one made (an unattributed deposit's conversations are its own).
+    /// the earlier one made (an unattributed deposit's conversations are its own). Without
+    /// classification, so that the log holds the deposit's entries only and the tests of log
+    /// positions count them alone (classification at ingest: tests/classify_archive.rs).
     pub fn ingest_json(&self, file: &Path) -> serde_json::Value {
         let out = self.ok(&[
             "ingest",
+            "--no-classify",
             "--json",
             "--depositor",
             DEPOSITOR,
