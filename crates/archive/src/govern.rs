@@ -58,7 +58,11 @@ pub(crate) type Apply<'a> =
 
 /// A pack rewritten without some members: (old pack, the new one and its members if any are
 /// left, the members dropped).
-type Repack = (Digest, Option<(Digest, Vec<(Digest, u64, u64)>)>, Vec<Digest>);
+type Repack = (
+    Digest,
+    Option<(Digest, Vec<(Digest, u64, u64)>)>,
+    Vec<Digest>,
+);
 
 /// Who does a governance action, under which authority, and why.
 #[derive(Clone, Debug)]
@@ -420,8 +424,9 @@ impl Archive {
         let snap = self.snapshot()?;
         let mut rows = Vec::with_capacity(lines.len());
         for l in lines {
-            let id = Digest::from_hex(&l.record)
-                .ok_or_else(|| ArchiveError::Invalid(format!("{:?} is not a record id", l.record)))?;
+            let id = Digest::from_hex(&l.record).ok_or_else(|| {
+                ArchiveError::Invalid(format!("{:?} is not a record id", l.record))
+            })?;
             let at = index_of_id(&*snap, &id)?
                 .ok_or_else(|| ArchiveError::NotFound(format!("no record with id {id}")))?;
             rows.push((at, l.clone()));
@@ -441,9 +446,7 @@ impl Archive {
                 n_records: lines.len() as u64,
             },
         };
-        self.commit_governance(&[g], &mut |tx, at| {
-            tx.add_labels(at[0], classifier, &rows)
-        })
+        self.commit_governance(&[g], &mut |tx, at| tx.add_labels(at[0], classifier, &rows))
     }
 
     /// Places the hold `name` on `records` (ids, as a search found them): its scope (their ids,

@@ -19,6 +19,7 @@ pub mod blobs;
 pub mod bundle;
 pub mod catalogue;
 pub mod derived;
+pub mod directory;
 pub mod disclose;
 pub mod entry;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod pack;
 pub mod packer;
 pub mod query;
 pub mod rebuild;
+pub mod reports;
 mod seen;
 pub mod verify;
 

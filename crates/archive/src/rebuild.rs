@@ -536,8 +536,11 @@ fn replay_governance(
             category,
             source,
         } => {
-            let index = crate::govern::index_of_id(snap, record)?
-                .ok_or_else(|| damaged(format!("label (entry {at}): record {record} is not in the log")))?;
+            let index = crate::govern::index_of_id(snap, record)?.ok_or_else(|| {
+                damaged(format!(
+                    "label (entry {at}): record {record} is not in the log"
+                ))
+            })?;
             let line = crate::govern::LabelRunLine {
                 record: record.to_hex(),
                 label: label.clone(),
@@ -559,7 +562,8 @@ fn replay_governance(
             if Digest::of(&blob) != *labels_sha256 {
                 return Err(damaged(format!("{what}: its labels are damaged")));
             }
-            let lines = crate::govern::read_label_run(&blob).map_err(|e| damaged(format!("{what}: {e}")))?;
+            let lines = crate::govern::read_label_run(&blob)
+                .map_err(|e| damaged(format!("{what}: {e}")))?;
             let mut rows = Vec::with_capacity(lines.len());
             for l in lines {
                 let id = Digest::from_hex(&l.record)

@@ -970,7 +970,9 @@ fn check_governance(
                         _ => {
                             push_problem(
                                 &mut rep.problems,
-                                format!("label run {index}: its labels blob does not match its entry"),
+                                format!(
+                                    "label run {index}: its labels blob does not match its entry"
+                                ),
                             );
                             None
                         }
@@ -1006,7 +1008,10 @@ fn check_governance(
             if expected != got {
                 push_problem(
                     &mut rep.problems,
-                    format!("governance entry {index} ({}): the catalogue's labels differ from the log", g.kind()),
+                    format!(
+                        "governance entry {index} ({}): the catalogue's labels differ from the log",
+                        g.kind()
+                    ),
                 );
             }
         }
