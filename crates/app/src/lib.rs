@@ -7,7 +7,8 @@
 //!   a writer derefs to.
 //! - [`ingest()`] deposits exports and indexes them once; [`IngestBatch`] and [`Deposit`] are its
 //!   steps, for an edge that prints each receipt as it comes or asks for a passphrase midway.
-//! - [`search()`], [`transcript()`], [`conversations()`] and [`usage()`] read.
+//! - [`search()`], [`transcript()`], [`conversations()`], [`usage()`], [`capture_report()`] and
+//!   [`contacts_report()`] read.
 //! - [`verify()`], [`proof()`] and [`checkpoint()`] let anyone check the archive.
 //!
 //! Every use case fails with an [`AppError`], whose [`ErrorKind`] says whose fault it is and so
@@ -25,6 +26,7 @@ mod ingest;
 mod integrity;
 mod open;
 mod read_options;
+mod reports;
 mod search;
 mod transcript;
 mod usage;
@@ -45,6 +47,10 @@ pub use integrity::{
 };
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};
+pub use reports::{
+    CaptureRequest, ContactsRequest, DEFAULT_OVERDUE_DAYS, capture_report, contacts_report,
+    read_directory,
+};
 pub use search::{
     SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
     record_snippet_with, search,
@@ -56,7 +62,9 @@ pub use transcript::{
 pub use usage::{UsageRequest, usage};
 
 /// The archive's own types that results are made of, so that an edge needs no other crate.
+pub use onrecord_archive::directory::Directory;
 pub use onrecord_archive::query::{ConversationView, RecordView, UsageBy, UsageReport};
+pub use onrecord_archive::reports::{CaptureReport, CaptureRow, ContactRow, ContactsReport};
 pub use onrecord_archive::{
     Archive, ArchiveReader, Progress, Receipt, RecordDisclosure, VerifiedDisclosure, Verifier,
     VerifyOptions, VerifyReport,
