@@ -272,7 +272,7 @@ impl Directory {
                 })
             }
             IdentityKind::Number => {
-                self.numbers.iter().any(|x| *x == id.key)
+                self.numbers.contains(&id.key)
                     || self.prefixes.iter().any(|p| id.key.starts_with(p.as_str()))
             }
             IdentityKind::Name => false,

@@ -160,6 +160,10 @@ pub struct LabelRunLine {
     pub uncertain: bool,
 }
 
+/// What [`ArchiveReader::for_each_live_record`] calls: (record id, its text, the classifiers or
+/// people whose labels it has).
+pub type LiveRecordFn<'a> = dyn FnMut(&Digest, &str, &[String]) -> Result<(), ArchiveError> + 'a;
+
 /// A label as the catalogue keeps it (a run's or a person's).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LabelRow {
@@ -279,10 +283,7 @@ impl ArchiveReader {
 
     /// Calls `f` with every record not disposed of, in log order, as (record id, its text, the
     /// classifiers or people whose labels it has).
-    pub fn for_each_live_record(
-        &self,
-        f: &mut dyn FnMut(&Digest, &str, &[String]) -> Result<(), ArchiveError>,
-    ) -> Result<(), ArchiveError> {
+    pub fn for_each_live_record(&self, f: &mut LiveRecordFn<'_>) -> Result<(), ArchiveError> {
         let snap = self.snapshot()?;
         let size = snap.log_size()?;
         let mut labelled: std::collections::HashMap<u64, Vec<String>> = Default::default();
