@@ -7,7 +7,8 @@
 //!   a writer derefs to.
 //! - [`ingest()`] deposits exports and indexes them once; [`IngestBatch`] and [`Deposit`] are its
 //!   steps, for an edge that prints each receipt as it comes or asks for a passphrase midway.
-//! - [`search()`], [`transcript()`], [`conversations()`] and [`usage()`] read.
+//! - [`search()`], [`transcript()`], [`conversations()`], [`usage()`], [`capture_report()`] and
+//!   [`contacts_report()`] read.
 //! - [`verify()`], [`proof()`] and [`checkpoint()`] let anyone check the archive.
 //!
 //! Every use case fails with an [`AppError`], whose [`ErrorKind`] says whose fault it is and so
@@ -26,6 +27,7 @@ mod ingest;
 mod integrity;
 mod open;
 mod read_options;
+mod reports;
 mod retention;
 mod search;
 mod transcript;
@@ -52,6 +54,10 @@ pub use integrity::{
 };
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};
+pub use reports::{
+    CaptureRequest, ContactsRequest, DEFAULT_OVERDUE_DAYS, capture_report, contacts_report,
+    read_directory,
+};
 pub use retention::{Approved, disposal_approve, disposal_due, retention_set, retention_show};
 pub use search::{
     RecordJson, SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
@@ -64,9 +70,11 @@ pub use transcript::{
 pub use usage::{UsageRequest, usage};
 
 /// The archive's own types that results are made of, so that an edge needs no other crate.
+pub use onrecord_archive::directory::Directory;
 pub use onrecord_archive::query::{
     ConversationView, RecordLabel, RecordView, UsageBy, UsageReport,
 };
+pub use onrecord_archive::reports::{CaptureReport, CaptureRow, ContactRow, ContactsReport};
 pub use onrecord_archive::{
     Archive, ArchiveReader, Progress, Receipt, RecordDisclosure, VerifiedDisclosure, Verifier,
     VerifyOptions, VerifyReport,

@@ -164,6 +164,11 @@ pub struct LabelRunLine {
     pub uncertain: bool,
 }
 
+/// What [`ArchiveReader::for_each_live_record`] calls: (log index, record id, its text, the
+/// classifiers or people whose labels it has).
+pub type LiveRecordFn<'a> =
+    dyn FnMut(u64, &Digest, &str, &[String]) -> Result<(), ArchiveError> + 'a;
+
 /// A label as the catalogue keeps it (a run's or a person's).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LabelRow {
@@ -288,7 +293,7 @@ impl ArchiveReader {
         &self,
         from: u64,
         to: Option<u64>,
-        f: &mut dyn FnMut(u64, &Digest, &str, &[String]) -> Result<(), ArchiveError>,
+        f: &mut LiveRecordFn<'_>,
     ) -> Result<(), ArchiveError> {
         let snap = self.snapshot()?;
         let size = snap.log_size()?;

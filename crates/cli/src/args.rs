@@ -428,6 +428,42 @@ pub struct ReportArgs {
 pub enum Report {
     /// Messages and conversations per person, channel or month; deletions; disappearing messages.
     Usage(UsageArgs),
+    /// Capture compliance: per person and channel, how long after sending messages were captured
+    /// (median, 95th percentile, share within 20 days and a departmental deadline), and who is
+    /// overdue.
+    Capture(CaptureArgs),
+    /// The contacts register: per official, every outside party dealt with, when first and
+    /// last, how many messages and how many significant. Needs the department's directory.
+    Contacts(ContactsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CaptureArgs {
+    /// The department's own capture deadline, in calendar days (shown beside the 20-day figure).
+    #[arg(long, value_name = "N")]
+    pub deadline_days: Option<u32>,
+    /// Days without a capture after which a person active on a channel is overdue.
+    #[arg(long, value_name = "N", default_value_t = onrecord_app::DEFAULT_OVERDUE_DAYS)]
+    pub overdue_days: u32,
+    /// The report's time (RFC 3339 or YYYY-MM-DD, UTC); now by default. Records captured later
+    /// are left out.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ContactsArgs {
+    /// The department's directory: its domains, numbers and named officials (docs/directory.md).
+    #[arg(long, value_name = "FILE")]
+    pub directory: Option<std::path::PathBuf>,
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]

@@ -17,6 +17,7 @@ mod govern_cmd;
 mod parse_cmd;
 mod read_cmd;
 mod read_flags;
+mod report_cmd;
 mod visible;
 
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! `search`, `show`, `report usage`, `reindex`.
+//! `search`, `show`, `report usage`, `reindex` (the other reports: `report_cmd`).
 
 use std::io::{IsTerminal, Write};
 
@@ -342,7 +342,11 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
 }
 
 pub fn report(g: &Global, a: ReportArgs) -> Result<Outcome> {
-    let Report::Usage(u) = a.report;
+    let u = match a.report {
+        Report::Usage(u) => u,
+        Report::Capture(c) => return crate::report_cmd::capture(g, c),
+        Report::Contacts(c) => return crate::report_cmd::contacts(g, c),
+    };
     let request = UsageRequest {
         by: match u.by {
             By::Person => UsageBy::Person,
@@ -369,9 +373,18 @@ pub fn report(g: &Global, a: ReportArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// A CSV field: shown with [`visible`] (so no line breaks or controls remain), quoted if needed.
-fn csv_field(s: &str) -> String {
+/// A CSV field (RFC 4180): shown with [`visible`] (so no line breaks or controls remain), quoted
+/// if needed. A cell that a spreadsheet would take for a formula (starting with `=`, `+`, `-` or
+/// `@`) gets a leading apostrophe: names and addresses come from hostile deposits, and a
+/// register opened in a spreadsheet must not run `=HYPERLINK(…)` (OWASP's "CSV injection").
+/// A phone number `+44…` therefore shows as `'+44…`, as spreadsheets themselves write it.
+pub(crate) fn csv_field(s: &str) -> String {
     let s = visible(s);
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        s
+    };
     if s.contains([',', '"']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -383,6 +383,12 @@ pub trait CatalogueRead: Send {
     fn review_queue(&self, limit: u64) -> Result<Vec<crate::govern::LabelRow>>;
     /// The labels an entry gave, by record.
     fn labels_by_entry(&self, entry: u64) -> Result<Vec<crate::govern::LabelRow>>;
+    /// Calls `f` with every label of every record, by record then entry (so a record's labels
+    /// come together, oldest first): reports decide each record's current label in one pass.
+    fn for_each_label(
+        &self,
+        f: &mut dyn FnMut(crate::govern::LabelRow) -> Result<()>,
+    ) -> Result<()>;
 }
 
 /// The write transaction (see the module's documentation for what a backend guarantees).

@@ -664,6 +664,21 @@ impl CatalogueRead for SqliteRead<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn for_each_label(
+        &self,
+        f: &mut dyn FnMut(crate::govern::LabelRow) -> Result<()>,
+    ) -> Result<()> {
+        let mut st = self.c().prepare_cached(
+            "SELECT record, entry, label, category, confidence, uncertain, source FROM labels
+             ORDER BY record, entry",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(label_row(r)?)?;
+        }
+        Ok(())
+    }
+
     fn review_queue(&self, limit: u64) -> Result<Vec<crate::govern::LabelRow>> {
         let mut st = self.c().prepare_cached(
             "SELECT l.record, l.entry, l.label, l.category, l.confidence, l.uncertain, l.source
