@@ -9,6 +9,8 @@
 //!   steps, for an edge that prints each receipt as it comes or asks for a passphrase midway.
 //! - [`search()`], [`transcript()`], [`conversations()`] and [`usage()`] read.
 //! - [`verify()`], [`proof()`] and [`checkpoint()`] let anyone check the archive.
+//! - [`case_open()`] and the other `case_*` functions keep information request cases (FOIA, EIR,
+//!   FOISA) in the log; [`cases()`] reports them by working days left.
 //!
 //! Every use case fails with an [`AppError`], whose [`ErrorKind`] says whose fault it is and so
 //! which exit code or HTTP status it gets. Every result is `Serialize`, in the one JSON shape that
@@ -19,6 +21,7 @@
 //! since that is how users know the options.)
 
 mod audit;
+mod cases;
 mod error;
 mod govern;
 mod ingest;
@@ -30,6 +33,11 @@ mod transcript;
 mod usage;
 
 pub use audit::audit_events;
+pub use cases::{
+    CaseCommitted, CaseOpenRequest, CaseShow, CaseStepView, CaseView, case_clarified, case_clarify,
+    case_close, case_extend, case_open, case_release_holds, case_scope, case_show, case_view,
+    cases, parse_day, today,
+};
 pub use error::{AppError, ErrorKind, archive_error_kind};
 pub use govern::{
     History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, dispose, history, hold_create, hold_release,

@@ -1623,18 +1623,21 @@ impl Writer<'_, '_> {
             (Vec::new(), [0; 32])
         };
         let bytes = content.len() + record.text.len();
-        self.to_log.push_sized(LogWork::Record(Box::new(LoggedRecord {
-            conv_id,
-            index,
-            is_new,
-            content,
-            secret,
-            occurrence,
-            entry,
-            leaf,
-            tail,
-            record,
-        })), bytes)?;
+        self.to_log.push_sized(
+            LogWork::Record(Box::new(LoggedRecord {
+                conv_id,
+                index,
+                is_new,
+                content,
+                secret,
+                occurrence,
+                entry,
+                leaf,
+                tail,
+                record,
+            })),
+            bytes,
+        )?;
         if self.counts.records.is_multiple_of(4096) {
             (self.progress)(Progress {
                 bytes: at,

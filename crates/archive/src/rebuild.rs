@@ -491,6 +491,25 @@ impl DepositReplay<'_> {
     }
 }
 
+/// A case's details blob, checked against the digest its opening entry names.
+pub(crate) fn case_details(
+    blobs: &crate::blobs::BlobStore,
+    name: &str,
+    at: u64,
+    digest: &Digest,
+) -> Result<(Digest, crate::cases::CaseDetails), ArchiveError> {
+    let what = format!("case {name:?} (entry {at})");
+    let blob = blobs
+        .get(&blob_key(digest))?
+        .ok_or_else(|| damaged(format!("{what}: its details are missing")))?;
+    if Digest::of(&blob) != *digest {
+        return Err(damaged(format!("{what}: its details are damaged")));
+    }
+    let details =
+        crate::cases::CaseDetails::from_blob(&blob).map_err(|e| damaged(format!("{what}: {e}")))?;
+    Ok((*digest, details))
+}
+
 /// Replays one governance entry into the catalogue.
 fn replay_governance(
     snap: &dyn crate::catalogue::CatalogueRead,
@@ -527,6 +546,17 @@ fn replay_governance(
         Action::Release { name } => {
             tx.release_hold(name, at)?;
         }
+        Action::Case { name, event } => {
+            let details = match event {
+                crate::entry::CaseEvent::Open { details_sha256, .. } => {
+                    Some(case_details(blobs, name, at, details_sha256)?)
+                }
+                _ => None,
+            };
+            let details = details.as_ref().map(|(d, c)| (d, c));
+            crate::cases::apply_case(tx, at, name, event, details)
+                .map_err(|e| damaged(format!("case {name:?} (entry {at}): {e}")))?;
+        }
         Action::Tombstone { log_index, .. } => {
             tx.dispose_record(*log_index, at, None)?;
         }
@@ -536,8 +566,11 @@ fn replay_governance(
             category,
             source,
         } => {
-            let index = crate::govern::index_of_id(snap, record)?
-                .ok_or_else(|| damaged(format!("label (entry {at}): record {record} is not in the log")))?;
+            let index = crate::govern::index_of_id(snap, record)?.ok_or_else(|| {
+                damaged(format!(
+                    "label (entry {at}): record {record} is not in the log"
+                ))
+            })?;
             let line = crate::govern::LabelRunLine {
                 record: record.to_hex(),
                 label: label.clone(),
@@ -559,7 +592,8 @@ fn replay_governance(
             if Digest::of(&blob) != *labels_sha256 {
                 return Err(damaged(format!("{what}: its labels are damaged")));
             }
-            let lines = crate::govern::read_label_run(&blob).map_err(|e| damaged(format!("{what}: {e}")))?;
+            let lines = crate::govern::read_label_run(&blob)
+                .map_err(|e| damaged(format!("{what}: {e}")))?;
             let mut rows = Vec::with_capacity(lines.len());
             for l in lines {
                 let id = Digest::from_hex(&l.record)

@@ -1181,15 +1181,32 @@ fn rebuild_from_the_log_and_blobs_recreates_every_table_and_the_same_search() {
     // Governance entries are rebuilt too: holds placed and released, a label, a disposal (its
     // tombstone, what the record keeps, the deposits' split originals).
     let w0 = words[0].clone();
-    env.ok(&["hold", "create", "H-1", "--query", &w0, "--reason", "a request"]);
-    env.ok(&["hold", "create", "H-2", "--query", &w0, "--reason", "another"]);
+    env.ok(&[
+        "hold",
+        "create",
+        "H-1",
+        "--query",
+        &w0,
+        "--reason",
+        "a request",
+    ]);
+    env.ok(&[
+        "hold", "create", "H-2", "--query", &w0, "--reason", "another",
+    ]);
     env.ok(&["hold", "release", "H-1", "--reason", "answered"]);
     let labelled = search(&env, &[&w0])[0]["id"].as_str().unwrap().to_string();
     env.ok(&["label", &labelled, "significant", "--reason", "reviewed"]);
     env.ok(&["hold", "release", "H-2", "--reason", "answered"]);
     let w1 = words.last().unwrap().clone();
     let disposed = search(&env, &[&w1])[0]["id"].as_str().unwrap().to_string();
-    env.ok(&["dispose", &disposed, "--authority", "schedule 1", "--reason", "due"]);
+    env.ok(&[
+        "dispose",
+        &disposed,
+        "--authority",
+        "schedule 1",
+        "--reason",
+        "due",
+    ]);
     let before = tables(&env);
     for t in ["governance", "holds", "held"] {
         assert!(!before[t].is_empty(), "table {t} is empty");
