@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         Command::Reindex => read_cmd::reindex(&cli.global),
         Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),
-        Command::Case(a) => case_cmd::run(a),
+        Command::Case(a) => case_cmd::run(&cli.global, a),
         Command::Classify(a) => classify_cmd::run(a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
