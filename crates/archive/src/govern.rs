@@ -64,6 +64,10 @@ type Repack = (
     Vec<Digest>,
 );
 
+/// What `ArchiveReader::for_each_live_record` calls with each record: (record id, its text, the
+/// classifiers or people whose labels it has).
+pub type LiveRecordFn<'a> = dyn FnMut(&Digest, &str, &[String]) -> Result<(), ArchiveError> + 'a;
+
 /// Who does a governance action, under which authority, and why.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -313,10 +317,7 @@ impl ArchiveReader {
 
     /// Calls `f` with every record not disposed of, in log order, as (record id, its text, the
     /// classifiers or people whose labels it has).
-    pub fn for_each_live_record(
-        &self,
-        f: &mut dyn FnMut(&Digest, &str, &[String]) -> Result<(), ArchiveError>,
-    ) -> Result<(), ArchiveError> {
+    pub fn for_each_live_record(&self, f: &mut LiveRecordFn<'_>) -> Result<(), ArchiveError> {
         let snap = self.snapshot()?;
         let size = snap.log_size()?;
         let mut labelled: std::collections::HashMap<u64, Vec<String>> = Default::default();
