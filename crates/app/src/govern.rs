@@ -49,16 +49,11 @@ pub struct HoldPlaced {
     pub governed: Governed,
 }
 
-/// Places the hold `name` on every record the search finds now.
-pub fn hold_create(
-    archive: &Archive,
-    name: &str,
+/// The ids of every record the search finds now (at most [`MAX_HOLD_RECORDS`]).
+pub(crate) fn search_ids(
+    archive: &ArchiveReader,
     search: &SearchRequest,
-    by: Option<&str>,
-    authority: &str,
-    reason: &str,
-) -> Result<HoldPlaced, AppError> {
-    let who = actor(by, authority, reason)?;
+) -> Result<Vec<Digest>, AppError> {
     let mut request = search.clone();
     request.limit = 1;
     let first = crate::search::search(archive, &request)?;
@@ -72,11 +67,24 @@ pub fn hold_create(
     let query = request.to_query()?;
     let results = archive.search(&query)?;
     let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
-    let ids: Vec<Digest> = archive
+    Ok(archive
         .records_by_index(&indices)?
         .into_iter()
         .filter_map(|v| Digest::from_hex(&v.id))
-        .collect();
+        .collect())
+}
+
+/// Places the hold `name` on every record the search finds now.
+pub fn hold_create(
+    archive: &Archive,
+    name: &str,
+    search: &SearchRequest,
+    by: Option<&str>,
+    authority: &str,
+    reason: &str,
+) -> Result<HoldPlaced, AppError> {
+    let who = actor(by, authority, reason)?;
+    let ids = search_ids(archive, search)?;
     // The log is public: the hold's entry names its search by a keyed hash, not its words (a
     // search's words are often a record's), and its scope (the records held) is a private blob.
     let described = archive.audit_search_subject(&crate::search::describe_search(search));

@@ -10,6 +10,8 @@
 //! - [`search()`], [`transcript()`], [`conversations()`], [`usage()`], [`capture_report()`] and
 //!   [`contacts_report()`] read.
 //! - [`verify()`], [`proof()`] and [`checkpoint()`] let anyone check the archive.
+//! - [`case_open()`] and the other `case_*` functions keep information request cases (FOIA, EIR,
+//!   FOISA) in the log; [`cases()`] reports them by working days left.
 //!
 //! Every use case fails with an [`AppError`], whose [`ErrorKind`] says whose fault it is and so
 //! which exit code or HTTP status it gets. Every result is `Serialize`, in the one JSON shape that
@@ -20,6 +22,7 @@
 //! since that is how users know the options.)
 
 mod audit;
+mod cases;
 mod classify;
 mod error;
 mod govern;
@@ -34,6 +37,11 @@ mod transcript;
 mod usage;
 
 pub use audit::audit_events;
+pub use cases::{
+    CaseCommitted, CaseOpenRequest, CaseShow, CaseStepView, CaseView, case_clarified, case_clarify,
+    case_close, case_extend, case_open, case_release_holds, case_scope, case_show, case_view,
+    cases, parse_day, today,
+};
 pub use classify::{
     ArchiveClassifier, ClassifierSpec, ClassifyOutcome, Decision, Explanation, LEXICON_DIR,
     LabelView, ReviewItem, archive_classifier, check_label, classify_range, explain, review_decide,

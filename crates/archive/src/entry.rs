@@ -18,10 +18,11 @@
 //!                   | format str16 | depositor str16
 //!                   | file_name str16 | tz str16 | style str16 | date_order str16
 //!                   | date_order_decision str16
-//! governance (types 3-11): 0x02 type | at i64 (µs) | actor str16 | authority str16
+//! governance (types 3-12): 0x02 type | at i64 (µs) | actor str16 | authority str16
 //!                   | reason str16 | the action's fields (see [`Action`])
 //! str16 = u16 byte length + UTF-8 bytes (names are cut at 1024 bytes on a char boundary;
 //!         an absent style or date order is the empty string; a reason at 4096 bytes)
+//! date  = year u16 | month u8 | day u8, a valid proleptic Gregorian date (a case's days)
 //! ```
 //! `original_root` commits to the deposit's bytes as handed in, cut into record-aligned salted
 //! pieces (`crate::original`), so that one record's bytes can be destroyed while the rest of
@@ -32,6 +33,8 @@
 //! Conversation ids are keyed hashes (see [`conversation_id`]): a title in a public entry could
 //! otherwise be confirmed by guessing it.
 
+use jiff::civil::Date;
+use onrecord_deadlines::Regime;
 use onrecord_model::Digest;
 
 pub const VERSION_2: u8 = 2;
@@ -46,8 +49,13 @@ pub const TYPE_MERGE: u8 = 8;
 pub const TYPE_UNMERGE: u8 = 9;
 pub const TYPE_REFUSAL: u8 = 10;
 pub const TYPE_LABEL_RUN: u8 = 11;
-/// 12 is a case's event (information requests).
+/// A retention schedule put in force.
 pub const TYPE_SCHEDULE: u8 = 13;
+pub const TYPE_CASE: u8 = 12;
+/// Longest case name, in bytes (a case reference, such as `FOI-2026-0117`).
+pub const MAX_CASE_NAME: usize = 128;
+/// Longest outcome a case's closing entry holds, in bytes.
+pub const MAX_OUTCOME: usize = 1024;
 /// Longest reason a governance entry holds, in bytes (cut on a character boundary).
 const MAX_REASON: usize = 4096;
 /// Most conversations one merge entry names.
@@ -175,6 +183,64 @@ pub enum Action {
         schedule_sha256: Digest,
         n_lines: u32,
     },
+    /// type 12: `name str16 (at most 128 bytes) | event u8 | the event's fields` (see
+    /// [`CaseEvent`]): one step of an information request case. The name is a case reference
+    /// and is public, as a hold's name is; who asked and what they asked are in a private,
+    /// salted blob that the opening entry names by its SHA-256.
+    Case { name: String, event: CaseEvent },
+}
+
+/// One step of an information request case (entry type 12), each with its own fields after
+/// `name str16 | event u8`. Dates are the case's days (`date` in the module's layout), not
+/// instants: the law counts whole working days.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaseEvent {
+    /// event 1: `regime u8 (1 foia, 2 eir, 3 foisa) | received date | details_sha256[32]`. The
+    /// details blob (`crate::cases::CaseDetails`) holds the requester and the request file's
+    /// SHA-256 behind a random salt, so that the public digest confirms no guess of either.
+    Open {
+        regime: Regime,
+        received: Date,
+        details_sha256: Digest,
+    },
+    /// event 2: `sent date`: the authority asked the requester to clarify; the clock stops.
+    Clarify { sent: Date },
+    /// event 3: `answered date`: the clarification arrived; a fresh count starts from it.
+    Clarified { answered: Date },
+    /// event 4: `to date`: the deadline extended (the public interest test, FOIA s.10(3); more
+    /// time for a complex EIR request, reg 7); why is the entry's reason.
+    Extend { to: Date },
+    /// event 5: `on date | outcome str16 (at most 1024 bytes)`: the answer sent.
+    Close { on: Date, outcome: String },
+    /// event 6: `hold str16`: a search that defines what the request covers; the hold of that
+    /// name (a type 4 entry committed with this one, just before it) holds what it found.
+    Scope { hold: String },
+    /// event 7: no fields: the case's holds released (the type 5 entries committed with it,
+    /// just before it, name them).
+    ReleaseHolds,
+}
+
+impl CaseEvent {
+    /// The event's name as commands and the catalogue show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CaseEvent::Open { .. } => "open",
+            CaseEvent::Clarify { .. } => "clarify",
+            CaseEvent::Clarified { .. } => "clarified",
+            CaseEvent::Extend { .. } => "extend",
+            CaseEvent::Close { .. } => "close",
+            CaseEvent::Scope { .. } => "scope",
+            CaseEvent::ReleaseHolds => "release-holds",
+        }
+    }
+}
+
+fn regime_byte(r: Regime) -> u8 {
+    match r {
+        Regime::Foia => 1,
+        Regime::Eir => 2,
+        Regime::Foisa => 3,
+    }
 }
 
 /// A governance entry: who did what, under which authority, why and when.
@@ -201,6 +267,7 @@ impl GovernanceEntry {
             Action::Refusal { .. } => TYPE_REFUSAL,
             Action::LabelRun { .. } => TYPE_LABEL_RUN,
             Action::Schedule { .. } => TYPE_SCHEDULE,
+            Action::Case { .. } => TYPE_CASE,
         }
     }
 
@@ -217,6 +284,7 @@ impl GovernanceEntry {
             Action::Refusal { .. } => "refusal",
             Action::LabelRun { .. } => "label-run",
             Action::Schedule { .. } => "schedule",
+            Action::Case { .. } => "case",
         }
     }
 
@@ -235,8 +303,23 @@ impl GovernanceEntry {
             Action::Schedule {
                 schedule_sha256, ..
             } => *schedule_sha256,
+            Action::Case { name, .. } => case_id(name),
         }
     }
+}
+
+/// The id of a case: from its name (the subject of its entries).
+pub fn case_id(name: &str) -> Digest {
+    let mut b = b"onrecord-case/1\n".to_vec();
+    b.extend_from_slice(name.as_bytes());
+    Digest::of(&b)
+}
+
+fn put_date(out: &mut Vec<u8>, d: Date) {
+    // Years of a case are 1..=9999 (jiff's range is wider; a negative year is no case's).
+    out.extend_from_slice(&(d.year().max(0) as u16).to_be_bytes());
+    out.push(d.month() as u8);
+    out.push(d.day() as u8);
 }
 
 /// The id of a hold: from its name.
@@ -472,6 +555,43 @@ impl Entry {
                         out.extend_from_slice(&schedule_sha256.0);
                         out.extend_from_slice(&n_lines.to_be_bytes());
                     }
+                    Action::Case { name, event } => {
+                        put_str(&mut out, name, MAX_CASE_NAME);
+                        match event {
+                            CaseEvent::Open {
+                                regime,
+                                received,
+                                details_sha256,
+                            } => {
+                                out.push(1);
+                                out.push(regime_byte(*regime));
+                                put_date(&mut out, *received);
+                                out.extend_from_slice(&details_sha256.0);
+                            }
+                            CaseEvent::Clarify { sent } => {
+                                out.push(2);
+                                put_date(&mut out, *sent);
+                            }
+                            CaseEvent::Clarified { answered } => {
+                                out.push(3);
+                                put_date(&mut out, *answered);
+                            }
+                            CaseEvent::Extend { to } => {
+                                out.push(4);
+                                put_date(&mut out, *to);
+                            }
+                            CaseEvent::Close { on, outcome } => {
+                                out.push(5);
+                                put_date(&mut out, *on);
+                                put_str(&mut out, outcome, MAX_OUTCOME);
+                            }
+                            CaseEvent::Scope { hold } => {
+                                out.push(6);
+                                put_str(&mut out, hold, MAX_FORMAT);
+                            }
+                            CaseEvent::ReleaseHolds => out.push(7),
+                        }
+                    }
                 }
             }
         }
@@ -509,7 +629,7 @@ impl Entry {
                 date_order: c.str16(MAX_FORMAT)?,
                 date_order_decision: c.str16(MAX_FORMAT)?,
             }),
-            t @ (TYPE_LABEL..=TYPE_LABEL_RUN | TYPE_SCHEDULE) => {
+            t @ TYPE_LABEL..=TYPE_SCHEDULE => {
                 let at_us = i64::from_be_bytes(c.array()?);
                 let actor = c.str16(MAX_NAME)?;
                 let authority = c.str16(MAX_NAME)?;
@@ -570,10 +690,40 @@ impl Entry {
                         labels_sha256: c.digest()?,
                         n_records: u64::from_be_bytes(c.array()?),
                     },
-                    _ => Action::Schedule {
+                    TYPE_SCHEDULE => Action::Schedule {
                         schedule_sha256: c.digest()?,
                         n_lines: u32::from_be_bytes(c.array()?),
                     },
+                    _ => {
+                        let name = c.str16(MAX_CASE_NAME)?;
+                        let event = match c.u8()? {
+                            1 => CaseEvent::Open {
+                                regime: match c.u8()? {
+                                    1 => Regime::Foia,
+                                    2 => Regime::Eir,
+                                    3 => Regime::Foisa,
+                                    r => return Err(format!("unknown case regime {r}")),
+                                },
+                                received: c.date()?,
+                                details_sha256: c.digest()?,
+                            },
+                            2 => CaseEvent::Clarify { sent: c.date()? },
+                            3 => CaseEvent::Clarified {
+                                answered: c.date()?,
+                            },
+                            4 => CaseEvent::Extend { to: c.date()? },
+                            5 => CaseEvent::Close {
+                                on: c.date()?,
+                                outcome: c.str16(MAX_OUTCOME)?,
+                            },
+                            6 => CaseEvent::Scope {
+                                hold: c.str16(MAX_FORMAT)?,
+                            },
+                            7 => CaseEvent::ReleaseHolds,
+                            e => return Err(format!("unknown case event {e}")),
+                        };
+                        Action::Case { name, event }
+                    }
                 };
                 Entry::Governance(GovernanceEntry {
                     at_us,
@@ -618,6 +768,15 @@ impl Cursor<'_> {
     }
     fn digest(&mut self) -> Result<Digest, String> {
         Ok(Digest(self.array()?))
+    }
+    fn date(&mut self) -> Result<Date, String> {
+        let [y0, y1, month, day] = self.array()?;
+        let year = u16::from_be_bytes([y0, y1]);
+        i16::try_from(year)
+            .ok()
+            .filter(|y| *y >= 1)
+            .and_then(|y| Date::new(y, month as i8, day as i8).ok())
+            .ok_or_else(|| format!("case date {year:04}-{month:02}-{day:02} is not a date"))
     }
     fn str16(&mut self, max: usize) -> Result<String, String> {
         let n = u16::from_be_bytes(self.array()?) as usize;
@@ -696,6 +855,30 @@ mod tests {
             1 => "(?s).{0,1100}",
         ]
         .prop_map(move |s| fit(&s, max).to_string())
+    }
+
+    fn date() -> impl Strategy<Value = Date> {
+        (1i16..=9999, 1i8..=12, 1i8..=31).prop_map(|(y, m, d)| {
+            Date::new(y, m, d).unwrap_or_else(|_| Date::new(y, m, 28).unwrap())
+        })
+    }
+
+    fn case_event() -> impl Strategy<Value = CaseEvent> {
+        prop_oneof![
+            (0..3usize, date(), digest()).prop_map(|(r, received, details_sha256)| {
+                CaseEvent::Open {
+                    regime: Regime::ALL[r],
+                    received,
+                    details_sha256,
+                }
+            }),
+            date().prop_map(|sent| CaseEvent::Clarify { sent }),
+            date().prop_map(|answered| CaseEvent::Clarified { answered }),
+            date().prop_map(|to| CaseEvent::Extend { to }),
+            (date(), name(MAX_OUTCOME)).prop_map(|(on, outcome)| CaseEvent::Close { on, outcome }),
+            name(MAX_FORMAT).prop_map(|hold| CaseEvent::Scope { hold }),
+            Just(CaseEvent::ReleaseHolds),
+        ]
     }
 
     /// Every valid entry of version 1: records and deposits with any field values.
@@ -778,6 +961,8 @@ mod tests {
             digest().prop_map(|conversation| Action::Unmerge { conversation }),
             (digest(), name(MAX_FORMAT))
                 .prop_map(|(record, what)| Action::Refusal { record, what }),
+            (name(MAX_CASE_NAME), case_event())
+                .prop_map(|(name, event)| Action::Case { name, event }),
         ];
         let governance = (
             any::<i64>(),
@@ -914,7 +1099,12 @@ mod tests {
             }
             let outcome = match Entry::decode(&b) {
                 Ok(_) => "decodes",
-                Err(err) if err.contains("unknown label source") || err.contains("a merge of") => {
+                Err(err)
+                    if err.contains("unknown label source")
+                        || err.contains("a merge of")
+                        || err.contains("unknown case")
+                        || err.contains("is not a date") =>
+                {
                     "decodes"
                 }
                 Err(err) => outcomes

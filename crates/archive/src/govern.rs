@@ -1,5 +1,5 @@
 //! Governance: labels, holds and their release, disposal with its tombstone, and the refusals, each
-//! a log entry of its own (`entry.rs`, types 3–10) committed with a new checkpoint, so that what
+//! a log entry of its own (`entry.rs`, types 3–11; cases, type 12, are in `cases.rs`) committed with a new checkpoint, so that what
 //! was kept, what was destroyed, by whom and under which authority is as tamper-evident as the
 //! records themselves.
 //!
@@ -139,6 +139,40 @@ pub fn governance_row(log_index: u64, g: &GovernanceEntry) -> GovernanceRow {
             schedule_sha256,
             n_lines,
         } => serde_json::json!({"schedule": schedule_sha256.to_hex(), "lines": n_lines}),
+        Action::Case { name, event } => {
+            use crate::entry::CaseEvent;
+            let mut d = serde_json::json!({"case": name, "event": event.name()});
+            let o = d.as_object_mut().expect("an object");
+            match event {
+                CaseEvent::Open {
+                    regime,
+                    received,
+                    details_sha256,
+                } => {
+                    o.insert("regime".into(), regime.name().into());
+                    o.insert("received".into(), received.to_string().into());
+                    o.insert("details".into(), details_sha256.to_hex().into());
+                }
+                CaseEvent::Clarify { sent } => {
+                    o.insert("sent".into(), sent.to_string().into());
+                }
+                CaseEvent::Clarified { answered } => {
+                    o.insert("answered".into(), answered.to_string().into());
+                }
+                CaseEvent::Extend { to } => {
+                    o.insert("to".into(), to.to_string().into());
+                }
+                CaseEvent::Close { on, outcome } => {
+                    o.insert("on".into(), on.to_string().into());
+                    o.insert("outcome".into(), outcome.clone().into());
+                }
+                CaseEvent::Scope { hold } => {
+                    o.insert("hold".into(), hold.clone().into());
+                }
+                CaseEvent::ReleaseHolds => {}
+            }
+            d
+        }
     };
     GovernanceRow {
         log_index,
@@ -488,7 +522,8 @@ impl Archive {
     }
 
     /// Places the hold `name` on `records` (ids, as a search found them): its scope (their ids,
-    /// sorted) is kept as a blob that the entry commits to.
+    /// sorted) is kept as a blob that the entry commits to. Names starting `case:` are a case's
+    /// (`Archive::case_scope` places them).
     pub fn hold(
         &self,
         name: &str,
@@ -496,6 +531,24 @@ impl Archive {
         records: &[Digest],
         who: &Actor,
     ) -> Result<Governed, ArchiveError> {
+        if name.starts_with(crate::cases::CASE_HOLD_PREFIX) {
+            return Err(ArchiveError::Invalid(format!(
+                "hold names starting {:?} are a case's: use `onrecord case scope`",
+                crate::cases::CASE_HOLD_PREFIX
+            )));
+        }
+        let (g, indexes) = self.hold_entry(name, query, records, who)?;
+        self.commit_governance(&[g], &mut |tx, at| tx.add_hold(name, at[0], &indexes))
+    }
+
+    /// The entry of a hold `name` on `records`, with their log indexes; its scope blob stored.
+    pub(crate) fn hold_entry(
+        &self,
+        name: &str,
+        query: &str,
+        records: &[Digest],
+        who: &Actor,
+    ) -> Result<(GovernanceEntry, Vec<u64>), ArchiveError> {
         if name.trim().is_empty() || name.len() > 256 {
             return Err(ArchiveError::Invalid(
                 "a hold needs a name of 1 to 256 bytes".into(),
@@ -531,11 +584,27 @@ impl Archive {
                 n_records: (scope.len() / 32) as u64,
             },
         };
-        self.commit_governance(&[g], &mut |tx, at| tx.add_hold(name, at[0], &indexes))
+        Ok((g, indexes))
     }
 
-    /// Releases the hold `name`.
+    /// Releases the hold `name`. A case's hold (`case:NAME#k`) is refused: it stays until the
+    /// case is closed and its appeal window has passed, and `Archive::case_release_holds`
+    /// releases it then (the window needs the calendar, and the case's step records it).
     pub fn release(&self, name: &str, who: &Actor) -> Result<Governed, ArchiveError> {
+        if let Some(case) = crate::cases::case_of_hold(name) {
+            let state = match self.case(case) {
+                Ok(f) => match f.row.closed_on {
+                    Some(on) => {
+                        format!("closed on {on}, and its holds stay through its appeal window")
+                    }
+                    None => "open".to_string(),
+                },
+                Err(_) => "unknown".to_string(),
+            };
+            return Err(ArchiveError::Refused(format!(
+                "hold {name:?} belongs to case {case:?} ({state}): a case's holds are released only by `onrecord case release-holds {case}` once the case is closed and its appeal window has passed"
+            )));
+        }
         if !self
             .snapshot()?
             .holds()?

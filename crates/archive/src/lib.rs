@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod blobs;
 pub mod bundle;
+pub mod cases;
 pub mod catalogue;
 pub mod derived;
 pub mod directory;

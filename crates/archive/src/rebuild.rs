@@ -491,6 +491,25 @@ impl DepositReplay<'_> {
     }
 }
 
+/// A case's details blob, checked against the digest its opening entry names.
+pub(crate) fn case_details(
+    blobs: &crate::blobs::BlobStore,
+    name: &str,
+    at: u64,
+    digest: &Digest,
+) -> Result<(Digest, crate::cases::CaseDetails), ArchiveError> {
+    let what = format!("case {name:?} (entry {at})");
+    let blob = blobs
+        .get(&blob_key(digest))?
+        .ok_or_else(|| damaged(format!("{what}: its details are missing")))?;
+    if Digest::of(&blob) != *digest {
+        return Err(damaged(format!("{what}: its details are damaged")));
+    }
+    let details =
+        crate::cases::CaseDetails::from_blob(&blob).map_err(|e| damaged(format!("{what}: {e}")))?;
+    Ok((*digest, details))
+}
+
 /// Replays one governance entry into the catalogue.
 fn replay_governance(
     snap: &dyn crate::catalogue::CatalogueRead,
@@ -526,6 +545,17 @@ fn replay_governance(
         }
         Action::Release { name } => {
             tx.release_hold(name, at)?;
+        }
+        Action::Case { name, event } => {
+            let details = match event {
+                crate::entry::CaseEvent::Open { details_sha256, .. } => {
+                    Some(case_details(blobs, name, at, details_sha256)?)
+                }
+                _ => None,
+            };
+            let details = details.as_ref().map(|(d, c)| (d, c));
+            crate::cases::apply_case(tx, at, name, event, details)
+                .map_err(|e| damaged(format!("case {name:?} (entry {at}): {e}")))?;
         }
         Action::Tombstone { log_index, .. } => {
             tx.dispose_record(*log_index, at, None)?;

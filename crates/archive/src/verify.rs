@@ -908,6 +908,107 @@ fn check_range(
     Ok(part)
 }
 
+/// The catalogue's cases and their steps against the case entries, folded in log order as the
+/// writer folds them (`cases::fold`), with each opening's details blob.
+fn check_cases(
+    rep: &mut VerifyReport,
+    snap: &dyn CatalogueRead,
+    blobs: &crate::blobs::BlobStore,
+    governance: &[(u64, entry::GovernanceEntry)],
+) -> Result<(), ArchiveError> {
+    let mut expected: std::collections::BTreeMap<String, catalogue::CaseRow> = Default::default();
+    let mut steps: Vec<catalogue::CaseEventRow> = Vec::new();
+    for (index, g) in governance {
+        let entry::Action::Case { name, event } = &g.action else {
+            continue;
+        };
+        let details = match event {
+            entry::CaseEvent::Open { details_sha256, .. } => {
+                match crate::rebuild::case_details(blobs, name, *index, details_sha256) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        push_problem(&mut rep.problems, e.to_string());
+                        continue;
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some((_, d)) = &details
+            && let Some(h) = d.request_sha256.as_deref().and_then(Digest::from_hex)
+            && blobs
+                .get(&blob_key(&h))?
+                .is_none_or(|b| Digest::of(&b) != h || Some(b.len() as u64) != d.request_bytes)
+        {
+            push_problem(
+                &mut rep.problems,
+                format!("case {name:?} (entry {index}): its request file is missing or altered"),
+            );
+        }
+        let current = expected.remove(name);
+        match crate::cases::fold(
+            current.clone(),
+            *index,
+            name,
+            event,
+            details.as_ref().map(|(d, c)| (d, c)),
+        ) {
+            Ok((row, step)) => {
+                expected.insert(name.clone(), row);
+                steps.push(step);
+            }
+            Err(e) => {
+                if let Some(c) = current {
+                    expected.insert(name.clone(), c);
+                }
+                push_problem(&mut rep.problems, format!("case entry {index}: {e}"));
+            }
+        }
+    }
+    let mut got: std::collections::BTreeMap<String, catalogue::CaseRow> = snap
+        .cases()?
+        .into_iter()
+        .map(|c| (c.name.clone(), c))
+        .collect();
+    for (name, want) in &expected {
+        match got.remove(name) {
+            Some(row) if row == *want => {}
+            Some(_) => push_problem(
+                &mut rep.problems,
+                format!("case {name:?}: the catalogue's row differs from the log"),
+            ),
+            None => push_problem(
+                &mut rep.problems,
+                format!("case {name:?} is in the log but missing from the catalogue"),
+            ),
+        }
+    }
+    for name in got.keys() {
+        push_problem(
+            &mut rep.problems,
+            format!("case {name:?} is in the catalogue but not in the log"),
+        );
+    }
+    let got_steps = snap.case_events(None)?;
+    if got_steps != steps {
+        let differs = steps
+            .iter()
+            .zip(&got_steps)
+            .find(|(a, b)| a != b)
+            .map(|(a, _)| a.entry)
+            .unwrap_or_else(|| steps.len().min(got_steps.len()) as u64);
+        push_problem(
+            &mut rep.problems,
+            format!(
+                "the catalogue's case steps differ from the log ({} in the log, {} in the catalogue; first difference at entry {differs})",
+                steps.len(),
+                got_steps.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// Governance entries against the catalogue, tombstones against disposed rows.
 fn check_governance(
     rep: &mut VerifyReport,
@@ -1037,6 +1138,7 @@ fn check_governance(
             }
         }
     }
+    check_cases(rep, snap, blobs, governance)?;
     let logged: HashSet<u64> = governance.iter().map(|(i, _)| *i).collect();
     for index in rows.keys().filter(|i| !logged.contains(i)) {
         push_problem(

@@ -70,7 +70,7 @@ pub enum Command {
     Rebuild,
     /// Build a demo archive from sample exports and show what onrecord does.
     Demo(DemoArgs),
-    /// Information request cases (FOIA, EIR, FOISA): deadlines.
+    /// Information request cases (FOIA, EIR, FOISA): deadlines, clarifications, extensions, scope holds.
     Case(CaseArgs),
     /// Label messages significant or trivial, with reasons, and find personal data in them.
     Classify(ClassifyArgs),
@@ -499,6 +499,154 @@ pub struct CaseArgs {
 pub enum CaseCommand {
     /// When is the answer due? Reads JSON Lines of requests and prints each one's lawful deadline.
     Due(CaseDueArgs),
+    /// Open a case: a request received (an entry in the log; who asked stays private).
+    Open(CaseOpenArgs),
+    /// The cases by working days left, overdue ones first and flagged.
+    List(CaseListArgs),
+    /// One case: its deadline, days left, steps and holds.
+    Show(CaseShowArgs),
+    /// A clarification sought from the requester: the clock stops.
+    Clarify(CaseClarifyArgs),
+    /// The clarification received: twenty working days from that day.
+    Clarified(CaseOnArgs),
+    /// Extend the deadline (FOIA s.10(3) public interest test; EIR reg 7), with the reason.
+    Extend(CaseExtendArgs),
+    /// The answer sent: the case closes (its holds stay through the appeal window).
+    Close(CaseCloseArgs),
+    /// Add a search that defines what the request covers, and hold what it finds now.
+    Scope(CaseScopeArgs),
+    /// Release a closed case's holds once its appeal window has passed.
+    ReleaseHolds(CaseNameArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CaseOpenArgs {
+    /// The case reference (1 to 128 bytes; public in the log, so never the requester's name).
+    pub name: String,
+    /// The day the request was received (YYYY-MM-DD).
+    #[arg(long)]
+    pub received: String,
+    /// foia, eir or foisa.
+    #[arg(long, default_value = "foia")]
+    pub regime: String,
+    /// Who asked (kept private: the log holds only a salted digest of it).
+    #[arg(long)]
+    pub requester: Option<String>,
+    /// The request as received (a letter, an email; at most 64 MiB), kept privately.
+    #[arg(long, value_name = "FILE")]
+    pub request_file: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseListArgs {
+    /// Only the overdue cases.
+    #[arg(long)]
+    pub overdue: bool,
+    /// Count days left from this day instead of today (YYYY-MM-DD).
+    #[arg(long)]
+    pub today: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseShowArgs {
+    pub name: String,
+    /// Count days left from this day instead of today (YYYY-MM-DD).
+    #[arg(long)]
+    pub today: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseClarifyArgs {
+    pub name: String,
+    /// The day the clarification was sought (YYYY-MM-DD).
+    #[arg(long)]
+    pub sent: String,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseOnArgs {
+    pub name: String,
+    /// The day (YYYY-MM-DD).
+    #[arg(long)]
+    pub on: String,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseExtendArgs {
+    pub name: String,
+    /// The new deadline (YYYY-MM-DD), after the current one.
+    #[arg(long)]
+    pub to: String,
+    /// Why (public, in the log): the exemption whose public interest test needs the time.
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseCloseArgs {
+    pub name: String,
+    /// The day the answer was sent (YYYY-MM-DD).
+    #[arg(long)]
+    pub on: String,
+    /// What was decided (public, in the log): "disclosed in full", "refused under s.35"...
+    #[arg(long)]
+    pub outcome: String,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseScopeArgs {
+    pub name: String,
+    /// The search (the same syntax as `onrecord search`); each call adds one, and a hold on
+    /// what it finds now.
+    #[arg(long)]
+    pub query: String,
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long = "in", value_name = "CONVERSATION")]
+    pub in_: Option<String>,
+    #[arg(long)]
+    pub channel: Option<String>,
+    #[arg(long)]
+    pub after: Option<String>,
+    #[arg(long)]
+    pub before: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseNameArgs {
+    pub name: String,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -1,3 +1,8 @@
+//! `case`: information request cases. `case open`, `list`, `show`, `clarify`, `clarified`,
+//! `extend`, `close`, `scope` and `release-holds` keep cases in the archive's log
+//! (`onrecord_app::case_open` and its siblings); `case due --stdin` counts deadlines for
+//! requests read from standard input and touches no archive.
+//!
 //! `case due --stdin`: the lawful deadline of each information request read from standard input.
 //!
 //! One JSON object a line in, one a line out, in the same order:
@@ -24,17 +29,242 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::Outcome;
-use crate::args::{CaseArgs, CaseCommand, CaseDueArgs};
+use crate::archive_cmd::{open, read};
+use crate::args::{CaseArgs, CaseCommand, CaseDueArgs, Global};
+use crate::visible::visible;
 
 /// The longest request line read.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// The largest holiday file read (the shipped one is about 20 KB).
 const MAX_HOLIDAY_FILE_BYTES: u64 = 4 << 20;
 
-pub fn run(a: CaseArgs) -> Result<Outcome> {
-    match a.command {
-        CaseCommand::Due(a) => due_from_stdin(a),
+pub fn run(g: &Global, a: CaseArgs) -> Result<Outcome> {
+    use onrecord_app as app;
+    let committed = match a.command {
+        CaseCommand::Due(a) => return due_from_stdin(a),
+        CaseCommand::List(a) => return list(g, a),
+        CaseCommand::Show(a) => return show(g, a),
+        CaseCommand::Open(a) => {
+            let json = a.json;
+            let r = app::CaseOpenRequest {
+                name: a.name,
+                regime: Some(a.regime),
+                received: a.received,
+                requester: a.requester,
+                request_file: a.request_file,
+            };
+            (app::case_open(&open(g)?, &r, a.by.as_deref())?, json)
+        }
+        CaseCommand::Clarify(a) => (
+            app::case_clarify(&open(g)?, &a.name, &a.sent, a.by.as_deref())?,
+            a.json,
+        ),
+        CaseCommand::Clarified(a) => (
+            app::case_clarified(&open(g)?, &a.name, &a.on, a.by.as_deref())?,
+            a.json,
+        ),
+        CaseCommand::Extend(a) => (
+            app::case_extend(&open(g)?, &a.name, &a.to, &a.reason, a.by.as_deref())?,
+            a.json,
+        ),
+        CaseCommand::Close(a) => (
+            app::case_close(&open(g)?, &a.name, &a.on, &a.outcome, a.by.as_deref())?,
+            a.json,
+        ),
+        CaseCommand::Scope(a) => {
+            let search = onrecord_app::SearchRequest {
+                text: a.query,
+                from: a.from,
+                conversation: a.in_,
+                channel: a.channel,
+                after: a.after,
+                before: a.before,
+                ..Default::default()
+            };
+            (
+                app::case_scope(&open(g)?, &a.name, &search, a.by.as_deref())?,
+                a.json,
+            )
+        }
+        CaseCommand::ReleaseHolds(a) => (
+            app::case_release_holds(&open(g)?, &a.name, a.by.as_deref())?,
+            a.json,
+        ),
+    };
+    print_committed(&committed.0, committed.1)
+}
+
+fn json_line(v: &impl Serialize) -> Result<Outcome> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(Outcome::Ok)
+}
+
+fn print_committed(c: &onrecord_app::CaseCommitted, json: bool) -> Result<Outcome> {
+    for w in &c.governed.warnings {
+        eprintln!("onrecord: warning: {}", visible(w));
     }
+    if json {
+        return json_line(c);
+    }
+    let mut out = std::io::stdout().lock();
+    let at = c.governed.entries.last().map_or(0, |e| e.0);
+    match c.event.as_str() {
+        "scope" => writeln!(
+            out,
+            "Case {}: hold {} placed on {} record{} (log index {at}).",
+            visible(&c.name),
+            visible(&c.holds.join(", ")),
+            c.records.unwrap_or(0),
+            if c.records == Some(1) { "" } else { "s" },
+        )?,
+        "release-holds" => writeln!(
+            out,
+            "Case {}: {} hold{} released{} (log index {at}).",
+            visible(&c.name),
+            c.holds.len(),
+            if c.holds.len() == 1 { "" } else { "s" },
+            if c.holds.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", visible(&c.holds.join(", ")))
+            },
+        )?,
+        event => writeln!(
+            out,
+            "Case {}: {event} recorded (log index {at}).",
+            visible(&c.name)
+        )?,
+    }
+    writeln!(out, "{}", state_line(&c.case))?;
+    Ok(Outcome::Ok)
+}
+
+/// A case's state in one line: due when, how many working days left, or why none.
+fn state_line(v: &onrecord_app::CaseView) -> String {
+    let due = v.deadline.as_deref().unwrap_or("-");
+    let extended = match (&v.extended_to, &v.extension_reason) {
+        (Some(to), Some(why)) if v.deadline.as_deref() == Some(to.as_str()) => {
+            format!(" (extended: {})", visible(why))
+        }
+        _ => String::new(),
+    };
+    let state = match v.status.as_str() {
+        "closed" => format!(
+            "closed on {}{}: {}; holds {}",
+            v.closed_on.as_deref().unwrap_or("?"),
+            if v.late == Some(true) { " (late)" } else { "" },
+            visible(v.outcome.as_deref().unwrap_or("")),
+            if v.holds_released {
+                "released".to_string()
+            } else if v.holds.is_empty() {
+                "none".to_string()
+            } else {
+                format!("stay to {}", v.appeal_window_ends.as_deref().unwrap_or("?"))
+            }
+        ),
+        "clock-stopped" => format!(
+            "clock stopped since {} (clarification awaited)",
+            v.clock_stopped_since.as_deref().unwrap_or("?")
+        ),
+        _ => match v.days_left {
+            Some(n) if n < 0 => format!(
+                "OVERDUE by {} working day{}",
+                -n,
+                if n == -1 { "" } else { "s" }
+            ),
+            Some(n) => format!("{n} working day{} left", if n == 1 { "" } else { "s" }),
+            None => String::new(),
+        },
+    };
+    format!(
+        "{}	{}	received {}	due {due}{extended}	{state}",
+        visible(&v.name),
+        v.regime,
+        v.received
+    )
+}
+
+fn today_or(given: Option<&str>) -> Result<jiff::civil::Date> {
+    Ok(match given {
+        Some(t) => onrecord_app::parse_day("--today", t)?,
+        None => onrecord_app::today(),
+    })
+}
+
+fn list(g: &Global, a: crate::args::CaseListArgs) -> Result<Outcome> {
+    let today = today_or(a.today.as_deref())?;
+    let views = onrecord_app::cases(&read(g, false)?, today, a.overdue)?;
+    if a.json {
+        let mut out = std::io::stdout().lock();
+        for v in &views {
+            serde_json::to_writer(&mut out, v)?;
+            writeln!(out)?;
+        }
+        return Ok(Outcome::Ok);
+    }
+    let mut out = std::io::stdout().lock();
+    if views.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            if a.overdue {
+                "No overdue cases."
+            } else {
+                "No cases."
+            }
+        )?;
+    }
+    for v in &views {
+        writeln!(out, "{}", state_line(v))?;
+    }
+    Ok(Outcome::Ok)
+}
+
+fn show(g: &Global, a: crate::args::CaseShowArgs) -> Result<Outcome> {
+    let today = today_or(a.today.as_deref())?;
+    let s = onrecord_app::case_show(&read(g, false)?, &a.name, today)?;
+    if a.json {
+        return json_line(&s);
+    }
+    let mut out = std::io::stdout().lock();
+    let v = &s.case;
+    writeln!(out, "{}", state_line(v))?;
+    if let Some(r) = &v.requester {
+        writeln!(out, "  requester: {}", visible(r))?;
+    }
+    if let Some(h) = &v.request_sha256 {
+        writeln!(out, "  request file: sha256 {h}")?;
+    }
+    if let (Some(d), Some(to)) = (&v.statutory_deadline, &v.extended_to) {
+        writeln!(
+            out,
+            "  statutory deadline {d}; extended to {to}: {}",
+            visible(v.extension_reason.as_deref().unwrap_or(""))
+        )?;
+    }
+    if !v.holds.is_empty() {
+        writeln!(
+            out,
+            "  holds: {}{}",
+            visible(&v.holds.join(", ")),
+            if v.holds_released { " (released)" } else { "" }
+        )?;
+    }
+    for st in &s.steps {
+        writeln!(
+            out,
+            "  {}	{}	{}	{}	by {}	{}",
+            st.log_index,
+            st.event,
+            st.date.as_deref().unwrap_or("-"),
+            visible(&st.detail),
+            visible(&st.actor),
+            visible(&st.reason)
+        )?;
+    }
+    Ok(Outcome::Ok)
 }
 
 fn due_from_stdin(a: CaseDueArgs) -> Result<Outcome> {

@@ -67,7 +67,7 @@ fn main() -> ExitCode {
         Command::Reindex => read_cmd::reindex(&cli.global),
         Command::Rebuild => archive_cmd::rebuild(&cli.global),
         Command::Demo(a) => demo::run(a),
-        Command::Case(a) => case_cmd::run(a),
+        Command::Case(a) => case_cmd::run(&cli.global, a),
         Command::Classify(a) if a.stdin => classify_cmd::run(a),
         Command::Classify(a) => classify_cmd::archive(&cli.global, a),
         Command::Review(a) => classify_cmd::review(&cli.global, a),

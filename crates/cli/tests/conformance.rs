@@ -1200,7 +1200,7 @@ fn rebuild_from_the_log_and_blobs_recreates_every_table_and_the_same_search() {
         later.to_str().unwrap(),
     ]);
     // Governance entries are rebuilt too: holds placed and released, a label, a disposal (its
-    // tombstone, what the record keeps, the deposits' split originals).
+    // tombstone, what the record keeps, the deposits' split originals), and a case.
     let w0 = words[0].clone();
     env.ok(&[
         "hold",
@@ -1228,8 +1228,30 @@ fn rebuild_from_the_log_and_blobs_recreates_every_table_and_the_same_search() {
         "--reason",
         "due",
     ]);
+    // Cases: opened, scoped (a case hold), clarified and closed.
+    env.ok(&[
+        "case",
+        "open",
+        "C-1",
+        "--received",
+        "2025-01-06",
+        "--requester",
+        "R",
+    ]);
+    env.ok(&["case", "scope", "C-1", "--query", &w0]);
+    env.ok(&["case", "clarify", "C-1", "--sent", "2025-01-07"]);
+    env.ok(&["case", "clarified", "C-1", "--on", "2025-01-09"]);
+    env.ok(&[
+        "case",
+        "close",
+        "C-1",
+        "--on",
+        "2025-01-31",
+        "--outcome",
+        "disclosed",
+    ]);
     let before = tables(&env);
-    for t in ["governance", "holds", "held"] {
+    for t in ["governance", "holds", "held", "cases", "case_events"] {
         assert!(!before[t].is_empty(), "table {t} is empty");
     }
     let searches: Vec<Vec<Value>> = words.iter().map(|w| search(&env, &[w])).collect();

@@ -133,6 +133,58 @@ pub struct HoldRow {
     pub n_records: u64,
 }
 
+/// An information request case as the catalogue keeps it: its type 12 entries folded in log
+/// order (`crate::cases::fold`), with who asked and the request file's digest from its private
+/// details blob (the entry names the blob only).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CaseRow {
+    pub name: String,
+    /// The log index of the entry that opened it.
+    pub opened: u64,
+    /// `foia`, `eir` or `foisa`.
+    pub regime: String,
+    /// YYYY-MM-DD.
+    pub received: String,
+    /// The SHA-256 of its private details blob (`crate::cases::CaseDetails`).
+    #[serde(serialize_with = "hex_digest")]
+    pub details: Digest,
+    pub requester: Option<String>,
+    /// The request file's blob, and its size.
+    #[serde(serialize_with = "hex_digest_opt")]
+    pub request_sha256: Option<Digest>,
+    pub request_bytes: Option<u64>,
+    /// The day the answer went out, the outcome, and the closing entry's log index.
+    pub closed_on: Option<String>,
+    pub outcome: Option<String>,
+    pub closed: Option<u64>,
+    /// The log index of the entry that released its holds.
+    pub holds_released: Option<u64>,
+}
+
+/// One step of a case, as the catalogue keeps it (`entry::CaseEvent`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CaseEventRow {
+    /// The log index of its entry.
+    pub entry: u64,
+    pub name: String,
+    /// `open`, `clarify`, `clarified`, `extend`, `close`, `scope` or `release-holds`.
+    pub event: String,
+    /// The event's day (received, sent, answered, extended to, closed on), YYYY-MM-DD.
+    pub date: Option<String>,
+    /// The closing outcome, or the hold a scope placed; empty otherwise.
+    pub detail: String,
+}
+
+fn hex_digest_opt<S: serde::Serializer>(
+    d: &Option<Digest>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(&d.to_hex()),
+        None => s.serialize_none(),
+    }
+}
+
 /// The columns a record's row repeats from its content, for reports and filters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Columns {
@@ -389,6 +441,10 @@ pub trait CatalogueRead: Send {
         &self,
         f: &mut dyn FnMut(crate::govern::LabelRow) -> Result<()>,
     ) -> Result<()>;
+    /// Every information request case, in the order they were opened.
+    fn cases(&self) -> Result<Vec<CaseRow>>;
+    /// The steps of one case (`Some(name)`) or of every case, in log order.
+    fn case_events(&self, name: Option<&str>) -> Result<Vec<CaseEventRow>>;
 }
 
 /// The write transaction (see the module's documentation for what a backend guarantees).
@@ -436,6 +492,12 @@ pub trait CatalogueWrite {
         source: &str,
         labels: &[(u64, crate::govern::LabelRunLine)],
     ) -> Result<()>;
+    /// The case of this name, as this transaction sees it.
+    fn case(&mut self, name: &str) -> Result<Option<CaseRow>>;
+    /// Writes a case's row (a new one, or the same name's again with what an event changed).
+    fn put_case(&mut self, c: &CaseRow) -> Result<()>;
+    /// Adds one step of a case.
+    fn add_case_event(&mut self, e: &CaseEventRow) -> Result<()>;
     /// Notes a deposit's rewritten content bundle.
     fn set_deposit_contents(&mut self, seq: i64, contents: &Digest) -> Result<()>;
     /// Packs rewritten without some members: every member of `old` moves to `new` at the

@@ -22,9 +22,9 @@ use onrecord_model::Digest;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns, ConversationRow, DepositRow,
-    FullConversation, GovernanceRow, HoldRow, NewConversation, NewRecord, NewWarning, Placement,
-    RecordOrder, SourceRef, StoredRecord, Window, id_key,
+    CaseEventRow, CaseRow, Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns,
+    ConversationRow, DepositRow, FullConversation, GovernanceRow, HoldRow, NewConversation,
+    NewRecord, NewWarning, Placement, RecordOrder, SourceRef, StoredRecord, Window, id_key,
 };
 use crate::error::ArchiveError;
 
@@ -41,7 +41,9 @@ type Result<T> = std::result::Result<T, ArchiveError>;
 /// 5: content v2 (salted commitments, keyed lookups).
 /// 6: originals in pieces (`deposits.original`, `original_root`, `n_pieces`, `split`), disposal
 /// (`records.disposed`), governance entries, holds.
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: information request cases (`cases`, `case_events`; entry type 12), and `labels` (entry type
+/// 11, which came without a version of its own).
+pub const SCHEMA_VERSION: u32 = 7;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -148,7 +150,7 @@ CREATE TABLE warnings (
     message TEXT NOT NULL
 );
 CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, text TEXT NOT NULL);
--- Governance entries (entry.rs, types 3-10), as the log holds them; `detail` is the action's
+-- Governance entries (entry.rs, types 3-12), as the log holds them; `detail` is the action's
 -- fields as JSON.
 CREATE TABLE governance (
     log_index INTEGER PRIMARY KEY,
@@ -185,6 +187,31 @@ CREATE TABLE held (
     hold INTEGER NOT NULL,
     PRIMARY KEY (record, hold)
 ) WITHOUT ROWID;
+-- Information request cases (entry type 12), each its entries folded in log order; `requester`
+-- and `request_sha256` come from the private details blob the opening entry names.
+CREATE TABLE cases (
+    name TEXT PRIMARY KEY,
+    opened INTEGER NOT NULL,
+    regime TEXT NOT NULL,
+    received TEXT NOT NULL,
+    details BLOB NOT NULL,
+    requester TEXT,
+    request_sha256 BLOB,
+    request_bytes INTEGER,
+    closed_on TEXT,
+    outcome TEXT,
+    closed INTEGER,
+    holds_released INTEGER
+);
+-- Every step of every case, by its entry's log index.
+CREATE TABLE case_events (
+    entry INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    event TEXT NOT NULL,
+    date TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX case_events_by_name ON case_events (name, entry);
 -- Where each small blob sits: a member of a pack (blobs::packs). Derived like the rest: every pack
 -- carries its own index.
 CREATE TABLE packed (
@@ -585,6 +612,42 @@ fn label_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::govern::LabelRow>
     })
 }
 
+const CASE_COLUMNS: &str = "name, opened, regime, received, details, requester, request_sha256,
+     request_bytes, closed_on, outcome, closed, holds_released";
+
+fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+    let digest = |b: Vec<u8>| {
+        <[u8; 32]>::try_from(b.as_slice()).map(Digest).map_err(|_| {
+            rusqlite::Error::InvalidColumnType(0, "digest".into(), rusqlite::types::Type::Blob)
+        })
+    };
+    let opt_u64 = |v: Option<i64>| v.map(|i| i as u64);
+    Ok(CaseRow {
+        name: r.get(0)?,
+        opened: r.get::<_, i64>(1)? as u64,
+        regime: r.get(2)?,
+        received: r.get(3)?,
+        details: digest(r.get(4)?)?,
+        requester: r.get(5)?,
+        request_sha256: r.get::<_, Option<Vec<u8>>>(6)?.map(digest).transpose()?,
+        request_bytes: opt_u64(r.get(7)?),
+        closed_on: r.get(8)?,
+        outcome: r.get(9)?,
+        closed: opt_u64(r.get(10)?),
+        holds_released: opt_u64(r.get(11)?),
+    })
+}
+
+fn case_event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseEventRow> {
+    Ok(CaseEventRow {
+        entry: r.get::<_, i64>(0)? as u64,
+        name: r.get(1)?,
+        event: r.get(2)?,
+        date: r.get(3)?,
+        detail: r.get(4)?,
+    })
+}
+
 fn governance_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GovernanceRow> {
     Ok(GovernanceRow {
         log_index: r.get::<_, i64>(0)? as u64,
@@ -643,6 +706,23 @@ impl CatalogueRead for SqliteRead<'_> {
              WHERE x.record = ?1 AND h.released IS NULL ORDER BY h.log_index",
         )?;
         let rows = st.query_map([sql_int(record)], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn cases(&self) -> Result<Vec<CaseRow>> {
+        let mut st = self
+            .c()
+            .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases ORDER BY opened"))?;
+        let rows = st.query_map([], case_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn case_events(&self, name: Option<&str>) -> Result<Vec<CaseEventRow>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT entry, name, event, date, detail FROM case_events
+             WHERE ?1 IS NULL OR name = ?1 ORDER BY entry",
+        )?;
+        let rows = st.query_map([name], case_event_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1172,6 +1252,47 @@ impl CatalogueWrite for SqliteWrite<'_> {
                 source
             ])?;
         }
+        Ok(())
+    }
+
+    fn case(&mut self, name: &str) -> Result<Option<CaseRow>> {
+        Ok(self
+            .c()
+            .prepare_cached(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE name = ?1"))?
+            .query_row([name], case_row)
+            .optional()?)
+    }
+
+    fn put_case(&mut self, c: &CaseRow) -> Result<()> {
+        self.c()
+            .prepare_cached(&format!(
+                "INSERT OR REPLACE INTO cases ({CASE_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ))?
+            .execute(params![
+                c.name,
+                sql_int(c.opened),
+                c.regime,
+                c.received,
+                &c.details.0[..],
+                c.requester,
+                c.request_sha256.as_ref().map(|d| d.0.to_vec()),
+                c.request_bytes.map(sql_int),
+                c.closed_on,
+                c.outcome,
+                c.closed.map(sql_int),
+                c.holds_released.map(sql_int),
+            ])?;
+        Ok(())
+    }
+
+    fn add_case_event(&mut self, e: &CaseEventRow) -> Result<()> {
+        self.c()
+            .prepare_cached(
+                "INSERT INTO case_events (entry, name, event, date, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![sql_int(e.entry), e.name, e.event, e.date, e.detail])?;
         Ok(())
     }
 
