@@ -270,6 +270,16 @@ struct Facts {
     channel: String,
 }
 
+/// What [`ArchiveReader::for_each_retention`] calls with each live record: its row, what
+/// retention reads of it, its capture time (µs) and its retention.
+type RetentionFn<'a> = dyn FnMut(
+        &crate::catalogue::StoredRecord,
+        &Facts,
+        i64,
+        Option<Retention>,
+    ) -> Result<(), ArchiveError>
+    + 'a;
+
 /// The line that decides a record's retention, and when it falls due.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Retention {
@@ -382,15 +392,7 @@ impl ArchiveReader {
     }
 
     /// Calls `f` with every live record's retention (`None`: kept, no line applies).
-    fn for_each_retention(
-        &self,
-        f: &mut dyn FnMut(
-            &crate::catalogue::StoredRecord,
-            &Facts,
-            i64,
-            Option<Retention>,
-        ) -> Result<(), ArchiveError>,
-    ) -> Result<(), ArchiveError> {
+    fn for_each_retention(&self, f: &mut RetentionFn<'_>) -> Result<(), ArchiveError> {
         let all = schedules(self)?;
         let snap = self.snapshot()?;
         let size = snap.log_size()?;
