@@ -498,6 +498,7 @@ pub fn case_scope(
     let (hold, g) = archive.case_scope(
         name,
         &described,
+        &crate::govern::search_json(search),
         &ids,
         &who(by, regime, "in scope of the request"),
     )?;

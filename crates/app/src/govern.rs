@@ -8,7 +8,9 @@ use onrecord_archive::{Archive, ArchiveReader};
 use onrecord_model::Digest;
 use serde::Serialize;
 
-use crate::error::AppError;
+use std::collections::{HashMap, HashSet};
+
+use crate::error::{AppError, ErrorKind};
 use crate::search::SearchRequest;
 
 /// Who acts: the name given, else `$ONRECORD_ACTOR`, else the operating system's user name. A
@@ -74,6 +76,44 @@ pub(crate) fn search_ids(
         .collect())
 }
 
+/// The search as a hold keeps it (all its matches, whatever limit it was run with).
+pub(crate) fn search_json(search: &SearchRequest) -> String {
+    let mut s = search.clone();
+    s.limit = 0;
+    serde_json::to_string(&s).unwrap_or_default()
+}
+
+/// The holds that cover each of `ids` (full hex ids) because their search matches it now: a
+/// hold extends to records that arrived after it was placed. The index is brought up to date
+/// first, so that the latest deposits are searched.
+pub(crate) fn held_by_search(
+    archive: &Archive,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, AppError> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let searches = archive.hold_searches()?;
+    if searches.is_empty() || ids.is_empty() {
+        return Ok(out);
+    }
+    archive.catch_up_index()?;
+    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
+    for (name, json) in searches {
+        let search: SearchRequest = serde_json::from_str(&json).map_err(|e| {
+            AppError::new(
+                ErrorKind::Archive,
+                format!("hold {name:?}: its search cannot be read ({e})"),
+            )
+        })?;
+        for id in search_ids(archive, &search)? {
+            let hex = id.to_hex();
+            if wanted.contains(hex.as_str()) {
+                out.entry(hex).or_default().push(name.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Places the hold `name` on every record the search finds now.
 pub fn hold_create(
     archive: &Archive,
@@ -88,7 +128,7 @@ pub fn hold_create(
     // The log is public: the hold's entry names its search by a keyed hash, not its words (a
     // search's words are often a record's), and its scope (the records held) is a private blob.
     let described = archive.audit_search_subject(&crate::search::describe_search(search));
-    let governed = archive.hold(name, &described, &ids, &who)?;
+    let governed = archive.hold(name, &described, &search_json(search), &ids, &who)?;
     Ok(HoldPlaced {
         name: name.to_string(),
         query: described,
@@ -135,7 +175,15 @@ pub fn dispose(
         return Err(AppError::caller("name at least one record to dispose of"));
     }
     let who = actor(by, authority, reason)?;
-    Ok(archive.dispose(records, &who)?)
+    let mut full = Vec::with_capacity(records.len());
+    for r in records {
+        let v = archive
+            .record_by_id(r)?
+            .ok_or_else(|| AppError::not_found(format!("no record with id {r}")))?;
+        full.push(v.id);
+    }
+    let extra = held_by_search(archive, &full)?;
+    Ok(archive.dispose_held(&full, &who, &extra)?)
 }
 
 pub use onrecord_archive::govern::History;

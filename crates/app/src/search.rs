@@ -10,8 +10,10 @@ use serde::{Serialize, Serializer};
 
 use crate::error::{AppError, ErrorKind};
 
-/// A search as a user asks for it: times as text, checked here.
-#[derive(Clone, Debug, Default)]
+/// A search as a user asks for it: times as text, checked here. Its JSON is how a hold keeps the
+/// search that defines it (in the hold's private scope blob).
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SearchRequest {
     /// Words (all must match), "phrases", OR, -word, prefix*.
     pub text: String,

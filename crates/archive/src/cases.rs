@@ -534,6 +534,7 @@ impl Archive {
         &self,
         name: &str,
         query: &str,
+        search: &str,
         records: &[Digest],
         who: &Actor,
     ) -> Result<(String, Governed), ArchiveError> {
@@ -544,7 +545,7 @@ impl Archive {
             )));
         }
         let hold = format!("{CASE_HOLD_PREFIX}{name}#{}", file.holds.len() + 1);
-        let (hold_entry, indexes) = self.hold_entry(&hold, query, records, who)?;
+        let (hold_entry, indexes) = self.hold_entry(&hold, query, search, records, who)?;
         let event = CaseEvent::Scope { hold: hold.clone() };
         let g = entry(
             who,

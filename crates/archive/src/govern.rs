@@ -29,7 +29,7 @@
 //! reported by `verify` and mended by disposing again); after it, objects left to delete are
 //! found by `verify` as unreferenced and deleted by the next disposal.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use onrecord_content::{Content, Disclosure, Secret, Withhold};
 use onrecord_log::Appender;
@@ -237,12 +237,48 @@ pub fn read_label_run(blob: &[u8]) -> Result<Vec<LabelRunLine>, String> {
         .collect()
 }
 
-/// A hold's scope blob: the held records' ids, sorted, 32 bytes each.
-pub fn hold_scope(ids: &[Digest]) -> Vec<u8> {
+/// The first line of a hold's scope blob.
+const HOLD_SCOPE_MAGIC: &[u8] = b"onrecord-hold-scope/2\n";
+
+/// A hold's scope blob (private): `onrecord-hold-scope/2\n`, the search that defines the hold
+/// (the application's JSON of it, one line), `\n`, then the ids of the records it found when it
+/// was placed, sorted, 32 bytes each. The search is kept so that the hold extends to records
+/// that arrive later and match it (a disposal runs it again).
+pub fn hold_scope(ids: &[Digest], search: &str) -> Vec<u8> {
     let mut ids = ids.to_vec();
     ids.sort();
     ids.dedup();
-    ids.iter().flat_map(|d| d.0).collect()
+    let search = search.replace('\n', " ");
+    let mut out = Vec::with_capacity(HOLD_SCOPE_MAGIC.len() + search.len() + 1 + ids.len() * 32);
+    out.extend_from_slice(HOLD_SCOPE_MAGIC);
+    out.extend_from_slice(search.as_bytes());
+    out.push(b'\n');
+    out.extend(ids.iter().flat_map(|d| d.0));
+    out
+}
+
+/// Reads a hold's scope blob back: (its search, its ids).
+pub fn read_hold_scope(blob: &[u8]) -> Result<(String, Vec<Digest>), String> {
+    let rest = blob
+        .strip_prefix(HOLD_SCOPE_MAGIC)
+        .ok_or("not a hold scope (onrecord-hold-scope/2)")?;
+    let nl = rest
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or("a hold scope without its search line")?;
+    let search = std::str::from_utf8(&rest[..nl])
+        .map_err(|_| "a hold scope's search is not UTF-8")?
+        .to_string();
+    let ids = &rest[nl + 1..];
+    if ids.len() % 32 != 0 {
+        return Err("a hold scope's ids are cut".into());
+    }
+    Ok((
+        search,
+        ids.chunks(32)
+            .map(|c| Digest(c.try_into().expect("32 bytes")))
+            .collect(),
+    ))
 }
 
 /// What a disposed record's tombstone keeps, read back from its stored form (a disclosure as
@@ -528,6 +564,7 @@ impl Archive {
         &self,
         name: &str,
         query: &str,
+        search: &str,
         records: &[Digest],
         who: &Actor,
     ) -> Result<Governed, ArchiveError> {
@@ -537,7 +574,7 @@ impl Archive {
                 crate::cases::CASE_HOLD_PREFIX
             )));
         }
-        let (g, indexes) = self.hold_entry(name, query, records, who)?;
+        let (g, indexes) = self.hold_entry(name, query, search, records, who)?;
         self.commit_governance(&[g], &mut |tx, at| tx.add_hold(name, at[0], &indexes))
     }
 
@@ -546,6 +583,7 @@ impl Archive {
         &self,
         name: &str,
         query: &str,
+        search: &str,
         records: &[Digest],
         who: &Actor,
     ) -> Result<(GovernanceEntry, Vec<u64>), ArchiveError> {
@@ -569,7 +607,8 @@ impl Archive {
             indexes.push(self.record_row(&id.to_hex())?.log_index);
         }
         drop(snap);
-        let scope = hold_scope(records);
+        let scope = hold_scope(records, search);
+        let n_records = records.iter().collect::<BTreeSet<_>>().len() as u64;
         let scope_sha = Digest::of(&scope);
         self.blobs.put(&blob_key(&scope_sha), &scope)?;
         let g = GovernanceEntry {
@@ -581,7 +620,7 @@ impl Archive {
                 name: name.to_string(),
                 query: query.to_string(),
                 scope_sha256: scope_sha,
-                n_records: (scope.len() / 32) as u64,
+                n_records,
             },
         };
         Ok((g, indexes))
@@ -638,6 +677,17 @@ impl Archive {
     /// Disposes of the records with these ids (see the module documentation). Refuses the whole
     /// batch, and logs a refusal for each held record, when any is under a hold.
     pub fn dispose(&mut self, ids: &[String], who: &Actor) -> Result<Disposal, ArchiveError> {
+        self.dispose_held(ids, who, &HashMap::new())
+    }
+
+    /// [`Self::dispose`], with `extra` naming further holds on records (by full hex id): those
+    /// whose search matches records that arrived after them.
+    pub fn dispose_held(
+        &mut self,
+        ids: &[String],
+        who: &Actor,
+        extra: &HashMap<String, Vec<String>>,
+    ) -> Result<Disposal, ArchiveError> {
         if who.authority.trim().is_empty() {
             return Err(ArchiveError::Invalid(
                 "a disposal needs its authority (the schedule line or decision it carries out)"
@@ -663,7 +713,12 @@ impl Archive {
         let mut refusals = Vec::new();
         let mut held_names = Vec::new();
         for r in &rows {
-            let holds = snap.holds_on(r.log_index)?;
+            let mut holds = snap.holds_on(r.log_index)?;
+            for h in extra.get(&r.id.to_hex()).into_iter().flatten() {
+                if !holds.contains(h) {
+                    holds.push(h.clone());
+                }
+            }
             if !holds.is_empty() {
                 held_names.push(format!("{} (held by {})", r.id, holds.join(", ")));
                 refusals.push(GovernanceEntry {
@@ -1154,5 +1209,39 @@ fn io_err(what: &str, e: std::io::Error) -> ArchiveError {
     ArchiveError::Read {
         what: what.to_string(),
         source: e,
+    }
+}
+
+impl ArchiveReader {
+    /// The searches of the holds in force: (hold name, the search as the application wrote it).
+    /// A record that arrived after a hold was placed and matches its search is under the hold
+    /// too: the application runs these before a disposal ([`Archive::dispose_held`]).
+    pub fn hold_searches(&self) -> Result<Vec<(String, String)>, ArchiveError> {
+        let snap = self.snapshot()?;
+        let mut out = Vec::new();
+        for h in snap.holds()?.into_iter().filter(|h| h.released.is_none()) {
+            let Some(g) = snap
+                .governance(None)?
+                .into_iter()
+                .find(|g| g.log_index == h.log_index)
+            else {
+                continue;
+            };
+            let Some(sha) = serde_json::from_str::<serde_json::Value>(&g.detail)
+                .ok()
+                .and_then(|v| v["scope"].as_str().and_then(Digest::from_hex))
+            else {
+                continue;
+            };
+            let blob = self.blobs.get(&blob_key(&sha))?.ok_or_else(|| {
+                ArchiveError::Damaged(format!("hold {:?}: its scope is missing", h.name))
+            })?;
+            let (search, _) = read_hold_scope(&blob)
+                .map_err(|e| ArchiveError::Damaged(format!("hold {:?}: {e}", h.name)))?;
+            if !search.is_empty() {
+                out.push((h.name, search));
+            }
+        }
+        Ok(out)
     }
 }

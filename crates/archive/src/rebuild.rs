@@ -527,14 +527,15 @@ fn replay_governance(
             let scope = blobs.get(&blob_key(scope_sha256))?.ok_or_else(|| {
                 damaged(format!("hold {name:?} (entry {at}): its scope is missing"))
             })?;
-            if Digest::of(&scope) != *scope_sha256 || scope.len() % 32 != 0 {
+            if Digest::of(&scope) != *scope_sha256 {
                 return Err(damaged(format!(
                     "hold {name:?} (entry {at}): its scope is damaged"
                 )));
             }
+            let (_, ids) = crate::govern::read_hold_scope(&scope)
+                .map_err(|e| damaged(format!("hold {name:?} (entry {at}): {e}")))?;
             let mut indexes = Vec::new();
-            for id in scope.chunks(32) {
-                let id = Digest(id.try_into().expect("32 bytes"));
+            for id in ids {
                 indexes.push(crate::govern::index_of_id(snap, &id)?.ok_or_else(|| {
                     damaged(format!(
                         "hold {name:?} (entry {at}): record {id} is not in the log"

@@ -239,3 +239,73 @@ fn an_altered_schedule_fails_verify() {
     std::fs::write(&blob, "version 1\nline a applies=all keep=1d\n").unwrap();
     util::verify_fails(&env, &["retention schedule"]);
 }
+
+#[test]
+fn a_hold_extends_to_records_that_arrive_later_and_match_its_search() {
+    let env = Env::new();
+    env.init();
+    let chat = env.write("chat.txt", CHAT.as_bytes());
+    env.ok(&["ingest", chat.to_str().unwrap()]);
+    env.ok(&[
+        "hold",
+        "create",
+        "coffee-inquiry",
+        "--query",
+        "coffee",
+        "--reason",
+        "inquiry request",
+    ]);
+    // Nothing matched when it was placed; a later deposit brings a match.
+    let later = env.write("later.txt", LATER.as_bytes());
+    env.ok(&["ingest", later.to_str().unwrap()]);
+    let hit = json(
+        env.ok(&["search", "--json", "coffee"])
+            .lines()
+            .next()
+            .unwrap(),
+    );
+    let coffee = hit["id"].as_str().unwrap().to_string();
+
+    let o = env.run(&[
+        "dispose",
+        &coffee,
+        "--authority",
+        "test",
+        "--reason",
+        "trying",
+        "--by",
+        "RM",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("coffee-inquiry"), "{err}");
+    let h = json(&env.ok(&["history", "--json", &coffee]));
+    assert!(h["disposed"].is_null());
+    assert!(
+        h["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "refusal"),
+        "the refusal is logged: {h}"
+    );
+
+    // Under a schedule, it is listed as held, not in the batch.
+    schedule(
+        &env,
+        "s.txt",
+        "version 1\nline everything applies=all keep=0d then=destroy\n",
+    );
+    let due = json(&env.ok(&["disposal", "due", "--json"]));
+    assert!(!ids(&due, "destroy").contains(&coffee), "{due}");
+    let held = &due["held"].as_array().unwrap();
+    assert!(
+        held.iter()
+            .any(|r| r["record"] == coffee.as_str() && r["held_by"][0] == "coffee-inquiry"),
+        "{due}"
+    );
+    // Rebuild keeps the hold's search.
+    env.ok(&["rebuild"]);
+    let due2 = json(&env.ok(&["disposal", "due", "--json"]));
+    assert_eq!(due["batch"], due2["batch"]);
+}
