@@ -28,6 +28,12 @@ use serde::Serialize;
 use crate::AppError;
 use crate::govern::actor_name;
 
+/// The department's own model, inside an archive (`classify --train` writes it).
+pub const MODEL_FILE: &str = "model.json";
+/// How many times a person's decision counts against one shipped example when training: a
+/// department's few hundred decisions must move a model trained on thousands of examples.
+const DECISION_WEIGHT: usize = 5;
+
 /// The folder, inside an archive, of a department's lexicon files.
 pub const LEXICON_DIR: &str = "lexicons";
 /// The largest lexicon file read (a lexicon is a list of phrases: 16 MiB is generous).
@@ -118,7 +124,25 @@ pub fn archive_classifier(
             "--no-default-lexicon needs a lexicon: --lexicon FILE, or a .lex file in the archive's lexicons/ folder",
         ));
     }
-    let model_json = onrecord_classify::model::DEFAULT_MODEL_JSON;
+    let own = archive.root().join(MODEL_FILE);
+    let (model, model_json, model_name) = match std::fs::read_to_string(&own) {
+        Ok(json) => {
+            let m = Model::from_json(&json).map_err(|e| {
+                AppError::caller(format!(
+                    "{}: {e} (retrain with onrecord classify --train)",
+                    own.display()
+                ))
+            })?;
+            (m, json, "department")
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+            Model::default_model(),
+            onrecord_classify::model::DEFAULT_MODEL_JSON.to_string(),
+            "default",
+        ),
+        Err(e) => return Err(AppError::caller(format!("reading {}: {e}", own.display()))),
+    };
+    let model_json = model_json.as_str();
     let mut fp = Vec::new();
     for t in texts.iter().map(String::as_str).chain([model_json]) {
         fp.extend_from_slice(&(t.len() as u64).to_be_bytes());
@@ -131,9 +155,9 @@ pub fn archive_classifier(
     if rules.len() > 160 {
         rules = format!("{} lexicons", names.len());
     }
-    let name = format!("rules:{rules};model:default@{}", &fingerprint[..16]);
+    let name = format!("rules:{rules};model:{model_name}@{}", &fingerprint[..16]);
     Ok(ArchiveClassifier {
-        classifier: Classifier::new(&lexicons, Model::default_model()),
+        classifier: Classifier::new(&lexicons, model),
         name,
     })
 }
@@ -395,5 +419,92 @@ pub fn explain(
         holds,
         disposed,
         retention,
+    })
+}
+
+/// What training did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trained {
+    /// Where the model was written.
+    pub model: String,
+    /// The reviewers' decisions used (each counted [`DECISION_WEIGHT`] times).
+    pub decisions: usize,
+    /// Decisions left out: a label or category the classifier does not know.
+    pub skipped: usize,
+    /// The shipped examples trained on beside them.
+    pub shipped_examples: usize,
+    /// On the shipped held-out set: precision and recall for "significant", as a check that the
+    /// new model has not lost what the shipped one knew.
+    pub held_out_precision: f64,
+    pub held_out_recall: f64,
+}
+
+/// Trains the archive's own model from the shipped training set and the people's review
+/// decisions, and writes it to the archive's `model.json` (a new file, renamed into place).
+/// The classifier's name changes with it, so the next `classify` relabels what the new model
+/// decides (never what a person decided).
+pub fn train_model(archive: &ArchiveReader) -> Result<Trained, AppError> {
+    use onrecord_classify::train::{Example, TrainConfig, train};
+    let decisions = archive.person_decisions()?;
+    if decisions.is_empty() {
+        return Err(AppError::caller(
+            "no review decisions to train from: decide some with onrecord review first",
+        ));
+    }
+    let (train_part, held_out) = onrecord_classify::dataset::shipped_split();
+    let mut examples: Vec<Example> = train_part.iter().map(|m| m.example()).collect();
+    let shipped_examples = examples.len();
+    let mut used = 0;
+    for (text, label, category) in &decisions {
+        let Some(c) = Category::parse(category).filter(|c| Label::parse(label) == Some(c.label()))
+        else {
+            continue;
+        };
+        used += 1;
+        for _ in 0..DECISION_WEIGHT {
+            examples.push(Example { text, category: c });
+        }
+    }
+    let model = train(&examples, &TrainConfig::default())
+        .map_err(|e| AppError::caller(format!("training: {e}")))?;
+    // The held-out check with the model alone (no rules), as the shipped model's figures are.
+    let (mut tp, mut fp, mut fneg) = (0u32, 0u32, 0u32);
+    let c = Classifier::new(&[], model.clone());
+    let mut scratch = Scratch::default();
+    for m in &held_out {
+        let e = m.example();
+        let got = c.classify_with(e.text, &mut scratch).label == Label::Significant;
+        let want = e.category.label() == Label::Significant;
+        match (got, want) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fneg += 1,
+            _ => {}
+        }
+    }
+    let ratio = |a: u32, b: u32| {
+        if a + b == 0 {
+            0.0
+        } else {
+            f64::from(a) / f64::from(a + b)
+        }
+    };
+    let path = archive.root().join(MODEL_FILE);
+    let tmp = archive.root().join(format!("{MODEL_FILE}.new"));
+    std::fs::write(&tmp, model.to_json() + "\n")
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| {
+            AppError::new(
+                crate::ErrorKind::Archive,
+                format!("writing {}: {e}", path.display()),
+            )
+        })?;
+    Ok(Trained {
+        model: path.display().to_string(),
+        decisions: used,
+        skipped: decisions.len() - used,
+        shipped_examples,
+        held_out_precision: (ratio(tp, fp) * 1000.0).round() / 1000.0,
+        held_out_recall: (ratio(tp, fneg) * 1000.0).round() / 1000.0,
     })
 }

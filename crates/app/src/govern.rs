@@ -188,6 +188,18 @@ pub fn dispose(
 
 pub use onrecord_archive::govern::History;
 
+/// Records that `new` corrects `old` (both stay; `history` shows every version).
+pub fn correct(
+    archive: &Archive,
+    old: &str,
+    new: &str,
+    by: Option<&str>,
+    reason: &str,
+) -> Result<Governed, AppError> {
+    let who = actor(by, "correction", reason)?;
+    Ok(archive.correct(old, new, &who)?)
+}
+
 pub fn history(archive: &ArchiveReader, record: &str) -> Result<History, AppError> {
     Ok(archive.history(record)?)
 }

@@ -44,13 +44,13 @@ pub use cases::{
 };
 pub use classify::{
     ArchiveClassifier, ClassifierSpec, ClassifyOutcome, Decision, Explanation, LEXICON_DIR,
-    LabelView, ReviewItem, archive_classifier, check_label, classify_range, explain, review_decide,
-    review_queue,
+    LabelView, ReviewItem, Trained, archive_classifier, check_label, classify_range, explain,
+    review_decide, review_queue, train_model,
 };
 pub use error::{AppError, ErrorKind, archive_error_kind};
 pub use govern::{
-    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, dispose, history, hold_create, hold_release,
-    holds, label,
+    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, correct, dispose, history, hold_create,
+    hold_release, holds, label,
 };
 pub use ingest::{
     ClassifyCatchUp, Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig,

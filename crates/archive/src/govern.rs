@@ -337,6 +337,65 @@ pub struct History {
     /// Its labels, oldest first (a person's decision outranks any run's).
     pub labels: Vec<LabelRow>,
     pub entries: Vec<GovernanceRow>,
+    /// Every version of the record, oldest first (itself included), as corrections link them;
+    /// one element when it was never corrected.
+    pub versions: Vec<Version>,
+}
+
+/// One version of a record in its chain of corrections.
+#[derive(Clone, Debug, Serialize)]
+pub struct Version {
+    pub record_id: String,
+    /// The log index of the correction entry that superseded it (`None`: the current version).
+    pub superseded_at: Option<u64>,
+}
+
+/// The corrections in the log, as (superseded id → (by id, entry index)).
+fn corrections(
+    snap: &dyn crate::catalogue::CatalogueRead,
+) -> Result<HashMap<Digest, (Digest, u64)>, ArchiveError> {
+    let mut out = HashMap::new();
+    for g in snap.governance(None)? {
+        if g.kind != "correction" {
+            continue;
+        }
+        let by = serde_json::from_str::<serde_json::Value>(&g.detail)
+            .ok()
+            .and_then(|v| v["by"].as_str().and_then(Digest::from_hex))
+            .ok_or_else(|| {
+                ArchiveError::Damaged(format!("correction {}: no superseding record", g.log_index))
+            })?;
+        out.insert(g.subject, (by, g.log_index));
+    }
+    Ok(out)
+}
+
+/// The chain of versions through `id`: back to the first, then forward to the current.
+fn versions_of(id: Digest, corr: &HashMap<Digest, (Digest, u64)>) -> Vec<Version> {
+    let back: HashMap<Digest, Digest> = corr.iter().map(|(old, (new, _))| (*new, *old)).collect();
+    let mut first = id;
+    let mut steps = 0;
+    while let Some(prev) = back.get(&first) {
+        first = *prev;
+        steps += 1;
+        if steps > corr.len() {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    let mut cur = first;
+    loop {
+        let next = corr.get(&cur);
+        out.push(Version {
+            record_id: cur.to_hex(),
+            superseded_at: next.map(|(_, at)| *at),
+        });
+        match next {
+            Some((n, _)) if out.len() <= corr.len() => cur = *n,
+            _ => break,
+        }
+    }
+    out
 }
 
 impl ArchiveReader {
@@ -407,7 +466,25 @@ impl ArchiveReader {
             disposed: row.disposed,
             holds: snap.holds_on(row.log_index)?,
             labels: snap.labels_of(row.log_index)?,
-            entries: snap.governance(Some(&row.id))?,
+            entries: {
+                // Its own entries, and the correction that made it (whose subject is the
+                // record it superseded).
+                let mut e = snap.governance(Some(&row.id))?;
+                let corr = corrections(&*snap)?;
+                for (old, (new, at)) in &corr {
+                    if *new == row.id
+                        && let Some(g) = snap
+                            .governance(Some(old))?
+                            .into_iter()
+                            .find(|g| g.log_index == *at)
+                    {
+                        e.push(g);
+                    }
+                }
+                e.sort_by_key(|g| g.log_index);
+                e
+            },
+            versions: versions_of(row.id, &corrections(&*snap)?),
         })
     }
 }
@@ -624,6 +701,48 @@ impl Archive {
             },
         };
         Ok((g, indexes))
+    }
+
+    /// Records that `new` is a corrected version of `old` (a fixed parse, say): a correction
+    /// entry; both records stay, and `history` shows the chain. A record is superseded at most
+    /// once, and no chain loops.
+    pub fn correct(&self, old: &str, new: &str, who: &Actor) -> Result<Governed, ArchiveError> {
+        let old = self.record_row(old)?;
+        let new = self.record_row(new)?;
+        if old.log_index == new.log_index {
+            return Err(ArchiveError::Invalid(
+                "a record cannot correct itself".into(),
+            ));
+        }
+        let snap = self.snapshot()?;
+        let corr = corrections(&*snap)?;
+        if let Some((by, at)) = corr.get(&old.id) {
+            return Err(ArchiveError::Invalid(format!(
+                "record {} was superseded already, by {by} (log index {at}): correct the current version",
+                old.id
+            )));
+        }
+        if versions_of(new.id, &corr)
+            .iter()
+            .any(|v| v.record_id == old.id.to_hex())
+        {
+            return Err(ArchiveError::Invalid(format!(
+                "record {} is an earlier version of {}: a correction cannot loop",
+                old.id, new.id
+            )));
+        }
+        drop(snap);
+        let g = GovernanceEntry {
+            at_us: now_us(),
+            actor: who.actor.clone(),
+            authority: who.authority.clone(),
+            reason: who.reason.clone(),
+            action: Action::Correction {
+                superseded: old.id,
+                by: new.id,
+            },
+        };
+        self.commit_governance(&[g], &mut |_, _| Ok(()))
     }
 
     /// Releases the hold `name`. A case's hold (`case:NAME#k`) is refused: it stays until the
@@ -1241,6 +1360,36 @@ impl ArchiveReader {
             if !search.is_empty() {
                 out.push((h.name, search));
             }
+        }
+        Ok(out)
+    }
+
+    /// The records people have decided on (their latest person's label), with their text:
+    /// (text, label, category), in log order. Disposed records are left out (their text is gone).
+    pub fn person_decisions(&self) -> Result<Vec<(String, String, String)>, ArchiveError> {
+        let snap = self.snapshot()?;
+        let mut decided: BTreeMap<u64, (String, String)> = BTreeMap::new();
+        for g in snap.governance(None)? {
+            if g.kind == "label" {
+                for l in snap.labels_by_entry(g.log_index)? {
+                    if l.source == "person" {
+                        decided.insert(l.record, (l.label, l.category));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(decided.len());
+        for (at, (label, category)) in decided {
+            let Some(r) = snap.record_at(at)? else {
+                continue;
+            };
+            if r.disposed.is_some() {
+                continue;
+            }
+            let text = Content::decode(&r.content)
+                .map(|c| c.text())
+                .map_err(|e| ArchiveError::Damaged(format!("record {}: {e}", r.id)))?;
+            out.push((text, label, category));
         }
         Ok(out)
     }

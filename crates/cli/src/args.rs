@@ -60,6 +60,8 @@ pub enum Command {
     Hold(HoldCommand),
     /// Label a record (a records manager's decision), as an entry in the log.
     Label(LabelArgs),
+    /// Record that a record corrects another (a fixed parse): both stay, `history` shows versions.
+    Correct(CorrectArgs),
     /// A record's governance history: labels, holds, corrections, disposal.
     History(HistoryArgs),
     /// The audit log: every read of content (search hits, transcripts, disclosures), who and when.
@@ -214,6 +216,19 @@ pub struct LabelArgs {
     /// Its category (decision, procurement, logistics…).
     #[arg(long, default_value = "")]
     pub category: String,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CorrectArgs {
+    /// The record superseded (id or a unique prefix of at least 8).
+    pub record: String,
+    /// The record that corrects it.
+    #[arg(long = "with", value_name = "RECORD")]
+    pub with: String,
     #[command(flatten)]
     pub actor: ActorArgs,
     #[arg(long)]
@@ -673,6 +688,10 @@ pub struct ClassifyArgs {
     /// Print the run's outcome as JSON.
     #[arg(long, conflicts_with = "stdin")]
     pub json: bool,
+    /// Train the archive's own model (model.json in the archive) from the shipped examples and
+    /// the review decisions people made, instead of labelling. Run `classify` after it.
+    #[arg(long, conflicts_with = "stdin")]
+    pub train: bool,
     /// A lexicon file (crates/classify/lexicons/uk-government.lex shows the format) that adds
     /// to the shipped UK-government lexicon. Repeatable.
     #[arg(long, value_name = "FILE")]

@@ -251,6 +251,26 @@ fn json_line(v: &impl Serialize) -> Result<Outcome> {
 /// `classify` over the archive: labels every record this classifier has not labelled and no
 /// person has decided, in one run.
 pub fn archive(g: &Global, a: ClassifyArgs) -> Result<Outcome> {
+    if a.train {
+        // Training writes only the archive's model file: a reader suffices.
+        let archive = read(g, false)?;
+        let t = onrecord_app::train_model(&archive)?;
+        if a.json {
+            return json_line(&t);
+        }
+        println!(
+            "Trained on {} shipped examples and {} review decisions ({} skipped); wrote {}.",
+            t.shipped_examples,
+            t.decisions,
+            t.skipped,
+            visible(&t.model)
+        );
+        println!(
+            "On the shipped held-out set: precision {:.3}, recall {:.3} for significant. Run onrecord classify to relabel with it.",
+            t.held_out_precision, t.held_out_recall
+        );
+        return Ok(Outcome::Ok);
+    }
     let archive = open(g)?;
     let c = onrecord_app::archive_classifier(&archive, &spec(&a.lexicon, a.no_default_lexicon))?;
     let o = onrecord_app::classify_range(&archive, &c, 0, None, a.by.as_deref())?;

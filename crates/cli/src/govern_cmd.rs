@@ -8,8 +8,8 @@ use onrecord_app::SearchRequest;
 use crate::Outcome;
 use crate::archive_cmd::{open, read};
 use crate::args::{
-    AuditArgs, DisposalCommand, DisposeArgs, Global, HistoryArgs, HoldCommand, LabelArgs,
-    RetentionCommand,
+    AuditArgs, CorrectArgs, DisposalCommand, DisposeArgs, Global, HistoryArgs, HoldCommand,
+    LabelArgs, RetentionCommand,
 };
 use crate::visible::visible;
 
@@ -166,6 +166,28 @@ pub fn label(g: &Global, a: LabelArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+pub fn correct(g: &Global, a: CorrectArgs) -> Result<Outcome> {
+    let archive = open(g)?;
+    let r = onrecord_app::correct(
+        &archive,
+        &a.record,
+        &a.with,
+        a.actor.by.as_deref(),
+        &a.actor.reason,
+    )?;
+    print_warnings(&r.warnings);
+    if a.json {
+        return json_line(&r);
+    }
+    println!(
+        "Record {} is superseded by {} (log index {}); both stay in the archive.",
+        visible(&a.record),
+        visible(&a.with),
+        r.entries.first().map_or(0, |e| e.0)
+    );
+    Ok(Outcome::Ok)
+}
+
 pub fn history(g: &Global, a: HistoryArgs) -> Result<Outcome> {
     let archive = read(g, false)?;
     let h = onrecord_app::history(&archive, &a.record)?;
@@ -179,6 +201,25 @@ pub fn history(g: &Global, a: HistoryArgs) -> Result<Outcome> {
     }
     if !h.holds.is_empty() {
         writeln!(out, "  under hold: {}", visible(&h.holds.join(", ")))?;
+    }
+    if h.versions.len() > 1 {
+        writeln!(out, "  versions, oldest first:")?;
+        for v in &h.versions {
+            writeln!(
+                out,
+                "    {}{}{}",
+                v.record_id,
+                if v.record_id == h.record_id {
+                    " (this record)"
+                } else {
+                    ""
+                },
+                v.superseded_at
+                    .map_or(" (current)".to_string(), |at| format!(
+                        " superseded at log index {at}"
+                    ))
+            )?;
+        }
     }
     for e in &h.entries {
         let at = jiff::Timestamp::from_microsecond(e.at_us)

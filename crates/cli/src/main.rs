@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         Command::Dispose(a) => govern_cmd::dispose(&cli.global, a),
         Command::Hold(c) => govern_cmd::hold(&cli.global, c),
         Command::Label(a) => govern_cmd::label(&cli.global, a),
+        Command::Correct(a) => govern_cmd::correct(&cli.global, a),
         Command::History(a) => govern_cmd::history(&cli.global, a),
         Command::Audit(a) => govern_cmd::audit(&cli.global, a),
         Command::Reindex => read_cmd::reindex(&cli.global),

@@ -64,10 +64,13 @@ fn mbox(mails: &[(&str, &str, &str, i64, &str)]) -> String {
     out
 }
 
+/// Ingests without automatic classification: the significant and unclassified counts below
+/// come from a person's labels alone.
 fn ingest(env: &Env, name: &str, bytes: &str) -> i64 {
     let p = env.write(name, bytes.as_bytes());
     let out = env.ok(&[
         "ingest",
+        "--no-classify",
         "--json",
         "--depositor",
         "Jane Doe",
