@@ -150,10 +150,52 @@ fn rows_of(snap: &dyn crate::catalogue::CatalogueRead) -> Result<MergeRows, Arch
         .collect())
 }
 
+/// A deposit that holds a record, and where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Holding {
+    /// The deposit's public id (hex).
+    pub deposit: String,
+    /// The deposit's file name as handed in.
+    pub file_name: String,
+    /// Its depositor (`(unattributed)` when none was named).
+    pub depositor: String,
+    /// The line the record starts on in the deposit (its member), where the format has lines.
+    pub line: Option<u64>,
+}
+
 impl ArchiveReader {
     /// Every merge row, by entry.
     pub fn merges(&self) -> Result<Vec<MergeRow>, ArchiveError> {
         self.snapshot()?.merges()
+    }
+
+    /// Every deposit that holds each of `records` (log indexes), the first first, from one
+    /// snapshot. One catalogue lookup per record.
+    pub fn holdings(&self, records: &[u64]) -> Result<Vec<Vec<Holding>>, ArchiveError> {
+        let snap = self.snapshot()?;
+        let deposits: std::collections::HashMap<i64, crate::catalogue::DepositRow> =
+            snap.deposits()?.into_iter().map(|d| (d.seq, d)).collect();
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let mut held = Vec::new();
+            for p in snap.record_placements(*r)? {
+                let Some(d) = deposits.get(&p.deposit_seq) else {
+                    continue;
+                };
+                held.push(Holding {
+                    deposit: d.id.to_hex(),
+                    file_name: d.file_name.clone(),
+                    depositor: if d.depositor.is_empty() {
+                        "(unattributed)".to_string()
+                    } else {
+                        d.depositor.clone()
+                    },
+                    line: p.line,
+                });
+            }
+            out.push(held);
+        }
+        Ok(out)
     }
 }
 
