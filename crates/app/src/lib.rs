@@ -62,8 +62,8 @@ pub use integrity::{
     proof, verifier_key, verify, verify_disclosure,
 };
 pub use merge::{
-    AliasView, HolderView, MergeSuggestion, MergedMessageView, MergedView, PairMatch, PersonView,
-    is_merged, merge, merge_suggestions, merged_view, people, unmerge,
+    AliasView, Finding, HolderView, MergeSuggestion, MergedMessageView, MergedView, PairMatch,
+    PersonView, findings, is_merged, merge, merge_suggestions, merged_view, people, unmerge,
 };
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};

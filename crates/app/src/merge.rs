@@ -79,6 +79,9 @@ pub struct MergedView {
 pub struct MergedMessageView {
     /// The time the aligned exports give (UTC, RFC 3339).
     pub time: Option<String>,
+    /// The same, in seconds since the epoch (0: no time).
+    #[serde(skip)]
+    pub time_s: i64,
     /// The person, as [`PersonView::name`]; none for a system event.
     pub person: Option<String>,
     /// The record of the first holder (by conversation), as the wire form gives it.
@@ -232,6 +235,7 @@ pub fn merged_view(archive: &ArchiveReader, conversation: &str) -> Result<Merged
                 }
             }
             MergedMessageView {
+                time_s: m.time_s,
                 time: jiff::Timestamp::from_second(m.time_s)
                     .ok()
                     .filter(|_| m.time_s != 0)
@@ -491,4 +495,126 @@ pub fn unmerge(
     let root = members_of(archive, &id.to_hex())?.remove(0);
     let root = Digest::from_hex(&root).expect("a conversation id");
     Ok(archive.unmerge(&root, &who)?)
+}
+
+/// A difference between the exports of a merged conversation, with its evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// `missing`: a message inside the span an export covers that the export lacks while others
+    /// hold it (deleted on that device, or lost). `deleted-recovered`: the export holds a
+    /// "message deleted" placeholder where another export still holds the text.
+    pub kind: &'static str,
+    /// The conversation (one export's) the finding is about.
+    pub conversation: String,
+    /// The span that conversation's messages cover (UTC, RFC 3339), first and last.
+    pub span: [String; 2],
+    pub time: Option<String>,
+    pub person: Option<String>,
+    /// The text other exports hold.
+    pub text: String,
+    /// The records of other exports that hold the message, and where.
+    pub evidence: Vec<HolderView>,
+    /// For `deleted-recovered`: the placeholder, and where.
+    pub placeholder: Vec<HolderView>,
+}
+
+fn rfc3339(s: i64) -> String {
+    jiff::Timestamp::from_second(s).map_or_else(|_| s.to_string(), |t| t.to_string())
+}
+
+/// The findings of the merge `conversation` belongs to, or of every merge. Recomputed from the
+/// records each time, so they follow the deposits and are the same on every run. An audited
+/// read (through the merged views).
+///
+/// An export's span runs from its first to its last authored message; a message outside it
+/// (before a phone joined, after it was exported) is not missing from it. Messages without an
+/// author (system events, in each phone's language) are never findings.
+pub fn findings(
+    archive: &ArchiveReader,
+    conversation: Option<&str>,
+) -> Result<Vec<Finding>, AppError> {
+    let roots: Vec<String> = match conversation {
+        Some(c) => {
+            let id = crate::transcript::find_conversation(archive, c)?.id;
+            let members = members_of(archive, &id)?;
+            if members.len() < 2 {
+                return Ok(Vec::new());
+            }
+            vec![members[0].clone()]
+        }
+        None => {
+            let mut r: Vec<String> = archive
+                .merges()?
+                .iter()
+                .map(|r| r.merged.to_hex())
+                .collect();
+            r.sort();
+            r.dedup();
+            r
+        }
+    };
+    let mut out = Vec::new();
+    for root in roots {
+        out.extend(findings_of(&merged_view(archive, &root)?));
+    }
+    Ok(out)
+}
+
+fn findings_of(view: &MergedView) -> Vec<Finding> {
+    let holds = |m: &MergedMessageView, c: &str| m.holders.iter().any(|h| h.conversation == c);
+    let mut out = Vec::new();
+    for c in &view.members {
+        let mine: Vec<&MergedMessageView> = view
+            .messages
+            .iter()
+            .filter(|m| m.person.is_some() && m.time_s != 0 && holds(m, &c.id))
+            .collect();
+        let (Some(first), Some(last)) = (mine.first(), mine.last()) else {
+            continue;
+        };
+        let span = [rfc3339(first.time_s), rfc3339(last.time_s)];
+        // This export's placeholders, by (person, minute), to recover what others hold.
+        let mut placeholders: HashMap<(&str, i64), Vec<&MergedMessageView>> = HashMap::new();
+        for m in &mine {
+            if m.record.kind == "deleted" && m.holders.len() == 1 {
+                let p = m.person.as_deref().unwrap_or_default();
+                placeholders
+                    .entry((p, m.time_s.div_euclid(60)))
+                    .or_default()
+                    .push(m);
+            }
+        }
+        for m in &view.messages {
+            if m.person.is_none()
+                || m.time_s <= first.time_s
+                || m.time_s >= last.time_s
+                || holds(m, &c.id)
+                || m.record.kind == "deleted"
+            {
+                continue;
+            }
+            let person = m.person.as_deref().unwrap_or_default();
+            let minute = m.time_s.div_euclid(60);
+            let placeholder = [minute, minute - 1, minute + 1].iter().find_map(|k| {
+                placeholders
+                    .get_mut(&(person, *k))
+                    .and_then(|v| (!v.is_empty()).then(|| v.remove(0)))
+            });
+            out.push(Finding {
+                kind: if placeholder.is_some() {
+                    "deleted-recovered"
+                } else {
+                    "missing"
+                },
+                conversation: c.id.clone(),
+                span: span.clone(),
+                time: m.time.clone(),
+                person: m.person.clone(),
+                text: m.record.text.clone(),
+                evidence: m.holders.clone(),
+                placeholder: placeholder.map(|p| p.holders.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    out
 }

@@ -91,6 +91,9 @@ pub enum Command {
     Unmerge(UnmergeArgs),
     /// Every person, with every name the exports give them and the deposits each came from.
     People(PeopleArgs),
+    /// What the exports of merged conversations differ on: messages missing from one export
+    /// inside its span, deleted placeholders whose text another export holds.
+    Findings(FindingsArgs),
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
@@ -236,6 +239,14 @@ pub struct UnmergeArgs {
     pub conversation: String,
     #[command(flatten)]
     pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FindingsArgs {
+    /// A conversation of a merge (part of its title, or its id); every merge when absent.
+    pub conversation: Option<String>,
     #[arg(long)]
     pub json: bool,
 }

@@ -78,6 +78,7 @@ fn main() -> ExitCode {
         Command::Merge(a) => merge_cmd::merge(&cli.global, a),
         Command::Unmerge(a) => merge_cmd::unmerge(&cli.global, a),
         Command::People(a) => merge_cmd::people(&cli.global, a),
+        Command::Findings(a) => merge_cmd::findings(&cli.global, a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
     match result {

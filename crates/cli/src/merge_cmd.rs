@@ -7,7 +7,7 @@ use onrecord_app::ArchiveReader;
 
 use crate::Outcome;
 use crate::archive_cmd::{open, read};
-use crate::args::{Global, MergeArgs, PeopleArgs, UnmergeArgs};
+use crate::args::{FindingsArgs, Global, MergeArgs, PeopleArgs, UnmergeArgs};
 use crate::visible::{short, visible};
 
 fn json_line(v: &impl serde::Serialize) -> Result<Outcome> {
@@ -126,6 +126,49 @@ pub fn people(g: &Global, a: PeopleArgs) -> Result<Outcome> {
                 x.messages,
                 short(&x.conversation, 12),
                 visible(&x.deposits.join(", "))
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+pub fn findings(g: &Global, a: FindingsArgs) -> Result<Outcome> {
+    let archive = read(g, false)?;
+    let found = onrecord_app::findings(&archive, a.conversation.as_deref())?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if !a.json && found.is_empty() {
+        writeln!(out, "No findings.")?;
+    }
+    for f in &found {
+        if a.json {
+            serde_json::to_writer(&mut out, f)?;
+            writeln!(out)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{}  in {} (covers {} to {}): {} {}: {}",
+            f.kind,
+            short(&f.conversation, 12),
+            f.span[0],
+            f.span[1],
+            f.time.as_deref().unwrap_or("(no time)"),
+            visible(f.person.as_deref().unwrap_or("—")),
+            visible(&f.text)
+        )?;
+        let held: Vec<String> = f
+            .evidence
+            .iter()
+            .map(|h| format!("{}:{}", h.file_name, h.line.unwrap_or(0)))
+            .collect();
+        writeln!(out, "    held by {}", visible(&held.join(", ")))?;
+        for p in &f.placeholder {
+            writeln!(
+                out,
+                "    placeholder at {}:{}",
+                visible(&p.file_name),
+                p.line.unwrap_or(0)
             )?;
         }
     }

@@ -152,6 +152,28 @@ fn three_phones_merge_into_one_conversation_and_unmerge_restores_them() {
     }
     assert_eq!(got.len(), sim.messages.len());
     assert_eq!(got_set, want);
+    // Findings: exactly the messages deleted on the UK phone; nothing before the German phone
+    // joined, which lies outside its span.
+    let found = lines(&env.ok(&["findings", a, "--json"]));
+    let mut missing: Vec<&str> = found
+        .iter()
+        .map(|f| {
+            assert_eq!(f["kind"], "missing", "{f}");
+            assert_eq!(f["conversation"], a.as_str(), "{f}");
+            assert!(!f["evidence"].as_array().unwrap().is_empty(), "{f}");
+            f["text"].as_str().unwrap()
+        })
+        .collect();
+    missing.sort();
+    let mut deleted: Vec<&str> = sim.phones[0]
+        .deleted
+        .iter()
+        .map(|&i| sim.messages[i].text.as_str())
+        .collect();
+    deleted.sort();
+    assert!(!deleted.is_empty());
+    assert_eq!(missing, deleted);
+    assert_eq!(lines(&env.ok(&["findings", "--json"])).len(), found.len());
     let shown = env.ok(&["show", a]);
     assert!(shown.contains("merged from 3 conversations"), "{shown}");
     assert!(shown.contains("times shifted -1 h"), "{shown}");
@@ -250,4 +272,75 @@ fn merge_refuses_what_would_change_another_merge() {
         Some(2)
     );
     env.ok(&["verify"]);
+}
+
+#[test]
+fn a_deleted_placeholder_is_recovered_from_another_phone_and_a_missing_message_found() {
+    let env = Env::new();
+    env.init();
+    let android = [
+        "14/01/2026, 09:00 - Jane Doe: The budget line is agreed for Thursday",
+        "14/01/2026, 09:01 - Sam: Press call moved to ten tomorrow morning",
+        "14/01/2026, 09:02 - Sam: This message was deleted",
+        "14/01/2026, 09:03 - Jane Doe: Thanks, the cabinet paper goes out tonight",
+        "14/01/2026, 09:05 - Jane Doe: Final numbers are with the treasury now",
+        "",
+    ]
+    .join("\n");
+    let ios = [
+        "[14/01/2026, 09:00:12] Rt Hon Jane Doe MP: The budget line is agreed for Thursday",
+        "[14/01/2026, 09:01:40] Sam Patel: Press call moved to ten tomorrow morning",
+        "[14/01/2026, 09:02:05] Sam Patel: The contract figure is 4.2m, keep it quiet",
+        "[14/01/2026, 09:03:30] Rt Hon Jane Doe MP: Thanks, the cabinet paper goes out tonight",
+        "[14/01/2026, 09:04:10] Rt Hon Jane Doe MP: Call me before the lobby briefing",
+        "[14/01/2026, 09:05:01] Rt Hon Jane Doe MP: Final numbers are with the treasury now",
+        "",
+    ]
+    .join("\n");
+    let a = env.write("WhatsApp Chat with Budget.txt", android.as_bytes());
+    let b = env.write("WhatsApp Chat - Budget.txt", ios.as_bytes());
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        "--depositor",
+        "Minister",
+        a.to_str().unwrap(),
+    ]);
+    env.ok(&["ingest", "--no-classify", b.to_str().unwrap()]);
+    let list = lines(&env.ok(&["show", "--list", "--json"]));
+    let ids: Vec<&str> = list.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    let suggested: serde_json::Value =
+        serde_json::from_str(env.ok(&["merge", "--suggest", "--json"]).trim()).unwrap();
+    assert_eq!(suggested.as_array().unwrap().len(), 1, "{suggested:#}");
+    env.ok(&["merge", ids[0], ids[1], "--reason", "one chat, two phones"]);
+    let found = lines(&env.ok(&["findings", "--json"]));
+    let kinds: Vec<(&str, &str)> = found
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "deleted-recovered",
+                "The contract figure is 4.2m, keep it quiet"
+            ),
+            ("missing", "Call me before the lobby briefing"),
+        ],
+        "{found:#?}"
+    );
+    let recovered = &found[0];
+    assert_eq!(recovered["placeholder"][0]["line"], 3);
+    assert_eq!(
+        recovered["placeholder"][0]["file_name"],
+        "WhatsApp Chat with Budget.txt"
+    );
+    assert_eq!(recovered["evidence"][0]["line"], 3);
+    assert_eq!(recovered["person"], "Sam Patel");
+    let text = env.ok(&["findings"]);
+    assert!(
+        text.contains("placeholder at WhatsApp Chat with Budget.txt:3"),
+        "{text}"
+    );
 }
