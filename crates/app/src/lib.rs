@@ -28,6 +28,7 @@ mod error;
 mod govern;
 mod ingest;
 mod integrity;
+mod merge;
 mod open;
 mod read_options;
 mod reports;
@@ -59,6 +60,10 @@ pub use ingest::{
 pub use integrity::{
     Checkpoint, DiscloseRequest, Proof, ProofTarget, checkpoint, disclose, earlier_checkpoint,
     proof, verifier_key, verify, verify_disclosure,
+};
+pub use merge::{
+    AliasView, Finding, HolderView, MergeSuggestion, MergedMessageView, MergedView, PairMatch,
+    PersonView, findings, is_merged, merge, merge_suggestions, merged_view, people, unmerge,
 };
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};

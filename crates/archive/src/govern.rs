@@ -320,7 +320,7 @@ pub fn index_of_id(
         .map(|r| r.log_index))
 }
 
-fn now_us() -> i64 {
+pub(crate) fn now_us() -> i64 {
     jiff::Timestamp::now().as_microsecond()
 }
 

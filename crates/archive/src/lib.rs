@@ -29,6 +29,7 @@ pub mod govern;
 pub mod ingest;
 pub mod logstore;
 mod manifest;
+pub mod merges;
 pub mod original;
 pub mod pack;
 pub mod packer;

@@ -561,6 +561,16 @@ fn replay_governance(
         Action::Tombstone { log_index, .. } => {
             tx.dispose_record(*log_index, at, None)?;
         }
+        Action::Merge { .. } | Action::Unmerge { .. } => {
+            let mut rows: crate::merges::MergeRows = snap
+                .merges()?
+                .into_iter()
+                .map(|r| (r.absorbed, r))
+                .collect();
+            let change = crate::merges::fold(&mut rows, at, &g.action)
+                .map_err(|e| damaged(format!("merge entry {at}: {e}")))?;
+            crate::merges::apply(tx, &change)?;
+        }
         Action::Label {
             record,
             label,

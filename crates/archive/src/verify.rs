@@ -1009,6 +1009,54 @@ fn check_cases(
     Ok(())
 }
 
+/// The catalogue's merge rows against the merge and unmerge entries, folded in log order as the
+/// writer folds them (`merges::fold`).
+fn check_merges(
+    rep: &mut VerifyReport,
+    snap: &dyn CatalogueRead,
+    governance: &[(u64, entry::GovernanceEntry)],
+) -> Result<(), ArchiveError> {
+    let mut expected = crate::merges::MergeRows::new();
+    for (index, g) in governance {
+        if let Err(e) = crate::merges::fold(&mut expected, *index, &g.action) {
+            push_problem(&mut rep.problems, format!("merge entry {index}: {e}"));
+        }
+    }
+    let mut got: crate::merges::MergeRows = Default::default();
+    for r in snap.merges()? {
+        got.insert(r.absorbed, r);
+    }
+    for (absorbed, want) in &expected {
+        match got.remove(absorbed) {
+            Some(row) if row == *want => {}
+            Some(row) => push_problem(
+                &mut rep.problems,
+                format!(
+                    "merge of conversation {absorbed}: the catalogue says into {} by entry {}, the log into {} by entry {}",
+                    row.merged, row.entry, want.merged, want.entry
+                ),
+            ),
+            None => push_problem(
+                &mut rep.problems,
+                format!(
+                    "merge of conversation {absorbed} into {} (entry {}) is in the log but missing from the catalogue",
+                    want.merged, want.entry
+                ),
+            ),
+        }
+    }
+    for (absorbed, row) in &got {
+        push_problem(
+            &mut rep.problems,
+            format!(
+                "the catalogue merges conversation {absorbed} into {} (entry {}), which the log does not",
+                row.merged, row.entry
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// Governance entries against the catalogue, tombstones against disposed rows.
 fn check_governance(
     rep: &mut VerifyReport,
@@ -1139,6 +1187,7 @@ fn check_governance(
         }
     }
     check_cases(rep, snap, blobs, governance)?;
+    check_merges(rep, snap, governance)?;
     let logged: HashSet<u64> = governance.iter().map(|(i, _)| *i).collect();
     for index in rows.keys().filter(|i| !logged.contains(i)) {
         push_problem(

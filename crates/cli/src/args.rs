@@ -86,6 +86,16 @@ pub enum Command {
     /// Disposal by schedule: what falls due, and its approval.
     #[command(subcommand)]
     Disposal(DisposalCommand),
+    /// Merge conversations that are one chat exported from several phones (a log entry), or
+    /// `--suggest` the ones whose messages overlap.
+    Merge(MergeArgs),
+    /// Undo a merge: the conversations are separate again (a log entry).
+    Unmerge(UnmergeArgs),
+    /// Every person, with every name the exports give them and the deposits each came from.
+    People(PeopleArgs),
+    /// What the exports of merged conversations differ on: messages missing from one export
+    /// inside its span, deleted placeholders whose text another export holds.
+    Findings(FindingsArgs),
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
@@ -203,6 +213,48 @@ pub struct HoldReleaseArgs {
     pub authority: String,
     #[command(flatten)]
     pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The conversations (part of a title, or an id): the first absorbs the others.
+    #[arg(required_unless_present = "suggest", num_args = 2..)]
+    pub conversations: Vec<String>,
+    /// List the conversations whose messages overlap, with a confidence and its reasons.
+    #[arg(long, conflicts_with = "conversations")]
+    pub suggest: bool,
+    /// Who acts (default: $ONRECORD_ACTOR, else the system user name).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Why: recorded in the log entry (required to merge).
+    #[arg(long, required_unless_present = "suggest")]
+    pub reason: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UnmergeArgs {
+    /// The merged conversation (or any conversation of the merge).
+    pub conversation: String,
+    #[command(flatten)]
+    pub actor: ActorArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FindingsArgs {
+    /// A conversation of a merge (part of its title, or its id); every merge when absent.
+    pub conversation: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PeopleArgs {
     #[arg(long)]
     pub json: bool,
 }

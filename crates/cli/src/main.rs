@@ -14,6 +14,7 @@ mod case_cmd;
 mod classify_cmd;
 mod demo;
 mod govern_cmd;
+mod merge_cmd;
 mod parse_cmd;
 mod read_cmd;
 mod read_flags;
@@ -75,6 +76,10 @@ fn main() -> ExitCode {
         Command::Explain(a) => classify_cmd::explain(&cli.global, a),
         Command::Retention(c) => govern_cmd::retention(&cli.global, c),
         Command::Disposal(c) => govern_cmd::disposal(&cli.global, c),
+        Command::Merge(a) => merge_cmd::merge(&cli.global, a),
+        Command::Unmerge(a) => merge_cmd::unmerge(&cli.global, a),
+        Command::People(a) => merge_cmd::people(&cli.global, a),
+        Command::Findings(a) => merge_cmd::findings(&cli.global, a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
     };
     match result {

@@ -293,6 +293,16 @@ pub fn show(g: &Global, a: ShowArgs) -> Result<Outcome> {
         out.flush()?;
         return Ok(Outcome::Ok);
     }
+    // A merged conversation (or one a merge absorbed) shows the merge: each message once.
+    if a.around.is_none() {
+        let c = onrecord_app::find_conversation(
+            &archive,
+            a.conversation.as_deref().unwrap_or_default(),
+        )?;
+        if onrecord_app::is_merged(&archive, &c.id)? {
+            return crate::merge_cmd::show_merged(&archive, &c.id, a.json);
+        }
+    }
     let transcript = onrecord_app::transcript(
         &archive,
         &TranscriptRequest {

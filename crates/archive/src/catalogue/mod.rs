@@ -423,6 +423,8 @@ pub trait CatalogueRead: Send {
     fn governance(&self, subject: Option<&Digest>) -> Result<Vec<GovernanceRow>>;
     /// Every hold, in the order they were placed.
     fn holds(&self) -> Result<Vec<HoldRow>>;
+    /// Every merge row (which conversation absorbed which), by entry.
+    fn merges(&self) -> Result<Vec<crate::merges::MergeRow>>;
     /// The names of the holds in force on a record.
     fn holds_on(&self, record: u64) -> Result<Vec<String>>;
     /// Every place a record sits: in the deposit that first held it, then in later ones.
@@ -478,6 +480,10 @@ pub trait CatalogueWrite {
     fn add_governance(&mut self, g: &GovernanceRow) -> Result<()>;
     /// Places (or places again) the hold `name` by the entry at `log_index` on `records`.
     fn add_hold(&mut self, name: &str, log_index: u64, records: &[u64]) -> Result<()>;
+    /// Records that `row.merged` absorbed `row.absorbed` (a merge entry's row).
+    fn add_merge(&mut self, row: &crate::merges::MergeRow) -> Result<()>;
+    /// Deletes the rows of every conversation `merged` absorbed (an unmerge); how many.
+    fn remove_merges(&mut self, merged: &Digest) -> Result<u64>;
     /// Releases the hold; false when no such hold is in force.
     fn release_hold(&mut self, name: &str, log_index: u64) -> Result<bool>;
     /// Replaces a record's content by what its tombstone keeps (`None`: it holds that already),

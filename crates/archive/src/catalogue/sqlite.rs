@@ -43,7 +43,8 @@ type Result<T> = std::result::Result<T, ArchiveError>;
 /// (`records.disposed`), governance entries, holds.
 /// 7: information request cases (`cases`, `case_events`; entry type 12), and `labels` (entry type
 /// 11, which came without a version of its own).
-pub const SCHEMA_VERSION: u32 = 7;
+/// 8: `merges` (entry types 8 and 9: which conversation absorbed which).
+pub const SCHEMA_VERSION: u32 = 8;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -212,6 +213,13 @@ CREATE TABLE case_events (
     detail TEXT NOT NULL
 );
 CREATE INDEX case_events_by_name ON case_events (name, entry);
+-- Merged conversations (entry types 8 and 9, merges.rs): each absorbed conversation's id, the
+-- conversation that absorbed it and the merge entry. An unmerge deletes the rows of its merge.
+CREATE TABLE merges (
+    absorbed BLOB PRIMARY KEY,
+    merged BLOB NOT NULL,
+    entry INTEGER NOT NULL
+);
 -- Where each small blob sits: a member of a pack (blobs::packs). Derived like the rest: every pack
 -- carries its own index.
 CREATE TABLE packed (
@@ -695,6 +703,20 @@ impl CatalogueRead for SqliteRead<'_> {
                 log_index: r.get::<_, i64>(1)? as u64,
                 released: r.get::<_, Option<i64>>(2)?.map(|i| i as u64),
                 n_records: r.get::<_, i64>(3)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn merges(&self) -> Result<Vec<crate::merges::MergeRow>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT absorbed, merged, entry FROM merges ORDER BY entry, absorbed",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(crate::merges::MergeRow {
+                absorbed: digest(bytes_of(r, 0)?),
+                merged: digest(bytes_of(r, 1)?),
+                entry: r.get::<_, i64>(2)? as u64,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1184,6 +1206,21 @@ impl CatalogueWrite for SqliteWrite<'_> {
             st.execute(params![sql_int(*r), sql_int(log_index)])?;
         }
         Ok(())
+    }
+
+    fn add_merge(&mut self, row: &crate::merges::MergeRow) -> Result<()> {
+        self.c().execute(
+            "INSERT INTO merges (absorbed, merged, entry) VALUES (?1, ?2, ?3)",
+            params![&row.absorbed.0[..], &row.merged.0[..], sql_int(row.entry)],
+        )?;
+        Ok(())
+    }
+
+    fn remove_merges(&mut self, merged: &Digest) -> Result<u64> {
+        Ok(self.c().execute(
+            "DELETE FROM merges WHERE merged = ?1",
+            params![&merged.0[..]],
+        )? as u64)
     }
 
     fn release_hold(&mut self, name: &str, log_index: u64) -> Result<bool> {

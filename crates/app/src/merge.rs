@@ -1,0 +1,620 @@
+//! One conversation from many phones: which conversations hold the same chat
+//! ([`merge_suggestions`]), merging and unmerging them (type 8 and 9 entries), the merged view
+//! that shows each message once with every deposit that holds it ([`merged_view`]), and the
+//! people behind the names the exports give ([`people`]).
+//!
+//! Decisions:
+//!
+//! - *Matched by content, never by title alone.* A pair is a candidate only when the two share
+//!   messages (the same normalised text at the same minute, allowing a whole-hour zone shift, as
+//!   `onrecord_align` aligns them); equal titles only add a reason. Unattributed deposits and
+//!   different depositors are compared the same way. Candidates come from an index of distinctive
+//!   texts (at least [`MIN_DISTINCTIVE_CHARS`] characters, in at most [`MAX_CONVERSATIONS_PER_TEXT`]
+//!   conversations), so conversations are never compared all against all.
+//! - *The merged view is computed, not stored.* The log holds only which conversations were
+//!   merged; the alignment (holders, people) follows from the records and `onrecord_align`, so
+//!   an improvement of the aligner improves every merged view without rewriting anything, and an
+//!   unmerge has nothing to undo but the catalogue's rows.
+//! - *People are learned within merged conversations.* A name alone is not evidence that two
+//!   unrelated conversations' "Jane" is one person; outside a merge each conversation's author is
+//!   a person of that conversation.
+//! - *System events* (joins, title changes) have no person: their text is in each phone's
+//!   language, so they are held by one deposit each.
+
+use std::collections::{BTreeMap, HashMap};
+
+use onrecord_align::{Export, Message, Precision};
+use onrecord_archive::govern::{Actor, Governed};
+use onrecord_archive::merges::Holding;
+use onrecord_archive::query::{ConversationView, RecordView};
+use onrecord_archive::{Archive, ArchiveReader};
+use onrecord_model::Digest;
+use onrecord_model::wire::WireRecord;
+use serde::Serialize;
+
+use crate::error::AppError;
+
+/// Texts shorter than this ("ok", "Thanks") do not make two conversations candidates.
+pub const MIN_DISTINCTIVE_CHARS: usize = 12;
+/// A text in more conversations than this (a greeting everyone sends) does not either.
+pub const MAX_CONVERSATIONS_PER_TEXT: usize = 8;
+/// The confidence from which a pair is suggested.
+pub const SUGGEST_FROM: f64 = 0.3;
+
+/// Conversations that look like one chat, with why.
+#[derive(Clone, Debug, Serialize)]
+pub struct MergeSuggestion {
+    /// The conversations, the one to name first (the largest) first.
+    pub conversations: Vec<ConversationView>,
+    /// The pairs that make the group, each with its confidence and reasons.
+    pub pairs: Vec<PairMatch>,
+}
+
+/// Two conversations compared.
+#[derive(Clone, Debug, Serialize)]
+pub struct PairMatch {
+    pub a: String,
+    pub b: String,
+    pub confidence: f64,
+    pub shared: usize,
+    pub overlap: f64,
+    pub reasons: Vec<String>,
+}
+
+/// A merged conversation: each message once, with its holders and its person.
+#[derive(Clone, Debug, Serialize)]
+pub struct MergedView {
+    /// The conversation that absorbed the others.
+    pub conversation: ConversationView,
+    /// Every conversation of the merge, the absorbing one first.
+    pub members: Vec<ConversationView>,
+    /// Each member's whole-hour shift (hours added to its times), by conversation id.
+    pub shifts_hours: BTreeMap<String, i64>,
+    pub messages: Vec<MergedMessageView>,
+    pub people: Vec<PersonView>,
+}
+
+/// One message of a merged conversation.
+#[derive(Clone, Debug, Serialize)]
+pub struct MergedMessageView {
+    /// The time the aligned exports give (UTC, RFC 3339).
+    pub time: Option<String>,
+    /// The same, in seconds since the epoch (0: no time).
+    #[serde(skip)]
+    pub time_s: i64,
+    /// The person, as [`PersonView::name`]; none for a system event.
+    pub person: Option<String>,
+    /// The record of the first holder (by conversation), as the wire form gives it.
+    pub record: WireRecord,
+    /// Every record that is this message, and every deposit that holds each.
+    pub holders: Vec<HolderView>,
+}
+
+/// A record that is a merged message, and a deposit that holds it.
+#[derive(Clone, Debug, Serialize)]
+pub struct HolderView {
+    pub conversation: String,
+    pub record: String,
+    pub log_index: u64,
+    pub author: Option<String>,
+    pub deposit: String,
+    pub file_name: String,
+    pub depositor: String,
+    pub line: Option<u64>,
+}
+
+/// A person and every name the exports give them.
+#[derive(Clone, Debug, Serialize)]
+pub struct PersonView {
+    pub name: String,
+    /// The merged conversation (or the plain conversation) they were learned from.
+    pub conversation: String,
+    pub aliases: Vec<AliasView>,
+}
+
+/// One name of a person, in one conversation, and the deposits it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct AliasView {
+    pub name: String,
+    pub conversation: String,
+    pub messages: usize,
+    /// The file names of the deposits that hold messages under this name.
+    pub deposits: Vec<String>,
+}
+
+/// The members of the merge `conversation` belongs to (the absorbing one first), or just it.
+fn members_of(archive: &ArchiveReader, conversation: &str) -> Result<Vec<String>, AppError> {
+    let rows = archive.merges()?;
+    let root = rows
+        .iter()
+        .find(|r| r.absorbed.to_hex() == conversation)
+        .map_or_else(|| conversation.to_string(), |r| r.merged.to_hex());
+    let mut members = vec![root.clone()];
+    members.extend(
+        rows.iter()
+            .filter(|r| r.merged.to_hex() == root)
+            .map(|r| r.absorbed.to_hex()),
+    );
+    Ok(members)
+}
+
+fn conversation_view(archive: &ArchiveReader, id: &str) -> Result<ConversationView, AppError> {
+    archive
+        .conversations()?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| AppError::not_found(format!("no conversation {id}")))
+}
+
+/// The aligner's view of a conversation's records.
+fn export_of(name: &str, records: &[RecordView]) -> Export {
+    Export {
+        name: name.to_string(),
+        messages: records.iter().map(|v| message_of(&v.record)).collect(),
+    }
+}
+
+fn message_of(r: &WireRecord) -> Message {
+    let sent_s = r
+        .sent_at
+        .as_deref()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map_or(0, |t| t.as_second());
+    Message {
+        // System events have no person (their text is in the phone's language).
+        author: if r.type_ == "event" {
+            String::new()
+        } else {
+            r.author.clone().unwrap_or_default()
+        },
+        sent_s,
+        precision: if r.precision == "second" {
+            Precision::Second
+        } else {
+            Precision::Minute
+        },
+        text: r.text.clone(),
+        attachments: r.attachments.iter().map(|a| a.name.clone()).collect(),
+    }
+}
+
+/// Whether `conversation` (an id) is part of a merge.
+pub fn is_merged(archive: &ArchiveReader, conversation: &str) -> Result<bool, AppError> {
+    Ok(members_of(archive, conversation)?.len() > 1)
+}
+
+/// The merged view of the merge that `conversation` (an id) belongs to. An audited read.
+pub fn merged_view(archive: &ArchiveReader, conversation: &str) -> Result<MergedView, AppError> {
+    let ids = members_of(archive, conversation)?;
+    let mut members = Vec::with_capacity(ids.len());
+    let mut records: Vec<Vec<RecordView>> = Vec::with_capacity(ids.len());
+    for id in &ids {
+        members.push(conversation_view(archive, id)?);
+        records.push(archive.transcript(id, None, 0)?);
+    }
+    let exports: Vec<Export> = ids
+        .iter()
+        .zip(&records)
+        .map(|(id, r)| export_of(id, r))
+        .collect();
+    let alignment = onrecord_align::align(&exports);
+    let all: Vec<u64> = records.iter().flatten().map(|v| v.log_index).collect();
+    let mut holdings_of: HashMap<u64, Vec<Holding>> = HashMap::with_capacity(all.len());
+    for (i, h) in all.iter().zip(archive.holdings(&all)?) {
+        holdings_of.insert(*i, h);
+    }
+    crate::audit::read(
+        archive,
+        "show",
+        &format!(
+            "merged conversation {} ({})",
+            members[0].id, members[0].title
+        ),
+        records.iter().flatten().map(|r| r.id.as_str()),
+    )?;
+    let people = person_views(&ids[0], &exports, &alignment, &records, &holdings_of);
+    let messages = alignment
+        .messages
+        .iter()
+        .map(|m| {
+            let first = m.holders[0];
+            let mut holders = Vec::new();
+            for h in &m.holders {
+                let v = &records[h.export][h.message];
+                for d in &holdings_of[&v.log_index] {
+                    holders.push(HolderView {
+                        conversation: ids[h.export].clone(),
+                        record: v.id.clone(),
+                        log_index: v.log_index,
+                        author: v.record.author.clone(),
+                        deposit: d.deposit.clone(),
+                        file_name: d.file_name.clone(),
+                        depositor: d.depositor.clone(),
+                        line: d.line,
+                    });
+                }
+            }
+            MergedMessageView {
+                time_s: m.time_s,
+                time: jiff::Timestamp::from_second(m.time_s)
+                    .ok()
+                    .filter(|_| m.time_s != 0)
+                    .map(|t| t.to_string()),
+                person: m.person.map(|p| people[p].name.clone()),
+                record: records[first.export][first.message].record.clone(),
+                holders,
+            }
+        })
+        .collect();
+    Ok(MergedView {
+        conversation: members[0].clone(),
+        shifts_hours: ids
+            .iter()
+            .zip(&alignment.shifts_s)
+            .map(|(id, s)| (id.clone(), s / 3600))
+            .collect(),
+        members,
+        messages,
+        people,
+    })
+}
+
+fn person_views(
+    conversation: &str,
+    exports: &[Export],
+    alignment: &onrecord_align::Alignment,
+    records: &[Vec<RecordView>],
+    holdings_of: &HashMap<u64, Vec<Holding>>,
+) -> Vec<PersonView> {
+    alignment
+        .people
+        .iter()
+        .map(|p| PersonView {
+            name: p.name.clone(),
+            conversation: conversation.to_string(),
+            aliases: p
+                .aliases
+                .iter()
+                .map(|a| {
+                    let mut deposits: Vec<String> = exports[a.export]
+                        .messages
+                        .iter()
+                        .zip(&records[a.export])
+                        .filter(|(m, _)| m.author == a.name)
+                        .flat_map(|(_, v)| holdings_of[&v.log_index].iter())
+                        .map(|h| h.file_name.clone())
+                        .collect();
+                    deposits.sort();
+                    deposits.dedup();
+                    AliasView {
+                        name: a.name.clone(),
+                        conversation: exports[a.export].name.clone(),
+                        messages: a.messages,
+                        deposits,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every person: those of each merged conversation with all their aliases, and each author of a
+/// conversation outside any merge. An audited read of the merged conversations.
+pub fn people(archive: &ArchiveReader) -> Result<Vec<PersonView>, AppError> {
+    let rows = archive.merges()?;
+    let absorbed: std::collections::HashSet<String> =
+        rows.iter().map(|r| r.absorbed.to_hex()).collect();
+    let roots: std::collections::HashSet<String> = rows.iter().map(|r| r.merged.to_hex()).collect();
+    let mut out = Vec::new();
+    for c in archive.conversations()? {
+        if absorbed.contains(&c.id) {
+            continue;
+        }
+        if roots.contains(&c.id) {
+            out.extend(merged_view(archive, &c.id)?.people);
+            continue;
+        }
+        let records = archive.transcript(&c.id, None, 0)?;
+        let export = export_of(&c.id, &records);
+        let alignment = onrecord_align::align(std::slice::from_ref(&export));
+        let all: Vec<u64> = records.iter().map(|v| v.log_index).collect();
+        let holdings_of: HashMap<u64, Vec<Holding>> =
+            all.iter().copied().zip(archive.holdings(&all)?).collect();
+        out.extend(person_views(
+            &c.id,
+            std::slice::from_ref(&export),
+            &alignment,
+            std::slice::from_ref(&records),
+            &holdings_of,
+        ));
+    }
+    Ok(out)
+}
+
+/// Groups of conversations whose content overlaps (see the module documentation).
+pub fn merge_suggestions(archive: &ArchiveReader) -> Result<Vec<MergeSuggestion>, AppError> {
+    let rows = archive.merges()?;
+    let absorbed: std::collections::HashSet<String> =
+        rows.iter().map(|r| r.absorbed.to_hex()).collect();
+    let convs: Vec<ConversationView> = archive
+        .conversations()?
+        .into_iter()
+        .filter(|c| !absorbed.contains(&c.id))
+        .collect();
+    let mut exports = Vec::with_capacity(convs.len());
+    let mut texts: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, c) in convs.iter().enumerate() {
+        let records = archive.transcript(&c.id, None, 0)?;
+        let export = export_of(&c.id, &records);
+        for m in &export.messages {
+            if m.author.is_empty() {
+                continue;
+            }
+            let t = onrecord_align::normalise(&m.text);
+            if t.chars().count() < MIN_DISTINCTIVE_CHARS {
+                continue;
+            }
+            let at = texts.entry(t).or_default();
+            if at.last() != Some(&i) && at.len() <= MAX_CONVERSATIONS_PER_TEXT {
+                at.push(i);
+            }
+        }
+        exports.push(export);
+    }
+    let mut candidates: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for at in texts.values() {
+        if at.len() > MAX_CONVERSATIONS_PER_TEXT {
+            continue;
+        }
+        for (x, &a) in at.iter().enumerate() {
+            for &b in &at[x + 1..] {
+                *candidates.entry((a.min(b), a.max(b))).or_default() += 1;
+            }
+        }
+    }
+    let mut pairs: Vec<(usize, usize, PairMatch)> = Vec::new();
+    for (&(a, b), &shared_texts) in &candidates {
+        if shared_texts < 2 || convs[a].channel != convs[b].channel {
+            continue;
+        }
+        let m = onrecord_align::compare(
+            &exports[a],
+            &exports[b],
+            Some((&convs[a].title, &convs[b].title)),
+        );
+        if m.confidence < SUGGEST_FROM {
+            continue;
+        }
+        let mut reasons = m.reasons;
+        reasons.push(if convs[a].depositor == convs[b].depositor {
+            format!("same depositor ({})", convs[a].depositor)
+        } else {
+            format!(
+                "different depositors ({} and {})",
+                convs[a].depositor, convs[b].depositor
+            )
+        });
+        pairs.push((
+            a,
+            b,
+            PairMatch {
+                a: convs[a].id.clone(),
+                b: convs[b].id.clone(),
+                confidence: (m.confidence * 1000.0).round() / 1000.0,
+                shared: m.shared,
+                overlap: (m.overlap * 1000.0).round() / 1000.0,
+                reasons,
+            },
+        ));
+    }
+    // Groups: the connected pairs.
+    let mut parent: Vec<usize> = (0..convs.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (a, b, _) in &pairs {
+        let (ra, rb) = (root(&mut parent, *a), root(&mut parent, *b));
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+    let mut groups: BTreeMap<usize, (Vec<usize>, Vec<PairMatch>)> = BTreeMap::new();
+    for (a, b, m) in pairs {
+        let r = root(&mut parent, a);
+        let g = groups.entry(r).or_default();
+        for x in [a, b] {
+            if !g.0.contains(&x) {
+                g.0.push(x);
+            }
+        }
+        g.1.push(m);
+    }
+    Ok(groups
+        .into_values()
+        .map(|(mut members, pairs)| {
+            members.sort_by(|&x, &y| {
+                convs[y]
+                    .n_records
+                    .cmp(&convs[x].n_records)
+                    .then(convs[x].id.cmp(&convs[y].id))
+            });
+            MergeSuggestion {
+                conversations: members.into_iter().map(|i| convs[i].clone()).collect(),
+                pairs,
+            }
+        })
+        .collect())
+}
+
+fn who(by: Option<&str>, reason: &str) -> Result<Actor, AppError> {
+    if reason.trim().is_empty() {
+        return Err(AppError::caller("a merge needs its reason (--reason)"));
+    }
+    Ok(Actor {
+        actor: crate::govern::actor_name(by),
+        authority: String::new(),
+        reason: reason.to_string(),
+    })
+}
+
+fn resolve(archive: &ArchiveReader, name: &str) -> Result<Digest, AppError> {
+    let c = crate::transcript::find_conversation(archive, name)?;
+    Digest::from_hex(&c.id).ok_or_else(|| AppError::caller(format!("bad conversation id {}", c.id)))
+}
+
+/// Merges the conversations named (the first absorbs the others): a type 8 entry.
+pub fn merge(
+    archive: &Archive,
+    conversations: &[String],
+    by: Option<&str>,
+    reason: &str,
+) -> Result<Governed, AppError> {
+    let who = who(by, reason)?;
+    if conversations.len() < 2 {
+        return Err(AppError::caller("name at least two conversations to merge"));
+    }
+    let ids = conversations
+        .iter()
+        .map(|c| resolve(archive, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(archive.merge(&ids, &who)?)
+}
+
+/// Undoes the merge of the conversation named (the absorbing one, or any of its members): a
+/// type 9 entry.
+pub fn unmerge(
+    archive: &Archive,
+    conversation: &str,
+    by: Option<&str>,
+    reason: &str,
+) -> Result<Governed, AppError> {
+    let who = who(by, reason)?;
+    let id = resolve(archive, conversation)?;
+    let root = members_of(archive, &id.to_hex())?.remove(0);
+    let root = Digest::from_hex(&root).expect("a conversation id");
+    Ok(archive.unmerge(&root, &who)?)
+}
+
+/// A difference between the exports of a merged conversation, with its evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// `missing`: a message inside the span an export covers that the export lacks while others
+    /// hold it (deleted on that device, or lost). `deleted-recovered`: the export holds a
+    /// "message deleted" placeholder where another export still holds the text.
+    pub kind: &'static str,
+    /// The conversation (one export's) the finding is about.
+    pub conversation: String,
+    /// The span that conversation's messages cover (UTC, RFC 3339), first and last.
+    pub span: [String; 2],
+    pub time: Option<String>,
+    pub person: Option<String>,
+    /// The text other exports hold.
+    pub text: String,
+    /// The records of other exports that hold the message, and where.
+    pub evidence: Vec<HolderView>,
+    /// For `deleted-recovered`: the placeholder, and where.
+    pub placeholder: Vec<HolderView>,
+}
+
+fn rfc3339(s: i64) -> String {
+    jiff::Timestamp::from_second(s).map_or_else(|_| s.to_string(), |t| t.to_string())
+}
+
+/// The findings of the merge `conversation` belongs to, or of every merge. Recomputed from the
+/// records each time, so they follow the deposits and are the same on every run. An audited
+/// read (through the merged views).
+///
+/// An export's span runs from its first to its last authored message; a message outside it
+/// (before a phone joined, after it was exported) is not missing from it. Messages without an
+/// author (system events, in each phone's language) are never findings.
+pub fn findings(
+    archive: &ArchiveReader,
+    conversation: Option<&str>,
+) -> Result<Vec<Finding>, AppError> {
+    let roots: Vec<String> = match conversation {
+        Some(c) => {
+            let id = crate::transcript::find_conversation(archive, c)?.id;
+            let members = members_of(archive, &id)?;
+            if members.len() < 2 {
+                return Ok(Vec::new());
+            }
+            vec![members[0].clone()]
+        }
+        None => {
+            let mut r: Vec<String> = archive
+                .merges()?
+                .iter()
+                .map(|r| r.merged.to_hex())
+                .collect();
+            r.sort();
+            r.dedup();
+            r
+        }
+    };
+    let mut out = Vec::new();
+    for root in roots {
+        out.extend(findings_of(&merged_view(archive, &root)?));
+    }
+    Ok(out)
+}
+
+fn findings_of(view: &MergedView) -> Vec<Finding> {
+    let holds = |m: &MergedMessageView, c: &str| m.holders.iter().any(|h| h.conversation == c);
+    let mut out = Vec::new();
+    for c in &view.members {
+        let mine: Vec<&MergedMessageView> = view
+            .messages
+            .iter()
+            .filter(|m| m.person.is_some() && m.time_s != 0 && holds(m, &c.id))
+            .collect();
+        let (Some(first), Some(last)) = (mine.first(), mine.last()) else {
+            continue;
+        };
+        let span = [rfc3339(first.time_s), rfc3339(last.time_s)];
+        // This export's placeholders, by (person, minute), to recover what others hold.
+        let mut placeholders: HashMap<(&str, i64), Vec<&MergedMessageView>> = HashMap::new();
+        for m in &mine {
+            if m.record.kind == "deleted" && m.holders.len() == 1 {
+                let p = m.person.as_deref().unwrap_or_default();
+                placeholders
+                    .entry((p, m.time_s.div_euclid(60)))
+                    .or_default()
+                    .push(m);
+            }
+        }
+        for m in &view.messages {
+            if m.person.is_none()
+                || m.time_s <= first.time_s
+                || m.time_s >= last.time_s
+                || holds(m, &c.id)
+                || m.record.kind == "deleted"
+            {
+                continue;
+            }
+            let person = m.person.as_deref().unwrap_or_default();
+            let minute = m.time_s.div_euclid(60);
+            let placeholder = [minute, minute - 1, minute + 1].iter().find_map(|k| {
+                placeholders
+                    .get_mut(&(person, *k))
+                    .and_then(|v| (!v.is_empty()).then(|| v.remove(0)))
+            });
+            out.push(Finding {
+                kind: if placeholder.is_some() {
+                    "deleted-recovered"
+                } else {
+                    "missing"
+                },
+                conversation: c.id.clone(),
+                span: span.clone(),
+                time: m.time.clone(),
+                person: m.person.clone(),
+                text: m.record.text.clone(),
+                evidence: m.holders.clone(),
+                placeholder: placeholder.map(|p| p.holders.clone()).unwrap_or_default(),
+            });
+        }
+    }
+    out
+}

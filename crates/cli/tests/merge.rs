@@ -1,0 +1,346 @@
+//! One conversation from many phones, through the binary: three phones' exports of one group
+//! (`onrecord_align::simulate`: Android UK minutes, iOS seconds with tilde names, a German
+//! Android an hour ahead that joined late, deletions on the UK phone) ingested by three
+//! depositors (one unattributed). `merge --suggest` finds them by content, `merge` shows each
+//! message once with the deposits that hold it, `people` the aliases, `rebuild` recreates the
+//! merge, `verify` checks it (and fails on a tampered row), and `unmerge` restores the three
+//! conversations exactly.
+
+mod util;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use onrecord_align::simulate::{PEOPLE, PHONES, simulate};
+use util::{Env, verify_fails};
+
+fn lines(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+struct Group {
+    env: Env,
+    sim: onrecord_align::simulate::Simulation,
+    /// The conversation ids in PHONES order.
+    ids: Vec<String>,
+}
+
+fn ingest_three_phones(seed: u64) -> Group {
+    let env = Env::new();
+    env.init();
+    let sim = simulate(seed, 80);
+    let depositors = [Some("Minister's Office"), Some("Special Adviser"), None];
+    let mut ids = Vec::new();
+    for (phone, depositor) in sim.phones.iter().zip(depositors) {
+        let path = env.write(&phone.file_name, phone.text.as_bytes());
+        let mut args = vec!["ingest", "--no-classify", "--json"];
+        if let Some(d) = depositor {
+            args.extend(["--depositor", d]);
+        }
+        let path = path.to_str().unwrap().to_string();
+        args.push(&path);
+        env.ok(&args);
+        let list = lines(&env.ok(&["show", "--list", "--json"]));
+        let new = list
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .find(|id| !ids.contains(id))
+            .expect("a new conversation per phone");
+        ids.push(new);
+    }
+    Group { env, sim, ids }
+}
+
+#[test]
+fn three_phones_merge_into_one_conversation_and_unmerge_restores_them() {
+    let Group { env, sim, ids } = ingest_three_phones(5);
+    let before: Vec<String> = ids.iter().map(|c| env.ok(&["show", c, "--json"])).collect();
+
+    // Suggested by content: one group of the three, each pair with its reasons.
+    let suggested: serde_json::Value =
+        serde_json::from_str(env.ok(&["merge", "--suggest", "--json"]).trim()).unwrap();
+    let groups = suggested.as_array().unwrap();
+    assert_eq!(groups.len(), 1, "{suggested:#}");
+    let members: BTreeSet<&str> = groups[0]["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        members,
+        ids.iter().map(String::as_str).collect(),
+        "{suggested:#}"
+    );
+    assert!(
+        groups[0]["pairs"][0]["reasons"]
+            .to_string()
+            .contains("in common")
+    );
+    let text = env.ok(&["merge", "--suggest"]);
+    assert!(
+        text.contains("Group 1:") && text.contains("confidence"),
+        "{text}"
+    );
+
+    let (a, b, c) = (&ids[0], &ids[1], &ids[2]);
+    env.ok(&[
+        "merge",
+        a,
+        b,
+        c,
+        "--reason",
+        "one group from three phones",
+        "--by",
+        "Records Manager",
+    ]);
+
+    // Each message once, with the phones that really hold it.
+    let merged = env.ok(&["show", a, "--json"]);
+    assert_eq!(
+        merged,
+        env.ok(&["show", c, "--json"]),
+        "an absorbed one shows the merge"
+    );
+    let got = lines(&merged);
+    let phone_of = |file: &str| {
+        sim.phones
+            .iter()
+            .position(|p| p.file_name == file)
+            .unwrap_or_else(|| panic!("{file}"))
+    };
+    let mut got_set: BTreeMap<(String, BTreeSet<usize>), usize> = BTreeMap::new();
+    for m in &got {
+        let phones: BTreeSet<usize> = m["holders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                assert!(h["line"].as_u64().is_some(), "{h}");
+                phone_of(h["file_name"].as_str().unwrap())
+            })
+            .collect();
+        *got_set
+            .entry((m["record"]["text"].as_str().unwrap().to_string(), phones))
+            .or_default() += 1;
+        let person = m["person"].as_str().expect("a person");
+        for h in m["holders"].as_array().unwrap() {
+            let phone = phone_of(h["file_name"].as_str().unwrap());
+            let author = h["author"].as_str().unwrap();
+            let truth = PEOPLE.iter().find(|p| p.aliases[phone] == author).unwrap();
+            assert!(
+                truth
+                    .aliases
+                    .iter()
+                    .any(|x| x.trim_start_matches("~ ") == person)
+                    || person == truth.name,
+                "{person} for {author}"
+            );
+        }
+    }
+    let mut want: BTreeMap<(String, BTreeSet<usize>), usize> = BTreeMap::new();
+    for (i, m) in sim.messages.iter().enumerate() {
+        let phones = sim
+            .phones
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.truth.contains(&i))
+            .map(|(n, _)| n)
+            .collect();
+        *want.entry((m.text.clone(), phones)).or_default() += 1;
+    }
+    assert_eq!(got.len(), sim.messages.len());
+    assert_eq!(got_set, want);
+    // Findings: exactly the messages deleted on the UK phone; nothing before the German phone
+    // joined, which lies outside its span.
+    let found = lines(&env.ok(&["findings", a, "--json"]));
+    let mut missing: Vec<&str> = found
+        .iter()
+        .map(|f| {
+            assert_eq!(f["kind"], "missing", "{f}");
+            assert_eq!(f["conversation"], a.as_str(), "{f}");
+            assert!(!f["evidence"].as_array().unwrap().is_empty(), "{f}");
+            f["text"].as_str().unwrap()
+        })
+        .collect();
+    missing.sort();
+    let mut deleted: Vec<&str> = sim.phones[0]
+        .deleted
+        .iter()
+        .map(|&i| sim.messages[i].text.as_str())
+        .collect();
+    deleted.sort();
+    assert!(!deleted.is_empty());
+    assert_eq!(missing, deleted);
+    assert_eq!(lines(&env.ok(&["findings", "--json"])).len(), found.len());
+    let shown = env.ok(&["show", a]);
+    assert!(shown.contains("merged from 3 conversations"), "{shown}");
+    assert!(shown.contains("times shifted -1 h"), "{shown}");
+    assert!(shown.lines().any(|l| l.starts_with('*')), "{shown}");
+
+    // People: every alias of the four, and the deposits each came from.
+    let people = lines(&env.ok(&["people", "--json"]));
+    assert_eq!(people.len(), PEOPLE.len(), "{people:#?}");
+    for truth in &PEOPLE {
+        let p = people
+            .iter()
+            .find(|p| {
+                p["aliases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["name"] == truth.aliases[1])
+            })
+            .unwrap();
+        for (phone, alias) in truth.aliases.iter().enumerate() {
+            assert!(
+                p["aliases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["name"] == *alias
+                        && x["deposits"][0] == sim.phones[phone].file_name.as_str()),
+                "{} on {}: {p:#}",
+                alias,
+                PHONES[phone]
+            );
+        }
+    }
+    assert!(env.ok(&["people"]).contains("Rt Hon Jane Doe MP"));
+
+    // Verified, and recreated by rebuild.
+    env.ok(&["verify"]);
+    env.ok(&["rebuild"]);
+    env.ok(&["verify"]);
+    assert_eq!(env.ok(&["show", a, "--json"]), merged);
+
+    // A tampered merge row fails verify.
+    let db = env.archive().join("catalogue.sqlite");
+    let absorbed = hex::decode(b).unwrap();
+    let set = |to: &str| {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute(
+            "UPDATE merges SET merged = ?1 WHERE absorbed = ?2",
+            rusqlite::params![hex::decode(to).unwrap(), absorbed],
+        )
+        .unwrap();
+    };
+    set(c);
+    verify_fails(&env, &["merge of conversation"]);
+    set(a);
+    env.ok(&["verify"]);
+
+    // Unmerge: the three conversations exactly as before.
+    env.ok(&["unmerge", b, "--reason", "merged in error"]);
+    let after: Vec<String> = ids.iter().map(|c| env.ok(&["show", c, "--json"])).collect();
+    assert_eq!(before, after);
+    env.ok(&["verify"]);
+    env.ok(&["rebuild"]);
+    env.ok(&["verify"]);
+    assert_eq!(
+        before,
+        ids.iter()
+            .map(|c| env.ok(&["show", c, "--json"]))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn merge_refuses_what_would_change_another_merge() {
+    let Group { env, ids, .. } = ingest_three_phones(9);
+    let (a, b, c) = (&ids[0], &ids[1], &ids[2]);
+    let no_reason = env.run(&["merge", a, b]);
+    assert_eq!(no_reason.status.code(), Some(2));
+    env.ok(&["merge", a, b, "--reason", "r"]);
+    // An absorbed conversation cannot absorb another, nor be absorbed twice.
+    assert_eq!(
+        env.run(&["merge", b, c, "--reason", "r"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        env.run(&["merge", c, b, "--reason", "r"]).status.code(),
+        Some(2)
+    );
+    // The merge grows when its absorbing conversation is named first.
+    env.ok(&["merge", a, c, "--reason", "r"]);
+    assert_eq!(lines(&env.ok(&["show", c, "--json"])).len(), 80);
+    // Nothing to undo for a conversation outside any merge, once unmerged.
+    env.ok(&["unmerge", a, "--reason", "r"]);
+    assert_eq!(
+        env.run(&["unmerge", a, "--reason", "r"]).status.code(),
+        Some(2)
+    );
+    env.ok(&["verify"]);
+}
+
+#[test]
+fn a_deleted_placeholder_is_recovered_from_another_phone_and_a_missing_message_found() {
+    let env = Env::new();
+    env.init();
+    let android = [
+        "14/01/2026, 09:00 - Jane Doe: The budget line is agreed for Thursday",
+        "14/01/2026, 09:01 - Sam: Press call moved to ten tomorrow morning",
+        "14/01/2026, 09:02 - Sam: This message was deleted",
+        "14/01/2026, 09:03 - Jane Doe: Thanks, the cabinet paper goes out tonight",
+        "14/01/2026, 09:05 - Jane Doe: Final numbers are with the treasury now",
+        "",
+    ]
+    .join("\n");
+    let ios = [
+        "[14/01/2026, 09:00:12] Rt Hon Jane Doe MP: The budget line is agreed for Thursday",
+        "[14/01/2026, 09:01:40] Sam Patel: Press call moved to ten tomorrow morning",
+        "[14/01/2026, 09:02:05] Sam Patel: The contract figure is 4.2m, keep it quiet",
+        "[14/01/2026, 09:03:30] Rt Hon Jane Doe MP: Thanks, the cabinet paper goes out tonight",
+        "[14/01/2026, 09:04:10] Rt Hon Jane Doe MP: Call me before the lobby briefing",
+        "[14/01/2026, 09:05:01] Rt Hon Jane Doe MP: Final numbers are with the treasury now",
+        "",
+    ]
+    .join("\n");
+    let a = env.write("WhatsApp Chat with Budget.txt", android.as_bytes());
+    let b = env.write("WhatsApp Chat - Budget.txt", ios.as_bytes());
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        "--depositor",
+        "Minister",
+        a.to_str().unwrap(),
+    ]);
+    env.ok(&["ingest", "--no-classify", b.to_str().unwrap()]);
+    let list = lines(&env.ok(&["show", "--list", "--json"]));
+    let ids: Vec<&str> = list.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    let suggested: serde_json::Value =
+        serde_json::from_str(env.ok(&["merge", "--suggest", "--json"]).trim()).unwrap();
+    assert_eq!(suggested.as_array().unwrap().len(), 1, "{suggested:#}");
+    env.ok(&["merge", ids[0], ids[1], "--reason", "one chat, two phones"]);
+    let found = lines(&env.ok(&["findings", "--json"]));
+    let kinds: Vec<(&str, &str)> = found
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "deleted-recovered",
+                "The contract figure is 4.2m, keep it quiet"
+            ),
+            ("missing", "Call me before the lobby briefing"),
+        ],
+        "{found:#?}"
+    );
+    let recovered = &found[0];
+    assert_eq!(recovered["placeholder"][0]["line"], 3);
+    assert_eq!(
+        recovered["placeholder"][0]["file_name"],
+        "WhatsApp Chat with Budget.txt"
+    );
+    assert_eq!(recovered["evidence"][0]["line"], 3);
+    assert_eq!(recovered["person"], "Sam Patel");
+    let text = env.ok(&["findings"]);
+    assert!(
+        text.contains("placeholder at WhatsApp Chat with Budget.txt:3"),
+        "{text}"
+    );
+}
