@@ -782,17 +782,26 @@ impl ArchiveReader {
         Ok(review)
     }
 
-    /// The records the case's holds hold now (its scope), by log index.
-    pub fn case_scope_records(&self, name: &str) -> Result<Vec<u64>, ArchiveError> {
+    /// The ids of the records the case's holds hold (its scope), in log order; disposed ones
+    /// aside (none can be while a hold is in force).
+    pub fn case_scope_records(&self, name: &str) -> Result<Vec<Digest>, ArchiveError> {
         let file = self.case(name)?;
         let snap = self.snapshot()?;
-        let mut out = Vec::new();
+        let mut at = Vec::new();
         for h in &file.holds {
-            out.extend(snap.held_records(h)?);
+            at.extend(snap.held_records(h)?);
         }
-        out.sort_unstable();
-        out.dedup();
-        Ok(out)
+        at.sort_unstable();
+        at.dedup();
+        let mut ids = Vec::new();
+        for i in at {
+            if let Some(r) = snap.record_at(i)?
+                && r.disposed.is_none()
+            {
+                ids.push(r.id);
+            }
+        }
+        Ok(ids)
     }
 
     /// A record of the case's scope, with its content: `Err` if the record is not held by one
