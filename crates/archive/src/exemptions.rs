@@ -171,9 +171,7 @@ pub fn parse_code(regime: Regime, written: &str) -> Result<String, String> {
     .find_map(|p| compact.strip_prefix(p))
     .unwrap_or(&compact);
     let found = exemptions(regime).iter().find(|(c, _)| {
-        let canon = c
-            .split_once(|ch: char| ch == '.' || ch == ' ')
-            .map_or(*c, |(_, n)| n);
+        let canon = c.split_once(['.', ' ']).map_or(*c, |(_, n)| n);
         canon.to_lowercase() == number
     });
     match found {

@@ -505,7 +505,9 @@ fn verify_bundle_fails_on_any_change_a_reader_would_see() {
 
 #[test]
 fn the_bag_validates_with_the_library_of_congress_bagit_package() {
-    let has_bagit = std::process::Command::new("python3")
+    // `ONRECORD_TEST_PYTHON` names another interpreter (a virtualenv with `pip install bagit`).
+    let python = std::env::var("ONRECORD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_bagit = std::process::Command::new(&python)
         .args(["-c", "import bagit"])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -521,10 +523,10 @@ fn the_bag_validates_with_the_library_of_congress_bagit_package() {
     }
     let r = reviewed();
     let bag = bundle(&r, "bagit", "bundle-bag");
-    let o = std::process::Command::new("python3")
+    let o = std::process::Command::new(&python)
         .args([
             "-c",
-            "import sys, bagit; b = bagit.Bag(sys.argv[1]); b.validate(); print('valid', len(b.payload_entries()))",
+            "import sys, bagit; b = bagit.Bag(sys.argv[1]); b.validate(fast=False); print('valid', len(b.payload_entries()))",
             bag.to_str().unwrap(),
         ])
         .output()
