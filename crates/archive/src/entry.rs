@@ -18,7 +18,7 @@
 //!                   | format str16 | depositor str16
 //!                   | file_name str16 | tz str16 | style str16 | date_order str16
 //!                   | date_order_decision str16
-//! governance (types 3-12): 0x02 type | at i64 (µs) | actor str16 | authority str16
+//! governance (types 3-13): 0x02 type | at i64 (µs) | actor str16 | authority str16
 //!                   | reason str16 | the action's fields (see [`Action`])
 //! str16 = u16 byte length + UTF-8 bytes (names are cut at 1024 bytes on a char boundary;
 //!         an absent style or date order is the empty string; a reason at 4096 bytes)
