@@ -413,12 +413,26 @@ fn redacted_words_never_reach_the_log_or_the_bundles() {
         ]
     );
     r.env.ok(&["verify"]);
+    // The redactions' private blobs hold the phrase; the log only their digests.
+    let blobs: Vec<PathBuf> = walk(&r.env.archive().join("store"))
+        .into_iter()
+        .filter(|f| contains(&std::fs::read(f).unwrap(), b"onrecord-case-redaction/1\n"))
+        .collect();
+    assert_eq!(blobs.len(), 2, "{blobs:?}");
     // After rebuild the bundle is the same (the redactions read back from their blobs).
     let again = bundle(&r, "html", "bundle-again");
     assert_eq!(
         std::fs::read(again.join("transcript.html")).unwrap(),
         std::fs::read(html.join("transcript.html")).unwrap()
     );
+    // An altered redaction blob is named by verify.
+    let phrase_blob = blobs
+        .iter()
+        .find(|f| contains(&std::fs::read(f).unwrap(), NAME.as_bytes()))
+        .unwrap();
+    let text = std::fs::read_to_string(phrase_blob).unwrap();
+    std::fs::write(phrase_blob, text.replace("Priya", "Pria")).unwrap();
+    util::verify_fails(&r.env, &["redaction blob is missing or altered"]);
 }
 
 #[test]
