@@ -65,7 +65,7 @@ fn not_future(flag: &str, day: Date) -> Result<Date, AppError> {
     Ok(day)
 }
 
-fn statute(regime: Regime) -> &'static str {
+pub(crate) fn statute(regime: Regime) -> &'static str {
     match regime {
         Regime::Foia => "Freedom of Information Act 2000",
         Regime::Eir => "Environmental Information Regulations 2004",
@@ -309,6 +309,16 @@ fn committed(
         case: case_view(&file, today(), &Holidays::shipped())?,
         governed,
     })
+}
+
+/// A review step committed (`case mark`, `case redact`).
+pub(crate) fn committed_step(
+    archive: &Archive,
+    name: &str,
+    event: &str,
+    governed: Governed,
+) -> Result<CaseCommitted, AppError> {
+    committed(archive, name, event, Vec::new(), None, governed)
 }
 
 /// Opens a case. The request file is read up to its limit and stored privately.

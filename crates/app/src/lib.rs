@@ -22,6 +22,8 @@
 //! since that is how users know the options.)
 
 mod audit;
+mod case_bundle;
+mod case_review;
 mod cases;
 mod classify;
 mod error;
@@ -38,6 +40,13 @@ mod transcript;
 mod usage;
 
 pub use audit::audit_events;
+pub use case_bundle::{
+    BundleCheck, BundleFormat, BundleManifest, BundleWritten, case_bundle, render_transcript,
+    verify_bundle,
+};
+pub use case_review::{
+    MarkRequest, RedactRequest, Suggestion, case_mark, case_redact, case_suggest,
+};
 pub use cases::{
     CaseCommitted, CaseOpenRequest, CaseShow, CaseStepView, CaseView, case_clarified, case_clarify,
     case_close, case_extend, case_open, case_release_holds, case_scope, case_show, case_view,

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blobs::blob_key;
 use crate::catalogue::{CaseEventRow, CaseRow, CatalogueWrite};
-use crate::entry::{Action, CaseEvent, GovernanceEntry, MAX_CASE_NAME, MAX_OUTCOME};
+use crate::entry::{Action, CaseEvent, Decision, GovernanceEntry, MAX_CASE_NAME, MAX_OUTCOME};
 use crate::govern::{Actor, Governed};
 use crate::{Archive, ArchiveError, ArchiveReader};
 
@@ -272,9 +272,31 @@ pub fn fold(
             step(Some(*on), outcome)
         }
         CaseEvent::Scope { hold } => step(None, hold),
+        CaseEvent::Mark {
+            record,
+            decision,
+            code,
+        } => step(None, &mark_detail(record, *decision, code)),
+        CaseEvent::Redact {
+            record,
+            code,
+            redaction_sha256,
+        } => step(
+            None,
+            &format!("{} {} {code}", record.to_hex(), redaction_sha256.to_hex()),
+        ),
         CaseEvent::Open { .. } | CaseEvent::ReleaseHolds => unreachable!("handled above"),
     };
     Ok((row, ev))
+}
+
+/// A mark's row detail: `RECORD DECISION[ CODE]` (the code last: canonical codes hold spaces).
+fn mark_detail(record: &Digest, decision: Decision, code: &str) -> String {
+    if code.is_empty() {
+        format!("{} {}", record.to_hex(), decision.name())
+    } else {
+        format!("{} {} {code}", record.to_hex(), decision.name())
+    }
 }
 
 /// A case's state from its row and steps.
@@ -510,7 +532,11 @@ impl Archive {
                     ));
                 }
             }
-            CaseEvent::Open { .. } | CaseEvent::Scope { .. } | CaseEvent::ReleaseHolds => {
+            CaseEvent::Open { .. }
+            | CaseEvent::Scope { .. }
+            | CaseEvent::ReleaseHolds
+            | CaseEvent::Mark { .. }
+            | CaseEvent::Redact { .. } => {
                 return Err(ArchiveError::Invalid(format!(
                     "a case's {} is not a step of its own",
                     event.name()
@@ -624,5 +650,299 @@ impl Archive {
             )
         })?;
         Ok((in_force, governed))
+    }
+}
+
+/// Longest redacted phrase, in bytes.
+pub const MAX_PHRASE: usize = 4096;
+/// The first line of a redaction blob.
+const REDACTION_MAGIC: &str = "onrecord-case-redaction/1\n";
+
+/// What a redaction removes from a record's text: private, in a salted blob that the `redact`
+/// entry names by its SHA-256 (the phrase is the very thing the case withholds; the salt keeps
+/// the public digest from confirming a guess of it, as for a case's details).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redaction {
+    /// 32 random bytes, hex.
+    pub salt: String,
+    /// The record it applies to (hex), so that a blob cannot be read as another record's.
+    pub record: String,
+    #[serde(flatten)]
+    pub target: RedactionTarget,
+}
+
+/// A phrase (every case-insensitive occurrence in the text), or a span of the text in Unicode
+/// code points (`start..end`, end excluded). Either way every text segment it touches is
+/// withheld whole (docs/disclosure.md): the segment is what a digest commits to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RedactionTarget {
+    Phrase(String),
+    Span { start: u64, end: u64 },
+}
+
+impl Redaction {
+    pub fn to_blob(&self) -> Vec<u8> {
+        let mut b = REDACTION_MAGIC.as_bytes().to_vec();
+        b.extend_from_slice(&serde_json::to_vec(self).expect("redaction serialises"));
+        b
+    }
+    pub fn from_blob(blob: &[u8]) -> Result<Redaction, String> {
+        let json = blob
+            .strip_prefix(REDACTION_MAGIC.as_bytes())
+            .ok_or("not a case redaction blob")?;
+        serde_json::from_slice(json).map_err(|e| format!("case redaction: {e}"))
+    }
+}
+
+/// Which text segments of `content` a redaction covers.
+pub fn redaction_mask(content: &onrecord_content::Content, target: &RedactionTarget) -> Vec<bool> {
+    let mut text = String::new();
+    let mut ranges = Vec::new();
+    for c in content.claims.iter().filter(|c| c.name == "text") {
+        let start = text.len();
+        text.push_str(&c.value);
+        ranges.push(start..text.len());
+    }
+    match target {
+        RedactionTarget::Phrase(p) => {
+            onrecord_content::segment::segments_matching(&text, &ranges, std::slice::from_ref(p))
+        }
+        RedactionTarget::Span { start, end } => {
+            // Code points to byte offsets, then every segment that overlaps.
+            let byte_at = |cp: u64| {
+                text.char_indices()
+                    .nth(cp as usize)
+                    .map_or(text.len(), |(b, _)| b)
+            };
+            let (s, e) = (byte_at(*start), byte_at(*end));
+            ranges.iter().map(|r| r.start < e && s < r.end).collect()
+        }
+    }
+}
+
+/// A case's review: the latest decision on each record, and the redactions, in log order.
+#[derive(Clone, Debug, Default)]
+pub struct CaseReview {
+    /// record → (decision, code, the mark's log index).
+    pub marks: std::collections::BTreeMap<Digest, (Decision, String, u64)>,
+    /// (record, code, what is removed, the entry's log index).
+    pub redactions: Vec<(Digest, String, RedactionTarget, u64)>,
+}
+
+fn random_salt() -> String {
+    use rand_core::RngCore;
+    let mut s = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut s);
+    hex::encode(s)
+}
+
+impl ArchiveReader {
+    /// A case's review decisions and redactions, with each redaction's blob read back.
+    pub fn case_review(&self, name: &str) -> Result<CaseReview, ArchiveError> {
+        let file = self.case(name)?;
+        let mut review = CaseReview::default();
+        for e in &file.events {
+            let mut parts = e.detail.splitn(3, ' ');
+            let (Some(record), Some(second)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let third = parts.next().unwrap_or("").to_string();
+            let damaged = || {
+                ArchiveError::Damaged(format!("case {name:?}: step {} is not readable", e.entry))
+            };
+            let record = Digest::from_hex(record).ok_or_else(damaged)?;
+            match e.event.as_str() {
+                "mark" => {
+                    let decision = Decision::parse(second).ok_or_else(damaged)?;
+                    review.marks.insert(record, (decision, third, e.entry));
+                }
+                "redact" => {
+                    let sha = Digest::from_hex(second).ok_or_else(damaged)?;
+                    let blob = self.blobs.get(&blob_key(&sha))?.ok_or_else(|| {
+                        ArchiveError::Damaged(format!(
+                            "case {name:?}: the redaction blob of step {} is missing",
+                            e.entry
+                        ))
+                    })?;
+                    if Digest::of(&blob) != sha {
+                        return Err(damaged());
+                    }
+                    let r = Redaction::from_blob(&blob).map_err(|m| {
+                        ArchiveError::Damaged(format!("case {name:?}, step {}: {m}", e.entry))
+                    })?;
+                    if r.record != record.to_hex() {
+                        return Err(damaged());
+                    }
+                    review.redactions.push((record, third, r.target, e.entry));
+                }
+                _ => {}
+            }
+        }
+        Ok(review)
+    }
+
+    /// The ids of the records the case's holds hold (its scope), in log order; disposed ones
+    /// aside (none can be while a hold is in force).
+    pub fn case_scope_records(&self, name: &str) -> Result<Vec<Digest>, ArchiveError> {
+        let file = self.case(name)?;
+        let snap = self.snapshot()?;
+        let mut at = Vec::new();
+        for h in &file.holds {
+            at.extend(snap.held_records(h)?);
+        }
+        at.sort_unstable();
+        at.dedup();
+        let mut ids = Vec::new();
+        for i in at {
+            if let Some(r) = snap.record_at(i)?
+                && r.disposed.is_none()
+            {
+                ids.push(r.id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// A record of the case's scope, with its content: `Err` if the record is not held by one
+    /// of the case's holds, or was disposed of.
+    pub fn case_record(
+        &self,
+        file: &CaseFile,
+        id: &str,
+    ) -> Result<(crate::catalogue::StoredRecord, onrecord_content::Content), ArchiveError> {
+        let row = self.stored_record_by_id(id)?;
+        let holds = self.snapshot()?.holds_on(row.log_index)?;
+        if !holds.iter().any(|h| file.holds.contains(h)) {
+            return Err(ArchiveError::Invalid(format!(
+                "record {} is not in the scope of case {:?} (no hold of the case holds it)",
+                row.id, file.row.name
+            )));
+        }
+        if row.disposed.is_some() {
+            return Err(ArchiveError::NotFound(format!(
+                "record {} was disposed of",
+                row.id
+            )));
+        }
+        let content = onrecord_content::Content::decode(&row.content)
+            .map_err(|e| ArchiveError::Damaged(format!("record {}: its content: {e}", row.id)))?;
+        Ok((row, content))
+    }
+}
+
+impl Archive {
+    /// Records a review decision on a record of the case's scope. `code` must already be a
+    /// canonical code of the case's regime (`crate::exemptions::parse_code`) for `Exempt`, and
+    /// empty otherwise.
+    pub fn case_mark(
+        &self,
+        name: &str,
+        record: &str,
+        decision: Decision,
+        code: &str,
+        who: &Actor,
+    ) -> Result<Governed, ArchiveError> {
+        let file = self.case(name)?;
+        if let Some(on) = &file.row.closed_on {
+            return Err(ArchiveError::Invalid(format!(
+                "case {name:?} was closed on {on}; its review is settled"
+            )));
+        }
+        let regime = file.regime()?;
+        let code = match decision {
+            Decision::Exempt => crate::exemptions::parse_code(regime, code)
+                .map_err(|m| ArchiveError::Invalid(format!("--exempt: {m}")))?,
+            _ if code.is_empty() => String::new(),
+            _ => {
+                return Err(ArchiveError::Invalid(
+                    "only an exempt record carries a code".into(),
+                ));
+            }
+        };
+        let (row, _) = self.case_record(&file, record)?;
+        let event = CaseEvent::Mark {
+            record: row.id,
+            decision,
+            code,
+        };
+        let g = entry(
+            who,
+            Action::Case {
+                name: name.to_string(),
+                event: event.clone(),
+            },
+        );
+        self.commit_governance(&[g], &mut |tx, at| {
+            apply_case(tx, at[0], name, &event, None)
+        })
+    }
+
+    /// Records a redaction of part of a record's text under `code`: the phrase or span in a
+    /// private salted blob, the `redact` step naming it. The phrase must occur in the text, and
+    /// a span must lie within it: a redaction that removes nothing is a mistake, not a decision.
+    pub fn case_redact(
+        &self,
+        name: &str,
+        record: &str,
+        target: &RedactionTarget,
+        code: &str,
+        who: &Actor,
+    ) -> Result<Governed, ArchiveError> {
+        let file = self.case(name)?;
+        if let Some(on) = &file.row.closed_on {
+            return Err(ArchiveError::Invalid(format!(
+                "case {name:?} was closed on {on}; its review is settled"
+            )));
+        }
+        let code = crate::exemptions::parse_code(file.regime()?, code)
+            .map_err(|m| ArchiveError::Invalid(format!("--code: {m}")))?;
+        let (row, content) = self.case_record(&file, record)?;
+        match target {
+            RedactionTarget::Phrase(p) => {
+                if p.trim().is_empty() || p.len() > MAX_PHRASE {
+                    return Err(ArchiveError::Invalid(format!(
+                        "--phrase: 1 to {MAX_PHRASE} bytes, not only spaces"
+                    )));
+                }
+            }
+            RedactionTarget::Span { start, end } => {
+                let n = content.text().chars().count() as u64;
+                if start >= end || *end > n {
+                    return Err(ArchiveError::Invalid(format!(
+                        "--span {start}:{end}: a span is START:END with START < END <= {n} (the text's length in code points)"
+                    )));
+                }
+            }
+        }
+        if !redaction_mask(&content, target).contains(&true) {
+            return Err(ArchiveError::Invalid(format!(
+                "the phrase does not occur in the text of record {}",
+                row.id
+            )));
+        }
+        let redaction = Redaction {
+            salt: random_salt(),
+            record: row.id.to_hex(),
+            target: target.clone(),
+        };
+        let blob = redaction.to_blob();
+        let redaction_sha256 = Digest::of(&blob);
+        self.blobs.put(&blob_key(&redaction_sha256), &blob)?;
+        let event = CaseEvent::Redact {
+            record: row.id,
+            code,
+            redaction_sha256,
+        };
+        let g = entry(
+            who,
+            Action::Case {
+                name: name.to_string(),
+                event: event.clone(),
+            },
+        );
+        self.commit_governance(&[g], &mut |tx, at| {
+            apply_case(tx, at[0], name, &event, None)
+        })
     }
 }

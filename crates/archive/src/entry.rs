@@ -18,7 +18,7 @@
 //!                   | format str16 | depositor str16
 //!                   | file_name str16 | tz str16 | style str16 | date_order str16
 //!                   | date_order_decision str16
-//! governance (types 3-12): 0x02 type | at i64 (µs) | actor str16 | authority str16
+//! governance (types 3-13): 0x02 type | at i64 (µs) | actor str16 | authority str16
 //!                   | reason str16 | the action's fields (see [`Action`])
 //! str16 = u16 byte length + UTF-8 bytes (names are cut at 1024 bytes on a char boundary;
 //!         an absent style or date order is the empty string; a reason at 4096 bytes)
@@ -56,6 +56,9 @@ pub const TYPE_CASE: u8 = 12;
 pub const MAX_CASE_NAME: usize = 128;
 /// Longest outcome a case's closing entry holds, in bytes.
 pub const MAX_OUTCOME: usize = 1024;
+/// Longest exemption code a case's review entry holds, in bytes (`reg 12(5)(e)`, or a free
+/// `other:` code).
+pub const MAX_CODE: usize = 64;
 /// Longest reason a governance entry holds, in bytes (cut on a character boundary).
 const MAX_REASON: usize = 4096;
 /// Most conversations one merge entry names.
@@ -218,6 +221,60 @@ pub enum CaseEvent {
     /// event 7: no fields: the case's holds released (the type 5 entries committed with it,
     /// just before it, name them).
     ReleaseHolds,
+    /// event 8: `record[32] | decision u8 (1 responsive, 2 not responsive, 3 exempt) | code
+    /// str16 (at most 64 bytes; empty unless exempt)`: the officer's decision on one record in
+    /// the case's scope (the latest one counts); why is the entry's reason. The record itself
+    /// never changes.
+    Mark {
+        record: Digest,
+        decision: Decision,
+        code: String,
+    },
+    /// event 9: `record[32] | code str16 (at most 64 bytes) | redaction_sha256[32]`: a part of a
+    /// record's text to remove under exemption `code` when it is disclosed. What is removed (a
+    /// phrase, or a span of code points) is in a private, salted blob
+    /// (`crate::cases::Redaction`) named by its SHA-256: the public log must not carry the very
+    /// words the case withholds, nor a digest that would confirm a guess of them.
+    Redact {
+        record: Digest,
+        code: String,
+        redaction_sha256: Digest,
+    },
+}
+
+/// A review decision on one record of a case (event 8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Responsive,
+    NotResponsive,
+    /// The whole record is withheld under the mark's exemption code.
+    Exempt,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 3] = [
+        Decision::Responsive,
+        Decision::NotResponsive,
+        Decision::Exempt,
+    ];
+    /// The decision's name as commands and the catalogue show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Responsive => "responsive",
+            Decision::NotResponsive => "not-responsive",
+            Decision::Exempt => "exempt",
+        }
+    }
+    pub fn parse(name: &str) -> Option<Decision> {
+        Decision::ALL.into_iter().find(|d| d.name() == name)
+    }
+    fn byte(self) -> u8 {
+        match self {
+            Decision::Responsive => 1,
+            Decision::NotResponsive => 2,
+            Decision::Exempt => 3,
+        }
+    }
 }
 
 impl CaseEvent {
@@ -231,6 +288,8 @@ impl CaseEvent {
             CaseEvent::Close { .. } => "close",
             CaseEvent::Scope { .. } => "scope",
             CaseEvent::ReleaseHolds => "release-holds",
+            CaseEvent::Mark { .. } => "mark",
+            CaseEvent::Redact { .. } => "redact",
         }
     }
 }
@@ -590,6 +649,26 @@ impl Entry {
                                 put_str(&mut out, hold, MAX_FORMAT);
                             }
                             CaseEvent::ReleaseHolds => out.push(7),
+                            CaseEvent::Mark {
+                                record,
+                                decision,
+                                code,
+                            } => {
+                                out.push(8);
+                                out.extend_from_slice(&record.0);
+                                out.push(decision.byte());
+                                put_str(&mut out, code, MAX_CODE);
+                            }
+                            CaseEvent::Redact {
+                                record,
+                                code,
+                                redaction_sha256,
+                            } => {
+                                out.push(9);
+                                out.extend_from_slice(&record.0);
+                                put_str(&mut out, code, MAX_CODE);
+                                out.extend_from_slice(&redaction_sha256.0);
+                            }
                         }
                     }
                 }
@@ -720,6 +799,21 @@ impl Entry {
                                 hold: c.str16(MAX_FORMAT)?,
                             },
                             7 => CaseEvent::ReleaseHolds,
+                            8 => CaseEvent::Mark {
+                                record: c.digest()?,
+                                decision: match c.u8()? {
+                                    1 => Decision::Responsive,
+                                    2 => Decision::NotResponsive,
+                                    3 => Decision::Exempt,
+                                    d => return Err(format!("unknown case decision {d}")),
+                                },
+                                code: c.str16(MAX_CODE)?,
+                            },
+                            9 => CaseEvent::Redact {
+                                record: c.digest()?,
+                                code: c.str16(MAX_CODE)?,
+                                redaction_sha256: c.digest()?,
+                            },
                             e => return Err(format!("unknown case event {e}")),
                         };
                         Action::Case { name, event }
@@ -878,6 +972,20 @@ mod tests {
             (date(), name(MAX_OUTCOME)).prop_map(|(on, outcome)| CaseEvent::Close { on, outcome }),
             name(MAX_FORMAT).prop_map(|hold| CaseEvent::Scope { hold }),
             Just(CaseEvent::ReleaseHolds),
+            (digest(), 0..3usize, name(MAX_CODE)).prop_map(|(record, d, code)| {
+                CaseEvent::Mark {
+                    record,
+                    decision: Decision::ALL[d],
+                    code,
+                }
+            }),
+            (digest(), name(MAX_CODE), digest()).prop_map(|(record, code, redaction_sha256)| {
+                CaseEvent::Redact {
+                    record,
+                    code,
+                    redaction_sha256,
+                }
+            }),
         ]
     }
 

@@ -170,6 +170,26 @@ pub fn governance_row(log_index: u64, g: &GovernanceEntry) -> GovernanceRow {
                     o.insert("hold".into(), hold.clone().into());
                 }
                 CaseEvent::ReleaseHolds => {}
+                CaseEvent::Mark {
+                    record,
+                    decision,
+                    code,
+                } => {
+                    o.insert("record".into(), record.to_hex().into());
+                    o.insert("decision".into(), decision.name().into());
+                    if !code.is_empty() {
+                        o.insert("code".into(), code.clone().into());
+                    }
+                }
+                CaseEvent::Redact {
+                    record,
+                    code,
+                    redaction_sha256,
+                } => {
+                    o.insert("record".into(), record.to_hex().into());
+                    o.insert("code".into(), code.clone().into());
+                    o.insert("redaction".into(), redaction_sha256.to_hex().into());
+                }
             }
             d
         }

@@ -24,6 +24,7 @@ pub mod directory;
 pub mod disclose;
 pub mod entry;
 pub mod error;
+pub mod exemptions;
 pub mod failpoint;
 pub mod govern;
 pub mod ingest;

@@ -945,6 +945,28 @@ fn check_cases(
                 format!("case {name:?} (entry {index}): its request file is missing or altered"),
             );
         }
+        // A redaction's private blob must be there and name the record the entry names: a bundle
+        // reads it to know what to remove.
+        if let entry::CaseEvent::Redact {
+            record,
+            redaction_sha256,
+            ..
+        } = event
+        {
+            let ok = blobs.get(&blob_key(redaction_sha256))?.is_some_and(|b| {
+                Digest::of(&b) == *redaction_sha256
+                    && crate::cases::Redaction::from_blob(&b)
+                        .is_ok_and(|r| r.record == record.to_hex())
+            });
+            if !ok {
+                push_problem(
+                    &mut rep.problems,
+                    format!(
+                        "case {name:?} (entry {index}): its redaction blob is missing or altered"
+                    ),
+                );
+            }
+        }
         let current = expected.remove(name);
         match crate::cases::fold(
             current.clone(),

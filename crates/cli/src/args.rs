@@ -47,6 +47,9 @@ pub enum Command {
     Disclose(DiscloseArgs),
     /// Check a record disclosure offline against a verifier key; exits 0 only if it verifies.
     VerifyDisclosure(VerifyDisclosureArgs),
+    /// Check a case's disclosure bundle (a bag, or an HTML bundle's folder) offline against a
+    /// verifier key; exits 0 only if every part verifies.
+    VerifyBundle(VerifyBundleArgs),
     /// Search every record.
     Search(SearchArgs),
     /// Show a conversation as a transcript.
@@ -343,6 +346,17 @@ pub struct VerifyDisclosureArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct VerifyBundleArgs {
+    /// The bundle: a BagIt bag's folder, an HTML bundle's folder, or its transcript.html.
+    pub path: PathBuf,
+    /// The log's verifier key you trust, or a file holding it (never the bundle's own).
+    #[arg(long, value_name = "VKEY")]
+    pub key: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct BenchQueriesArgs {
     /// JSON Lines of {"text", "from", "conversation", "channel", "after", "before"}.
     pub file: PathBuf,
@@ -584,6 +598,82 @@ pub enum CaseCommand {
     Scope(CaseScopeArgs),
     /// Release a closed case's holds once its appeal window has passed.
     ReleaseHolds(CaseNameArgs),
+    /// Decide on a record of the case's scope: responsive, not responsive, or exempt (a code).
+    Mark(CaseMarkArgs),
+    /// Redact a phrase (or a span) of a record's text under an exemption code when disclosed.
+    Redact(CaseRedactArgs),
+    /// Personal data found in the responsive records, with the regime's code to redact it under.
+    Suggest(CaseSuggestArgs),
+    /// Write the case's disclosure bundle: an HTML transcript, or a BagIt bag, with every
+    /// disclosed record's proof.
+    Bundle(CaseBundleArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("decision").required(true).args(["responsive", "not_responsive", "exempt"])))]
+pub struct CaseMarkArgs {
+    pub name: String,
+    /// The record id (or a unique prefix of at least 8 hex digits).
+    pub record: String,
+    #[arg(long)]
+    pub responsive: bool,
+    #[arg(long)]
+    pub not_responsive: bool,
+    /// Withheld in full under this code (s.40, reg 12(4)(e), other:CODE, ...).
+    #[arg(long, value_name = "CODE")]
+    pub exempt: Option<String>,
+    /// Why (public, in the log).
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["phrase", "span"])))]
+pub struct CaseRedactArgs {
+    pub name: String,
+    /// The record id (or a unique prefix of at least 8 hex digits).
+    pub record: String,
+    /// The words to remove (every case-insensitive occurrence; kept private, never in the log).
+    #[arg(long)]
+    pub phrase: Option<String>,
+    /// The part to remove, START:END in Unicode code points of the text (END excluded).
+    #[arg(long, value_name = "START:END")]
+    pub span: Option<String>,
+    /// The exemption code (s.40, reg 13, other:CODE, ...).
+    #[arg(long)]
+    pub code: String,
+    /// Why (public, in the log: never repeat the redacted words here).
+    #[arg(long)]
+    pub reason: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseSuggestArgs {
+    pub name: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CaseBundleArgs {
+    pub name: String,
+    /// html (a folder with transcript.html) or bagit (an RFC 8493 bag). PDF and RSMF are not
+    /// made yet.
+    #[arg(long, value_parser = ["html", "bagit"])]
+    pub format: String,
+    /// The folder to write (it must not exist).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: PathBuf,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

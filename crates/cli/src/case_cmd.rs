@@ -86,12 +86,137 @@ pub fn run(g: &Global, a: CaseArgs) -> Result<Outcome> {
                 a.json,
             )
         }
+        CaseCommand::Suggest(a) => return suggest(g, a),
+        CaseCommand::Bundle(a) => return bundle(g, a),
+        CaseCommand::Mark(a) => {
+            let mark = match (a.responsive, a.not_responsive, a.exempt) {
+                (true, _, _) => app::MarkRequest::Responsive,
+                (_, true, _) => app::MarkRequest::NotResponsive,
+                (_, _, Some(code)) => app::MarkRequest::Exempt(code),
+                _ => bail!("give --responsive, --not-responsive or --exempt CODE"),
+            };
+            (
+                app::case_mark(
+                    &open(g)?,
+                    &a.name,
+                    &a.record,
+                    &mark,
+                    a.reason.as_deref(),
+                    a.by.as_deref(),
+                )?,
+                a.json,
+            )
+        }
+        CaseCommand::Redact(a) => {
+            let what = match (a.phrase, a.span) {
+                (Some(p), _) => app::RedactRequest::Phrase(p),
+                (_, Some(s)) => app::RedactRequest::Span(s),
+                _ => bail!("give --phrase TEXT or --span START:END"),
+            };
+            (
+                app::case_redact(
+                    &open(g)?,
+                    &a.name,
+                    &a.record,
+                    &what,
+                    &a.code,
+                    a.reason.as_deref(),
+                    a.by.as_deref(),
+                )?,
+                a.json,
+            )
+        }
         CaseCommand::ReleaseHolds(a) => (
             app::case_release_holds(&open(g)?, &a.name, a.by.as_deref())?,
             a.json,
         ),
     };
     print_committed(&committed.0, committed.1)
+}
+
+fn suggest(g: &Global, a: crate::args::CaseSuggestArgs) -> Result<Outcome> {
+    let found = onrecord_app::case_suggest(&read(g, false)?, &a.name)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        for s in &found {
+            serde_json::to_writer(&mut out, s)?;
+            writeln!(out)?;
+        }
+        return Ok(Outcome::Ok);
+    }
+    if found.is_empty() {
+        writeln!(out, "No personal data found in the responsive records.")?;
+    }
+    for s in &found {
+        writeln!(
+            out,
+            "{}\t--span {}\t--code {}\t{}\t{}",
+            s.record,
+            s.span,
+            visible(&s.code),
+            s.kind,
+            visible(&s.text)
+        )?;
+    }
+    Ok(Outcome::Ok)
+}
+
+fn bundle(g: &Global, a: crate::args::CaseBundleArgs) -> Result<Outcome> {
+    let format = match a.format.as_str() {
+        "bagit" => onrecord_app::BundleFormat::Bagit,
+        _ => onrecord_app::BundleFormat::Html,
+    };
+    let w = onrecord_app::case_bundle(&read(g, false)?, &a.name, format, &a.output)?;
+    if a.json {
+        return json_line(&w);
+    }
+    writeln!(
+        std::io::stdout().lock(),
+        "Wrote the bundle of case {} to {}: {} record{} disclosed ({} redaction{}), {} withheld in full.",
+        visible(&a.name),
+        visible(&w.path.display().to_string()),
+        w.disclosed,
+        if w.disclosed == 1 { "" } else { "s" },
+        w.redactions,
+        if w.redactions == 1 { "" } else { "s" },
+        w.withheld
+    )?;
+    Ok(Outcome::Ok)
+}
+
+/// `verify-bundle`: exit 0 when every part verifies, 1 when one does not (each problem names its
+/// file), 2 when the path is not a bundle.
+pub fn verify_bundle(a: crate::args::VerifyBundleArgs) -> Result<Outcome> {
+    let key = onrecord_app::verifier_key(&a.key)?;
+    let check = onrecord_app::verify_bundle(&a.path, &key)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer(&mut out, &check)?;
+        writeln!(out)?;
+    } else if check.problems.is_empty() {
+        writeln!(
+            out,
+            "OK: the bundle of case {} verifies{}: {} record{} disclosed, {} withheld in full.",
+            visible(&check.case),
+            if check.bag {
+                " (bag manifests match)"
+            } else {
+                ""
+            },
+            check.disclosed,
+            if check.disclosed == 1 { "" } else { "s" },
+            check.withheld
+        )?;
+    } else {
+        for p in &check.problems {
+            writeln!(out, "FAILED: {}", visible(p))?;
+        }
+    }
+    Ok(if check.problems.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Negative
+    })
 }
 
 fn json_line(v: &impl Serialize) -> Result<Outcome> {

@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         Command::Proof(a) => archive_cmd::proof(&cli.global, a),
         Command::Disclose(a) => archive_cmd::disclose(&cli.global, a),
         Command::VerifyDisclosure(a) => archive_cmd::verify_disclosure(a),
+        Command::VerifyBundle(a) => case_cmd::verify_bundle(a),
         Command::Checkpoint => archive_cmd::checkpoint(&cli.global),
         Command::Search(a) => read_cmd::search(&cli.global, a),
         Command::Show(a) => read_cmd::show(&cli.global, a),

@@ -427,6 +427,8 @@ pub trait CatalogueRead: Send {
     fn merges(&self) -> Result<Vec<crate::merges::MergeRow>>;
     /// The names of the holds in force on a record.
     fn holds_on(&self, record: u64) -> Result<Vec<String>>;
+    /// The records (log indexes) a hold holds, in log order, released or not.
+    fn held_records(&self, hold: &str) -> Result<Vec<u64>>;
     /// Every place a record sits: in the deposit that first held it, then in later ones.
     fn record_placements(&self, record: u64) -> Result<Vec<Placement>>;
     /// Every record a deposit holds (first or again) and where.

@@ -731,6 +731,15 @@ impl CatalogueRead for SqliteRead<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn held_records(&self, hold: &str) -> Result<Vec<u64>> {
+        let mut st = self.c().prepare_cached(
+            "SELECT x.record FROM held x JOIN holds h ON h.log_index = x.hold
+             WHERE h.name = ?1 ORDER BY x.record",
+        )?;
+        let rows = st.query_map([hold], |r| r.get::<_, i64>(0))?;
+        rows.map(|r| Ok(r? as u64)).collect()
+    }
+
     fn cases(&self) -> Result<Vec<CaseRow>> {
         let mut st = self
             .c()
