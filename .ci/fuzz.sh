@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 # Each target also spends a few seconds loading its seeds (about 8 s on a busy 2-core machine), so
-# 12 s x 19 targets is about 6 minutes after the build. The build from nothing is the other big
+# 12 s x 22 targets is about 7 minutes after the build. The build from nothing is the other big
 # part: every dependency (tantivy and SQLite among them) under AddressSanitizer, one codegen unit
 # each (cargo-fuzz's default).
 FUZZ_SECONDS=${FUZZ_SECONDS:-12}
