@@ -443,7 +443,11 @@ pub struct Trained {
 /// decisions, and writes it to the archive's `model.json` (a new file, renamed into place).
 /// The classifier's name changes with it, so the next `classify` relabels what the new model
 /// decides (never what a person decided).
-pub fn train_model(archive: &ArchiveReader) -> Result<Trained, AppError> {
+///
+/// `shipped` limits the shipped examples to that many, taken evenly through the set (training
+/// on all of them takes about a minute of one core; fewer is faster and gives the decisions more
+/// weight).
+pub fn train_model(archive: &ArchiveReader, shipped: Option<usize>) -> Result<Trained, AppError> {
     use onrecord_classify::train::{Example, TrainConfig, train};
     let decisions = archive.person_decisions()?;
     if decisions.is_empty() {
@@ -452,7 +456,20 @@ pub fn train_model(archive: &ArchiveReader) -> Result<Trained, AppError> {
         ));
     }
     let (train_part, held_out) = onrecord_classify::dataset::shipped_split();
-    let mut examples: Vec<Example> = train_part.iter().map(|m| m.example()).collect();
+    let step = match shipped {
+        Some(0) => {
+            return Err(AppError::caller(
+                "--shipped-examples must be at least 1 (the model needs examples of both labels)",
+            ));
+        }
+        Some(n) => train_part.len().div_ceil(n).max(1),
+        None => 1,
+    };
+    let mut examples: Vec<Example> = train_part
+        .iter()
+        .step_by(step)
+        .map(|m| m.example())
+        .collect();
     let shipped_examples = examples.len();
     let mut used = 0;
     for (text, label, category) in &decisions {

@@ -834,6 +834,10 @@ pub struct ClassifyArgs {
     /// the review decisions people made, instead of labelling. Run `classify` after it.
     #[arg(long, conflicts_with = "stdin")]
     pub train: bool,
+    /// With --train: use only this many of the shipped examples, taken evenly (faster; the
+    /// decisions weigh more). Default: all of them (about a minute).
+    #[arg(long, requires = "train", value_name = "N")]
+    pub shipped_examples: Option<usize>,
     /// A lexicon file (crates/classify/lexicons/uk-government.lex shows the format) that adds
     /// to the shipped UK-government lexicon. Repeatable.
     #[arg(long, value_name = "FILE")]

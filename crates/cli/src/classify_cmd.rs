@@ -254,7 +254,7 @@ pub fn archive(g: &Global, a: ClassifyArgs) -> Result<Outcome> {
     if a.train {
         // Training writes only the archive's model file: a reader suffices.
         let archive = read(g, false)?;
-        let t = onrecord_app::train_model(&archive)?;
+        let t = onrecord_app::train_model(&archive, a.shipped_examples)?;
         if a.json {
             return json_line(&t);
         }

@@ -264,3 +264,59 @@ fn a_tampered_label_run_fails_verify() {
     drop(c);
     util::verify_fails(&env, &["label"]);
 }
+
+#[test]
+fn a_department_model_is_trained_from_review_decisions_and_relabels() {
+    let env = Env::new();
+    env.init();
+    let chat = env.write("chat.txt", CHAT.as_bytes());
+    env.ok(&["ingest", chat.to_str().unwrap()]);
+    // Nothing decided yet: nothing to train from.
+    let o = env.run(&["classify", "--train"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no review decisions"));
+
+    let rs = records(&env);
+    let id = by_text(&rs, "see you at the meeting")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.ok(&[
+        "review",
+        &id,
+        "--label",
+        "significant",
+        "--category",
+        "outside-meeting",
+        "--reason",
+        "a meeting with the supplier",
+    ]);
+    let t = json(&env.ok(&["classify", "--train", "--shipped-examples", "120", "--json"]));
+    assert_eq!(t["decisions"], 1);
+    assert!(t["shipped_examples"].as_u64().unwrap() <= 120);
+    assert!(t["held_out_precision"].as_f64().unwrap() > 0.5, "{t}");
+    assert!(env.archive().join("model.json").is_file());
+
+    // The classifier is now the department's: everything no person decided is relabelled.
+    let o = json(&env.ok(&["classify", "--json"]));
+    assert!(
+        o["classifier"]
+            .as_str()
+            .unwrap()
+            .contains("model:department@"),
+        "{o}"
+    );
+    assert_eq!(o["labelled"], 4);
+    assert_eq!(o["skipped"], 1);
+    let e = json(&env.ok(&["explain", "--json", &id]));
+    assert_eq!(
+        e["labels"].as_array().unwrap().last().unwrap()["source"],
+        "person"
+    );
+
+    // A damaged model file is named, and nothing is labelled.
+    std::fs::write(env.archive().join("model.json"), "{").unwrap();
+    let o = env.run(&["classify"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("model.json"));
+}
