@@ -40,6 +40,8 @@ pub const LEXICON_DIR: &str = "lexicons";
 const MAX_LEXICON_BYTES: u64 = 16 << 20;
 /// The largest number of labels one run commits in one entry; a larger archive takes several.
 const RUN_CHUNK: usize = 1_000_000;
+/// Records classified together, spread over the cores.
+const BATCH: usize = 16_384;
 
 /// A classifier as the archive uses it, with its name.
 pub struct ArchiveClassifier {
@@ -196,35 +198,79 @@ pub fn classify_range(
         classifier: c.name.clone(),
         ..Default::default()
     };
-    let mut scratch = Scratch::default();
+    // Records are read on this thread (one catalogue snapshot) and decoded and classified in
+    // batches on every core: classification is most of a run's time.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let mut rows: Vec<(u64, LabelRunLine)> = Vec::new();
     let mut chunks: Vec<Vec<(u64, LabelRunLine)>> = Vec::new();
-    archive.for_each_live_record(from, to, &mut |at, id, text, by| {
+    let mut batch: Vec<(u64, Digest, Vec<u8>)> = Vec::with_capacity(BATCH);
+    let flush = |batch: &mut Vec<(u64, Digest, Vec<u8>)>,
+                 rows: &mut Vec<(u64, LabelRunLine)>,
+                 out: &mut ClassifyOutcome|
+     -> Result<(), onrecord_archive::ArchiveError> {
+        let per = batch.len().div_ceil(threads).max(1);
+        let results: Vec<Result<Vec<(u64, LabelRunLine)>, onrecord_archive::ArchiveError>> =
+            std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .chunks(per)
+                    .map(|part| {
+                        s.spawn(move || {
+                            let mut scratch = Scratch::default();
+                            part.iter()
+                                .map(|(at, id, content)| {
+                                    let text = onrecord_archive::govern::record_text(content)?;
+                                    let k = c.classifier.classify_with(&text, &mut scratch);
+                                    Ok((
+                                        *at,
+                                        LabelRunLine {
+                                            record: id.to_hex(),
+                                            label: k.label.as_str().to_string(),
+                                            category: k.category.as_str().to_string(),
+                                            confidence: k.confidence,
+                                            uncertain: k.uncertain,
+                                        },
+                                    ))
+                                })
+                                .collect()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a classification thread panicked"))
+                    .collect()
+            });
+        for part in results {
+            for (at, line) in part? {
+                if line.label == "significant" {
+                    out.significant += 1;
+                } else {
+                    out.trivial += 1;
+                }
+                out.uncertain += u64::from(line.uncertain);
+                rows.push((at, line));
+            }
+        }
+        batch.clear();
+        Ok(())
+    };
+    archive.for_each_live_record(from, to, &mut |at, id, content, by| {
         if by.iter().any(|s| s == "person" || *s == c.name) {
             out.skipped += 1;
             return Ok(());
         }
-        let k = c.classifier.classify_with(text, &mut scratch);
-        match k.label {
-            Label::Significant => out.significant += 1,
-            Label::Trivial => out.trivial += 1,
-        }
-        out.uncertain += u64::from(k.uncertain);
-        rows.push((
-            at,
-            LabelRunLine {
-                record: id.to_hex(),
-                label: k.label.as_str().to_string(),
-                category: k.category.as_str().to_string(),
-                confidence: k.confidence,
-                uncertain: k.uncertain,
-            },
-        ));
-        if rows.len() == RUN_CHUNK {
-            chunks.push(std::mem::take(&mut rows));
+        batch.push((at, *id, content.to_vec()));
+        if batch.len() == BATCH {
+            flush(&mut batch, &mut rows, &mut out)?;
+            if rows.len() >= RUN_CHUNK {
+                chunks.push(std::mem::take(&mut rows));
+            }
         }
         Ok(())
     })?;
+    if !batch.is_empty() {
+        flush(&mut batch, &mut rows, &mut out)?;
+    }
     if !rows.is_empty() {
         chunks.push(rows);
     }

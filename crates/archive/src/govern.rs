@@ -218,10 +218,18 @@ pub struct LabelRunLine {
     pub uncertain: bool,
 }
 
-/// What [`ArchiveReader::for_each_live_record`] calls: (log index, record id, its text, the
+/// What [`ArchiveReader::for_each_live_record`] calls: (log index, record id, its canonical
+/// content (`onrecord-content/2`: [`record_text`] reads its text), the
 /// classifiers or people whose labels it has).
 pub type LiveRecordFn<'a> =
-    dyn FnMut(u64, &Digest, &str, &[String]) -> Result<(), ArchiveError> + 'a;
+    dyn FnMut(u64, &Digest, &[u8], &[String]) -> Result<(), ArchiveError> + 'a;
+
+/// The text of a record's canonical content, as classification reads it.
+pub fn record_text(content: &[u8]) -> Result<String, ArchiveError> {
+    Content::decode(content)
+        .map(|c| c.text())
+        .map_err(|e| ArchiveError::Damaged(format!("a record's content: {e}")))
+}
 
 /// A label as the catalogue keeps it (a run's or a person's).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -436,8 +444,9 @@ impl ArchiveReader {
     }
 
     /// Calls `f` with every record not disposed of whose log index is in `from..to`, in log
-    /// order, as (its log index, its id, its text, the sources of the labels it has: a
-    /// classifier's name or `person`). One snapshot; the labels are read once, up front.
+    /// order, as (its log index, its id, its canonical content, the sources of the labels it
+    /// has: a classifier's name or `person`). One snapshot; the labels are read once, up front.
+    /// The content is passed undecoded so that the caller can decode on other threads.
     pub fn for_each_live_record(
         &self,
         from: u64,
@@ -464,11 +473,8 @@ impl ArchiveReader {
             if r.disposed.is_some() {
                 return Ok(());
             }
-            let text = Content::decode(&r.content)
-                .map(|c| c.text())
-                .map_err(|e| ArchiveError::Damaged(format!("record {}: {e}", r.id)))?;
             let by = labelled.get(&r.log_index).map_or(&[][..], |v| v.as_slice());
-            f(r.log_index, &r.id, &text, by)
+            f(r.log_index, &r.id, &r.content, by)
         })
     }
 
