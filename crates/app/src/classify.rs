@@ -430,7 +430,16 @@ pub fn explain(
         .ok_or_else(|| AppError::not_found(format!("no record with id {record}")))?;
     let h = archive.history(&r.id)?;
     let labels = h.labels.into_iter().map(LabelView::from).collect();
-    let holds = h.holds;
+    // The holds it was placed under, and those whose search reaches it since.
+    let mut holds = h.holds;
+    for name in crate::govern::hold_matches(archive)?
+        .remove(&r.id)
+        .unwrap_or_default()
+    {
+        if !holds.contains(&name) {
+            holds.push(name);
+        }
+    }
     let disposed = h.disposed;
     let retention = if disposed.is_none() {
         archive.retention_of(&r.id)?

@@ -8,7 +8,7 @@ use onrecord_archive::{Archive, ArchiveReader};
 use onrecord_model::Digest;
 use serde::Serialize;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::error::{AppError, ErrorKind};
 use crate::search::SearchRequest;
@@ -83,21 +83,14 @@ pub(crate) fn search_json(search: &SearchRequest) -> String {
     serde_json::to_string(&s).unwrap_or_default()
 }
 
-/// The holds that cover each of `ids` (full hex ids) because their search matches it now: a
-/// hold extends to records that arrived after it was placed. The index is brought up to date
-/// first, so that the latest deposits are searched.
-pub(crate) fn held_by_search(
-    archive: &Archive,
-    ids: &[String],
+/// Every record that some hold's search matches now, by full hex id, with those holds' names:
+/// a hold extends to records that arrived after it was placed. Reads the index as it is; a
+/// writer brings it up to date first ([`held_by_search`]).
+pub(crate) fn hold_matches(
+    archive: &ArchiveReader,
 ) -> Result<HashMap<String, Vec<String>>, AppError> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    let searches = archive.hold_searches()?;
-    if searches.is_empty() || ids.is_empty() {
-        return Ok(out);
-    }
-    archive.catch_up_index()?;
-    let wanted: HashSet<&str> = ids.iter().map(String::as_str).collect();
-    for (name, json) in searches {
+    for (name, json) in archive.hold_searches()? {
         let search: SearchRequest = serde_json::from_str(&json).map_err(|e| {
             AppError::new(
                 ErrorKind::Archive,
@@ -105,13 +98,27 @@ pub(crate) fn held_by_search(
             )
         })?;
         for id in search_ids(archive, &search)? {
-            let hex = id.to_hex();
-            if wanted.contains(hex.as_str()) {
-                out.entry(hex).or_default().push(name.clone());
-            }
+            out.entry(id.to_hex()).or_default().push(name.clone());
         }
     }
     Ok(out)
+}
+
+/// The holds that cover each of `ids` (full hex ids) because their search matches it now, with
+/// the index brought up to date first so that the latest deposits are searched.
+pub(crate) fn held_by_search(
+    archive: &Archive,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, AppError> {
+    if ids.is_empty() || archive.hold_searches()?.is_empty() {
+        return Ok(HashMap::new());
+    }
+    archive.catch_up_index()?;
+    let mut all = hold_matches(archive)?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| all.remove_entry(id.as_str()))
+        .collect())
 }
 
 /// Places the hold `name` on every record the search finds now.

@@ -70,22 +70,10 @@ pub fn disposal_due(archive: &ArchiveReader, as_of: Option<&str>) -> Result<Disp
 /// Moves the records that a hold's search matches (records that arrived after the hold) from
 /// the batch to the held list, and recomputes the batch id.
 fn held_apart(archive: &ArchiveReader, mut due: DisposalDue) -> Result<DisposalDue, AppError> {
-    let searches = archive.hold_searches()?;
-    if searches.is_empty() || due.destroy.is_empty() {
+    if due.destroy.is_empty() {
         return Ok(due);
     }
-    let mut held: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for (name, json) in searches {
-        let search: crate::SearchRequest = serde_json::from_str(&json).map_err(|e| {
-            AppError::new(
-                crate::ErrorKind::Archive,
-                format!("hold {name:?}: its search cannot be read ({e})"),
-            )
-        })?;
-        for id in crate::govern::search_ids(archive, &search)? {
-            held.entry(id.to_hex()).or_default().push(name.clone());
-        }
-    }
+    let mut held = crate::govern::hold_matches(archive)?;
     let (keep, destroy): (Vec<_>, Vec<_>) = std::mem::take(&mut due.destroy)
         .into_iter()
         .partition(|r| held.contains_key(&r.record));
@@ -119,6 +107,8 @@ pub fn disposal_approve(
             "an approval names its approver (--by NAME)",
         ));
     }
+    // The holds' searches must see the latest deposits.
+    archive.catch_up_index()?;
     let due = held_apart(archive, archive.disposal_due(jiff::Timestamp::now())?)?;
     if due.destroy.is_empty() {
         return Err(AppError::caller("nothing is due for disposal"));

@@ -290,6 +290,10 @@ fn a_hold_extends_to_records_that_arrive_later_and_match_its_search() {
         "the refusal is logged: {h}"
     );
 
+    // explain names the hold that reached it.
+    let e = json(&env.ok(&["explain", "--json", &coffee]));
+    assert_eq!(e["holds"], serde_json::json!(["coffee-inquiry"]), "{e}");
+
     // Under a schedule, it is listed as held, not in the batch.
     schedule(
         &env,
