@@ -378,6 +378,35 @@ pub struct Version {
     pub superseded_at: Option<u64>,
 }
 
+/// Each labelled record's standing label, by log index: (label, category) of its latest person's
+/// label if it has one, else of its latest automatic label. Reports, retention and the review
+/// queue all mean this by "its label". One scan of the labels, or of one record's (`only`).
+pub(crate) fn standing_labels(
+    snap: &dyn crate::catalogue::CatalogueRead,
+    only: Option<u64>,
+) -> Result<HashMap<u64, (String, String)>, ArchiveError> {
+    // (by a person?, label, category); labels come by record, then entry (oldest first).
+    let mut out: HashMap<u64, (bool, String, String)> = HashMap::new();
+    let mut take = |l: LabelRow| -> Result<(), ArchiveError> {
+        let person = l.source == "person";
+        match out.get(&l.record) {
+            Some((true, ..)) if !person => {}
+            _ => {
+                out.insert(l.record, (person, l.label, l.category));
+            }
+        }
+        Ok(())
+    };
+    match only {
+        Some(record) => snap
+            .labels_of(record)?
+            .into_iter()
+            .try_for_each(&mut take)?,
+        None => snap.for_each_label(&mut take)?,
+    }
+    Ok(out.into_iter().map(|(k, (_, l, c))| (k, (l, c))).collect())
+}
+
 /// The corrections in the log, as (superseded id → (by id, entry index)).
 fn corrections(
     snap: &dyn crate::catalogue::CatalogueRead,
@@ -459,16 +488,13 @@ impl ArchiveReader {
         if from >= to {
             return Ok(());
         }
-        let mut labelled: std::collections::HashMap<u64, Vec<String>> = Default::default();
-        for g in snap.governance(None)? {
-            if g.kind == "label-run" || g.kind == "label" {
-                for l in snap.labels_by_entry(g.log_index)? {
-                    if (from..to).contains(&l.record) {
-                        labelled.entry(l.record).or_default().push(l.source);
-                    }
-                }
+        let mut labelled: HashMap<u64, Vec<String>> = HashMap::new();
+        snap.for_each_label(&mut |l| {
+            if (from..to).contains(&l.record) {
+                labelled.entry(l.record).or_default().push(l.source);
             }
-        }
+            Ok(())
+        })?;
         snap.for_each_record(from, to, crate::catalogue::RecordOrder::Log, &mut |r| {
             if r.disposed.is_some() {
                 return Ok(());
@@ -1363,13 +1389,23 @@ impl ArchiveReader {
     /// too: the application runs these before a disposal ([`Archive::dispose_held`]).
     pub fn hold_searches(&self) -> Result<Vec<(String, String)>, ArchiveError> {
         let snap = self.snapshot()?;
+        let in_force: Vec<_> = snap
+            .holds()?
+            .into_iter()
+            .filter(|h| h.released.is_none())
+            .collect();
+        if in_force.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries: HashMap<u64, GovernanceRow> = snap
+            .governance(None)?
+            .into_iter()
+            .filter(|g| g.kind == "hold")
+            .map(|g| (g.log_index, g))
+            .collect();
         let mut out = Vec::new();
-        for h in snap.holds()?.into_iter().filter(|h| h.released.is_none()) {
-            let Some(g) = snap
-                .governance(None)?
-                .into_iter()
-                .find(|g| g.log_index == h.log_index)
-            else {
+        for h in in_force {
+            let Some(g) = entries.get(&h.log_index) else {
                 continue;
             };
             let Some(sha) = serde_json::from_str::<serde_json::Value>(&g.detail)
@@ -1394,16 +1430,14 @@ impl ArchiveReader {
     /// (text, label, category), in log order. Disposed records are left out (their text is gone).
     pub fn person_decisions(&self) -> Result<Vec<(String, String, String)>, ArchiveError> {
         let snap = self.snapshot()?;
+        // Labels come by record, then entry: the last inserted is the latest decision.
         let mut decided: BTreeMap<u64, (String, String)> = BTreeMap::new();
-        for g in snap.governance(None)? {
-            if g.kind == "label" {
-                for l in snap.labels_by_entry(g.log_index)? {
-                    if l.source == "person" {
-                        decided.insert(l.record, (l.label, l.category));
-                    }
-                }
+        snap.for_each_label(&mut |l| {
+            if l.source == "person" {
+                decided.insert(l.record, (l.label, l.category));
             }
-        }
+            Ok(())
+        })?;
         let mut out = Vec::with_capacity(decided.len());
         for (at, (label, category)) in decided {
             let Some(r) = snap.record_at(at)? else {

@@ -176,21 +176,9 @@ fn nearest_rank(sorted: &[i64], p: usize) -> i64 {
 fn significance(
     snap: &dyn crate::catalogue::CatalogueRead,
 ) -> Result<HashMap<u64, bool>, ArchiveError> {
-    // (latest person's label, latest automatic label), each "is it significant".
-    let mut latest: HashMap<u64, (Option<bool>, Option<bool>)> = HashMap::new();
-    snap.for_each_label(&mut |l| {
-        let e = latest.entry(l.record).or_default();
-        let sig = l.label == "significant";
-        if l.source == "person" {
-            e.0 = Some(sig);
-        } else {
-            e.1 = Some(sig);
-        }
-        Ok(())
-    })?;
-    Ok(latest
+    Ok(crate::govern::standing_labels(snap, None)?
         .into_iter()
-        .filter_map(|(k, (p, a))| p.or(a).map(|s| (k, s)))
+        .map(|(k, (label, _))| (k, label == "significant"))
         .collect())
 }
 

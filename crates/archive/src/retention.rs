@@ -352,8 +352,10 @@ pub struct DisposalDue {
 }
 
 /// The schedules in the log: (the entry's log index, the schedule), oldest first.
-fn schedules(r: &ArchiveReader) -> Result<Vec<(u64, Schedule)>, ArchiveError> {
-    let snap = r.snapshot()?;
+fn schedules(
+    r: &ArchiveReader,
+    snap: &dyn crate::catalogue::CatalogueRead,
+) -> Result<Vec<(u64, Schedule)>, ArchiveError> {
     let mut out = Vec::new();
     for g in snap.governance(None)? {
         if g.kind != "schedule" {
@@ -388,45 +390,34 @@ fn schedules(r: &ArchiveReader) -> Result<Vec<(u64, Schedule)>, ArchiveError> {
 impl ArchiveReader {
     /// The schedule in force (its entry's log index), if one was ever set.
     pub fn retention_schedule(&self) -> Result<Option<(u64, Schedule)>, ArchiveError> {
-        Ok(schedules(self)?.pop())
+        Ok(schedules(self, &*self.snapshot()?)?.pop())
     }
 
-    /// Calls `f` with every live record's retention (`None`: kept, no line applies).
-    fn for_each_retention(&self, f: &mut RetentionFn<'_>) -> Result<(), ArchiveError> {
-        let all = schedules(self)?;
-        let snap = self.snapshot()?;
-        let size = snap.log_size()?;
-        // Standing labels: a person's latest, else the latest.
-        let mut labels: HashMap<u64, (bool, String, String)> = HashMap::new();
-        for g in snap.governance(None)? {
-            if g.kind == "label-run" || g.kind == "label" {
-                for l in snap.labels_by_entry(g.log_index)? {
-                    let person = l.source == "person";
-                    let e = labels.entry(l.record);
-                    match e {
-                        std::collections::hash_map::Entry::Occupied(mut o) => {
-                            if person || !o.get().0 {
-                                o.insert((person, l.label, l.category));
-                            }
-                        }
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            v.insert((person, l.label, l.category));
-                        }
-                    }
-                }
-            }
-        }
+    /// Calls `f` with every live record's retention (`None`: kept, no line applies), or with
+    /// the one at log index `only`, all read from `snap`.
+    fn for_each_retention(
+        &self,
+        snap: &dyn crate::catalogue::CatalogueRead,
+        only: Option<u64>,
+        f: &mut RetentionFn<'_>,
+    ) -> Result<(), ArchiveError> {
+        let all = schedules(self, snap)?;
+        let (from, to) = match only {
+            Some(i) => (i, i + 1),
+            None => (0, snap.log_size()?),
+        };
+        let labels = crate::govern::standing_labels(snap, only)?;
         let captured: HashMap<i64, i64> = snap
             .deposits()?
             .into_iter()
             .map(|d| (d.seq, d.received_at_us))
             .collect();
-        snap.for_each_record(0, size, RecordOrder::Log, &mut |r| {
+        snap.for_each_record(from, to, RecordOrder::Log, &mut |r| {
             if r.disposed.is_some() {
                 return Ok(());
             }
             let (label, category) = match labels.get(&r.log_index) {
-                Some((_, l, c)) => (Some(l.clone()), Some(c.clone())),
+                Some((l, c)) => (Some(l.clone()), Some(c.clone())),
                 None => (None, None),
             };
             let facts = Facts {
@@ -456,12 +447,14 @@ impl ArchiveReader {
     pub fn retention_of(&self, record: &str) -> Result<Option<Retention>, ArchiveError> {
         let row = self.record_row(record)?;
         let mut out = None;
-        self.for_each_retention(&mut |r, _, _, ret| {
-            if r.log_index == row.log_index {
+        self.for_each_retention(
+            &*self.snapshot()?,
+            Some(row.log_index),
+            &mut |_, _, _, ret| {
                 out = ret;
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         Ok(out)
     }
 
@@ -476,7 +469,7 @@ impl ArchiveReader {
             held: Vec::new(),
         };
         let now = as_of.as_microsecond();
-        self.for_each_retention(&mut |r, facts, cap, ret| {
+        self.for_each_retention(&*snap, None, &mut |r, facts, cap, ret| {
             let Some(ret) = ret else { return Ok(()) };
             if ret.due_us.is_none_or(|d| d > now) {
                 return Ok(());

@@ -343,18 +343,9 @@ pub fn review(g: &Global, a: ReviewArgs) -> Result<Outcome> {
     let archive = open(g)?;
     let change = a.label.as_deref().zip(a.category.as_deref());
     let r = onrecord_app::review_decide(&archive, record, change, a.by.as_deref(), reason)?;
-    for w in &r.warnings {
-        eprintln!("onrecord: warning: {}", visible(w));
-    }
-    if a.json {
-        return json_line(&r);
-    }
-    println!(
-        "Decided {} (log index {}).",
-        visible(record),
-        r.entries.first().map_or(0, |e| e.0)
-    );
-    Ok(Outcome::Ok)
+    crate::govern_cmd::print_governed(&r, a.json, |at| {
+        format!("Decided {} (log index {at}).", visible(record))
+    })
 }
 
 /// `explain RECORD`.

@@ -20,6 +20,21 @@ fn json_line(v: &impl serde::Serialize) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// A governance action's outcome: its warnings, then its JSON or the sentence `say` makes of the
+/// log index of its (first) entry.
+pub(crate) fn print_governed(
+    r: &onrecord_archive::govern::Governed,
+    json: bool,
+    say: impl FnOnce(u64) -> String,
+) -> Result<Outcome> {
+    print_warnings(&r.warnings);
+    if json {
+        return json_line(r);
+    }
+    println!("{}", say(r.entries.first().map_or(0, |e| e.0)));
+    Ok(Outcome::Ok)
+}
+
 fn print_warnings(warnings: &[String]) {
     for w in warnings {
         eprintln!("onrecord: warning: {}", visible(w));
@@ -129,16 +144,9 @@ pub fn hold(g: &Global, c: HoldCommand) -> Result<Outcome> {
                 &a.authority,
                 &a.actor.reason,
             )?;
-            print_warnings(&r.warnings);
-            if a.json {
-                return json_line(&r);
-            }
-            println!(
-                "Hold {} released (log index {}).",
-                visible(&a.name),
-                r.entries.first().map_or(0, |e| e.0)
-            );
-            Ok(Outcome::Ok)
+            print_governed(&r, a.json, |at| {
+                format!("Hold {} released (log index {at}).", visible(&a.name))
+            })
         }
     }
 }
@@ -153,17 +161,13 @@ pub fn label(g: &Global, a: LabelArgs) -> Result<Outcome> {
         a.actor.by.as_deref(),
         &a.actor.reason,
     )?;
-    print_warnings(&r.warnings);
-    if a.json {
-        return json_line(&r);
-    }
-    println!(
-        "Labelled {}: {} (log index {}).",
-        visible(&a.record),
-        visible(&a.label),
-        r.entries.first().map_or(0, |e| e.0)
-    );
-    Ok(Outcome::Ok)
+    print_governed(&r, a.json, |at| {
+        format!(
+            "Labelled {}: {} (log index {at}).",
+            visible(&a.record),
+            visible(&a.label)
+        )
+    })
 }
 
 pub fn correct(g: &Global, a: CorrectArgs) -> Result<Outcome> {
@@ -175,17 +179,13 @@ pub fn correct(g: &Global, a: CorrectArgs) -> Result<Outcome> {
         a.actor.by.as_deref(),
         &a.actor.reason,
     )?;
-    print_warnings(&r.warnings);
-    if a.json {
-        return json_line(&r);
-    }
-    println!(
-        "Record {} is superseded by {} (log index {}); both stay in the archive.",
-        visible(&a.record),
-        visible(&a.with),
-        r.entries.first().map_or(0, |e| e.0)
-    );
-    Ok(Outcome::Ok)
+    print_governed(&r, a.json, |at| {
+        format!(
+            "Record {} is superseded by {} (log index {at}); both stay in the archive.",
+            visible(&a.record),
+            visible(&a.with)
+        )
+    })
 }
 
 pub fn history(g: &Global, a: HistoryArgs) -> Result<Outcome> {
@@ -282,14 +282,9 @@ pub fn retention(g: &Global, c: RetentionCommand) -> Result<Outcome> {
             let archive = open(g)?;
             let r =
                 onrecord_app::retention_set(&archive, &file, actor.by.as_deref(), &actor.reason)?;
-            print_warnings(&r.warnings);
-            if json {
-                return json_line(&r);
-            }
-            println!(
-                "Retention schedule in force from log index {}.",
-                r.entries.first().map_or(0, |e| e.0)
-            );
+            return print_governed(&r, json, |at| {
+                format!("Retention schedule in force from log index {at}.")
+            });
         }
         RetentionCommand::Show { json } => {
             let archive = read(g, false)?;
