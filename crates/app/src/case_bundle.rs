@@ -28,7 +28,11 @@
 //! **What is disclosed.** Every record of the case's scope must have a decision first (an
 //! unreviewed record makes the bundle refuse, so that nothing in scope is left out unnoticed);
 //! responsive records are disclosed with their redactions; exempt ones are listed by id and code;
-//! not responsive ones are left out. PDF and RSMF bundles are not made yet.
+//! not responsive ones are left out.
+//!
+//! `--format rsmf` adds `rsmf/`, one RSMF 2.0 file per conversation and slice of 10,000 events
+//! (see [`crate::rsmf`]); `verify-bundle` makes them again from the disclosures and compares
+//! bytes. PDF bundles are not made yet.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -52,6 +56,8 @@ pub const BUNDLE_FORMAT: &str = "onrecord-case-bundle/1";
 pub enum BundleFormat {
     Html,
     Bagit,
+    /// The HTML bundle plus an RSMF 2.0 file per conversation and slice under `rsmf/`.
+    Rsmf,
 }
 
 /// `bundle.json`.
@@ -130,7 +136,7 @@ fn redacted_disclosure(
     Ok(d)
 }
 
-fn shown<'a>(d: &'a RecordDisclosure, name: &str) -> Option<&'a str> {
+pub(crate) fn shown<'a>(d: &'a RecordDisclosure, name: &str) -> Option<&'a str> {
     d.content.claims.iter().find_map(|c| match c {
         DisclosedClaim::Shown { name: n, value, .. } if n == name => Some(value.as_str()),
         _ => None,
@@ -243,7 +249,7 @@ pub fn case_bundle(
         withheld,
     };
     let payload = match format {
-        BundleFormat::Html => out.to_path_buf(),
+        BundleFormat::Html | BundleFormat::Rsmf => out.to_path_buf(),
         BundleFormat::Bagit => out.join("data"),
     };
     std::fs::create_dir_all(payload.join("disclosures")).map_err(|e| io(out, e))?;
@@ -271,6 +277,12 @@ pub fn case_bundle(
         "transcript.html",
         render_transcript(&manifest, &disclosures).as_bytes(),
     )?;
+    if format == BundleFormat::Rsmf {
+        std::fs::create_dir_all(payload.join(crate::rsmf::DIR)).map_err(|e| io(out, e))?;
+        for (rel, bytes) in crate::rsmf::rsmf_files(&manifest, &disclosures) {
+            write(&rel, &bytes)?;
+        }
+    }
     if format == BundleFormat::Bagit {
         write_bag(out, &manifest)?;
     }
@@ -589,6 +601,44 @@ fn check_bag(bag: &Path, problems: &mut Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Checks the RSMF files of a bundle, if it has an `rsmf/` folder: each must be the bytes its
+/// disclosures make, and none may be missing or added.
+fn check_rsmf(
+    payload: &Path,
+    manifest: &BundleManifest,
+    ds: &[RecordDisclosure],
+    problems: &mut Vec<String>,
+) {
+    let dir = payload.join(crate::rsmf::DIR);
+    if !dir.is_dir() {
+        return;
+    }
+    let want = crate::rsmf::rsmf_files(manifest, ds);
+    for (rel, bytes) in &want {
+        match std::fs::read(payload.join(rel)) {
+            Ok(b) if &b == bytes => {}
+            Ok(b) => {
+                let at = b
+                    .iter()
+                    .zip(bytes)
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(b.len().min(bytes.len()));
+                problems.push(format!(
+                    "{rel}: does not match its disclosures (first difference at byte {at})"
+                ));
+            }
+            Err(e) => problems.push(format!("{rel}: missing or unreadable: {e}")),
+        }
+    }
+    for rel in files_under(payload, &dir).unwrap_or_default() {
+        if !want.iter().any(|(w, _)| *w == rel) {
+            problems.push(format!(
+                "{rel}: not an RSMF file of this bundle's disclosures"
+            ));
+        }
+    }
+}
+
 /// Checks a bundle (a bag's folder, a bundle folder, or its `transcript.html`) offline against
 /// the verifier key the caller trusts. `Err` (kind `Input`) when the path is no bundle.
 pub fn verify_bundle(path: &Path, key: &Verifier) -> Result<BundleCheck, AppError> {
@@ -681,6 +731,7 @@ pub fn verify_bundle(path: &Path, key: &Verifier) -> Result<BundleCheck, AppErro
                 "transcript.html: does not match its disclosures (first difference at byte {at})"
             ));
         }
+        check_rsmf(&payload, &manifest, &ds, &mut problems);
     }
     Ok(BundleCheck {
         case: manifest.case,

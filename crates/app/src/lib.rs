@@ -35,6 +35,7 @@ mod open;
 mod read_options;
 mod reports;
 mod retention;
+mod rsmf;
 mod search;
 mod transcript;
 mod usage;
@@ -81,6 +82,7 @@ pub use reports::{
     read_directory,
 };
 pub use retention::{Approved, disposal_approve, disposal_due, retention_set, retention_show};
+pub use rsmf::{SLICE as RSMF_SLICE, rsmf_files};
 pub use search::{
     RecordJson, SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
     record_snippet_with, search,

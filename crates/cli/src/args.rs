@@ -665,9 +665,9 @@ pub struct CaseSuggestArgs {
 #[derive(Args, Debug)]
 pub struct CaseBundleArgs {
     pub name: String,
-    /// html (a folder with transcript.html) or bagit (an RFC 8493 bag). PDF and RSMF are not
-    /// made yet.
-    #[arg(long, value_parser = ["html", "bagit"])]
+    /// html (a folder with transcript.html), bagit (an RFC 8493 bag) or rsmf (the html folder
+    /// plus an RSMF 2.0 file per conversation under rsmf/). PDF is not made yet.
+    #[arg(long, value_parser = ["html", "bagit", "rsmf"])]
     pub format: String,
     /// The folder to write (it must not exist).
     #[arg(short = 'o', long = "output", value_name = "PATH")]

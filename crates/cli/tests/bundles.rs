@@ -552,3 +552,149 @@ fn the_bag_validates_with_the_library_of_congress_bagit_package() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// The RSMF check in Python: each file an RFC 5322 message with the RSMF headers and an
+/// `rsmf.zip` whose manifest validates against Relativity's schema, with every participant,
+/// conversation and parent reference resolving; prints a JSON summary.
+const RSMF_CHECK: &str = r#"
+import sys, json, email, io, zipfile, glob, os
+import jsonschema
+schema = json.load(open(sys.argv[2]))
+out = []
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "rsmf", "*.rsmf"))):
+    raw = open(path, "rb").read()
+    raw.decode("ascii")
+    msg = email.message_from_bytes(raw)
+    assert msg["X-RSMF-Version"] == "2.0.0", path
+    zips = [p for p in msg.walk() if p.get_filename() == "rsmf.zip"]
+    assert len(zips) == 1, path
+    z = zipfile.ZipFile(io.BytesIO(zips[0].get_payload(decode=True)))
+    assert z.testzip() is None
+    m = json.loads(z.read("rsmf_manifest.json"))
+    jsonschema.validate(m, schema, format_checker=jsonschema.FormatChecker())
+    people = {p["id"] for p in m["participants"]}
+    convs = {c["id"] for c in m["conversations"]}
+    events = {e["id"] for e in m["events"] if "id" in e}
+    for c in m["conversations"]:
+        assert set(c["participants"]) <= people, (path, c)
+    for e in m["events"]:
+        assert e.get("conversation") in convs, (path, e)
+        assert e.get("participant", next(iter(people), None)) in people, (path, e)
+        assert e.get("parent", e["id"]) in events, (path, e)
+        for a in e.get("attachments", []):
+            assert a["id"] in z.namelist(), (path, a)
+    assert int(msg["X-RSMF-EventCount"]) == len(m["events"]), path
+    preview = [p for p in msg.walk() if p.get_content_type() == "text/plain"][0]
+    out.append({
+        "file": os.path.basename(path),
+        "subject": str(email.header.make_header(email.header.decode_header(msg["Subject"]))),
+        "events": len(m["events"]),
+        "bodies": [e.get("body", "") for e in m["events"]],
+        "preview": preview.get_payload(decode=True).decode("utf-8"),
+        "manifest": z.read("rsmf_manifest.json").decode("utf-8"),
+    })
+print(json.dumps(out))
+"#;
+
+#[test]
+fn rsmf_bundles_validate_against_the_schema_resolve_every_reference_and_verify() {
+    let python = std::env::var("ONRECORD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let schema =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/rsmf/rsmf_schema_2_0_0.json");
+    let has = std::process::Command::new(&python)
+        .args(["-c", "import jsonschema"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has || !schema.is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have python3's jsonschema and ../shared/rsmf/rsmf_schema_2_0_0.json"
+        );
+        eprintln!("skipping the RSMF validation: no jsonschema for python3, or no ../shared/rsmf");
+        return;
+    }
+    let r = reviewed();
+    let env = &r.env;
+    let b = bundle(&r, "rsmf", "bundle-rsmf");
+    let (code, out) = verify_bundle(env, &b, &r.key);
+    assert_eq!(code, 0, "{out}");
+    let o = std::process::Command::new(&python)
+        .args([
+            "-c",
+            RSMF_CHECK,
+            b.to_str().unwrap(),
+            schema.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let files: Vec<Value> = serde_json::from_slice::<Value>(&o.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone();
+    // Two conversations (Team and Board), one slice each; the lunch (not responsive) and the
+    // advice (exempt) are not there.
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(
+        files
+            .iter()
+            .map(|f| f["events"].as_u64().unwrap())
+            .sum::<u64>(),
+        2
+    );
+    let all = serde_json::to_string(&files).unwrap();
+    for gone in [NAME, "900123", "counsel advises", "lunch at noon"] {
+        assert!(!all.contains(gone), "{gone:?} is in an RSMF file: {all}");
+    }
+    assert!(
+        all.contains("[Redacted: s40]") || all.contains("[Redacted: s.40]"),
+        "{all}"
+    );
+    assert!(
+        all.contains("<script>alert('x')</script>"),
+        "the board paper's text as it is: {all}"
+    );
+    // No byte of any file holds the redacted name either (base64 aside, checked above).
+    for f in walk(&b) {
+        assert!(
+            !contains(&std::fs::read(&f).unwrap(), NAME.as_bytes()),
+            "{}",
+            f.display()
+        );
+    }
+
+    // A changed visible character of an RSMF file's manifest fails verification, naming it.
+    let t = env.path().join("rsmf-edited");
+    copy_dir(&b, &t);
+    let rsmf = walk(&t.join("rsmf"))
+        .into_iter()
+        .find(|p| {
+            let s = std::fs::read(p).unwrap();
+            let s = String::from_utf8_lossy(&s);
+            s.contains("Subject: Team") || s.contains("Team (case")
+        })
+        .expect("the Team conversation's RSMF file");
+    let text = std::fs::read_to_string(&rsmf).unwrap();
+    std::fs::write(
+        &rsmf,
+        text.replacen("X-RSMF-EventCount: 1", "X-RSMF-EventCount: 2", 1),
+    )
+    .unwrap();
+    let name = format!("rsmf/{}", rsmf.file_name().unwrap().to_str().unwrap());
+    fails_naming(env, &t, &r.key, &name);
+    // An RSMF file removed, or one added.
+    let t = env.path().join("rsmf-removed");
+    copy_dir(&b, &t);
+    std::fs::remove_file(t.join(&name)).unwrap();
+    fails_naming(env, &t, &r.key, &name);
+    let t = env.path().join("rsmf-added");
+    copy_dir(&b, &t);
+    std::fs::write(t.join("rsmf/extra.rsmf"), "x").unwrap();
+    fails_naming(env, &t, &r.key, "rsmf/extra.rsmf");
+}
