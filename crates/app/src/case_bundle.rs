@@ -32,7 +32,7 @@
 //!
 //! `--format rsmf` adds `rsmf/`, one RSMF 2.0 file per conversation and slice of 10,000 events
 //! (see [`crate::rsmf`]); `verify-bundle` makes them again from the disclosures and compares
-//! bytes. PDF bundles are not made yet.
+//! bytes. `--format pdf` adds `transcript.pdf` (see [`crate::pdf`]), also made again and compared.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -51,6 +51,9 @@ use crate::error::{AppError, ErrorKind};
 /// The `format` of `bundle.json`.
 pub const BUNDLE_FORMAT: &str = "onrecord-case-bundle/1";
 
+/// The PDF transcript's file name in a bundle.
+const PDF_FILE: &str = "transcript.pdf";
+
 /// `case bundle --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BundleFormat {
@@ -58,6 +61,8 @@ pub enum BundleFormat {
     Bagit,
     /// The HTML bundle plus an RSMF 2.0 file per conversation and slice under `rsmf/`.
     Rsmf,
+    /// The HTML bundle plus `transcript.pdf`.
+    Pdf,
 }
 
 /// `bundle.json`.
@@ -249,7 +254,7 @@ pub fn case_bundle(
         withheld,
     };
     let payload = match format {
-        BundleFormat::Html | BundleFormat::Rsmf => out.to_path_buf(),
+        BundleFormat::Html | BundleFormat::Rsmf | BundleFormat::Pdf => out.to_path_buf(),
         BundleFormat::Bagit => out.join("data"),
     };
     std::fs::create_dir_all(payload.join("disclosures")).map_err(|e| io(out, e))?;
@@ -277,6 +282,9 @@ pub fn case_bundle(
         "transcript.html",
         render_transcript(&manifest, &disclosures).as_bytes(),
     )?;
+    if format == BundleFormat::Pdf {
+        write(PDF_FILE, &crate::pdf::render_pdf(&manifest, &disclosures))?;
+    }
     if format == BundleFormat::Rsmf {
         std::fs::create_dir_all(payload.join(crate::rsmf::DIR)).map_err(|e| io(out, e))?;
         for (rel, bytes) in crate::rsmf::rsmf_files(&manifest, &disclosures) {
@@ -732,6 +740,19 @@ pub fn verify_bundle(path: &Path, key: &Verifier) -> Result<BundleCheck, AppErro
             ));
         }
         check_rsmf(&payload, &manifest, &ds, &mut problems);
+        if let Ok(pdf) = std::fs::read(payload.join(PDF_FILE)) {
+            let want = crate::pdf::render_pdf(&manifest, &ds);
+            if pdf != want {
+                let at = pdf
+                    .iter()
+                    .zip(&want)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(pdf.len().min(want.len()));
+                problems.push(format!(
+                    "{PDF_FILE}: does not match its disclosures (first difference at byte {at})"
+                ));
+            }
+        }
     }
     Ok(BundleCheck {
         case: manifest.case,

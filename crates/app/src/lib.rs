@@ -32,6 +32,7 @@ mod ingest;
 mod integrity;
 mod merge;
 mod open;
+mod pdf;
 mod read_options;
 mod reports;
 mod retention;
@@ -76,6 +77,7 @@ pub use merge::{
     PersonView, findings, is_merged, merge, merge_suggestions, merged_view, people, unmerge,
 };
 pub use open::{init, open, open_reader, rebuild};
+pub use pdf::render_pdf;
 pub use read_options::{ReadOptions, parse_options, zone_name};
 pub use reports::{
     CaptureRequest, ContactsRequest, DEFAULT_OVERDUE_DAYS, capture_report, contacts_report,

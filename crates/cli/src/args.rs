@@ -665,9 +665,9 @@ pub struct CaseSuggestArgs {
 #[derive(Args, Debug)]
 pub struct CaseBundleArgs {
     pub name: String,
-    /// html (a folder with transcript.html), bagit (an RFC 8493 bag) or rsmf (the html folder
-    /// plus an RSMF 2.0 file per conversation under rsmf/). PDF is not made yet.
-    #[arg(long, value_parser = ["html", "bagit", "rsmf"])]
+    /// html (a folder with transcript.html), pdf (the same plus transcript.pdf), rsmf (the html
+    /// folder plus an RSMF 2.0 file per conversation under rsmf/) or bagit (an RFC 8493 bag).
+    #[arg(long, value_parser = ["html", "pdf", "rsmf", "bagit"])]
     pub format: String,
     /// The folder to write (it must not exist).
     #[arg(short = 'o', long = "output", value_name = "PATH")]

@@ -165,6 +165,7 @@ fn bundle(g: &Global, a: crate::args::CaseBundleArgs) -> Result<Outcome> {
     let format = match a.format.as_str() {
         "bagit" => onrecord_app::BundleFormat::Bagit,
         "rsmf" => onrecord_app::BundleFormat::Rsmf,
+        "pdf" => onrecord_app::BundleFormat::Pdf,
         _ => onrecord_app::BundleFormat::Html,
     };
     let w = onrecord_app::case_bundle(&read(g, false)?, &a.name, format, &a.output)?;

@@ -698,3 +698,90 @@ fn rsmf_bundles_validate_against_the_schema_resolve_every_reference_and_verify()
     std::fs::write(t.join("rsmf/extra.rsmf"), "x").unwrap();
     fails_naming(env, &t, &r.key, "rsmf/extra.rsmf");
 }
+
+#[test]
+fn the_pdf_transcript_extracts_as_the_html_shows_it_and_holds_no_redacted_word() {
+    let has = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    if !has {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have pdftotext (Debian's poppler-utils)"
+        );
+        eprintln!("skipping the PDF check: no pdftotext (apt-get install poppler-utils)");
+        return;
+    }
+    let r = reviewed();
+    let env = &r.env;
+    let b = bundle(&r, "pdf", "bundle-pdf");
+    let (code, out) = verify_bundle(env, &b, &r.key);
+    assert_eq!(code, 0, "{out}");
+    let pdf = b.join("transcript.pdf");
+    let o = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    for shown in [
+        "Disclosure for request FOI-1",
+        "The Lexmoor contract is approved at £4.2m, ask",
+        "[Redacted: s.40]",
+        "Lexmoor board paper <script>alert('x')</script> & \"sent\"",
+        "withheld under s.42",
+        &r.contract,
+    ] {
+        assert!(
+            text.contains(shown),
+            "{shown:?} not in the PDF's text:\n{text}"
+        );
+    }
+    for gone in [NAME, "Priya", "900123", "counsel advises", "lunch at noon"] {
+        assert!(!text.contains(gone), "{gone:?} in the PDF's text:\n{text}");
+    }
+    // Nor in its bytes, its streams inflated (as UTF-8 or as UTF-16, as a PDF may hold text).
+    let bytes = std::fs::read(&pdf).unwrap();
+    let o = std::process::Command::new("python3")
+        .args([
+            "-c",
+            r#"
+import re, sys, zlib
+data = open(sys.argv[1], "rb").read()
+parts = [data]
+for m in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
+    try:
+        parts.append(zlib.decompress(m.group(1)))
+    except zlib.error:
+        pass
+for needle in sys.argv[2:]:
+    for enc in ("utf-8", "utf-16-be", "latin-1"):
+        n = needle.encode(enc)
+        assert not any(n in p for p in parts), (needle, enc)
+print(len(parts))
+"#,
+            pdf.to_str().unwrap(),
+            NAME,
+            "Priya",
+            "counsel advises",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!contains(&bytes, NAME.as_bytes()));
+
+    // A changed byte of the PDF fails verification, naming it.
+    let t = env.path().join("pdf-edited");
+    copy_dir(&b, &t);
+    let mut edited = bytes.clone();
+    let at = edited.len() / 2;
+    edited[at] ^= 1;
+    std::fs::write(t.join("transcript.pdf"), edited).unwrap();
+    fails_naming(env, &t, &r.key, "transcript.pdf");
+}
