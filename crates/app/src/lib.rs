@@ -26,6 +26,7 @@ mod case_bundle;
 mod case_review;
 mod cases;
 mod classify;
+mod disclosure_log;
 mod error;
 mod govern;
 mod ingest;
@@ -58,6 +59,10 @@ pub use classify::{
     ArchiveClassifier, ClassifierSpec, ClassifyOutcome, Decision, Explanation, LEXICON_DIR,
     LabelView, ReviewItem, Trained, archive_classifier, check_label, classify_range, explain,
     review_decide, review_queue, train_model,
+};
+pub use disclosure_log::{
+    DisclosureLogRow, Exemption, disclosure_log, disclosure_log_csv, disclosure_log_html,
+    parse_summaries,
 };
 pub use error::{AppError, ErrorKind, archive_error_kind};
 pub use govern::{

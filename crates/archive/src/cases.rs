@@ -742,7 +742,13 @@ impl ArchiveReader {
     pub fn case_review(&self, name: &str) -> Result<CaseReview, ArchiveError> {
         let file = self.case(name)?;
         let mut review = CaseReview::default();
-        for e in &file.events {
+        // Only marks and redactions carry `RECORD …` details: a closing outcome or an extension's
+        // reason is free text (and reading it as a mark once made every closed case unreadable).
+        for e in file
+            .events
+            .iter()
+            .filter(|e| matches!(e.event.as_str(), "mark" | "redact"))
+        {
             let mut parts = e.detail.splitn(3, ' ');
             let (Some(record), Some(second)) = (parts.next(), parts.next()) else {
                 continue;

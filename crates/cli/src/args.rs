@@ -607,6 +607,31 @@ pub enum CaseCommand {
     /// Write the case's disclosure bundle: an HTML transcript, or a BagIt bag, with every
     /// disclosed record's proof.
     Bundle(CaseBundleArgs),
+    /// The disclosure log to publish: every answered request, its dates, outcome and the
+    /// exemptions applied (CSV, HTML or JSON Lines; nothing about the requester).
+    Log(CaseLogArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CaseLogArgs {
+    /// csv, html or json (JSON Lines).
+    #[arg(long, default_value = "csv", value_parser = ["csv", "html", "json"])]
+    pub format: String,
+    /// Also list requests not answered yet.
+    #[arg(long)]
+    pub all: bool,
+    /// A file of `REFERENCE<TAB>SUMMARY` lines: the summary of each request to publish.
+    #[arg(long, value_name = "FILE")]
+    pub summaries: Option<std::path::PathBuf>,
+    /// The page's heading (html).
+    #[arg(long, default_value = "Disclosure log")]
+    pub title: String,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Today's date (YYYY-MM-DD), for testing; the machine's date otherwise.
+    #[arg(long, hide = true)]
+    pub today: Option<String>,
 }
 
 #[derive(Args, Debug)]

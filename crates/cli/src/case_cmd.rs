@@ -88,6 +88,7 @@ pub fn run(g: &Global, a: CaseArgs) -> Result<Outcome> {
         }
         CaseCommand::Suggest(a) => return suggest(g, a),
         CaseCommand::Bundle(a) => return bundle(g, a),
+        CaseCommand::Log(a) => return disclosure_log(g, a),
         CaseCommand::Mark(a) => {
             let mark = match (a.responsive, a.not_responsive, a.exempt) {
                 (true, _, _) => app::MarkRequest::Responsive,
@@ -157,6 +158,34 @@ fn suggest(g: &Global, a: crate::args::CaseSuggestArgs) -> Result<Outcome> {
             s.kind,
             visible(&s.text)
         )?;
+    }
+    Ok(Outcome::Ok)
+}
+
+fn disclosure_log(g: &Global, a: crate::args::CaseLogArgs) -> Result<Outcome> {
+    let today = today_or(a.today.as_deref())?;
+    let summaries = match &a.summaries {
+        Some(p) => onrecord_app::parse_summaries(
+            &std::fs::read_to_string(p).with_context(|| format!("--summaries {}", p.display()))?,
+        )?,
+        None => Default::default(),
+    };
+    let rows = onrecord_app::disclosure_log(&read(g, false)?, today, a.all, &summaries)?;
+    let text = match a.format.as_str() {
+        "html" => onrecord_app::disclosure_log_html(&rows, &a.title),
+        "json" => {
+            let mut s = String::new();
+            for r in &rows {
+                s.push_str(&serde_json::to_string(r)?);
+                s.push('\n');
+            }
+            s
+        }
+        _ => onrecord_app::disclosure_log_csv(&rows),
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("-o {}", p.display()))?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     Ok(Outcome::Ok)
 }

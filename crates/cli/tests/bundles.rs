@@ -785,3 +785,102 @@ print(len(parts))
     std::fs::write(t.join("transcript.pdf"), edited).unwrap();
     fails_naming(env, &t, &r.key, "transcript.pdf");
 }
+
+#[test]
+fn the_disclosure_log_lists_answered_requests_with_their_exemptions_and_nothing_private() {
+    let r = reviewed();
+    let env = &r.env;
+    env.ok(&[
+        "case",
+        "open",
+        "FOI-2",
+        "--received",
+        "2025-02-03",
+        "--requester",
+        "Alice Requester <alice@example.org>",
+    ]);
+    // Only answered requests, unless --all.
+    let csv = env.ok(&["case", "log", "--today", "2025-03-01"]);
+    assert_eq!(csv.lines().count(), 1, "a header only: {csv}");
+    env.ok(&[
+        "case",
+        "close",
+        "FOI-1",
+        "--on",
+        "2025-02-10",
+        "--outcome",
+        "=disclosed in part, \"s.40, s.42\"",
+    ]);
+    let summaries = env.write(
+        "summaries.tsv",
+        "FOI-1\tMessages about the Lexmoor contract\n".as_bytes(),
+    );
+    let csv = env.ok(&[
+        "case",
+        "log",
+        "--today",
+        "2025-03-01",
+        "--summaries",
+        summaries.to_str().unwrap(),
+    ]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[0].starts_with("reference,regime,summary,received,due,answered"),
+        "{csv}"
+    );
+    // 6 January 2025 + 20 working days = 3 February; answered on the 10th: late.
+    assert!(
+        lines[1].starts_with(
+            "FOI-1,FOIA,Messages about the Lexmoor contract,2025-01-06,2025-02-03,2025-02-10,closed,"
+        ),
+        "{csv}"
+    );
+    // The outcome is text, never a formula, and quoted.
+    assert!(
+        lines[1].contains(",\"'=disclosed in part, \"\"s.40, s.42\"\"\",yes,"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].contains("s.40 (Personal information); s.42 (Legal professional privilege)"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].ends_with(",2,1,2"),
+        "2 disclosed, 1 withheld, 2 redactions: {csv}"
+    );
+    let all = env.ok(&[
+        "case",
+        "log",
+        "--all",
+        "--format",
+        "json",
+        "--today",
+        "2025-03-01",
+    ]);
+    let rows: Vec<Value> = all.lines().map(json).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["reference"], "FOI-2");
+    assert_eq!(rows[1]["status"], "open");
+    let page = env.path().join("log.html");
+    env.ok(&[
+        "case",
+        "log",
+        "--all",
+        "--format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "--today",
+        "2025-03-01",
+    ]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<th scope=\"row\">FOI-1</th>"), "{html}");
+    assert!(html.contains("&quot;s.40, s.42&quot;"), "escaped: {html}");
+    for private in ["Alice", "alice@example.org", NAME] {
+        assert!(
+            !csv.contains(private) && !all.contains(private) && !html.contains(private),
+            "{private}"
+        );
+    }
+}
