@@ -138,6 +138,72 @@ const WORDS: [&str; 32] = [
 /// 12 settle the UK exports' date order.
 const START_S: i64 = 1_768_381_200;
 
+/// What [`simulate_findings`] plants besides the deletions on the UK phone, by the truth's
+/// indexes: each is a finding the merge must report exactly once (or, for the deletions for
+/// everyone, must not report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planted {
+    /// Deleted for everyone: every phone shows its own language's placeholder. No finding: no
+    /// export holds the text.
+    pub everyone_deleted: Vec<usize>,
+    /// Messages `[start, end)` sent while disappearing messages were on: Chris turned them on
+    /// just before `start` and off just after `end - 1`. Only the UK phone, exported before they
+    /// expired, holds them; the others show the two notices in their language.
+    pub disappearing: (usize, usize),
+    /// The iOS phone was restored from an old backup: it lacks `[start, end)`.
+    pub gap: (usize, usize),
+    /// The message the German phone holds with other text (no edit recorded), and that text.
+    pub altered: (usize, String),
+}
+
+/// Like [`simulate`] (`n` at least 80), with every kind of finding planted as [`Planted`] says.
+/// The exports' text holds the disappearing notices; their [`Export`] views (for this crate's
+/// tests) do not, and their `truth` is that of the messages alone.
+pub fn simulate_findings(seed: u64, n: usize) -> (Simulation, Planted) {
+    let n = n.max(80);
+    let mut sim = simulate(seed, n);
+    let mut rng = SplitMix(seed ^ 0x6669_6e64_696e_6773);
+    let joined_de = sim.phones[2].joined;
+    let gap_start = n / 8 + rng.below(4) as usize;
+    let dis_start = n / 2 + 4 + rng.below(4) as usize;
+    let altered_at = n * 3 / 4 + rng.below(4) as usize;
+    let planted = Planted {
+        everyone_deleted: vec![n * 5 / 8, n * 7 / 8],
+        disappearing: (dis_start, dis_start + 8),
+        gap: (gap_start, gap_start + 10),
+        altered: (
+            altered_at,
+            format!("{} — not agreed", sim.messages[altered_at].text),
+        ),
+    };
+    debug_assert!(joined_de < dis_start && joined_de < altered_at);
+    let is_planted = |i: usize| {
+        planted.everyone_deleted.contains(&i)
+            || (planted.disappearing.0..planted.disappearing.1).contains(&i)
+            || (planted.gap.0..planted.gap.1).contains(&i)
+            || i == planted.altered.0
+    };
+    // The UK phone's own deletions stay apart from what is planted, and from its neighbours (so
+    // that a deletion never lengthens a gap or touches the disappearing period).
+    let deleted_uk: Vec<usize> = sim.phones[0]
+        .deleted
+        .iter()
+        .copied()
+        .filter(|&i| !is_planted(i) && !is_planted(i + 1) && !is_planted(i.saturating_sub(1)))
+        .collect();
+    sim.phones = (0..3)
+        .map(|p| {
+            let (joined, deleted) = match p {
+                0 => (0, deleted_uk.clone()),
+                2 => (joined_de, Vec::new()),
+                _ => (0, Vec::new()),
+            };
+            write_phone_planted(p, &sim.messages, joined, deleted, Some(&planted))
+        })
+        .collect();
+    (sim, planted)
+}
+
 /// The group of `n` messages (at least 8) that `seed` gives, and its three exports.
 pub fn simulate(seed: u64, n: usize) -> Simulation {
     let n = n.max(8);
@@ -192,6 +258,51 @@ fn write_phone(
     joined: usize,
     deleted: Vec<usize>,
 ) -> PhoneExport {
+    write_phone_planted(phone, messages, joined, deleted, None)
+}
+
+/// A disappearing-messages notice as `phone` writes it (its header and its language).
+fn notice(phone: usize, at_s: i64, on: bool) -> String {
+    let actor = PEOPLE[3].aliases[phone];
+    let (y, mo, d, h, mi, s) = civil(at_s + if phone == 2 { 3600 } else { 0 });
+    match (phone, on) {
+        (0, true) => format!(
+            "{d:02}/{mo:02}/{y}, {h:02}:{mi:02} - {actor} turned on disappearing messages. New messages will disappear from this chat 7 days after they're sent, except when kept."
+        ),
+        (0, false) => format!(
+            "{d:02}/{mo:02}/{y}, {h:02}:{mi:02} - {actor} turned off disappearing messages."
+        ),
+        (1, true) => format!(
+            "[{d:02}/{mo:02}/{y}, {h:02}:{mi:02}:{s:02}] Cabinet Strategy: \u{200e}{actor} turned on disappearing messages. New messages will disappear from this chat 7 days after they're sent, except when kept."
+        ),
+        (1, false) => format!(
+            "[{d:02}/{mo:02}/{y}, {h:02}:{mi:02}:{s:02}] Cabinet Strategy: \u{200e}{actor} turned off disappearing messages."
+        ),
+        (_, true) => format!(
+            "{d:02}.{mo:02}.{:02}, {h:02}:{mi:02} - {actor} hat selbstlöschende Nachrichten aktiviert. Neue Nachrichten verschwinden nach 7 Tagen aus diesem Chat.",
+            y % 100
+        ),
+        (_, false) => format!(
+            "{d:02}.{mo:02}.{:02}, {h:02}:{mi:02} - {actor} hat selbstlöschende Nachrichten deaktiviert.",
+            y % 100
+        ),
+    }
+}
+
+/// The placeholder of a message deleted for everyone, as `phone` writes it.
+const PLACEHOLDERS: [&str; 3] = [
+    "This message was deleted",
+    "\u{200e}This message was deleted.",
+    "Diese Nachricht wurde gelöscht",
+];
+
+fn write_phone_planted(
+    phone: usize,
+    messages: &[TrueMessage],
+    joined: usize,
+    deleted: Vec<usize>,
+    planted: Option<&Planted>,
+) -> PhoneExport {
     let mut text = String::new();
     let mut view = Vec::new();
     let mut truth = Vec::new();
@@ -209,9 +320,34 @@ fn write_phone(
         ),
     };
     for (i, m) in messages.iter().enumerate().skip(joined) {
+        if let Some(p) = planted {
+            if i == p.disappearing.0 {
+                text.push_str(&notice(phone, m.at_s - 10, true));
+                text.push('\n');
+            }
+            if i == p.disappearing.1 {
+                text.push_str(&notice(phone, messages[i - 1].at_s + 10, false));
+                text.push('\n');
+            }
+            let gone = (phone == 1 && (p.gap.0..p.gap.1).contains(&i))
+                || (phone != 0 && (p.disappearing.0..p.disappearing.1).contains(&i));
+            if gone {
+                continue;
+            }
+        }
         if deleted.contains(&i) {
             continue;
         }
+        let body = match planted {
+            Some(p) if p.everyone_deleted.contains(&i) => PLACEHOLDERS[phone].to_string(),
+            Some(p) if phone == 2 && p.altered.0 == i => p.altered.1.clone(),
+            _ => m.text.clone(),
+        };
+        let m = &TrueMessage {
+            person: m.person,
+            at_s: m.at_s,
+            text: body,
+        };
         let author = PEOPLE[m.person].aliases[phone];
         let local = m.at_s + clock_shift;
         let (y, mo, d, h, mi, s) = civil(local);

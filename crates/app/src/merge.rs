@@ -500,23 +500,46 @@ pub fn unmerge(
 /// A difference between the exports of a merged conversation, with its evidence.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    /// `missing`: a message inside the span an export covers that the export lacks while others
-    /// hold it (deleted on that device, or lost). `deleted-recovered`: the export holds a
-    /// "message deleted" placeholder where another export still holds the text.
+    /// - `missing`: a message inside the span an export covers that the export lacks while
+    ///   others hold it (deleted on that device);
+    /// - `deleted-recovered`: the export holds a "message deleted" placeholder where another
+    ///   export still holds the text (`placeholder` is where);
+    /// - `coverage-gap`: a run of at least [`GAP_MIN`] consecutive messages, inside the span an
+    ///   export covers, that it lacks while others hold them (a phone restored from an old
+    ///   backup, history lost); `time` to `until` is the run, `count` its messages;
+    /// - `disappearing`: a period with disappearing messages on, from the notice `person`
+    ///   turned it on with (`time`) to the one `turned_off_by` turned it off with (`until`;
+    ///   none: still on when the last export was made); `count` messages of it survive in some
+    ///   exports only (their holders are the `evidence`), and no export is reported `missing`
+    ///   for them;
+    /// - `altered`: the export holds, for the same person at the same time, other text than the
+    ///   other exports, with no edit recorded; `text` is this export's, `original` the others'.
     pub kind: &'static str,
-    /// The conversation (one export's) the finding is about.
+    /// The conversation (one export's) the finding is about; for `disappearing`, the merge's.
     pub conversation: String,
     /// The span that conversation's messages cover (UTC, RFC 3339), first and last.
     pub span: [String; 2],
     pub time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
     pub person: Option<String>,
-    /// The text other exports hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turned_off_by: Option<String>,
+    /// The text other exports hold (`altered`: this export's text).
     pub text: String,
-    /// The records of other exports that hold the message, and where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+    /// How many messages the finding covers.
+    pub count: usize,
+    /// The records of other exports that hold the message(s), and where.
     pub evidence: Vec<HolderView>,
-    /// For `deleted-recovered`: the placeholder, and where.
+    /// For `deleted-recovered`: the placeholder, and where. For `altered`: this export's record.
     pub placeholder: Vec<HolderView>,
 }
+
+/// The fewest consecutive messages an export must lack to be a coverage gap rather than
+/// messages deleted one by one.
+pub const GAP_MIN: usize = 5;
 
 fn rfc3339(s: i64) -> String {
     jiff::Timestamp::from_second(s).map_or_else(|_| s.to_string(), |t| t.to_string())
@@ -562,17 +585,197 @@ pub fn findings(
 
 fn findings_of(view: &MergedView) -> Vec<Finding> {
     let holds = |m: &MergedMessageView, c: &str| m.holders.iter().any(|h| h.conversation == c);
+    let authored = |m: &MergedMessageView| m.person.is_some() && m.time_s != 0;
     let mut out = Vec::new();
+
+    // Disappearing periods, from the notices of every export (the same notice in several
+    // languages is one switch): each on, to the next off.
+    let mut switches: Vec<(i64, bool, Option<String>)> = Vec::new();
+    for m in &view.messages {
+        let on = match m.record.kind.as_str() {
+            "disappearing_on" => true,
+            "disappearing_off" => false,
+            _ => continue,
+        };
+        if m.time_s == 0 {
+            continue;
+        }
+        if switches
+            .iter()
+            .any(|(t, o, _)| *o == on && (t - m.time_s).abs() <= 120)
+        {
+            continue;
+        }
+        switches.push((m.time_s, on, m.record.author.clone()));
+    }
+    switches.sort_by_key(|s| s.0);
+    let mut periods: Vec<(i64, i64, Option<String>, Option<String>)> = Vec::new();
+    let mut open: Option<(i64, Option<String>)> = None;
+    for (t, on, who) in switches {
+        match (on, open.take()) {
+            (true, None) => open = Some((t, who)),
+            (true, Some(o)) => open = Some(o),
+            (false, Some((start, by))) => periods.push((start, t, by, who)),
+            (false, None) => {}
+        }
+    }
+    if let Some((start, by)) = open {
+        periods.push((start, i64::MAX, by, None));
+    }
+    // A message is of a period when its export flags it so (it came after the notice in that
+    // export, whatever the minute precision of either), or lies strictly inside one.
+    let flagged = |m: &MergedMessageView| m.record.flags.iter().any(|f| f == "disappearing");
+    let in_period = |m: &MergedMessageView| {
+        flagged(m)
+            || periods
+                .iter()
+                .any(|(a, b, ..)| m.time_s > *a && m.time_s < *b)
+    };
+    let members: Vec<&str> = view.members.iter().map(|c| c.id.as_str()).collect();
+    for (start, end, by, off_by) in &periods {
+        let survivors: Vec<&MergedMessageView> = view
+            .messages
+            .iter()
+            .filter(|m| {
+                authored(m)
+                    && m.time_s >= start - 60
+                    && m.time_s <= end.saturating_add(60)
+                    && (flagged(m) || (m.time_s > *start && m.time_s < *end))
+            })
+            .filter(|m| members.iter().any(|c| !holds(m, c)))
+            .collect();
+        out.push(Finding {
+            kind: "disappearing",
+            conversation: view.conversation.id.clone(),
+            span: [
+                rfc3339(*start),
+                if *end == i64::MAX {
+                    String::new()
+                } else {
+                    rfc3339(*end)
+                },
+            ],
+            time: Some(rfc3339(*start)),
+            until: (*end != i64::MAX).then(|| rfc3339(*end)),
+            person: by.clone(),
+            turned_off_by: off_by.clone(),
+            text: format!(
+                "{} message{} of the period survive in some exports only",
+                survivors.len(),
+                if survivors.len() == 1 { "" } else { "s" }
+            ),
+            original: None,
+            count: survivors.len(),
+            evidence: survivors.iter().flat_map(|m| m.holders.clone()).collect(),
+            placeholder: Vec::new(),
+        });
+    }
+
+    // Altered: for one person at one time (±1 minute), versions held by disjoint sets of
+    // exports, none a placeholder or a recorded edit. The version held most (then the one
+    // captured first) is the reference; the others are altered.
+    let plain = |m: &MergedMessageView| {
+        authored(m)
+            && m.record.type_ == "message"
+            && m.record.kind != "deleted"
+            && !m.record.flags.iter().any(|f| f == "edited")
+    };
+    fn convs_of(m: &MergedMessageView) -> std::collections::BTreeSet<&str> {
+        m.holders.iter().map(|h| h.conversation.as_str()).collect()
+    }
+    let mut altered_ix: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut by_key: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
+    for (i, m) in view.messages.iter().enumerate() {
+        if plain(m) {
+            by_key
+                .entry((
+                    m.person.as_deref().unwrap_or_default(),
+                    m.time_s.div_euclid(60),
+                ))
+                .or_default()
+                .push(i);
+        }
+    }
+    for (i, m) in view.messages.iter().enumerate() {
+        if !plain(m) || altered_ix.contains(&i) {
+            continue;
+        }
+        let person = m.person.as_deref().unwrap_or_default();
+        let minute = m.time_s.div_euclid(60);
+        let mine = convs_of(m);
+        let mut versions: Vec<usize> = vec![i];
+        for k in [minute - 1, minute, minute + 1] {
+            for &j in by_key.get(&(person, k)).into_iter().flatten() {
+                if j != i
+                    && !versions.contains(&j)
+                    && view.messages[j].record.text != m.record.text
+                    && versions.iter().all(|&v| {
+                        convs_of(&view.messages[v]).is_disjoint(&convs_of(&view.messages[j]))
+                    })
+                    && mine.is_disjoint(&convs_of(&view.messages[j]))
+                {
+                    versions.push(j);
+                }
+            }
+        }
+        if versions.len() < 2 {
+            continue;
+        }
+        versions.sort_by_key(|&v| {
+            let vm = &view.messages[v];
+            (
+                std::cmp::Reverse(convs_of(vm).len()),
+                vm.holders
+                    .iter()
+                    .map(|h| h.log_index)
+                    .min()
+                    .unwrap_or(u64::MAX),
+            )
+        });
+        let reference = &view.messages[versions[0]];
+        altered_ix.extend(versions.iter().copied());
+        for &v in &versions[1..] {
+            let vm = &view.messages[v];
+            for c in convs_of(vm) {
+                out.push(Finding {
+                    kind: "altered",
+                    conversation: c.to_string(),
+                    span: [String::new(), String::new()],
+                    time: vm.time.clone(),
+                    until: None,
+                    person: vm.person.clone(),
+                    turned_off_by: None,
+                    text: vm.record.text.clone(),
+                    original: Some(reference.record.text.clone()),
+                    count: 1,
+                    evidence: reference.holders.clone(),
+                    placeholder: vm
+                        .holders
+                        .iter()
+                        .filter(|h| h.conversation == c)
+                        .cloned()
+                        .collect(),
+                });
+            }
+        }
+    }
+
     for c in &view.members {
         let mine: Vec<&MergedMessageView> = view
             .messages
             .iter()
-            .filter(|m| m.person.is_some() && m.time_s != 0 && holds(m, &c.id))
+            .filter(|m| authored(m) && holds(m, &c.id))
             .collect();
         let (Some(first), Some(last)) = (mine.first(), mine.last()) else {
             continue;
         };
         let span = [rfc3339(first.time_s), rfc3339(last.time_s)];
+        for f in out
+            .iter_mut()
+            .filter(|f| f.kind == "altered" && f.conversation == c.id)
+        {
+            f.span = span.clone();
+        }
         // This export's placeholders, by (person, minute), to recover what others hold.
         let mut placeholders: HashMap<(&str, i64), Vec<&MergedMessageView>> = HashMap::new();
         for m in &mine {
@@ -584,36 +787,77 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
                     .push(m);
             }
         }
-        for m in &view.messages {
-            if m.person.is_none()
-                || m.time_s <= first.time_s
-                || m.time_s >= last.time_s
-                || holds(m, &c.id)
-                || m.record.kind == "deleted"
+        // What it lacks inside its span, in runs of consecutive messages.
+        let mut runs: Vec<Vec<&MergedMessageView>> = Vec::new();
+        let mut run: Vec<&MergedMessageView> = Vec::new();
+        for (i, m) in view.messages.iter().enumerate() {
+            // Inside the span by whole minutes: an export of minute precision cannot say whether
+            // a message of the same minute as its first (or last) came before (or after) it.
+            let minute = m.time_s.div_euclid(60);
+            if !authored(m)
+                || minute <= first.time_s.div_euclid(60)
+                || minute >= last.time_s.div_euclid(60)
             {
                 continue;
             }
-            let person = m.person.as_deref().unwrap_or_default();
-            let minute = m.time_s.div_euclid(60);
-            let placeholder = [minute, minute - 1, minute + 1].iter().find_map(|k| {
-                placeholders
-                    .get_mut(&(person, *k))
-                    .and_then(|v| (!v.is_empty()).then(|| v.remove(0)))
-            });
-            out.push(Finding {
-                kind: if placeholder.is_some() {
-                    "deleted-recovered"
-                } else {
-                    "missing"
-                },
-                conversation: c.id.clone(),
-                span: span.clone(),
-                time: m.time.clone(),
-                person: m.person.clone(),
-                text: m.record.text.clone(),
-                evidence: m.holders.clone(),
-                placeholder: placeholder.map(|p| p.holders.clone()).unwrap_or_default(),
-            });
+            if holds(m, &c.id) {
+                if m.record.kind != "deleted" {
+                    runs.extend((!run.is_empty()).then(|| std::mem::take(&mut run)));
+                }
+                continue;
+            }
+            if m.record.kind == "deleted" || in_period(m) || altered_ix.contains(&i) {
+                continue;
+            }
+            run.push(m);
+        }
+        runs.extend((!run.is_empty()).then_some(run));
+        for run in runs {
+            if run.len() >= GAP_MIN {
+                let (a, b) = (run[0], run[run.len() - 1]);
+                out.push(Finding {
+                    kind: "coverage-gap",
+                    conversation: c.id.clone(),
+                    span: span.clone(),
+                    time: a.time.clone(),
+                    until: b.time.clone(),
+                    person: None,
+                    turned_off_by: None,
+                    text: format!("{} consecutive messages that other exports hold", run.len()),
+                    original: None,
+                    count: run.len(),
+                    evidence: run.iter().flat_map(|m| m.holders.clone()).collect(),
+                    placeholder: Vec::new(),
+                });
+                continue;
+            }
+            for m in run {
+                let person = m.person.as_deref().unwrap_or_default();
+                let minute = m.time_s.div_euclid(60);
+                let placeholder = [minute, minute - 1, minute + 1].iter().find_map(|k| {
+                    placeholders
+                        .get_mut(&(person, *k))
+                        .and_then(|v| (!v.is_empty()).then(|| v.remove(0)))
+                });
+                out.push(Finding {
+                    kind: if placeholder.is_some() {
+                        "deleted-recovered"
+                    } else {
+                        "missing"
+                    },
+                    conversation: c.id.clone(),
+                    span: span.clone(),
+                    time: m.time.clone(),
+                    until: None,
+                    person: m.person.clone(),
+                    turned_off_by: None,
+                    text: m.record.text.clone(),
+                    original: None,
+                    count: 1,
+                    evidence: m.holders.clone(),
+                    placeholder: placeholder.map(|p| p.holders.clone()).unwrap_or_default(),
+                });
+            }
         }
     }
     out

@@ -146,17 +146,48 @@ pub fn findings(g: &Global, a: FindingsArgs) -> Result<Outcome> {
             writeln!(out)?;
             continue;
         }
-        writeln!(
-            out,
-            "{}  in {} (covers {} to {}): {} {}: {}",
-            f.kind,
-            short(&f.conversation, 12),
-            f.span[0],
-            f.span[1],
-            f.time.as_deref().unwrap_or("(no time)"),
-            visible(f.person.as_deref().unwrap_or("—")),
-            visible(&f.text)
-        )?;
+        match f.kind {
+            "disappearing" => writeln!(
+                out,
+                "disappearing  in {}: on from {} (by {}) to {} (by {}): {}",
+                short(&f.conversation, 12),
+                f.time.as_deref().unwrap_or("?"),
+                visible(f.person.as_deref().unwrap_or("?")),
+                f.until.as_deref().unwrap_or("the last export"),
+                visible(f.turned_off_by.as_deref().unwrap_or("nobody")),
+                visible(&f.text)
+            )?,
+            "coverage-gap" => writeln!(
+                out,
+                "coverage-gap  in {} (covers {} to {}): lacks {} to {}: {}",
+                short(&f.conversation, 12),
+                f.span[0],
+                f.span[1],
+                f.time.as_deref().unwrap_or("?"),
+                f.until.as_deref().unwrap_or("?"),
+                visible(&f.text)
+            )?,
+            "altered" => writeln!(
+                out,
+                "altered  in {}: {} {}: {} (the other exports: {})",
+                short(&f.conversation, 12),
+                f.time.as_deref().unwrap_or("(no time)"),
+                visible(f.person.as_deref().unwrap_or("—")),
+                visible(&f.text),
+                visible(f.original.as_deref().unwrap_or(""))
+            )?,
+            _ => writeln!(
+                out,
+                "{}  in {} (covers {} to {}): {} {}: {}",
+                f.kind,
+                short(&f.conversation, 12),
+                f.span[0],
+                f.span[1],
+                f.time.as_deref().unwrap_or("(no time)"),
+                visible(f.person.as_deref().unwrap_or("—")),
+                visible(&f.text)
+            )?,
+        }
         let held: Vec<String> = f
             .evidence
             .iter()

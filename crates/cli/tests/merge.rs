@@ -344,3 +344,131 @@ fn a_deleted_placeholder_is_recovered_from_another_phone_and_a_missing_message_f
         "{text}"
     );
 }
+
+/// Every kind of finding planted (`simulate_findings`): deletions on one phone, deletions for
+/// everyone, a disappearing period, a phone restored from an old backup, an altered message;
+/// over 20 seeds, each found exactly once and nothing else found.
+#[test]
+fn every_planted_finding_is_found_once_and_nothing_else_over_20_seeds() {
+    use onrecord_align::simulate::simulate_findings;
+    for seed in 0..20u64 {
+        let env = Env::new();
+        env.init();
+        let (sim, planted) = simulate_findings(seed, 120);
+        let mut ids = Vec::new();
+        for (i, phone) in sim.phones.iter().enumerate() {
+            let path = env.write(&phone.file_name, phone.text.as_bytes());
+            let depositor = ["Minister's Office", "Special Adviser", "Perm Sec's Office"][i];
+            env.ok(&[
+                "ingest",
+                "--no-classify",
+                "--depositor",
+                depositor,
+                path.to_str().unwrap(),
+            ]);
+            let list = lines(&env.ok(&["show", "--list", "--json"]));
+            ids.push(
+                list.iter()
+                    .map(|c| c["id"].as_str().unwrap().to_string())
+                    .find(|id| !ids.contains(id))
+                    .expect("a new conversation per phone"),
+            );
+        }
+        env.ok(&["merge", &ids[0], &ids[1], &ids[2], "--reason", "one group"]);
+        let found = lines(&env.ok(&["findings", "--json"]));
+        let of = |kind: &str| -> Vec<&serde_json::Value> {
+            found.iter().filter(|f| f["kind"] == kind).collect()
+        };
+        let text_of = |i: usize| sim.messages[i].text.as_str();
+        // Deleted on the UK phone: each one `missing` from it, and only those.
+        let mut missing: Vec<(String, &str)> = of("missing")
+            .iter()
+            .map(|f| {
+                (
+                    f["conversation"].as_str().unwrap().to_string(),
+                    f["text"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        missing.sort();
+        let mut want: Vec<(String, &str)> = sim.phones[0]
+            .deleted
+            .iter()
+            .map(|&i| (ids[0].clone(), text_of(i)))
+            .collect();
+        want.sort();
+        assert_eq!(
+            missing,
+            want,
+            "seed {seed}: missing; ids {ids:?}, joined_de {}; {:#?}",
+            sim.phones[2].joined,
+            of("missing")
+                .into_iter()
+                .filter(|f| f["conversation"] != ids[0].as_str())
+                .collect::<Vec<_>>()
+        );
+        // The restored iOS phone: one gap, its ten messages.
+        let gaps = of("coverage-gap");
+        assert_eq!(gaps.len(), 1, "seed {seed}: {gaps:#?}");
+        assert_eq!(gaps[0]["conversation"], ids[1].as_str(), "seed {seed}");
+        assert_eq!(
+            gaps[0]["count"],
+            planted.gap.1 - planted.gap.0,
+            "seed {seed}"
+        );
+        // The disappearing period: who turned it on and off, and the eight messages only the UK
+        // phone kept.
+        let dis = of("disappearing");
+        assert_eq!(dis.len(), 1, "seed {seed}: {dis:#?}");
+        assert_eq!(
+            dis[0]["count"],
+            planted.disappearing.1 - planted.disappearing.0
+        );
+        assert!(
+            dis[0]["person"].as_str().unwrap().contains("7700 900123")
+                || dis[0]["person"].as_str().unwrap().contains("Chris"),
+            "seed {seed}: {}",
+            dis[0]
+        );
+        assert!(
+            dis[0]["turned_off_by"].is_string() && dis[0]["until"].is_string(),
+            "seed {seed}"
+        );
+        let kept: BTreeSet<&str> = dis[0]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["file_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kept,
+            BTreeSet::from([sim.phones[0].file_name.as_str()]),
+            "seed {seed}"
+        );
+        // The altered message: the German phone's version, with the others' text.
+        let alt = of("altered");
+        assert_eq!(alt.len(), 1, "seed {seed}: {alt:#?}");
+        assert_eq!(alt[0]["conversation"], ids[2].as_str(), "seed {seed}");
+        assert_eq!(alt[0]["text"], planted.altered.1.as_str());
+        assert_eq!(alt[0]["original"], text_of(planted.altered.0));
+        // Nothing else: no finding for the deletions for everyone.
+        assert_eq!(
+            found.len(),
+            want.len() + 3,
+            "seed {seed}: {:#?}",
+            found.iter().map(|f| f["kind"].clone()).collect::<Vec<_>>()
+        );
+        // Stable across runs.
+        assert_eq!(
+            lines(&env.ok(&["findings", "--json"])),
+            found,
+            "seed {seed}"
+        );
+        if seed == 0 {
+            let text = env.ok(&["findings"]);
+            for k in ["coverage-gap", "disappearing", "altered", "missing"] {
+                assert!(text.contains(k), "{k}: {text}");
+            }
+        }
+    }
+}
