@@ -34,6 +34,9 @@ pub struct IngestConfig {
     pub defer_index: bool,
     /// Do not classify the new records (`onrecord classify` does it later).
     pub no_classify: bool,
+    /// Do not merge a deposit's conversation into one the archive holds, however well their
+    /// content matches (`onrecord merge --suggest` lists the candidates later).
+    pub no_auto_merge: bool,
 }
 
 /// A deposit whose options are read and whose format is known, ready to go in.
@@ -185,11 +188,21 @@ impl<'a> IngestBatch<'a> {
         if self.start.is_none() {
             self.start = Some(self.archive.log_size()?);
         }
-        let receipt = self
+        let mut receipt = self
             .archive
             .ingest(&meta, &mut parse, progress)
             .map_err(ingest_error)?;
         self.n_deposited += 1;
+        // The deposit is committed: an automatic merge that cannot be made leaves it as it is,
+        // with a warning on its receipt.
+        if !self.config.no_auto_merge && !receipt.already_held && receipt.n_new > 0 {
+            match crate::merge::auto_merge(self.archive, &receipt.conversations) {
+                Ok(m) => receipt.merged = m,
+                Err(e) => receipt
+                    .warnings
+                    .push(format!("no automatic merge was made: {}", e.message)),
+            }
+        }
         Ok(receipt)
     }
 

@@ -482,6 +482,124 @@ pub fn merge(
     Ok(archive.merge(&ids, &who)?)
 }
 
+/// The confidence at or above which ingest merges a deposit's conversation into one the archive
+/// holds without asking (below it, `merge --suggest` lists the pair). Only conversations of one
+/// channel and one title are compared, and they must share [`AUTO_MERGE_MIN_SHARED`] messages
+/// (same minute, same text): two different groups that happen to share a name share no such
+/// run of messages and score near zero. 0.85 still merges a phone that lost a tenth of the
+/// group (a restored backup, deletions, a disappearing period: the generator's exports score
+/// 0.87–0.95 against one another), which is what the findings then report.
+pub const AUTO_MERGE_FROM: f64 = 0.85;
+/// The fewest messages the two must share for an automatic merge.
+pub const AUTO_MERGE_MIN_SHARED: usize = 20;
+/// The most conversations one deposited conversation is compared with.
+const AUTO_MERGE_CANDIDATES: usize = 32;
+
+/// Merges each conversation a deposit announced into the conversation the archive held whose
+/// content matches it best, when that match is beyond doubt: confidence at least
+/// [`AUTO_MERGE_FROM`] and [`AUTO_MERGE_MIN_SHARED`] messages in common, by content (the
+/// aligner's comparison), never by title. Candidates are the conversations of the same channel
+/// and the same title (normalised) that no merge has absorbed, so that the check costs a few
+/// transcripts, not the archive; exports whose titles differ are left to `merge --suggest`,
+/// which compares everything. A conversation already part of a merge is left as it is. Each merge
+/// is a type 8 entry by `onrecord` with the confidence and the reasons as its reason, undone by
+/// `onrecord unmerge`.
+pub fn auto_merge(
+    archive: &Archive,
+    announced: &[onrecord_archive::ingest::ReceiptConversation],
+) -> Result<Vec<onrecord_archive::ReceiptMerge>, AppError> {
+    let rows = archive.merges()?;
+    let in_merge = |id: &str| {
+        rows.iter()
+            .any(|r| r.absorbed.to_hex() == id || r.merged.to_hex() == id)
+    };
+    let absorbed: std::collections::HashSet<String> =
+        rows.iter().map(|r| r.absorbed.to_hex()).collect();
+    let mut out = Vec::new();
+    let mut all: Option<Vec<ConversationView>> = None;
+    for t in announced {
+        if in_merge(&t.id)
+            || out
+                .iter()
+                .any(|m: &onrecord_archive::ReceiptMerge| m.conversation == t.id)
+        {
+            continue;
+        }
+        let title = onrecord_align::normalise(&t.title);
+        if title.is_empty() {
+            continue;
+        }
+        let convs = match &all {
+            Some(c) => c,
+            None => all.insert(archive.conversations()?),
+        };
+        let mut candidates: Vec<&ConversationView> = convs
+            .iter()
+            .filter(|c| {
+                c.id != t.id
+                    && c.channel == t.channel
+                    && !absorbed.contains(&c.id)
+                    && onrecord_align::normalise(&c.title) == title
+            })
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        candidates.sort_by(|a, b| b.n_records.cmp(&a.n_records).then(a.id.cmp(&b.id)));
+        candidates.truncate(AUTO_MERGE_CANDIDATES);
+        let mine = export_of(&t.id, &archive.transcript(&t.id, None, 0)?);
+        let mut best: Option<(&ConversationView, onrecord_align::Match)> = None;
+        for c in candidates {
+            // A merge is compared member by member (each phone's export as it came): the best
+            // match with any of them counts, so that what one phone lost another still holds.
+            let mut members = vec![c.id.clone()];
+            members.extend(
+                rows.iter()
+                    .filter(|r| r.merged.to_hex() == c.id)
+                    .map(|r| r.absorbed.to_hex()),
+            );
+            for id in members {
+                let title = convs
+                    .iter()
+                    .find(|x| x.id == id)
+                    .map_or(c.title.as_str(), |x| x.title.as_str());
+                let theirs = export_of(&id, &archive.transcript(&id, None, 0)?);
+                let m = onrecord_align::compare(&theirs, &mine, Some((title, &t.title)));
+                if m.confidence >= AUTO_MERGE_FROM
+                    && m.shared >= AUTO_MERGE_MIN_SHARED
+                    && best
+                        .as_ref()
+                        .is_none_or(|(_, b)| m.confidence > b.confidence)
+                {
+                    best = Some((c, m));
+                }
+            }
+        }
+        let Some((into, m)) = best else {
+            continue;
+        };
+        let who = Actor {
+            actor: "onrecord".into(),
+            authority: "automatic merge at ingest".into(),
+            reason: format!(
+                "content match, confidence {:.3}: {}",
+                m.confidence,
+                m.reasons.join("; ")
+            ),
+        };
+        let ids = [resolve(archive, &into.id)?, resolve(archive, &t.id)?];
+        let g = archive.merge(&ids, &who)?;
+        out.push(onrecord_archive::ReceiptMerge {
+            conversation: t.id.clone(),
+            into: into.id.clone(),
+            confidence: (m.confidence * 1000.0).round() / 1000.0,
+            shared: m.shared,
+            log_index: g.entries.first().map_or(0, |e| e.0),
+        });
+    }
+    Ok(out)
+}
+
 /// Undoes the merge of the conversation named (the absorbing one, or any of its members): a
 /// type 9 entry.
 pub fn unmerge(

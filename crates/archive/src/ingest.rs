@@ -138,6 +138,23 @@ pub struct Receipt {
     pub checkpoint: String,
     /// The deposit entry's inclusion proof against that checkpoint (C2SP tlog-proof).
     pub proof: String,
+    /// Conversations of this deposit merged at ingest into one the archive held, because their
+    /// content matched it beyond doubt (the application layer decides and fills this in).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<ReceiptMerge>,
+}
+
+/// A merge made at ingest (see [`Receipt::merged`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptMerge {
+    /// The deposit's conversation, and the one it was merged into (ids, hex).
+    pub conversation: String,
+    pub into: String,
+    pub confidence: f64,
+    /// Messages both hold.
+    pub shared: usize,
+    /// The merge entry's log index.
+    pub log_index: u64,
 }
 
 const MAX_WARNINGS_KEPT: u64 = 10_000;
@@ -723,6 +740,7 @@ impl Archive {
             deposit_index,
             checkpoint,
             proof,
+            merged: Vec::new(),
         })
     }
 
@@ -901,6 +919,7 @@ impl Archive {
             first_index: d.first_index,
             deposit_index: d.log_index,
             proof: self.proof_at(d.log_index, size, &checkpoint)?,
+            merged: Vec::new(),
             checkpoint,
         }))
     }

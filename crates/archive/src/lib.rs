@@ -50,7 +50,7 @@ use onrecord_log::Signer;
 
 pub use disclose::{RecordDisclosure, VerifiedDisclosure, verify_disclosure};
 pub use error::ArchiveError;
-pub use ingest::{DepositMeta, Progress, Receipt};
+pub use ingest::{DepositMeta, Progress, Receipt, ReceiptMerge};
 pub use onrecord_content::Withhold;
 pub use onrecord_log::Verifier;
 pub use verify::{VerifyOptions, VerifyReport};

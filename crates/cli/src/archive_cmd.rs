@@ -66,6 +66,7 @@ pub fn ingest(g: &Global, a: IngestArgs) -> Result<Outcome> {
         IngestConfig {
             defer_index: a.defer_index,
             no_classify: a.no_classify,
+            no_auto_merge: a.no_merge,
         },
     );
     let mut failed = 0;
@@ -221,14 +222,30 @@ fn print_receipt(out: &mut impl Write, r: &Receipt) -> std::io::Result<()> {
         if all > listed {
             writeln!(out, "    … and {} more", all - listed)?;
         }
+        for m in &r.merged {
+            writeln!(
+                out,
+                "  MERGED:         {} into {} automatically: the same conversation by content (confidence {:.3}, {} messages in common; entry {}). `onrecord unmerge {}` undoes it",
+                visible(short(&m.conversation, 16)),
+                visible(short(&m.into, 16)),
+                m.confidence,
+                m.shared,
+                m.log_index,
+                visible(short(&m.into, 16))
+            )?;
+        }
     }
     writeln!(
         out,
         "  log entries:    {}..={} (deposit entry {})",
         r.first_index, r.deposit_index, r.deposit_index
     )?;
-    if r.n_warnings > 0 {
-        writeln!(out, "  warnings:       {}", r.n_warnings)?;
+    if r.n_warnings > 0 || !r.warnings.is_empty() {
+        writeln!(
+            out,
+            "  warnings:       {}",
+            r.n_warnings.max(r.warnings.len() as u64)
+        )?;
         for w in &r.warnings {
             writeln!(out, "    {}", visible(w))?;
         }

@@ -410,6 +410,10 @@ pub struct IngestArgs {
     /// Do not classify the new records now (`onrecord classify` labels them later).
     #[arg(long)]
     pub no_classify: bool,
+    /// Do not merge a deposit's conversation into one the archive holds even when their content
+    /// matches beyond doubt (`onrecord merge --suggest` lists such pairs later).
+    #[arg(long)]
+    pub no_merge: bool,
 }
 
 #[derive(Args, Debug)]

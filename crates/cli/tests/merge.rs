@@ -34,7 +34,8 @@ fn ingest_three_phones(seed: u64) -> Group {
     let mut ids = Vec::new();
     for (phone, depositor) in sim.phones.iter().zip(depositors) {
         let path = env.write(&phone.file_name, phone.text.as_bytes());
-        let mut args = vec!["ingest", "--no-classify", "--json"];
+        // Merged by hand below: no automatic merge at ingest.
+        let mut args = vec!["ingest", "--no-classify", "--no-merge", "--json"];
         if let Some(d) = depositor {
             args.extend(["--depositor", d]);
         }
@@ -355,17 +356,36 @@ fn every_planted_finding_is_found_once_and_nothing_else_over_20_seeds() {
         let env = Env::new();
         env.init();
         let (sim, planted) = simulate_findings(seed, 120);
-        let mut ids = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
         for (i, phone) in sim.phones.iter().enumerate() {
             let path = env.write(&phone.file_name, phone.text.as_bytes());
             let depositor = ["Minister's Office", "Special Adviser", "Perm Sec's Office"][i];
-            env.ok(&[
-                "ingest",
-                "--no-classify",
-                "--depositor",
-                depositor,
-                path.to_str().unwrap(),
-            ]);
+            // Merged at ingest: the second and third phones' exports match the first's content.
+            let receipt: serde_json::Value = serde_json::from_str(
+                env.ok(&[
+                    "ingest",
+                    "--no-classify",
+                    "--json",
+                    "--depositor",
+                    depositor,
+                    path.to_str().unwrap(),
+                ])
+                .trim(),
+            )
+            .unwrap();
+            let merged = receipt["merged"].as_array().cloned().unwrap_or_default();
+            if i == 0 {
+                assert!(merged.is_empty(), "seed {seed}: {receipt}");
+            } else {
+                assert_eq!(
+                    merged.len(),
+                    1,
+                    "seed {seed}, phone {i}: {}",
+                    env.ok(&["merge", "--suggest", "--json"])
+                );
+                assert_eq!(merged[0]["into"], ids[0].as_str(), "seed {seed}");
+                assert!(merged[0]["confidence"].as_f64().unwrap() >= 0.85);
+            }
             let list = lines(&env.ok(&["show", "--list", "--json"]));
             ids.push(
                 list.iter()
@@ -374,7 +394,11 @@ fn every_planted_finding_is_found_once_and_nothing_else_over_20_seeds() {
                     .expect("a new conversation per phone"),
             );
         }
-        env.ok(&["merge", &ids[0], &ids[1], &ids[2], "--reason", "one group"]);
+        if seed == 0 {
+            // The receipt says so in words too; unmerging the automatic merge is the same as any.
+            let text = env.ok(&["merge", "--suggest"]);
+            assert!(!text.contains("Group 1:"), "merged already: {text}");
+        }
         let found = lines(&env.ok(&["findings", "--json"]));
         let of = |kind: &str| -> Vec<&serde_json::Value> {
             found.iter().filter(|f| f["kind"] == kind).collect()
