@@ -185,6 +185,16 @@ pub fn is_merged(archive: &ArchiveReader, conversation: &str) -> Result<bool, Ap
 
 /// The merged view of the merge that `conversation` (an id) belongs to. An audited read.
 pub fn merged_view(archive: &ArchiveReader, conversation: &str) -> Result<MergedView, AppError> {
+    merged_view_of(archive, conversation, true)
+}
+
+/// The merged view; `audit`: the read is content shown to someone (a report that shows only
+/// counts passes false).
+fn merged_view_of(
+    archive: &ArchiveReader,
+    conversation: &str,
+    audit: bool,
+) -> Result<MergedView, AppError> {
     let ids = members_of(archive, conversation)?;
     let mut members = Vec::with_capacity(ids.len());
     let mut records: Vec<Vec<RecordView>> = Vec::with_capacity(ids.len());
@@ -203,15 +213,17 @@ pub fn merged_view(archive: &ArchiveReader, conversation: &str) -> Result<Merged
     for (i, h) in all.iter().zip(archive.holdings(&all)?) {
         holdings_of.insert(*i, h);
     }
-    crate::audit::read(
-        archive,
-        "show",
-        &format!(
-            "merged conversation {} ({})",
-            members[0].id, members[0].title
-        ),
-        records.iter().flatten().map(|r| r.id.as_str()),
-    )?;
+    if audit {
+        crate::audit::read(
+            archive,
+            "show",
+            &format!(
+                "merged conversation {} ({})",
+                members[0].id, members[0].title
+            ),
+            records.iter().flatten().map(|r| r.id.as_str()),
+        )?;
+    }
     let people = person_views(&ids[0], &exports, &alignment, &records, &holdings_of);
     let messages = alignment
         .messages
@@ -480,6 +492,35 @@ pub fn merge(
         .map(|c| resolve(archive, c))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(archive.merge(&ids, &who)?)
+}
+
+/// What the merges change in the usage report: each merged message counted once (its first
+/// holder's record), by its person; the other phones' copies skipped.
+pub fn usage_merges(
+    archive: &ArchiveReader,
+) -> Result<onrecord_archive::query::UsageMerges, AppError> {
+    let mut out = onrecord_archive::query::UsageMerges::default();
+    let mut roots: Vec<String> = archive
+        .merges()?
+        .iter()
+        .map(|r| r.merged.to_hex())
+        .collect();
+    roots.sort();
+    roots.dedup();
+    for root in roots {
+        let view = merged_view_of(archive, &root, false)?;
+        for m in &view.messages {
+            let mut holders = m.holders.iter().map(|h| h.log_index);
+            let Some(first) = holders.next() else {
+                continue;
+            };
+            if let Some(p) = &m.person {
+                out.person.insert(first, p.clone());
+            }
+            out.skip.extend(holders.filter(|i| *i != first));
+        }
+    }
+    Ok(out)
 }
 
 /// The confidence at or above which ingest merges a deposit's conversation into one the archive

@@ -1,6 +1,7 @@
 //! Search: records matching a query, newest first (or by relevance), each with a snippet.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use onrecord_archive::ArchiveReader;
 use onrecord_archive::query::RecordView;
@@ -83,6 +84,9 @@ pub struct SearchHit {
     /// The snippet with the index's markers ([`onrecord_index::HIT_START`] before a hit,
     /// [`onrecord_index::HIT_END`] after).
     pub snippet: String,
+    /// The same message as other phones' exports of a merge hold it (their record ids): the
+    /// search shows it once (see [`fold_merged_duplicates`]).
+    pub also_held_as: Vec<String>,
 }
 
 impl SearchHit {
@@ -99,6 +103,7 @@ impl Serialize for SearchHit {
         RecordJson {
             record: &record,
             labels: &self.view.labels,
+            also_held_as: &self.also_held_as,
         }
         .serialize(s)
     }
@@ -112,6 +117,9 @@ pub struct RecordJson<'a> {
     pub record: &'a onrecord_model::wire::WireRecord,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub labels: &'a [onrecord_archive::query::RecordLabel],
+    /// Search only: the record ids of the same message in the other exports of a merge.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub also_held_as: &'a [String],
 }
 
 impl<'a> RecordJson<'a> {
@@ -119,6 +127,7 @@ impl<'a> RecordJson<'a> {
         RecordJson {
             record: &view.record,
             labels: &view.labels,
+            also_held_as: &[],
         }
     }
 }
@@ -150,8 +159,10 @@ pub fn search(
         .map(|view| SearchHit {
             snippet: record_snippet(&view.record, &query),
             view,
+            also_held_as: Vec::new(),
         })
         .collect::<Vec<_>>();
+    let hits = fold_merged_duplicates(archive, hits)?;
     crate::audit::read(
         archive,
         "search",
@@ -164,6 +175,82 @@ pub fn search(
         total: results.total,
         notice: results.notice,
     })
+}
+
+/// A message that several phones' exports of one merge hold is one hit, not one per export: a
+/// hit is folded into an earlier one (which lists its record id in `also_held_as`) when both are
+/// of conversations of one merge, but different ones, with the same text (normalised as the
+/// aligner does) sent at the same time to the minute, give or take whole hours (a phone read in
+/// another zone). Only distinctive texts (12 characters or more) fold: two "ok"s stay two hits,
+/// as the aligner would not pair them without knowing who wrote them. Cost: the merge rows once
+/// and a comparison between the hits of one merge, never the conversations' records.
+pub(crate) fn fold_merged_duplicates(
+    archive: &ArchiveReader,
+    hits: Vec<SearchHit>,
+) -> Result<Vec<SearchHit>, AppError> {
+    let rows = archive.merges()?;
+    if rows.is_empty() {
+        return Ok(hits);
+    }
+    let root_of: HashMap<String, String> = rows
+        .iter()
+        .flat_map(|r| {
+            [
+                (r.absorbed.to_hex(), r.merged.to_hex()),
+                (r.merged.to_hex(), r.merged.to_hex()),
+            ]
+        })
+        .collect();
+    let when = |h: &SearchHit| {
+        h.view
+            .record
+            .sent_at
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second())
+    };
+    let mut out: Vec<SearchHit> = Vec::with_capacity(hits.len());
+    let mut kept: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    // The conversations each kept hit already holds a copy from: one per export.
+    let mut from: HashMap<usize, Vec<String>> = HashMap::new();
+    for h in hits {
+        let (Some(root), Some(t)) = (root_of.get(&h.view.conversation_id), when(&h)) else {
+            out.push(h);
+            continue;
+        };
+        let text = onrecord_align::normalise(&h.view.record.text);
+        if text.chars().count() < 12 {
+            out.push(h);
+            continue;
+        }
+        let key = (root.clone(), text);
+        let same = kept.get(&key).and_then(|ix| {
+            ix.iter().copied().find(|&i| {
+                let k = &out[i];
+                k.view.conversation_id != h.view.conversation_id
+                    && !from
+                        .get(&i)
+                        .is_some_and(|c| c.contains(&h.view.conversation_id))
+                    && when(k).is_some_and(|tk| {
+                        let d = (t - tk).abs() % 3600;
+                        d.min(3600 - d) <= 60 && (t - tk).abs() <= 14 * 3600 + 60
+                    })
+            })
+        });
+        match same {
+            Some(i) => {
+                from.entry(i)
+                    .or_default()
+                    .push(h.view.conversation_id.clone());
+                out[i].also_held_as.push(h.view.id.clone());
+            }
+            None => {
+                kept.entry(key).or_default().push(out.len());
+                out.push(h);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A search as one line, as the user gave it (for holds and the audit log).

@@ -32,5 +32,11 @@ impl UsageRequest {
 
 pub fn usage(archive: &ArchiveReader, request: &UsageRequest) -> Result<UsageReport, AppError> {
     request.validate()?;
-    Ok(archive.usage(request.by, request.from.as_deref(), request.to.as_deref())?)
+    let merges = crate::merge::usage_merges(archive)?;
+    Ok(archive.usage_with(
+        request.by,
+        request.from.as_deref(),
+        request.to.as_deref(),
+        &merges,
+    )?)
 }

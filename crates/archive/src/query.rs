@@ -139,6 +139,15 @@ pub struct DisappearingPeriod {
     pub timer_seconds: Option<u64>,
 }
 
+/// What merges change in the usage report (see [`ArchiveReader::usage_with`]): the records
+/// that are another phone's copy of a message counted already, and each counted record's
+/// person (the name the merge's people give), by log index.
+#[derive(Clone, Debug, Default)]
+pub struct UsageMerges {
+    pub skip: std::collections::HashSet<u64>,
+    pub person: std::collections::HashMap<u64, String>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct UsageReport {
     pub by: String,
@@ -325,6 +334,28 @@ impl ArchiveReader {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<UsageReport, ArchiveError> {
+        self.usage_with(by, from, to, &UsageMerges::default())
+    }
+
+    /// [`Self::usage`], with merged conversations counted as the merge says: each message once
+    /// (the records in `merges.skip` are other phones' copies), by its person, and a merge as one
+    /// conversation.
+    pub fn usage_with(
+        &self,
+        by: UsageBy,
+        from: Option<&str>,
+        to: Option<&str>,
+        merges: &UsageMerges,
+    ) -> Result<UsageReport, ArchiveError> {
+        let root_of: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+            if merges.person.is_empty() && merges.skip.is_empty() {
+                Default::default()
+            } else {
+                self.merges()?
+                    .iter()
+                    .map(|r| (r.absorbed.0.to_vec(), r.merged.0.to_vec()))
+                    .collect()
+            };
         let in_range = |lt: Option<&str>| -> bool {
             let d = lt.and_then(|s| s.get(..10));
             match d {
@@ -351,6 +382,7 @@ impl ArchiveReader {
         let snap = self.snapshot()?;
         let size = snap.log_size()?;
         snap.for_each_record(0, size, RecordOrder::Conversation, &mut |r| {
+            let r_index = r.log_index;
             let StoredRecord {
                 channel,
                 type_,
@@ -362,6 +394,7 @@ impl ArchiveReader {
                 content,
                 ..
             } = r;
+            let log_index = r_index;
             let conv = conversation_id.0.to_vec();
             if open.as_ref().is_some_and(|(c, _)| *c != conv) {
                 periods.push(open.take().expect("checked").1);
@@ -392,9 +425,12 @@ impl ArchiveReader {
                 }
                 return Ok(());
             }
-            if type_ != "message" || !in_range(local.as_deref()) {
+            if type_ != "message" || !in_range(local.as_deref()) || merges.skip.contains(&log_index)
+            {
                 return Ok(());
             }
+            let conv = root_of.get(&conv).cloned().unwrap_or(conv);
+            let author = merges.person.get(&log_index).cloned().or(author);
             let key = match by {
                 UsageBy::Person => author.clone().unwrap_or_else(|| "(unknown)".into()),
                 UsageBy::Channel => channel.clone(),

@@ -395,9 +395,50 @@ fn every_planted_finding_is_found_once_and_nothing_else_over_20_seeds() {
             );
         }
         if seed == 0 {
-            // The receipt says so in words too; unmerging the automatic merge is the same as any.
             let text = env.ok(&["merge", "--suggest"]);
             assert!(!text.contains("Group 1:"), "merged already: {text}");
+            // Search gives a message all three phones hold once, naming the other two copies.
+            let all3 = (0..sim.messages.len())
+                .find(|i| {
+                    sim.phones.iter().all(|p| p.truth.contains(i))
+                        && sim.messages[*i].text.len() > 20
+                        && sim
+                            .messages
+                            .iter()
+                            .filter(|m| m.text == sim.messages[*i].text)
+                            .count()
+                            == 1
+                })
+                .expect("a message every phone holds");
+            let hits = lines(&env.ok(&[
+                "search",
+                &format!("\"{}\"", sim.messages[all3].text),
+                "--json",
+            ]));
+            assert_eq!(hits.len(), 1, "{hits:#?}");
+            assert_eq!(hits[0]["also_held_as"].as_array().map(Vec::len), Some(2));
+            // The usage report counts each message once, by person, not by each phone's alias.
+            let usage: serde_json::Value = serde_json::from_str(
+                env.ok(&["report", "usage", "--by", "person", "--json"])
+                    .trim(),
+            )
+            .unwrap();
+            let keys: Vec<&str> = usage["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["key"].as_str().unwrap())
+                .collect();
+            assert_eq!(keys.len(), PEOPLE.len(), "{keys:?}");
+            let total = usage["total"]["messages"].as_u64().unwrap() as usize;
+            // Each true message once; the placeholders of the deletions for everyone (in three
+            // languages, never the same message by text) and the altered version are extra.
+            assert!(
+                total >= sim.messages.len() && total <= sim.messages.len() + 5,
+                "{total} against {}",
+                sim.messages.len()
+            );
+            assert_eq!(usage["total"]["conversations"], 1, "{usage}");
         }
         let found = lines(&env.ok(&["findings", "--json"]));
         let of = |kind: &str| -> Vec<&serde_json::Value> {
