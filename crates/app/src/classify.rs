@@ -282,6 +282,171 @@ pub fn classify_range(
     Ok(out)
 }
 
+/// One record's label line.
+fn label_line(
+    c: &ArchiveClassifier,
+    id: &Digest,
+    content: &[u8],
+    scratch: &mut Scratch,
+) -> Result<LabelRunLine, onrecord_archive::ArchiveError> {
+    let text = onrecord_archive::govern::record_text(content)?;
+    let k = c.classifier.classify_with(&text, scratch);
+    Ok(LabelRunLine {
+        record: id.to_hex(),
+        label: k.label.as_str().to_string(),
+        category: k.category.as_str().to_string(),
+        confidence: k.confidence,
+        uncertain: k.uncertain,
+    })
+}
+
+/// What a [`Labeller`] is sent.
+enum LabelWork {
+    /// New records: (log index, id, canonical content).
+    Records(Vec<(u64, Digest, Vec<u8>)>),
+    /// A deposit failed: forget every label from this log index on.
+    Discard(u64),
+}
+
+/// Labels the records an ingest writes, as it writes them, on a thread of its own: the writer's
+/// tap ([`onrecord_archive::Archive::ingest_tapped`]) hands each new record over, so that
+/// classification runs beside the ingest (whose pipeline leaves most of a core idle) instead of
+/// reading every record back after it. [`Labeller::commit`] writes the labels as
+/// [`classify_range`] would have (the same classifier, the same lines, one entry per million).
+pub struct Labeller {
+    classifier: std::sync::Arc<ArchiveClassifier>,
+    tx: Option<std::sync::mpsc::SyncSender<LabelWork>>,
+    worker: Option<std::thread::JoinHandle<Result<Labelled, String>>>,
+    buffer: Vec<(u64, Digest, Vec<u8>)>,
+}
+
+/// What the labelling thread gives back: each record's log index and label line.
+type Labelled = Vec<(u64, LabelRunLine)>;
+
+/// Records handed to the labelling thread at a time.
+const TAP_BATCH: usize = 4_096;
+
+impl Labeller {
+    pub fn start(classifier: ArchiveClassifier) -> Labeller {
+        let classifier = std::sync::Arc::new(classifier);
+        let c = classifier.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<LabelWork>(16);
+        let worker = std::thread::Builder::new()
+            .name("onrecord-label".into())
+            .spawn(move || {
+                let mut rows: Vec<(u64, LabelRunLine)> = Vec::new();
+                let mut scratch = Scratch::default();
+                for work in rx {
+                    match work {
+                        LabelWork::Records(batch) => {
+                            for (at, id, content) in batch {
+                                let line = label_line(&c, &id, &content, &mut scratch)
+                                    .map_err(|e| e.to_string())?;
+                                rows.push((at, line));
+                            }
+                        }
+                        LabelWork::Discard(from) => rows.retain(|(at, _)| *at < from),
+                    }
+                }
+                Ok(rows)
+            })
+            .ok();
+        Labeller {
+            classifier,
+            tx: worker.as_ref().map(|_| tx),
+            worker,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Hears one new record (the writer's tap).
+    pub fn record(&mut self, at: u64, id: &Digest, content: &[u8]) {
+        self.buffer.push((at, *id, content.to_vec()));
+        if self.buffer.len() >= TAP_BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.buffer);
+        match &self.tx {
+            Some(tx) => {
+                // A worker that died has its error waiting at `commit`.
+                let _ = tx.send(LabelWork::Records(batch));
+            }
+            None => {
+                // No thread: labelled here, at commit, from the same buffer.
+                self.buffer = batch;
+            }
+        }
+    }
+
+    /// The deposit that began at log index `from` is in: hand over what is buffered.
+    pub fn deposited(&mut self) {
+        self.flush();
+    }
+
+    /// The deposit that began at log index `from` failed: its records never were.
+    pub fn failed(&mut self, from: u64) {
+        self.buffer.retain(|(at, ..)| *at < from);
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(LabelWork::Discard(from));
+        }
+    }
+
+    /// Waits for the labels and commits them.
+    pub fn commit(mut self, archive: &Archive) -> Result<ClassifyOutcome, AppError> {
+        self.flush();
+        drop(self.tx.take());
+        let mut rows = match self.worker.take() {
+            Some(w) => w
+                .join()
+                .map_err(|_| {
+                    AppError::new(crate::ErrorKind::Archive, "the labelling thread panicked")
+                })?
+                .map_err(|e| AppError::new(crate::ErrorKind::Archive, e))?,
+            None => Vec::new(),
+        };
+        let mut scratch = Scratch::default();
+        for (at, id, content) in std::mem::take(&mut self.buffer) {
+            rows.push((
+                at,
+                label_line(&self.classifier, &id, &content, &mut scratch)?,
+            ));
+        }
+        rows.sort_by_key(|(at, _)| *at);
+        let c = &self.classifier;
+        let who = Actor {
+            actor: actor_name(None),
+            authority: "classification".into(),
+            reason: format!("automatic classification by {}", c.name),
+        };
+        let mut out = ClassifyOutcome {
+            classifier: c.name.clone(),
+            ..Default::default()
+        };
+        for (_, line) in &rows {
+            if line.label == "significant" {
+                out.significant += 1;
+            } else {
+                out.trivial += 1;
+            }
+            out.uncertain += u64::from(line.uncertain);
+        }
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<(u64, LabelRunLine)> = rows.by_ref().take(RUN_CHUNK).collect();
+            out.labelled += chunk.len() as u64;
+            out.entries
+                .push(archive.label_run_at(&c.name, chunk, &who)?);
+        }
+        Ok(out)
+    }
+}
+
 /// A record's label as `review` and `explain` show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct LabelView {

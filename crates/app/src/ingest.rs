@@ -113,6 +113,9 @@ fn format_error(e: &FormatError) -> AppError {
 pub struct IngestBatch<'a> {
     archive: &'a mut Archive,
     config: IngestConfig,
+    /// Labels the new records as they are written (see [`crate::classify::Labeller`]); or why
+    /// the archive's classifier could not be made.
+    labeller: Option<Result<crate::classify::Labeller, AppError>>,
     n_deposited: usize,
     /// The log size before the batch's first deposit: its records are the log from there on.
     start: Option<u64>,
@@ -153,6 +156,7 @@ impl<'a> IngestBatch<'a> {
         IngestBatch {
             archive,
             config,
+            labeller: None,
             n_deposited: 0,
             start: None,
         }
@@ -185,13 +189,33 @@ impl<'a> IngestBatch<'a> {
         let mut parse = |sink: &mut dyn onrecord_model::Sink| {
             onrecord_formats::parse_as(format, &path, &opts, sink).map_err(|e| e.to_string())
         };
+        let before = self.archive.log_size()?;
         if self.start.is_none() {
-            self.start = Some(self.archive.log_size()?);
+            self.start = Some(before);
         }
-        let mut receipt = self
-            .archive
-            .ingest(&meta, &mut parse, progress)
-            .map_err(ingest_error)?;
+        if !self.config.no_classify && self.labeller.is_none() {
+            self.labeller = Some(
+                archive_classifier(self.archive, &ClassifierSpec::default())
+                    .map(crate::classify::Labeller::start),
+            );
+        }
+        let result = match &mut self.labeller {
+            Some(Ok(labeller)) => {
+                let mut tap = |at: u64, id: &onrecord_model::Digest, content: &[u8]| {
+                    labeller.record(at, id, content)
+                };
+                self.archive
+                    .ingest_tapped(&meta, &mut parse, progress, Some(&mut tap))
+            }
+            _ => self.archive.ingest(&meta, &mut parse, progress),
+        };
+        if let Some(Ok(labeller)) = &mut self.labeller {
+            match &result {
+                Ok(_) => labeller.deposited(),
+                Err(_) => labeller.failed(before),
+            }
+        }
+        let mut receipt = result.map_err(ingest_error)?;
         self.n_deposited += 1;
         // The deposit is committed: an automatic merge that cannot be made leaves it as it is,
         // with a warning on its receipt.
@@ -215,8 +239,13 @@ impl<'a> IngestBatch<'a> {
         let Some(from) = self.start.filter(|_| self.n_deposited > 0) else {
             return ClassifyCatchUp::NothingDeposited;
         };
-        let run = archive_classifier(self.archive, &ClassifierSpec::default())
-            .and_then(|c| classify_range(self.archive, &c, from, None, None));
+        let run = match self.labeller.take() {
+            // Labelled as they were written: only the commit is left.
+            Some(Ok(labeller)) => labeller.commit(self.archive),
+            Some(Err(e)) => Err(e),
+            None => archive_classifier(self.archive, &ClassifierSpec::default())
+                .and_then(|c| classify_range(self.archive, &c, from, None, None)),
+        };
         match run {
             Ok(o) => ClassifyCatchUp::Labelled(o),
             Err(e) => ClassifyCatchUp::Failed(e),

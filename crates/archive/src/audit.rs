@@ -16,7 +16,7 @@
 //! An entry is one JSON object (at most 64 KiB), keys in this order: `at` (RFC 3339), `actor`,
 //! `action` (`search`, `show`, `disclose`, …), `subject` (the conversation or the record; a
 //! search as a keyed hash of its words, see [`ArchiveReader::audit_search_subject`]), `records` (how many records' content was shown) and `ids` (their record ids, hex, the
-//! first 1,000; `ids_sha256` is the SHA-256 of all of them, sorted and concatenated as bytes,
+//! first 600; `ids_sha256` is the SHA-256 of all of them, sorted and concatenated as bytes,
 //! when there are more).
 
 use std::io::Write as _;
@@ -59,7 +59,10 @@ impl TileStore for AuditStore<'_> {
 }
 
 /// Most record ids an entry lists; beyond that it gives their hash.
-const MAX_IDS: usize = 1000;
+/// 600 ids (67 bytes each in JSON) with the longest actor and subject, every character escaped
+/// six-fold, stay under the log's 65,535-byte entry; 1,000 did not, and a transcript of more
+/// than about 980 records could not be audited, so it could not be shown.
+const MAX_IDS: usize = 600;
 
 /// One audited read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,9 +89,9 @@ impl AuditEvent {
         });
         AuditEvent {
             at: jiff::Timestamp::now().to_string(),
-            actor: cut(actor, 1024),
+            actor: cut(actor, 512),
             action: cut(action, 64),
-            subject: cut(subject, 4096),
+            subject: cut(subject, 2048),
             records: ids.len() as u64,
             ids: ids.iter().take(MAX_IDS).map(|d| d.to_hex()).collect(),
             ids_sha256,
@@ -335,4 +338,19 @@ pub(crate) fn create_audit_key(
             source: e,
         })?;
     Ok(signer.verifier().verifier_key_text())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_largest_event_fits_in_one_log_entry() {
+        let ids: Vec<onrecord_model::Digest> = (0..5000u32)
+            .map(|i| onrecord_model::Digest::of(&i.to_be_bytes()))
+            .collect();
+        let nasty = "\u{1}".repeat(10_000);
+        let e = super::AuditEvent::new(&nasty, &nasty, &nasty, &ids);
+        assert!(e.encode().len() <= 65_535, "{}", e.encode().len());
+        assert_eq!(e.records, 5000);
+        assert!(e.ids_sha256.is_some());
+    }
 }

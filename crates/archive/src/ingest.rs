@@ -196,6 +196,10 @@ impl Staged {
     }
 }
 
+/// What [`Archive::ingest_tapped`] calls with each new record: its log index, id and canonical
+/// content.
+pub type RecordTap<'t> = dyn FnMut(u64, &Digest, &[u8]) + 't;
+
 impl Archive {
     /// Ingests one deposit. `parse` reads the deposit into the sink it is given.
     pub fn ingest(
@@ -204,11 +208,25 @@ impl Archive {
         parse: &mut (dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String> + Send),
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Receipt, ArchiveError> {
+        self.ingest_tapped(meta, parse, progress, None)
+    }
+
+    /// [`Self::ingest`], calling `tap` with each new record (its log index, id and canonical
+    /// content) on the writer's thread as it is written, before the commit: so that work on the
+    /// new records (classification) runs beside the ingest instead of reading them back after.
+    /// If the ingest fails, what `tap` heard never happened.
+    pub fn ingest_tapped(
+        &mut self,
+        meta: &DepositMeta,
+        parse: &mut (dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String> + Send),
+        progress: &mut dyn FnMut(Progress),
+        tap: Option<&mut RecordTap<'_>>,
+    ) -> Result<Receipt, ArchiveError> {
         // The key is checked before any work: a writer without it refuses at once.
         self.signer()?;
         let mut staged = Staged::new();
         let packer = Packer::new(&self.blobs, self.catalogue.read()?);
-        let result = self.ingest_staged(meta, parse, progress, &mut staged, &packer);
+        let result = self.ingest_staged(meta, parse, progress, tap, &mut staged, &packer);
         if result.is_err() && !staged.committed {
             // Everything this ingest created goes: objects that did not exist before it (an object
             // that did is never removed), and its tiles, which lie beyond the checkpoint.
@@ -226,6 +244,7 @@ impl Archive {
         meta: &DepositMeta,
         parse: &mut (dyn FnMut(&mut dyn Sink) -> Result<ParseReport, String> + Send),
         progress: &mut dyn FnMut(Progress),
+        tap: Option<&mut RecordTap<'_>>,
         staged: &mut Staged,
         packer: &Packer<'_>,
     ) -> Result<Receipt, ArchiveError> {
@@ -452,6 +471,11 @@ impl Archive {
                     counts: Counts::default(),
                     warnings_shown: Vec::new(),
                     progress,
+                    // Reborrowed, so that its trait object may live as briefly as the writer.
+                    tap: match tap {
+                        Some(t) => Some(t),
+                        None => None,
+                    },
                     total_bytes: size,
                     lookup_key: &self.lookup_key,
                 };
@@ -1548,6 +1572,8 @@ struct Writer<'a, 't> {
     counts: Counts,
     warnings_shown: Vec<String>,
     progress: &'a mut dyn FnMut(Progress),
+    /// Hears each new record as it is written (see [`Archive::ingest_tapped`]).
+    tap: Option<&'a mut RecordTap<'a>>,
     total_bytes: u64,
     lookup_key: &'a LookupKey,
 }
@@ -1610,6 +1636,9 @@ impl Writer<'_, '_> {
                 })?;
                 if new_to_catalogue {
                     self.seen.insert(&lookup.0);
+                }
+                if let Some(tap) = self.tap.as_mut() {
+                    tap(next_index, &id, &content);
                 }
                 self.next_index += 1;
                 break (next_index, true);

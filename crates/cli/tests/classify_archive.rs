@@ -320,3 +320,103 @@ fn a_department_model_is_trained_from_review_decisions_and_relabels() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("model.json"));
 }
+
+/// A chat of `n` messages, a third significant, the rest small talk.
+fn varied_chat(n: usize, tag: &str) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let text = match i % 3 {
+            0 => format!("We approve the {tag} contract award of £{i}m to the supplier"),
+            1 => format!("ok thanks {tag} {i}"),
+            _ => format!("Lunch at noon? {tag} {i}"),
+        };
+        s.push_str(&format!(
+            "0{}/03/2024, {:02}:{:02} - Ann Minister: {text}\n",
+            1 + i / 1000,
+            9 + (i / 60) % 10,
+            i % 60
+        ));
+    }
+    s
+}
+
+/// A Telegram export cut after more than a batch of records: its parser fails late.
+fn cut_telegram(n: u64) -> String {
+    let mut json = String::from(
+        "{\"name\": \"Policy Unit\", \"type\": \"private_group\", \"id\": 1, \"messages\": [\n",
+    );
+    for i in 1..=n {
+        if i > 1 {
+            json.push_str(",\n");
+        }
+        json.push_str(&format!(
+            "{{\"id\": {i}, \"type\": \"message\", \"date\": \"2024-03-01T09:{:02}:00\", \
+             \"date_unixtime\": \"{}\", \"from\": \"Ann Minister\", \"from_id\": \"user1001\", \
+             \"text\": \"We approve viaduct memo {i}\", \"text_entities\": []}}",
+            i % 60,
+            1_709_283_600 + i * 60
+        ));
+    }
+    let cut = json.find(&format!("{{\"id\": {},", n - 100)).unwrap() + 40;
+    json.truncate(cut);
+    json
+}
+
+/// Ingest labels the records as it writes them: the labels are exactly those a later `classify`
+/// gives the same records, and a deposit that fails midway leaves no label behind.
+#[test]
+fn labels_made_while_ingesting_equal_a_later_classify_and_a_failed_deposit_leaves_none() {
+    let labels_of =
+        |env: &Env| -> std::collections::BTreeMap<String, (String, String, String, bool)> {
+            let mut out = std::collections::BTreeMap::new();
+            for c in json_lines(&env.ok(&["show", "--list", "--json"])) {
+                for r in json_lines(&env.ok(&["show", "--json", c["id"].as_str().unwrap()])) {
+                    let l = last_label(&r);
+                    out.insert(
+                        r["text"].as_str().unwrap().to_string(),
+                        (
+                            l["label"].as_str().unwrap().to_string(),
+                            l["category"].as_str().unwrap().to_string(),
+                            l["confidence"].to_string(),
+                            l["uncertain"].as_bool().unwrap(),
+                        ),
+                    );
+                }
+            }
+            out
+        };
+    let during = Env::new();
+    during.init();
+    let a = during.write(
+        "WhatsApp Chat with Alpha.txt",
+        varied_chat(3000, "alpha").as_bytes(),
+    );
+    let cut = during.write("result.json", cut_telegram(2600).as_bytes());
+    let b = during.write(
+        "WhatsApp Chat with Beta.txt",
+        varied_chat(1500, "beta").as_bytes(),
+    );
+    let o = during.run(&[
+        "ingest",
+        a.to_str().unwrap(),
+        cut.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "the cut export fails: {err}");
+    assert!(err.contains("classified 4500 new records"), "{err}");
+    let got = labels_of(&during);
+    assert_eq!(got.len(), 4500);
+    assert!(!got.keys().any(|t| t.contains("viaduct")));
+    during.ok(&["verify"]);
+
+    let after = Env::new();
+    after.init();
+    for p in [&a, &b] {
+        after.ok(&["ingest", "--no-classify", p.to_str().unwrap()]);
+    }
+    let o = json(&after.ok(&["classify", "--json"]));
+    assert_eq!(o["labelled"], 4500);
+    assert_eq!(labels_of(&after), got);
+    assert!(got.values().any(|l| l.0 == "significant") && got.values().any(|l| l.0 == "trivial"));
+}
