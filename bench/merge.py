@@ -22,7 +22,10 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     files = []
     for style in ["android-uk", "ios-uk"]:
-        p = os.path.join(OUT, f"WhatsApp Chat with Merge {style}.txt")
+        # One group's name on both phones: each export in a folder of its own.
+        d = os.path.join(OUT, f"merge-{style}")
+        os.makedirs(d, exist_ok=True)
+        p = os.path.join(d, "WhatsApp Chat with Cabinet Strategy.txt")
         wa_export(N, p, style=style, seed=439)
         files.append(p)
     archive = os.path.join(OUT, "archive-merge")

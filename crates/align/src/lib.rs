@@ -156,6 +156,22 @@ pub struct Match {
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
+    if text.is_ascii() {
+        // ASCII is its own NFC, and lower-cases byte by byte: most messages take this path,
+        // which costs a tenth of the general one.
+        for &b in text.as_bytes() {
+            if b.is_ascii_whitespace() || b == 0x0b {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(char::from(b.to_ascii_lowercase()));
+            }
+        }
+        return out;
+    }
     for c in text.nfc().flat_map(char::to_lowercase) {
         if c.is_whitespace() {
             space = !out.is_empty();

@@ -63,6 +63,37 @@ fn msg(author: &str, sent_s: i64, text: &str) -> Message {
 }
 
 #[test]
+fn the_ascii_path_of_normalise_is_the_general_one() {
+    // Every ASCII byte, in runs with spaces and controls: the fast path must agree with the
+    // general path (NFC and char::to_lowercase over whitespace as char::is_whitespace sees it).
+    let general = |text: &str| {
+        let mut out = String::new();
+        let mut space = false;
+        for c in text.chars().flat_map(char::to_lowercase) {
+            if c.is_whitespace() {
+                space = !out.is_empty();
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(c);
+            }
+        }
+        out
+    };
+    let all: String = (0u8..128).map(char::from).collect();
+    for text in [
+        all.as_str(),
+        "  Hello\tWORLD \x0b\x0c\r\n x ",
+        "\x1c\x1d\x1e\x1f a",
+        "",
+    ] {
+        assert_eq!(normalise(text), general(text), "{text:?}");
+    }
+}
+
+#[test]
 fn normalise_folds_case_space_and_composition() {
     assert_eq!(normalise("  Caf\u{65}\u{301}\tOK \n"), "caf\u{e9} ok");
     assert_eq!(normalise("Café ok"), normalise("CAFÉ   OK"));
