@@ -173,10 +173,25 @@ fn message_of(r: &WireRecord) -> Message {
         } else {
             Precision::Minute
         },
-        text: r.text.clone(),
-        attachments: r.attachments.iter().map(|a| a.name.clone()).collect(),
+        // A photo or a sticker is compared as "a media message", whatever each phone writes
+        // for it: Android exports without media write `<Media omitted>`, iOS the file's name,
+        // and the two must still be one message (otherwise every photo of a group was a
+        // finding). Repeated in a minute, they pair by person and order, as "ok" does.
+        text: if matches!(r.kind.as_str(), "media" | "sticker") {
+            MEDIA_KEY.to_string()
+        } else {
+            r.text.clone()
+        },
+        attachments: if matches!(r.kind.as_str(), "media" | "sticker") {
+            Vec::new()
+        } else {
+            r.attachments.iter().map(|a| a.name.clone()).collect()
+        },
     }
 }
+
+/// The text a media message is aligned by (see [`message_of`]).
+const MEDIA_KEY: &str = "\u{1}media";
 
 /// Whether `conversation` (an id) is part of a merge.
 pub fn is_merged(archive: &ArchiveReader, conversation: &str) -> Result<bool, AppError> {
@@ -834,9 +849,11 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
     // exports, none a placeholder or a recorded edit. The version held most (then the one
     // captured first) is the reference; the others are altered.
     let plain = |m: &MergedMessageView| {
+        // Text messages only: a photo is "<Media omitted>" on Android and "<attached: …>" on
+        // iOS, which is no alteration.
         authored(m)
             && m.record.type_ == "message"
-            && m.record.kind != "deleted"
+            && m.record.kind == "text"
             && !m.record.flags.iter().any(|f| f == "edited")
     };
     fn convs_of(m: &MergedMessageView) -> std::collections::BTreeSet<&str> {

@@ -537,3 +537,65 @@ fn every_planted_finding_is_found_once_and_nothing_else_over_20_seeds() {
         }
     }
 }
+
+/// A photo that Android exported without media (`<Media omitted>`) and iOS with its file name is
+/// one message of the merge, not a finding in each.
+#[test]
+fn a_photo_written_differently_by_each_phone_is_one_message() {
+    let env = Env::new();
+    env.init();
+    let mut android = String::new();
+    let mut ios = String::new();
+    for i in 0..40u32 {
+        let (h, m, s) = (9 + i / 60, i % 60, 5 + i % 50);
+        let (who, text) = if i % 4 == 0 {
+            ("Jane Doe", None)
+        } else {
+            (
+                "Sam Patel",
+                Some(format!("Budget line {i} agreed with the Treasury")),
+            )
+        };
+        match text {
+            Some(t) => {
+                android.push_str(&format!("14/01/2026, {h:02}:{m:02} - {who}: {t}\n"));
+                ios.push_str(&format!("[14/01/2026, {h:02}:{m:02}:{s:02}] {who}: {t}\n"));
+            }
+            None => {
+                android.push_str(&format!(
+                    "14/01/2026, {h:02}:{m:02} - {who}: <Media omitted>\n"
+                ));
+                ios.push_str(&format!(
+                    "[14/01/2026, {h:02}:{m:02}:{s:02}] {who}: \u{200e}<attached: {i:08}-PHOTO-2026-01-14-{h:02}-{m:02}-{s:02}.jpg>\n"
+                ));
+            }
+        }
+    }
+    std::fs::create_dir_all(env.path().join("a")).unwrap();
+    std::fs::create_dir_all(env.path().join("b")).unwrap();
+    let a = env.write("a/WhatsApp Chat with Budget.txt", android.as_bytes());
+    let b = env.write("b/WhatsApp Chat with Budget.txt", ios.as_bytes());
+    env.ok(&[
+        "ingest",
+        "--no-classify",
+        "--depositor",
+        "Minister's Office",
+        a.to_str().unwrap(),
+    ]);
+    let r: serde_json::Value = serde_json::from_str(
+        env.ok(&[
+            "ingest",
+            "--no-classify",
+            "--json",
+            "--depositor",
+            "Special Adviser",
+            b.to_str().unwrap(),
+        ])
+        .trim(),
+    )
+    .unwrap();
+    assert_eq!(r["merged"].as_array().map(Vec::len), Some(1), "{r}");
+    let id = r["merged"][0]["into"].as_str().unwrap();
+    assert_eq!(lines(&env.ok(&["show", id, "--json"])).len(), 40);
+    assert_eq!(env.ok(&["findings", "--json"]), "");
+}
