@@ -89,6 +89,53 @@ impl BlobStore {
         }
     }
 
+    /// A store in an S3-compatible bucket, from `s3://BUCKET/PREFIX` (the prefix may be empty).
+    /// Credentials and endpoint come from the environment only (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`), never
+    /// from the URL or the archive's folder; an `http://` endpoint (a server on this machine) is
+    /// allowed, with path-style requests.
+    pub fn s3(url: &str) -> Result<BlobStore, ArchiveError> {
+        use object_store::aws::AmazonS3Builder;
+        let rest = url.strip_prefix("s3://").ok_or_else(|| {
+            ArchiveError::Invalid(format!("--blobs {url:?}: expected s3://BUCKET/PREFIX"))
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() || bucket.contains(['@', ':']) {
+            return Err(ArchiveError::Invalid(
+                "--blobs: expected s3://BUCKET/PREFIX (credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never the URL)".to_string()
+            ));
+        }
+        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL")
+            && !endpoint.is_empty()
+        {
+            b = b.with_endpoint(&endpoint);
+            if endpoint.starts_with("http://") {
+                b = b.with_allow_http(true);
+            }
+        }
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            b = b.with_region("us-east-1");
+        }
+        let s3 = b
+            .build()
+            .map_err(|e| store_err(&format!("s3://{bucket}"), e))?;
+        let prefix = prefix.trim_matches('/');
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+        };
+        Ok(BlobStore::new(store))
+    }
+
+    /// Whether the store is a local folder (the embedded default).
+    pub fn is_local(&self) -> bool {
+        self.root.is_some()
+    }
+
     /// A store on a local folder, which must exist.
     pub fn local(root: &Path) -> Result<BlobStore, ArchiveError> {
         let fs = LocalFileSystem::new_with_prefix(root)
@@ -464,13 +511,36 @@ impl BlobStore {
                 }),
             }
         } else {
-            for (k, _) in self.list("tmp")? {
+            // A shared store has other writers (other processes, other machines), whose uploads
+            // in progress are under `tmp/` too: only what is older than any upload takes is junk.
+            let p = StorePath::from("tmp");
+            let cutoff = chrono_cutoff();
+            let old = self.run(async {
+                let mut s = self.store.list(Some(&p));
+                let mut out = Vec::new();
+                while let Some(m) = s.next().await {
+                    let m = m.map_err(|e| store_err("tmp", e))?;
+                    if m.last_modified.timestamp() < cutoff {
+                        out.push(m.location.to_string());
+                    }
+                }
+                Ok::<_, ArchiveError>(out)
+            })?;
+            for k in old {
                 self.delete(&k)?;
             }
             Ok(())
         }
     }
 }
+
+/// Objects under a shared store's `tmp/` older than this (seconds since the epoch) are leftovers.
+fn chrono_cutoff() -> i64 {
+    jiff::Timestamp::now().as_second() - TMP_MAX_AGE_SECS
+}
+
+/// How old an upload under a shared store's `tmp/` must be before opening the archive removes it.
+const TMP_MAX_AGE_SECS: i64 = 24 * 3600;
 
 #[cfg(test)]
 mod tests {
