@@ -105,7 +105,17 @@ impl BlobStore {
                 "--blobs: expected s3://BUCKET/PREFIX (credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never the URL)".to_string()
             ));
         }
-        let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        // A server that is down fails an operation within seconds (five retries, backing off
+        // from 100 ms) instead of object_store's default of up to three minutes: an ingest then
+        // stops with the store's error and leaves nothing (ARCHITECTURE.md, commit order).
+        let retry = object_store::RetryConfig {
+            backoff: object_store::BackoffConfig::default(),
+            max_retries: 5,
+            retry_timeout: std::time::Duration::from_secs(30),
+        };
+        let mut b = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_retry(retry);
         if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL")
             && !endpoint.is_empty()
         {

@@ -660,10 +660,26 @@ impl Archive {
     /// Writes the checkpoint where a static host publishes it, and into the history.
     /// Each is written whole and to stable storage (see [`BlobStore::put_durable`]): a torn
     /// `log/checkpoint` would make every reader of the published log refuse it.
+    ///
+    /// On a shared store, writers on other machines publish too, each after its own commit: so
+    /// that a slow publisher cannot put an older checkpoint over a newer one, `log/checkpoint`
+    /// is written under the catalogue's writer lock with the catalogue's latest checkpoint
+    /// (which is this one unless another writer committed since).
     pub(crate) fn publish_checkpoint(&self, size: u64, text: &str) -> Result<(), ArchiveError> {
         self.blobs
             .put_durable(&format!("checkpoints/{size:020}"), text.as_bytes())?;
-        self.blobs.put_durable("log/checkpoint", text.as_bytes())
+        if self.blobs.is_local() {
+            return self.blobs.put_durable("log/checkpoint", text.as_bytes());
+        }
+        let mut turn = self.catalogue.write()?;
+        let latest = turn.latest_checkpoint()?;
+        let text = match &latest {
+            Some((s, t)) if *s > size => t.as_str(),
+            _ => text,
+        };
+        self.blobs.put_durable("log/checkpoint", text.as_bytes())?;
+        drop(turn);
+        Ok(())
     }
 
     /// Finishes what a crash left: clears unfinished uploads and republishes a checkpoint that the
