@@ -45,6 +45,8 @@ install() {
 }
 
 s3s() {
+    # The binary `start` found, so that `start-s3` finds it again whatever the caller's PATH.
+    if [ -f "$state/s3s-path" ]; then cat "$state/s3s-path"; return; fi
     if command -v s3s-fs >/dev/null 2>&1; then command -v s3s-fs; else echo "$HOME/.cargo/bin/s3s-fs"; fi
 }
 
@@ -94,6 +96,9 @@ start)
     install
     mkdir -p "$state"
     if [ "$(id -u)" = 0 ]; then chown postgres "$state"; fi
+    rm -f "$state/s3s-path"
+    s3s_bin=$(s3s)
+    echo "$s3s_bin" > "$state/s3s-path"
     start_pg
     start_s3
     cat <<ENV
@@ -114,7 +119,7 @@ stop)
     ;;
 restart-pg)
     bin=$(pg_bin)
-    as_pg "$bin/pg_ctl" -D "$state/pg" -l "$state/pg.log" -m immediate -w restart -o "-h 127.0.0.1 -p $pg_port -k /tmp -c max_connections=300" >/dev/null
+    as_pg "$bin/pg_ctl" -D "$state/pg" -l "$state/pg.log" -m fast -w restart -o "-h 127.0.0.1 -p $pg_port -k /tmp -c max_connections=300" >/dev/null
     ;;
 stop-pg) stop_pg ;;
 start-pg) start_pg ;;
