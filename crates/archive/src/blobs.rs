@@ -37,6 +37,9 @@ use onrecord_model::digest::{Digest, Hasher};
 
 use crate::error::ArchiveError;
 
+/// The largest object a remote store gets in one PUT from a stream (see [`BlobStore::put_stream`]).
+const SINGLE_PUT_MAX: usize = 64 << 20;
+
 /// Parts of a streamed upload held in memory at once (1 MiB each).
 const PARTS_IN_FLIGHT: usize = 8;
 
@@ -371,6 +374,37 @@ impl BlobStore {
         content: &mut dyn Read,
     ) -> Result<(Digest, u64), ArchiveError> {
         let p = StorePath::from(tmp_key);
+        // A remote store: what fits in [`SINGLE_PUT_MAX`] goes in one PUT (one round trip instead
+        // of three or more, and no multipart upload to complete or abort); a bigger object
+        // continues as a multipart upload from what was read.
+        let mut head = Vec::new();
+        if self.root.is_none() {
+            let mut h = Hasher::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = match content.read(&mut buf) {
+                    Ok(0) => {
+                        self.put(tmp_key, &head)?;
+                        h.update(&head);
+                        return Ok((h.finish(), head.len() as u64));
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(ArchiveError::Read {
+                            what: tmp_key.to_string(),
+                            source: e,
+                        });
+                    }
+                };
+                head.extend_from_slice(&buf[..n]);
+                if head.len() >= SINGLE_PUT_MAX {
+                    break;
+                }
+            }
+        }
+        let mut content = std::io::Read::chain(std::io::Cursor::new(head), content);
+        let content = &mut content;
         // Always on the runtime: `WriteMultipart` spawns its part uploads as tokio tasks.
         self.runtime()?.block_on(async {
             let upload = self

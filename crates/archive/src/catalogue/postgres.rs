@@ -1924,3 +1924,221 @@ impl CatalogueWrite for PgWrite<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The catalogue contract on PostgreSQL (the SQLite backend's tests, on the server that
+    //! `.ci/services.sh` runs; skipped without it, failing under `CI=true`): snapshots see one
+    //! commit whatever the writer does meanwhile, the write transaction is all or nothing, and
+    //! the commit is a compare-and-swap on the latest checkpoint.
+
+    use super::*;
+
+    /// A new catalogue in a database of its own, or `None` (skipping) without a server.
+    fn cat(name: &str) -> Option<(String, PgCatalogue)> {
+        let Some(base) = std::env::var("ONRECORD_TEST_PG_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+        else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "ONRECORD_TEST_PG_URL must be set under CI (.ci/services.sh start)"
+            );
+            eprintln!("skipping {name}: ONRECORD_TEST_PG_URL is not set");
+            return None;
+        };
+        let base = base.trim_end_matches('/');
+        let db = format!(
+            "unit_{name}_{}_{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_millisecond()
+        );
+        let url = format!("{base}/{db}");
+        let cat = PgCatalogue::create(&url, "test/origin", "{}").unwrap();
+        cat.write().unwrap().commit(None, 0, "cp0").unwrap();
+        Some((url, cat))
+    }
+
+    fn deposit(seq: i64, log_index: u64) -> DepositRow {
+        DepositRow {
+            seq,
+            id: Digest::of(&seq.to_be_bytes()),
+            log_index,
+            first_index: 0,
+            file_name: format!("d{seq}.txt"),
+            size: 10,
+            format: "whatsapp-txt".into(),
+            style: None,
+            depositor: "Private Office".into(),
+            received_at_us: 1,
+            tz: "Europe/London".into(),
+            date_order: None,
+            date_order_decision: None,
+            n_records: 1,
+            n_new: 1,
+            n_warnings: 0,
+            manifest: Digest::of(b"m"),
+            contents: Digest::of(b"c"),
+            checkpoint_size: log_index + 1,
+            original: Digest::of(b"o"),
+            original_root: Digest::of(b"r"),
+            n_pieces: 1,
+            split: false,
+        }
+    }
+
+    fn add_one(w: &mut dyn CatalogueWrite, seq: i64, index: u64, author: &str) {
+        let conv = w
+            .upsert_conversation(&NewConversation {
+                id: Digest::of(b"conv"),
+                channel: "whatsapp",
+                depositor: "Private Office",
+                key: "Chat",
+                title: Some("Chat"),
+                title_source: "file_name",
+                participants_json: "[]",
+                is_group: None,
+            })
+            .unwrap();
+        w.add_record(&NewRecord {
+            log_index: index,
+            id: Digest::of(&index.to_be_bytes()),
+            lookup: Digest::of(&index.to_be_bytes()),
+            secret: &[0; 32],
+            conversation: conv,
+            occurrence: 0,
+            deposit_seq: seq,
+            channel: "whatsapp",
+            type_: "message",
+            kind: "text",
+            author: Some(author),
+            sent_at_us: None,
+            local_time: Some("2021-03-12T14:05"),
+            content: b"{}",
+            source: SourceRef {
+                line: Some(1),
+                offset: 0,
+                path: None,
+            },
+        })
+        .unwrap();
+        w.add_deposit(&deposit(seq, index + 1)).unwrap();
+    }
+
+    #[test]
+    fn a_snapshot_sees_one_commit_while_the_writer_writes_and_commits() {
+        let Some((_url, cat)) = cat("snapshot") else {
+            return;
+        };
+        let before = cat.read().unwrap();
+        let mut w = cat.write().unwrap();
+        add_one(&mut *w, 1, 0, "Jane");
+        assert_eq!(
+            w.find_record(&Digest::of(&0u64.to_be_bytes())).unwrap(),
+            Some((0, 1))
+        );
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let r = cat.read().unwrap();
+                assert_eq!(r.log_size().unwrap(), 0);
+                assert!(r.record_at(0).unwrap().is_none());
+            });
+        });
+        w.commit(Some(0), 2, "cp2").unwrap();
+        assert_eq!(
+            before.log_size().unwrap(),
+            0,
+            "a snapshot stays where it began"
+        );
+        assert!(before.record_at(0).unwrap().is_none());
+        let after = cat.read().unwrap();
+        assert_eq!(after.log_size().unwrap(), 2);
+        assert_eq!(after.latest_checkpoint().unwrap(), Some((2, "cp2".into())));
+        let r = after.record_at(0).unwrap().unwrap();
+        assert_eq!(r.author.as_deref(), Some("Jane"));
+        assert_eq!(r.conversation_title, "Chat");
+        assert_eq!(after.deposits().unwrap().len(), 1);
+        assert_eq!(
+            after
+                .records_by_id_keys(i64::MIN, i64::MAX, 10)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_dropped_transaction_leaves_nothing_and_the_commit_is_a_compare_and_swap() {
+        let Some((_url, cat)) = cat("dropped") else {
+            return;
+        };
+        {
+            let mut w = cat.write().unwrap();
+            add_one(&mut *w, 1, 0, "Jane");
+        }
+        let r = cat.read().unwrap();
+        assert_eq!(r.log_size().unwrap(), 0);
+        assert!(r.record_at(0).unwrap().is_none());
+        assert!(r.deposits().unwrap().is_empty());
+        drop(r);
+        let mut w = cat.write().unwrap();
+        add_one(&mut *w, 1, 0, "Jane");
+        let e = w.commit(Some(7), 2, "cp2").unwrap_err();
+        assert!(matches!(e, ArchiveError::Conflict(_)), "{e}");
+        let r = cat.read().unwrap();
+        assert_eq!(r.log_size().unwrap(), 0, "nothing was committed");
+        assert_eq!(r.checkpoints().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn two_writers_take_turns_and_the_second_cannot_fork_the_log() {
+        let Some((url, a)) = cat("writers") else {
+            return;
+        };
+        // A second handle on the same database, as a second process would have.
+        let b = PgCatalogue::open(&url).unwrap();
+        let mut wa = a.write().unwrap();
+        let seen_by_b = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            let t = s.spawn(|| {
+                let mut wb = b.write().unwrap();
+                *seen_by_b.lock().unwrap() = Some(wb.log_size().unwrap());
+                add_one(&mut *wb, 2, 2, "Tom");
+                wb.commit(Some(0), 4, "cp4-fork")
+            });
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            add_one(&mut *wa, 1, 0, "Jane");
+            wa.commit(Some(0), 2, "cp2").unwrap();
+            let e = t.join().unwrap().unwrap_err();
+            assert!(matches!(e, ArchiveError::Conflict(_)), "{e}");
+        });
+        assert_eq!(*seen_by_b.lock().unwrap(), Some(2));
+        let r = a.read().unwrap();
+        assert_eq!(r.latest_checkpoint().unwrap(), Some((2, "cp2".into())));
+        assert!(r.record_at(2).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_newer_catalogue_is_refused_by_name_and_passwords_are_masked() {
+        assert_eq!(
+            mask_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            strip_password("postgres://u:secret@h/db"),
+            "postgres://u@h/db"
+        );
+        assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
+        let Some((url, cat)) = cat("version") else {
+            return;
+        };
+        let mut c = cat.connect().unwrap();
+        c.exec(
+            "UPDATE meta SET value = '99' WHERE key = 'pg_migration'",
+            &[],
+        )
+        .unwrap();
+        let e = PgCatalogue::open(&url).err().unwrap();
+        assert!(e.to_string().contains("PostgreSQL migration 99"), "{e}");
+    }
+}
