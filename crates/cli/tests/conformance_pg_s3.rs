@@ -297,3 +297,96 @@ fn a_read_only_server_searches_shows_and_verifies_and_cannot_change_anything() {
     assert_eq!(env.ok(&["checkpoint"]), before);
     verify_ok(&env);
 }
+
+/// A password given in the catalogue URL is used and never written into the folder or shown:
+/// `backend.json` keeps the URL without it, and an error naming the URL masks it.
+#[test]
+fn a_password_in_the_url_is_used_and_never_written_or_shown() {
+    let Some(args) = util::pg_s3_init_args() else {
+        return;
+    };
+    let Ok(password) = std::env::var("PGPASSWORD") else {
+        eprintln!("skipping: PGPASSWORD is not set");
+        return;
+    };
+    let env = Env::new();
+    let unique = format!(
+        "pw{}",
+        env.path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches('.')
+            .to_lowercase()
+    );
+    let with_pw = args[1].replace("{unique}", &unique).replacen(
+        "://postgres@",
+        &format!("://postgres:{password}@"),
+        1,
+    );
+    let blobs = args[3].replace("{unique}", &unique);
+    let dir = env.archive();
+    let o = onrecord(
+        &dir,
+        &[
+            "init",
+            dir.to_str().unwrap(),
+            "--catalogue",
+            &with_pw,
+            "--blobs",
+            &blobs,
+        ],
+    )
+    .env_remove("PGPASSWORD")
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!shown.contains(&password), "{shown}");
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                assert!(
+                    !bytes
+                        .windows(password.len())
+                        .any(|w| w == password.as_bytes()),
+                    "{} holds the password",
+                    p.display()
+                );
+            }
+        }
+    }
+    // A wrong password: the error names the URL, masked.
+    let wrong = with_pw.replacen(&password, "not-the-password", 1);
+    let o = onrecord(
+        &dir,
+        &[
+            "init",
+            env.path().join("b").to_str().unwrap(),
+            "--attach",
+            "--catalogue",
+            &wrong,
+            "--blobs",
+            &blobs,
+        ],
+    )
+    .env_remove("PGPASSWORD")
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(!err.contains("not-the-password"), "{err}");
+    assert!(
+        err.contains("postgres:***@") || err.contains("postgres@"),
+        "{err}"
+    );
+}
