@@ -81,7 +81,7 @@ pub use merge::{
     AliasView, Finding, HolderView, MergeSuggestion, MergedMessageView, MergedView, PairMatch,
     PersonView, findings, is_merged, merge, merge_suggestions, merged_view, people, unmerge,
 };
-pub use open::{init, open, open_reader, rebuild};
+pub use open::{attach, init, init_with, open, open_reader, rebuild};
 pub use pdf::render_pdf;
 pub use read_options::{ReadOptions, parse_options, zone_name};
 pub use reports::{

@@ -18,6 +18,24 @@ pub fn init(dir: &Path, origin: Option<&str>) -> Result<Archive, AppError> {
         .map_err(|e| AppError::from(e).context(format!("creating an archive in {}", dir.display())))
 }
 
+/// Creates an archive in `dir` with its catalogue and blobs where `backend` says, and its signing
+/// key at `key_file` (default: `keys/log.key` in `dir`). Messages never show a password.
+pub fn init_with(
+    dir: &Path,
+    origin: Option<&str>,
+    backend: &onrecord_archive::BackendConfig,
+    key_file: Option<&Path>,
+) -> Result<Archive, AppError> {
+    Archive::init_with(dir, origin, backend, key_file)
+        .map_err(|e| AppError::from(e).context(format!("creating an archive in {}", dir.display())))
+}
+
+/// Makes `dir` another server's folder of the shared archive `backend` names.
+pub fn attach(dir: &Path, backend: &onrecord_archive::BackendConfig) -> Result<(), AppError> {
+    Archive::attach(dir, backend)
+        .map_err(|e| AppError::from(e).context(format!("attaching {}", dir.display())))
+}
+
 /// Opens the archive at `dir` for reading: no lock, and nothing waits for an ingest running
 /// meanwhile. Only when there is something to mend (a checkpoint committed but not published, or
 /// with `catch_up_index` an index behind the log) and no other process is writing, the writer's

@@ -168,7 +168,13 @@ impl ArchiveReader {
             return Ok(0);
         }
         let signer = self.audit_signer()?;
-        let _lock = crate::lock_named(&self.root, "audit.lock")?;
+        // The backend's shared lock when it has one (PostgreSQL: readers on many machines
+        // append), else the folder's `audit.lock`.
+        let _shared = self.catalogue.audit_lock()?;
+        let _lock = match _shared {
+            Some(_) => None,
+            None => Some(crate::lock_named(&self.root, "audit.lock")?),
+        };
         let (head, _) = self.audit_head()?;
         let store = self.audit_store();
         let mut app = Appender::resume(&store, &head)?;

@@ -37,6 +37,9 @@ use onrecord_model::digest::{Digest, Hasher};
 
 use crate::error::ArchiveError;
 
+/// The largest object a remote store gets in one PUT from a stream (see [`BlobStore::put_stream`]).
+const SINGLE_PUT_MAX: usize = 64 << 20;
+
 /// Parts of a streamed upload held in memory at once (1 MiB each).
 const PARTS_IN_FLIGHT: usize = 8;
 
@@ -87,6 +90,63 @@ impl BlobStore {
             root: None,
             rt: std::sync::OnceLock::new(),
         }
+    }
+
+    /// A store in an S3-compatible bucket, from `s3://BUCKET/PREFIX` (the prefix may be empty).
+    /// Credentials and endpoint come from the environment only (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`), never
+    /// from the URL or the archive's folder; an `http://` endpoint (a server on this machine) is
+    /// allowed, with path-style requests.
+    pub fn s3(url: &str) -> Result<BlobStore, ArchiveError> {
+        use object_store::aws::AmazonS3Builder;
+        let rest = url.strip_prefix("s3://").ok_or_else(|| {
+            ArchiveError::Invalid(format!("--blobs {url:?}: expected s3://BUCKET/PREFIX"))
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() || bucket.contains(['@', ':']) {
+            return Err(ArchiveError::Invalid(
+                "--blobs: expected s3://BUCKET/PREFIX (credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never the URL)".to_string()
+            ));
+        }
+        // A server that is down fails an operation within seconds (five retries, backing off
+        // from 100 ms) instead of object_store's default of up to three minutes: an ingest then
+        // stops with the store's error and leaves nothing (ARCHITECTURE.md, commit order).
+        let retry = object_store::RetryConfig {
+            backoff: object_store::BackoffConfig::default(),
+            max_retries: 5,
+            retry_timeout: std::time::Duration::from_secs(30),
+        };
+        let mut b = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_retry(retry);
+        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL")
+            && !endpoint.is_empty()
+        {
+            b = b.with_endpoint(&endpoint);
+            if endpoint.starts_with("http://") {
+                b = b.with_allow_http(true);
+            }
+        }
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            b = b.with_region("us-east-1");
+        }
+        let s3 = b
+            .build()
+            .map_err(|e| store_err(&format!("s3://{bucket}"), e))?;
+        let prefix = prefix.trim_matches('/');
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix))
+        };
+        Ok(BlobStore::new(store))
+    }
+
+    /// Whether the store is a local folder (the embedded default).
+    pub fn is_local(&self) -> bool {
+        self.root.is_some()
     }
 
     /// A store on a local folder, which must exist.
@@ -314,6 +374,37 @@ impl BlobStore {
         content: &mut dyn Read,
     ) -> Result<(Digest, u64), ArchiveError> {
         let p = StorePath::from(tmp_key);
+        // A remote store: what fits in [`SINGLE_PUT_MAX`] goes in one PUT (one round trip instead
+        // of three or more, and no multipart upload to complete or abort); a bigger object
+        // continues as a multipart upload from what was read.
+        let mut head = Vec::new();
+        if self.root.is_none() {
+            let mut h = Hasher::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = match content.read(&mut buf) {
+                    Ok(0) => {
+                        self.put(tmp_key, &head)?;
+                        h.update(&head);
+                        return Ok((h.finish(), head.len() as u64));
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(ArchiveError::Read {
+                            what: tmp_key.to_string(),
+                            source: e,
+                        });
+                    }
+                };
+                head.extend_from_slice(&buf[..n]);
+                if head.len() >= SINGLE_PUT_MAX {
+                    break;
+                }
+            }
+        }
+        let mut content = std::io::Read::chain(std::io::Cursor::new(head), content);
+        let content = &mut content;
         // Always on the runtime: `WriteMultipart` spawns its part uploads as tokio tasks.
         self.runtime()?.block_on(async {
             let upload = self
@@ -464,13 +555,36 @@ impl BlobStore {
                 }),
             }
         } else {
-            for (k, _) in self.list("tmp")? {
+            // A shared store has other writers (other processes, other machines), whose uploads
+            // in progress are under `tmp/` too: only what is older than any upload takes is junk.
+            let p = StorePath::from("tmp");
+            let cutoff = chrono_cutoff();
+            let old = self.run(async {
+                let mut s = self.store.list(Some(&p));
+                let mut out = Vec::new();
+                while let Some(m) = s.next().await {
+                    let m = m.map_err(|e| store_err("tmp", e))?;
+                    if m.last_modified.timestamp() < cutoff {
+                        out.push(m.location.to_string());
+                    }
+                }
+                Ok::<_, ArchiveError>(out)
+            })?;
+            for k in old {
                 self.delete(&k)?;
             }
             Ok(())
         }
     }
 }
+
+/// Objects under a shared store's `tmp/` older than this (seconds since the epoch) are leftovers.
+fn chrono_cutoff() -> i64 {
+    jiff::Timestamp::now().as_second() - TMP_MAX_AGE_SECS
+}
+
+/// How old an upload under a shared store's `tmp/` must be before opening the archive removes it.
+const TMP_MAX_AGE_SECS: i64 = 24 * 3600;
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! `ONRECORD_FAILPOINT=<step>:<kill|fail>` makes an ingest stop at one step of the commit order
 //! (ARCHITECTURE.md, "Ingest"): `kill` sends the process SIGKILL there, as a power cut or an
 //! out-of-memory kill would; `fail` returns an error there, as a full disk or a lost connection
-//! would. Tests use it to prove, step by step, that `verify` passes afterwards, that the deposit is
+//! would; `pause` waits there for the test (which restarts a server meanwhile). Tests use it to prove, step by step, that `verify` passes afterwards, that the deposit is
 //! either absent or complete, and that a second ingest completes it.
 //!
 //! It is compiled into every build on purpose: the tests drive the real binary, and a hook that
@@ -27,6 +27,9 @@ pub const STEPS: &[&str] = &[
 enum Action {
     Kill,
     Fail,
+    /// Waits there: creates `reached` in `$ONRECORD_FAILPOINT_DIR`, then goes on once the test
+    /// has created `resume` beside it (after restarting or killing a server meanwhile).
+    Pause,
 }
 
 fn armed() -> Option<&'static (String, Action)> {
@@ -38,6 +41,7 @@ fn armed() -> Option<&'static (String, Action)> {
             let action = match action {
                 "kill" => Action::Kill,
                 "fail" => Action::Fail,
+                "pause" => Action::Pause,
                 _ => return None,
             };
             STEPS.contains(&step).then(|| (step.to_string(), action))
@@ -57,6 +61,16 @@ pub fn hit(step: &'static str) -> Result<(), ArchiveError> {
                 }
                 // SIGKILL cannot be caught; this is never reached.
                 std::process::abort()
+            }
+            Action::Pause => {
+                if let Some(dir) = std::env::var_os("ONRECORD_FAILPOINT_DIR") {
+                    let dir = std::path::PathBuf::from(dir);
+                    let _ = std::fs::write(dir.join("reached"), step);
+                    while !dir.join("resume").exists() {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                }
+                Ok(())
             }
             Action::Fail => Err(ArchiveError::Store {
                 key: format!("failpoint {step}"),

@@ -31,6 +31,7 @@ pub mod ingest;
 pub mod logstore;
 mod manifest;
 pub mod merges;
+pub mod migrate;
 pub mod original;
 pub mod pack;
 pub mod packer;
@@ -55,6 +56,8 @@ pub use onrecord_content::Withhold;
 pub use onrecord_log::Verifier;
 pub use verify::{VerifyOptions, VerifyReport};
 
+pub use catalogue::postgres::mask_url;
+
 use blobs::BlobStore;
 use catalogue::Catalogue;
 use catalogue::sqlite::SqliteCatalogue;
@@ -67,7 +70,98 @@ use catalogue::sqlite::SqliteCatalogue;
 /// 2 (unreleased): the catalogue in WAL mode beside readers, small blobs in packs, the verifier
 /// key in the marker. Archives of earlier formats are refused (see [`error::UPGRADE`]).
 pub const ARCHIVE_FORMAT_VERSION: u32 = 4;
-const MARKER: &str = "onrecord.json";
+pub(crate) const MARKER: &str = "onrecord.json";
+/// Where a folder names its shared backend (issue 19): absent for the embedded default.
+pub(crate) const BACKEND: &str = "backend.json";
+
+/// Where an archive's catalogue and blobs live: the embedded default (`catalogue.sqlite` and
+/// `store/` in the folder) unless a URL names a shared server. Kept in the folder's
+/// `backend.json` without any password (credentials come from the environment only).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BackendConfig {
+    /// `postgres://USER@HOST:PORT/DB`, or none for `catalogue.sqlite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalogue: Option<String>,
+    /// `s3://BUCKET/PREFIX`, or none for `store/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blobs: Option<String>,
+}
+
+impl BackendConfig {
+    /// The folder's backend: `backend.json` if it has one, else the embedded default.
+    pub fn read(root: &Path) -> Result<BackendConfig, ArchiveError> {
+        let path = root.join(BACKEND);
+        match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| ArchiveError::Damaged(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BackendConfig::default()),
+            Err(e) => Err(ArchiveError::Read {
+                what: path.display().to_string(),
+                source: e,
+            }),
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        self.catalogue.is_none() && self.blobs.is_none()
+    }
+
+    /// Checks the URLs' schemes, and drops any password from them (it must never be written).
+    pub fn validated(&self) -> Result<BackendConfig, ArchiveError> {
+        let catalogue = match &self.catalogue {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Some(catalogue::postgres::strip_password(u))
+            }
+            Some(u) => {
+                return Err(ArchiveError::Invalid(format!(
+                    "--catalogue {}: expected postgres://USER@HOST:PORT/DATABASE",
+                    catalogue::postgres::mask_url(u)
+                )));
+            }
+            None => None,
+        };
+        let blobs = match &self.blobs {
+            Some(u) if u.starts_with("s3://") => Some(u.clone()),
+            Some(u) => {
+                return Err(ArchiveError::Invalid(format!(
+                    "--blobs {}: expected s3://BUCKET/PREFIX",
+                    catalogue::postgres::mask_url(u)
+                )));
+            }
+            None => None,
+        };
+        Ok(BackendConfig { catalogue, blobs })
+    }
+
+    /// The catalogue URL as given (with its password, if the caller's had one), else the kept one.
+    fn open_catalogue(
+        &self,
+        root: &Path,
+        given: Option<&str>,
+    ) -> Result<Box<dyn Catalogue>, ArchiveError> {
+        match given.or(self.catalogue.as_deref()) {
+            Some(url) => Ok(Box::new(catalogue::postgres::PgCatalogue::open(url)?)),
+            None => Ok(Box::new(SqliteCatalogue::open(
+                &root.join("catalogue.sqlite"),
+            )?)),
+        }
+    }
+
+    fn open_blobs(&self, root: &Path) -> Result<BlobStore, ArchiveError> {
+        match &self.blobs {
+            Some(url) => BlobStore::s3(url),
+            None => BlobStore::local(&root.join("store")),
+        }
+    }
+}
+
+/// The catalogue URL with its password, when the environment gives one for this archive
+/// (`ONRECORD_CATALOGUE_URL`): a password can reach the process that way without being written.
+fn catalogue_url_from_env() -> Option<String> {
+    std::env::var("ONRECORD_CATALOGUE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
 
 /// A read handle on an archive: `Send + Sync`, cheap to clone, shared by any number of threads.
 /// It takes no lock and never writes: every query reads one catalogue snapshot (as of a
@@ -228,7 +322,7 @@ fn try_lock(root: &Path) -> Result<Option<File>, ArchiveError> {
 
 /// The writer lock, waiting for another writer rather than failing: ingests queue up, one after
 /// the other.
-fn lock(root: &Path) -> Result<File, ArchiveError> {
+pub(crate) fn lock(root: &Path) -> Result<File, ArchiveError> {
     if let Some(f) = try_lock(root)? {
         return Ok(f);
     }
@@ -239,7 +333,7 @@ fn lock(root: &Path) -> Result<File, ArchiveError> {
 }
 
 /// Reads and checks the marker: the archive's format and origin.
-fn read_marker(root: &Path) -> Result<Marker, ArchiveError> {
+pub(crate) fn read_marker(root: &Path) -> Result<Marker, ArchiveError> {
     let marker_path = root.join(MARKER);
     let bytes = match std::fs::read(&marker_path) {
         Ok(b) => b,
@@ -283,13 +377,14 @@ impl ArchiveReader {
                 root.join(MARKER).display()
             ))
         })?;
-        let catalogue = SqliteCatalogue::open(&root.join("catalogue.sqlite"))?;
-        let blobs = BlobStore::local(&root.join("store"))?;
+        let backend = BackendConfig::read(root)?;
+        let catalogue = backend.open_catalogue(root, catalogue_url_from_env().as_deref())?;
+        let blobs = backend.open_blobs(root)?;
         let lookup_key = read_lookup_key(&blobs)?;
         Ok(ArchiveReader {
             shared: Arc::new(Shared {
                 root: root.to_path_buf(),
-                catalogue: Box::new(catalogue),
+                catalogue,
                 blobs,
                 verifier,
                 audit_verifier,
@@ -351,6 +446,20 @@ impl Archive {
     /// Creates an archive in `root` (created if missing; it must not hold an archive already).
     /// Returns the open archive.
     pub fn init(root: &Path, origin: Option<&str>) -> Result<Archive, ArchiveError> {
+        Archive::init_with(root, origin, &BackendConfig::default(), None)
+    }
+
+    /// Creates an archive whose catalogue and blobs live where `backend` says (the folder then
+    /// holds its configuration and search index), with the signing key at `key_file` (default:
+    /// `keys/log.key` in the folder). A catalogue URL's password is used and never written.
+    pub fn init_with(
+        root: &Path,
+        origin: Option<&str>,
+        backend: &BackendConfig,
+        key_file: Option<&Path>,
+    ) -> Result<Archive, ArchiveError> {
+        let given_catalogue = backend.catalogue.clone();
+        let backend = backend.validated()?;
         if root.join(MARKER).exists() || root.join("catalogue.sqlite").exists() {
             return Err(ArchiveError::AlreadyExists {
                 path: root.to_path_buf(),
@@ -373,13 +482,12 @@ impl Archive {
         let lock = lock(root)?;
         let signer = Signer::generate(&origin)
             .map_err(|e| ArchiveError::Invalid(format!("--origin {origin:?}: {e}")))?;
-        let key_path = root.join("keys/log.key");
+        let key_path = key_file.map_or_else(|| root.join("keys/log.key"), Path::to_path_buf);
         write_private(&key_path, signer.to_signer_key_text().as_bytes()).map_err(io(&key_path))?;
         let audit_key_path = root.join("keys/audit.key");
         let audit_verifier_key = audit::create_audit_key(&origin, &audit_key_path)?;
         let audit_verifier = Verifier::from_key_text(&audit_verifier_key)
             .map_err(|e| ArchiveError::Invalid(format!("audit key: {e}")))?;
-        let catalogue = SqliteCatalogue::create(&root.join("catalogue.sqlite"), &origin)?;
         let marker = Marker {
             format: "onrecord-archive".into(),
             version: ARCHIVE_FORMAT_VERSION,
@@ -390,14 +498,36 @@ impl Archive {
         };
         let marker_json =
             serde_json::to_vec_pretty(&marker).map_err(|e| ArchiveError::Invalid(e.to_string()))?;
-        let blobs = BlobStore::local(&root.join("store"))?;
+        let blobs = backend.open_blobs(root)?;
+        if !blobs.is_local() && blobs.exists(LOOKUP_KEY)? {
+            return Err(ArchiveError::Invalid(format!(
+                "{} holds an archive already (it has {LOOKUP_KEY}); refusing to overwrite it",
+                backend.blobs.as_deref().unwrap_or_default()
+            )));
+        }
+        let catalogue: Box<dyn Catalogue> = match given_catalogue.as_deref() {
+            Some(url) => Box::new(catalogue::postgres::PgCatalogue::create(
+                url,
+                &origin,
+                std::str::from_utf8(&marker_json).unwrap_or_default(),
+            )?),
+            None => Box::new(SqliteCatalogue::create(
+                &root.join("catalogue.sqlite"),
+                &origin,
+            )?),
+        };
+        if !backend.is_default() {
+            let json = serde_json::to_vec_pretty(&backend)
+                .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+            std::fs::write(root.join(BACKEND), json).map_err(io(&root.join(BACKEND)))?;
+        }
         let lookup_key = entry::LookupKey::generate();
         blobs.put_durable(LOOKUP_KEY, &lookup_key.0)?;
         let archive = Archive {
             reader: ArchiveReader {
                 shared: Arc::new(Shared {
                     root: root.to_path_buf(),
-                    catalogue: Box::new(catalogue),
+                    catalogue,
                     blobs,
                     verifier: signer.verifier(),
                     audit_verifier,
@@ -417,6 +547,38 @@ impl Archive {
         // The marker goes last: an init that crashes before it leaves a folder `init` can retry.
         std::fs::write(root.join(MARKER), marker_json).map_err(io(&root.join(MARKER)))?;
         Ok(archive)
+    }
+
+    /// Makes `root` a further folder of an archive whose catalogue (PostgreSQL) already exists:
+    /// writes its marker (from the catalogue) and backend configuration, nothing else. The folder
+    /// then serves reads and builds its own search index; it writes only with the signing key
+    /// (`--key-file` / `ONRECORD_KEY_FILE`).
+    pub fn attach(root: &Path, backend: &BackendConfig) -> Result<(), ArchiveError> {
+        let given = backend
+            .catalogue
+            .clone()
+            .ok_or_else(|| ArchiveError::Invalid("attaching needs --catalogue".into()))?;
+        let backend = backend.validated()?;
+        if backend.blobs.is_none() {
+            return Err(ArchiveError::Invalid("attaching needs --blobs".into()));
+        }
+        if root.join(MARKER).exists() {
+            return Err(ArchiveError::AlreadyExists {
+                path: root.to_path_buf(),
+            });
+        }
+        let io = |what: &Path| {
+            let what = what.display().to_string();
+            move |source| ArchiveError::Read { what, source }
+        };
+        let marker = catalogue::postgres::PgCatalogue::marker(&given)?;
+        std::fs::create_dir_all(root.join("tmp")).map_err(io(root))?;
+        let json = serde_json::to_vec_pretty(&backend)
+            .map_err(|e| ArchiveError::Invalid(e.to_string()))?;
+        std::fs::write(root.join(BACKEND), json).map_err(io(&root.join(BACKEND)))?;
+        std::fs::write(root.join(MARKER), marker).map_err(io(&root.join(MARKER)))?;
+        read_marker(root)?;
+        Ok(())
     }
 
     /// Opens an archive for writing: takes the writer lock (waiting for another writer to finish)
@@ -498,10 +660,26 @@ impl Archive {
     /// Writes the checkpoint where a static host publishes it, and into the history.
     /// Each is written whole and to stable storage (see [`BlobStore::put_durable`]): a torn
     /// `log/checkpoint` would make every reader of the published log refuse it.
+    ///
+    /// On a shared store, writers on other machines publish too, each after its own commit: so
+    /// that a slow publisher cannot put an older checkpoint over a newer one, `log/checkpoint`
+    /// is written under the catalogue's writer lock with the catalogue's latest checkpoint
+    /// (which is this one unless another writer committed since).
     pub(crate) fn publish_checkpoint(&self, size: u64, text: &str) -> Result<(), ArchiveError> {
         self.blobs
             .put_durable(&format!("checkpoints/{size:020}"), text.as_bytes())?;
-        self.blobs.put_durable("log/checkpoint", text.as_bytes())
+        if self.blobs.is_local() {
+            return self.blobs.put_durable("log/checkpoint", text.as_bytes());
+        }
+        let mut turn = self.catalogue.write()?;
+        let latest = turn.latest_checkpoint()?;
+        let text = match &latest {
+            Some((s, t)) if *s > size => t.as_str(),
+            _ => text,
+        };
+        self.blobs.put_durable("log/checkpoint", text.as_bytes())?;
+        drop(turn);
+        Ok(())
     }
 
     /// Finishes what a crash left: clears unfinished uploads and republishes a checkpoint that the
@@ -617,7 +795,7 @@ fn clear_dir(dir: &Path) -> Result<(), ArchiveError> {
     Ok(())
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()

@@ -56,8 +56,38 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
     let verifier = onrecord_log::Verifier::from_key_text(&marker.verifier_key)
         .map_err(|e| damaged(format!("the verifier key in onrecord.json: {e}")))?;
     let blobs = BlobStore::local(&root.join("store"))?;
-    let lookup_key = crate::read_lookup_key(&blobs)?;
+    let tmp = root.join(format!("{CATALOGUE}.rebuild"));
+    remove_sqlite(&tmp)?;
+    let report = replay_into(&blobs, &verifier, &mut |origin| {
+        Ok(Box::new(SqliteCatalogue::create(&tmp, origin)?))
+    })?;
 
+    place(root, &tmp, report)
+}
+
+/// Makes the catalogue a replay writes into, given the log's origin.
+pub type OpenCatalogue<'a> = dyn FnMut(&str) -> Result<Box<dyn Catalogue>, ArchiveError> + 'a;
+
+/// Replays the log in `blobs` into the catalogue `open` makes (given the log's origin), one
+/// transaction per deposit or governance group, each committed with its own checkpoint. A
+/// catalogue that holds a checkpoint already is resumed from its log size. `progress` is told
+/// (entries done, entries in all).
+pub fn replay_into(
+    blobs: &BlobStore,
+    verifier: &onrecord_log::Verifier,
+    open: &mut OpenCatalogue<'_>,
+) -> Result<RebuildReport, ArchiveError> {
+    replay_with_progress(blobs, verifier, open, &mut |_, _| {})
+}
+
+/// [`replay_into`], telling `progress` (entries done, entries in all) as it goes.
+pub fn replay_with_progress(
+    blobs: &BlobStore,
+    verifier: &onrecord_log::Verifier,
+    open: &mut OpenCatalogue<'_>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RebuildReport, ArchiveError> {
+    let lookup_key = crate::read_lookup_key(blobs)?;
     // The checkpoints, each signed by the archive's key.
     let mut checkpoints: BTreeMap<u64, String> = BTreeMap::new();
     for (key, _) in blobs.list("checkpoints")? {
@@ -66,8 +96,8 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
             .ok_or_else(|| damaged(format!("{key} vanished")))?;
         let text =
             String::from_utf8(text.to_vec()).map_err(|_| damaged(format!("{key} is not text")))?;
-        let cp = onrecord_log::open_note(&text, &verifier)
-            .map_err(|e| damaged(format!("{key}: {e}")))?;
+        let cp =
+            onrecord_log::open_note(&text, verifier).map_err(|e| damaged(format!("{key}: {e}")))?;
         checkpoints.insert(cp.size, text);
     }
     let latest_text = blobs
@@ -75,9 +105,9 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
         .ok_or_else(|| damaged("the log has no published checkpoint"))?;
     let latest_text = String::from_utf8(latest_text.to_vec())
         .map_err(|_| damaged("log/checkpoint is not text"))?;
-    let latest = onrecord_log::open_note(&latest_text, &verifier)
+    let latest = onrecord_log::open_note(&latest_text, verifier)
         .map_err(|e| damaged(format!("log/checkpoint: {e}")))?;
-    let store = crate::logstore::LogStore { blobs: &blobs };
+    let store = crate::logstore::LogStore { blobs };
     let root_hash = onrecord_log::verify_tree(&store, latest.size)
         .map_err(|e| damaged(format!("the log: {e}")))?;
     if root_hash != latest.root {
@@ -87,29 +117,44 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
     }
     checkpoints.insert(latest.size, latest_text);
 
-    let tmp = root.join(format!("{CATALOGUE}.rebuild"));
-    remove_sqlite(&tmp)?;
-    let cat = SqliteCatalogue::create(&tmp, &latest.origin)?;
-    let first = checkpoints
-        .get(&0)
-        .ok_or_else(|| damaged("the empty log's checkpoint (checkpoints/0…0) is missing"))?;
-    cat.write()?.commit(None, 0, first)?;
+    let cat = open(&latest.origin)?;
+    // Resuming (a migration that stopped): what the catalogue committed already is skipped.
+    let resume = match cat.read().and_then(|s| s.log_size()) {
+        Ok(n) if cat.read()?.latest_checkpoint()?.is_some() => n,
+        _ => {
+            let first = checkpoints.get(&0).ok_or_else(|| {
+                damaged("the empty log's checkpoint (checkpoints/0…0) is missing")
+            })?;
+            cat.write()?.commit(None, 0, first)?;
+            0
+        }
+    };
 
     let mut report = RebuildReport {
         log_size: latest.size,
         checkpoints: 1,
         ..Default::default()
     };
+    let mut packs_added = false;
     let mut pending: HashMap<u64, RecordEntry> = HashMap::new();
     let mut governance: Vec<(u64, crate::entry::GovernanceEntry)> = Vec::new();
-    let mut prev_size = 0u64;
+    let mut prev_size = resume;
     let mut failed: Option<ArchiveError> = None;
     crate::verify::for_each_entry(&store, 0, latest.size, &mut |index, bytes| {
         if failed.is_some() {
             return;
         }
         let mut step = || -> Result<(), ArchiveError> {
-            match Entry::decode(bytes).map_err(|e| damaged(format!("log entry {index}: {e}")))? {
+            let entry =
+                Entry::decode(bytes).map_err(|e| damaged(format!("log entry {index}: {e}")))?;
+            if index < resume {
+                if let Entry::Deposit(_) = entry {
+                    report.deposits += 1;
+                }
+                return Ok(());
+            }
+            progress(index + 1, latest.size);
+            match entry {
                 Entry::Record(re) => {
                     pending.insert(index, re);
                 }
@@ -120,7 +165,7 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
                         let snap = cat.read()?;
                         let mut tx = cat.write()?;
                         for (at, g) in governance.drain(..) {
-                            replay_governance(&*snap, &mut *tx, &blobs, at, &g)?;
+                            replay_governance(&*snap, &mut *tx, blobs, at, &g)?;
                             report.governance += 1;
                         }
                         drop(snap);
@@ -139,12 +184,13 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
                         ))
                     })?;
                     let mut tx = cat.write()?;
-                    if report.deposits == 1 {
-                        add_packs(&blobs, &mut *tx)?;
+                    if !packs_added {
+                        add_packs(blobs, &mut *tx)?;
+                        packs_added = true;
                     }
                     let mut d = DepositReplay {
                         tx: &mut *tx,
-                        blobs: &blobs,
+                        blobs,
                         lookup_key: &lookup_key,
                         records: &mut pending,
                         seq: report.deposits as i64,
@@ -177,8 +223,14 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
         )));
     }
     report.conversations = cat.read()?.conversations()?.len() as u64;
-    drop(cat);
+    Ok(report)
+}
 
+fn place(
+    root: &Path,
+    tmp: &Path,
+    mut report: RebuildReport,
+) -> Result<RebuildReport, ArchiveError> {
     // Into place: the old catalogue (if any) kept aside, then the new one renamed over.
     let path = root.join(CATALOGUE);
     if path.exists() {
@@ -203,7 +255,7 @@ pub fn rebuild(root: &Path) -> Result<RebuildReport, ArchiveError> {
                 .map_err(|e| io(&from, e))?;
         }
     }
-    std::fs::rename(&tmp, &path).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(tmp, &path).map_err(|e| io(tmp, e))?;
     Ok(report)
 }
 

@@ -33,7 +33,25 @@ pub fn read(g: &Global, index: bool) -> Result<ArchiveReader> {
 
 pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
     let dir = a.dir.unwrap_or_else(|| g.archive.clone());
-    let archive = onrecord_app::init(&dir, a.origin.as_deref())?;
+    let backend = onrecord_archive::BackendConfig {
+        catalogue: a.catalogue.clone(),
+        blobs: a.blobs.clone(),
+    };
+    if a.attach {
+        onrecord_app::attach(&dir, &backend)?;
+        writeln!(
+            std::io::stdout().lock(),
+            "Attached {} to the archive in {} and {}",
+            visible(&dir.display().to_string()),
+            visible(&onrecord_archive::mask_url(
+                a.catalogue.as_deref().unwrap_or_default()
+            )),
+            visible(a.blobs.as_deref().unwrap_or_default())
+        )?;
+        return Ok(Outcome::Ok);
+    }
+    let archive =
+        onrecord_app::init_with(&dir, a.origin.as_deref(), &backend, a.key_file.as_deref())?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -49,7 +67,78 @@ pub fn init(g: &Global, a: InitArgs) -> Result<Outcome> {
     writeln!(
         out,
         "The signing key is {} (keep it private; back it up).",
-        visible(&dir.join("keys/log.key").display().to_string())
+        visible(
+            &a.key_file
+                .unwrap_or_else(|| dir.join("keys/log.key"))
+                .display()
+                .to_string()
+        )
+    )?;
+    Ok(Outcome::Ok)
+}
+
+/// Copies the embedded archive (--archive) into PostgreSQL and an S3-compatible bucket, with a
+/// progress bar on a terminal; run again after a failure, it resumes.
+pub fn migrate(g: &Global, a: crate::args::MigrateArgs) -> Result<Outcome> {
+    use std::io::IsTerminal as _;
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b
+    });
+    let mut step = String::new();
+    let mut progress = |what: &str, done: u64, total: u64| {
+        if let Some(b) = &bar {
+            if step != what {
+                step = what.to_string();
+                b.set_message(what.to_string());
+            }
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let r = onrecord_archive::migrate::migrate(
+        &g.archive,
+        &a.to,
+        &a.to_catalogue,
+        &a.to_blobs,
+        &mut progress,
+    );
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let r = r.map_err(|e| {
+        onrecord_app::AppError::from(e).context(format!(
+            "moving {} to {} and {}",
+            g.archive.display(),
+            onrecord_archive::mask_url(&a.to_catalogue),
+            a.to_blobs
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Moved {} to {} ({} and {})",
+        visible(&g.archive.display().to_string()),
+        visible(&a.to.display().to_string()),
+        visible(&onrecord_archive::mask_url(&a.to_catalogue)),
+        visible(&a.to_blobs)
+    )?;
+    writeln!(
+        out,
+        "Objects: {} ({} copied, {} bytes); log size {}; deposits {}",
+        r.objects, r.objects_copied, r.bytes_copied, r.log_size, r.deposits
+    )?;
+    writeln!(out, "Checkpoint:\n{}", visible(&r.checkpoint))?;
+    writeln!(
+        out,
+        "The signing key stays in {}; a writer of the moved archive names it with ONRECORD_KEY_FILE.",
+        visible(&g.archive.join("keys/log.key").display().to_string())
     )?;
     Ok(Outcome::Ok)
 }

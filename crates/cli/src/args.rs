@@ -33,6 +33,9 @@ pub struct Global {
 pub enum Command {
     /// Create an archive (a catalogue, a blob store, a log and its signing key).
     Init(InitArgs),
+    /// Copy this archive into PostgreSQL and an S3-compatible bucket (resumable): same log,
+    /// same checkpoint, every proof still verifies.
+    Migrate(MigrateArgs),
     /// Capture exports into the archive and print a receipt.
     Ingest(IngestArgs),
     /// Read an export and print its records (JSON Lines with --json) or a summary. Touches no archive.
@@ -371,6 +374,37 @@ pub struct InitArgs {
     /// The log's public name, e.g. `records.example.gov.uk/onrecord` (default: host/onrecord/folder).
     #[arg(long)]
     pub origin: Option<String>,
+    /// The catalogue in PostgreSQL: `postgres://USER@HOST:PORT/DATABASE` (the database is created
+    /// if missing). The password comes from PGPASSWORD or ~/.pgpass, and is never written.
+    /// Default: catalogue.sqlite in the folder.
+    #[arg(long, value_name = "URL")]
+    pub catalogue: Option<String>,
+    /// The blobs, packs and log tiles in an S3-compatible bucket: `s3://BUCKET/PREFIX`.
+    /// Credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and
+    /// AWS_ENDPOINT_URL. Default: store/ in the folder.
+    #[arg(long, value_name = "URL")]
+    pub blobs: Option<String>,
+    /// Where to write the log's signing key (default: keys/log.key in the folder). Writers read
+    /// it from $ONRECORD_KEY_FILE.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Make the folder another server of the existing archive that --catalogue and --blobs name
+    /// (its configuration and search index only; no key).
+    #[arg(long, requires_all = ["catalogue", "blobs"])]
+    pub attach: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// The new catalogue: `postgres://USER@HOST:PORT/DATABASE`.
+    #[arg(long, value_name = "URL")]
+    pub to_catalogue: String,
+    /// The new blob store: `s3://BUCKET/PREFIX`.
+    #[arg(long, value_name = "URL")]
+    pub to_blobs: String,
+    /// The folder of the moved archive (its configuration and search index).
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Init(a) => archive_cmd::init(&cli.global, a),
+        Command::Migrate(a) => archive_cmd::migrate(&cli.global, a),
         Command::Ingest(a) => archive_cmd::ingest(&cli.global, a),
         Command::Parse(a) => parse_cmd::run(a),
         Command::Verify(a) => archive_cmd::verify(&cli.global, a),

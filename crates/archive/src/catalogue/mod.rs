@@ -21,6 +21,7 @@
 //! No backend type (a connection, a row, a driver's error) appears in these interfaces; every SQL
 //! statement lives in the backend's module.
 
+pub mod postgres;
 pub mod sqlite;
 
 use onrecord_model::Digest;
@@ -50,6 +51,12 @@ pub trait Catalogue: Send + Sync {
     /// disposal): SQLite truncates its write-ahead log (with `secure_delete`, freed space in
     /// the database is already zeroed). Fails when a reader's snapshot still needs the old pages.
     fn compact(&self) -> Result<()>;
+    /// A lock that every process of the archive shares, wherever it runs, held until the value
+    /// is dropped: the audit log's appends take it. `None`: the backend has none, and the
+    /// archive folder's `audit.lock` file serves (one machine).
+    fn audit_lock(&self) -> Result<Option<Box<dyn std::any::Any>>> {
+        Ok(None)
+    }
 }
 
 /// A record as the catalogue keeps it, with its conversation's id and title.

@@ -12,6 +12,41 @@ pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
+/// The `onrecord init` arguments of an archive on the PostgreSQL + S3 servers that
+/// `.ci/services.sh start` runs (its environment: `ONRECORD_TEST_PG_URL`, `PGPASSWORD`,
+/// `ONRECORD_TEST_S3_BUCKET` and the `AWS_*` variables), `{unique}` standing for the archive's own
+/// database and bucket prefix. `None` when they are not set: the caller skips, saying so; under
+/// `CI=true` a missing server fails the test instead.
+pub fn pg_s3_init_args() -> Option<Vec<String>> {
+    let pg = std::env::var("ONRECORD_TEST_PG_URL")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let bucket = std::env::var("ONRECORD_TEST_S3_BUCKET")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let (Some(pg), Some(bucket)) = (pg, bucket) else {
+        let why = "ONRECORD_TEST_PG_URL and ONRECORD_TEST_S3_BUCKET are not set \
+                   (run `. <(.ci/services.sh start)` first)";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the PostgreSQL + S3 tests must run under CI: {why}"
+        );
+        eprintln!("skipping: {why}");
+        return None;
+    };
+    let pg = if pg.ends_with('/') {
+        pg
+    } else {
+        format!("{pg}/")
+    };
+    Some(vec![
+        "--catalogue".into(),
+        format!("{pg}{{unique}}"),
+        "--blobs".into(),
+        format!("s3://{bucket}/{{unique}}"),
+    ])
+}
+
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_onrecord"))
 }
