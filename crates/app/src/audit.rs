@@ -42,3 +42,15 @@ pub fn audit_events(
         }
     })
 }
+
+/// Audits an action of the current actor that [`crate`]'s use cases do not audit themselves
+/// (a download, an upload, a report read by a person through the web), naming `subject` and the
+/// records whose content it showed, if any.
+pub fn audit_action(
+    archive: &ArchiveReader,
+    action: &str,
+    subject: &str,
+    ids: &[&str],
+) -> Result<(), AppError> {
+    read(archive, action, subject, ids.iter().copied())
+}

@@ -39,7 +39,7 @@ mod search;
 mod transcript;
 mod usage;
 
-pub use audit::audit_events;
+pub use audit::{audit_action, audit_events};
 pub use case_bundle::{
     BundleCheck, BundleFormat, BundleManifest, BundleWritten, case_bundle, render_transcript,
     verify_bundle,
@@ -59,8 +59,8 @@ pub use classify::{
 };
 pub use error::{AppError, ErrorKind, archive_error_kind};
 pub use govern::{
-    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, correct, dispose, history, hold_create,
-    hold_release, holds, label,
+    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, as_actor, correct, dispose, history,
+    hold_create, hold_release, holds, label,
 };
 pub use ingest::{
     ClassifyCatchUp, Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig,
@@ -74,6 +74,7 @@ pub use merge::{
     AliasView, Finding, HolderView, MergeSuggestion, MergedMessageView, MergedView, PairMatch,
     PersonView, findings, is_merged, merge, merge_suggestions, merged_view, people, unmerge,
 };
+pub use onrecord_archive::audit::AuditEvent;
 pub use open::{init, open, open_reader, rebuild};
 pub use read_options::{ReadOptions, parse_options, zone_name};
 pub use reports::{
