@@ -418,6 +418,23 @@ pub async fn guard(State(state): State<AppState>, req: Request<Body>, next: Next
                 .and_then(Result::ok)
                 .flatten();
             match current {
+                // A one-time password (the demo's) is changed before anything else.
+                Some(a)
+                    if a.must_change
+                        && !a.disabled
+                        && needed != Permission::Public
+                        && !matches!(parts.uri.path(), "/password" | "/sign-out") =>
+                {
+                    if is_api {
+                        return WebError::status(
+                            StatusCode::FORBIDDEN,
+                            "Change your one-time password first.",
+                        )
+                        .for_api(true)
+                        .into_response();
+                    }
+                    return Redirect::to("/password").into_response();
+                }
                 Some(a) if !a.disabled && a.role == *role => {
                     principal = Some(Principal {
                         name: name.clone(),

@@ -46,6 +46,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// One write at a time from this server (the archive's lock also keeps out other processes).
     pub writing: Arc<tokio::sync::Mutex<()>>,
+    /// When the search index's commit was last seen to change (see [`AppState::follow_index`]).
+    index_seen: Arc<std::sync::Mutex<Option<std::time::SystemTime>>>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             sessions: Arc::default(),
             throttle: Arc::default(),
             writing: Arc::default(),
+            index_seen: Arc::default(),
         }
     }
 
@@ -66,6 +69,7 @@ impl AppState {
         who: &Principal,
         f: impl FnOnce(&ArchiveReader) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, WebError> {
+        self.follow_index();
         let reader = self.reader.clone();
         let actor = who.actor();
         tokio::task::spawn_blocking(move || onrecord_app::as_actor(&actor, || f(&reader)))
@@ -107,6 +111,19 @@ impl AppState {
             onrecord_app::audit_action(r, &action, &subject, &[])
         })
         .await
+    }
+
+    /// The reader opens the search index once; when a writer (this server's upload, or an
+    /// `onrecord ingest` beside it) committed the index since, it is reopened so that searches
+    /// find the new records. One `stat` per request.
+    pub fn follow_index(&self) {
+        let meta = self.config.archive.join("index").join("meta.json");
+        let modified = std::fs::metadata(&meta).and_then(|m| m.modified()).ok();
+        let mut seen = self.index_seen.lock().unwrap_or_else(|e| e.into_inner());
+        if *seen != modified {
+            self.reader.forget_index();
+            *seen = modified;
+        }
     }
 
     pub fn listen(&self) -> SocketAddr {
