@@ -486,6 +486,7 @@ pub async fn review_decide(
         return Err(WebError::bad_request("Enter the reason for your decision."));
     }
     let by = who.name.clone();
+    let subject = format!("label of record {} ({})", d.record, d.decision);
     let governed = state
         .write(who, move |a| {
             let change = match d.decision.as_str() {
@@ -505,6 +506,7 @@ pub async fn review_decide(
             )
         })
         .await?;
+    state.audit(who, "review", &subject).await?;
     to_value(&governed)
 }
 
@@ -530,6 +532,7 @@ pub async fn hold_create(
         ));
     }
     let by = who.name.clone();
+    let subject = format!("hold {}", h.name.trim());
     let placed = state
         .write(who, move |a| {
             let search = onrecord_app::SearchRequest {
@@ -547,6 +550,7 @@ pub async fn hold_create(
             )
         })
         .await?;
+    state.audit(who, "hold", &subject).await?;
     to_value(&placed)
 }
 
@@ -562,10 +566,12 @@ pub async fn disposal_approve(
     d: DisposalApproval,
 ) -> Result<Value, WebError> {
     let by = who.name.clone();
+    let subject = format!("disposal batch {}", d.batch.trim());
     let approved = state
         .write(who, move |a| {
             onrecord_app::disposal_approve(a, d.batch.trim(), &by)
         })
         .await?;
+    state.audit(who, "dispose", &subject).await?;
     to_value(&approved)
 }
