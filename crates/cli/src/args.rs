@@ -121,6 +121,13 @@ pub struct ServeArgs {
     /// The largest deposit accepted through the web, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 512)]
     pub max_upload_mib: usize,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Cookies become Secure and
+    /// responses carry HSTS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,6 +14,7 @@ pub fn serve(g: &Global, a: ServeArgs) -> Result<Outcome> {
     let mut config = onrecord_web::ServeConfig::new(g.archive.clone(), a.listen);
     config.secure_cookies = a.behind_tls_proxy;
     config.max_upload_bytes = a.max_upload_mib.saturating_mul(1024 * 1024);
+    config.tls = a.tls_cert.zip(a.tls_key);
     let accounts = Accounts::new(&g.archive);
     if accounts.load()?.accounts.is_empty() {
         eprintln!(
@@ -25,9 +26,8 @@ pub fn serve(g: &Global, a: ServeArgs) -> Result<Outcome> {
 }
 
 pub fn user(g: &Global, c: UserCommand) -> Result<Outcome> {
-    if !g.archive.join("onrecord.json").exists() {
-        bail!("{} is not an onrecord archive", g.archive.display());
-    }
+    // Accounts belong to an archive this version reads (an older format is refused, untouched).
+    onrecord_app::open_reader(&g.archive, false)?;
     let accounts = Accounts::new(&g.archive);
     match c {
         UserCommand::Add(a) => {

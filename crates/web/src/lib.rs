@@ -110,36 +110,73 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Opens the archive and serves the application on `config.listen` until Ctrl-C.
-pub fn serve(config: ServeConfig) -> Result<(), String> {
+/// Opens the archive and serves the application on `config.listen` until Ctrl-C: over TLS
+/// (rustls) when `config.tls` names a certificate chain and key, else in clear (for a proxy in
+/// front that terminates TLS, or loopback).
+pub fn serve(mut config: ServeConfig) -> Result<(), String> {
     let (reader, warning) =
         onrecord_app::open_reader(&config.archive, true).map_err(|e| e.to_string())?;
     if let Some(w) = warning {
         tracing::warn!("{w}");
+    }
+    if config.tls.is_some() {
+        config.secure_cookies = true;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
+        let listener = std::net::TcpListener::bind(config.listen)
             .map_err(|e| format!("listening on {}: {e}", config.listen))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let tls = match &config.tls {
+            None => None,
+            Some((cert, key)) => {
+                // One crypto provider for the process (ring; a second install is a no-op error).
+                // rustls deprecates ring's provider for lacking post-quantum key exchange; its
+                // default, aws-lc-rs, needs cmake and a C toolchain to build, which CI and a
+                // department's build machine may not have. Revisit when rustls's ring gains it.
+                #[allow(deprecated)]
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                Some(
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                        .await
+                        .map_err(|e| {
+                            format!("reading {} and {}: {e}", cert.display(), key.display())
+                        })?,
+                )
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         // Scripts and tests read this line to find a port given as 0.
         println!(
-            "onrecord: serving {} on http://{addr}/",
+            "onrecord: serving {} on {scheme}://{addr}/",
             config.archive.display()
         );
-        let app = router(AppState::new(config, reader));
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        let app = router(AppState::new(config, reader))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let handle = axum_server::Handle::new();
+        let stop = handle.clone();
+        tokio::spawn(async move {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+            stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        let served = match tls {
+            Some(tls) => {
+                axum_server::from_tcp_rustls(listener, tls)
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(listener)
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
+        };
+        served.map_err(|e| e.to_string())
     })
 }

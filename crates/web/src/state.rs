@@ -20,6 +20,9 @@ pub struct ServeConfig {
     pub secure_cookies: bool,
     /// The largest deposit accepted through the web, in bytes.
     pub max_upload_bytes: usize,
+    /// Serve over TLS with this certificate chain and private key (PEM files); implies
+    /// `secure_cookies`.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl ServeConfig {
@@ -29,6 +32,7 @@ impl ServeConfig {
             listen,
             secure_cookies: false,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            tls: None,
         }
     }
 }
