@@ -22,7 +22,7 @@ use crate::state::AppState;
     paths(me, dashboard, deposits, deposit_create, deposit, search, conversations, conversation, people,
           usage, capture, review_queue, review_decide, holds, hold_create, disposal_due, disposal_approve,
           checkpoint, verification, audit, accounts),
-    components(schemas(data::ReviewDecision, data::HoldRequest, data::DisposalApproval, crate::accounts::Role)),
+    components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::DisposalApproval, crate::accounts::Role)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -63,9 +63,22 @@ pub async fn deposits(State(s): State<AppState>, who: Principal) -> ApiResult<Js
     Ok(Json(data::deposits_json(&data::deposits(&s, &who).await?)))
 }
 
+/// A deposit's upload form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The export, as the app made it.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// A Signal backup's passphrase (30 digits).
+    passphrase: Option<String>,
+    /// The IANA time zone of the phone (for times without a zone).
+    tz: Option<String>,
+}
+
 /// Uploads a deposit (multipart: `file`, optional `passphrase` for a Signal backup and `tz`);
 /// answers its receipt with its inclusion proof.
-#[utoipa::path(post, path = "/api/v1/deposits", request_body(content_type = "multipart/form-data", content = Value),
+#[utoipa::path(post, path = "/api/v1/deposits", request_body(content_type = "multipart/form-data", content = UploadForm),
     responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 409), (status = 413), (status = 422)))]
 pub async fn deposit_create(
     State(s): State<AppState>,
@@ -96,6 +109,7 @@ pub async fn search(
     who: Principal,
     Query(p): Query<data::SearchParams>,
 ) -> ApiResult<Json<Value>> {
+    no_empty_dates(&[&p.after, &p.before])?;
     Ok(Json(data::search(&s, &who, &p).await?))
 }
 
@@ -130,6 +144,7 @@ pub async fn usage(
     who: Principal,
     Query(p): Query<data::UsageParams>,
 ) -> ApiResult<Json<Value>> {
+    no_empty_dates(&[&p.from, &p.to])?;
     Ok(Json(data::usage(&s, &who, &p).await?))
 }
 
@@ -147,7 +162,7 @@ pub async fn review_queue(State(s): State<AppState>, who: Principal) -> ApiResul
 
 /// Accepts or changes a record's label.
 #[utoipa::path(post, path = "/api/v1/review", request_body = data::ReviewDecision,
-    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 415), (status = 422)))]
 pub async fn review_decide(
     State(s): State<AppState>,
     who: Principal,
@@ -164,7 +179,7 @@ pub async fn holds(State(s): State<AppState>, who: Principal) -> ApiResult<Json<
 
 /// Places a hold on what a search finds.
 #[utoipa::path(post, path = "/api/v1/holds", request_body = data::HoldRequest,
-    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 409)))]
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 409), (status = 415), (status = 422)))]
 pub async fn hold_create(
     State(s): State<AppState>,
     who: Principal,
@@ -181,7 +196,7 @@ pub async fn disposal_due(State(s): State<AppState>, who: Principal) -> ApiResul
 
 /// Approves the disposal of a batch (exactly what is due now).
 #[utoipa::path(post, path = "/api/v1/disposal", request_body = data::DisposalApproval,
-    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 409)))]
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 409), (status = 415), (status = 422)))]
 pub async fn disposal_approve(
     State(s): State<AppState>,
     who: Principal,
@@ -212,4 +227,15 @@ pub async fn audit(State(s): State<AppState>, who: Principal) -> ApiResult<Json<
 #[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, body = Value), (status = 401), (status = 403)))]
 pub async fn accounts(State(s): State<AppState>, _who: Principal) -> ApiResult<Json<Value>> {
     Ok(Json(data::accounts(&s).await?))
+}
+
+/// The API takes a date or no parameter at all (a page's form sends empty fields, which mean
+/// "none" there; a script has no such excuse, and the document says `format: date`).
+fn no_empty_dates(dates: &[&Option<String>]) -> Result<(), crate::error::WebError> {
+    if dates.iter().any(|d| d.as_deref() == Some("")) {
+        return Err(crate::error::WebError::bad_request(
+            "A date parameter is empty: give YYYY-MM-DD or leave it out.",
+        ));
+    }
+    Ok(())
 }

@@ -22,20 +22,28 @@ fn to_value<T: serde::Serialize>(t: &T) -> Result<Value, WebError> {
 #[serde(default)]
 pub struct SearchParams {
     /// Words (all must match), "phrases", OR, -word, prefix*.
+    #[param(max_length = 1000)]
     pub q: String,
     /// Only records from this person (name, number or address).
+    #[param(max_length = 1000)]
     pub person: Option<String>,
     /// Only this channel (whatsapp, signal, email, ...).
+    #[param(max_length = 1000)]
     pub channel: Option<String>,
     /// Only this conversation (title words or id).
+    #[param(max_length = 1000)]
     pub conversation: Option<String>,
     /// On or after (YYYY-MM-DD).
+    #[param(format = Date)]
     pub after: Option<String>,
     /// Before (YYYY-MM-DD).
+    #[param(format = Date)]
     pub before: Option<String>,
     /// Only records with this label (significant, trivial, ...).
+    #[param(max_length = 1000)]
     pub label: Option<String>,
     /// At most this many hits (1 to 200; default 50).
+    #[param(minimum = 0)]
     pub limit: Option<usize>,
 }
 
@@ -51,6 +59,21 @@ pub async fn search(
     who: &Principal,
     p: &SearchParams,
 ) -> Result<Value, WebError> {
+    if [
+        Some(&p.q),
+        p.person.as_ref(),
+        p.channel.as_ref(),
+        p.conversation.as_ref(),
+        p.label.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|s| s.len() > 1000)
+    {
+        return Err(WebError::bad_request(
+            "A search field is longer than 1,000 characters.",
+        ));
+    }
     let label = non_empty(&p.label);
     let request = onrecord_app::SearchRequest {
         text: p.q.trim().to_string(),
@@ -191,10 +214,13 @@ pub async fn person(state: &AppState, who: &Principal, name: &str) -> Result<Val
 #[serde(default)]
 pub struct UsageParams {
     /// person, channel or month (default month).
+    #[param(pattern = "^(person|channel|month)$")]
     pub by: Option<String>,
     /// From this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// To this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 
@@ -409,6 +435,8 @@ pub async fn ingest(state: &AppState, who: &Principal, upload: Upload) -> Result
     let path = dir.path().join(&file_name);
     std::fs::write(&path, &upload.bytes).map_err(|_| WebError::internal())?;
     let depositor = who.name.clone();
+    // The upload's temporary folder is the server's business: errors name the file only.
+    let folder = format!("{}/", dir.path().display());
     let tz = upload.tz.filter(|s| !s.trim().is_empty());
     let passphrase = upload
         .passphrase
@@ -433,7 +461,11 @@ pub async fn ingest(state: &AppState, who: &Principal, upload: Upload) -> Result
             let _ = batch.finish();
             Ok(receipt)
         })
-        .await?;
+        .await
+        .map_err(|mut e| {
+            e.message = e.message.replace(&folder, "");
+            e
+        })?;
     drop(dir);
     let value = to_value(&receipt)?;
     let row = DepositRow {
@@ -470,10 +502,12 @@ pub struct ReviewDecision {
     /// The record's id.
     pub record: String,
     /// `accept`, or `change` with `label` and `category`.
+    #[schema(pattern = "^(accept|change)$")]
     pub decision: String,
     pub label: Option<String>,
     pub category: Option<String>,
     /// Why (recorded in the log).
+    #[schema(min_length = 1, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -513,11 +547,15 @@ pub async fn review_decide(
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct HoldRequest {
     /// The hold's name.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     /// The search that defines it (words, as the search page takes them).
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub query: String,
     /// The authority (a case, a court order).
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub authority: String,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -526,9 +564,19 @@ pub async fn hold_create(
     who: &Principal,
     h: HoldRequest,
 ) -> Result<Value, WebError> {
-    if h.name.trim().is_empty() || h.query.trim().is_empty() {
+    if h.name.chars().count() > 200
+        || [&h.query, &h.authority, &h.reason]
+            .iter()
+            .any(|s| s.chars().count() > 1000)
+    {
+        return Err(WebError::bad_request("A field of the hold is too long."));
+    }
+    if [&h.name, &h.query, &h.authority, &h.reason]
+        .iter()
+        .any(|s| s.trim().is_empty())
+    {
         return Err(WebError::bad_request(
-            "Enter the hold's name and its search.",
+            "Enter the hold's name, its search, its authority and the reason.",
         ));
     }
     let by = who.name.clone();

@@ -193,27 +193,33 @@ pub async fn read_upload(
         tz: None,
     };
     let mut csrf_ok = pending.is_none();
-    let too_large = || {
-        WebError::status(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The file is larger than this service accepts.",
-        )
+    // A body over the limit, or a form that is not multipart as the browser sends it.
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            WebError::status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The file is larger than this service accepts.",
+            )
+        } else {
+            WebError::bad_request("The upload could not be read. Choose the file again.")
+        }
     };
-    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
+    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
             "csrf" => {
-                let t = field.text().await.map_err(|_| too_large())?;
+                let t = field.text().await.map_err(too_large)?;
                 if let Some(p) = pending {
                     csrf_ok = crate::accounts::constant_time_eq(t.as_bytes(), p.0.as_bytes());
                 }
             }
             "file" => {
-                upload.file_name = field.file_name().unwrap_or("").to_string();
-                upload.bytes = field.bytes().await.map_err(|_| too_large())?.to_vec();
+                // A script may send the file without a file name.
+                upload.file_name = field.file_name().unwrap_or("upload").to_string();
+                upload.bytes = field.bytes().await.map_err(too_large)?.to_vec();
             }
-            "passphrase" => upload.passphrase = Some(field.text().await.map_err(|_| too_large())?),
-            "tz" => upload.tz = Some(field.text().await.map_err(|_| too_large())?),
+            "passphrase" => upload.passphrase = Some(field.text().await.map_err(too_large)?),
+            "tz" => upload.tz = Some(field.text().await.map_err(too_large)?),
             _ => {}
         }
     }
