@@ -66,18 +66,40 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
-pub async fn asset(Path(path): Path<String>) -> Response {
-    match ASSETS.iter().find(|(p, _, _)| *p == path) {
-        Some((_, ctype, bytes)) => (
-            [
-                (header::CONTENT_TYPE, *ctype),
-                // Not content-hashed names (app.js, app.css): a day, then revalidate.
-                (header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
-            *bytes,
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+/// Each text asset gzipped, made once at first use (index as in [`ASSETS`]; `None` for the
+/// fonts and images, which are compressed already).
+static GZIPPED: std::sync::LazyLock<Vec<Option<Vec<u8>>>> = std::sync::LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|(_, ctype, bytes)| {
+            if !ctype.starts_with("text/") {
+                return None;
+            }
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            std::io::Write::write_all(&mut gz, bytes).ok()?;
+            gz.finish().ok()
+        })
+        .collect()
+});
+
+pub async fn asset(Path(path): Path<String>, headers: axum::http::HeaderMap) -> Response {
+    let Some(i) = ASSETS.iter().position(|(p, _, _)| *p == path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let (_, ctype, bytes) = ASSETS[i];
+    let gzip_ok = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    // Not content-hashed names (app.js, app.css): a day, then revalidate.
+    let common = [
+        (header::CONTENT_TYPE, ctype),
+        (header::CACHE_CONTROL, "public, max-age=86400"),
+        (header::VARY, "Accept-Encoding"),
+    ];
+    match GZIPPED[i].as_ref().filter(|_| gzip_ok) {
+        Some(gz) => (common, [(header::CONTENT_ENCODING, "gzip")], gz.clone()).into_response(),
+        None => (common, bytes).into_response(),
     }
 }
 

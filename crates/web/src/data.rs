@@ -143,7 +143,8 @@ pub async fn conversations(state: &AppState, who: &Principal) -> Result<Value, W
 }
 
 /// A conversation, merged with the others it was merged with: each message once, with the
-/// deposits that hold it (an audited read of content).
+/// deposits that hold it, and the findings (a message missing from one export, a deleted one
+/// whose text another export holds) (an audited read of content).
 pub async fn conversation(state: &AppState, who: &Principal, id: &str) -> Result<Value, WebError> {
     if id.len() < 8 || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(WebError::status(
@@ -152,13 +153,22 @@ pub async fn conversation(state: &AppState, who: &Principal, id: &str) -> Result
         ));
     }
     let id = id.to_ascii_lowercase();
-    let view = state
+    let (view, findings) = state
         .read(who, move |r| {
             let c = onrecord_app::find_conversation(r, &id)?;
-            onrecord_app::merged_view(r, &c.id)
+            let view = onrecord_app::merged_view(r, &c.id)?;
+            // What the exports differ on, shown in place (only a merge has any).
+            let findings = if view.members.len() > 1 {
+                onrecord_app::findings(r, Some(&c.id))?
+            } else {
+                Vec::new()
+            };
+            Ok((view, findings))
         })
         .await?;
-    to_value(&view)
+    let mut v = to_value(&view)?;
+    v["findings"] = to_value(&findings)?;
+    Ok(v)
 }
 
 pub async fn people(state: &AppState, who: &Principal) -> Result<Value, WebError> {

@@ -544,13 +544,31 @@ pub fn conversation(who: &Principal, v: &Value) -> Markup {
             span class="govuk-caption-l" { (s(&v["conversation"]["channel"])) }
             h1 class="govuk-heading-l" { (title) }
             @let members = arr(&v["members"]);
+            @let findings = arr(&v["findings"]);
             @if members.len() > 1 {
                 div class="govuk-inset-text" { "Merged from " (members.len()) " exports: each message once, with every deposit that holds it." }
             }
+            @if !findings.is_empty() {
+                div class="govuk-warning-text" {
+                    span class="govuk-warning-text__icon" aria-hidden="true" { "!" }
+                    strong class="govuk-warning-text__text" {
+                        span class="govuk-visually-hidden" { "Warning" }
+                        (findings.len()) " finding(s): messages one export lacks, or deleted on one phone while another still holds them. They are marked below."
+                    }
+                }
+            }
             @for m in arr(&v["messages"]) {
+                @let records: Vec<String> = arr(&m["holders"]).iter().map(|h| s(&h["record"])).collect();
+                @let here: Vec<&Value> = findings.iter().filter(|f| arr(&f["evidence"]).iter().any(|e| records.contains(&s(&e["record"])))).collect();
                 div class="onrecord-message" {
                     p class="govuk-body-s govuk-!-margin-bottom-1" {
                         strong { (s(&m["person"])) } " · " (s(&m["time"]))
+                    }
+                    @for f in &here {
+                        p class="govuk-body-s" {
+                            strong class="govuk-tag govuk-tag--orange" { (if s(&f["kind"]) == "missing" { "Missing from one export" } else { "Deleted on one phone" }) }
+                            " " (title_of(&members, &s(&f["conversation"])))
+                        }
                     }
                     p class="govuk-body onrecord-text" { (s(&m["record"]["text"])) }
                     @for a in arr(&m["record"]["attachments"]) {
@@ -569,6 +587,14 @@ pub fn conversation(who: &Principal, v: &Value) -> Markup {
                 }
             }
         },
+    )
+}
+
+/// A member conversation's title and depositor, by id.
+fn title_of(members: &[Value], id: &str) -> String {
+    members.iter().find(|c| s(&c["id"]) == id).map_or_else(
+        || id.to_string(),
+        |c| format!("{} (deposited by {})", s(&c["title"]), s(&c["depositor"])),
     )
 }
 

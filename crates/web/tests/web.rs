@@ -567,11 +567,98 @@ fn security_headers_and_the_public_log() {
             let a = send(&f.app, Request::get(bad).body(Body::empty()).unwrap()).await;
             assert_eq!(a.status, StatusCode::NOT_FOUND, "{bad}");
         }
+        // The assets come embedded, the text ones gzipped for a browser that takes gzip.
+        let a = send(
+            &f.app,
+            Request::get("/assets/govuk-frontend.min.css")
+                .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip");
+        assert!(a.body.len() < 40_000, "{}", a.body.len());
         let a = send(
             &f.app,
             Request::get("/debug/pprof").body(Body::empty()).unwrap(),
         )
         .await;
         assert_eq!(a.status, StatusCode::NOT_FOUND);
+    });
+}
+
+/// A chat exported from two phones and merged: the conversation page shows each message once,
+/// with the deposits that hold it, and marks the message one export lacks in place.
+#[test]
+fn a_merged_conversation_shows_its_findings_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let mut archive = onrecord_app::init(&root, Some("test.example/log")).unwrap();
+    let lines = [
+        "12/03/2024, 09:15 - Alice Example: first we meet at the ministry",
+        "12/03/2024, 09:16 - Bob Example: the quarterly figures are attached",
+        "12/03/2024, 09:17 - Alice Example: a message only one phone kept",
+        "12/03/2024, 09:18 - Bob Example: agreed, sign the contract today",
+        "12/03/2024, 09:19 - Alice Example: thanks, see you tomorrow",
+    ];
+    let a = dir.path().join("WhatsApp Chat with Merge Test.txt");
+    std::fs::write(&a, lines.join("\n") + "\n").unwrap();
+    let b = dir.path().join("WhatsApp Chat with Merge Test (Bob).txt");
+    let without: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, l)| *l)
+        .collect();
+    std::fs::write(&b, without.join("\n") + "\n").unwrap();
+    let request = |path: &Path, by: &str| onrecord_app::IngestRequest {
+        path: path.to_path_buf(),
+        depositor: Some(by.into()),
+        read: onrecord_app::ReadOptions {
+            tz: Some("Europe/London".into()),
+            ..Default::default()
+        },
+    };
+    let outcome = onrecord_app::ingest(
+        &mut archive,
+        &[request(&a, "Alice's office"), request(&b, "Bob's office")],
+        onrecord_app::IngestConfig::default(),
+        &mut |_, _| {},
+    );
+    let ids: Vec<String> = outcome
+        .deposits
+        .into_iter()
+        .map(|d| d.result.unwrap().conversations[0].id.clone())
+        .collect();
+    onrecord_app::merge(&archive, &ids, Some("test"), "one chat, two phones").unwrap();
+    drop(archive);
+    let accounts = Accounts::new(&root);
+    accounts
+        .add("foi", Role::FoiOfficer, PASSWORD, false)
+        .unwrap();
+    let token = accounts.new_token("foi").unwrap();
+    let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
+    let app = router(AppState::new(
+        ServeConfig::new(root, "127.0.0.1:0".parse().unwrap()),
+        reader,
+    ));
+    runtime().block_on(async {
+        let a = send(
+            &app,
+            Request::get(format!("/conversations/{}", ids[0]))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(a.body.contains("Merged from 2 exports"), "{}", a.body);
+        assert_eq!(
+            a.body.matches("the quarterly figures are attached").count(),
+            1
+        );
+        assert!(a.body.contains("Missing from one export"), "{}", a.body);
+        assert!(a.body.contains("Bob&#39;s office") || a.body.contains("Bob's office"));
     });
 }
