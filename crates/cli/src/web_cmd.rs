@@ -15,6 +15,11 @@ pub fn serve(g: &Global, a: ServeArgs) -> Result<Outcome> {
     config.secure_cookies = a.behind_tls_proxy;
     config.max_upload_bytes = a.max_upload_mib.saturating_mul(1024 * 1024);
     config.tls = a.tls_cert.zip(a.tls_key);
+    config.directory = a
+        .directory
+        .as_deref()
+        .map(onrecord_app::read_directory)
+        .transpose()?;
     let accounts = Accounts::new(&g.archive);
     if accounts.load()?.accounts.is_empty() {
         eprintln!(
@@ -120,6 +125,15 @@ pub fn user(g: &Global, c: UserCommand) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The demo department's directory (docs/directory.md): who in the sample exports is an
+/// official, so that the contacts register and people's pages show their outside contacts.
+const DEMO_DIRECTORY: &str = "\
+department Department of Health and Social Care (demo)
+official Rt Hon Jane Doe MP | Jane Doe
+official Spad Tom
+official Perm Sec
+";
+
 /// The demo's accounts, one per role, each with a one-time password (to change at first
 /// sign-in), printed; then the server.
 pub fn demo_serve(archive: &Path, listen: std::net::SocketAddr) -> Result<()> {
@@ -142,6 +156,7 @@ pub fn demo_serve(archive: &Path, listen: std::net::SocketAddr) -> Result<()> {
         }
     }
     println!("Open http://{listen}/ and sign in; Ctrl-C stops the server.");
-    let config = onrecord_web::ServeConfig::new(archive.to_path_buf(), listen);
+    let mut config = onrecord_web::ServeConfig::new(archive.to_path_buf(), listen);
+    config.directory = Some(onrecord_app::Directory::parse(DEMO_DIRECTORY)?);
     onrecord_web::serve(config).map_err(|e| anyhow!(e))
 }

@@ -20,7 +20,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "onrecord", description = "The official record of messages: deposits, search, conversations, reports, records management, verification and the audit log. Every read of content is audited."),
     paths(me, dashboard, deposits, deposit_create, deposit, search, conversations, conversation, people,
-          usage, capture, review_queue, review_decide, holds, hold_create, disposal_due, disposal_approve,
+          usage, capture, contacts, review_queue, review_decide, holds, hold_create, disposal_due, disposal_approve,
           checkpoint, verification, audit, accounts),
     components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::DisposalApproval, crate::accounts::Role)),
     modifiers(&BearerAuth),
@@ -152,6 +152,13 @@ pub async fn usage(
 #[utoipa::path(get, path = "/api/v1/reports/capture", responses((status = 200, body = Value), (status = 401), (status = 403)))]
 pub async fn capture(State(s): State<AppState>, who: Principal) -> ApiResult<Json<Value>> {
     Ok(Json(data::capture(&s, &who).await?))
+}
+
+/// The contacts register: every official's dealings with outside parties (`null` when the
+/// server runs without the department's directory, `onrecord serve --directory FILE`).
+#[utoipa::path(get, path = "/api/v1/reports/contacts", responses((status = 200, body = Value), (status = 401), (status = 403)))]
+pub async fn contacts(State(s): State<AppState>, who: Principal) -> ApiResult<Json<Value>> {
+    Ok(Json(data::contacts(&s, &who).await?))
 }
 
 /// The review queue (uncertain labels).

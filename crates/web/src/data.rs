@@ -216,8 +216,23 @@ pub async fn person(state: &AppState, who: &Principal, name: &str) -> Result<Val
         })
         .cloned()
         .collect();
+    // Their outside contacts, when the directory names them an official.
+    let contacts = contacts(state, who).await?;
+    let outside: Vec<Value> = contacts
+        .get("rows")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r.get("official")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k == name || aliases.iter().any(|a| a == k))
+        })
+        .cloned()
+        .collect();
     state.audit(who, "person", name).await?;
-    Ok(json!({"person": person, "usage": rows}))
+    Ok(json!({"person": person, "usage": rows, "contacts": outside,
+              "directory": !contacts.is_null()}))
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -252,6 +267,18 @@ pub async fn usage(state: &AppState, who: &Principal, p: &UsageParams) -> Result
     };
     let report = state
         .read(who, move |r| onrecord_app::usage(r, &request))
+        .await?;
+    to_value(&report)
+}
+
+/// The contacts register (every official's dealings with outside parties), when the server was
+/// given the department's directory; else `null`.
+pub async fn contacts(state: &AppState, who: &Principal) -> Result<Value, WebError> {
+    let Some(directory) = state.config.directory.clone() else {
+        return Ok(Value::Null);
+    };
+    let report = state
+        .read(who, move |r| onrecord_app::contacts_report(r, &directory))
         .await?;
     to_value(&report)
 }

@@ -54,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/usage.csv", get(views::usage_csv))
         .route("/reports/capture", get(views::capture))
         .route("/reports/capture.csv", get(views::capture_csv))
+        .route("/reports/contacts", get(views::contacts))
+        .route("/reports/contacts.csv", get(views::contacts_csv))
         .route(
             "/records/review",
             get(views::review_page).post(views::review_decide),
@@ -83,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/people", get(api::people))
         .route("/api/v1/reports/usage", get(api::usage))
         .route("/api/v1/reports/capture", get(api::capture))
+        .route("/api/v1/reports/contacts", get(api::contacts))
         .route(
             "/api/v1/review",
             get(api::review_queue).post(api::review_decide),

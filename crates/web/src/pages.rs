@@ -625,6 +625,9 @@ pub fn person(who: &Principal, v: &Value) -> Markup {
             h1 class="govuk-heading-l" { (name) }
             (table("Names the exports give them", &arr(&v["person"]["aliases"]), &[("Name", "name"), ("Conversation", "conversation"), ("Messages", "messages"), ("Deposits", "deposits")]))
             (table("Usage", &arr(&v["usage"]), &[("Name", "key"), ("Channels", "channels"), ("Messages", "messages"), ("Conversations", "conversations"), ("First", "first"), ("Last", "last")]))
+            @if v["directory"].as_bool() == Some(true) {
+                (table("Outside contacts", &arr(&v["contacts"]), CONTACT_COLUMNS))
+            }
         },
     )
 }
@@ -646,7 +649,7 @@ fn report_tabs(active: &str) -> Markup {
     html! {
         nav class="govuk-!-margin-bottom-6" aria-label="Reports" {
             ul class="govuk-list onrecord-tabs" {
-                @for (href, label) in [("/reports/usage?by=month", "Usage by month"), ("/reports/usage?by=person", "Usage by person"), ("/reports/usage?by=channel", "Usage by channel"), ("/reports/capture", "Capture compliance")] {
+                @for (href, label) in [("/reports/usage?by=month", "Usage by month"), ("/reports/usage?by=person", "Usage by person"), ("/reports/usage?by=channel", "Usage by channel"), ("/reports/capture", "Capture compliance"), ("/reports/contacts", "Contacts register")] {
                     li { a class="govuk-link" href=(href) aria-current=[(href == active).then_some("page")] { (label) } }
                 }
             }
@@ -720,6 +723,35 @@ pub fn capture(who: &Principal, v: &Value) -> Markup {
             (table("Capture by person and channel", &arr(&v["rows"]), &[("Person", "person"), ("Channel", "channel"), ("Messages", "messages"), ("Within 20 days", "within_20_days"), ("Share", "share_within_20_days"), ("Last sent", "last_sent")]))
             (table("Overdue", &arr(&v["overdue"]), &[("Person", "person"), ("Channel", "channel"), ("Last sent", "last_sent")]))
             a class="govuk-button govuk-button--secondary" data-module="govuk-button" role="button" draggable="false" href="/reports/capture.csv" { "Download as CSV" }
+        },
+    )
+}
+
+const CONTACT_COLUMNS: &[(&str, &str)] = &[
+    ("Official", "official"),
+    ("Outside party", "party"),
+    ("Channels", "channels"),
+    ("First", "first"),
+    ("Last", "last"),
+    ("Messages", "messages"),
+    ("Significant", "significant"),
+];
+
+pub fn contacts(who: &Principal, v: &Value) -> Markup {
+    layout(
+        "Contacts register",
+        Some(who),
+        "/reports/usage",
+        html! {
+            h1 class="govuk-heading-l" { "Contacts register" }
+            (report_tabs("/reports/contacts"))
+            @if v.is_null() {
+                p class="govuk-body" { "The register needs the department's directory, to tell officials from outside parties. Start the server with " code { "onrecord serve --directory FILE" } " (its format: docs/directory.md)." }
+            } @else {
+                p class="govuk-body" { "Every official's dealings with people outside government." }
+                (table("Officials and outside parties", &arr(&v["rows"]), CONTACT_COLUMNS))
+                a class="govuk-button govuk-button--secondary" data-module="govuk-button" role="button" draggable="false" href="/reports/contacts.csv" { "Download as CSV" }
+            }
         },
     )
 }

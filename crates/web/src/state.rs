@@ -23,6 +23,9 @@ pub struct ServeConfig {
     /// Serve over TLS with this certificate chain and private key (PEM files); implies
     /// `secure_cookies`.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The department's directory (docs/directory.md), read at start: the contacts register
+    /// and a person's outside contacts need it to tell officials from outside parties.
+    pub directory: Option<onrecord_app::Directory>,
 }
 
 impl ServeConfig {
@@ -33,6 +36,7 @@ impl ServeConfig {
             secure_cookies: false,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             tls: None,
+            directory: None,
         }
     }
 }

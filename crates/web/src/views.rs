@@ -450,6 +450,34 @@ fn csv_response(name: &str, columns: &[&str], rows: &[Value]) -> Response {
         .into_response()
 }
 
+pub async fn contacts(State(state): State<AppState>, who: Principal) -> PageResult<Markup> {
+    Ok(pages::contacts(&who, &data::contacts(&state, &who).await?))
+}
+
+pub async fn contacts_csv(State(state): State<AppState>, who: Principal) -> PageResult<Response> {
+    let v = data::contacts(&state, &who).await?;
+    state
+        .audit(&who, "download", "contacts register (CSV)")
+        .await?;
+    let rows = v["rows"].as_array().cloned().unwrap_or_default();
+    Ok(csv_response(
+        "contacts.csv",
+        &[
+            "official",
+            "party",
+            "party_kind",
+            "channels",
+            "first",
+            "last",
+            "messages",
+            "from_official",
+            "significant",
+            "unclassified",
+        ],
+        &rows,
+    ))
+}
+
 pub async fn review_page(State(state): State<AppState>, who: Principal) -> PageResult<Markup> {
     Ok(pages::review(
         &who,

@@ -79,7 +79,9 @@ fn fixture() -> Fixture {
         )
         .unwrap();
     let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
-    let config = ServeConfig::new(root, "127.0.0.1:0".parse().unwrap());
+    let mut config = ServeConfig::new(root, "127.0.0.1:0".parse().unwrap());
+    config.directory =
+        Some(onrecord_app::Directory::parse("department Test\nofficial Alice Example\n").unwrap());
     Fixture {
         app: router(AppState::new(config, reader)),
         _dir: dir,
@@ -274,6 +276,15 @@ fn content_is_seen_by_those_allowed_and_escaped() {
         assert!(
             actions.contains(&("foi-officer (web, unknown)".into(), "show".into())),
             "{actions:?}"
+        );
+        // The contacts register and the person's outside contacts, from the directory.
+        let a = send(&f.app, get("/reports/contacts".into())).await;
+        assert!(a.body.contains("Bob Example"), "{}", a.body);
+        let a = send(&f.app, get("/people/Alice%20Example".into())).await;
+        assert!(
+            a.body.contains("Outside contacts") && a.body.contains("Bob Example"),
+            "{}",
+            a.body
         );
     });
 }
