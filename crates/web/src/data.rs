@@ -453,24 +453,44 @@ pub async fn dashboard(state: &AppState, who: &Principal) -> Result<Value, WebEr
 /// A deposit uploaded: written to a private temporary folder under its own name (formats are
 /// told apart by name and content), ingested, its receipt kept for its depositor.
 pub struct Upload {
+    /// The private temporary folder the file was streamed into (removed when dropped).
+    pub dir: tempfile::TempDir,
+    /// The file's name as sent (not yet checked).
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    /// Where it was written under `dir`, and its size; `None` when the form had no file.
+    pub file: Option<(std::path::PathBuf, u64)>,
     pub passphrase: Option<String>,
     pub tz: Option<String>,
 }
 
+impl Upload {
+    pub fn new() -> Result<Upload, WebError> {
+        Ok(Upload {
+            dir: tempfile::Builder::new()
+                .prefix("upload-")
+                .tempdir_in(std::env::temp_dir())
+                .map_err(|_| WebError::internal())?,
+            file_name: String::new(),
+            file: None,
+            passphrase: None,
+            tz: None,
+        })
+    }
+
+    /// Where a file sent as `name` goes: its last path component, cleaned, in the folder.
+    pub fn path_for(&self, name: &str) -> Option<std::path::PathBuf> {
+        safe_file_name(name).map(|n| self.dir.path().join(n))
+    }
+}
+
 pub async fn ingest(state: &AppState, who: &Principal, upload: Upload) -> Result<Value, WebError> {
-    let file_name = safe_file_name(&upload.file_name)
-        .ok_or_else(|| WebError::bad_request("Choose a file to upload."))?;
-    if upload.bytes.is_empty() {
+    let Some((path, size)) = upload.file.clone() else {
+        return Err(WebError::bad_request("Choose a file to upload."));
+    };
+    if size == 0 {
         return Err(WebError::bad_request("The selected file is empty."));
     }
-    let dir = tempfile::Builder::new()
-        .prefix("upload-")
-        .tempdir_in(std::env::temp_dir())
-        .map_err(|_| WebError::internal())?;
-    let path = dir.path().join(&file_name);
-    std::fs::write(&path, &upload.bytes).map_err(|_| WebError::internal())?;
+    let dir = upload.dir;
     let depositor = who.name.clone();
     // The upload's temporary folder is the server's business: errors name the file only.
     let folder = format!("{}/", dir.path().display());

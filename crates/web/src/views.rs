@@ -186,12 +186,7 @@ pub async fn read_upload(
     mut multipart: Multipart,
     pending: Option<&CsrfPending>,
 ) -> Result<data::Upload, WebError> {
-    let mut upload = data::Upload {
-        file_name: String::new(),
-        bytes: Vec::new(),
-        passphrase: None,
-        tz: None,
-    };
+    let mut upload = data::Upload::new()?;
     let mut csrf_ok = pending.is_none();
     // A body over the limit, or a form that is not multipart as the browser sends it.
     let too_large = |e: axum::extract::multipart::MultipartError| {
@@ -216,7 +211,26 @@ pub async fn read_upload(
             "file" => {
                 // A script may send the file without a file name.
                 upload.file_name = field.file_name().unwrap_or("upload").to_string();
-                upload.bytes = field.bytes().await.map_err(too_large)?.to_vec();
+                let Some(path) = upload.path_for(&upload.file_name) else {
+                    continue;
+                };
+                // Streamed to the private folder, never held whole in memory (the body limit,
+                // `--max-upload-mib`, ends an over-long one with a 413).
+                let mut file = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|_| WebError::internal())?;
+                let mut size = 0u64;
+                let mut field = field;
+                while let Some(chunk) = field.chunk().await.map_err(too_large)? {
+                    size += chunk.len() as u64;
+                    tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                        .await
+                        .map_err(|_| WebError::internal())?;
+                }
+                tokio::io::AsyncWriteExt::flush(&mut file)
+                    .await
+                    .map_err(|_| WebError::internal())?;
+                upload.file = Some((path, size));
             }
             "passphrase" => upload.passphrase = Some(field.text().await.map_err(too_large)?),
             "tz" => upload.tz = Some(field.text().await.map_err(too_large)?),
