@@ -151,7 +151,23 @@ pub async fn password(
     })
     .await;
     match result {
-        Ok(Ok(true)) => pages::password(&who, None, true).into_response(),
+        Ok(Ok(true)) => {
+            // Every session of the account ends (ASVS 3.3.3): this one goes on under a new id.
+            state.sessions.remove_user(&who.name);
+            let (id, s) = state.sessions.create(Some((who.name.clone(), who.role)));
+            let who = Principal {
+                csrf: Some(s.csrf),
+                ..who
+            };
+            (
+                [(
+                    header::SET_COOKIE,
+                    session_cookie(&id, state.config.secure_cookies),
+                )],
+                pages::password(&who, None, true),
+            )
+                .into_response()
+        }
         Ok(Ok(false)) => (
             StatusCode::BAD_REQUEST,
             pages::password(&who, Some("The current password is not right"), false),

@@ -673,3 +673,60 @@ fn a_merged_conversation_shows_its_findings_in_place() {
         assert!(a.body.contains("Bob&#39;s office") || a.body.contains("Bob's office"));
     });
 }
+
+#[test]
+fn a_changed_password_ends_the_accounts_other_sessions() {
+    let f = fixture();
+    runtime().block_on(async {
+        let (first, _) = sign_in(&f.app, "admin", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let (second, csrf) = sign_in(&f.app, "admin", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let new = "a new password, long enough";
+        let a = send(
+            &f.app,
+            form_post(
+                "/password",
+                &second,
+                format!(
+                    "csrf={csrf}&current_password={}&new_password={}",
+                    PASSWORD.replace(' ', "+"),
+                    new.replace(' ', "+").replace(',', "%2C")
+                ),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(a.body.contains("Password changed"));
+        let renewed = a.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        for (cookie, expect) in [
+            (&first, StatusCode::SEE_OTHER),
+            (&second, StatusCode::SEE_OTHER),
+            (&renewed, StatusCode::OK),
+        ] {
+            let a = send(
+                &f.app,
+                Request::get("/")
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(a.status, expect);
+        }
+        sign_in(&f.app, "admin", new)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+    });
+}
