@@ -18,11 +18,33 @@ use crate::search::SearchRequest;
 pub fn actor_name(given: Option<&str>) -> String {
     given
         .map(str::to_string)
+        .or_else(|| ACTING.with(|a| a.borrow().clone()))
         .or_else(|| std::env::var("ONRECORD_ACTOR").ok())
         .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("USERNAME").ok())
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "unknown".to_string())
+}
+
+thread_local! {
+    /// Who acts on this thread, set by [`as_actor`]: a server acts for many people at once, so
+    /// the process's user (or `ONRECORD_ACTOR`) cannot name them.
+    static ACTING: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `actor` as [`actor_name`]'s answer on this thread (for the audit log's reads
+/// and the governance entries `f` makes), then restores what was there. The web server runs each
+/// signed-in user's use case under their name and address this way.
+pub fn as_actor<T>(actor: &str, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<String>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            ACTING.with(|a| *a.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(ACTING.with(|a| a.borrow_mut().replace(actor.to_string())));
+    f()
 }
 
 fn actor(by: Option<&str>, authority: &str, reason: &str) -> Result<Actor, AppError> {

@@ -42,7 +42,7 @@ mod search;
 mod transcript;
 mod usage;
 
-pub use audit::audit_events;
+pub use audit::{audit_action, audit_events};
 pub use case_bundle::{
     BundleCheck, BundleFormat, BundleManifest, BundleWritten, case_bundle, render_transcript,
     verify_bundle,
@@ -66,8 +66,8 @@ pub use disclosure_log::{
 };
 pub use error::{AppError, ErrorKind, archive_error_kind};
 pub use govern::{
-    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, correct, dispose, history, hold_create,
-    hold_release, holds, label,
+    History, HoldPlaced, MAX_HOLD_RECORDS, actor_name, as_actor, correct, dispose, history,
+    hold_create, hold_release, holds, label,
 };
 pub use ingest::{
     ClassifyCatchUp, Deposit, DepositOutcome, IndexCatchUp, IngestBatch, IngestConfig,
@@ -81,6 +81,7 @@ pub use merge::{
     AliasView, Finding, HolderView, MergeSuggestion, MergedMessageView, MergedView, PairMatch,
     PersonView, findings, is_merged, merge, merge_suggestions, merged_view, people, unmerge,
 };
+pub use onrecord_archive::audit::AuditEvent;
 pub use open::{attach, init, init_with, open, open_reader, rebuild};
 pub use pdf::render_pdf;
 pub use read_options::{ReadOptions, parse_options, zone_name};

@@ -459,20 +459,35 @@ impl BlobStore {
             .parent()
             .ok_or_else(|| store_err(key, "an object key names a folder"))?;
         let err = |e: std::io::Error| store_err(key, e);
-        std::fs::create_dir_all(dir).map_err(err)?;
         // Staged under `tmp/` (same file system, so the rename is atomic), which opening the
         // archive clears: a crash mid-write leaves nothing beside the published objects.
         let staging = root.join("tmp");
-        std::fs::create_dir_all(&staging).map_err(err)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix("durable-")
-            .tempfile_in(&staging)
-            .map_err(err)?;
-        tmp.write_all(bytes).map_err(err)?;
-        tmp.as_file().sync_all().map_err(err)?;
-        tmp.persist(&path).map_err(|e| err(e.error))?;
-        // Leave no empty staging folder behind (only the one writer stages here): the archive's
-        // files are then the same whichever command wrote last.
+        let stage = || -> std::io::Result<()> {
+            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(&staging)?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix("durable-")
+                .tempfile_in(&staging)?;
+            tmp.write_all(bytes)?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        // The writer and the audit log's appenders (readers, in this process or others) all
+        // stage here, and each removes the folder when it is empty, as opening the archive
+        // clears it: another's removal between two of our steps is a NotFound, and staging again
+        // is the answer (a web server appending audit events beside an upload met it).
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match stage() {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 20 => continue,
+                Err(e) => return Err(err(e)),
+            }
+        }
+        // Leave no empty staging folder behind: the archive's files are then the same whichever
+        // command wrote last. (It fails, harmlessly, while another command stages.)
         let _ = std::fs::remove_dir(&staging);
         std::fs::File::open(dir)
             .and_then(|d| d.sync_all())
@@ -546,13 +561,26 @@ impl BlobStore {
     pub fn clear_tmp(&self) -> Result<(), ArchiveError> {
         if let Some(root) = &self.root {
             let tmp = root.join("tmp");
-            match std::fs::remove_dir_all(&tmp) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(e) => Err(ArchiveError::Read {
-                    what: tmp.display().to_string(),
-                    source: e,
-                }),
+            // Readers append to the audit log beside the writer and stage there too: a file they
+            // create (or remove) while this runs is theirs, not a crash's leftover, and is left.
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                match std::fs::remove_dir_all(&tmp) {
+                    Ok(()) => return Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => {
+                        if attempts >= 5 {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) => {
+                        return Err(ArchiveError::Read {
+                            what: tmp.display().to_string(),
+                            source: e,
+                        });
+                    }
+                }
             }
         } else {
             // A shared store has other writers (other processes, other machines), whose uploads

@@ -81,8 +81,9 @@ impl ArchiveReader {
         }
     }
 
-    /// Forgets the opened index, so that the next search sees the latest commit.
-    pub(crate) fn forget_index(&self) {
+    /// Forgets the opened index, so that the next search sees the latest commit (a long-lived
+    /// reader, a server's, calls it when the index's commit on disk changed).
+    pub fn forget_index(&self) {
         *self.index.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 }

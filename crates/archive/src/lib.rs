@@ -189,6 +189,15 @@ pub struct Shared {
     pub(crate) index: std::sync::Mutex<Option<Arc<onrecord_index::SearchIndex>>>,
 }
 
+impl Shared {
+    /// An object of the records log as published (`checkpoint`, `tile/...`), for serving the log
+    /// read-only to anyone (C2SP tlog-tiles); `None` when there is none. The caller checks that
+    /// `path` is a tlog-tiles path: this reads whatever lies under the log's prefix.
+    pub fn log_object(&self, path: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
+        Ok(self.blobs.get(&format!("log/{path}"))?.map(|b| b.to_vec()))
+    }
+}
+
 impl Deref for ArchiveReader {
     type Target = Shared;
     fn deref(&self) -> &Shared {

@@ -105,6 +105,75 @@ pub enum Command {
     /// Time queries inside the search engine (for bench/search.sh).
     #[command(hide = true)]
     BenchQueries(BenchQueriesArgs),
+    /// Serve the web application (pages and the JSON API) on the archive.
+    Serve(ServeArgs),
+    /// Web accounts: add one, list them, disable one, make or revoke an API token.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The address and port to listen on (port 0: any free port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The server is reached over HTTPS through a proxy that terminates TLS: session cookies
+    /// get `Secure` and the `__Host-` prefix, and responses carry HSTS.
+    #[arg(long)]
+    pub behind_tls_proxy: bool,
+    /// The largest deposit accepted through the web, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    pub max_upload_mib: usize,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Cookies become Secure and
+    /// responses carry HSTS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The department's directory (docs/directory.md), for the contacts register and each
+    /// person's outside contacts.
+    #[arg(long, value_name = "FILE")]
+    pub directory: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add an account. The password comes from --password-file, else a prompt on a terminal.
+    Add(UserAddArgs),
+    /// List the accounts (never their passwords or tokens).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account: it cannot sign in, its sessions end and its API tokens are revoked.
+    Disable { name: String },
+    /// Enable a disabled account again.
+    Enable { name: String },
+    /// Make an API token for scripts (printed once, kept hashed), or revoke them with --revoke.
+    Token(UserTokenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UserAddArgs {
+    pub name: String,
+    /// depositor, records-manager, foi-officer, auditor or admin.
+    #[arg(long, value_parser = ["depositor", "records-manager", "foi-officer", "auditor", "admin"])]
+    pub role: String,
+    /// A file holding the password (its first line).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct UserTokenArgs {
+    pub name: String,
+    /// Revoke the account's tokens (all, or the one --id names) instead of making one.
+    #[arg(long)]
+    pub revoke: bool,
+    /// With --revoke: the token's id, as `user list` shows it.
+    #[arg(long, requires = "revoke")]
+    pub id: Option<String>,
 }
 
 /// Who acts and why, for every governance command.
@@ -954,6 +1023,18 @@ pub struct ExplainArgs {
 pub struct DemoArgs {
     /// Where to build the demo archive (default: a new temporary folder, kept and named at the end).
     pub dir: Option<PathBuf>,
+    /// Then serve the web application on it, with a demo account for each role (their names and
+    /// one-time passwords are printed).
+    #[arg(long)]
+    pub serve: bool,
+    /// With --serve: the address and port to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        requires = "serve"
+    )]
+    pub listen: std::net::SocketAddr,
 }
 
 /// A depositor's name: not empty (empty is how the log marks an unattributed deposit), no

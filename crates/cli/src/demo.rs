@@ -260,6 +260,12 @@ pub fn run(a: DemoArgs) -> Result<Outcome> {
         "Try: ONRECORD_ARCHIVE={} onrecord search \"due diligence\"",
         archive_dir.display()
     )?;
+    if a.serve {
+        // The writer's lock goes before the server opens the archive.
+        drop(out);
+        drop(archive);
+        crate::web_cmd::demo_serve(&archive_dir, a.listen)?;
+    }
     Ok(if v.ok() {
         Outcome::Ok
     } else {

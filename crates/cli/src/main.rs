@@ -20,6 +20,7 @@ mod read_cmd;
 mod read_flags;
 mod report_cmd;
 mod visible;
+mod web_cmd;
 
 use std::process::ExitCode;
 
@@ -83,6 +84,8 @@ fn main() -> ExitCode {
         Command::People(a) => merge_cmd::people(&cli.global, a),
         Command::Findings(a) => merge_cmd::findings(&cli.global, a),
         Command::BenchQueries(a) => read_cmd::bench_queries(&cli.global, a),
+        Command::Serve(a) => web_cmd::serve(&cli.global, a),
+        Command::User(c) => web_cmd::user(&cli.global, c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -1,0 +1,732 @@
+//! The web application in process (`router()` driven with `oneshot`): the route-by-role matrix,
+//! CSRF, sessions across accounts, the sign-in lock, the OpenAPI document, the security headers
+//! and escaping.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use onrecord_web::accounts::{Accounts, Role};
+use onrecord_web::auth::{Permission, ROUTES, allowed};
+use onrecord_web::{AppState, ServeConfig, router};
+use tower::ServiceExt as _;
+
+/// Words that only message text holds: no page or answer for an auditor may contain them.
+const SECRET: &str = "zebracornflake";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    app: axum::Router,
+    /// (role, name, API token)
+    tokens: Vec<(Role, String, String)>,
+    conversation: String,
+    deposit: String,
+}
+
+fn export(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("WhatsApp Chat with Web Test.txt");
+    std::fs::write(
+        &path,
+        format!(
+            "12/03/2024, 09:15 - Alice Example: the {SECRET} figures <script>alert(1)</script> & more\n\
+             12/03/2024, 09:16 - Bob Example: agreed, sign the contract today\n\
+             13/03/2024, 10:00 - Alice Example: thanks\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let mut archive = onrecord_app::init(&root, Some("test.example/log")).unwrap();
+    let request = onrecord_app::IngestRequest {
+        path: export(dir.path()),
+        depositor: Some("depositor".into()),
+        read: onrecord_app::ReadOptions {
+            tz: Some("Europe/London".into()),
+            ..Default::default()
+        },
+    };
+    let outcome = onrecord_app::ingest(
+        &mut archive,
+        &[request],
+        onrecord_app::IngestConfig::default(),
+        &mut |_, _| {},
+    );
+    let receipt = outcome.deposits.into_iter().next().unwrap().result.unwrap();
+    let conversation = receipt.conversations[0].id.clone();
+    drop(archive);
+    let accounts = Accounts::new(&root);
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let name = role.as_str().to_string();
+        accounts.add(&name, role, PASSWORD, false).unwrap();
+        tokens.push((role, name.clone(), accounts.new_token(&name).unwrap()));
+    }
+    // The depositor's receipt, as an upload through the web would have kept it.
+    accounts
+        .add_deposit(
+            "depositor",
+            onrecord_web::accounts::DepositRow {
+                deposit_id: receipt.deposit_id.clone(),
+                file_name: receipt.file_name.clone(),
+                received_at: receipt.received_at.clone(),
+                receipt: serde_json::to_value(&receipt).unwrap(),
+            },
+        )
+        .unwrap();
+    let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
+    let mut config = ServeConfig::new(root, "127.0.0.1:0".parse().unwrap());
+    config.directory =
+        Some(onrecord_app::Directory::parse("department Test\nofficial Alice Example\n").unwrap());
+    Fixture {
+        app: router(AppState::new(config, reader)),
+        _dir: dir,
+        tokens,
+        conversation,
+        deposit: receipt.deposit_id,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn send(app: &axum::Router, req: Request<Body>) -> Answer {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// A concrete path for a route pattern.
+fn concrete(pattern: &str, f: &Fixture) -> String {
+    pattern
+        .replace("{*path}", "checkpoint")
+        .replace("/assets/checkpoint", "/assets/app.css")
+        .replace("{id}/receipt.json", &format!("{}/receipt.json", f.deposit))
+        .replace("/deposits/{id}", &format!("/deposits/{}", f.deposit))
+        .replace("{id}", &f.conversation)
+        .replace("{name}", "Alice%20Example")
+}
+
+/// A body for a POST route that the handler reads without changing anything it matters that it
+/// changes (refused as a bad request, or harmless).
+fn post_body(path: &str) -> (String, Body) {
+    if path.starts_with("/api/") {
+        let body = match path {
+            "/api/v1/review" => r#"{"record":"00000000","decision":"accept","reason":"test"}"#,
+            "/api/v1/holds" => r#"{"name":"","query":"","authority":"x","reason":"x"}"#,
+            "/api/v1/disposal" => r#"{"batch":"0000"}"#,
+            _ => "{}",
+        };
+        if path == "/api/v1/deposits" {
+            return (
+                "multipart/form-data; boundary=XX".into(),
+                Body::from("--XX--\r\n"),
+            );
+        }
+        return ("application/json".into(), Body::from(body));
+    }
+    if path == "/deposits" {
+        return (
+            "multipart/form-data; boundary=XX".into(),
+            Body::from("--XX--\r\n"),
+        );
+    }
+    (
+        "application/x-www-form-urlencoded".into(),
+        Body::from("record=00000000&batch=0000&name=&query="),
+    )
+}
+
+#[test]
+fn every_route_by_every_role() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let mut checked = 0;
+        for (method, pattern, needs) in ROUTES {
+            // Sign-in and sign-out are about sessions, not roles (tested below).
+            if matches!(*pattern, "/sign-in" | "/sign-out") {
+                continue;
+            }
+            let path = concrete(pattern, &f);
+            let method: Method = method.parse().unwrap();
+            let mut who: Vec<Option<&(Role, String, String)>> = vec![None];
+            who.extend(f.tokens.iter().map(Some));
+            for w in who {
+                let mut req = Request::builder().method(method.clone()).uri(&path);
+                if let Some((_, _, token)) = w {
+                    req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+                }
+                let body = if method == Method::POST {
+                    let (ctype, body) = post_body(&path);
+                    req = req.header(header::CONTENT_TYPE, ctype);
+                    body
+                } else {
+                    Body::empty()
+                };
+                let a = send(&f.app, req.body(body).unwrap()).await;
+                let label = format!("{method} {path} as {:?}", w.map(|w| w.0));
+                let may = match w {
+                    None => *needs == Permission::Public,
+                    Some((role, _, _)) => allowed(*role, *needs),
+                };
+                if may {
+                    assert!(
+                        a.status != StatusCode::FORBIDDEN
+                            && a.status != StatusCode::UNAUTHORIZED
+                            && !a.status.is_server_error()
+                            && a.status != StatusCode::SEE_OTHER,
+                        "{label}: allowed, but {}: {}",
+                        a.status,
+                        a.body
+                    );
+                    if method == Method::GET && !path.contains("/log/") {
+                        assert!(a.status.is_success(), "{label}: {} {}", a.status, a.body);
+                    }
+                } else if w.is_none() {
+                    let expect = if path.starts_with("/api/") {
+                        StatusCode::UNAUTHORIZED
+                    } else {
+                        StatusCode::SEE_OTHER
+                    };
+                    assert_eq!(a.status, expect, "{label}: {}", a.body);
+                } else {
+                    assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {}", a.body);
+                }
+                if matches!(w, Some((Role::Auditor, _, _))) || w.is_none() {
+                    assert!(!a.body.contains(SECRET), "{label}: message text leaked");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 250, "{checked}");
+    });
+}
+
+#[test]
+fn content_is_seen_by_those_allowed_and_escaped() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let token = &f.tokens.iter().find(|t| t.0 == Role::FoiOfficer).unwrap().2;
+        let get = |path: String| {
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let a = send(&f.app, get(format!("/search?q={SECRET}"))).await;
+        assert!(a.body.contains(SECRET), "{}", a.body);
+        let a = send(&f.app, get(format!("/conversations/{}", f.conversation))).await;
+        assert!(a.body.contains(SECRET));
+        assert!(
+            a.body
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more")
+        );
+        assert!(!a.body.contains("<script>alert(1)"));
+        // Both reads are in the audit log, under the account's name.
+        let auditor = &f.tokens.iter().find(|t| t.0 == Role::Auditor).unwrap().2;
+        let a = send(
+            &f.app,
+            Request::get("/api/v1/audit")
+                .header(header::AUTHORIZATION, format!("Bearer {auditor}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        let actions: Vec<(String, String)> = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["actor"].as_str().unwrap().to_string(),
+                    e["action"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            actions.contains(&("foi-officer (web, unknown)".into(), "search".into())),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&("foi-officer (web, unknown)".into(), "show".into())),
+            "{actions:?}"
+        );
+        // The contacts register and the person's outside contacts, from the directory.
+        let a = send(&f.app, get("/reports/contacts".into())).await;
+        assert!(a.body.contains("Bob Example"), "{}", a.body);
+        let a = send(&f.app, get("/people/Alice%20Example".into())).await;
+        assert!(
+            a.body.contains("Outside contacts") && a.body.contains("Bob Example"),
+            "{}",
+            a.body
+        );
+    });
+}
+
+/// Signs in through the form: (session cookie, CSRF token).
+async fn sign_in(
+    app: &axum::Router,
+    name: &str,
+    password: &str,
+) -> Result<(String, String), Answer> {
+    let a = send(app, Request::get("/sign-in").body(Body::empty()).unwrap()).await;
+    let cookie = a.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = token_in(&a.body);
+    let a = send(
+        app,
+        Request::post("/sign-in")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf={csrf}&name={name}&password={}",
+                password.replace(' ', "+")
+            )))
+            .unwrap(),
+    )
+    .await;
+    if a.status != StatusCode::SEE_OTHER {
+        return Err(a);
+    }
+    let cookie = a.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = send(
+        app,
+        Request::get("/")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    Ok((cookie, token_in(&page.body)))
+}
+
+fn token_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..at + 64].to_string()
+}
+
+fn form_post(path: &str, cookie: &str, body: String) -> Request<Body> {
+    Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[test]
+fn sessions_cookies_and_csrf() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let (cookie, csrf) = sign_in(&f.app, "records-manager", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let set = send(
+            &f.app,
+            Request::get("/sign-in").body(Body::empty()).unwrap(),
+        )
+        .await;
+        let c = set.headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+            "{c}"
+        );
+
+        let hold = "name=h1&query=contract&authority=case+1&reason=test";
+        // Without the token, and with a made-up one: refused.
+        let a = send(&f.app, form_post("/records/holds", &cookie, hold.into())).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        let a = send(
+            &f.app,
+            form_post(
+                "/records/holds",
+                &cookie,
+                format!("csrf={}&{hold}", "0".repeat(64)),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        // Another account's token with this session: refused; this session's own: done.
+        let (other_cookie, other_csrf) = sign_in(&f.app, "foi-officer", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let a = send(
+            &f.app,
+            form_post(
+                "/records/holds",
+                &cookie,
+                format!("csrf={other_csrf}&{hold}"),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        // The other account's session cannot act as a records manager, even with the token.
+        let a = send(
+            &f.app,
+            form_post(
+                "/records/holds",
+                &other_cookie,
+                format!("csrf={csrf}&{hold}"),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        let a = send(
+            &f.app,
+            form_post("/records/holds", &cookie, format!("csrf={csrf}&{hold}")),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(a.body.contains("Hold placed on 1 records"), "{}", a.body);
+
+        // Signed out, the cookie is worth nothing.
+        let a = send(
+            &f.app,
+            form_post("/sign-out", &cookie, format!("csrf={csrf}")),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+        let a = send(
+            &f.app,
+            Request::get("/")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+
+        // A depositor sees only their own deposits.
+        let accounts = Accounts::new(&f._dir.path().join("archive"));
+        accounts
+            .add("depositor2", Role::Depositor, PASSWORD, false)
+            .unwrap();
+        let (c2, _) = sign_in(&f.app, "depositor2", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let a = send(
+            &f.app,
+            Request::get(format!("/deposits/{}", f.deposit))
+                .header(header::COOKIE, &c2)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        let (c1, _) = sign_in(&f.app, "depositor", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let a = send(
+            &f.app,
+            Request::get(format!("/deposits/{}", f.deposit))
+                .header(header::COOKIE, &c1)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK);
+
+        // A disabled account's session ends at once.
+        accounts.set_disabled("depositor", true).unwrap();
+        let a = send(
+            &f.app,
+            Request::get("/")
+                .header(header::COOKIE, &c1)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER);
+    });
+}
+
+#[test]
+fn ten_wrong_passwords_lock_the_account() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        for _ in 0..9 {
+            let a = sign_in(&f.app, "auditor", "wrong password, wrong")
+                .await
+                .err()
+                .unwrap();
+            assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        }
+        let a = sign_in(&f.app, "auditor", "wrong password, wrong")
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+        // Now even the right password is refused, for a while.
+        let a = sign_in(&f.app, "auditor", PASSWORD).await.err().unwrap();
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(a.body.contains("locked"));
+        // Other accounts are not affected.
+        sign_in(&f.app, "admin", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+    });
+}
+
+#[test]
+fn openapi_document_is_3_1_and_covers_the_api() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let a = send(
+            &f.app,
+            Request::get("/api/v1/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK);
+        let doc: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        for (method, path, _) in ROUTES {
+            if let Some(rest) = path.strip_prefix("/api/v1/")
+                && rest != "openapi.json"
+            {
+                let op = &doc["paths"][*path][method.to_ascii_lowercase()];
+                assert!(op.is_object(), "{method} {path} is not in the document");
+            }
+        }
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    });
+}
+
+#[test]
+fn security_headers_and_the_public_log() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let a = send(
+            &f.app,
+            Request::get("/sign-in").body(Body::empty()).unwrap(),
+        )
+        .await;
+        let csp = a.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(a.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(a.headers[header::CACHE_CONTROL], "no-store");
+        assert!(a.headers.contains_key(header::REFERRER_POLICY));
+        assert!(!a.body.contains("<script>"), "no inline script");
+        let a = send(
+            &f.app,
+            Request::get("/log/checkpoint").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert!(a.body.starts_with("test.example/log\n"), "{}", a.body);
+        assert!(
+            a.headers[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("no-cache")
+        );
+        for bad in [
+            "/log/keys/log.key",
+            "/log/../onrecord.json",
+            "/log/tile/0/../../x",
+        ] {
+            let a = send(&f.app, Request::get(bad).body(Body::empty()).unwrap()).await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{bad}");
+        }
+        // The assets come embedded, the text ones gzipped for a browser that takes gzip.
+        let a = send(
+            &f.app,
+            Request::get("/assets/govuk-frontend.min.css")
+                .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip");
+        assert!(a.body.len() < 40_000, "{}", a.body.len());
+        let a = send(
+            &f.app,
+            Request::get("/debug/pprof").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+    });
+}
+
+/// A chat exported from two phones and merged: the conversation page shows each message once,
+/// with the deposits that hold it, and marks the message one export lacks in place.
+#[test]
+fn a_merged_conversation_shows_its_findings_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let mut archive = onrecord_app::init(&root, Some("test.example/log")).unwrap();
+    let lines = [
+        "12/03/2024, 09:15 - Alice Example: first we meet at the ministry",
+        "12/03/2024, 09:16 - Bob Example: the quarterly figures are attached",
+        "12/03/2024, 09:17 - Alice Example: a message only one phone kept",
+        "12/03/2024, 09:18 - Bob Example: agreed, sign the contract today",
+        "12/03/2024, 09:19 - Alice Example: thanks, see you tomorrow",
+    ];
+    let a = dir.path().join("WhatsApp Chat with Merge Test.txt");
+    std::fs::write(&a, lines.join("\n") + "\n").unwrap();
+    let b = dir.path().join("WhatsApp Chat with Merge Test (Bob).txt");
+    let without: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, l)| *l)
+        .collect();
+    std::fs::write(&b, without.join("\n") + "\n").unwrap();
+    let request = |path: &Path, by: &str| onrecord_app::IngestRequest {
+        path: path.to_path_buf(),
+        depositor: Some(by.into()),
+        read: onrecord_app::ReadOptions {
+            tz: Some("Europe/London".into()),
+            ..Default::default()
+        },
+    };
+    let outcome = onrecord_app::ingest(
+        &mut archive,
+        &[request(&a, "Alice's office"), request(&b, "Bob's office")],
+        onrecord_app::IngestConfig::default(),
+        &mut |_, _| {},
+    );
+    let ids: Vec<String> = outcome
+        .deposits
+        .into_iter()
+        .map(|d| d.result.unwrap().conversations[0].id.clone())
+        .collect();
+    onrecord_app::merge(&archive, &ids, Some("test"), "one chat, two phones").unwrap();
+    drop(archive);
+    let accounts = Accounts::new(&root);
+    accounts
+        .add("foi", Role::FoiOfficer, PASSWORD, false)
+        .unwrap();
+    let token = accounts.new_token("foi").unwrap();
+    let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
+    let app = router(AppState::new(
+        ServeConfig::new(root, "127.0.0.1:0".parse().unwrap()),
+        reader,
+    ));
+    runtime().block_on(async {
+        let a = send(
+            &app,
+            Request::get(format!("/conversations/{}", ids[0]))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(a.body.contains("Merged from 2 exports"), "{}", a.body);
+        assert_eq!(
+            a.body.matches("the quarterly figures are attached").count(),
+            1
+        );
+        assert!(a.body.contains("Missing from one export"), "{}", a.body);
+        assert!(a.body.contains("Bob&#39;s office") || a.body.contains("Bob's office"));
+    });
+}
+
+#[test]
+fn a_changed_password_ends_the_accounts_other_sessions() {
+    let f = fixture();
+    runtime().block_on(async {
+        let (first, _) = sign_in(&f.app, "admin", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let (second, csrf) = sign_in(&f.app, "admin", PASSWORD)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+        let new = "a new password, long enough";
+        let a = send(
+            &f.app,
+            form_post(
+                "/password",
+                &second,
+                format!(
+                    "csrf={csrf}&current_password={}&new_password={}",
+                    PASSWORD.replace(' ', "+"),
+                    new.replace(' ', "+").replace(',', "%2C")
+                ),
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(a.body.contains("Password changed"));
+        let renewed = a.headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        for (cookie, expect) in [
+            (&first, StatusCode::SEE_OTHER),
+            (&second, StatusCode::SEE_OTHER),
+            (&renewed, StatusCode::OK),
+        ] {
+            let a = send(
+                &f.app,
+                Request::get("/")
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(a.status, expect);
+        }
+        sign_in(&f.app, "admin", new)
+            .await
+            .map_err(|a| a.body)
+            .unwrap();
+    });
+}
