@@ -338,35 +338,51 @@ fn marker(code: &str) -> String {
     )
 }
 
-fn reason_of(c: &DisclosedClaim) -> &str {
+pub(crate) fn reason_of(c: &DisclosedClaim) -> &str {
     match c {
         DisclosedClaim::Withheld { reason, .. } => reason.as_deref().unwrap_or("withheld"),
         DisclosedClaim::Shown { .. } => "",
     }
 }
 
+/// How a rendering shows text: `show` for a shown value, `mark` for a withheld claim's code.
+/// The HTML transcript escapes and wraps its markers; RSMF and the PDF give them as text.
+pub(crate) struct Render {
+    pub show: fn(&str) -> String,
+    pub mark: fn(&str) -> String,
+}
+
+const HTML: Render = Render {
+    show: escape,
+    mark: marker,
+};
+
 /// One field of a message: its value, or a marker when withheld; `None` when absent.
-fn field(d: &RecordDisclosure, name: &str) -> Option<String> {
+pub(crate) fn field_with(r: &Render, d: &RecordDisclosure, name: &str) -> Option<String> {
     d.content
         .claims
         .iter()
         .find(|c| c.name() == name)
         .map(|c| match c {
-            DisclosedClaim::Shown { value, .. } => escape(value),
-            w => marker(reason_of(w)),
+            DisclosedClaim::Shown { value, .. } => (r.show)(value),
+            w => (r.mark)(reason_of(w)),
         })
 }
 
-/// The message's text: shown segments escaped, each run of withheld segments one marker (with
-/// the code of its first segment; a new marker where the code changes).
-fn text_html(d: &RecordDisclosure) -> String {
+fn field(d: &RecordDisclosure, name: &str) -> Option<String> {
+    field_with(&HTML, d, name)
+}
+
+/// The message's text: shown segments as `r` shows them, each run of withheld segments one
+/// marker (with the code of its first segment; a new marker where the code changes).
+pub(crate) fn text_with(r: &Render, d: &RecordDisclosure) -> String {
     let mut out = String::new();
     let mut open: Option<String> = None;
     for c in d.content.claims.iter().filter(|c| c.name() == "text") {
         match c {
             DisclosedClaim::Shown { value, .. } => {
                 open = None;
-                out.push_str(&escape(value));
+                out.push_str(&(r.show)(value));
             }
             w => {
                 let code = reason_of(w).to_string();
@@ -374,7 +390,7 @@ fn text_html(d: &RecordDisclosure) -> String {
                     if open.is_none() && !out.is_empty() && !out.ends_with(char::is_whitespace) {
                         out.push(' ');
                     }
-                    out.push_str(&marker(&code));
+                    out.push_str(&(r.mark)(&code));
                     out.push(' ');
                     open = Some(code);
                 }
@@ -382,6 +398,10 @@ fn text_html(d: &RecordDisclosure) -> String {
         }
     }
     out
+}
+
+fn text_html(d: &RecordDisclosure) -> String {
+    text_with(&HTML, d)
 }
 
 /// The transcript: a pure function of the manifest and the disclosures (in the manifest's

@@ -135,16 +135,7 @@ fn wrap(font: &Font<'_>, text: &str, size: f32) -> Vec<String> {
 }
 
 fn shown_or_marker(d: &RecordDisclosure, name: &str) -> Option<String> {
-    d.content
-        .claims
-        .iter()
-        .find(|c| c.name() == name)
-        .map(|c| match c {
-            DisclosedClaim::Shown { value, .. } => value.clone(),
-            DisclosedClaim::Withheld { reason, .. } => {
-                format!("[Redacted: {}]", reason.as_deref().unwrap_or("withheld"))
-            }
-        })
+    crate::case_bundle::field_with(&crate::rsmf::PLAIN, d, name)
 }
 
 /// The lines of the transcript, before they are put on pages.
@@ -222,9 +213,7 @@ fn lines_of(font: &Font<'_>, m: &BundleManifest, ds: &[RecordDisclosure]) -> Vec
             .filter(|c| c.name() == "attachment.name")
             .map(|c| match c {
                 DisclosedClaim::Shown { value, .. } => value.clone(),
-                DisclosedClaim::Withheld { reason, .. } => {
-                    format!("[Redacted: {}]", reason.as_deref().unwrap_or("withheld"))
-                }
+                w => format!("[Redacted: {}]", crate::case_bundle::reason_of(w)),
             })
             .collect();
         if !attachments.is_empty() {

@@ -34,7 +34,7 @@ use onrecord_archive::disclose::RecordDisclosure;
 use onrecord_content::DisclosedClaim;
 use serde_json::{Value, json};
 
-use crate::case_bundle::{BundleManifest, shown};
+use crate::case_bundle::{BundleManifest, Render, field_with, reason_of, shown, text_with};
 
 /// Most events in one RSMF file.
 pub const SLICE: usize = 10_000;
@@ -51,49 +51,19 @@ fn marker(code: &str) -> String {
     format!("[Redacted: {code}]")
 }
 
-fn reason_of(c: &DisclosedClaim) -> &str {
-    match c {
-        DisclosedClaim::Withheld { reason, .. } => reason.as_deref().unwrap_or("withheld"),
-        DisclosedClaim::Shown { .. } => "",
-    }
-}
+/// Text as it is, markers as text.
+pub(crate) const PLAIN: Render = Render {
+    show: str::to_string,
+    mark: marker,
+};
 
-/// A field's value, or its marker when withheld; `None` when absent.
 fn field(d: &RecordDisclosure, name: &str) -> Option<String> {
-    d.content
-        .claims
-        .iter()
-        .find(|c| c.name() == name)
-        .map(|c| match c {
-            DisclosedClaim::Shown { value, .. } => value.clone(),
-            w => marker(reason_of(w)),
-        })
+    field_with(&PLAIN, d, name)
 }
 
 /// The text with a marker for each run of withheld segments (as the HTML transcript shows it).
 pub(crate) fn text_plain(d: &RecordDisclosure) -> String {
-    let mut out = String::new();
-    let mut open: Option<String> = None;
-    for c in d.content.claims.iter().filter(|c| c.name() == "text") {
-        match c {
-            DisclosedClaim::Shown { value, .. } => {
-                open = None;
-                out.push_str(value);
-            }
-            w => {
-                let code = reason_of(w).to_string();
-                if open.as_deref() != Some(code.as_str()) {
-                    if open.is_none() && !out.is_empty() && !out.ends_with(char::is_whitespace) {
-                        out.push(' ');
-                    }
-                    out.push_str(&marker(&code));
-                    out.push(' ');
-                    open = Some(code);
-                }
-            }
-        }
-    }
-    out
+    text_with(&PLAIN, d)
 }
 
 /// The RSMF event type of a record.
