@@ -936,8 +936,8 @@ pub fn cases(who: &Principal, overdue: bool, list: &Value) -> Markup {
                         @for c in &rows { tr class="govuk-table__row" {
                             td class="govuk-table__cell" { a class="govuk-link" href=(format!("/cases/{}", urlencode(&s(&c["name"])))) { (s(&c["name"])) } }
                             td class="govuk-table__cell" { (s(&c["regime"]).to_uppercase()) }
-                            td class="govuk-table__cell" { (s(&c["received"])) }
-                            td class="govuk-table__cell" { (s(&c["deadline"])) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&c["received"])) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&c["deadline"])) }
                             td class="govuk-table__cell govuk-table__cell--numeric" { (s(&c["days_left"])) }
                             td class="govuk-table__cell" { (case_status(c)) }
                         } }
@@ -1022,37 +1022,28 @@ pub fn case(who: &Principal, v: &Value) -> Markup {
 
 /// The disclosure log a department publishes: answered requests, nothing private.
 pub fn disclosure_log(who: &Principal, all: bool, rows: &Value) -> Markup {
-    let rows: Vec<Value> = arr(rows)
-        .into_iter()
-        .map(|mut r| {
-            let codes: Vec<String> = arr(&r["exemptions"])
-                .iter()
-                .map(|e| match e["heading"].as_str() {
-                    Some(h) => format!("{} ({h})", s(&e["code"])),
-                    None => s(&e["code"]),
-                })
-                .collect();
-            r["exemptions"] = Value::String(codes.join("; "));
-            r["late"] = Value::String(
-                match r["late"].as_bool() {
-                    Some(true) => "yes",
-                    Some(false) => "no",
-                    None => "",
-                }
-                .into(),
-            );
-            r
-        })
-        .collect();
-    let active = if all {
-        "/disclosure-log?all=true"
-    } else {
-        "/disclosure-log"
+    let rows = arr(rows);
+    let exemptions = |r: &Value| {
+        arr(&r["exemptions"])
+            .iter()
+            .map(|e| match e["heading"].as_str() {
+                Some(h) => format!("{} ({h})", s(&e["code"])),
+                None => s(&e["code"]),
+            })
+            .collect::<Vec<_>>()
     };
-    let csv = if all {
-        "/disclosure-log.csv?all=true"
+    let (active, csv, caption) = if all {
+        (
+            "/disclosure-log?all=true",
+            "/disclosure-log.csv?all=true",
+            "All requests by date received",
+        )
     } else {
-        "/disclosure-log.csv"
+        (
+            "/disclosure-log",
+            "/disclosure-log.csv",
+            "Answered requests by date received",
+        )
     };
     layout(
         "Disclosure log",
@@ -1068,7 +1059,41 @@ pub fn disclosure_log(who: &Principal, all: bool, rows: &Value) -> Markup {
                 }
             }
             p class="govuk-body" { "Each information request and how it was answered: the dates, the outcome, the exemptions applied and how many records were disclosed, withheld or redacted. The requester and the request itself are not published." }
-            (table(if all { "All requests by date received" } else { "Answered requests by date received" }, &rows, &[("Reference", "reference"), ("Regime", "regime"), ("Received", "received"), ("Due", "due"), ("Answered", "answered"), ("Status", "status"), ("Outcome", "outcome"), ("Late", "late"), ("Exemptions", "exemptions"), ("Disclosed", "disclosed"), ("Withheld", "withheld"), ("Redactions", "redactions")]))
+            @if rows.is_empty() {
+                p class="govuk-body" { "None." }
+            } @else {
+                table class="govuk-table govuk-table--small-text-until-tablet" {
+                    caption class="govuk-table__caption govuk-table__caption--m" { (caption) }
+                    thead class="govuk-table__head" { tr class="govuk-table__row" {
+                        @for h in ["Reference", "Regime", "Received", "Due", "Answered", "Outcome", "Exemptions", "Records"] {
+                            th scope="col" class="govuk-table__header" { (h) }
+                        }
+                    } }
+                    tbody class="govuk-table__body" {
+                        @for r in &rows { tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { (s(&r["reference"])) }
+                            td class="govuk-table__cell" { (s(&r["regime"])) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&r["received"])) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&r["due"])) }
+                            td class="govuk-table__cell onrecord-nowrap" {
+                                @if r["answered"].is_null() { "Not yet" } @else { (s(&r["answered"])) }
+                            }
+                            td class="govuk-table__cell" {
+                                (s(&r["outcome"]))
+                                @if r["late"].as_bool() == Some(true) { " " strong class="govuk-tag govuk-tag--red" { "Late" } }
+                            }
+                            td class="govuk-table__cell" {
+                                @for e in exemptions(r) { (e) br; }
+                            }
+                            td class="govuk-table__cell onrecord-nowrap" {
+                                (s(&r["disclosed"])) " disclosed" br;
+                                (s(&r["withheld"])) " withheld" br;
+                                (s(&r["redactions"])) " redactions"
+                            }
+                        } }
+                    }
+                }
+            }
             a class="govuk-button govuk-button--secondary" data-module="govuk-button" role="button" draggable="false" href=(csv) { "Download as CSV" }
         },
     )
