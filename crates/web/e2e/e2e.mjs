@@ -168,6 +168,8 @@ try {
   // disclosure log with its CSV.
   {
     const { context, page } = await session('foi-officer')
+    await check(page, 'foi-dashboard')
+    if (!(await page.content()).includes('Overdue cases')) fail('FOI dashboard: no overdue cases')
     await visit(page, '/cases', 'cases', 'govuk-tag--red')
     await page.click('table a.govuk-link[href="/cases/FOI%2F2024%2F001"]')
     await page.waitForSelector('.govuk-summary-list')

@@ -500,6 +500,18 @@ pub async fn dashboard(state: &AppState, who: &Principal) -> Result<Value, WebEr
         let findings = state.read(who, |r| onrecord_app::findings(r, None)).await?;
         v["findings"] = json!(findings.len());
     }
+    if who.may(Permission::Cases) {
+        // The overdue cases, without their requesters (so not an audited read).
+        let overdue = state
+            .read(who, |r| onrecord_app::cases(r, onrecord_app::today(), true))
+            .await?;
+        v["cases_overdue"] = Value::Array(
+            overdue
+                .iter()
+                .map(|c| json!({"name": c.name, "deadline": c.deadline, "days_left": c.days_left}))
+                .collect(),
+        );
+    }
     if who.may(Permission::Verify) {
         v["checkpoint"] = checkpoint(state, who).await?["checkpoint"].clone();
     }

@@ -285,6 +285,24 @@ pub fn dashboard(who: &Principal, d: &Value) -> Markup {
                 h2 class="govuk-heading-m" { "Capture overdue" }
                 (table("People whose capture is overdue", &arr(o), &[("Person", "person"), ("Channel", "channel"), ("Last sent", "last_sent"), ("Days since", "days")]))
             }
+            @if let Some(o) = d.get("cases_overdue") {
+                h2 class="govuk-heading-m" { "Overdue cases" }
+                @let rows = arr(o);
+                @if rows.is_empty() {
+                    p class="govuk-body" { "No case is past its deadline." }
+                } @else {
+                    ul class="govuk-list" {
+                        @for c in &rows {
+                            li {
+                                a class="govuk-link" href=(format!("/cases/{}", urlencode(&s(&c["name"])))) { (s(&c["name"])) }
+                                " was due on " (s(&c["deadline"])) " "
+                                @let late = -c["days_left"].as_i64().unwrap_or(0);
+                                strong class="govuk-tag govuk-tag--red" { (late) (if late == 1 { " working day overdue" } else { " working days overdue" }) }
+                            }
+                        }
+                    }
+                }
+            }
             @if d.get("findings").is_some() {
                 h2 class="govuk-heading-m" { "Findings, holds and disposal" }
                 (summary(&[

@@ -834,6 +834,13 @@ fn cases_and_the_disclosure_log_through_pages_and_api() {
                 a.body
             );
             assert!(a.body.contains(">Cases<"), "the navigation: {}", a.body);
+            // The dashboard lists the overdue case (and not who asked).
+            let a = send(&f.app, get("/api/v1/dashboard", role)).await;
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            assert_eq!(v["cases_overdue"][0]["name"], CASE, "{v}");
+            assert!(!a.body.contains(REQUESTER_WORD));
+            let a = send(&f.app, get("/", role)).await;
+            assert!(a.body.contains("Overdue cases") && a.body.contains(CASE_PATH));
             let a = send(&f.app, get(&format!("/cases/{CASE_PATH}"), role)).await;
             assert_eq!(a.status, StatusCode::OK, "{}", a.body);
             assert!(
