@@ -195,6 +195,34 @@ fn every_page_in_a_browser_meets_wcag_2_2_aa() {
             serde_json::json!({"name": name, "password": PASSWORD}),
         );
     }
+    // Two information request cases: one open (received long ago, so overdue) and one answered.
+    for (name, received, requester) in [
+        ("FOI/2024/000", "2024-03-01", "A. Requester"),
+        ("FOI/2024/001", "2024-03-14", "Pat Quillfeather"),
+    ] {
+        env.ok(&[
+            "--archive",
+            archive_s,
+            "case",
+            "open",
+            name,
+            "--received",
+            received,
+            "--requester",
+            requester,
+        ]);
+    }
+    env.ok(&[
+        "--archive",
+        archive_s,
+        "case",
+        "close",
+        "FOI/2024/000",
+        "--on",
+        "2024-03-20",
+        "--outcome",
+        "disclosed in full",
+    ]);
     let whatsapp = env.write(
         "WhatsApp Chat with Budget group.txt",
         "12/03/2024, 09:15 - Alice Example: the budget <b>figures</b> are in\n\

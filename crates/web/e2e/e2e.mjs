@@ -164,11 +164,31 @@ try {
     await context.close()
   }
 
+  // The FOI officer: the cases by working days left, one case with its steps, and the
+  // disclosure log with its CSV.
+  {
+    const { context, page } = await session('foi-officer')
+    await check(page, 'foi-dashboard')
+    if (!(await page.content()).includes('Overdue cases')) fail('FOI dashboard: no overdue cases')
+    await visit(page, '/cases', 'cases', 'govuk-tag--red')
+    await page.click('table a.govuk-link[href="/cases/FOI%2F2024%2F001"]')
+    await page.waitForSelector('.govuk-summary-list')
+    if (!(await page.content()).includes('Pat Quillfeather')) fail('case: no requester for the FOI officer')
+    await check(page, 'case')
+    await visit(page, '/cases?overdue=true', 'cases-overdue', 'FOI/2024/001')
+    await visit(page, '/disclosure-log', 'disclosure-log', 'FOI/2024/000')
+    const csv = await page.request.get(base + '/disclosure-log.csv')
+    if (!csv.ok() || !(await csv.text()).startsWith('reference,')) fail('disclosure log CSV')
+    await context.close()
+  }
+
   // The auditor: verification and the audit log, and no message content anywhere.
   {
     const { context, page } = await session('auditor')
     await check(page, 'auditor-dashboard')
     await visit(page, '/audit', 'audit-log', 'search')
+    await visit(page, '/disclosure-log?all=true', 'auditor-disclosure-log', 'FOI/2024/001')
+    if ((await page.content()).includes('Quillfeather')) fail('the disclosure log shows the requester')
     if ((await page.content()).includes('figures, as promised')) fail('the audit log shows message text')
     const res = await page.goto(base + '/search?q=figures')
     if (res.status() !== 403) fail(`auditor searched: ${res.status()}`)

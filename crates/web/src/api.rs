@@ -18,10 +18,10 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "onrecord", description = "The official record of messages: deposits, search, conversations, reports, records management, verification and the audit log. Every read of content is audited."),
+    info(title = "onrecord", description = "The official record of messages: deposits, search, conversations, reports, records management, information request cases and the disclosure log, verification and the audit log. Every read of content is audited."),
     paths(me, dashboard, deposits, deposit_create, deposit, search, conversations, conversation, people,
           usage, capture, contacts, review_queue, review_decide, holds, hold_create, disposal_due, disposal_approve,
-          checkpoint, verification, audit, accounts),
+          cases, case, disclosure_log, disclosure_log_csv, checkpoint, verification, audit, accounts),
     components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::DisposalApproval, crate::accounts::Role)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -210,6 +210,55 @@ pub async fn disposal_approve(
     Json(d): Json<data::DisposalApproval>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(data::disposal_approve(&s, &who, d).await?))
+}
+
+/// The information request cases by working days left today, overdue first (each with its
+/// requester, which is private: an audited read).
+#[utoipa::path(get, path = "/api/v1/cases", params(data::CasesParams),
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403)))]
+pub async fn cases(
+    State(s): State<AppState>,
+    who: Principal,
+    Query(p): Query<data::CasesParams>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(data::cases(&s, &who, &p).await?))
+}
+
+/// One case with its deadline, holds and steps (and its requester: an audited read).
+#[utoipa::path(get, path = "/api/v1/cases/{name}", params(("name" = String, Path, description = "The case reference")),
+    responses((status = 200, body = Value), (status = 401), (status = 403), (status = 404)))]
+pub async fn case(
+    State(s): State<AppState>,
+    who: Principal,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(data::case(&s, &who, &name).await?))
+}
+
+/// The disclosure log: each answered request (open ones too with `all`), its dates, outcome,
+/// exemptions and counts; nothing about the requester.
+#[utoipa::path(get, path = "/api/v1/disclosure-log", params(data::DisclosureLogParams),
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403)))]
+pub async fn disclosure_log(
+    State(s): State<AppState>,
+    who: Principal,
+    Query(p): Query<data::DisclosureLogParams>,
+) -> ApiResult<Json<Value>> {
+    let rows = data::disclosure_log(&s, &who, &p).await?;
+    Ok(Json(
+        serde_json::to_value(&rows).map_err(|_| crate::error::WebError::internal())?,
+    ))
+}
+
+/// The disclosure log as CSV (RFC 4180), as `onrecord case log` writes it.
+#[utoipa::path(get, path = "/api/v1/disclosure-log.csv", params(data::DisclosureLogParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 403)))]
+pub async fn disclosure_log_csv(
+    State(s): State<AppState>,
+    who: Principal,
+    Query(p): Query<data::DisclosureLogParams>,
+) -> ApiResult<axum::response::Response> {
+    Ok(crate::views::disclosure_log_csv_response(&s, &who, &p).await?)
 }
 
 /// The latest signed checkpoint.

@@ -37,6 +37,10 @@ pub enum Permission {
     Reports,
     /// The review queue, holds, disposal.
     Govern,
+    /// Information request cases, with who asked (private).
+    Cases,
+    /// The disclosure log: answered requests, nothing private.
+    DisclosureLog,
     /// Checkpoints and verification.
     Verify,
     /// The audit log.
@@ -54,6 +58,11 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         ReadContent => matches!(role, Role::RecordsManager | Role::FoiOfficer),
         Reports => matches!(role, Role::RecordsManager | Role::FoiOfficer),
         Govern => matches!(role, Role::RecordsManager),
+        Cases => matches!(role, Role::RecordsManager | Role::FoiOfficer),
+        DisclosureLog => matches!(
+            role,
+            Role::RecordsManager | Role::FoiOfficer | Role::Auditor
+        ),
         Verify => matches!(
             role,
             Role::RecordsManager | Role::FoiOfficer | Role::Auditor | Role::Admin
@@ -98,6 +107,10 @@ pub const ROUTES: &[(&str, &str, Permission)] = {
         ("POST", "/records/holds", Govern),
         ("GET", "/records/disposal", Govern),
         ("POST", "/records/disposal", Govern),
+        ("GET", "/cases", Cases),
+        ("GET", "/cases/{name}", Cases),
+        ("GET", "/disclosure-log", DisclosureLog),
+        ("GET", "/disclosure-log.csv", DisclosureLog),
         ("GET", "/verification", Verify),
         ("GET", "/audit", Audit),
         ("GET", "/accounts", Accounts),
@@ -120,6 +133,10 @@ pub const ROUTES: &[(&str, &str, Permission)] = {
         ("POST", "/api/v1/holds", Govern),
         ("GET", "/api/v1/disposal", Govern),
         ("POST", "/api/v1/disposal", Govern),
+        ("GET", "/api/v1/cases", Cases),
+        ("GET", "/api/v1/cases/{name}", Cases),
+        ("GET", "/api/v1/disclosure-log", DisclosureLog),
+        ("GET", "/api/v1/disclosure-log.csv", DisclosureLog),
         ("GET", "/api/v1/checkpoint", Verify),
         ("GET", "/api/v1/verification", Verify),
         ("GET", "/api/v1/audit", Audit),

@@ -315,6 +315,62 @@ pub async fn disposal_due(state: &AppState, who: &Principal) -> Result<Value, We
     to_value(&d)
 }
 
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct CasesParams {
+    /// Only the overdue cases.
+    pub overdue: bool,
+}
+
+/// Every case by working days left today (overdue first), with who asked: an audited read,
+/// since the requester is private.
+pub async fn cases(state: &AppState, who: &Principal, p: &CasesParams) -> Result<Value, WebError> {
+    let overdue = p.overdue;
+    let list = state
+        .read(who, move |r| {
+            onrecord_app::cases(r, onrecord_app::today(), overdue)
+        })
+        .await?;
+    state
+        .audit(who, "cases", "every case and its requester")
+        .await?;
+    to_value(&list)
+}
+
+/// One case and its steps, with who asked (an audited read).
+pub async fn case(state: &AppState, who: &Principal, name: &str) -> Result<Value, WebError> {
+    let n = name.to_string();
+    let shown = state
+        .read(who, move |r| {
+            onrecord_app::case_show(r, &n, onrecord_app::today())
+        })
+        .await?;
+    state.audit(who, "case", &format!("case {name}")).await?;
+    to_value(&shown)
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct DisclosureLogParams {
+    /// Also list the requests not answered yet.
+    pub all: bool,
+}
+
+/// The disclosure log's rows (nothing private: no requester, no request), answered requests
+/// only unless `all`. The web has no summaries file: `onrecord case log --summaries` adds them.
+pub async fn disclosure_log(
+    state: &AppState,
+    who: &Principal,
+    p: &DisclosureLogParams,
+) -> Result<Vec<onrecord_app::DisclosureLogRow>, WebError> {
+    let all = p.all;
+    state
+        .read(who, move |r| {
+            onrecord_app::disclosure_log(r, onrecord_app::today(), all, &Default::default())
+        })
+        .await
+}
+
 pub async fn checkpoint(state: &AppState, who: &Principal) -> Result<Value, WebError> {
     let c = state.read(who, onrecord_app::checkpoint).await?;
     to_value(&c)
@@ -443,6 +499,18 @@ pub async fn dashboard(state: &AppState, who: &Principal) -> Result<Value, WebEr
         });
         let findings = state.read(who, |r| onrecord_app::findings(r, None)).await?;
         v["findings"] = json!(findings.len());
+    }
+    if who.may(Permission::Cases) {
+        // The overdue cases, without their requesters (so not an audited read).
+        let overdue = state
+            .read(who, |r| onrecord_app::cases(r, onrecord_app::today(), true))
+            .await?;
+        v["cases_overdue"] = Value::Array(
+            overdue
+                .iter()
+                .map(|c| json!({"name": c.name, "deadline": c.deadline, "days_left": c.days_left}))
+                .collect(),
+        );
     }
     if who.may(Permission::Verify) {
         v["checkpoint"] = checkpoint(state, who).await?["checkpoint"].clone();

@@ -68,6 +68,10 @@ pub fn router(state: AppState) -> Router {
             "/records/disposal",
             get(views::disposal_page).post(views::disposal_approve),
         )
+        .route("/cases", get(views::cases))
+        .route("/cases/{name}", get(views::case))
+        .route("/disclosure-log", get(views::disclosure_log))
+        .route("/disclosure-log.csv", get(views::disclosure_log_csv))
         .route("/verification", get(views::verification))
         .route("/audit", get(views::audit))
         .route("/accounts", get(views::accounts))
@@ -95,6 +99,10 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/disposal",
             get(api::disposal_due).post(api::disposal_approve),
         )
+        .route("/api/v1/cases", get(api::cases))
+        .route("/api/v1/cases/{name}", get(api::case))
+        .route("/api/v1/disclosure-log", get(api::disclosure_log))
+        .route("/api/v1/disclosure-log.csv", get(api::disclosure_log_csv))
         .route("/api/v1/checkpoint", get(api::checkpoint))
         .route("/api/v1/verification", get(api::verification))
         .route("/api/v1/audit", get(api::audit))

@@ -14,6 +14,12 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/conversations", "Conversations", Permission::ReadContent),
     ("/people", "People", Permission::ReadContent),
     ("/reports/usage", "Reports", Permission::Reports),
+    ("/cases", "Cases", Permission::Cases),
+    (
+        "/disclosure-log",
+        "Disclosure log",
+        Permission::DisclosureLog,
+    ),
     ("/records/review", "Records management", Permission::Govern),
     ("/verification", "Verification", Permission::Verify),
     ("/audit", "Audit log", Permission::Audit),
@@ -278,6 +284,24 @@ pub fn dashboard(who: &Principal, d: &Value) -> Markup {
             @if let Some(o) = d.get("capture_overdue") {
                 h2 class="govuk-heading-m" { "Capture overdue" }
                 (table("People whose capture is overdue", &arr(o), &[("Person", "person"), ("Channel", "channel"), ("Last sent", "last_sent"), ("Days since", "days")]))
+            }
+            @if let Some(o) = d.get("cases_overdue") {
+                h2 class="govuk-heading-m" { "Overdue cases" }
+                @let rows = arr(o);
+                @if rows.is_empty() {
+                    p class="govuk-body" { "No case is past its deadline." }
+                } @else {
+                    ul class="govuk-list" {
+                        @for c in &rows {
+                            li {
+                                a class="govuk-link" href=(format!("/cases/{}", urlencode(&s(&c["name"])))) { (s(&c["name"])) }
+                                " was due on " (s(&c["deadline"])) " "
+                                @let late = -c["days_left"].as_i64().unwrap_or(0);
+                                strong class="govuk-tag govuk-tag--red" { (late) (if late == 1 { " working day overdue" } else { " working days overdue" }) }
+                            }
+                        }
+                    }
+                }
             }
             @if d.get("findings").is_some() {
                 h2 class="govuk-heading-m" { "Findings, holds and disposal" }
@@ -875,6 +899,220 @@ pub fn disposal(who: &Principal, d: &Value, message: Option<&str>) -> Markup {
                     button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Approve disposal of batch " (s(&d["batch"])) }
                 }
             }
+        },
+    )
+}
+
+fn cases_tabs(active: &str) -> Markup {
+    html! {
+        nav class="govuk-!-margin-bottom-6" aria-label="Cases" {
+            ul class="govuk-list onrecord-tabs" {
+                @for (href, label) in [("/cases", "All cases"), ("/cases?overdue=true", "Overdue")] {
+                    li { a class="govuk-link" href=(href) aria-current=[(href == active).then_some("page")] { (label) } }
+                }
+            }
+        }
+    }
+}
+
+/// A case's status as a GOV.UK tag (overdue in red).
+fn case_status(v: &Value) -> Markup {
+    let (class, label) = match v["status"].as_str().unwrap_or("") {
+        "overdue" => ("govuk-tag govuk-tag--red", "Overdue"),
+        "clock-stopped" => ("govuk-tag govuk-tag--yellow", "Clock stopped"),
+        "closed" => ("govuk-tag govuk-tag--grey", "Closed"),
+        _ => ("govuk-tag govuk-tag--blue", "Open"),
+    };
+    html! { strong class=(class) { (label) } }
+}
+
+/// The cases by working days left, overdue first and flagged.
+pub fn cases(who: &Principal, overdue: bool, list: &Value) -> Markup {
+    let rows = arr(list);
+    layout(
+        "Cases",
+        Some(who),
+        "/cases",
+        html! {
+            h1 class="govuk-heading-l" { "Information request cases" }
+            (cases_tabs(if overdue { "/cases?overdue=true" } else { "/cases" }))
+            p class="govuk-body" { "Open cases by working days left to their lawful deadline, then those waiting for a clarification, then closed ones. Cases are opened and answered with " code { "onrecord case" } " on the server." }
+            @if rows.is_empty() {
+                p class="govuk-body" { (if overdue { "No overdue cases." } else { "No cases." }) }
+            } @else {
+                table class="govuk-table" {
+                    caption class="govuk-table__caption govuk-table__caption--m" { (if overdue { "Overdue cases" } else { "Cases by working days left" }) }
+                    thead class="govuk-table__head" { tr class="govuk-table__row" {
+                        th scope="col" class="govuk-table__header" { "Reference" }
+                        th scope="col" class="govuk-table__header" { "Regime" }
+                        th scope="col" class="govuk-table__header" { "Received" }
+                        th scope="col" class="govuk-table__header" { "Deadline" }
+                        th scope="col" class="govuk-table__header govuk-table__header--numeric" { "Working days left" }
+                        th scope="col" class="govuk-table__header" { "Status" }
+                    } }
+                    tbody class="govuk-table__body" {
+                        @for c in &rows { tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { a class="govuk-link" href=(format!("/cases/{}", urlencode(&s(&c["name"])))) { (s(&c["name"])) } }
+                            td class="govuk-table__cell" { (s(&c["regime"]).to_uppercase()) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&c["received"])) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&c["deadline"])) }
+                            td class="govuk-table__cell govuk-table__cell--numeric" { (s(&c["days_left"])) }
+                            td class="govuk-table__cell" { (case_status(c)) }
+                        } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// One case: its clock, its holds and its steps, each with who took it and why.
+pub fn case(who: &Principal, v: &Value) -> Markup {
+    let name = s(&v["name"]);
+    let mut rows = vec![
+        ("Regime", s(&v["regime"]).to_uppercase()),
+        ("Received", s(&v["received"])),
+    ];
+    let deadline = match (v["deadline"].as_str(), v["clock_stopped_since"].as_str()) {
+        (Some(d), _) => match (v["extended_to"].as_str(), v["statutory_deadline"].as_str()) {
+            (Some(_), Some(stat)) => {
+                format!("{d} (extended from {stat}: {})", s(&v["extension_reason"]))
+            }
+            _ => d.to_string(),
+        },
+        (None, Some(since)) => format!("Clock stopped since {since}, awaiting a clarification"),
+        _ => String::new(),
+    };
+    rows.push(("Deadline", deadline));
+    rows.push(("Working days left", s(&v["days_left"])));
+    let status = match v["status"].as_str().unwrap_or("") {
+        "overdue" => "Overdue".to_string(),
+        "clock-stopped" => "Clock stopped".to_string(),
+        "closed" => format!(
+            "Closed on {}{}: {}",
+            s(&v["closed_on"]),
+            if v["late"].as_bool() == Some(true) {
+                ", late"
+            } else {
+                ""
+            },
+            s(&v["outcome"])
+        ),
+        _ => "Open".to_string(),
+    };
+    rows.push(("Status", status));
+    let holds = arr(&v["holds"]);
+    rows.push((
+        "Holds",
+        if holds.is_empty() {
+            "None".to_string()
+        } else {
+            format!(
+                "{}{}",
+                s(&v["holds"]),
+                if v["holds_released"].as_bool() == Some(true) {
+                    " (released)"
+                } else {
+                    ""
+                }
+            )
+        },
+    ));
+    if !v["appeal_window_ends"].is_null() {
+        rows.push(("Appeal window ends", s(&v["appeal_window_ends"])));
+    }
+    rows.push(("Requester (private)", s(&v["requester"])));
+    if !v["request_sha256"].is_null() {
+        rows.push(("Request file (SHA-256)", s(&v["request_sha256"])));
+    }
+    layout(
+        &name,
+        Some(who),
+        "/cases",
+        html! {
+            span class="govuk-caption-l" { "Case" }
+            h1 class="govuk-heading-l" { (name) " " (case_status(v)) }
+            (summary(&rows))
+            (table("Steps", &arr(&v["steps"]), &[("Log index", "log_index"), ("Step", "event"), ("Date", "date"), ("Detail", "detail"), ("Recorded", "at"), ("By", "actor"), ("Reason", "reason")]))
+        },
+    )
+}
+
+/// The disclosure log a department publishes: answered requests, nothing private.
+pub fn disclosure_log(who: &Principal, all: bool, rows: &Value) -> Markup {
+    let rows = arr(rows);
+    let exemptions = |r: &Value| {
+        arr(&r["exemptions"])
+            .iter()
+            .map(|e| match e["heading"].as_str() {
+                Some(h) => format!("{} ({h})", s(&e["code"])),
+                None => s(&e["code"]),
+            })
+            .collect::<Vec<_>>()
+    };
+    let (active, csv, caption) = if all {
+        (
+            "/disclosure-log?all=true",
+            "/disclosure-log.csv?all=true",
+            "All requests by date received",
+        )
+    } else {
+        (
+            "/disclosure-log",
+            "/disclosure-log.csv",
+            "Answered requests by date received",
+        )
+    };
+    layout(
+        "Disclosure log",
+        Some(who),
+        "/disclosure-log",
+        html! {
+            h1 class="govuk-heading-l" { "Disclosure log" }
+            nav class="govuk-!-margin-bottom-6" aria-label="Disclosure log" {
+                ul class="govuk-list onrecord-tabs" {
+                    @for (href, label) in [("/disclosure-log", "Answered requests"), ("/disclosure-log?all=true", "All requests")] {
+                        li { a class="govuk-link" href=(href) aria-current=[(href == active).then_some("page")] { (label) } }
+                    }
+                }
+            }
+            p class="govuk-body" { "Each information request and how it was answered: the dates, the outcome, the exemptions applied and how many records were disclosed, withheld or redacted. The requester and the request itself are not published." }
+            @if rows.is_empty() {
+                p class="govuk-body" { "None." }
+            } @else {
+                table class="govuk-table govuk-table--small-text-until-tablet" {
+                    caption class="govuk-table__caption govuk-table__caption--m" { (caption) }
+                    thead class="govuk-table__head" { tr class="govuk-table__row" {
+                        @for h in ["Reference", "Regime", "Received", "Due", "Answered", "Outcome", "Exemptions", "Records"] {
+                            th scope="col" class="govuk-table__header" { (h) }
+                        }
+                    } }
+                    tbody class="govuk-table__body" {
+                        @for r in &rows { tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { (s(&r["reference"])) }
+                            td class="govuk-table__cell" { (s(&r["regime"])) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&r["received"])) }
+                            td class="govuk-table__cell onrecord-nowrap" { (s(&r["due"])) }
+                            td class="govuk-table__cell onrecord-nowrap" {
+                                @if r["answered"].is_null() { "Not yet" } @else { (s(&r["answered"])) }
+                            }
+                            td class="govuk-table__cell" {
+                                (s(&r["outcome"]))
+                                @if r["late"].as_bool() == Some(true) { " " strong class="govuk-tag govuk-tag--red" { "Late" } }
+                            }
+                            td class="govuk-table__cell" {
+                                @for e in exemptions(r) { (e) br; }
+                            }
+                            td class="govuk-table__cell onrecord-nowrap" {
+                                (s(&r["disclosed"])) " disclosed" br;
+                                (s(&r["withheld"])) " withheld" br;
+                                (s(&r["redactions"])) " redactions"
+                            }
+                        } }
+                    }
+                }
+            }
+            a class="govuk-button govuk-button--secondary" data-module="govuk-button" role="button" draggable="false" href=(csv) { "Download as CSV" }
         },
     )
 }

@@ -623,6 +623,66 @@ pub async fn disposal_approve(
     ))
 }
 
+pub async fn cases(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<data::CasesParams>,
+) -> PageResult<Markup> {
+    Ok(pages::cases(
+        &who,
+        p.overdue,
+        &data::cases(&state, &who, &p).await?,
+    ))
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(name): Path<String>,
+) -> PageResult<Markup> {
+    Ok(pages::case(&who, &data::case(&state, &who, &name).await?))
+}
+
+pub async fn disclosure_log(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<data::DisclosureLogParams>,
+) -> PageResult<Markup> {
+    let rows = data::disclosure_log(&state, &who, &p).await?;
+    let rows = serde_json::to_value(&rows).map_err(|_| WebError::internal())?;
+    Ok(pages::disclosure_log(&who, p.all, &rows))
+}
+
+pub async fn disclosure_log_csv(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(p): Query<data::DisclosureLogParams>,
+) -> PageResult<Response> {
+    disclosure_log_csv_response(&state, &who, &p).await
+}
+
+/// The disclosure log as the application layer writes it for `onrecord case log` (RFC 4180,
+/// formula-looking cells made text), as a download (audited, like every CSV download).
+pub async fn disclosure_log_csv_response(
+    state: &AppState,
+    who: &Principal,
+    p: &data::DisclosureLogParams,
+) -> Result<Response, WebError> {
+    let rows = data::disclosure_log(state, who, p).await?;
+    state.audit(who, "download", "disclosure log (CSV)").await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"disclosure-log.csv\"".to_string(),
+            ),
+        ],
+        onrecord_app::disclosure_log_csv(&rows),
+    )
+        .into_response())
+}
+
 pub async fn verification(State(state): State<AppState>, who: Principal) -> PageResult<Markup> {
     Ok(pages::verification(
         &who,

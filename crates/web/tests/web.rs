@@ -14,6 +14,13 @@ use tower::ServiceExt as _;
 /// Words that only message text holds: no page or answer for an auditor may contain them.
 const SECRET: &str = "zebracornflake";
 const PASSWORD: &str = "correct horse battery staple";
+/// Who asked for the open case: private, seen only by the roles that see cases.
+const REQUESTER: &str = "Pat Quillfeather <pat@example.org>";
+const REQUESTER_WORD: &str = "Quillfeather";
+/// An open case (received long ago: overdue) and a closed one; a slash in a reference is fine.
+const CASE: &str = "FOI/2024/001";
+const CASE_PATH: &str = "FOI%2F2024%2F001";
+const CLOSED: &str = "FOI/2024/000";
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -58,6 +65,7 @@ fn fixture() -> Fixture {
     );
     let receipt = outcome.deposits.into_iter().next().unwrap().result.unwrap();
     let conversation = receipt.conversations[0].id.clone();
+    open_cases(&archive);
     drop(archive);
     let accounts = Accounts::new(&root);
     let mut tokens = Vec::new();
@@ -89,6 +97,35 @@ fn fixture() -> Fixture {
         conversation,
         deposit: receipt.deposit_id,
     }
+}
+
+/// The cases, through the application layer as `onrecord case` makes them.
+fn open_cases(archive: &onrecord_app::Archive) {
+    for (name, received, requester) in [
+        (CLOSED, "2024-03-01", "Someone Else"),
+        (CASE, "2024-03-14", REQUESTER),
+    ] {
+        onrecord_app::case_open(
+            archive,
+            &onrecord_app::CaseOpenRequest {
+                name: name.into(),
+                regime: None,
+                received: received.into(),
+                requester: Some(requester.into()),
+                request_file: None,
+            },
+            Some("foi-officer"),
+        )
+        .unwrap();
+    }
+    onrecord_app::case_close(
+        archive,
+        CLOSED,
+        "2024-03-20",
+        "disclosed in full",
+        Some("foi-officer"),
+    )
+    .unwrap();
 }
 
 struct Answer {
@@ -127,6 +164,7 @@ fn concrete(pattern: &str, f: &Fixture) -> String {
         .replace("{id}/receipt.json", &format!("{}/receipt.json", f.deposit))
         .replace("/deposits/{id}", &format!("/deposits/{}", f.deposit))
         .replace("{id}", &f.conversation)
+        .replace("/cases/{name}", &format!("/cases/{CASE_PATH}"))
         .replace("{name}", "Alice%20Example")
 }
 
@@ -218,6 +256,13 @@ fn every_route_by_every_role() {
                 }
                 if matches!(w, Some((Role::Auditor, _, _))) || w.is_none() {
                     assert!(!a.body.contains(SECRET), "{label}: message text leaked");
+                }
+                // Who asked for a case: only for the roles that see cases.
+                if w.is_none_or(|(role, _, _)| !allowed(*role, Permission::Cases)) {
+                    assert!(
+                        !a.body.contains(REQUESTER_WORD),
+                        "{label}: the requester leaked"
+                    );
                 }
                 checked += 1;
             }
@@ -728,5 +773,163 @@ fn a_changed_password_ends_the_accounts_other_sessions() {
             .await
             .map_err(|a| a.body)
             .unwrap();
+    });
+}
+
+/// A case opened through the application layer, read back through the pages and the API: the
+/// FOI officer and the records manager see it with its requester (audited); the disclosure log,
+/// which the auditor reads too, has the answered case and nothing about who asked.
+#[test]
+fn cases_and_the_disclosure_log_through_pages_and_api() {
+    let f = fixture();
+    let token = |role: Role| f.tokens.iter().find(|t| t.0 == role).unwrap().2.clone();
+    let get = |path: &str, role: Role| {
+        Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", token(role)))
+            .body(Body::empty())
+            .unwrap()
+    };
+    runtime().block_on(async {
+        for role in [Role::FoiOfficer, Role::RecordsManager] {
+            // The list: the open case first (overdue: received in 2024), with its requester.
+            let a = send(&f.app, get("/api/v1/cases", role)).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            let list = v.as_array().unwrap();
+            assert_eq!(list.len(), 2, "{v}");
+            assert_eq!(list[0]["name"], CASE);
+            assert_eq!(list[0]["status"], "overdue");
+            assert_eq!(list[0]["overdue"], true);
+            assert_eq!(list[0]["requester"], REQUESTER);
+            assert!(list[0]["days_left"].as_i64().unwrap() < 0);
+            assert_eq!(list[1]["name"], CLOSED);
+            assert_eq!(list[1]["status"], "closed");
+            let a = send(&f.app, get("/api/v1/cases?overdue=true", role)).await;
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            let names: Vec<&str> = v
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, [CASE]);
+            // One case with its steps.
+            let a = send(&f.app, get(&format!("/api/v1/cases/{CASE_PATH}"), role)).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            assert_eq!(v["name"], CASE);
+            assert_eq!(v["requester"], REQUESTER);
+            assert_eq!(v["steps"][0]["event"], "open");
+            assert_eq!(v["received"], "2024-03-14");
+            let a = send(&f.app, get("/api/v1/cases/no-such-case", role)).await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+            // The pages: the list flags the overdue case and links to it; the case page shows
+            // its clock, its requester (escaped) and its steps.
+            let a = send(&f.app, get("/cases", role)).await;
+            assert_eq!(a.status, StatusCode::OK);
+            assert!(a.body.contains("govuk-tag--red"), "{}", a.body);
+            assert!(
+                a.body.contains(&format!("href=\"/cases/{CASE_PATH}\"")),
+                "{}",
+                a.body
+            );
+            assert!(a.body.contains(">Cases<"), "the navigation: {}", a.body);
+            // The dashboard lists the overdue case (and not who asked).
+            let a = send(&f.app, get("/api/v1/dashboard", role)).await;
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            assert_eq!(v["cases_overdue"][0]["name"], CASE, "{v}");
+            assert!(!a.body.contains(REQUESTER_WORD));
+            let a = send(&f.app, get("/", role)).await;
+            assert!(a.body.contains("Overdue cases") && a.body.contains(CASE_PATH));
+            let a = send(&f.app, get(&format!("/cases/{CASE_PATH}"), role)).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            assert!(
+                a.body.contains("Pat Quillfeather &lt;pat@example.org&gt;"),
+                "{}",
+                a.body
+            );
+            assert!(!a.body.contains("<pat@example.org>"));
+            for want in [
+                "Working days left",
+                "Overdue",
+                "2024-03-14",
+                "Steps",
+                "open",
+            ] {
+                assert!(a.body.contains(want), "{want}: {}", a.body);
+            }
+        }
+
+        // The disclosure log, for the auditor too: the answered case, no requester.
+        for role in [Role::FoiOfficer, Role::RecordsManager, Role::Auditor] {
+            let a = send(&f.app, get("/api/v1/disclosure-log", role)).await;
+            assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            let rows = v.as_array().unwrap();
+            assert_eq!(rows.len(), 1, "{v}");
+            assert_eq!(rows[0]["reference"], CLOSED);
+            assert_eq!(rows[0]["outcome"], "disclosed in full");
+            assert_eq!(rows[0]["late"], false);
+            let a = send(&f.app, get("/api/v1/disclosure-log?all=true", role)).await;
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
+            for path in ["/api/v1/disclosure-log.csv", "/disclosure-log.csv?all=true"] {
+                let a = send(&f.app, get(path, role)).await;
+                assert_eq!(a.status, StatusCode::OK);
+                assert!(
+                    a.headers[header::CONTENT_TYPE]
+                        .to_str()
+                        .unwrap()
+                        .starts_with("text/csv")
+                );
+                assert!(a.body.starts_with("reference,regime,"), "{}", a.body);
+                assert!(a.body.contains(CLOSED), "{}", a.body);
+                assert_eq!(a.body.contains(CASE), path.contains("all=true"));
+            }
+            let a = send(&f.app, get("/disclosure-log", role)).await;
+            assert_eq!(a.status, StatusCode::OK);
+            assert!(a.body.contains(CLOSED) && !a.body.contains(CASE));
+            assert!(
+                a.body.contains("href=\"/disclosure-log.csv\""),
+                "{}",
+                a.body
+            );
+            assert!(!a.body.contains(REQUESTER_WORD) && !a.body.contains("Someone Else"));
+            let a = send(&f.app, get("/disclosure-log?all=true", role)).await;
+            assert!(a.body.contains(CASE), "{}", a.body);
+            assert!(!a.body.contains(REQUESTER_WORD) && !a.body.contains("Someone Else"));
+            // The auditor's navigation has the log, not the cases.
+            let cases_nav = a.body.contains("href=\"/cases\"");
+            assert_eq!(cases_nav, role != Role::Auditor, "{role:?}");
+        }
+
+        // Who read a case (and its requester) is in the audit log.
+        let a = send(&f.app, get("/api/v1/audit", Role::Auditor)).await;
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        let events: Vec<(String, String, String)> = v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["actor"].as_str().unwrap().to_string(),
+                    e["action"].as_str().unwrap().to_string(),
+                    e["subject"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        for (actor, action, subject) in [
+            ("foi-officer", "cases", "every case and its requester"),
+            ("foi-officer", "case", &format!("case {CASE}")[..]),
+            ("records-manager", "case", &format!("case {CASE}")[..]),
+            ("auditor", "download", "disclosure log (CSV)"),
+        ] {
+            let actor = format!("{actor} (web, unknown)");
+            assert!(
+                events.contains(&(actor.clone(), action.into(), subject.into())),
+                "{actor} {action} {subject}: {events:?}"
+            );
+        }
+        assert!(!a.body.contains(REQUESTER_WORD));
     });
 }
