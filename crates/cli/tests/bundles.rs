@@ -521,18 +521,7 @@ fn verify_bundle_fails_on_any_change_a_reader_would_see() {
 fn the_bag_validates_with_the_library_of_congress_bagit_package() {
     // `ONRECORD_TEST_PYTHON` names another interpreter (a virtualenv with `pip install bagit`).
     let python = std::env::var("ONRECORD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_bagit = std::process::Command::new(&python)
-        .args(["-c", "import bagit"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_bagit {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must have python3-bagit installed"
-        );
-        eprintln!(
-            "skipping the bagit validation: python3's bagit package is missing (apt-get install python3-bagit)"
-        );
+    if !util::have_tool(&python, &["-c", "import bagit"], "python3's bagit (PyPI)") {
         return;
     }
     let r = reviewed();
@@ -601,16 +590,19 @@ fn rsmf_bundles_validate_against_the_schema_resolve_every_reference_and_verify()
     let python = std::env::var("ONRECORD_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let schema =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/rsmf/rsmf_schema_2_0_0.json");
-    let has = std::process::Command::new(&python)
-        .args(["-c", "import jsonschema"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has || !schema.is_file() {
+    if !util::have_tool(
+        &python,
+        &["-c", "import jsonschema"],
+        "python3's jsonschema (PyPI)",
+    ) {
+        return;
+    }
+    if !schema.is_file() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "CI must have python3's jsonschema and ../shared/rsmf/rsmf_schema_2_0_0.json"
+            "CI must have ../shared/rsmf/rsmf_schema_2_0_0.json"
         );
-        eprintln!("skipping the RSMF validation: no jsonschema for python3, or no ../shared/rsmf");
+        eprintln!("skipping the RSMF validation: no ../shared/rsmf");
         return;
     }
     let r = reviewed();
@@ -701,16 +693,7 @@ fn rsmf_bundles_validate_against_the_schema_resolve_every_reference_and_verify()
 
 #[test]
 fn the_pdf_transcript_extracts_as_the_html_shows_it_and_holds_no_redacted_word() {
-    let has = std::process::Command::new("pdftotext")
-        .arg("-v")
-        .output()
-        .is_ok();
-    if !has {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must have pdftotext (Debian's poppler-utils)"
-        );
-        eprintln!("skipping the PDF check: no pdftotext (apt-get install poppler-utils)");
+    if !util::have_tool("pdftotext", &["-v"], "pdftotext (Debian's poppler-utils)") {
         return;
     }
     let r = reviewed();

@@ -342,21 +342,7 @@ fn varied_chat(n: usize, tag: &str) -> String {
 
 /// A Telegram export cut after more than a batch of records: its parser fails late.
 fn cut_telegram(n: u64) -> String {
-    let mut json = String::from(
-        "{\"name\": \"Policy Unit\", \"type\": \"private_group\", \"id\": 1, \"messages\": [\n",
-    );
-    for i in 1..=n {
-        if i > 1 {
-            json.push_str(",\n");
-        }
-        json.push_str(&format!(
-            "{{\"id\": {i}, \"type\": \"message\", \"date\": \"2024-03-01T09:{:02}:00\", \
-             \"date_unixtime\": \"{}\", \"from\": \"Ann Minister\", \"from_id\": \"user1001\", \
-             \"text\": \"We approve viaduct memo {i}\", \"text_entities\": []}}",
-            i % 60,
-            1_709_283_600 + i * 60
-        ));
-    }
+    let mut json = util::telegram_export(n, |i| format!("We approve viaduct memo {i}"));
     let cut = json.find(&format!("{{\"id\": {},", n - 100)).unwrap() + 40;
     json.truncate(cut);
     json

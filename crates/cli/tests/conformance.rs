@@ -813,22 +813,7 @@ fn a_parse_error_after_whole_batches_leaves_the_archive_as_it_was() {
         "WhatsApp Chat with A.txt",
         whatsapp_export(50, 0).as_bytes(),
     ));
-    let mut json = String::from(
-        "{\"name\": \"Policy Unit\", \"type\": \"private_group\", \"id\": 1, \"messages\": [\n",
-    );
-    for i in 1..=2600u64 {
-        if i > 1 {
-            json.push_str(",\n");
-        }
-        json.push_str(&format!(
-            "{{\"id\": {i}, \"type\": \"message\", \"date\": \"2024-03-01T09:{:02}:00\", \
-             \"date_unixtime\": \"{}\", \"from\": \"Ann Minister\", \"from_id\": \"user1001\", \
-             \"text\": \"memo {i} about the viaduct\", \"text_entities\": []}}",
-            i % 60,
-            1_709_283_600 + i * 60
-        ));
-    }
-    json.push_str("\n]}\n");
+    let json = util::telegram_export(2600, |i| format!("memo {i} about the viaduct"));
     let cut = json.find("{\"id\": 2000,").unwrap() + 40;
     let path = env.write("result.json", &json.as_bytes()[..cut]);
     // The whole file is a valid deposit; cut, it is one the parser rejects.

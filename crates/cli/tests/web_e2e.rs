@@ -8,9 +8,8 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use onrecord_signal::backup::frames::{derive_keys, write::FrameWriter};
 use onrecord_signal::backup::proto::{Frame, SqlParam};
@@ -146,16 +145,6 @@ fn signal_backup() -> Vec<u8> {
     w.out
 }
 
-/// The server, stopped when dropped.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn every_page_in_a_browser_meets_wcag_2_2_aa() {
     if let Some(why) = missing() {
@@ -231,23 +220,8 @@ fn every_page_in_a_browser_meets_wcag_2_2_aa() {
     );
     let signal = env.write("signal-2024-01-01-00-00-00.backup", &signal_backup());
 
-    let mut child = env
-        .cmd(&["--archive", archive_s, "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start onrecord serve");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .split(" on ")
-        .nth(1)
-        .expect("the serving line")
-        .trim()
-        .trim_end_matches('/')
-        .to_string();
+    let (server, url) =
+        util::serve(env.cmd(&["--archive", archive_s, "serve", "--listen", "127.0.0.1:0"]));
 
     let status = Command::new("node")
         .arg("e2e.mjs")

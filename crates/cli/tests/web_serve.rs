@@ -5,42 +5,15 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use util::Env;
-
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use util::{Env, Server};
 
 /// Starts `onrecord serve` with `extra` flags on a free port; the server and its base URL.
 fn serve(env: &Env, extra: &[&str]) -> (Server, String) {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    let mut child = env
-        .cmd(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start onrecord serve");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .split(" on ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no serving line: {line:?}"))
-        .trim()
-        .trim_end_matches('/')
-        .to_string();
-    (server, url)
+    util::serve(env.cmd(&args))
 }
 
 /// The first of the tools this test needs that is missing.

@@ -300,3 +300,78 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A `onrecord serve` process, stopped when dropped.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `cmd` (an `onrecord … serve --listen 127.0.0.1:0` command) and reads its first line for
+/// the address it serves on: the server and its base URL, without a trailing `/`.
+pub fn serve(mut cmd: Command) -> (Server, String) {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("start onrecord serve");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split(" on ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no serving line: {line:?}"))
+        .trim()
+        .trim_end_matches('/')
+        .to_string();
+    (server, url)
+}
+
+/// True when `program args` runs and succeeds; otherwise false, after saying what is skipped,
+/// or fails the test under `CI=true`, where `.ci/run` installs `what`.
+pub fn have_tool(program: &str, args: &[&str], what: &str) -> bool {
+    let ok = Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have {what}"
+        );
+        eprintln!("skipping: no {what}");
+    }
+    ok
+}
+
+/// A Telegram `result.json` of `n` messages from one person, one a minute, with `text(i)` as
+/// message `i`'s text.
+pub fn telegram_export(n: u64, text: impl Fn(u64) -> String) -> String {
+    let mut json = String::from(
+        "{\"name\": \"Policy Unit\", \"type\": \"private_group\", \"id\": 1, \"messages\": [\n",
+    );
+    for i in 1..=n {
+        if i > 1 {
+            json.push_str(",\n");
+        }
+        json.push_str(&format!(
+            "{{\"id\": {i}, \"type\": \"message\", \"date\": \"2024-03-01T09:{:02}:00\", \
+             \"date_unixtime\": \"{}\", \"from\": \"Ann Minister\", \"from_id\": \"user1001\", \
+             \"text\": {}, \"text_entities\": []}}",
+            i % 60,
+            1_709_283_600 + i * 60,
+            serde_json::Value::String(text(i))
+        ));
+    }
+    json.push_str("\n]}\n");
+    json
+}
