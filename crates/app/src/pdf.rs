@@ -106,27 +106,32 @@ impl<'a> Font<'a> {
 }
 
 /// Breaks `text` into lines no wider than `WIDTH` at `size`: at spaces where it can, inside a
-/// word where it must; each `\n` starts a line.
+/// word where it must; each `\n` starts a line. The line's width is kept as it grows, so a line
+/// of many zero-width characters costs no more than any other (linear in the text).
 fn wrap(font: &Font<'_>, text: &str, size: f32) -> Vec<String> {
+    let width = |c: char| font.width_of(c) * size / 1000.0;
     let mut lines = Vec::new();
     for para in text.split('\n') {
         let para: String = para.chars().map(Font::visible).collect();
         let mut line = String::new();
+        let mut w = 0.0f32;
         for word in para.split_inclusive(' ') {
-            if font.measure(&line, size) + font.measure(word.trim_end(), size) <= WIDTH {
+            if w + font.measure(word.trim_end(), size) <= WIDTH {
                 line.push_str(word);
+                w += font.measure(word, size);
                 continue;
             }
             if !line.is_empty() {
                 lines.push(std::mem::take(&mut line).trim_end().to_string());
+                w = 0.0;
             }
             for c in word.chars() {
-                if font.measure(&line, size) + font.width_of(c) * size / 1000.0 > WIDTH
-                    && !line.is_empty()
-                {
+                if w + width(c) > WIDTH && !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
+                    w = 0.0;
                 }
                 line.push(c);
+                w += width(c);
             }
         }
         lines.push(line.trim_end().to_string());
