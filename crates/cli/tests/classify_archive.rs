@@ -340,7 +340,8 @@ fn varied_chat(n: usize, tag: &str) -> String {
     s
 }
 
-/// A Telegram export cut after more than a batch of records: its parser fails late.
+/// A Telegram export cut 100 messages before its end: its parser fails late, after the writer has
+/// handed more than one batch of records (4,096) to the labelling thread.
 fn cut_telegram(n: u64) -> String {
     let mut json = util::telegram_export(n, |i| format!("We approve viaduct memo {i}"));
     let cut = json.find(&format!("{{\"id\": {},", n - 100)).unwrap() + 40;
@@ -377,7 +378,7 @@ fn labels_made_while_ingesting_equal_a_later_classify_and_a_failed_deposit_leave
         "WhatsApp Chat with Alpha.txt",
         varied_chat(3000, "alpha").as_bytes(),
     );
-    let cut = during.write("result.json", cut_telegram(2600).as_bytes());
+    let cut = during.write("result.json", cut_telegram(6000).as_bytes());
     let b = during.write(
         "WhatsApp Chat with Beta.txt",
         varied_chat(1500, "beta").as_bytes(),
