@@ -102,7 +102,10 @@ impl Keep {
         if s == "permanent" {
             return Some(Keep::Permanent);
         }
-        let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+        // The unit is the last character, which a hostile file may make
+        // a multi-byte one: split at its boundary, never at `len - 1`.
+        let unit_len = s.chars().next_back()?.len_utf8();
+        let (n, unit) = s.split_at(s.len() - unit_len);
         if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || n.len() > 5 {
             return None;
         }
@@ -539,6 +542,17 @@ impl Archive {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzzer: a `keep=` value ending in a multi-byte character
+    /// panicked on a split inside it.
+    #[test]
+    fn keep_ending_in_a_multibyte_character_is_an_error_not_a_panic() {
+        for v in ["perman\u{1}[a\u{5b5}", "9\u{5b5}", "\u{5b5}", "90\u{1F600}"] {
+            let text = format!("version 1\nline a applies=all keep={v}\n");
+            let err = Schedule::parse(&text).unwrap_err().to_string();
+            assert!(err.contains("line 2"), "{err}");
+        }
+    }
 
     #[test]
     fn parses_and_names_bad_lines() {
