@@ -92,8 +92,8 @@ pub use reports::{
 pub use retention::{Approved, disposal_approve, disposal_due, retention_set, retention_show};
 pub use rsmf::{SLICE as RSMF_SLICE, rsmf_files};
 pub use search::{
-    RecordJson, SearchHit, SearchRequest, SearchResponse, mark_snippet, parse_time, record_snippet,
-    record_snippet_with, search,
+    FacetDistinct, FacetValue, RecordJson, SearchFacets, SearchHit, SearchRequest, SearchResponse,
+    mark_snippet, parse_time, record_snippet, record_snippet_with, search,
 };
 pub use transcript::{
     Transcript, TranscriptRelation, TranscriptRequest, conversations, find_conversation,

@@ -32,6 +32,10 @@ pub struct SearchRequest {
     pub limit: usize,
     /// By relevance instead of newest first.
     pub rank: bool,
+    /// Facet counts over every match: this many values per facet; 0 (the default) for none.
+    /// Not part of the search a hold keeps (it changes the answer's extras, not its records).
+    #[serde(skip)]
+    pub facets: usize,
 }
 
 impl SearchRequest {
@@ -55,6 +59,7 @@ impl SearchRequest {
             kind: self.kind.clone(),
             limit: self.limit.max(1),
             rank: self.rank,
+            facets: self.facets,
         })
     }
 }
@@ -143,6 +148,76 @@ pub struct SearchResponse {
     pub total: usize,
     /// Set when the query text was malformed and read leniently: what was wrong.
     pub notice: Option<String>,
+    /// Counts over every match by channel, conversation and person, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<SearchFacets>,
+}
+
+/// Facet counts over every match of a search (not only the hits returned), the largest first.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct SearchFacets {
+    pub channel: Vec<FacetValue>,
+    /// `value` is the conversation id, `title` its title.
+    pub conversation: Vec<FacetValue>,
+    /// By author as written in the export.
+    pub person: Vec<FacetValue>,
+    /// How many distinct values each facet has among the matches (more than it lists when the
+    /// list was cut).
+    pub distinct: FacetDistinct,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FacetValue {
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct FacetDistinct {
+    pub channel: u64,
+    pub conversation: u64,
+    pub person: u64,
+}
+
+fn facet_values(counts: Vec<(String, u64)>) -> Vec<FacetValue> {
+    counts
+        .into_iter()
+        .map(|(value, count)| FacetValue {
+            value,
+            title: None,
+            count,
+        })
+        .collect()
+}
+
+/// The index's facets with each conversation named by its title.
+fn named_facets(
+    archive: &ArchiveReader,
+    f: onrecord_index::Facets,
+) -> Result<SearchFacets, AppError> {
+    let mut conversation = facet_values(f.conversation);
+    if !conversation.is_empty() {
+        let titles: HashMap<String, String> = archive
+            .conversations()?
+            .into_iter()
+            .map(|c| (c.id, c.title))
+            .collect();
+        for v in &mut conversation {
+            v.title = titles.get(&v.value).cloned();
+        }
+    }
+    Ok(SearchFacets {
+        channel: facet_values(f.channel),
+        conversation,
+        person: facet_values(f.author),
+        distinct: FacetDistinct {
+            channel: f.distinct[0],
+            conversation: f.distinct[1],
+            person: f.distinct[2],
+        },
+    })
 }
 
 /// Runs a search (indexing first whatever the index lacks) and makes each hit's snippet.
@@ -169,11 +244,16 @@ pub fn search(
         &archive.audit_search_subject(&describe_search(request)),
         hits.iter().map(|h| h.view.id.as_str()),
     )?;
+    let facets = results
+        .facets
+        .map(|f| named_facets(archive, f))
+        .transpose()?;
     Ok(SearchResponse {
         query,
         hits,
         total: results.total,
         notice: results.notice,
+        facets,
     })
 }
 

@@ -63,8 +63,15 @@ impl ArchiveReader {
 
     /// How far the index is: (the log size its last commit covers, the catalogue's log size).
     /// Records at or beyond the first are not found by [`ArchiveReader::search`] yet.
+    ///
+    /// An index of another format (written by another build) covers nothing: the writer
+    /// rebuilds it ([`Archive::catch_up_index`]), and until then a search says why it cannot run.
     pub fn index_coverage(&self) -> Result<(u64, u64), ArchiveError> {
-        let indexed = self.open_index()?.map_or(0, |i| i.indexed_upto());
+        let indexed = match self.open_index() {
+            Ok(index) => index.map_or(0, |i| i.indexed_upto()),
+            Err(ArchiveError::Index(onrecord_index::IndexError::Incompatible { .. })) => 0,
+            Err(e) => return Err(e),
+        };
         Ok((indexed, self.log_size()?))
     }
 
@@ -90,8 +97,18 @@ impl ArchiveReader {
 
 impl Archive {
     /// Feeds the index every record it lacks and commits it at the catalogue's log size.
+    ///
+    /// An index of another format is derived state written by another build: it is deleted and
+    /// built again from the catalogue, never misread.
     pub fn catch_up_index(&self) -> Result<u64, ArchiveError> {
-        let mut index = SearchIndex::open_or_create(&self.index_dir())?;
+        let mut index = match SearchIndex::open_or_create(&self.index_dir()) {
+            Ok(index) => index,
+            Err(onrecord_index::IndexError::Incompatible { reason, .. }) => {
+                tracing::warn!(%reason, "the search index is of another format; rebuilding it");
+                return self.reindex();
+            }
+            Err(e) => return Err(e.into()),
+        };
         let snap = self.snapshot()?;
         let log_size = snap.log_size()?;
         let from = index.indexed_upto();

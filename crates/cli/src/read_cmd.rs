@@ -46,6 +46,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
         before: a.before,
         limit: a.limit,
         rank: a.rank,
+        facets: 0,
     };
     let results = onrecord_app::search(&archive, &request)?;
     let stdout = std::io::stdout();
@@ -541,6 +542,7 @@ pub fn bench_queries(g: &Global, a: BenchQueriesArgs) -> Result<Outcome> {
                 .transpose()?,
             limit: 20,
             rank: false,
+            facets: 0,
         };
         let has_filter = q.from.is_some()
             || q.conversation.is_some()

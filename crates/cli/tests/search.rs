@@ -402,3 +402,21 @@ fn deposits_ingested_with_defer_index_are_indexed_together_by_the_next_search() 
         "ingest indexed its deposit"
     );
 }
+
+/// An index written by a build of another index format (derived state) is rebuilt by the next
+/// command that reads it, never misread and never a dead end: the results are those from before.
+#[test]
+fn an_index_of_another_format_is_rebuilt_not_misread() {
+    let env = demo_env();
+    let before = env.ok(&["search", "lexmoor", "--json"]);
+    assert!(!before.is_empty());
+    let meta = env.archive().join("index").join("meta.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    let older = text.replace("\\\"format\\\":2", "\\\"format\\\":1");
+    assert_ne!(older, text, "the commit payload names its format: {text}");
+    std::fs::write(&meta, older).unwrap();
+    let after = env.ok(&["search", "lexmoor", "--json"]);
+    assert_eq!(before, after);
+    let rewritten = std::fs::read_to_string(&meta).unwrap();
+    assert!(rewritten.contains("\\\"format\\\":2"), "{rewritten}");
+}

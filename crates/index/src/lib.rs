@@ -65,6 +65,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod facets;
 mod maxima;
 mod newest;
 mod query;
@@ -76,6 +77,7 @@ mod tokenizer;
 mod writer;
 
 pub use error::IndexError;
+pub use facets::{FacetCounts, Facets};
 pub use query::{MAX_DEPTH, MAX_LEAVES, MAX_QUERY_BYTES};
 pub use search::{Hit, SearchIndex, SearchQuery, SearchResults};
 pub use snippet::{HIT_END, HIT_START, snippet};

@@ -14,12 +14,13 @@ use crate::tokenizer::TOKENIZER_NAME;
 /// The version of the schema and of the tokenizer's output. Bump it whenever either changes the
 /// terms a document produces: an index written with another version is reported as incompatible,
 /// and the archive rebuilds it from the log.
-pub(crate) const FORMAT_VERSION: u64 = 1;
+pub(crate) const FORMAT_VERSION: u64 = 2;
 
 /// Field names, spelled once.
 pub(crate) mod names {
     pub const BODY: &str = "body";
     pub const AUTHOR: &str = "author";
+    pub const AUTHOR_EXACT: &str = "author_exact";
     pub const TITLE: &str = "title";
     pub const CONVERSATION_ID: &str = "conversation_id";
     pub const CHANNEL: &str = "channel";
@@ -39,11 +40,15 @@ pub(crate) struct Fields {
     pub body: Field,
     /// The author alone, for the `from` filter. No positions: the filter is a set of words.
     pub author: Field,
+    /// The author as written, untokenised and a fast column: facet counts by person read it
+    /// per matching document (format 2).
+    pub author_exact: Field,
     /// The conversation title, for the `conversation` filter.
     pub title: Field,
-    /// The conversation id, untokenised, for an exact `conversation` match.
+    /// The conversation id, untokenised, for an exact `conversation` match; a fast column for
+    /// facet counts by conversation.
     pub conversation_id: Field,
-    /// The channel name, untokenised.
+    /// The channel name, untokenised; a fast column for facet counts by channel.
     pub channel: Field,
     /// The record kind (`text`, `deleted`, ...) and its class (`message` or `event`), untokenised.
     pub kind: Field,
@@ -70,9 +75,10 @@ impl Fields {
         let body =
             builder.add_text_field(names::BODY, text(IndexRecordOption::WithFreqsAndPositions));
         let author = builder.add_text_field(names::AUTHOR, text(IndexRecordOption::Basic));
+        let author_exact = builder.add_text_field(names::AUTHOR_EXACT, STRING | FAST);
         let title = builder.add_text_field(names::TITLE, text(IndexRecordOption::Basic));
-        let conversation_id = builder.add_text_field(names::CONVERSATION_ID, STRING);
-        let channel = builder.add_text_field(names::CHANNEL, STRING);
+        let conversation_id = builder.add_text_field(names::CONVERSATION_ID, STRING | FAST);
+        let channel = builder.add_text_field(names::CHANNEL, STRING | FAST);
         let kind = builder.add_text_field(names::KIND, STRING);
         let sent_at = builder.add_i64_field(names::SENT_AT, FAST);
         let log_index = builder.add_u64_field(names::LOG_INDEX, FAST);
@@ -80,6 +86,7 @@ impl Fields {
         let fields = Fields {
             body,
             author,
+            author_exact,
             title,
             conversation_id,
             channel,

@@ -70,6 +70,9 @@ pub struct SearchQuery {
     pub limit: usize,
     /// Order by relevance (BM25) instead of newest first.
     pub rank: bool,
+    /// Facet counts over every match: this many values per facet (the largest); 0 for none,
+    /// which spares the extra pass over the matches.
+    pub facets: usize,
 }
 
 impl Default for SearchQuery {
@@ -84,6 +87,7 @@ impl Default for SearchQuery {
             before: None,
             limit: 20,
             rank: false,
+            facets: 0,
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct SearchResults {
     /// Set when the query text was malformed and was read leniently: says what was wrong, so a
     /// user interface can show it next to the results.
     pub notice: Option<String>,
+    /// Facet counts over every match, when the query asked for them.
+    pub facets: Option<crate::Facets>,
 }
 
 /// The search index in one directory.
@@ -206,6 +212,7 @@ impl SearchIndex {
                 hits: Vec::new(),
                 total: 0,
                 notice,
+                facets: (query.facets > 0).then(crate::Facets::default),
             });
         };
         let searcher = self.reader.searcher();
@@ -222,10 +229,21 @@ impl SearchIndex {
         } else {
             self.search_newest(&searcher, &*tantivy_query, limit)?
         };
+        let facets = if query.facets > 0 {
+            let collector = crate::facets::FacetCollector { top: query.facets };
+            Some(
+                searcher
+                    .search(&*tantivy_query, &collector)
+                    .map_err(|err| IndexError::engine("counting facets", err))?,
+            )
+        } else {
+            None
+        };
         Ok(SearchResults {
             hits,
             total,
             notice,
+            facets,
         })
     }
 

@@ -300,11 +300,24 @@ fn blank(value: &Option<String>) -> Option<&str> {
 }
 
 fn brute_force(docs: &[Doc], query: &SearchQuery) -> (Vec<u64>, usize) {
+    let mut hits = brute_matches(docs, query);
+    let total = hits.len();
+    hits.sort_by(|a, b| {
+        // Newest first, records without a time last, ties by log index (highest first).
+        b.sent_at
+            .cmp(&a.sent_at)
+            .then(b.log_index.cmp(&a.log_index))
+    });
+    let order = hits.iter().take(query.limit).map(|d| d.log_index).collect();
+    (order, total)
+}
+
+/// The documents a query matches, by reading every one.
+fn brute_matches<'a>(docs: &'a [Doc], query: &SearchQuery) -> Vec<&'a Doc> {
     let node = parse_strict(&query.text)
         .or_else(|_| parse_lenient(&query.text))
         .unwrap_or_else(|e| panic!("{e:?}"));
-    let mut hits: Vec<&Doc> = docs
-        .iter()
+    docs.iter()
         .filter(|doc| {
             let scanned = scan(doc);
             if !node_matches(&node, &scanned) {
@@ -341,16 +354,7 @@ fn brute_force(docs: &[Doc], query: &SearchQuery) -> (Vec<u64>, usize) {
             }
             true
         })
-        .collect();
-    let total = hits.len();
-    hits.sort_by(|a, b| {
-        // Newest first, records without a time last, ties by log index (highest first).
-        b.sent_at
-            .cmp(&a.sent_at)
-            .then(b.log_index.cmp(&a.log_index))
-    });
-    let order = hits.iter().take(query.limit).map(|d| d.log_index).collect();
-    (order, total)
+        .collect()
 }
 
 fn search(index: &SearchIndex, query: &SearchQuery) -> SearchResults {
@@ -915,4 +919,66 @@ mod never_panics {
             let _ = snippet("budget jane.doe@gov.uk 07700 900123 José", &query.text, &query);
         }
     }
+}
+
+/// Facet counts are over every match, not the hits shown: for random queries and filters (and
+/// an index of several segments), each facet equals counting the matching documents one by one,
+/// largest first and ties by name, cut at the number asked for.
+#[test]
+fn facets_count_every_match() {
+    let docs = random_docs(31, 1500);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let index = build_index(dir.path(), &docs, 4);
+    let mut rng = StdRng::seed_from_u64(31);
+    let mut nonempty = 0;
+    for (i, text) in query_texts(31, 60).into_iter().enumerate() {
+        let mut query = if i % 2 == 0 {
+            random_filters(&mut rng, text)
+        } else {
+            SearchQuery {
+                text,
+                ..SearchQuery::default()
+            }
+        };
+        query.facets = [3, 1000][i % 2];
+        let results = search(&index, &query);
+        let facets = results
+            .facets
+            .clone()
+            .unwrap_or_else(|| panic!("no facets for {query:?}"));
+        let matches = brute_matches(&docs, &query);
+        assert_eq!(results.total, matches.len(), "{query:?}");
+        let expect = |key: &dyn Fn(&Doc) -> Option<String>| {
+            let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+            for d in &matches {
+                if let Some(k) = key(d) {
+                    *counts.entry(k).or_default() += 1;
+                }
+            }
+            let distinct = counts.len() as u64;
+            let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(query.facets);
+            (v, distinct)
+        };
+        let (channel, dc) = expect(&|d| Some(d.channel.clone()));
+        let (conversation, dv) = expect(&|d| Some(d.conversation_id.clone()));
+        let (author, da) = expect(&|d| d.author.clone().filter(|a| !a.is_empty()));
+        assert_eq!(facets.channel, channel, "channel facet of {query:?}");
+        assert_eq!(
+            facets.conversation, conversation,
+            "conversation facet of {query:?}"
+        );
+        assert_eq!(facets.author, author, "author facet of {query:?}");
+        assert_eq!(facets.distinct, [dc, dv, da], "{query:?}");
+        if !matches.is_empty() {
+            nonempty += 1;
+        }
+    }
+    assert!(
+        nonempty >= 20,
+        "only {nonempty} of 60 queries matched anything"
+    );
+    let plain = search(&index, &SearchQuery::default());
+    assert_eq!(plain.facets, None, "facets are counted only when asked for");
 }

@@ -113,6 +113,9 @@ impl<'a> IndexWriter<'a> {
         if let Some(author) = doc.author {
             add_text(f.body, author);
             add_text(f.author, author);
+            // A facet shows a name, not a paragraph: a hostile author of megabytes is cut short
+            // (the untokenised term must stay under tantivy's term length limit).
+            add_text(f.author_exact, cut_at(author, MAX_FACET_BYTES));
         }
         for participant in doc.participants {
             add_text(f.body, participant);
@@ -172,10 +175,18 @@ fn decode_record_id(record_id: &str) -> Option<[u8; 32]> {
 
 /// `text` cut to [`MAX_INDEXED_TEXT_BYTES`] at a character boundary.
 fn cut(text: &str) -> &str {
-    if text.len() <= MAX_INDEXED_TEXT_BYTES {
+    cut_at(text, MAX_INDEXED_TEXT_BYTES)
+}
+
+/// The longest author name kept whole in the facet column.
+const MAX_FACET_BYTES: usize = 512;
+
+/// `text` cut to at most `max` bytes at a character boundary.
+fn cut_at(text: &str, max: usize) -> &str {
+    if text.len() <= max {
         return text;
     }
-    let mut end = MAX_INDEXED_TEXT_BYTES;
+    let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }

@@ -101,7 +101,8 @@ pub async fn deposit(
     Ok(Json(data::deposit(&s, &who, &id).await?))
 }
 
-/// Searches every record (audited), with facet counts over the hits.
+/// Searches every record (audited), with facet counts by channel, conversation and person over
+/// every match (labels over the hits returned).
 #[utoipa::path(get, path = "/api/v1/search", params(data::SearchParams),
     responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403)))]
 pub async fn search(

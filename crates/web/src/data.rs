@@ -53,7 +53,11 @@ fn non_empty(s: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// Hits, total and facet counts (channel, conversation, person, label) over the hits shown.
+/// How many values of each facet a search shows (the largest counts).
+const FACET_VALUES: usize = 10;
+
+/// Hits, total and facet counts: channel, conversation and person over every match, labels over
+/// the hits shown (`facets.label_scope` says so).
 pub async fn search(
     state: &AppState,
     who: &Principal,
@@ -85,6 +89,7 @@ pub async fn search(
         before: non_empty(&p.before),
         limit: p.limit.unwrap_or(50).clamp(1, 200),
         rank: false,
+        facets: FACET_VALUES,
     };
     let response = state
         .read(who, move |r| onrecord_app::search(r, &request))
@@ -100,27 +105,23 @@ pub async fn search(
             })
         });
     }
-    let hits = v
-        .get("hits")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    // Channel, conversation and person are counted over every match by the index. Labels live
+    // in the catalogue, not the index (a review changes them), so they are counted over the hits
+    // shown, and the page says so.
     let mut facets = serde_json::Map::new();
-    for (name, key) in [
-        ("channel", "channel"),
-        ("conversation", "conversation_title"),
-        ("person", "author"),
-    ] {
-        let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
-        for h in &hits {
-            if let Some(s) = h.get(key).and_then(Value::as_str) {
-                *counts.entry(s.to_string()).or_default() += 1;
-            }
+    if let Some(f) = v.get("facets") {
+        for name in ["channel", "conversation", "person"] {
+            facets.insert(name.into(), f[name].clone());
         }
-        facets.insert(name.into(), json!(counts));
+        facets.insert("distinct".into(), f["distinct"].clone());
     }
     let mut labels: std::collections::BTreeMap<String, u64> = Default::default();
-    for h in &hits {
+    for h in v
+        .get("hits")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         for l in h
             .get("labels")
             .and_then(Value::as_array)
@@ -133,6 +134,7 @@ pub async fn search(
         }
     }
     facets.insert("label".into(), json!(labels));
+    facets.insert("label_scope".into(), json!("hits shown"));
     v["facets"] = Value::Object(facets);
     Ok(v)
 }

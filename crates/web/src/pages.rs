@@ -477,13 +477,34 @@ pub fn search(who: &Principal, p: &crate::data::SearchParams, result: Option<&Va
                             div class="govuk-inset-text" { (n) }
                         }
                         h2 class="govuk-heading-m" { (s(&r["total"])) " records match" }
-                        @for (facet, title) in [("channel", "Channel"), ("person", "Person"), ("conversation", "Conversation"), ("label", "Label")] {
-                            @if let Some(m) = r["facets"][facet].as_object() {
-                                @if !m.is_empty() {
-                                    h3 class="govuk-heading-s" { (title) }
-                                    ul class="govuk-list onrecord-facets" {
-                                        @for (k, n) in m {
-                                            li { (k) " " strong class="govuk-tag govuk-tag--grey" { (s(n)) } }
+                        @for (facet, param, title, distinct) in [("channel", "channel", "Channel", "channel"), ("person", "person", "Person", "person"), ("conversation", "conversation", "Conversation", "conversation")] {
+                            @let values = arr(&r["facets"][facet]);
+                            @if !values.is_empty() {
+                                h3 class="govuk-heading-s" { (title) }
+                                ul class="govuk-list onrecord-facets" {
+                                    @for v in &values {
+                                        @let label = v["title"].as_str().map(str::to_string).unwrap_or_else(|| s(&v["value"]));
+                                        li {
+                                            a class="govuk-link" href=(search_link(p, param, &s(&v["value"]))) { (label) }
+                                            " " strong class="govuk-tag govuk-tag--grey" { (s(&v["count"])) }
+                                        }
+                                    }
+                                }
+                                @let more = r["facets"]["distinct"][distinct].as_u64().unwrap_or(0).saturating_sub(values.len() as u64);
+                                @if more > 0 {
+                                    p class="govuk-body-s" { "and " (more) " more" }
+                                }
+                            }
+                        }
+                        @if let Some(m) = r["facets"]["label"].as_object() {
+                            @if !m.is_empty() {
+                                h3 class="govuk-heading-s" { "Label" }
+                                p class="govuk-body-s" { "Among the records shown." }
+                                ul class="govuk-list onrecord-facets" {
+                                    @for (k, n) in m {
+                                        li {
+                                            a class="govuk-link" href=(search_link(p, "label", k)) { (k) }
+                                            " " strong class="govuk-tag govuk-tag--grey" { (s(n)) }
                                         }
                                     }
                                 }
@@ -654,6 +675,28 @@ pub fn person(who: &Principal, v: &Value) -> Markup {
             }
         },
     )
+}
+
+/// The search page's address for the current search narrowed by one more filter (a facet value).
+fn search_link(p: &crate::data::SearchParams, param: &str, value: &str) -> String {
+    let mut pairs: Vec<(&str, &str)> = vec![("q", p.q.as_str())];
+    for (name, v) in [
+        ("person", &p.person),
+        ("channel", &p.channel),
+        ("conversation", &p.conversation),
+        ("after", &p.after),
+        ("before", &p.before),
+        ("label", &p.label),
+    ] {
+        if name != param
+            && let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty())
+        {
+            pairs.push((name, v));
+        }
+    }
+    pairs.push((param, value));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("/search?{query}")
 }
 
 /// Percent-encodes a path segment.

@@ -933,3 +933,73 @@ fn cases_and_the_disclosure_log_through_pages_and_api() {
         assert!(!a.body.contains(REQUESTER_WORD));
     });
 }
+
+/// Facets count every match, not the hits returned: one hit asked for, and the counts by channel,
+/// person and conversation still add up to every record that matches; the page links each value
+/// to the search narrowed by it.
+#[test]
+fn facets_count_every_match_and_narrow_the_search() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let token = &f.tokens.iter().find(|t| t.0 == Role::FoiOfficer).unwrap().2;
+        let get = |path: &str| {
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let a = send(&f.app, get("/api/v1/search?q=&limit=1")).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        let total = v["total"].as_u64().unwrap();
+        assert!(total >= 3, "{v}");
+        assert_eq!(v["hits"].as_array().unwrap().len(), 1);
+        let facets = &v["facets"];
+        let sum = |name: &str| -> u64 {
+            facets[name]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["count"].as_u64().unwrap())
+                .sum()
+        };
+        assert_eq!(sum("channel"), total, "{facets}");
+        assert_eq!(sum("conversation"), total, "{facets}");
+        assert_eq!(facets["conversation"][0]["value"], f.conversation.as_str());
+        assert_eq!(facets["conversation"][0]["title"], "Web Test");
+        let people: Vec<(String, u64)> = facets["person"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["value"].as_str().unwrap().to_string(),
+                    x["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            people,
+            vec![
+                ("Alice Example".to_string(), 2),
+                ("Bob Example".to_string(), 1)
+            ]
+        );
+        assert_eq!(facets["distinct"]["person"], 2);
+        assert_eq!(facets["label_scope"], "hits shown");
+        // A filter narrows the counts with the hits.
+        let a = send(&f.app, get("/api/v1/search?q=&person=Bob%20Example")).await;
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(v["total"], 1, "{v}");
+        assert_eq!(v["facets"]["person"][0]["value"], "Bob Example");
+        // The page links each value to the narrowed search.
+        let a = send(&f.app, get("/search?q=contract")).await;
+        assert!(
+            a.body
+                .contains("href=\"/search?q=contract&amp;person=Bob+Example\""),
+            "{}",
+            a.body
+        );
+    });
+}
