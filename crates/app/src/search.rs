@@ -36,7 +36,52 @@ pub struct SearchRequest {
     /// Not part of the search a hold keeps (it changes the answer's extras, not its records).
     #[serde(skip)]
     pub facets: usize,
+    /// Only records with this label (`significant`, `trivial`, ...). Labels live in the catalogue,
+    /// not the index (a review changes them), so this filter reads the newest
+    /// [`LABEL_SCAN`] matches' labels and says so when there were more. Not part of the search a
+    /// hold keeps: a hold's scope must not shrink when a label is reviewed.
+    #[serde(skip)]
+    pub label: Option<String>,
 }
+
+/// A record's standing label, as reports and retention read it: its latest person's label if it
+/// has one, else its latest automatic label (`labels` come oldest first).
+fn standing_label(labels: &[onrecord_archive::query::RecordLabel]) -> Option<&str> {
+    labels
+        .iter()
+        .rev()
+        .find(|l| l.source == "person")
+        .or(labels.last())
+        .map(|l| l.label.as_str())
+}
+
+/// Facets counted over records in hand (a label filter's matches), as the index counts them.
+fn facets_of(views: &[RecordView], top: usize) -> onrecord_index::Facets {
+    let mut counts: [HashMap<&str, u64>; 3] = Default::default();
+    for v in views {
+        *counts[0].entry(v.record.channel.as_str()).or_default() += 1;
+        *counts[1].entry(v.conversation_id.as_str()).or_default() += 1;
+        if let Some(a) = v.record.author.as_deref().filter(|a| !a.is_empty()) {
+            *counts[2].entry(a).or_default() += 1;
+        }
+    }
+    let distinct = [0, 1, 2].map(|i| counts[i].len() as u64);
+    let [channel, conversation, author] = counts.map(|m| {
+        let mut v: Vec<(String, u64)> = m.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+        v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(top);
+        v
+    });
+    onrecord_index::Facets {
+        channel,
+        conversation,
+        author,
+        distinct,
+    }
+}
+
+/// How many of the newest matches a label filter reads.
+pub const LABEL_SCAN: usize = 2_000;
 
 impl SearchRequest {
     /// The query the index runs; a time it cannot read is the caller's error.
@@ -225,11 +270,40 @@ pub fn search(
     archive: &ArchiveReader,
     request: &SearchRequest,
 ) -> Result<SearchResponse, AppError> {
-    let query = request.to_query()?;
-    let results = archive.search(&query)?;
+    let mut query = request.to_query()?;
+    let label = request
+        .label
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    if label.is_some() {
+        query.limit = LABEL_SCAN;
+    }
+    let mut results = archive.search(&query)?;
     let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
-    let hits = archive
-        .records_by_index(&indices)?
+    let mut views = archive.records_by_index(&indices)?;
+    if let Some(label) = label {
+        views.retain(|v| standing_label(&v.labels) == Some(label));
+        let scanned = results.total.min(LABEL_SCAN);
+        if query.facets > 0 {
+            results.facets = Some(facets_of(&views, query.facets));
+        }
+        if results.total > LABEL_SCAN {
+            let note = format!(
+                "the label filter read the newest {LABEL_SCAN} of {} matches; narrow the search to \
+                 read the rest",
+                results.total
+            );
+            results.notice = Some(match results.notice.take() {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
+        }
+        results.total = views.len().min(scanned);
+        views.truncate(request.limit.max(1));
+        query.limit = request.limit.max(1);
+    }
+    let hits = views
         .into_iter()
         .map(|view| SearchHit {
             snippet: record_snippet(&view.record, &query),

@@ -90,21 +90,12 @@ pub async fn search(
         limit: p.limit.unwrap_or(50).clamp(1, 200),
         rank: false,
         facets: FACET_VALUES,
+        label,
     };
     let response = state
         .read(who, move |r| onrecord_app::search(r, &request))
         .await?;
     let mut v = to_value(&response)?;
-    if let Some(label) = &label
-        && let Some(hits) = v.get_mut("hits").and_then(Value::as_array_mut)
-    {
-        hits.retain(|h| {
-            h.get("labels").and_then(Value::as_array).is_some_and(|ls| {
-                ls.iter()
-                    .any(|l| l.get("label").and_then(Value::as_str) == Some(label))
-            })
-        });
-    }
     // Channel, conversation and person are counted over every match by the index. Labels live
     // in the catalogue, not the index (a review changes them), so they are counted over the hits
     // shown, and the page says so.

@@ -993,6 +993,45 @@ fn facets_count_every_match_and_narrow_the_search() {
         let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(v["total"], 1, "{v}");
         assert_eq!(v["facets"]["person"][0]["value"], "Bob Example");
+        // A label filter applies before the limit: its total and hits are every record whose
+        // standing label it is, counted here from the unfiltered answer.
+        let a = send(&f.app, get("/api/v1/search?q=&limit=200")).await;
+        let all: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        let standing = |h: &serde_json::Value| {
+            let labels = h["labels"].as_array().cloned().unwrap_or_default();
+            labels
+                .iter()
+                .rev()
+                .find(|l| l["source"] == "person")
+                .or(labels.last())
+                .and_then(|l| l["label"].as_str().map(str::to_string))
+        };
+        let mut checked = 0;
+        for label in ["significant", "trivial"] {
+            let want = all["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| standing(h).as_deref() == Some(label))
+                .count();
+            let a = send(
+                &f.app,
+                get(&format!("/api/v1/search?q=&label={label}&limit=1")),
+            )
+            .await;
+            let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+            assert_eq!(v["total"].as_u64().unwrap() as usize, want, "{label}: {v}");
+            assert_eq!(
+                v["hits"].as_array().unwrap().len(),
+                want.min(1),
+                "{label}: {v}"
+            );
+            for h in v["hits"].as_array().unwrap() {
+                assert_eq!(standing(h).as_deref(), Some(label), "{h}");
+            }
+            checked += want;
+        }
+        assert!(checked > 0, "the fixture's records are labelled: {all}");
         // The page links each value to the narrowed search.
         let a = send(&f.app, get("/search?q=contract")).await;
         assert!(
