@@ -579,6 +579,10 @@ pub struct SearchArgs {
     /// Before this date (YYYY-MM-DD, or an RFC 3339 time).
     #[arg(long)]
     pub before: Option<String>,
+    /// Only records whose standing label is this (significant, trivial, ...), among the newest
+    /// 2,000 matches.
+    #[arg(long)]
+    pub label: Option<String>,
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
     /// Order by relevance instead of newest first.

@@ -47,6 +47,7 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
         limit: a.limit,
         rank: a.rank,
         facets: 0,
+        label: a.label,
     };
     let results = onrecord_app::search(&archive, &request)?;
     let stdout = std::io::stdout();
@@ -99,6 +100,9 @@ pub fn search(g: &Global, a: SearchArgs) -> Result<Outcome> {
         }
     }
     out.flush()?;
+    if let Some(notice) = &results.notice {
+        eprintln!("note: {}", visible(notice));
+    }
     Ok(if results.hits.is_empty() {
         Outcome::Negative
     } else {
