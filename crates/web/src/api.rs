@@ -20,9 +20,9 @@ use crate::state::AppState;
 #[openapi(
     info(title = "onrecord", description = "The official record of messages: deposits, search, conversations, reports, records management, information request cases and the disclosure log, verification and the audit log. Every read of content is audited."),
     paths(me, dashboard, deposits, deposit_create, deposit, search, conversations, conversation, people,
-          usage, capture, contacts, review_queue, review_decide, holds, hold_create, disposal_due, disposal_approve,
+          usage, capture, contacts, review_queue, review_decide, holds, hold_create, hold_release, disposal_due, disposal_approve,
           cases, case, disclosure_log, disclosure_log_csv, checkpoint, verification, audit, accounts),
-    components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::DisposalApproval, crate::accounts::Role)),
+    components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::HoldRelease, data::DisposalApproval, crate::accounts::Role)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -194,6 +194,18 @@ pub async fn hold_create(
     Json(h): Json<data::HoldRequest>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(data::hold_create(&s, &who, h).await?))
+}
+
+/// Releases a hold: its records may be disposed of again when their retention falls due. The
+/// release is a log entry naming who released it, on what authority and why.
+#[utoipa::path(post, path = "/api/v1/holds/release", request_body = data::HoldRelease,
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 415), (status = 422)))]
+pub async fn hold_release(
+    State(s): State<AppState>,
+    who: Principal,
+    Json(h): Json<data::HoldRelease>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(data::hold_release(&s, &who, h).await?))
 }
 
 /// What falls due for disposal now, as a batch.

@@ -721,6 +721,50 @@ pub async fn hold_create(
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct HoldRelease {
+    /// The hold's name.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub name: String,
+    /// The authority for the release (the case closed, the court's order).
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub authority: String,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub reason: String,
+}
+
+pub async fn hold_release(
+    state: &AppState,
+    who: &Principal,
+    h: HoldRelease,
+) -> Result<Value, WebError> {
+    if h.name.chars().count() > 200
+        || [&h.authority, &h.reason]
+            .iter()
+            .any(|s| s.chars().count() > 1000)
+    {
+        return Err(WebError::bad_request("A field of the release is too long."));
+    }
+    if [&h.name, &h.authority, &h.reason]
+        .iter()
+        .any(|s| s.trim().is_empty())
+    {
+        return Err(WebError::bad_request(
+            "Enter the hold's name, the authority for its release and the reason.",
+        ));
+    }
+    let by = who.name.clone();
+    let name = h.name.trim().to_string();
+    let subject = format!("release of hold {name}");
+    let governed = state
+        .write(who, move |a| {
+            onrecord_app::hold_release(a, &name, Some(&by), &h.authority, &h.reason)
+        })
+        .await?;
+    state.audit(who, "hold release", &subject).await?;
+    to_value(&governed)
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct DisposalApproval {
     /// The batch id the disposal-due list showed.
     pub batch: String,

@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
             "/records/holds",
             get(views::holds_page).post(views::hold_create),
         )
+        .route("/records/holds/release", post(views::hold_release))
         .route(
             "/records/disposal",
             get(views::disposal_page).post(views::disposal_approve),
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
             get(api::review_queue).post(api::review_decide),
         )
         .route("/api/v1/holds", get(api::holds).post(api::hold_create))
+        .route("/api/v1/holds/release", post(api::hold_release))
         .route(
             "/api/v1/disposal",
             get(api::disposal_due).post(api::disposal_approve),

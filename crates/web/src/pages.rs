@@ -913,6 +913,28 @@ pub fn holds(who: &Principal, h: &Value, message: Option<&str>) -> Markup {
                 }
                 button type="submit" class="govuk-button" data-module="govuk-button" { "Place the hold" }
             }
+            @let standing: Vec<Value> = arr(h).into_iter().filter(|x| x["released"].is_null()).collect();
+            @if !standing.is_empty() {
+                h2 class="govuk-heading-m" { "Release a hold" }
+                form method="post" action="/records/holds/release" novalidate {
+                    (csrf(who))
+                    div class="govuk-form-group" {
+                        label class="govuk-label" for="release-name" { "Hold" }
+                        select class="govuk-select" id="release-name" name="name" {
+                            @for x in &standing {
+                                option value=(s(&x["name"])) { (s(&x["name"])) }
+                            }
+                        }
+                    }
+                    @for (id, name, label) in [("release-authority", "authority", "Authority for the release (case closed, court order)"), ("release-reason", "reason", "Reason")] {
+                        div class="govuk-form-group" {
+                            label class="govuk-label" for=(id) { (label) }
+                            input class="govuk-input" id=(id) name=(name) type="text";
+                        }
+                    }
+                    button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Release the hold" }
+                }
+            }
         },
     )
 }

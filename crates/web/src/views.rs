@@ -592,6 +592,39 @@ pub async fn hold_create(
     ))
 }
 
+#[derive(Deserialize)]
+pub struct HoldReleaseForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    authority: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn hold_release(
+    State(state): State<AppState>,
+    who: Principal,
+    Form(f): Form<HoldReleaseForm>,
+) -> PageResult<Markup> {
+    let name = f.name.clone();
+    let h = data::HoldRelease {
+        name: f.name,
+        authority: f.authority,
+        reason: f.reason,
+    };
+    let message = match data::hold_release(&state, &who, h).await {
+        Ok(_) => format!("Hold {} released", name.trim()),
+        Err(e) if e.status.is_client_error() => e.message,
+        Err(e) => return Err(e),
+    };
+    Ok(pages::holds(
+        &who,
+        &data::holds(&state, &who).await?,
+        Some(&message),
+    ))
+}
+
 pub async fn disposal_page(State(state): State<AppState>, who: Principal) -> PageResult<Markup> {
     Ok(pages::disposal(
         &who,

@@ -175,6 +175,7 @@ fn post_body(path: &str) -> (String, Body) {
         let body = match path {
             "/api/v1/review" => r#"{"record":"00000000","decision":"accept","reason":"test"}"#,
             "/api/v1/holds" => r#"{"name":"","query":"","authority":"x","reason":"x"}"#,
+            "/api/v1/holds/release" => r#"{"name":"","authority":"x","reason":"x"}"#,
             "/api/v1/disposal" => r#"{"batch":"0000"}"#,
             _ => "{}",
         };
@@ -1040,5 +1041,62 @@ fn facets_count_every_match_and_narrow_the_search() {
             "{}",
             a.body
         );
+    });
+}
+
+/// A hold placed and released through the API: the release is the records manager's, with its
+/// authority; a second release, or one of a hold that does not exist, is refused.
+#[test]
+fn a_hold_is_placed_and_released_through_the_api() {
+    let f = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let token = &f.tokens.iter().find(|t| t.0 == Role::RecordsManager).unwrap().2;
+        let post = |path: &str, body: &str| {
+            Request::post(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap()
+        };
+        let a = send(
+            &f.app,
+            post(
+                "/api/v1/holds",
+                r#"{"name":"inquiry-7","query":"contract","authority":"Inquiry notice 7","reason":"in scope"}"#,
+            ),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let release = r#"{"name":"inquiry-7","authority":"Inquiry closed","reason":"no longer needed"}"#;
+        let a = send(&f.app, post("/api/v1/holds/release", release)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let a = send(
+            &f.app,
+            Request::get("/api/v1/holds")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        let holds: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        let hold = holds
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "inquiry-7")
+            .unwrap_or_else(|| panic!("{holds}"));
+        assert!(!hold["released"].is_null(), "{hold}");
+        let again = send(&f.app, post("/api/v1/holds/release", release)).await;
+        assert!(again.status.is_client_error(), "{} {}", again.status, again.body);
+        let none = send(
+            &f.app,
+            post(
+                "/api/v1/holds/release",
+                r#"{"name":"no-such-hold","authority":"x","reason":"x"}"#,
+            ),
+        )
+        .await;
+        assert!(none.status.is_client_error(), "{} {}", none.status, none.body);
     });
 }
