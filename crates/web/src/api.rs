@@ -20,9 +20,9 @@ use crate::state::AppState;
 #[openapi(
     info(title = "onrecord", description = "The official record of messages: deposits, search, conversations, reports, records management, information request cases and the disclosure log, verification and the audit log. Every read of content is audited."),
     paths(me, dashboard, deposits, deposit_create, deposit, search, conversations, conversation, people,
-          usage, capture, contacts, review_queue, review_decide, holds, hold_create, hold_release, disposal_due, disposal_approve,
+          usage, capture, contacts, review_queue, review_decide, holds, hold_create, hold_release, merges, merge_confirm, merge_undo, disposal_due, disposal_approve,
           cases, case, disclosure_log, disclosure_log_csv, checkpoint, verification, audit, accounts),
-    components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::HoldRelease, data::DisposalApproval, crate::accounts::Role)),
+    components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::HoldRelease, data::MergeRequest, data::UnmergeRequest, data::DisposalApproval, crate::accounts::Role)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -206,6 +206,35 @@ pub async fn hold_release(
     Json(h): Json<data::HoldRelease>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(data::hold_release(&s, &who, h).await?))
+}
+
+/// Conversations that look like one conversation from several phones (each group with its
+/// confidence and reasons), and the merges in force.
+#[utoipa::path(get, path = "/api/v1/merges", responses((status = 200, body = Value), (status = 401), (status = 403)))]
+pub async fn merges(State(s): State<AppState>, who: Principal) -> ApiResult<Json<Value>> {
+    Ok(Json(data::merges(&s, &who).await?))
+}
+
+/// Merges conversations (the first named absorbs the others): a log entry; nothing is rewritten.
+#[utoipa::path(post, path = "/api/v1/merges", request_body = data::MergeRequest,
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 415), (status = 422)))]
+pub async fn merge_confirm(
+    State(s): State<AppState>,
+    who: Principal,
+    Json(m): Json<data::MergeRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(data::merge_confirm(&s, &who, m).await?))
+}
+
+/// Undoes the merge a conversation belongs to: a log entry; nothing is rewritten.
+#[utoipa::path(post, path = "/api/v1/merges/undo", request_body = data::UnmergeRequest,
+    responses((status = 200, body = Value), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 415), (status = 422)))]
+pub async fn merge_undo(
+    State(s): State<AppState>,
+    who: Principal,
+    Json(m): Json<data::UnmergeRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(data::merge_undo(&s, &who, m).await?))
 }
 
 /// What falls due for disposal now, as a batch.

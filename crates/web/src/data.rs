@@ -720,6 +720,129 @@ pub async fn hold_create(
     to_value(&placed)
 }
 
+/// Merge suggestions and the merges in force, each merge as its absorbing conversation and
+/// members (titles and ids).
+pub async fn merges(state: &AppState, who: &Principal) -> Result<Value, WebError> {
+    let (suggestions, merged) = state
+        .read(who, |r| {
+            let suggestions = onrecord_app::merge_suggestions(r)?;
+            let titles: std::collections::HashMap<String, onrecord_app::ConversationView> = r
+                .conversations()?
+                .into_iter()
+                .map(|c| (c.id.clone(), c))
+                .collect();
+            let mut groups: std::collections::BTreeMap<String, (u64, Vec<String>)> =
+                Default::default();
+            for row in r.merges()? {
+                let g = groups.entry(row.merged.to_hex()).or_default();
+                g.0 = g.0.max(row.entry);
+                g.1.push(row.absorbed.to_hex());
+            }
+            let view = |id: &str| match titles.get(id) {
+                Some(c) => json!({"id": c.id, "title": c.title, "channel": c.channel, "depositor": c.depositor, "n_records": c.n_records}),
+                None => json!({"id": id}),
+            };
+            let merged: Vec<Value> = groups
+                .into_iter()
+                .map(|(root, (entry, members))| {
+                    json!({
+                        "conversation": view(&root),
+                        "members": members.iter().map(|m| view(m)).collect::<Vec<_>>(),
+                        "entry": entry,
+                    })
+                })
+                .collect();
+            Ok::<_, onrecord_app::AppError>((suggestions, merged))
+        })
+        .await?;
+    Ok(json!({"suggestions": to_value(&suggestions)?, "merged": merged}))
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct MergeRequest {
+    /// The conversations' ids (hex, 8 to 64 digits), the absorbing one first; at least two.
+    #[schema(min_items = 2, max_items = 64)]
+    pub conversations: Vec<String>,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct UnmergeRequest {
+    /// A conversation of the merge (hex id, 8 to 64 digits).
+    #[schema(min_length = 8, max_length = 64)]
+    pub conversation: String,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub reason: String,
+}
+
+/// A conversation id as a caller gives it: 8 to 64 hexadecimal digits, nothing else (a title
+/// would resolve by guesswork, which a merge must never do).
+fn conversation_id(s: &str) -> Result<String, WebError> {
+    let s = s.trim();
+    if (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(WebError::bad_request(
+            "Name each conversation by its id (8 to 64 hexadecimal digits).",
+        ))
+    }
+}
+
+fn reason_of(reason: &str) -> Result<String, WebError> {
+    if reason.trim().is_empty() || reason.chars().count() > 1000 {
+        return Err(WebError::bad_request(
+            "Give a reason (at most 1,000 characters).",
+        ));
+    }
+    Ok(reason.trim().to_string())
+}
+
+pub async fn merge_confirm(
+    state: &AppState,
+    who: &Principal,
+    m: MergeRequest,
+) -> Result<Value, WebError> {
+    if !(2..=64).contains(&m.conversations.len()) {
+        return Err(WebError::bad_request(
+            "Name between 2 and 64 conversations to merge.",
+        ));
+    }
+    let ids = m
+        .conversations
+        .iter()
+        .map(|c| conversation_id(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let reason = reason_of(&m.reason)?;
+    let by = who.name.clone();
+    let subject = format!("merge of {}", ids.join(" "));
+    let governed = state
+        .write(who, move |a| {
+            onrecord_app::merge(a, &ids, Some(&by), &reason)
+        })
+        .await?;
+    state.audit(who, "merge", &subject).await?;
+    to_value(&governed)
+}
+
+pub async fn merge_undo(
+    state: &AppState,
+    who: &Principal,
+    m: UnmergeRequest,
+) -> Result<Value, WebError> {
+    let id = conversation_id(&m.conversation)?;
+    let reason = reason_of(&m.reason)?;
+    let by = who.name.clone();
+    let subject = format!("unmerge of {id}");
+    let governed = state
+        .write(who, move |a| {
+            onrecord_app::unmerge(a, &id, Some(&by), &reason)
+        })
+        .await?;
+    state.audit(who, "unmerge", &subject).await?;
+    to_value(&governed)
+}
+
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct HoldRelease {
     /// The hold's name.

@@ -66,6 +66,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/records/holds/release", post(views::hold_release))
         .route(
+            "/records/merges",
+            get(views::merges_page).post(views::merge_confirm),
+        )
+        .route("/records/merges/undo", post(views::merge_undo))
+        .route(
             "/records/disposal",
             get(views::disposal_page).post(views::disposal_approve),
         )
@@ -97,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/holds", get(api::holds).post(api::hold_create))
         .route("/api/v1/holds/release", post(api::hold_release))
+        .route("/api/v1/merges", get(api::merges).post(api::merge_confirm))
+        .route("/api/v1/merges/undo", post(api::merge_undo))
         .route(
             "/api/v1/disposal",
             get(api::disposal_due).post(api::disposal_approve),

@@ -827,7 +827,7 @@ fn records_tabs(active: &str) -> Markup {
     html! {
         nav class="govuk-!-margin-bottom-6" aria-label="Records management" {
             ul class="govuk-list onrecord-tabs" {
-                @for (href, label) in [("/records/review", "Review queue"), ("/records/holds", "Holds"), ("/records/disposal", "Disposal due")] {
+                @for (href, label) in [("/records/review", "Review queue"), ("/records/holds", "Holds"), ("/records/disposal", "Disposal due"), ("/records/merges", "Merges")] {
                     li { a class="govuk-link" href=(href) aria-current=[(href == active).then_some("page")] { (label) } }
                 }
             }
@@ -933,6 +933,88 @@ pub fn holds(who: &Principal, h: &Value, message: Option<&str>) -> Markup {
                         }
                     }
                     button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Release the hold" }
+                }
+            }
+        },
+    )
+}
+
+pub fn merges(who: &Principal, m: &Value, message: Option<&str>) -> Markup {
+    let suggestions = arr(&m["suggestions"]);
+    let merged = arr(&m["merged"]);
+    layout(
+        "Merges",
+        Some(who),
+        "/records/review",
+        html! {
+            h1 class="govuk-heading-l" { "One conversation from many phones" }
+            (records_tabs("/records/merges"))
+            @if let Some(m) = message { div class="govuk-inset-text" { (m) } }
+            p class="govuk-body" { "Exports of the same conversation from different phones are merged into one: each message once, with every deposit that holds it, and what one phone lacks shown as a finding. A merge and its undoing are entries in the log; no record is changed." }
+            h2 class="govuk-heading-m" { "Suggested" }
+            @if suggestions.is_empty() {
+                p class="govuk-body" { "No conversations overlap enough to suggest a merge." }
+            }
+            @for (i, g) in suggestions.iter().enumerate() {
+                @let convs = arr(&g["conversations"]);
+                div class="govuk-summary-card" {
+                    div class="govuk-summary-card__title-wrapper" {
+                        h3 class="govuk-summary-card__title" { "Group " (i + 1) }
+                    }
+                    div class="govuk-summary-card__content" {
+                        ul class="govuk-list govuk-list--bullet" {
+                            @for c in &convs {
+                                li { a class="govuk-link" href=(format!("/conversations/{}", s(&c["id"]))) { (s(&c["title"])) } " · " (s(&c["channel"])) " · " (s(&c["n_records"])) " records · depositor " (s(&c["depositor"])) }
+                            }
+                        }
+                        @for p in arr(&g["pairs"]) {
+                            p class="govuk-body-s" {
+                                "Confidence " (format!("{:.2}", p["confidence"].as_f64().unwrap_or(0.0))) ": "
+                                (arr(&p["reasons"]).iter().map(s).collect::<Vec<_>>().join("; "))
+                            }
+                        }
+                        form method="post" action="/records/merges" novalidate {
+                            (csrf(who))
+                            @for c in &convs {
+                                input type="hidden" name="conversation" value=(s(&c["id"]));
+                            }
+                            div class="govuk-form-group" {
+                                label class="govuk-label" for=(format!("reason-{i}")) { "Reason for merging" }
+                                input class="govuk-input" id=(format!("reason-{i}")) name="reason" type="text";
+                            }
+                            button type="submit" class="govuk-button" data-module="govuk-button" { "Merge these conversations" }
+                        }
+                    }
+                }
+            }
+            h2 class="govuk-heading-m" { "In force" }
+            @if merged.is_empty() {
+                p class="govuk-body" { "No conversations are merged." }
+            }
+            @for (i, g) in merged.iter().enumerate() {
+                div class="govuk-summary-card" {
+                    div class="govuk-summary-card__title-wrapper" {
+                        h3 class="govuk-summary-card__title" {
+                            a class="govuk-link" href=(format!("/conversations/{}", s(&g["conversation"]["id"]))) { (s(&g["conversation"]["title"])) }
+                        }
+                    }
+                    div class="govuk-summary-card__content" {
+                        p class="govuk-body-s" { "Merged by log entry " (s(&g["entry"])) "; it also holds:" }
+                        ul class="govuk-list govuk-list--bullet" {
+                            @for c in arr(&g["members"]) {
+                                li { (s(&c["title"])) " · " (s(&c["channel"])) " · depositor " (s(&c["depositor"])) " · " (s(&c["id"])) }
+                            }
+                        }
+                        form method="post" action="/records/merges/undo" novalidate {
+                            (csrf(who))
+                            input type="hidden" name="conversation" value=(s(&g["conversation"]["id"]));
+                            div class="govuk-form-group" {
+                                label class="govuk-label" for=(format!("undo-reason-{i}")) { "Reason for undoing" }
+                                input class="govuk-input" id=(format!("undo-reason-{i}")) name="reason" type="text";
+                            }
+                            button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Undo this merge" }
+                        }
+                    }
                 }
             }
         },

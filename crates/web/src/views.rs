@@ -1,6 +1,7 @@
 //! The page handlers: each takes the request, asks [`crate::data`] and renders [`crate::pages`].
 
 use axum::Form;
+use axum::extract::RawForm;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -621,6 +622,77 @@ pub async fn hold_release(
     Ok(pages::holds(
         &who,
         &data::holds(&state, &who).await?,
+        Some(&message),
+    ))
+}
+
+pub async fn merges_page(State(state): State<AppState>, who: Principal) -> PageResult<Markup> {
+    Ok(pages::merges(
+        &who,
+        &data::merges(&state, &who).await?,
+        None,
+    ))
+}
+
+pub async fn merge_confirm(
+    State(state): State<AppState>,
+    who: Principal,
+    RawForm(body): RawForm,
+) -> PageResult<Markup> {
+    // Repeated `conversation` fields: read as pairs, which `Form` into a struct cannot.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let m = data::MergeRequest {
+        conversations: pairs
+            .iter()
+            .filter(|(k, _)| k == "conversation")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        reason: pairs
+            .iter()
+            .find(|(k, _)| k == "reason")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+    };
+    let message = match data::merge_confirm(&state, &who, m).await {
+        Ok(_) => {
+            "Merged: the conversation now shows each message once, with every deposit that holds it"
+                .to_string()
+        }
+        Err(e) if e.status.is_client_error() => e.message,
+        Err(e) => return Err(e),
+    };
+    Ok(pages::merges(
+        &who,
+        &data::merges(&state, &who).await?,
+        Some(&message),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct UnmergeForm {
+    #[serde(default)]
+    conversation: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn merge_undo(
+    State(state): State<AppState>,
+    who: Principal,
+    Form(f): Form<UnmergeForm>,
+) -> PageResult<Markup> {
+    let m = data::UnmergeRequest {
+        conversation: f.conversation,
+        reason: f.reason,
+    };
+    let message = match data::merge_undo(&state, &who, m).await {
+        Ok(_) => "The merge is undone: each export is its own conversation again".to_string(),
+        Err(e) if e.status.is_client_error() => e.message,
+        Err(e) => return Err(e),
+    };
+    Ok(pages::merges(
+        &who,
+        &data::merges(&state, &who).await?,
         Some(&message),
     ))
 }

@@ -1100,3 +1100,141 @@ fn a_hold_is_placed_and_released_through_the_api() {
         assert!(none.status.is_client_error(), "{} {}", none.status, none.body);
     });
 }
+
+/// Merging from the web: the records manager sees two phones' exports of one chat suggested,
+/// merges them with a reason (form posts, CSRF and all, as the browser sends them), sees the merge
+/// in force, and undoes it; the API answers the same. A title is never taken for an id.
+#[test]
+fn merges_are_suggested_confirmed_and_undone_from_the_web() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let mut archive = onrecord_app::init(&root, Some("test.example/log")).unwrap();
+    let lines: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                "12/03/2024, 09:{:02} - {}: point {i} of the procurement plan, item {}",
+                i % 60,
+                if i % 2 == 0 {
+                    "Alice Example"
+                } else {
+                    "Bob Example"
+                },
+                i * 7
+            )
+        })
+        .collect();
+    let a = dir.path().join("WhatsApp Chat with Merge Page.txt");
+    std::fs::write(&a, lines.join("\n") + "\n").unwrap();
+    let b = dir.path().join("WhatsApp Chat with Merge Page (Bob).txt");
+    std::fs::write(&b, lines[3..].join("\n") + "\n").unwrap();
+    let request = |path: &Path, by: &str| onrecord_app::IngestRequest {
+        path: path.to_path_buf(),
+        depositor: Some(by.into()),
+        read: onrecord_app::ReadOptions {
+            tz: Some("Europe/London".into()),
+            ..Default::default()
+        },
+    };
+    let outcome = onrecord_app::ingest(
+        &mut archive,
+        &[request(&a, "Alice's office"), request(&b, "Bob's office")],
+        onrecord_app::IngestConfig {
+            no_auto_merge: true,
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    );
+    let ids: Vec<String> = outcome
+        .deposits
+        .into_iter()
+        .map(|d| d.result.unwrap().conversations[0].id.clone())
+        .collect();
+    drop(archive);
+    let accounts = Accounts::new(&root);
+    accounts
+        .add("rm", Role::RecordsManager, PASSWORD, false)
+        .unwrap();
+    let token = accounts.new_token("rm").unwrap();
+    let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
+    let app = router(AppState::new(
+        ServeConfig::new(root, "127.0.0.1:0".parse().unwrap()),
+        reader,
+    ));
+    runtime().block_on(async {
+        let get = |path: &str| {
+            Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap()
+        };
+        let a = send(&app, get("/api/v1/merges")).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        let group: Vec<&str> = v["suggestions"][0]["conversations"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no suggestion: {v}"))
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        let mut sorted = group.clone();
+        sorted.sort();
+        let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+        expected.sort();
+        assert_eq!(sorted, expected);
+        assert!(v["merged"].as_array().unwrap().is_empty());
+
+        // The page, signed in as a browser is: the suggestion with its form.
+        let (cookie, _) = sign_in(&app, "rm", PASSWORD)
+            .await
+            .unwrap_or_else(|a| panic!("{}", a.body));
+        let page = send(
+            &app,
+            Request::get("/records/merges")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert!(
+            page.body.contains("Merge these conversations"),
+            "{}",
+            page.body
+        );
+        let csrf = token_in(&page.body);
+        // Without a reason: refused, nothing merged.
+        let body = format!(
+            "csrf={csrf}&conversation={}&conversation={}&reason=",
+            group[0], group[1]
+        );
+        let a = send(&app, form_post("/records/merges", &cookie, body)).await;
+        assert!(a.body.contains("Give a reason"), "{}", a.body);
+        // A title is not an id.
+        let body = format!(
+            "csrf={csrf}&conversation=Merge+Page&conversation={}&reason=x",
+            group[1]
+        );
+        let a = send(&app, form_post("/records/merges", &cookie, body)).await;
+        assert!(a.body.contains("by its id"), "{}", a.body);
+        let body = format!(
+            "csrf={csrf}&conversation={}&conversation={}&reason=one+chat%2C+two+phones",
+            group[0], group[1]
+        );
+        let a = send(&app, form_post("/records/merges", &cookie, body)).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(a.body.contains("Merged:"), "{}", a.body);
+        assert!(a.body.contains("Undo this merge"), "{}", a.body);
+
+        let v: serde_json::Value =
+            serde_json::from_str(&send(&app, get("/api/v1/merges")).await.body).unwrap();
+        assert_eq!(v["merged"].as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(v["merged"][0]["conversation"]["id"], group[0]);
+        assert!(v["suggestions"].as_array().unwrap().is_empty(), "{v}");
+
+        let body = format!("csrf={csrf}&conversation={}&reason=wrong+chat", group[1]);
+        let a = send(&app, form_post("/records/merges/undo", &cookie, body)).await;
+        assert!(a.body.contains("The merge is undone"), "{}", a.body);
+        let v: serde_json::Value =
+            serde_json::from_str(&send(&app, get("/api/v1/merges")).await.body).unwrap();
+        assert!(v["merged"].as_array().unwrap().is_empty(), "{v}");
+    });
+}
