@@ -22,7 +22,7 @@ use crate::state::AppState;
     paths(me, dashboard, deposits, deposit_create, deposit, search, conversations, conversation, people,
           usage, capture, contacts, review_queue, review_decide, holds, hold_create, hold_release, merges, merge_confirm, merge_undo, disposal_due, disposal_approve,
           cases, case, disclosure_log, disclosure_log_csv, checkpoint, verification, audit, accounts),
-    components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::HoldRelease, data::MergeRequest, data::UnmergeRequest, data::DisposalApproval, crate::accounts::Role)),
+    components(schemas(UploadForm, data::ReviewDecision, data::HoldRequest, data::HoldRelease, data::MergeRequest, data::UnmergeRequest, data::ConversationId, data::DisposalApproval, crate::accounts::Role)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

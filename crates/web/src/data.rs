@@ -758,20 +758,42 @@ pub async fn merges(state: &AppState, who: &Principal) -> Result<Value, WebError
     Ok(json!({"suggestions": to_value(&suggestions)?, "merged": merged}))
 }
 
+/// A conversation id: 8 to 64 hexadecimal digits (a prefix of the id, unique in the archive).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ConversationId(pub String);
+
+// Written by hand: utoipa's derive takes no pattern on a newtype's field, and the pattern is
+// what tells a client (and schemathesis) that a title is not an id.
+impl utoipa::PartialSchema for ConversationId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9a-fA-F]{8,64}$"))
+            .min_length(Some(8))
+            .max_length(Some(64))
+            .description(Some(
+                "A conversation id: 8 to 64 hexadecimal digits (a unique prefix of the id).",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ConversationId {}
+
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct MergeRequest {
-    /// The conversations' ids (hex, 8 to 64 digits), the absorbing one first; at least two.
+    /// The conversations' ids, the absorbing one first; at least two.
     #[schema(min_items = 2, max_items = 64)]
-    pub conversations: Vec<String>,
+    pub conversations: Vec<ConversationId>,
     #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
 }
 
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 pub struct UnmergeRequest {
-    /// A conversation of the merge (hex id, 8 to 64 digits).
-    #[schema(min_length = 8, max_length = 64)]
-    pub conversation: String,
+    /// A conversation of the merge.
+    pub conversation: ConversationId,
     #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
     pub reason: String,
 }
@@ -811,7 +833,7 @@ pub async fn merge_confirm(
     let ids = m
         .conversations
         .iter()
-        .map(|c| conversation_id(c))
+        .map(|c| conversation_id(&c.0))
         .collect::<Result<Vec<_>, _>>()?;
     let reason = reason_of(&m.reason)?;
     let by = who.name.clone();
@@ -830,7 +852,7 @@ pub async fn merge_undo(
     who: &Principal,
     m: UnmergeRequest,
 ) -> Result<Value, WebError> {
-    let id = conversation_id(&m.conversation)?;
+    let id = conversation_id(&m.conversation.0)?;
     let reason = reason_of(&m.reason)?;
     let by = who.name.clone();
     let subject = format!("unmerge of {id}");

@@ -645,7 +645,7 @@ pub async fn merge_confirm(
         conversations: pairs
             .iter()
             .filter(|(k, _)| k == "conversation")
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| data::ConversationId(v.clone()))
             .collect(),
         reason: pairs
             .iter()
@@ -682,7 +682,7 @@ pub async fn merge_undo(
     Form(f): Form<UnmergeForm>,
 ) -> PageResult<Markup> {
     let m = data::UnmergeRequest {
-        conversation: f.conversation,
+        conversation: data::ConversationId(f.conversation),
         reason: f.reason,
     };
     let message = match data::merge_undo(&state, &who, m).await {
