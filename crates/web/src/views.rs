@@ -542,11 +542,9 @@ pub async fn review_decide(
         category: Some(f.category).filter(|s| !s.is_empty()),
         reason: f.reason,
     };
-    let message = match data::review_decide(&state, &who, d).await {
-        Ok(_) => "Decision recorded in the log".to_string(),
-        Err(e) if e.status.is_client_error() => e.message,
-        Err(e) => return Err(e),
-    };
+    let message = shown(data::review_decide(&state, &who, d).await, |_| {
+        "Decision recorded in the log".to_string()
+    })?;
     Ok(pages::review(
         &who,
         &data::review_queue(&state, &who).await?,
@@ -581,11 +579,9 @@ pub async fn hold_create(
         authority: f.authority,
         reason: f.reason,
     };
-    let message = match data::hold_create(&state, &who, h).await {
-        Ok(v) => format!("Hold placed on {} records", v["records"]),
-        Err(e) if e.status.is_client_error() => e.message,
-        Err(e) => return Err(e),
-    };
+    let message = shown(data::hold_create(&state, &who, h).await, |v| {
+        format!("Hold placed on {} records", v["records"])
+    })?;
     Ok(pages::holds(
         &who,
         &data::holds(&state, &who).await?,
@@ -614,11 +610,9 @@ pub async fn hold_release(
         authority: f.authority,
         reason: f.reason,
     };
-    let message = match data::hold_release(&state, &who, h).await {
-        Ok(_) => format!("Hold {} released", name.trim()),
-        Err(e) if e.status.is_client_error() => e.message,
-        Err(e) => return Err(e),
-    };
+    let message = shown(data::hold_release(&state, &who, h).await, |_| {
+        format!("Hold {} released", name.trim())
+    })?;
     Ok(pages::holds(
         &who,
         &data::holds(&state, &who).await?,
@@ -653,14 +647,10 @@ pub async fn merge_confirm(
             .map(|(_, v)| v.clone())
             .unwrap_or_default(),
     };
-    let message = match data::merge_confirm(&state, &who, m).await {
-        Ok(_) => {
-            "Merged: the conversation now shows each message once, with every deposit that holds it"
-                .to_string()
-        }
-        Err(e) if e.status.is_client_error() => e.message,
-        Err(e) => return Err(e),
-    };
+    let message = shown(data::merge_confirm(&state, &who, m).await, |_| {
+        "Merged: the conversation now shows each message once, with every deposit that holds it"
+            .to_string()
+    })?;
     Ok(pages::merges(
         &who,
         &data::merges(&state, &who).await?,
@@ -685,16 +675,27 @@ pub async fn merge_undo(
         conversation: data::ConversationId(f.conversation),
         reason: f.reason,
     };
-    let message = match data::merge_undo(&state, &who, m).await {
-        Ok(_) => "The merge is undone: each export is its own conversation again".to_string(),
-        Err(e) if e.status.is_client_error() => e.message,
-        Err(e) => return Err(e),
-    };
+    let message = shown(data::merge_undo(&state, &who, m).await, |_| {
+        "The merge is undone: each export is its own conversation again".to_string()
+    })?;
     Ok(pages::merges(
         &who,
         &data::merges(&state, &who).await?,
         Some(&message),
     ))
+}
+
+/// What a form's action says on its page: the outcome's message, or the refusal's (a caller's
+/// mistake is shown on the form again); a server error stays an error.
+fn shown<T>(
+    outcome: Result<T, WebError>,
+    ok: impl FnOnce(T) -> String,
+) -> Result<String, WebError> {
+    match outcome {
+        Ok(v) => Ok(ok(v)),
+        Err(e) if e.status.is_client_error() => Ok(e.message),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn disposal_page(State(state): State<AppState>, who: Principal) -> PageResult<Markup> {
@@ -716,11 +717,12 @@ pub async fn disposal_approve(
     who: Principal,
     Form(f): Form<DisposalForm>,
 ) -> PageResult<Markup> {
-    let message = match data::disposal_approve(&state, &who, data::DisposalApproval { batch: f.batch }).await {
-        Ok(_) => "Disposal approved: the records' content is destroyed, a tombstone of each is in the log".to_string(),
-        Err(e) if e.status.is_client_error() => e.message,
-        Err(e) => return Err(e),
-    };
+    let message = shown(
+        data::disposal_approve(&state, &who, data::DisposalApproval { batch: f.batch }).await,
+        |_| {
+            "Disposal approved: the records' content is destroyed, a tombstone of each is in the log".to_string()
+        },
+    )?;
     Ok(pages::disposal(
         &who,
         &data::disposal_due(&state, &who).await?,
