@@ -339,6 +339,8 @@ pub async fn search(
         .iter()
         .any(|v| v.as_ref().is_some_and(|s| !s.trim().is_empty()));
     let result = if searched {
+        let mut p = p.clone();
+        p.facets = Some(true);
         Some(data::search(&state, &who, &p).await?)
     } else {
         None

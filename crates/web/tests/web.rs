@@ -950,7 +950,7 @@ fn facets_count_every_match_and_narrow_the_search() {
                 .body(Body::empty())
                 .unwrap()
         };
-        let a = send(&f.app, get("/api/v1/search?q=&limit=1")).await;
+        let a = send(&f.app, get("/api/v1/search?q=&limit=1&facets=true")).await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         let total = v["total"].as_u64().unwrap();
@@ -990,7 +990,11 @@ fn facets_count_every_match_and_narrow_the_search() {
         assert_eq!(facets["distinct"]["person"], 2);
         assert_eq!(facets["label_scope"], "hits shown");
         // A filter narrows the counts with the hits.
-        let a = send(&f.app, get("/api/v1/search?q=&person=Bob%20Example")).await;
+        let a = send(
+            &f.app,
+            get("/api/v1/search?q=&person=Bob%20Example&facets=true"),
+        )
+        .await;
         let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(v["total"], 1, "{v}");
         assert_eq!(v["facets"]["person"][0]["value"], "Bob Example");
