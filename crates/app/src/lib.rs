@@ -31,6 +31,7 @@ mod error;
 mod govern;
 mod ingest;
 mod integrity;
+mod aligned;
 mod merge;
 mod open;
 mod pdf;
