@@ -459,3 +459,80 @@ impl Reader<'_> {
         String::from_utf8(self.take(n)?.to_vec()).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{IngestConfig, IngestRequest, ReadOptions};
+
+    /// Three phones' exports of one group (the simulator's), ingested without merging.
+    fn three_phones(dir: &std::path::Path) -> (onrecord_archive::Archive, Vec<String>) {
+        let mut archive = crate::init(&dir.join("archive"), Some("test.example/log")).unwrap();
+        let (sim, _) = onrecord_align::simulate::simulate_findings(3, 60);
+        let mut requests = Vec::new();
+        for (i, phone) in sim.phones.iter().enumerate() {
+            let path = dir.join(format!("{i}")).join(&phone.file_name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &phone.text).unwrap();
+            requests.push(IngestRequest {
+                path,
+                depositor: Some(format!("Office {i}")),
+                read: ReadOptions {
+                    tz: Some("Europe/London".into()),
+                    ..ReadOptions::default()
+                },
+            });
+        }
+        let config = IngestConfig {
+            no_classify: true,
+            no_auto_merge: true,
+            ..IngestConfig::default()
+        };
+        let outcome = crate::ingest(&mut archive, &requests, config, &mut |_, _| {});
+        assert_eq!(outcome.n_failed(), 0);
+        let ids = archive
+            .conversations()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        (archive, ids)
+    }
+
+    #[test]
+    fn a_merge_is_stored_aligned_and_read_back_while_it_describes_its_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let (archive, ids) = three_phones(dir.path());
+        assert_eq!(ids.len(), 3);
+        crate::merge::merge(&archive, &ids[..2], None, "one group").unwrap();
+        let mut members = vec![ids[0].clone(), ids[1].clone()];
+        let kept = stored(&archive, &members).unwrap().expect("stored with the merge");
+        assert_eq!(kept, align_members(&archive, &members).unwrap());
+        assert_eq!(AlignedMerge::decode(&kept.encode()), Some(kept.clone()));
+        assert!(
+            kept.alignment.messages.iter().any(|m| m.holders.len() == 2),
+            "the two exports share messages"
+        );
+        // Other members, or a damaged row, are not it.
+        assert_eq!(stored(&archive, &[ids[1].clone(), ids[0].clone()]).unwrap(), None);
+        let bytes = kept.encode();
+        for cut in [0, MAGIC.len(), bytes.len() / 2, bytes.len() - 1] {
+            assert_eq!(AlignedMerge::decode(&bytes[..cut]), None, "cut at {cut}");
+        }
+        // The merge grows: the alignment stored is of the three.
+        crate::merge::merge(&archive, &[ids[0].clone(), ids[2].clone()], None, "and a third")
+            .unwrap();
+        members.push(ids[2].clone());
+        let grown = stored(&archive, &members).unwrap().expect("stored with the growth");
+        assert_eq!(grown.members, members);
+        assert_eq!(grown, align_members(&archive, &members).unwrap());
+        // An unmerge deletes it.
+        crate::merge::unmerge(&archive, &ids[0], None, "undo").unwrap();
+        assert_eq!(
+            archive
+                .merge_alignment(&Digest::from_hex(&ids[0]).unwrap())
+                .unwrap(),
+            None
+        );
+    }
+}
