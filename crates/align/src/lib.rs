@@ -162,24 +162,24 @@ pub fn normalise(text: &str) -> String {
 /// Normalises `text` as [`normalise`] does, appending to `out`.
 pub fn normalise_into(text: &str, out: &mut String) {
     let start = out.len();
-    let mut space = false;
     if text.is_ascii() {
         // ASCII is its own NFC, and lower-cases byte by byte: most messages take this path,
-        // which costs a tenth of the general one.
-        for &b in text.as_bytes() {
-            if b.is_ascii_whitespace() || b == 0x0b {
-                space = out.len() > start;
-            } else {
-                if space {
-                    out.push(' ');
-                    space = false;
-                }
-                out.push(char::from(b.to_ascii_lowercase()));
+        // which costs a tenth of the general one. Words are copied whole and lower-cased in
+        // place, not pushed character by character.
+        let words = text
+            .split(|c: char| c.is_ascii_whitespace() || c == '\x0b')
+            .filter(|w| !w.is_empty());
+        for w in words {
+            if out.len() > start {
+                out.push(' ');
             }
+            out.push_str(w);
         }
+        out[start..].make_ascii_lowercase();
         return;
     }
-    for c in text.nfc().flat_map(char::to_lowercase) {
+    let mut space = false;
+    let mut push = |c: char| {
         if c.is_whitespace() {
             space = out.len() > start;
         } else {
@@ -189,6 +189,14 @@ pub fn normalise_into(text: &str, out: &mut String) {
             }
             out.push(c);
         }
+    };
+    // Text already in NFC (most is: phones write composed characters) skips the normaliser,
+    // whose output would be the text itself.
+    if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        text.chars().flat_map(char::to_lowercase).for_each(&mut push);
+    } else {
+        text.nfc().flat_map(char::to_lowercase).for_each(&mut push);
     }
 }
 

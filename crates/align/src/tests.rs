@@ -304,3 +304,35 @@ proptest! {
         prop_assert_eq!(align(&two), crate::reference::align(&two));
     }
 }
+
+/// [`normalise`] as it was written first (every character through the NFC normaliser, pushed
+/// one by one): the oracle of the fast paths.
+fn normalise_reference(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.nfc().flat_map(char::to_lowercase) {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn normalise_is_its_reference(text in "(?s)[ \\t\\x0bA-Za-z0-9\u{e9}\u{301}\u{c9}\u{1f44d}\u{a0}\u{2003}İ.]{0,40}") {
+        prop_assert_eq!(normalise(&text), normalise_reference(&text));
+    }
+
+    #[test]
+    fn normalise_of_any_text_is_its_reference(text in any::<String>()) {
+        prop_assert_eq!(normalise(&text), normalise_reference(&text));
+    }
+}

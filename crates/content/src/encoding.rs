@@ -74,6 +74,9 @@ pub fn for_each_claim<'a>(
     };
     let mut n_claims = 0;
     let mut prev_slot = None;
+    // The previous claim's name and slot: a record's text is one claim per word or separator,
+    // so most names repeat the one before, and are then neither checked nor looked up again.
+    let mut prev_name: (&[u8], &str, usize) = (&[], "", 0);
     while cursor.at < bytes.len() {
         let claim_at = cursor.at;
         if n_claims == MAX_CLAIMS {
@@ -84,11 +87,19 @@ pub fn for_each_claim<'a>(
         }
         let n = u16::from_be_bytes(cursor.array("name length")?) as usize;
         let name_at = cursor.at;
-        let name = cursor.str(n, "name")?;
-        let slot = schema::slot_of(name).ok_or_else(|| ContentError::UnknownName {
-            offset: name_at,
-            name: name.to_string(),
-        })?;
+        let (name, slot) = if n > 0 && bytes.get(name_at..name_at + n) == Some(prev_name.0) {
+            cursor.at += n;
+            (prev_name.1, prev_name.2)
+        } else {
+            let raw = bytes.get(name_at..name_at + n).unwrap_or_default();
+            let name = cursor.str(n, "name")?;
+            let slot = schema::slot_of(name).ok_or_else(|| ContentError::UnknownName {
+                offset: name_at,
+                name: name.to_string(),
+            })?;
+            prev_name = (raw, name, slot);
+            (name, slot)
+        };
         if !schema::may_follow(prev_slot, slot) {
             return Err(ContentError::OutOfOrder {
                 offset: claim_at,
