@@ -194,7 +194,9 @@ pub fn normalise_into(text: &str, out: &mut String) {
     // whose output would be the text itself.
     if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
     {
-        text.chars().flat_map(char::to_lowercase).for_each(&mut push);
+        text.chars()
+            .flat_map(char::to_lowercase)
+            .for_each(&mut push);
     } else {
         text.nfc().flat_map(char::to_lowercase).for_each(&mut push);
     }
@@ -431,7 +433,8 @@ impl Chains {
                 c.tail = m;
             }
             None => {
-                self.by_key.insert((minute, key), Chain { head: m, tail: m });
+                self.by_key
+                    .insert((minute, key), Chain { head: m, tail: m });
             }
         }
     }

@@ -394,4 +394,3 @@ fn display_name(aliases: &[Alias]) -> String {
     }
     best.map(|a| clean(&a.name)).unwrap_or_default()
 }
-

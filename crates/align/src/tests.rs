@@ -289,7 +289,10 @@ fn a_keyed_text_is_the_digest_of_its_normalised_text_and_attachments() {
     assert_eq!(k.key, digest("budget line\u{1f}img-1.jpg".as_bytes()));
     let plain = keyer.key(["Caf\u{e9} \u{2014} ok"], []);
     assert_eq!(plain.key, plain.text);
-    assert_eq!(plain.text, digest(normalise("Caf\u{e9} \u{2014} ok").as_bytes()));
+    assert_eq!(
+        plain.text,
+        digest(normalise("Caf\u{e9} \u{2014} ok").as_bytes())
+    );
     assert_eq!(plain.text_chars, 9);
 }
 

@@ -66,8 +66,8 @@ pub(crate) struct Member {
 
 /// Reads the conversation `id` (hex) for aligning: one scan of its records in log order.
 pub(crate) fn read_member(archive: &ArchiveReader, id: &str) -> Result<Member, AppError> {
-    let digest =
-        Digest::from_hex(id).ok_or_else(|| AppError::caller(format!("bad conversation id {id}")))?;
+    let digest = Digest::from_hex(id)
+        .ok_or_else(|| AppError::caller(format!("bad conversation id {id}")))?;
     let mut keyer = Keyer::default();
     let mut authors = AuthorTable::default();
     let mut messages = Vec::new();
@@ -177,8 +177,8 @@ pub(crate) fn align_members(
 }
 
 fn summary(archive: &ArchiveReader, id: &str) -> Result<(u64, u64, u64), AppError> {
-    let digest =
-        Digest::from_hex(id).ok_or_else(|| AppError::caller(format!("bad conversation id {id}")))?;
+    let digest = Digest::from_hex(id)
+        .ok_or_else(|| AppError::caller(format!("bad conversation id {id}")))?;
     Ok(archive.conversation_summary(&digest)?.unwrap_or_default())
 }
 
@@ -506,7 +506,9 @@ mod tests {
         assert_eq!(ids.len(), 3);
         crate::merge::merge(&archive, &ids[..2], None, "one group").unwrap();
         let mut members = vec![ids[0].clone(), ids[1].clone()];
-        let kept = stored(&archive, &members).unwrap().expect("stored with the merge");
+        let kept = stored(&archive, &members)
+            .unwrap()
+            .expect("stored with the merge");
         assert_eq!(kept, align_members(&archive, &members).unwrap());
         assert_eq!(AlignedMerge::decode(&kept.encode()), Some(kept.clone()));
         assert!(
@@ -514,16 +516,26 @@ mod tests {
             "the two exports share messages"
         );
         // Other members, or a damaged row, are not it.
-        assert_eq!(stored(&archive, &[ids[1].clone(), ids[0].clone()]).unwrap(), None);
+        assert_eq!(
+            stored(&archive, &[ids[1].clone(), ids[0].clone()]).unwrap(),
+            None
+        );
         let bytes = kept.encode();
         for cut in [0, MAGIC.len(), bytes.len() / 2, bytes.len() - 1] {
             assert_eq!(AlignedMerge::decode(&bytes[..cut]), None, "cut at {cut}");
         }
         // The merge grows: the alignment stored is of the three.
-        crate::merge::merge(&archive, &[ids[0].clone(), ids[2].clone()], None, "and a third")
-            .unwrap();
+        crate::merge::merge(
+            &archive,
+            &[ids[0].clone(), ids[2].clone()],
+            None,
+            "and a third",
+        )
+        .unwrap();
         members.push(ids[2].clone());
-        let grown = stored(&archive, &members).unwrap().expect("stored with the growth");
+        let grown = stored(&archive, &members)
+            .unwrap()
+            .expect("stored with the growth");
         assert_eq!(grown.members, members);
         assert_eq!(grown, align_members(&archive, &members).unwrap());
         // An unmerge deletes it.

@@ -194,7 +194,6 @@ fn message_of(r: &WireRecord) -> Message {
     }
 }
 
-
 /// Whether `conversation` (an id) is part of a merge.
 pub fn is_merged(archive: &ArchiveReader, conversation: &str) -> Result<bool, AppError> {
     Ok(members_of(archive, conversation)?.len() > 1)
@@ -1138,10 +1137,7 @@ fn findings_of(archive: &ArchiveReader, a: &AlignedMerge) -> Result<Vec<Draft>, 
             // Inside the span by whole minutes: an export of minute precision cannot say whether
             // a message of the same minute as its first (or last) came before (or after) it.
             let minute = m.time_s.div_euclid(60);
-            if !authored(m)
-                || minute <= first_s.div_euclid(60)
-                || minute >= last_s.div_euclid(60)
-            {
+            if !authored(m) || minute <= first_s.div_euclid(60) || minute >= last_s.div_euclid(60) {
                 continue;
             }
             let deleted = first(m).class & DELETED != 0;

@@ -267,10 +267,10 @@ impl ArchiveReader {
                         p.take(&mut text, &claim.name, &claim.value);
                     }
                 }
-                None => onrecord_content::for_each_claim(content, &mut |n, v| {
-                    p.take(&mut text, n, v)
-                })
-                .map_err(|e| damaged(e.to_string()))?,
+                None => {
+                    onrecord_content::for_each_claim(content, &mut |n, v| p.take(&mut text, n, v))
+                        .map_err(|e| damaged(e.to_string()))?
+                }
             }
             f(&AlignFields {
                 log_index,

@@ -639,7 +639,11 @@ fn findings_through_the_stored_alignment_are_those_of_a_fresh_alignment() {
                 .query_row("SELECT count(*) FROM merge_alignments", [], |r| r.get(0))
                 .unwrap()
         };
-        assert_eq!(stored_rows(), 1, "seed {seed}: the automatic merges stored it");
+        assert_eq!(
+            stored_rows(),
+            1,
+            "seed {seed}: the automatic merges stored it"
+        );
         let stored_findings = env.ok(&["findings", "--json"]);
         assert!(!stored_findings.is_empty(), "seed {seed}");
         let stored_view = env.ok(&["show", &root, "--json"]);
@@ -652,12 +656,20 @@ fn findings_through_the_stored_alignment_are_those_of_a_fresh_alignment() {
             stored_findings,
             "seed {seed}: fresh against stored"
         );
-        assert_eq!(env.ok(&["show", &root, "--json"]), stored_view, "seed {seed}");
+        assert_eq!(
+            env.ok(&["show", &root, "--json"]),
+            stored_view,
+            "seed {seed}"
+        );
         env.ok(&["verify"]);
         env.ok(&["rebuild"]);
         assert_eq!(stored_rows(), 1, "seed {seed}: rebuild stored it again");
         env.ok(&["verify"]);
-        assert_eq!(env.ok(&["findings", "--json"]), stored_findings, "seed {seed}");
+        assert_eq!(
+            env.ok(&["findings", "--json"]),
+            stored_findings,
+            "seed {seed}"
+        );
         if seed == 0 {
             // An alignment row of no merge is reported; an unmerge deletes the merge's.
             let c = rusqlite::Connection::open(&db).unwrap();
