@@ -11,10 +11,12 @@
 //!   different depositors are compared the same way. Candidates come from an index of distinctive
 //!   texts (at least [`MIN_DISTINCTIVE_CHARS`] characters, in at most [`MAX_CONVERSATIONS_PER_TEXT`]
 //!   conversations), so conversations are never compared all against all.
-//! - *The merged view is computed, not stored.* The log holds only which conversations were
-//!   merged; the alignment (holders, people) follows from the records and `onrecord_align`, so
-//!   an improvement of the aligner improves every merged view without rewriting anything, and an
-//!   unmerge has nothing to undo but the catalogue's rows.
+//! - *The alignment is derived.* The log holds only which conversations were merged; the
+//!   alignment (holders, people) follows from the records and `onrecord_align`. It is computed
+//!   when the merge is written and kept as derived rows (see [`crate::aligned`]), used only while
+//!   it still describes the members, so an improvement of the aligner improves every merged view
+//!   without rewriting anything in the log, and an unmerge has nothing to undo but the
+//!   catalogue's rows.
 //! - *People are learned within merged conversations.* A name alone is not evidence that two
 //!   unrelated conversations' "Jane" is one person; outside a merge each conversation's author is
 //!   a person of that conversation.
