@@ -1960,14 +1960,22 @@ mod tests {
         let (dir, cat) = cat();
         drop(cat);
         let path = dir.path().join("c.sqlite");
-        let c = Connection::open(&path).unwrap();
-        c.execute(
-            "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
-            [],
-        )
-        .unwrap();
-        drop(c);
-        let e = SqliteCatalogue::open(&path).err().unwrap();
-        assert!(e.to_string().contains("catalogue schema 3"), "{e}");
+        // 8: the schema before stored merge alignments, which this binary must not read as
+        // one that simply has none.
+        for old in ["3", "8"] {
+            let c = Connection::open(&path).unwrap();
+            c.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                [old],
+            )
+            .unwrap();
+            drop(c);
+            let e = SqliteCatalogue::open(&path).err().unwrap();
+            assert!(
+                e.to_string().contains(&format!("catalogue schema {old}"))
+                    && e.to_string().contains("catalogue schema 9"),
+                "{e}"
+            );
+        }
     }
 }
