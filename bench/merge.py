@@ -9,12 +9,19 @@ ingest, for what it adds to the second ingest.
 Usage: bench/merge.sh  (N=200000 RUNS=3)"""
 import json
 import os
+import resource
 
 from benchlib import BIN, ROOT, build, new_archive, remove_archives, run, wa_export
 
 N = int(os.environ.get("N", "200000"))
 RUNS = int(os.environ.get("RUNS", "3"))
 OUT = os.path.join(ROOT, "bench", "out")
+
+
+def user_s():
+    """CPU time (user) of the children waited for so far: the machine is shared, so wall times
+    vary with the load and user time is the steadier figure."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
 
 
 def main():
@@ -40,18 +47,25 @@ def main():
         _, _, out = run([BIN, "show", "--list", "--json"], env=env)
         ids = [json.loads(l)["id"] for l in out.splitlines()]
         assert len(ids) == 2, ids
+        u0 = user_s()
         t_suggest, _, out = run([BIN, "merge", "--suggest", "--json"], env=env)
+        u1 = user_s()
         groups = json.loads(out)
         assert len(groups) == 1, groups
         t_merge, _, _ = run([BIN, "merge", ids[0], ids[1], "--reason", "one group, two phones"], env=env)
+        u2 = user_s()
         t_findings, rss, out = run([BIN, "findings", "--json"], env=env)
+        u3 = user_s()
         n_findings = len(out.splitlines())
         t_show, _, out = run([BIN, "show", ids[0], "--json"], env=env)
+        u4 = user_s()
         n_shown = len(out.splitlines())
         total = t_suggest + t_merge + t_findings
         print(f"  run {i + 1}: ingest {ingest:6.2f} s | merge --suggest {t_suggest:5.2f} s, merge {t_merge:5.2f} s, "
               f"findings {t_findings:5.2f} s ({n_findings} findings, peak RSS {rss:.0f} MiB) = {total:5.2f} s | "
               f"show merged {t_show:5.2f} s ({n_shown:,} messages)")
+        print(f"         user CPU: merge --suggest {u1 - u0:5.2f} s, merge {u2 - u1:5.2f} s, findings {u3 - u2:5.2f} s "
+              f"= {u3 - u0:5.2f} s | show merged {u4 - u3:5.2f} s")
         rows.append(total)
         # The same two exports with the automatic merge at ingest: what the second ingest costs
         # more than without it.

@@ -155,26 +155,33 @@ pub struct Match {
 /// Text as compared: Unicode NFC, lower case, whitespace runs as one space, trimmed.
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut space = false;
+    normalise_into(text, &mut out);
+    out
+}
+
+/// Normalises `text` as [`normalise`] does, appending to `out`.
+pub fn normalise_into(text: &str, out: &mut String) {
+    let start = out.len();
     if text.is_ascii() {
         // ASCII is its own NFC, and lower-cases byte by byte: most messages take this path,
-        // which costs a tenth of the general one.
-        for &b in text.as_bytes() {
-            if b.is_ascii_whitespace() || b == 0x0b {
-                space = !out.is_empty();
-            } else {
-                if space {
-                    out.push(' ');
-                    space = false;
-                }
-                out.push(char::from(b.to_ascii_lowercase()));
+        // which costs a tenth of the general one. Words are copied whole and lower-cased in
+        // place, not pushed character by character.
+        let words = text
+            .split(|c: char| c.is_ascii_whitespace() || c == '\x0b')
+            .filter(|w| !w.is_empty());
+        for w in words {
+            if out.len() > start {
+                out.push(' ');
             }
+            out.push_str(w);
         }
-        return out;
+        out[start..].make_ascii_lowercase();
+        return;
     }
-    for c in text.nfc().flat_map(char::to_lowercase) {
+    let mut space = false;
+    let mut push = |c: char| {
         if c.is_whitespace() {
-            space = !out.is_empty();
+            space = out.len() > start;
         } else {
             if space {
                 out.push(' ');
@@ -182,17 +189,164 @@ pub fn normalise(text: &str) -> String {
             }
             out.push(c);
         }
+    };
+    // Text already in NFC (most is: phones write composed characters) skips the normaliser,
+    // whose output would be the text itself.
+    if unicode_normalization::is_nfc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes
+    {
+        text.chars()
+            .flat_map(char::to_lowercase)
+            .for_each(&mut push);
+    } else {
+        text.nfc().flat_map(char::to_lowercase).for_each(&mut push);
     }
-    out
 }
 
-fn key_text(m: &Message) -> String {
-    let mut k = normalise(&m.text);
-    for a in &m.attachments {
-        k.push('\u{1f}');
-        k.push_str(&normalise(a));
+/// The fixed seed of [`digest`]: digests are compared across runs (a stored alignment keeps
+/// them), so they must not depend on a process's random state.
+const DIGEST_SEED: u64 = 0x6f6e_7265_636f_7264;
+
+/// A 64-bit digest of `bytes` (foldhash's quality hasher with a fixed seed): fast, and with
+/// 2^-64 odds that two given texts collide, far below any archive's count of distinct texts
+/// squared.
+pub fn digest(bytes: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::quality::FixedState::with_seed(DIGEST_SEED).build_hasher();
+    h.write(bytes);
+    h.finish()
+}
+
+/// What the aligner needs of a message's text: the digest it matches by (normalised text and
+/// attachment names), and the normalised text alone (its digest and length in characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keyed {
+    /// The digest of the normalised text with each attachment's normalised name appended: what
+    /// messages are matched by.
+    pub key: u64,
+    /// The digest of the normalised text alone.
+    pub text: u64,
+    /// The normalised text's length in characters.
+    pub text_chars: usize,
+}
+
+/// Computes [`Keyed`] digests with one reused buffer, so that keying a conversation allocates
+/// nothing per message.
+#[derive(Debug, Default)]
+pub struct Keyer {
+    joined: String,
+    normalised: String,
+}
+
+impl Keyer {
+    /// The digests of a message with `text` (given in pieces, joined as they come: a record's
+    /// text segments) and `attachments` (their names).
+    pub fn key<'a>(
+        &mut self,
+        text: impl IntoIterator<Item = &'a str>,
+        attachments: impl IntoIterator<Item = &'a str>,
+    ) -> Keyed {
+        let (joined, k) = (&mut self.joined, &mut self.normalised);
+        joined.clear();
+        k.clear();
+        for t in text {
+            joined.push_str(t);
+        }
+        normalise_into(joined, k);
+        let text_chars = if k.is_ascii() {
+            k.len()
+        } else {
+            k.chars().count()
+        };
+        let text = digest(k.as_bytes());
+        let mut any = false;
+        for a in attachments {
+            any = true;
+            k.push('\u{1f}');
+            normalise_into(a, k);
+        }
+        let key = if any { digest(k.as_bytes()) } else { text };
+        Keyed {
+            key,
+            text,
+            text_chars,
+        }
     }
-    k
+}
+
+/// One message as the aligner reads it: its author (a position in [`Compact::authors`]), its
+/// time and its [`Keyed::key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompactMessage {
+    /// The author's position in [`Compact::authors`]; `None` for a system event.
+    pub author: Option<u32>,
+    /// As [`Message::sent_s`].
+    pub sent_s: i64,
+    /// [`Keyed::key`] of its text and attachments.
+    pub key: u64,
+}
+
+/// An export as the aligner reads it: names once, texts as digests. [`align`] of an [`Export`]
+/// is [`align_compact`] of its [`Compact::of`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Compact {
+    /// As [`Export::name`].
+    pub name: String,
+    /// Every author's name, once.
+    pub authors: Vec<String>,
+    /// Its messages, in its order.
+    pub messages: Vec<CompactMessage>,
+}
+
+impl Compact {
+    /// The compact form of `export`.
+    pub fn of(export: &Export) -> Compact {
+        let mut keyer = Keyer::default();
+        let mut authors = AuthorTable::default();
+        let mut out = Compact {
+            name: export.name.clone(),
+            authors: Vec::new(),
+            messages: Vec::with_capacity(export.messages.len()),
+        };
+        for m in &export.messages {
+            let k = keyer.key([m.text.as_str()], m.attachments.iter().map(String::as_str));
+            out.messages.push(CompactMessage {
+                author: authors.of(&m.author),
+                sent_s: m.sent_s,
+                key: k.key,
+            });
+        }
+        out.authors = authors.into_names();
+        out
+    }
+}
+
+/// Authors' names to positions, for building a [`Compact`]: the empty name (a system event) is
+/// `None`.
+#[derive(Debug, Default)]
+pub struct AuthorTable {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl AuthorTable {
+    /// The position of `name`, added if new; `None` for the empty name.
+    pub fn of(&mut self, name: &str) -> Option<u32> {
+        if name.is_empty() {
+            return None;
+        }
+        if let Some(&i) = self.index.get(name) {
+            return Some(i);
+        }
+        let i = u32::try_from(self.names.len()).expect("fewer than 2^32 authors");
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        Some(i)
+    }
+
+    /// The names, by position.
+    pub fn into_names(self) -> Vec<String> {
+        self.names
+    }
 }
 
 const MINUTE: i64 = 60;
@@ -201,22 +355,30 @@ const HOUR: i64 = 3600;
 /// archive's reading zone rarely differ by more than 14).
 const MAX_SHIFT_HOURS: i64 = 14;
 
+/// Hash maps over digests and small integers, with a fixed fast hasher (no SipHash: the keys
+/// are digests already or positions, and nothing here iterates a map in an order that matters).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+    HashMap::with_capacity_and_hasher(capacity, foldhash::fast::FixedState::with_seed(0))
+}
+
 /// A union-find over (export, author) nodes.
 struct Names {
     parent: Vec<usize>,
-    nodes: Vec<(usize, String)>,
-    index: HashMap<(usize, String), usize>,
+    nodes: Vec<(usize, u32)>,
+    index: FastMap<(usize, u32), usize>,
 }
 
 impl Names {
-    fn node(&mut self, export: usize, name: &str) -> usize {
-        if let Some(&n) = self.index.get(&(export, name.to_string())) {
+    fn node(&mut self, export: usize, author: u32) -> usize {
+        if let Some(&n) = self.index.get(&(export, author)) {
             return n;
         }
         let n = self.nodes.len();
-        self.nodes.push((export, name.to_string()));
+        self.nodes.push((export, author));
         self.parent.push(n);
-        self.index.insert((export, name.to_string()), n);
+        self.index.insert((export, author), n);
         n
     }
     fn root(&mut self, mut n: usize) -> usize {
@@ -236,33 +398,96 @@ impl Names {
     }
 }
 
-/// A merged message while aligning: its holders and one author node.
+/// A merged message while aligning: its key, holders and one author node.
 struct Building {
     minute: i64,
+    key: u64,
     time_s: i64,
     author: Option<usize>,
     holders: Vec<Holder>,
 }
 
+/// The merged messages of one (minute, key), in the order they were added: a chain through
+/// [`Chains::next`], so that a key held once (most are) costs no vector of its own.
+#[derive(Clone, Copy)]
+struct Chain {
+    head: u32,
+    tail: u32,
+}
+
+struct Chains {
+    by_key: FastMap<(i64, u64), Chain>,
+    next: Vec<u32>,
+}
+
+const END: u32 = u32::MAX;
+
+impl Chains {
+    fn push(&mut self, minute: i64, key: u64, m: usize) {
+        let m = u32::try_from(m).expect("fewer than 2^32 messages");
+        debug_assert_eq!(self.next.len(), m as usize);
+        self.next.push(END);
+        match self.by_key.get_mut(&(minute, key)) {
+            Some(c) => {
+                self.next[c.tail as usize] = m;
+                c.tail = m;
+            }
+            None => {
+                self.by_key
+                    .insert((minute, key), Chain { head: m, tail: m });
+            }
+        }
+    }
+    fn first(&self, minute: i64, key: u64) -> Option<usize> {
+        self.by_key.get(&(minute, key)).map(|c| c.head as usize)
+    }
+    fn iter(&self, minute: i64, key: u64) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.by_key.get(&(minute, key)).map_or(END, |c| c.head);
+        std::iter::from_fn(move || {
+            (at != END).then(|| {
+                let m = at as usize;
+                at = self.next[m];
+                m
+            })
+        })
+    }
+}
+
 /// Aligns `exports` (see the crate documentation).
 pub fn align(exports: &[Export]) -> Alignment {
+    let compact: Vec<Compact> = exports.iter().map(Compact::of).collect();
+    align_compact(&compact)
+}
+
+/// Aligns exports in their compact form: the same alignment as [`align`] of the exports they
+/// were made from.
+pub fn align_compact(exports: &[Compact]) -> Alignment {
+    let refs: Vec<&Compact> = exports.iter().collect();
+    align_refs(&refs)
+}
+
+fn align_refs(exports: &[&Compact]) -> Alignment {
     let mut order: Vec<usize> = (0..exports.len()).collect();
-    order.sort_by(|&a, &b| canonical_cmp(&exports[a], &exports[b]));
+    order.sort_by(|&a, &b| canonical_cmp(exports[a], exports[b]));
+    let total: usize = exports.iter().map(|e| e.messages.len()).sum();
     let mut names = Names {
         parent: Vec::new(),
         nodes: Vec::new(),
-        index: HashMap::new(),
+        index: fast_map(64),
     };
-    let mut merged: Vec<Building> = Vec::new();
-    let mut by_key: HashMap<(i64, String), Vec<usize>> = HashMap::new();
+    let mut merged: Vec<Building> = Vec::with_capacity(total);
+    let mut chains = Chains {
+        by_key: fast_map(total),
+        next: Vec::with_capacity(total),
+    };
     let mut shifts_s = vec![0i64; exports.len()];
     for (step, &e) in order.iter().enumerate() {
-        let export = &exports[e];
-        let keys: Vec<String> = export.messages.iter().map(key_text).collect();
+        let export = exports[e];
+        let n = export.messages.len();
         let shift = if step == 0 {
             0
         } else {
-            estimate_shift(export, &keys, &merged, &by_key)
+            estimate_shift(export, &merged)
         };
         shifts_s[e] = shift;
         let minutes: Vec<i64> = export
@@ -273,29 +498,28 @@ pub fn align(exports: &[Export]) -> Alignment {
         let nodes: Vec<Option<usize>> = export
             .messages
             .iter()
-            .map(|m| (!m.author.is_empty()).then(|| names.node(e, &m.author)))
+            .map(|m| m.author.map(|a| names.node(e, a)))
             .collect();
-        let mut taken: Vec<Option<usize>> = vec![None; export.messages.len()];
+        let mut taken: Vec<Option<usize>> = vec![None; n];
         let mut held = vec![false; merged.len()];
         // Pass 1: distinctive texts, and the votes they give about names.
-        let mut in_export: HashMap<&str, usize> = HashMap::new();
-        for k in &keys {
-            *in_export.entry(k.as_str()).or_default() += 1;
+        let mut in_export: FastMap<u64, u32> = fast_map(n);
+        for m in &export.messages {
+            *in_export.entry(m.key).or_default() += 1;
         }
-        let mut in_merged: HashMap<&str, usize> = HashMap::new();
-        for ((_, k), ms) in &by_key {
-            *in_merged.entry(k.as_str()).or_default() += ms.len();
+        let mut in_merged: FastMap<u64, u32> = fast_map(merged.len());
+        for b in &merged {
+            *in_merged.entry(b.key).or_default() += 1;
         }
-        let mut votes: HashMap<usize, HashMap<usize, usize>> = HashMap::new();
-        for (i, k) in keys.iter().enumerate() {
-            if in_export.get(k.as_str()) != Some(&1) || in_merged.get(k.as_str()) != Some(&1) {
+        let mut votes: FastMap<usize, FastMap<usize, usize>> = fast_map(16);
+        for (i, msg) in export.messages.iter().enumerate() {
+            let k = msg.key;
+            if in_export.get(&k) != Some(&1) || in_merged.get(&k) != Some(&1) {
                 continue;
             }
-            let found = [0, -1, 1].iter().find_map(|d| {
-                by_key
-                    .get(&(minutes[i] + d, k.clone()))
-                    .and_then(|ms| ms.first().copied())
-            });
+            let found = [0, -1, 1]
+                .iter()
+                .find_map(|d| chains.first(minutes[i] + d, k));
             let Some(m) = found else { continue };
             if merged[m].author.is_some() != nodes[i].is_some() {
                 continue;
@@ -304,7 +528,11 @@ pub fn align(exports: &[Export]) -> Alignment {
             held[m] = true;
             if let (Some(a), Some(b)) = (nodes[i], merged[m].author) {
                 let b = names.root(b);
-                *votes.entry(a).or_default().entry(b).or_default() += 1;
+                *votes
+                    .entry(a)
+                    .or_insert_with(|| fast_map(4))
+                    .entry(b)
+                    .or_default() += 1;
             }
         }
         let mut voted: Vec<_> = votes.into_iter().collect();
@@ -318,7 +546,8 @@ pub fn align(exports: &[Export]) -> Alignment {
             }
         }
         // Which roots this export has given evidence for (an alias of someone already aligned).
-        let mut others: std::collections::HashSet<usize> = Default::default();
+        let mut others: std::collections::HashSet<usize, foldhash::fast::FixedState> =
+            Default::default();
         for n in 0..names.nodes.len() {
             if names.nodes[n].0 != e {
                 let r = names.root(n);
@@ -326,18 +555,16 @@ pub fn align(exports: &[Export]) -> Alignment {
             }
         }
         // Pass 2: every other message, in the export's order.
-        for i in 0..keys.len() {
+        for i in 0..n {
             if taken[i].is_some() {
                 continue;
             }
+            let k = export.messages[i].key;
             let mine = nodes[i].map(|n| names.root(n));
             let free = mine.is_some_and(|r| !others.contains(&r));
             let mut found = None;
             'probe: for d in [0, -1, 1] {
-                let Some(ms) = by_key.get(&(minutes[i] + d, keys[i].clone())) else {
-                    continue;
-                };
-                for &m in ms {
+                for m in chains.iter(minutes[i] + d, k) {
                     if held[m] {
                         continue;
                     }
@@ -371,16 +598,15 @@ pub fn align(exports: &[Export]) -> Alignment {
                 }
                 None => {
                     let m = merged.len();
+                    let key = export.messages[i].key;
                     merged.push(Building {
                         minute: minutes[i],
+                        key,
                         time_s,
                         author: nodes[i],
                         holders: vec![holder],
                     });
-                    by_key
-                        .entry((minutes[i], keys[i].clone()))
-                        .or_default()
-                        .push(m);
+                    chains.push(minutes[i], key, m);
                 }
             }
         }
@@ -389,29 +615,22 @@ pub fn align(exports: &[Export]) -> Alignment {
 }
 
 /// The shift (whole hours, in seconds) that best lines `export` up with what is aligned so far.
-fn estimate_shift(
-    export: &Export,
-    keys: &[String],
-    merged: &[Building],
-    by_key: &HashMap<(i64, String), Vec<usize>>,
-) -> i64 {
-    let mut once: HashMap<&str, Option<i64>> = HashMap::new();
-    for ((_, k), ms) in by_key {
-        for &m in ms {
-            once.entry(k.as_str())
-                .and_modify(|v| *v = None)
-                .or_insert(Some(merged[m].minute));
-        }
+fn estimate_shift(export: &Compact, merged: &[Building]) -> i64 {
+    let mut once: FastMap<u64, Option<i64>> = fast_map(merged.len());
+    for b in merged {
+        once.entry(b.key)
+            .and_modify(|v| *v = None)
+            .or_insert(Some(b.minute));
     }
-    let mut mine: HashMap<&str, Option<usize>> = HashMap::new();
-    for (i, k) in keys.iter().enumerate() {
-        mine.entry(k.as_str())
+    let mut mine: FastMap<u64, Option<usize>> = fast_map(export.messages.len());
+    for (i, m) in export.messages.iter().enumerate() {
+        mine.entry(m.key)
             .and_modify(|v| *v = None)
             .or_insert(Some(i));
     }
-    let mut tally: HashMap<i64, usize> = HashMap::new();
+    let mut tally: FastMap<i64, usize> = fast_map(32);
     for (k, i) in mine {
-        let (Some(i), Some(Some(theirs))) = (i, once.get(k)) else {
+        let (Some(i), Some(Some(theirs))) = (i, once.get(&k)) else {
             continue;
         };
         let ours = export.messages[i].sent_s.div_euclid(MINUTE);
@@ -431,23 +650,27 @@ fn estimate_shift(
         .map_or(0, |(h, _)| h * HOUR)
 }
 
-fn canonical_cmp(a: &Export, b: &Export) -> std::cmp::Ordering {
+fn canonical_cmp(a: &Compact, b: &Compact) -> std::cmp::Ordering {
+    fn key(e: &Compact) -> Vec<(i64, &str, u64)> {
+        e.messages
+            .iter()
+            .map(|m| {
+                (
+                    m.sent_s,
+                    m.author.map_or("", |a| e.authors[a as usize].as_str()),
+                    m.key,
+                )
+            })
+            .collect()
+    }
     a.name
         .cmp(&b.name)
         .then(a.messages.len().cmp(&b.messages.len()))
-        .then_with(|| {
-            let key = |e: &Export| {
-                e.messages
-                    .iter()
-                    .map(|m| (m.sent_s, m.author.clone(), m.text.clone()))
-                    .collect::<Vec<_>>()
-            };
-            key(a).cmp(&key(b))
-        })
+        .then_with(|| key(a).cmp(&key(b)))
 }
 
 fn finish(
-    exports: &[Export],
+    exports: &[&Compact],
     merged: Vec<Building>,
     names: &mut Names,
     mut shifts_s: Vec<i64>,
@@ -471,11 +694,11 @@ fn finish(
         *s -= base;
     }
     // People: group the nodes by root, count each alias's messages.
-    let mut counts: HashMap<usize, usize> = HashMap::new();
+    let mut counts: FastMap<usize, usize> = fast_map(64);
     for (e, x) in exports.iter().enumerate() {
         for m in &x.messages {
-            if !m.author.is_empty()
-                && let Some(&n) = names.index.get(&(e, m.author.clone()))
+            if let Some(a) = m.author
+                && let Some(&n) = names.index.get(&(e, a))
             {
                 *counts.entry(n).or_default() += 1;
             }
@@ -484,10 +707,10 @@ fn finish(
     let mut groups: HashMap<usize, Vec<Alias>> = HashMap::new();
     for n in 0..names.nodes.len() {
         let r = names.root(n);
-        let (export, name) = names.nodes[n].clone();
+        let (export, author) = names.nodes[n];
         groups.entry(r).or_default().push(Alias {
             export,
-            name,
+            name: exports[export].authors[author as usize].clone(),
             messages: counts.get(&n).copied().unwrap_or(0),
         });
     }
@@ -518,30 +741,42 @@ fn finish(
         .enumerate()
         .map(|(i, (r, _, _))| (*r, i))
         .collect();
-    let mut messages: Vec<(Vec<(String, usize)>, MergedMessage)> = merged
+    // Each export's rank by name (equal names, equal ranks), so that messages sort by their
+    // holders' (export name, message) without a string per holder.
+    let mut by_name: Vec<usize> = (0..exports.len()).collect();
+    by_name.sort_by(|&a, &b| exports[a].name.cmp(&exports[b].name));
+    let mut rank = vec![0usize; exports.len()];
+    for (i, &e) in by_name.iter().enumerate() {
+        rank[e] = if i > 0 && exports[by_name[i - 1]].name == exports[e].name {
+            rank[by_name[i - 1]]
+        } else {
+            i
+        };
+    }
+    let mut messages: Vec<MergedMessage> = merged
         .into_iter()
         .map(|b| {
             let mut holders = b.holders;
             holders.sort();
             let person = b.author.map(|a| position[&names.root(a)]);
-            let sort_key = holders
-                .iter()
-                .map(|h| (exports[h.export].name.clone(), h.message))
-                .collect();
-            (
-                sort_key,
-                MergedMessage {
-                    time_s: b.time_s - base,
-                    person,
-                    holders,
-                },
-            )
+            MergedMessage {
+                time_s: b.time_s - base,
+                person,
+                holders,
+            }
         })
         .collect();
-    messages.sort_by(|a, b| a.1.time_s.cmp(&b.1.time_s).then(a.0.cmp(&b.0)));
+    messages.sort_by(|a, b| {
+        a.time_s.cmp(&b.time_s).then_with(|| {
+            a.holders
+                .iter()
+                .map(|h| (rank[h.export], h.message))
+                .cmp(b.holders.iter().map(|h| (rank[h.export], h.message)))
+        })
+    });
     Alignment {
         shifts_s,
-        messages: messages.into_iter().map(|(_, m)| m).collect(),
+        messages,
         people: people.into_iter().map(|(_, _, p)| p).collect(),
     }
 }
@@ -578,13 +813,18 @@ fn display_name(aliases: &[Alias]) -> String {
 /// How likely `a` and `b` are to hold the same conversation. `titles` are their titles, when the
 /// caller has them: equal titles are a reason, never enough on their own.
 pub fn compare(a: &Export, b: &Export, titles: Option<(&str, &str)>) -> Match {
-    let exports = [a.clone(), b.clone()];
-    let al = align(&exports);
+    compare_compact(&Compact::of(a), &Compact::of(b), titles)
+}
+
+/// [`compare`] of exports in their compact form.
+pub fn compare_compact(a: &Compact, b: &Compact, titles: Option<(&str, &str)>) -> Match {
+    let exports = [a, b];
+    let al = align_refs(&exports);
     let authored = |e: usize| {
         exports[e]
             .messages
             .iter()
-            .filter(|m| !m.author.is_empty())
+            .filter(|m| m.author.is_some())
             .count()
     };
     let shared = al
@@ -649,5 +889,7 @@ pub fn compare(a: &Export, b: &Export, titles: Option<(&str, &str)>) -> Match {
     }
 }
 
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;

@@ -268,3 +268,74 @@ proptest! {
         prop_assert!(al.messages.iter().all(|m| m.holders.len() == 2));
     }
 }
+
+#[test]
+fn the_compact_aligner_gives_the_reference_alignment_on_the_simulation() {
+    for seed in 0..6 {
+        let sim = simulate(seed, 300);
+        let e: Vec<Export> = sim.phones.iter().map(|p| p.export.clone()).collect();
+        assert_eq!(align(&e), crate::reference::align(&e), "seed {seed}");
+        let cab = [e[2].clone(), e[0].clone(), e[1].clone()];
+        assert_eq!(align(&cab), crate::reference::align(&cab), "seed {seed}");
+    }
+}
+
+#[test]
+fn a_keyed_text_is_the_digest_of_its_normalised_text_and_attachments() {
+    let mut keyer = Keyer::default();
+    let k = keyer.key(["Budget  ", "LINE\n"], ["IMG-1.jpg"]);
+    assert_eq!(k.text, digest(b"budget line"));
+    assert_eq!(k.text_chars, 11);
+    assert_eq!(k.key, digest("budget line\u{1f}img-1.jpg".as_bytes()));
+    let plain = keyer.key(["Caf\u{e9} \u{2014} ok"], []);
+    assert_eq!(plain.key, plain.text);
+    assert_eq!(
+        plain.text,
+        digest(normalise("Caf\u{e9} \u{2014} ok").as_bytes())
+    );
+    assert_eq!(plain.text_chars, 9);
+}
+
+proptest! {
+    #[test]
+    fn the_compact_aligner_gives_the_reference_alignment(
+        a in arb_export("a"), b in arb_export("b"), c in arb_export("c")
+    ) {
+        let abc = [a, b, c];
+        prop_assert_eq!(align(&abc), crate::reference::align(&abc));
+        let two = [abc[1].clone(), abc[0].clone()];
+        prop_assert_eq!(align(&two), crate::reference::align(&two));
+    }
+}
+
+/// [`normalise`] as it was written first (every character through the NFC normaliser, pushed
+/// one by one): the oracle of the fast paths.
+fn normalise_reference(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.nfc().flat_map(char::to_lowercase) {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn normalise_is_its_reference(text in "(?s)[ \\t\\x0bA-Za-z0-9\u{e9}\u{301}\u{c9}\u{1f44d}\u{a0}\u{2003}İ.]{0,40}") {
+        prop_assert_eq!(normalise(&text), normalise_reference(&text));
+    }
+
+    #[test]
+    fn normalise_of_any_text_is_its_reference(text in any::<String>()) {
+        prop_assert_eq!(normalise(&text), normalise_reference(&text));
+    }
+}

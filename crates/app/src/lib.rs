@@ -21,6 +21,7 @@
 //! or escaping for display. (Error messages do name the command line's flags, `--tz` or `--after`,
 //! since that is how users know the options.)
 
+mod aligned;
 mod audit;
 mod case_bundle;
 mod case_review;

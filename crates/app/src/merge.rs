@@ -11,10 +11,12 @@
 //!   different depositors are compared the same way. Candidates come from an index of distinctive
 //!   texts (at least [`MIN_DISTINCTIVE_CHARS`] characters, in at most [`MAX_CONVERSATIONS_PER_TEXT`]
 //!   conversations), so conversations are never compared all against all.
-//! - *The merged view is computed, not stored.* The log holds only which conversations were
-//!   merged; the alignment (holders, people) follows from the records and `onrecord_align`, so
-//!   an improvement of the aligner improves every merged view without rewriting anything, and an
-//!   unmerge has nothing to undo but the catalogue's rows.
+//! - *The alignment is derived.* The log holds only which conversations were merged; the
+//!   alignment (holders, people) follows from the records and `onrecord_align`. It is computed
+//!   when the merge is written and kept as derived rows (see [`crate::aligned`]), used only while
+//!   it still describes the members, so an improvement of the aligner improves every merged view
+//!   without rewriting anything in the log, and an unmerge has nothing to undo but the
+//!   catalogue's rows.
 //! - *People are learned within merged conversations.* A name alone is not evidence that two
 //!   unrelated conversations' "Jane" is one person; outside a merge each conversation's author is
 //!   a person of that conversation.
@@ -23,7 +25,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use onrecord_align::{Export, Message, Precision};
+use onrecord_align::{Export, Holder, MergedMessage, Message, Precision};
 use onrecord_archive::govern::{Actor, Governed};
 use onrecord_archive::merges::Holding;
 use onrecord_archive::query::{ConversationView, RecordView};
@@ -32,6 +34,10 @@ use onrecord_model::Digest;
 use onrecord_model::wire::WireRecord;
 use serde::Serialize;
 
+use crate::aligned::{
+    AlignedMerge, DELETED, DISAPPEARING, DISAPPEARING_OFF, DISAPPEARING_ON, EDITED, MEDIA_KEY,
+    TEXT_MESSAGE,
+};
 use crate::error::AppError;
 
 /// Texts shorter than this ("ok", "Thanks") do not make two conversations candidates.
@@ -190,9 +196,6 @@ fn message_of(r: &WireRecord) -> Message {
     }
 }
 
-/// The text a media message is aligned by (see [`message_of`]).
-const MEDIA_KEY: &str = "\u{1}media";
-
 /// Whether `conversation` (an id) is part of a merge.
 pub fn is_merged(archive: &ArchiveReader, conversation: &str) -> Result<bool, AppError> {
     Ok(members_of(archive, conversation)?.len() > 1)
@@ -222,7 +225,22 @@ fn merged_view_of(
         .zip(&records)
         .map(|(id, r)| export_of(id, r))
         .collect();
-    let alignment = onrecord_align::align(&exports);
+    // The merge's stored alignment, when it describes exactly the records read here (a writer
+    // may have committed between the two reads); otherwise these records aligned afresh.
+    let alignment = match crate::aligned::stored(archive, &ids)? {
+        Some(a)
+            if a.records.iter().zip(&records).all(|(slims, views)| {
+                slims.len() == views.len()
+                    && slims
+                        .iter()
+                        .zip(views)
+                        .all(|(s, v)| s.log_index == v.log_index)
+            }) =>
+        {
+            a.alignment
+        }
+        _ => onrecord_align::align(&exports),
+    };
     let all: Vec<u64> = records.iter().flatten().map(|v| v.log_index).collect();
     let mut holdings_of: HashMap<u64, Vec<Holding>> = HashMap::with_capacity(all.len());
     for (i, h) in all.iter().zip(archive.holdings(&all)?) {
@@ -369,24 +387,20 @@ pub fn merge_suggestions(archive: &ArchiveReader) -> Result<Vec<MergeSuggestion>
         .filter(|c| !absorbed.contains(&c.id))
         .collect();
     let mut exports = Vec::with_capacity(convs.len());
-    let mut texts: HashMap<String, Vec<usize>> = HashMap::new();
+    // Distinctive texts by the digest of their normalised form (see `onrecord_align::digest`).
+    let mut texts: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, c) in convs.iter().enumerate() {
-        let records = archive.transcript(&c.id, None, 0)?;
-        let export = export_of(&c.id, &records);
-        for m in &export.messages {
-            if m.author.is_empty() {
+        let member = crate::aligned::read_member(archive, &c.id)?;
+        for (m, t) in member.compact.messages.iter().zip(&member.texts) {
+            if m.author.is_none() || t.text_chars < MIN_DISTINCTIVE_CHARS {
                 continue;
             }
-            let t = onrecord_align::normalise(&m.text);
-            if t.chars().count() < MIN_DISTINCTIVE_CHARS {
-                continue;
-            }
-            let at = texts.entry(t).or_default();
+            let at = texts.entry(t.text).or_default();
             if at.last() != Some(&i) && at.len() <= MAX_CONVERSATIONS_PER_TEXT {
                 at.push(i);
             }
         }
-        exports.push(export);
+        exports.push(member.compact);
     }
     let mut candidates: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     for at in texts.values() {
@@ -404,7 +418,7 @@ pub fn merge_suggestions(archive: &ArchiveReader) -> Result<Vec<MergeSuggestion>
         if shared_texts < 2 || convs[a].channel != convs[b].channel {
             continue;
         }
-        let m = onrecord_align::compare(
+        let m = onrecord_align::compare_compact(
             &exports[a],
             &exports[b],
             Some((&convs[a].title, &convs[b].title)),
@@ -506,7 +520,31 @@ pub fn merge(
         .iter()
         .map(|c| resolve(archive, c))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(archive.merge(&ids, &who)?)
+    merge_aligned(archive, &ids, &who)
+}
+
+/// Writes the merge entry of `ids` (the first absorbs the others) with the merge's alignment,
+/// computed from the members as they will be: the first's members so far, then the new ones in
+/// the order the merge rows will list them (by id). A refused merge is refused before anything
+/// is aligned.
+fn merge_aligned(archive: &Archive, ids: &[Digest], who: &Actor) -> Result<Governed, AppError> {
+    let rows = archive.merges()?;
+    let mut before = onrecord_archive::merges::MergeRows::new();
+    for r in &rows {
+        before.insert(r.absorbed, *r);
+    }
+    let action = onrecord_archive::entry::Action::Merge {
+        conversations: ids.to_vec(),
+    };
+    if let Err(e) = onrecord_archive::merges::fold(&mut before, u64::MAX, &action) {
+        return Err(AppError::from(onrecord_archive::ArchiveError::Invalid(e)));
+    }
+    let mut members = members_of(archive, &ids[0].to_hex())?;
+    let mut added: Vec<Digest> = ids[1..].to_vec();
+    added.sort();
+    members.extend(added.iter().map(Digest::to_hex));
+    let aligned = crate::aligned::align_members(archive, &members)?;
+    Ok(archive.merge_with_alignment(ids, who, Some(&aligned.encode()))?)
 }
 
 /// What the merges change in the usage report: each merged message counted once (its first
@@ -523,14 +561,16 @@ pub fn usage_merges(
     roots.sort();
     roots.dedup();
     for root in roots {
-        let view = merged_view_of(archive, &root, false)?;
-        for m in &view.messages {
-            let mut holders = m.holders.iter().map(|h| h.log_index);
+        let members = members_of(archive, &root)?;
+        let aligned = crate::aligned::aligned_merge(archive, &members)?;
+        for m in &aligned.alignment.messages {
+            let mut holders = m.holders.iter().map(|h| aligned.record(h).log_index);
             let Some(first) = holders.next() else {
                 continue;
             };
-            if let Some(p) = &m.person {
-                out.person.insert(first, p.clone());
+            if let Some(p) = m.person {
+                out.person
+                    .insert(first, aligned.alignment.people[p].name.clone());
             }
             out.skip.extend(holders.filter(|i| *i != first));
         }
@@ -573,7 +613,17 @@ pub fn auto_merge(
         rows.iter().map(|r| r.absorbed.to_hex()).collect();
     let mut out = Vec::new();
     let mut all: Option<Vec<ConversationView>> = None;
+    // The merges whose members this deposit added records to: their stored alignments no
+    // longer describe them, and are computed again below.
+    let mut grown: Vec<String> = Vec::new();
     for t in announced {
+        if in_merge(&t.id) {
+            grown.push(
+                rows.iter()
+                    .find(|r| r.absorbed.to_hex() == t.id)
+                    .map_or_else(|| t.id.clone(), |r| r.merged.to_hex()),
+            );
+        }
         if in_merge(&t.id)
             || out
                 .iter()
@@ -603,7 +653,7 @@ pub fn auto_merge(
         }
         candidates.sort_by(|a, b| b.n_records.cmp(&a.n_records).then(a.id.cmp(&b.id)));
         candidates.truncate(AUTO_MERGE_CANDIDATES);
-        let mine = export_of(&t.id, &archive.transcript(&t.id, None, 0)?);
+        let mine = crate::aligned::read_member(archive, &t.id)?.compact;
         let mut best: Option<(&ConversationView, onrecord_align::Match)> = None;
         for c in candidates {
             // A merge is compared member by member (each phone's export as it came): the best
@@ -619,8 +669,8 @@ pub fn auto_merge(
                     .iter()
                     .find(|x| x.id == id)
                     .map_or(c.title.as_str(), |x| x.title.as_str());
-                let theirs = export_of(&id, &archive.transcript(&id, None, 0)?);
-                let m = onrecord_align::compare(&theirs, &mine, Some((title, &t.title)));
+                let theirs = crate::aligned::read_member(archive, &id)?.compact;
+                let m = onrecord_align::compare_compact(&theirs, &mine, Some((title, &t.title)));
                 if m.confidence >= AUTO_MERGE_FROM
                     && m.shared >= AUTO_MERGE_MIN_SHARED
                     && best
@@ -644,7 +694,7 @@ pub fn auto_merge(
             ),
         };
         let ids = [resolve(archive, &into.id)?, resolve(archive, &t.id)?];
-        let g = archive.merge(&ids, &who)?;
+        let g = merge_aligned(archive, &ids, &who)?;
         out.push(onrecord_archive::ReceiptMerge {
             conversation: t.id.clone(),
             into: into.id.clone(),
@@ -653,7 +703,40 @@ pub fn auto_merge(
             log_index: g.entries.first().map_or(0, |e| e.0),
         });
     }
+    grown.sort();
+    grown.dedup();
+    for root in grown {
+        if crate::aligned::stored(archive, &members_of(archive, &root)?)?.is_none() {
+            store_alignment(archive, &root)?;
+        }
+    }
     Ok(out)
+}
+
+/// Aligns the merge `root` (hex) absorbs into afresh and stores it as its alignment.
+fn store_alignment(archive: &Archive, root: &str) -> Result<(), AppError> {
+    let members = members_of(archive, root)?;
+    crate::aligned::store_fresh(archive, root, &members)
+}
+
+/// Stores the alignment of every merge that has none that describes it (after `rebuild`, which
+/// replays merges without their derived alignments, or after a catalogue migration); how many.
+pub fn store_alignments(archive: &Archive) -> Result<usize, AppError> {
+    let mut roots: Vec<String> = archive
+        .merges()?
+        .iter()
+        .map(|r| r.merged.to_hex())
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let mut n = 0;
+    for root in roots {
+        if crate::aligned::stored(archive, &members_of(archive, &root)?)?.is_none() {
+            store_alignment(archive, &root)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Undoes the merge of the conversation named (the absorbing one, or any of its members): a
@@ -752,24 +835,88 @@ pub fn findings(
     };
     let mut out = Vec::new();
     for root in roots {
-        out.extend(findings_of(&merged_view(archive, &root)?));
+        let members = members_of(archive, &root)?;
+        let aligned = crate::aligned::aligned_merge(archive, &members)?;
+        let drafts = findings_of(archive, &aligned)?;
+        let found = resolve_findings(archive, &aligned, drafts)?;
+        let title = conversation_view(archive, &root)?.title;
+        // An audited read: the records the findings show.
+        let mut cited: Vec<&str> = found
+            .iter()
+            .flat_map(|f| f.evidence.iter().chain(&f.placeholder))
+            .map(|h| h.record.as_str())
+            .collect();
+        cited.sort_unstable();
+        cited.dedup();
+        crate::audit::read(
+            archive,
+            "show",
+            &format!("findings of merged conversation {root} ({title})"),
+            cited,
+        )?;
+        out.extend(found);
     }
     Ok(out)
 }
 
-fn findings_of(view: &MergedView) -> Vec<Finding> {
-    let holds = |m: &MergedMessageView, c: &str| m.holders.iter().any(|h| h.conversation == c);
-    let authored = |m: &MergedMessageView| m.person.is_some() && m.time_s != 0;
-    let mut out = Vec::new();
+/// A finding before its records are read: texts and holders named by position.
+struct Draft {
+    finding: Finding,
+    /// The message whose (first holder's) text is the finding's `text`.
+    text_of: Option<usize>,
+    /// The message whose text is the finding's `original`.
+    original_of: Option<usize>,
+    /// Records whose authors are `person` and `turned_off_by` (a disappearing period's notices).
+    person_of: Option<u64>,
+    turned_off_by_of: Option<u64>,
+    evidence: Vec<Holder>,
+    placeholder: Vec<Holder>,
+}
+
+impl Draft {
+    fn new(finding: Finding) -> Draft {
+        Draft {
+            finding,
+            text_of: None,
+            original_of: None,
+            person_of: None,
+            turned_off_by_of: None,
+            evidence: Vec::new(),
+            placeholder: Vec::new(),
+        }
+    }
+}
+
+fn time_of(time_s: i64) -> Option<String> {
+    jiff::Timestamp::from_second(time_s)
+        .ok()
+        .filter(|_| time_s != 0)
+        .map(|t| t.to_string())
+}
+
+/// The findings of one merge from its alignment (see [`findings`] and [`Finding::kind`]), with
+/// their records still to read ([`resolve_findings`]).
+fn findings_of(archive: &ArchiveReader, a: &AlignedMerge) -> Result<Vec<Draft>, AppError> {
+    let al = &a.alignment;
+    let messages = &al.messages;
+    let members: Vec<&str> = a.members.iter().map(String::as_str).collect();
+    let first = |m: &MergedMessage| a.record(&m.holders[0]);
+    let holds = |m: &MergedMessage, c: usize| m.holders.iter().any(|h| h.export == c);
+    let authored = |m: &MergedMessage| m.person.is_some() && m.time_s != 0;
+    let person_name = |m: &MergedMessage| m.person.map(|p| al.people[p].name.as_str());
+    let mut out: Vec<Draft> = Vec::new();
 
     // Disappearing periods, from the notices of every export (the same notice in several
     // languages is one switch): each on, to the next off.
-    let mut switches: Vec<(i64, bool, Option<String>)> = Vec::new();
-    for m in &view.messages {
-        let on = match m.record.kind.as_str() {
-            "disappearing_on" => true,
-            "disappearing_off" => false,
-            _ => continue,
+    let mut switches: Vec<(i64, bool, u64)> = Vec::new();
+    for m in messages {
+        let class = first(m).class;
+        let on = if class & DISAPPEARING_ON != 0 {
+            true
+        } else if class & DISAPPEARING_OFF != 0 {
+            false
+        } else {
+            continue;
         };
         if m.time_s == 0 {
             continue;
@@ -780,16 +927,16 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
         {
             continue;
         }
-        switches.push((m.time_s, on, m.record.author.clone()));
+        switches.push((m.time_s, on, first(m).log_index));
     }
     switches.sort_by_key(|s| s.0);
-    let mut periods: Vec<(i64, i64, Option<String>, Option<String>)> = Vec::new();
-    let mut open: Option<(i64, Option<String>)> = None;
+    let mut periods: Vec<(i64, i64, u64, Option<u64>)> = Vec::new();
+    let mut open: Option<(i64, u64)> = None;
     for (t, on, who) in switches {
         match (on, open.take()) {
             (true, None) => open = Some((t, who)),
             (true, Some(o)) => open = Some(o),
-            (false, Some((start, by))) => periods.push((start, t, by, who)),
+            (false, Some((start, by))) => periods.push((start, t, by, Some(who))),
             (false, None) => {}
         }
     }
@@ -798,17 +945,16 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
     }
     // A message is of a period when its export flags it so (it came after the notice in that
     // export, whatever the minute precision of either), or lies strictly inside one.
-    let flagged = |m: &MergedMessageView| m.record.flags.iter().any(|f| f == "disappearing");
-    let in_period = |m: &MergedMessageView| {
+    let flagged = |m: &MergedMessage| first(m).class & DISAPPEARING != 0;
+    let in_period = |m: &MergedMessage| {
         flagged(m)
             || periods
                 .iter()
                 .any(|(a, b, ..)| m.time_s > *a && m.time_s < *b)
     };
-    let members: Vec<&str> = view.members.iter().map(|c| c.id.as_str()).collect();
+    let root = members[0];
     for (start, end, by, off_by) in &periods {
-        let survivors: Vec<&MergedMessageView> = view
-            .messages
+        let survivors: Vec<&MergedMessage> = messages
             .iter()
             .filter(|m| {
                 authored(m)
@@ -816,11 +962,11 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
                     && m.time_s <= end.saturating_add(60)
                     && (flagged(m) || (m.time_s > *start && m.time_s < *end))
             })
-            .filter(|m| members.iter().any(|c| !holds(m, c)))
+            .filter(|m| (0..members.len()).any(|c| !holds(m, c)))
             .collect();
-        out.push(Finding {
+        let mut d = Draft::new(Finding {
             kind: "disappearing",
-            conversation: view.conversation.id.clone(),
+            conversation: root.to_string(),
             span: [
                 rfc3339(*start),
                 if *end == i64::MAX {
@@ -831,8 +977,8 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
             ],
             time: Some(rfc3339(*start)),
             until: (*end != i64::MAX).then(|| rfc3339(*end)),
-            person: by.clone(),
-            turned_off_by: off_by.clone(),
+            person: None,
+            turned_off_by: None,
             text: format!(
                 "{} message{} of the period survive in some exports only",
                 survivors.len(),
@@ -840,43 +986,45 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
             ),
             original: None,
             count: survivors.len(),
-            evidence: survivors.iter().flat_map(|m| m.holders.clone()).collect(),
+            evidence: Vec::new(),
             placeholder: Vec::new(),
         });
+        d.person_of = Some(*by);
+        d.turned_off_by_of = *off_by;
+        d.evidence = survivors
+            .iter()
+            .flat_map(|m| m.holders.iter().copied())
+            .collect();
+        out.push(d);
     }
 
     // Altered: for one person at one time (±1 minute), versions held by disjoint sets of
     // exports, none a placeholder or a recorded edit. The version held most (then the one
     // captured first) is the reference; the others are altered.
-    let plain = |m: &MergedMessageView| {
+    let plain = |m: &MergedMessage| {
         // Text messages only: a photo is "<Media omitted>" on Android and "<attached: …>" on
         // iOS, which is no alteration.
-        authored(m)
-            && m.record.type_ == "message"
-            && m.record.kind == "text"
-            && !m.record.flags.iter().any(|f| f == "edited")
+        let class = first(m).class;
+        authored(m) && class & TEXT_MESSAGE != 0 && class & EDITED == 0
     };
-    fn convs_of(m: &MergedMessageView) -> std::collections::BTreeSet<&str> {
-        m.holders.iter().map(|h| h.conversation.as_str()).collect()
-    }
+    let convs_of = |m: &MergedMessage| -> std::collections::BTreeSet<&str> {
+        m.holders.iter().map(|h| members[h.export]).collect()
+    };
     let mut altered_ix: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut by_key: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
-    for (i, m) in view.messages.iter().enumerate() {
+    for (i, m) in messages.iter().enumerate() {
         if plain(m) {
             by_key
-                .entry((
-                    m.person.as_deref().unwrap_or_default(),
-                    m.time_s.div_euclid(60),
-                ))
+                .entry((person_name(m).unwrap_or_default(), m.time_s.div_euclid(60)))
                 .or_default()
                 .push(i);
         }
     }
-    for (i, m) in view.messages.iter().enumerate() {
+    for (i, m) in messages.iter().enumerate() {
         if !plain(m) || altered_ix.contains(&i) {
             continue;
         }
-        let person = m.person.as_deref().unwrap_or_default();
+        let person = person_name(m).unwrap_or_default();
         let minute = m.time_s.div_euclid(60);
         let mine = convs_of(m);
         let mut versions: Vec<usize> = vec![i];
@@ -884,11 +1032,11 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
             for &j in by_key.get(&(person, k)).into_iter().flatten() {
                 if j != i
                     && !versions.contains(&j)
-                    && view.messages[j].record.text != m.record.text
-                    && versions.iter().all(|&v| {
-                        convs_of(&view.messages[v]).is_disjoint(&convs_of(&view.messages[j]))
-                    })
-                    && mine.is_disjoint(&convs_of(&view.messages[j]))
+                    && first(&messages[j]).raw != first(m).raw
+                    && versions
+                        .iter()
+                        .all(|&v| convs_of(&messages[v]).is_disjoint(&convs_of(&messages[j])))
+                    && mine.is_disjoint(&convs_of(&messages[j]))
                 {
                     versions.push(j);
                 }
@@ -898,143 +1046,258 @@ fn findings_of(view: &MergedView) -> Vec<Finding> {
             continue;
         }
         versions.sort_by_key(|&v| {
-            let vm = &view.messages[v];
+            let vm = &messages[v];
             (
                 std::cmp::Reverse(convs_of(vm).len()),
                 vm.holders
                     .iter()
-                    .map(|h| h.log_index)
+                    .map(|h| a.record(h).log_index)
                     .min()
                     .unwrap_or(u64::MAX),
             )
         });
-        let reference = &view.messages[versions[0]];
+        let reference = versions[0];
         altered_ix.extend(versions.iter().copied());
         for &v in &versions[1..] {
-            let vm = &view.messages[v];
+            let vm = &messages[v];
             for c in convs_of(vm) {
-                out.push(Finding {
+                let mut d = Draft::new(Finding {
                     kind: "altered",
                     conversation: c.to_string(),
                     span: [String::new(), String::new()],
-                    time: vm.time.clone(),
+                    time: time_of(vm.time_s),
                     until: None,
-                    person: vm.person.clone(),
+                    person: person_name(vm).map(str::to_string),
                     turned_off_by: None,
-                    text: vm.record.text.clone(),
-                    original: Some(reference.record.text.clone()),
+                    text: String::new(),
+                    original: Some(String::new()),
                     count: 1,
-                    evidence: reference.holders.clone(),
-                    placeholder: vm
-                        .holders
-                        .iter()
-                        .filter(|h| h.conversation == c)
-                        .cloned()
-                        .collect(),
+                    evidence: Vec::new(),
+                    placeholder: Vec::new(),
                 });
+                d.text_of = Some(v);
+                d.original_of = Some(reference);
+                d.evidence = messages[reference].holders.clone();
+                d.placeholder = vm
+                    .holders
+                    .iter()
+                    .filter(|h| members[h.export] == c)
+                    .copied()
+                    .collect();
+                out.push(d);
             }
         }
     }
 
-    for c in &view.members {
-        let mine: Vec<&MergedMessageView> = view
-            .messages
-            .iter()
-            .filter(|m| authored(m) && holds(m, &c.id))
+    // A placeholder is one that only its own export holds, in one deposit: the deposits that
+    // hold the few placeholders held by one export are looked up.
+    let lone: Vec<u64> = messages
+        .iter()
+        .filter(|m| m.holders.len() == 1 && first(m).class & DELETED != 0)
+        .map(|m| first(m).log_index)
+        .collect();
+    let once_held: std::collections::HashSet<u64> = lone
+        .iter()
+        .zip(archive.holdings(&lone)?)
+        .filter(|(_, h)| h.len() == 1)
+        .map(|(i, _)| *i)
+        .collect();
+
+    for (c, id) in members.iter().enumerate() {
+        let mine: Vec<usize> = (0..messages.len())
+            .filter(|&i| authored(&messages[i]) && holds(&messages[i], c))
             .collect();
-        let (Some(first), Some(last)) = (mine.first(), mine.last()) else {
+        let (Some(&first_ix), Some(&last_ix)) = (mine.first(), mine.last()) else {
             continue;
         };
-        let span = [rfc3339(first.time_s), rfc3339(last.time_s)];
-        for f in out
+        let (first_s, last_s) = (messages[first_ix].time_s, messages[last_ix].time_s);
+        let span = [rfc3339(first_s), rfc3339(last_s)];
+        for d in out
             .iter_mut()
-            .filter(|f| f.kind == "altered" && f.conversation == c.id)
+            .filter(|d| d.finding.kind == "altered" && d.finding.conversation == *id)
         {
-            f.span = span.clone();
+            d.finding.span = span.clone();
         }
         // This export's placeholders, by (person, minute), to recover what others hold.
-        let mut placeholders: HashMap<(&str, i64), Vec<&MergedMessageView>> = HashMap::new();
-        for m in &mine {
-            if m.record.kind == "deleted" && m.holders.len() == 1 {
-                let p = m.person.as_deref().unwrap_or_default();
+        let mut placeholders: HashMap<(&str, i64), Vec<usize>> = HashMap::new();
+        for &i in &mine {
+            let m = &messages[i];
+            if first(m).class & DELETED != 0
+                && m.holders.len() == 1
+                && once_held.contains(&first(m).log_index)
+            {
                 placeholders
-                    .entry((p, m.time_s.div_euclid(60)))
+                    .entry((person_name(m).unwrap_or_default(), m.time_s.div_euclid(60)))
                     .or_default()
-                    .push(m);
+                    .push(i);
             }
         }
         // What it lacks inside its span, in runs of consecutive messages.
-        let mut runs: Vec<Vec<&MergedMessageView>> = Vec::new();
-        let mut run: Vec<&MergedMessageView> = Vec::new();
-        for (i, m) in view.messages.iter().enumerate() {
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        let mut run: Vec<usize> = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
             // Inside the span by whole minutes: an export of minute precision cannot say whether
             // a message of the same minute as its first (or last) came before (or after) it.
             let minute = m.time_s.div_euclid(60);
-            if !authored(m)
-                || minute <= first.time_s.div_euclid(60)
-                || minute >= last.time_s.div_euclid(60)
-            {
+            if !authored(m) || minute <= first_s.div_euclid(60) || minute >= last_s.div_euclid(60) {
                 continue;
             }
-            if holds(m, &c.id) {
-                if m.record.kind != "deleted" {
+            let deleted = first(m).class & DELETED != 0;
+            if holds(m, c) {
+                if !deleted {
                     runs.extend((!run.is_empty()).then(|| std::mem::take(&mut run)));
                 }
                 continue;
             }
-            if m.record.kind == "deleted" || in_period(m) || altered_ix.contains(&i) {
+            if deleted || in_period(m) || altered_ix.contains(&i) {
                 continue;
             }
-            run.push(m);
+            run.push(i);
         }
         runs.extend((!run.is_empty()).then_some(run));
         for run in runs {
             if run.len() >= GAP_MIN {
-                let (a, b) = (run[0], run[run.len() - 1]);
-                out.push(Finding {
+                let (ra, rb) = (&messages[run[0]], &messages[run[run.len() - 1]]);
+                let mut d = Draft::new(Finding {
                     kind: "coverage-gap",
-                    conversation: c.id.clone(),
+                    conversation: id.to_string(),
                     span: span.clone(),
-                    time: a.time.clone(),
-                    until: b.time.clone(),
+                    time: time_of(ra.time_s),
+                    until: time_of(rb.time_s),
                     person: None,
                     turned_off_by: None,
                     text: format!("{} consecutive messages that other exports hold", run.len()),
                     original: None,
                     count: run.len(),
-                    evidence: run.iter().flat_map(|m| m.holders.clone()).collect(),
+                    evidence: Vec::new(),
                     placeholder: Vec::new(),
                 });
+                d.evidence = run
+                    .iter()
+                    .flat_map(|&i| messages[i].holders.iter().copied())
+                    .collect();
+                out.push(d);
                 continue;
             }
-            for m in run {
-                let person = m.person.as_deref().unwrap_or_default();
+            for i in run {
+                let m = &messages[i];
+                let person = person_name(m).unwrap_or_default();
                 let minute = m.time_s.div_euclid(60);
                 let placeholder = [minute, minute - 1, minute + 1].iter().find_map(|k| {
                     placeholders
                         .get_mut(&(person, *k))
                         .and_then(|v| (!v.is_empty()).then(|| v.remove(0)))
                 });
-                out.push(Finding {
+                let mut d = Draft::new(Finding {
                     kind: if placeholder.is_some() {
                         "deleted-recovered"
                     } else {
                         "missing"
                     },
-                    conversation: c.id.clone(),
+                    conversation: id.to_string(),
                     span: span.clone(),
-                    time: m.time.clone(),
+                    time: time_of(m.time_s),
                     until: None,
-                    person: m.person.clone(),
+                    person: person_name(m).map(str::to_string),
                     turned_off_by: None,
-                    text: m.record.text.clone(),
+                    text: String::new(),
                     original: None,
                     count: 1,
-                    evidence: m.holders.clone(),
-                    placeholder: placeholder.map(|p| p.holders.clone()).unwrap_or_default(),
+                    evidence: Vec::new(),
+                    placeholder: Vec::new(),
                 });
+                d.text_of = Some(i);
+                d.evidence = m.holders.clone();
+                d.placeholder = placeholder.map_or_else(Vec::new, |p| messages[p].holders.clone());
+                out.push(d);
             }
         }
     }
-    out
+    Ok(out)
+}
+
+/// Reads the records the drafts name (texts, authors, holders and their deposits) and fills
+/// them in: a lookup per record cited, not per record of the merge.
+fn resolve_findings(
+    archive: &ArchiveReader,
+    a: &AlignedMerge,
+    drafts: Vec<Draft>,
+) -> Result<Vec<Finding>, AppError> {
+    let messages = &a.alignment.messages;
+    let mut wanted: Vec<u64> = Vec::new();
+    let mut texts_wanted: Vec<u64> = Vec::new();
+    for d in &drafts {
+        for h in d.evidence.iter().chain(&d.placeholder) {
+            wanted.push(a.record(h).log_index);
+        }
+        wanted.extend(d.person_of);
+        wanted.extend(d.turned_off_by_of);
+        for i in d.text_of.iter().chain(&d.original_of) {
+            texts_wanted.push(a.record(&messages[*i].holders[0]).log_index);
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    texts_wanted.sort_unstable();
+    texts_wanted.dedup();
+    let holders: HashMap<u64, onrecord_archive::merges::HolderRecord> = archive
+        .holder_records(&wanted)?
+        .into_iter()
+        .flatten()
+        .map(|r| (r.log_index, r))
+        .collect();
+    let texts: HashMap<u64, String> = archive
+        .records_by_index(&texts_wanted)?
+        .into_iter()
+        .map(|v| (v.log_index, v.record.text))
+        .collect();
+    let views = |hs: &[Holder]| -> Vec<HolderView> {
+        let mut out = Vec::new();
+        for h in hs {
+            let Some(r) = holders.get(&a.record(h).log_index) else {
+                continue;
+            };
+            for d in &r.holdings {
+                out.push(HolderView {
+                    conversation: a.members[h.export].clone(),
+                    record: r.id.clone(),
+                    log_index: r.log_index,
+                    author: r.author.clone(),
+                    deposit: d.deposit.clone(),
+                    file_name: d.file_name.clone(),
+                    depositor: d.depositor.clone(),
+                    line: d.line,
+                });
+            }
+        }
+        out
+    };
+    let text_of = |i: usize| {
+        texts
+            .get(&a.record(&messages[i].holders[0]).log_index)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let author_of = |i: u64| holders.get(&i).and_then(|r| r.author.clone());
+    Ok(drafts
+        .into_iter()
+        .map(|d| {
+            let mut f = d.finding;
+            f.evidence = views(&d.evidence);
+            f.placeholder = views(&d.placeholder);
+            if let Some(i) = d.text_of {
+                f.text = text_of(i);
+            }
+            if let Some(i) = d.original_of {
+                f.original = Some(text_of(i));
+            }
+            if let Some(i) = d.person_of {
+                f.person = author_of(i);
+            }
+            if let Some(i) = d.turned_off_by_of {
+                f.turned_off_by = author_of(i);
+            }
+            f
+        })
+        .collect())
 }

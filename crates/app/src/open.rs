@@ -75,6 +75,11 @@ pub fn rebuild(dir: &Path) -> Result<(onrecord_archive::rebuild::RebuildReport, 
         AppError::from(e).context(format!("rebuilding the archive {}", dir.display()))
     };
     let report = onrecord_archive::rebuild::rebuild(dir).map_err(ctx)?;
-    let indexed = open(dir)?.reindex().map_err(ctx)?;
+    let archive = open(dir)?;
+    let indexed = archive.reindex().map_err(ctx)?;
+    // The merges' stored alignments are derived rows the replay does not make (the archive
+    // knows no aligner): each merge is aligned again here.
+    crate::merge::store_alignments(&archive)
+        .map_err(|e| e.context("aligning the merged conversations again"))?;
     Ok((report, indexed))
 }

@@ -1076,6 +1076,31 @@ fn check_merges(
             ),
         );
     }
+    // Stored alignments are derived rows: each must be of a merge the log has, written for the
+    // entry that last grew it (an unmerge deletes it, a growth replaces or deletes it). What is
+    // in it the application checks against the members whenever it reads it.
+    let mut latest: std::collections::BTreeMap<Digest, u64> = Default::default();
+    for row in expected.values() {
+        let e = latest.entry(row.merged).or_default();
+        *e = (*e).max(row.entry);
+    }
+    for (merged, entry) in snap.merge_alignments()? {
+        match latest.get(&merged) {
+            Some(e) if *e == entry => {}
+            Some(e) => push_problem(
+                &mut rep.problems,
+                format!(
+                    "the catalogue keeps an alignment of the merge into {merged} for entry {entry}, but the merge's latest entry is {e}"
+                ),
+            ),
+            None => push_problem(
+                &mut rep.problems,
+                format!(
+                    "the catalogue keeps an alignment of a merge into {merged} (entry {entry}), which the log does not merge"
+                ),
+            ),
+        }
+    }
     Ok(())
 }
 

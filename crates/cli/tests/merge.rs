@@ -599,3 +599,91 @@ fn a_photo_written_differently_by_each_phone_is_one_message() {
     assert_eq!(lines(&env.ok(&["show", id, "--json"])).len(), 40);
     assert_eq!(env.ok(&["findings", "--json"]), "");
 }
+
+/// The findings and the merged view read the merge's stored alignment (written with the merge
+/// entry); without it (deleted, as a catalogue from before schema 9 or a replay would have none)
+/// they align afresh. Both give the same findings and the same view, byte for byte; `rebuild`
+/// stores the alignment again, `verify` accepts either, and an unmerge deletes it.
+#[test]
+fn findings_through_the_stored_alignment_are_those_of_a_fresh_alignment() {
+    use onrecord_align::simulate::simulate_findings;
+    for seed in 0..4u64 {
+        let env = Env::new();
+        env.init();
+        let (sim, _) = simulate_findings(seed, 120);
+        let mut root = String::new();
+        for (i, phone) in sim.phones.iter().enumerate() {
+            let path = env.write(&phone.file_name, phone.text.as_bytes());
+            let depositor = ["Minister's Office", "Special Adviser", "Perm Sec's Office"][i];
+            let receipt: serde_json::Value = serde_json::from_str(
+                env.ok(&[
+                    "ingest",
+                    "--no-classify",
+                    "--json",
+                    "--depositor",
+                    depositor,
+                    path.to_str().unwrap(),
+                ])
+                .trim(),
+            )
+            .unwrap();
+            if let Some(into) = receipt["merged"][0]["into"].as_str() {
+                root = into.to_string();
+            }
+        }
+        assert!(!root.is_empty(), "seed {seed}: merged at ingest");
+        let db = env.archive().join("catalogue.sqlite");
+        let stored_rows = || -> i64 {
+            rusqlite::Connection::open(&db)
+                .unwrap()
+                .query_row("SELECT count(*) FROM merge_alignments", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            stored_rows(),
+            1,
+            "seed {seed}: the automatic merges stored it"
+        );
+        let stored_findings = env.ok(&["findings", "--json"]);
+        assert!(!stored_findings.is_empty(), "seed {seed}");
+        let stored_view = env.ok(&["show", &root, "--json"]);
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute("DELETE FROM merge_alignments", [])
+            .unwrap();
+        assert_eq!(
+            env.ok(&["findings", "--json"]),
+            stored_findings,
+            "seed {seed}: fresh against stored"
+        );
+        assert_eq!(
+            env.ok(&["show", &root, "--json"]),
+            stored_view,
+            "seed {seed}"
+        );
+        env.ok(&["verify"]);
+        env.ok(&["rebuild"]);
+        assert_eq!(stored_rows(), 1, "seed {seed}: rebuild stored it again");
+        env.ok(&["verify"]);
+        assert_eq!(
+            env.ok(&["findings", "--json"]),
+            stored_findings,
+            "seed {seed}"
+        );
+        if seed == 0 {
+            // An alignment row of no merge is reported; an unmerge deletes the merge's.
+            let c = rusqlite::Connection::open(&db).unwrap();
+            c.execute(
+                "INSERT INTO merge_alignments (merged, entry, alignment) VALUES (zeroblob(32), 1, x'00')",
+                [],
+            )
+            .unwrap();
+            verify_fails(&env, &["alignment of a merge"]);
+            c.execute("DELETE FROM merge_alignments WHERE entry = 1", [])
+                .unwrap();
+            env.ok(&["unmerge", &root, "--reason", "test"]);
+            assert_eq!(stored_rows(), 0);
+            env.ok(&["verify"]);
+        }
+    }
+}

@@ -47,54 +47,80 @@ impl Content {
     ///
     /// Values are not parsed here; [`Content::to_record`] reads them.
     pub fn decode(bytes: &[u8]) -> Result<Content, ContentError> {
-        if !bytes.starts_with(CONTENT_PREFIX) {
-            return Err(ContentError::BadPrefix { offset: 0 });
-        }
-        let mut cursor = Cursor {
-            bytes,
-            at: CONTENT_PREFIX.len(),
-        };
         let mut claims = Vec::new();
-        let mut prev_slot = None;
-        while cursor.at < bytes.len() {
-            let claim_at = cursor.at;
-            if claims.len() == MAX_CLAIMS {
-                return Err(ContentError::TooManyClaims {
-                    offset: claim_at,
-                    limit: MAX_CLAIMS,
-                });
-            }
-            let n = u16::from_be_bytes(cursor.array("name length")?) as usize;
-            let name_at = cursor.at;
+        for_each_claim(bytes, &mut |name, value| {
+            claims.push(Claim {
+                name: name.to_string(),
+                value: value.to_string(),
+            })
+        })?;
+        Ok(Content { claims })
+    }
+}
+
+/// Reads canonical bytes as [`Content::decode`] does, refusing the same things, but lends each
+/// claim's name and value to `f` instead of copying them: for readers that want a few claims
+/// of many records (the aligner of merged conversations reads the author, time and text).
+pub fn for_each_claim<'a>(
+    bytes: &'a [u8],
+    f: &mut dyn FnMut(&'a str, &'a str),
+) -> Result<(), ContentError> {
+    if !bytes.starts_with(CONTENT_PREFIX) {
+        return Err(ContentError::BadPrefix { offset: 0 });
+    }
+    let mut cursor = Cursor {
+        bytes,
+        at: CONTENT_PREFIX.len(),
+    };
+    let mut n_claims = 0;
+    let mut prev_slot = None;
+    // The previous claim's name and slot: a record's text is one claim per word or separator,
+    // so most names repeat the one before, and are then neither checked nor looked up again.
+    let mut prev_name: (&[u8], &str, usize) = (&[], "", 0);
+    while cursor.at < bytes.len() {
+        let claim_at = cursor.at;
+        if n_claims == MAX_CLAIMS {
+            return Err(ContentError::TooManyClaims {
+                offset: claim_at,
+                limit: MAX_CLAIMS,
+            });
+        }
+        let n = u16::from_be_bytes(cursor.array("name length")?) as usize;
+        let name_at = cursor.at;
+        let (name, slot) = if n > 0 && bytes.get(name_at..name_at + n) == Some(prev_name.0) {
+            cursor.at += n;
+            (prev_name.1, prev_name.2)
+        } else {
+            let raw = bytes.get(name_at..name_at + n).unwrap_or_default();
             let name = cursor.str(n, "name")?;
             let slot = schema::slot_of(name).ok_or_else(|| ContentError::UnknownName {
                 offset: name_at,
                 name: name.to_string(),
             })?;
-            if !schema::may_follow(prev_slot, slot) {
-                return Err(ContentError::OutOfOrder {
-                    offset: claim_at,
-                    name: name.to_string(),
-                });
-            }
-            prev_slot = Some(slot);
-            let len_at = cursor.at;
-            let v = u32::from_be_bytes(cursor.array("value length")?) as usize;
-            if v > MAX_VALUE_BYTES {
-                return Err(ContentError::ValueTooLong {
-                    offset: len_at,
-                    len: v,
-                    limit: MAX_VALUE_BYTES,
-                });
-            }
-            let value = cursor.str(v, "value")?;
-            claims.push(Claim {
+            prev_name = (raw, name, slot);
+            (name, slot)
+        };
+        if !schema::may_follow(prev_slot, slot) {
+            return Err(ContentError::OutOfOrder {
+                offset: claim_at,
                 name: name.to_string(),
-                value: value.to_string(),
             });
         }
-        Ok(Content { claims })
+        prev_slot = Some(slot);
+        let len_at = cursor.at;
+        let v = u32::from_be_bytes(cursor.array("value length")?) as usize;
+        if v > MAX_VALUE_BYTES {
+            return Err(ContentError::ValueTooLong {
+                offset: len_at,
+                len: v,
+                limit: MAX_VALUE_BYTES,
+            });
+        }
+        let value = cursor.str(v, "value")?;
+        n_claims += 1;
+        f(name, value);
     }
+    Ok(())
 }
 
 /// A name's length as written; names are the fixed ones of the schema, all short.

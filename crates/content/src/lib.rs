@@ -28,7 +28,7 @@ pub use content::{Claim, Content};
 pub use disclosure::{
     DISCLOSURE_FORMAT, DisclosedClaim, Disclosure, WITHHELD_MARKER, Withhold, verify,
 };
-pub use encoding::{CONTENT_PREFIX, MAX_CLAIMS, MAX_VALUE_BYTES};
+pub use encoding::{CONTENT_PREFIX, MAX_CLAIMS, MAX_VALUE_BYTES, for_each_claim};
 pub use error::{ContentError, DisclosureError};
 
 /// Every claim name of content v2, in the fixed order.

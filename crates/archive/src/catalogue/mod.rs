@@ -432,6 +432,24 @@ pub trait CatalogueRead: Send {
     fn holds(&self) -> Result<Vec<HoldRow>>;
     /// Every merge row (which conversation absorbed which), by entry.
     fn merges(&self) -> Result<Vec<crate::merges::MergeRow>>;
+    /// A merge's stored alignment (derived rows, see `crate::merges`): the merge entry it was
+    /// written for and its bytes, if the catalogue holds one for the conversation `merged`.
+    fn merge_alignment(&self, merged: &Digest) -> Result<Option<(u64, Vec<u8>)>>;
+    /// Every stored alignment's conversation and merge entry, by conversation.
+    fn merge_alignments(&self) -> Result<Vec<(Digest, u64)>>;
+    /// Calls `f` with each record of the conversation (`seq`) in log order: its log index and
+    /// its content as stored (a disposed record's: what its tombstone keeps). One scan, nothing
+    /// else read: for readers that want a few claims of every record.
+    fn for_each_conversation_content(
+        &self,
+        conversation: i64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()>;
+    /// The conversation's (`seq`) records summed up: how many, and the sum and the largest of
+    /// their log indexes (from the index on conversation and log index alone).
+    fn conversation_summary(&self, conversation: i64) -> Result<(u64, u64, u64)>;
+    /// The log index of the latest governance entry of `kind`, if any.
+    fn latest_governance(&self, kind: &str) -> Result<Option<u64>>;
     /// The names of the holds in force on a record.
     fn holds_on(&self, record: u64) -> Result<Vec<String>>;
     /// The records (log indexes) a hold holds, in log order, released or not.
@@ -491,8 +509,21 @@ pub trait CatalogueWrite {
     fn add_hold(&mut self, name: &str, log_index: u64, records: &[u64]) -> Result<()>;
     /// Records that `row.merged` absorbed `row.absorbed` (a merge entry's row).
     fn add_merge(&mut self, row: &crate::merges::MergeRow) -> Result<()>;
-    /// Deletes the rows of every conversation `merged` absorbed (an unmerge); how many.
+    /// Deletes the rows of every conversation `merged` absorbed (an unmerge), and its stored
+    /// alignment; how many merge rows.
     fn remove_merges(&mut self, merged: &Digest) -> Result<u64>;
+    /// Stores (or replaces) the alignment of the merge `merged` absorbs into, written for the
+    /// merge entry `entry` (derived rows: see `crate::merges`); `None` deletes it.
+    fn put_merge_alignment(
+        &mut self,
+        merged: &Digest,
+        entry: u64,
+        alignment: Option<&[u8]>,
+    ) -> Result<()>;
+    /// Commits derived rows only (a stored alignment written after the fact), with no new
+    /// checkpoint, if and only if the catalogue's log size is still `size`
+    /// ([`ArchiveError::Conflict`] otherwise, and nothing is written).
+    fn commit_derived(self: Box<Self>, size: u64) -> Result<()>;
     /// Releases the hold; false when no such hold is in force.
     fn release_hold(&mut self, name: &str, log_index: u64) -> Result<bool>;
     /// Replaces a record's content by what its tombstone keeps (`None`: it holds that already),

@@ -52,7 +52,25 @@ pub const WRITER_LOCK: i64 = 0x6f6e_7265_636f_7264;
 pub const AUDIT_LOCK: i64 = 0x6f6e_7265_6175_6474;
 
 /// The PostgreSQL migrations, in order; `meta.pg_migration` says how many ran.
-const MIGRATIONS: &[&str] = &[SCHEMA_1];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
+
+/// The catalogue schema ([`super::sqlite::SCHEMA_VERSION`]'s numbering) that each number of
+/// migrations applied gives: a catalogue is opened (and migrated) only when its
+/// `schema_version` is the one its `pg_migration` says, so that a catalogue is never read as
+/// another version than it is.
+const MIGRATION_SCHEMA: &[u32] = &[8, 9];
+
+/// Schema 9: each merge's stored alignment (derived rows; see `crate::merges`). A catalogue
+/// migrated to it holds none for the merges it had: readers align those afresh until a writer
+/// stores them (`onrecord rebuild`, or the merge written again).
+const SCHEMA_2: &str = r#"
+CREATE TABLE merge_alignments (
+    merged BYTEA PRIMARY KEY,
+    entry BIGINT NOT NULL,
+    alignment BYTEA NOT NULL
+);
+UPDATE meta SET value = '9' WHERE key = 'schema_version';
+"#;
 
 const SCHEMA_1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -497,8 +515,14 @@ impl PgCatalogue {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
         let supported = super::sqlite::SCHEMA_VERSION.to_string();
+        // The schema the migrations applied so far give; a newer binary's migrations (more than
+        // this one knows) or a version that does not match its migrations is refused.
+        let expected = migration
+            .checked_sub(1)
+            .and_then(|i| MIGRATION_SCHEMA.get(i))
+            .map(|v| v.to_string());
         match version {
-            Some(v) if v == supported && migration <= MIGRATIONS.len() => {}
+            Some(v) if migration <= MIGRATIONS.len() && Some(&v) == expected.as_ref() => {}
             Some(found) => {
                 return Err(ArchiveError::Version {
                     path: cat.shown.clone().into(),
@@ -895,6 +919,71 @@ impl CatalogueRead for PgRead<'_> {
                 entry: u(r, 2),
             })
             .collect())
+    }
+
+    fn merge_alignment(&self, merged: &Digest) -> Result<Option<(u64, Vec<u8>)>> {
+        Ok(self
+            .row(
+                "SELECT entry, alignment FROM merge_alignments WHERE merged = $1",
+                &[&&merged.0[..]],
+            )?
+            .map(|r| (u(&r, 0), r.get::<_, Vec<u8>>(1))))
+    }
+
+    fn merge_alignments(&self) -> Result<Vec<(Digest, u64)>> {
+        Ok(self
+            .rows(
+                "SELECT merged, entry FROM merge_alignments ORDER BY merged",
+                &[],
+            )?
+            .iter()
+            .map(|r| (dg(r, 0), u(r, 1)))
+            .collect())
+    }
+
+    fn for_each_conversation_content(
+        &self,
+        conversation: i64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        // Paged by log index, so that memory stays flat and no query is open while `f` runs.
+        let mut after: i64 = -1;
+        loop {
+            let rows = self.rows(
+                "SELECT log_index, content FROM records
+                 WHERE conversation = $1 AND log_index > $2 ORDER BY log_index LIMIT $3",
+                &[&conversation, &after, &PAGE],
+            )?;
+            let n = rows.len() as i64;
+            for r in &rows {
+                after = r.get(0);
+                f(u(r, 0), r.get::<_, &[u8]>(1))?;
+            }
+            if n < PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    fn conversation_summary(&self, conversation: i64) -> Result<(u64, u64, u64)> {
+        let r = self
+            .row(
+                "SELECT count(*)::bigint, coalesce(sum(log_index), 0)::bigint,
+                        coalesce(max(log_index), 0)::bigint
+                 FROM records WHERE conversation = $1",
+                &[&conversation],
+            )?
+            .ok_or_else(|| ArchiveError::Catalogue("an aggregate returned no row".into()))?;
+        Ok((u(&r, 0), u(&r, 1), u(&r, 2)))
+    }
+
+    fn latest_governance(&self, kind: &str) -> Result<Option<u64>> {
+        Ok(self
+            .row(
+                "SELECT max(log_index) FROM governance WHERE kind = $1",
+                &[&kind],
+            )?
+            .and_then(|r| ou(&r, 0)))
     }
 
     fn holds_on(&self, record: u64) -> Result<Vec<String>> {
@@ -1525,8 +1614,50 @@ impl CatalogueWrite for PgWrite<'_> {
 
     fn remove_merges(&mut self, merged: &Digest) -> Result<u64> {
         self.flush()?;
+        self.c().exec(
+            "DELETE FROM merge_alignments WHERE merged = $1",
+            &[&&merged.0[..]],
+        )?;
         self.c()
             .exec("DELETE FROM merges WHERE merged = $1", &[&&merged.0[..]])
+    }
+
+    fn put_merge_alignment(
+        &mut self,
+        merged: &Digest,
+        entry: u64,
+        alignment: Option<&[u8]>,
+    ) -> Result<()> {
+        self.flush()?;
+        let Some(alignment) = alignment else {
+            self.c().exec(
+                "DELETE FROM merge_alignments WHERE merged = $1",
+                &[&&merged.0[..]],
+            )?;
+            return Ok(());
+        };
+        self.c().exec(
+            "INSERT INTO merge_alignments (merged, entry, alignment) VALUES ($1, $2, $3)
+             ON CONFLICT (merged) DO UPDATE SET entry = EXCLUDED.entry, alignment = EXCLUDED.alignment",
+            &[&&merged.0[..], &sql_int(entry), &alignment],
+        )?;
+        Ok(())
+    }
+
+    fn commit_derived(mut self: Box<Self>, size: u64) -> Result<()> {
+        self.flush()?;
+        let c = self.c();
+        let held = c
+            .opt("SELECT value FROM meta WHERE key = 'log_size'", &[])?
+            .map(|r| r.get::<_, String>(0));
+        if held.as_deref() != Some(size.to_string().as_str()) {
+            return Err(ArchiveError::Conflict(format!(
+                "the catalogue's log is no longer of size {size}; another writer committed, and these derived rows were not"
+            )));
+        }
+        c.batch("COMMIT")?;
+        self.open = false;
+        Ok(())
     }
 
     fn release_hold(&mut self, name: &str, log_index: u64) -> Result<bool> {

@@ -44,7 +44,9 @@ type Result<T> = std::result::Result<T, ArchiveError>;
 /// 7: information request cases (`cases`, `case_events`; entry type 12), and `labels` (entry type
 /// 11, which came without a version of its own).
 /// 8: `merges` (entry types 8 and 9: which conversation absorbed which).
-pub const SCHEMA_VERSION: u32 = 8;
+/// 9: `merge_alignments` (each merge's alignment, derived when the merge is written, so that
+/// reading a merged conversation does not align its members again).
+pub const SCHEMA_VERSION: u32 = 9;
 
 const SCHEMA: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -219,6 +221,14 @@ CREATE TABLE merges (
     absorbed BLOB PRIMARY KEY,
     merged BLOB NOT NULL,
     entry INTEGER NOT NULL
+);
+-- Each merge's alignment (merges.rs): derived from its members' records when the merge entry
+-- is written (or by `rebuild` afterwards), with what it was computed from, so that a reader uses
+-- it only while that is still so. An unmerge deletes it with the merge's rows.
+CREATE TABLE merge_alignments (
+    merged BLOB PRIMARY KEY,
+    entry INTEGER NOT NULL,
+    alignment BLOB NOT NULL
 );
 -- Where each small blob sits: a member of a pack (blobs::packs). Derived like the rest: every pack
 -- carries its own index.
@@ -720,6 +730,70 @@ impl CatalogueRead for SqliteRead<'_> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn merge_alignment(&self, merged: &Digest) -> Result<Option<(u64, Vec<u8>)>> {
+        Ok(self
+            .c()
+            .prepare_cached("SELECT entry, alignment FROM merge_alignments WHERE merged = ?1")?
+            .query_row([&merged.0[..]], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()?)
+    }
+
+    fn merge_alignments(&self) -> Result<Vec<(Digest, u64)>> {
+        let mut st = self
+            .c()
+            .prepare_cached("SELECT merged, entry FROM merge_alignments ORDER BY merged")?;
+        let rows = st.query_map([], |r| {
+            Ok((digest(bytes_of(r, 0)?), r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn for_each_conversation_content(
+        &self,
+        conversation: i64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut st = self.c().prepare_cached(
+            "SELECT log_index, content FROM records WHERE conversation = ?1 ORDER BY log_index",
+        )?;
+        let mut rows = st.query([conversation])?;
+        while let Some(r) = rows.next()? {
+            let log_index = r.get::<_, i64>(0)? as u64;
+            let content = r
+                .get_ref(1)?
+                .as_blob()
+                .map_err(|e| ArchiveError::Catalogue(e.to_string()))?;
+            f(log_index, content)?;
+        }
+        Ok(())
+    }
+
+    fn conversation_summary(&self, conversation: i64) -> Result<(u64, u64, u64)> {
+        Ok(self
+            .c()
+            .prepare_cached(
+                "SELECT count(*), coalesce(sum(log_index), 0), coalesce(max(log_index), 0)
+                 FROM records WHERE conversation = ?1",
+            )?
+            .query_row([conversation], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })?)
+    }
+
+    fn latest_governance(&self, kind: &str) -> Result<Option<u64>> {
+        Ok(self
+            .c()
+            .prepare_cached("SELECT max(log_index) FROM governance WHERE kind = ?1")?
+            .query_row([kind], |r| r.get::<_, Option<i64>>(0))?
+            .map(|i| i as u64))
     }
 
     fn holds_on(&self, record: u64) -> Result<Vec<String>> {
@@ -1226,10 +1300,48 @@ impl CatalogueWrite for SqliteWrite<'_> {
     }
 
     fn remove_merges(&mut self, merged: &Digest) -> Result<u64> {
+        self.c().execute(
+            "DELETE FROM merge_alignments WHERE merged = ?1",
+            params![&merged.0[..]],
+        )?;
         Ok(self.c().execute(
             "DELETE FROM merges WHERE merged = ?1",
             params![&merged.0[..]],
         )? as u64)
+    }
+
+    fn put_merge_alignment(
+        &mut self,
+        merged: &Digest,
+        entry: u64,
+        alignment: Option<&[u8]>,
+    ) -> Result<()> {
+        let Some(alignment) = alignment else {
+            self.c().execute(
+                "DELETE FROM merge_alignments WHERE merged = ?1",
+                params![&merged.0[..]],
+            )?;
+            return Ok(());
+        };
+        self.c().execute(
+            "INSERT OR REPLACE INTO merge_alignments (merged, entry, alignment) VALUES (?1, ?2, ?3)",
+            params![&merged.0[..], sql_int(entry), alignment],
+        )?;
+        Ok(())
+    }
+
+    fn commit_derived(mut self: Box<Self>, size: u64) -> Result<()> {
+        self.write_pending_ids()?;
+        let c = self.c();
+        if log_size(c)? != size {
+            return Err(ArchiveError::Conflict(format!(
+                "the catalogue's log is no longer of size {size}; another writer committed, and these derived rows were not"
+            )));
+        }
+        c.execute_batch("COMMIT")?;
+        self.open = false;
+        self.catalogue.checkpoint_in_background();
+        Ok(())
     }
 
     fn release_hold(&mut self, name: &str, log_index: u64) -> Result<bool> {
@@ -1848,14 +1960,22 @@ mod tests {
         let (dir, cat) = cat();
         drop(cat);
         let path = dir.path().join("c.sqlite");
-        let c = Connection::open(&path).unwrap();
-        c.execute(
-            "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
-            [],
-        )
-        .unwrap();
-        drop(c);
-        let e = SqliteCatalogue::open(&path).err().unwrap();
-        assert!(e.to_string().contains("catalogue schema 3"), "{e}");
+        // 8: the schema before stored merge alignments, which this binary must not read as
+        // one that simply has none.
+        for old in ["3", "8"] {
+            let c = Connection::open(&path).unwrap();
+            c.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                [old],
+            )
+            .unwrap();
+            drop(c);
+            let e = SqliteCatalogue::open(&path).err().unwrap();
+            assert!(
+                e.to_string().contains(&format!("catalogue schema {old}"))
+                    && e.to_string().contains("catalogue schema 9"),
+                "{e}"
+            );
+        }
     }
 }
