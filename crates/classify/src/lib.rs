@@ -42,7 +42,7 @@ pub mod rules;
 pub mod text;
 pub mod train;
 
-pub use classifier::{Classification, Classifier, Reason, Scratch, UNCERTAIN_BELOW};
+pub use classifier::{Classification, Classifier, Decision, Reason, Scratch, UNCERTAIN_BELOW};
 pub use error::ClassifyError;
 pub use label::{Category, Label};
 pub use lexicon::Lexicon;

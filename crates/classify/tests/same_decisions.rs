@@ -159,6 +159,13 @@ fn decisions_over_a_varied_sample_are_unchanged() {
     let mut lines = String::new();
     for t in &texts {
         let k = c.classify_with(t, &mut scratch);
+        // The archive's path (no reasons) decides the same.
+        let d = c.decide_with(t, &mut scratch);
+        assert_eq!(
+            (d.label, d.category, d.confidence, d.uncertain),
+            (k.label, k.category, k.confidence, k.uncertain),
+            "{t:?}"
+        );
         let line = serde_json::to_string(&k).expect("a decision serialises");
         fnv1a(&mut h, line.as_bytes());
         fnv1a(&mut h, b"\n");
