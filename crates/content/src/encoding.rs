@@ -47,54 +47,81 @@ impl Content {
     ///
     /// Values are not parsed here; [`Content::to_record`] reads them.
     pub fn decode(bytes: &[u8]) -> Result<Content, ContentError> {
-        if !bytes.starts_with(CONTENT_PREFIX) {
-            return Err(ContentError::BadPrefix { offset: 0 });
-        }
-        let mut cursor = Cursor {
-            bytes,
-            at: CONTENT_PREFIX.len(),
-        };
         let mut claims = Vec::new();
-        let mut prev_slot = None;
-        while cursor.at < bytes.len() {
-            let claim_at = cursor.at;
-            if claims.len() == MAX_CLAIMS {
-                return Err(ContentError::TooManyClaims {
-                    offset: claim_at,
-                    limit: MAX_CLAIMS,
-                });
-            }
-            let n = u16::from_be_bytes(cursor.array("name length")?) as usize;
-            let name_at = cursor.at;
-            let name = cursor.str(n, "name")?;
-            let slot = schema::slot_of(name).ok_or_else(|| ContentError::UnknownName {
-                offset: name_at,
-                name: name.to_string(),
-            })?;
-            if !schema::may_follow(prev_slot, slot) {
-                return Err(ContentError::OutOfOrder {
-                    offset: claim_at,
-                    name: name.to_string(),
-                });
-            }
-            prev_slot = Some(slot);
-            let len_at = cursor.at;
-            let v = u32::from_be_bytes(cursor.array("value length")?) as usize;
-            if v > MAX_VALUE_BYTES {
-                return Err(ContentError::ValueTooLong {
-                    offset: len_at,
-                    len: v,
-                    limit: MAX_VALUE_BYTES,
-                });
-            }
-            let value = cursor.str(v, "value")?;
+        for_each_claim(bytes, |name, value| {
             claims.push(Claim {
                 name: name.to_string(),
                 value: value.to_string(),
-            });
-        }
+            })
+        })?;
         Ok(Content { claims })
     }
+
+    /// Appends the text of the content whose canonical bytes are `bytes` (its `text` claims
+    /// joined: what `Content::decode(bytes)?.text()` gives) to `out`, refusing exactly what
+    /// [`Content::decode`] refuses. Nothing is allocated beyond `out`'s growth: classification
+    /// reads the text of every record in the archive, and decoding each into its claims (two
+    /// strings per word) cost more than classifying it.
+    pub fn decode_text_into(bytes: &[u8], out: &mut String) -> Result<(), ContentError> {
+        for_each_claim(bytes, |name, value| {
+            if name == "text" {
+                out.push_str(value);
+            }
+        })
+    }
+}
+
+/// Calls `f` with each claim's name and value, in order, after checking it as
+/// [`Content::decode`] says; stops at the first error.
+fn for_each_claim<'a>(
+    bytes: &'a [u8],
+    mut f: impl FnMut(&'a str, &'a str),
+) -> Result<(), ContentError> {
+    if !bytes.starts_with(CONTENT_PREFIX) {
+        return Err(ContentError::BadPrefix { offset: 0 });
+    }
+    let mut cursor = Cursor {
+        bytes,
+        at: CONTENT_PREFIX.len(),
+    };
+    let mut n_claims = 0usize;
+    let mut prev_slot = None;
+    while cursor.at < bytes.len() {
+        let claim_at = cursor.at;
+        if n_claims == MAX_CLAIMS {
+            return Err(ContentError::TooManyClaims {
+                offset: claim_at,
+                limit: MAX_CLAIMS,
+            });
+        }
+        let n = u16::from_be_bytes(cursor.array("name length")?) as usize;
+        let name_at = cursor.at;
+        let name = cursor.str(n, "name")?;
+        let slot = schema::slot_of(name).ok_or_else(|| ContentError::UnknownName {
+            offset: name_at,
+            name: name.to_string(),
+        })?;
+        if !schema::may_follow(prev_slot, slot) {
+            return Err(ContentError::OutOfOrder {
+                offset: claim_at,
+                name: name.to_string(),
+            });
+        }
+        prev_slot = Some(slot);
+        let len_at = cursor.at;
+        let v = u32::from_be_bytes(cursor.array("value length")?) as usize;
+        if v > MAX_VALUE_BYTES {
+            return Err(ContentError::ValueTooLong {
+                offset: len_at,
+                len: v,
+                limit: MAX_VALUE_BYTES,
+            });
+        }
+        let value = cursor.str(v, "value")?;
+        n_claims += 1;
+        f(name, value);
+    }
+    Ok(())
 }
 
 /// A name's length as written; names are the fixed ones of the schema, all short.
