@@ -173,8 +173,8 @@ fn decisions_over_a_varied_sample_are_unchanged() {
         lines.push('\n');
     }
     if h != DECISIONS_DIGEST || texts.len() != SAMPLE_SIZE {
-        let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("same_decisions.actual.jsonl");
+        let path =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("same_decisions.actual.jsonl");
         std::fs::write(&path, &lines).expect("write the actual decisions");
         panic!(
             "{} messages, digest {h:#018x}: the decisions changed (written to {})",
