@@ -23,8 +23,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     CaseEventRow, CaseRow, Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns,
-    ConversationRow, DepositRow, FullConversation, GovernanceRow, HoldRow, NewConversation,
-    NewRecord, NewWarning, Placement, RecordOrder, SourceRef, StoredRecord, Window, id_key,
+    ConversationRow, DepositRow, FullConversation, GovernanceRow, HoldRow, LiveContentFn,
+    NewConversation, NewRecord, NewWarning, Placement, RecordOrder, SourceRef, StoredRecord,
+    Window, id_key,
 };
 use crate::error::ArchiveError;
 
@@ -1022,12 +1023,7 @@ impl CatalogueRead for SqliteRead<'_> {
         Ok(())
     }
 
-    fn for_each_live_content(
-        &self,
-        from: u64,
-        to: u64,
-        f: &mut dyn FnMut(u64, &Digest, &[u8]) -> Result<()>,
-    ) -> Result<()> {
+    fn for_each_live_content(&self, from: u64, to: u64, f: &mut LiveContentFn<'_>) -> Result<()> {
         use rusqlite::types::ValueRef;
         let mut st = self.c().prepare_cached(
             "SELECT log_index, id, content FROM records
