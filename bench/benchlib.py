@@ -8,15 +8,26 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
-BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "onrecord")
+# $ONRECORD_BIN: a binary built already (another commit's, say, to compare); no build then.
+BIN = os.environ.get("ONRECORD_BIN") or os.path.join(
+    os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "onrecord")
 
 
 def build():
+    if os.environ.get("ONRECORD_BIN"):
+        return
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "onrecord"], cwd=ROOT, check=True)
 
 
 def run(cmd, env=None, stdout=subprocess.PIPE, check=True):
     """Runs cmd; returns (seconds, peak RSS in MiB, stdout bytes)."""
+    secs, rss, out, _, _ = run_cpu(cmd, env=env, stdout=stdout, check=check)
+    return secs, rss, out
+
+
+def run_cpu(cmd, env=None, stdout=subprocess.PIPE, check=True):
+    """Runs cmd; returns (seconds, peak RSS in MiB, stdout bytes, user CPU seconds, system CPU
+    seconds). On a shared machine the wall time swings with the load; the CPU time much less."""
     t = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
     out = b""
@@ -28,7 +39,7 @@ def run(cmd, env=None, stdout=subprocess.PIPE, check=True):
     p.returncode = os.waitstatus_to_exitcode(status)
     if check and p.returncode not in (0,):
         sys.exit(f"command failed ({p.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')}")
-    return secs, ru.ru_maxrss / 1024.0, out
+    return secs, ru.ru_maxrss / 1024.0, out, ru.ru_utime, ru.ru_stime
 
 
 def wa_export(n, path, style="android-uk", seed=439):

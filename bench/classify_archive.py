@@ -12,7 +12,7 @@ import json
 import os
 import statistics
 
-from benchlib import BIN, ROOT, build, new_archive, remove_archives, run, wa_export
+from benchlib import BIN, ROOT, build, new_archive, remove_archives, run_cpu, wa_export
 
 N = int(os.environ.get("N", "1000000"))
 OUT = os.path.join(ROOT, "bench", "out")
@@ -29,12 +29,13 @@ def main():
 
     def ingest_all(archive, flags):
         env = new_archive(archive)
-        secs_total, n = 0.0, 0
+        secs_total, user_total, n = 0.0, 0.0, 0
         for path in files:
-            secs, rss, out = run([BIN, "ingest", "--json", "--defer-index", *flags, path], env=env)
+            secs, rss, out, user, _ = run_cpu([BIN, "ingest", "--json", "--defer-index", *flags, path], env=env)
             n += json.loads(out)["n_records"]
             secs_total += secs
-        return env, n, secs_total
+            user_total += user
+        return env, n, secs_total, user_total
 
     # Wall times on a shared 2-core machine swing between runs: RUNS fresh pairs of archives,
     # every run printed, then the best and the median of each figure.
@@ -44,20 +45,22 @@ def main():
     on = os.path.join(OUT, "archive-classify-on")
     for i in range(runs):
         print(f"run {i + 1} of {runs}")
-        env, n, t_off = ingest_all(off, ["--no-classify"])
-        print(f"  ingest --no-classify: {n:,} records in {t_off:.2f} s: {n / t_off:,.0f} records/s")
-        secs, rss, out = run([BIN, "classify", "--json"], env=env)
+        env, n, t_off, u_off = ingest_all(off, ["--no-classify"])
+        print(f"  ingest --no-classify: {n:,} records in {t_off:.2f} s: {n / t_off:,.0f} records/s "
+              f"(user CPU {u_off:.2f} s)")
+        secs, rss, out, user, _ = run_cpu([BIN, "classify", "--json"], env=env)
         o = json.loads(out)
         assert o["labelled"] == n, (o["labelled"], n)
         rates.append(n / secs)
         print(f"  onrecord classify over the archive: {n:,} records in {secs:.2f} s: "
-              f"{n / secs:,.0f} records/s, peak RSS {rss:.0f} MiB "
+              f"{n / secs:,.0f} records/s, user CPU {user:.2f} s, peak RSS {rss:.0f} MiB "
               f"({o['significant']:,} significant, {o['uncertain']:,} uncertain)")
-        _, n2, t_on = ingest_all(on, [])
+        _, n2, t_on, u_on = ingest_all(on, [])
         assert n2 == n
         ratios.append(t_off / t_on)
         print(f"  ingest (classification on): {n:,} records in {t_on:.2f} s: {n / t_on:,.0f} records/s "
-              f"= {100 * t_off / t_on:.0f}% of the speed without it")
+              f"= {100 * t_off / t_on:.0f}% of the speed without it (user CPU {u_on:.2f} s, "
+              f"{u_on - u_off:+.2f} s against without)")
     print(f"=> classify: best {max(rates):,.0f} records/s, median {statistics.median(rates):,.0f} "
           f"(target >= 100,000)")
     print(f"=> ingest with classification: best {100 * max(ratios):.0f}%, median "

@@ -203,8 +203,8 @@ pub fn classify_range(
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let mut rows: Vec<(u64, LabelRunLine)> = Vec::new();
     let mut chunks: Vec<Vec<(u64, LabelRunLine)>> = Vec::new();
-    let mut batch: Vec<(u64, Digest, Vec<u8>)> = Vec::with_capacity(BATCH);
-    let flush = |batch: &mut Vec<(u64, Digest, Vec<u8>)>,
+    let mut batch = ContentBatch::default();
+    let flush = |batch: &mut ContentBatch,
                  rows: &mut Vec<(u64, LabelRunLine)>,
                  out: &mut ClassifyOutcome|
      -> Result<(), onrecord_archive::ArchiveError> {
@@ -212,26 +212,14 @@ pub fn classify_range(
         let results: Vec<Result<Vec<(u64, LabelRunLine)>, onrecord_archive::ArchiveError>> =
             std::thread::scope(|s| {
                 let handles: Vec<_> = batch
-                    .chunks(per)
+                    .parts(per)
                     .map(|part| {
                         s.spawn(move || {
-                            let mut scratch = Scratch::default();
-                            part.iter()
-                                .map(|(at, id, content)| {
-                                    let text = onrecord_archive::govern::record_text(content)?;
-                                    let k = c.classifier.classify_with(&text, &mut scratch);
-                                    Ok((
-                                        *at,
-                                        LabelRunLine {
-                                            record: id.to_hex(),
-                                            label: k.label.as_str().to_string(),
-                                            category: k.category.as_str().to_string(),
-                                            confidence: k.confidence,
-                                            uncertain: k.uncertain,
-                                        },
-                                    ))
-                                })
-                                .collect()
+                            let mut reader = LineMaker::default();
+                            part.map(|(at, id, content)| {
+                                Ok((at, reader.label_line(c, id, content)?))
+                            })
+                            .collect()
                         })
                     })
                     .collect();
@@ -259,7 +247,7 @@ pub fn classify_range(
             out.skipped += 1;
             return Ok(());
         }
-        batch.push((at, *id, content.to_vec()));
+        batch.push(at, id, content);
         if batch.len() == BATCH {
             flush(&mut batch, &mut rows, &mut out)?;
             if rows.len() >= RUN_CHUNK {
@@ -282,28 +270,106 @@ pub fn classify_range(
     Ok(out)
 }
 
-/// One record's label line.
-fn label_line(
-    c: &ArchiveClassifier,
-    id: &Digest,
-    content: &[u8],
-    scratch: &mut Scratch,
-) -> Result<LabelRunLine, onrecord_archive::ArchiveError> {
-    let text = onrecord_archive::govern::record_text(content)?;
-    let k = c.classifier.classify_with(&text, scratch);
-    Ok(LabelRunLine {
-        record: id.to_hex(),
-        label: k.label.as_str().to_string(),
-        category: k.category.as_str().to_string(),
-        confidence: k.confidence,
-        uncertain: k.uncertain,
-    })
+/// Records to classify: their canonical contents end to end in one buffer, so that a batch is
+/// a few allocations instead of one per record (the writer's tap copies every new record).
+#[derive(Debug, Default)]
+struct ContentBatch {
+    bytes: Vec<u8>,
+    /// (log index, id, end of its content in `bytes`), in the order pushed.
+    records: Vec<(u64, Digest, usize)>,
+}
+
+impl ContentBatch {
+    fn push(&mut self, at: u64, id: &Digest, content: &[u8]) {
+        self.bytes.extend_from_slice(content);
+        self.records.push((at, *id, self.bytes.len()));
+    }
+
+    fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.records.clear();
+    }
+
+    /// The records `range` of the batch, as (log index, id, content).
+    fn slice(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (u64, &Digest, &[u8])> + '_ {
+        range.map(move |i| {
+            let (at, id, end) = &self.records[i];
+            let start = if i == 0 { 0 } else { self.records[i - 1].2 };
+            (*at, id, &self.bytes[start..*end])
+        })
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &Digest, &[u8])> + '_ {
+        self.slice(0..self.len())
+    }
+
+    /// The batch in parts of `per` records (the last may be shorter), for a thread each.
+    fn parts(
+        &self,
+        per: usize,
+    ) -> impl Iterator<Item = impl Iterator<Item = (u64, &Digest, &[u8])> + Send + '_> + '_ {
+        (0..self.len())
+            .step_by(per.max(1))
+            .map(move |start| self.slice(start..(start + per).min(self.len())))
+    }
+
+    /// Forgets every record from log index `from` on (records are pushed in log order).
+    fn truncate_from(&mut self, from: u64) {
+        let keep = self.records.partition_point(|(at, ..)| *at < from);
+        let end = if keep == 0 {
+            0
+        } else {
+            self.records[keep - 1].2
+        };
+        self.records.truncate(keep);
+        self.bytes.truncate(end);
+    }
+}
+
+/// Makes records' label lines, reusing its buffers from one record to the next (one per
+/// thread). The one place a line is made, so that ingest's labels are those a later run gives.
+#[derive(Default)]
+struct LineMaker {
+    text: String,
+    scratch: Scratch,
+}
+
+impl LineMaker {
+    /// One record's label line: only its text is read from its content, and only the decision
+    /// is made (the reasons are recomputed by `explain`, never stored).
+    fn label_line(
+        &mut self,
+        c: &ArchiveClassifier,
+        id: &Digest,
+        content: &[u8],
+    ) -> Result<LabelRunLine, onrecord_archive::ArchiveError> {
+        onrecord_archive::govern::record_text_into(content, &mut self.text)?;
+        let d = c.classifier.decide_with(&self.text, &mut self.scratch);
+        Ok(LabelRunLine {
+            record: id.to_hex(),
+            label: d.label.as_str().to_string(),
+            category: d.category.as_str().to_string(),
+            confidence: d.confidence,
+            uncertain: d.uncertain,
+        })
+    }
 }
 
 /// What a [`Labeller`] is sent.
 enum LabelWork {
-    /// New records: (log index, id, canonical content).
-    Records(Vec<(u64, Digest, Vec<u8>)>),
+    /// New records.
+    Records(ContentBatch),
     /// A deposit failed: forget every label from this log index on.
     Discard(u64),
 }
@@ -317,7 +383,7 @@ pub struct Labeller {
     classifier: std::sync::Arc<ArchiveClassifier>,
     tx: Option<std::sync::mpsc::SyncSender<LabelWork>>,
     worker: Option<std::thread::JoinHandle<Result<Labelled, String>>>,
-    buffer: Vec<(u64, Digest, Vec<u8>)>,
+    buffer: ContentBatch,
 }
 
 /// What the labelling thread gives back: each record's log index and label line.
@@ -325,22 +391,29 @@ type Labelled = Vec<(u64, LabelRunLine)>;
 
 /// Records handed to the labelling thread at a time.
 const TAP_BATCH: usize = 4_096;
+/// Batches waiting for the labelling thread at most (65,536 records, about 16 MB of canonical
+/// content for chat messages). The writer waits only when the labeller is that far behind: it
+/// labels a record several times faster than the writer writes one (BENCHMARKS.md), so on a
+/// machine with a core to spare the writer never waits, and on one without, memory stays bounded
+/// instead of holding the whole deposit.
+const TAP_QUEUE: usize = 16;
 
 impl Labeller {
     pub fn start(classifier: ArchiveClassifier) -> Labeller {
         let classifier = std::sync::Arc::new(classifier);
         let c = classifier.clone();
-        let (tx, rx) = std::sync::mpsc::sync_channel::<LabelWork>(16);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<LabelWork>(TAP_QUEUE);
         let worker = std::thread::Builder::new()
             .name("onrecord-label".into())
             .spawn(move || {
                 let mut rows: Vec<(u64, LabelRunLine)> = Vec::new();
-                let mut scratch = Scratch::default();
+                let mut maker = LineMaker::default();
                 for work in rx {
                     match work {
                         LabelWork::Records(batch) => {
-                            for (at, id, content) in batch {
-                                let line = label_line(&c, &id, &content, &mut scratch)
+                            for (at, id, content) in batch.iter() {
+                                let line = maker
+                                    .label_line(&c, id, content)
                                     .map_err(|e| e.to_string())?;
                                 rows.push((at, line));
                             }
@@ -355,13 +428,13 @@ impl Labeller {
             classifier,
             tx: worker.as_ref().map(|_| tx),
             worker,
-            buffer: Vec::new(),
+            buffer: ContentBatch::default(),
         }
     }
 
     /// Hears one new record (the writer's tap).
     pub fn record(&mut self, at: u64, id: &Digest, content: &[u8]) {
-        self.buffer.push((at, *id, content.to_vec()));
+        self.buffer.push(at, id, content);
         if self.buffer.len() >= TAP_BATCH {
             self.flush();
         }
@@ -391,7 +464,7 @@ impl Labeller {
 
     /// The deposit that began at log index `from` failed: its records never were.
     pub fn failed(&mut self, from: u64) {
-        self.buffer.retain(|(at, ..)| *at < from);
+        self.buffer.truncate_from(from);
         if let Some(tx) = &self.tx {
             let _ = tx.send(LabelWork::Discard(from));
         }
@@ -410,12 +483,9 @@ impl Labeller {
                 .map_err(|e| AppError::new(crate::ErrorKind::Archive, e))?,
             None => Vec::new(),
         };
-        let mut scratch = Scratch::default();
-        for (at, id, content) in std::mem::take(&mut self.buffer) {
-            rows.push((
-                at,
-                label_line(&self.classifier, &id, &content, &mut scratch)?,
-            ));
+        let mut maker = LineMaker::default();
+        for (at, id, content) in self.buffer.iter() {
+            rows.push((at, maker.label_line(&self.classifier, id, content)?));
         }
         rows.sort_by_key(|(at, _)| *at);
         let c = &self.classifier;

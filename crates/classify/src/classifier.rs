@@ -6,7 +6,7 @@ use crate::features::FeatureSet;
 use crate::label::{Category, Label};
 use crate::lexicon::Lexicon;
 use crate::model::Model;
-use crate::rules::{RuleHit, Rules};
+use crate::rules::{Found, Hit, RuleHit, Rules};
 use crate::text::Folded;
 
 /// Below this confidence a label is marked uncertain (for the review queue).
@@ -50,11 +50,23 @@ pub struct Classifier {
     model: Model,
 }
 
+/// The decision about one message without its reasons: what the archive keeps for each record
+/// ([`Classifier::decide_with`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Decision {
+    pub label: Label,
+    pub category: Category,
+    /// As [`Classification::confidence`].
+    pub confidence: f64,
+    pub uncertain: bool,
+}
+
 /// Buffers reused from one message to the next; one per thread.
 #[derive(Default)]
 pub struct Scratch {
     folded: Folded,
     features: FeatureSet,
+    found: Found,
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -87,14 +99,20 @@ impl Classifier {
         self.classify_with(text, &mut Scratch::default())
     }
 
-    /// Classifies one message, reusing `scratch`'s buffers.
-    pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
+    /// Decides one message's label, category and confidence, reusing `scratch`'s buffers,
+    /// without its reasons: exactly what [`Self::classify_with`] decides (the same code), but
+    /// without copying each rule's phrase, sorting the features by contribution and naming the
+    /// strongest, which the archive never stores (`explain` recomputes them).
+    pub fn decide_with(&self, text: &str, scratch: &mut Scratch) -> Decision {
         scratch.folded.refill(text);
-        let folded = &scratch.folded;
-        scratch.features.refill(text, folded);
-        let fs = &scratch.features;
-        let mut hits = self.rules.hits(folded);
+        scratch.features.refill(text, &scratch.folded);
+        self.rules.find(&scratch.folded, &mut scratch.found);
+        self.decide(&scratch.features, &scratch.found.hits)
+    }
 
+    /// The decision from a message's features and rule hits (in the order [`Rules::find`]
+    /// gives them: the sums depend on it).
+    fn decide(&self, fs: &FeatureSet, hits: &[Hit]) -> Decision {
         let toward = |c: Category, w: f64| match c.label() {
             Label::Significant => w,
             Label::Trivial => -w,
@@ -108,9 +126,30 @@ impl Classifier {
             Label::Trivial
         };
         let confidence = round3(p.max(1.0 - p));
+        Decision {
+            label,
+            category: self.category(label, fs, hits),
+            confidence,
+            uncertain: confidence < UNCERTAIN_BELOW,
+        }
+    }
 
-        let category = self.category(label, fs, &hits);
-
+    /// Classifies one message, reusing `scratch`'s buffers.
+    pub fn classify_with(&self, text: &str, scratch: &mut Scratch) -> Classification {
+        let Decision {
+            label,
+            category,
+            confidence,
+            uncertain,
+        } = self.decide_with(text, scratch);
+        let folded = &scratch.folded;
+        let fs = &scratch.features;
+        let mut hits: Vec<RuleHit> = scratch
+            .found
+            .hits
+            .iter()
+            .map(|h| self.rules.rule_hit(h))
+            .collect();
         hits.sort_by(|a, b| {
             b.weight
                 .abs()
@@ -151,14 +190,14 @@ impl Classifier {
             label,
             category,
             confidence,
-            uncertain: confidence < UNCERTAIN_BELOW,
+            uncertain,
             reasons,
         }
     }
 
     /// The label's category with the highest model score plus rule weights; ties go to the
     /// earlier category in [`Category::ALL`].
-    fn category(&self, label: Label, fs: &FeatureSet, hits: &[RuleHit]) -> Category {
+    fn category(&self, label: Label, fs: &FeatureSet, hits: &[Hit]) -> Category {
         let mut best: Option<(f64, Category)> = None;
         let mut consider = |c: Category, s: f64| {
             if best.is_none_or(|(b, bc)| s > b || (s == b && c < bc)) {

@@ -20,6 +20,8 @@
 //!   [`UNCERTAIN_BELOW`] the decision is marked uncertain for a person to review. The category
 //!   is the label's category with the highest model score plus rule weights. Every decision
 //!   lists its rule hits and the model features that pushed it most, and is deterministic.
+//!   [`Classifier::decide_with`] makes the same decision without its reasons (what the archive
+//!   stores for every record; `explain` recomputes the reasons when a person asks).
 //! - **Personal data** ([`personal`]): UK NI, NHS, driving-licence and passport numbers,
 //!   postcodes, phone numbers, email addresses, and health conditions said about a person, each
 //!   checked (check digits, prefix rules, encoded dates) so that look-alikes are not reported.
@@ -42,7 +44,7 @@ pub mod rules;
 pub mod text;
 pub mod train;
 
-pub use classifier::{Classification, Classifier, Reason, Scratch, UNCERTAIN_BELOW};
+pub use classifier::{Classification, Classifier, Decision, Reason, Scratch, UNCERTAIN_BELOW};
 pub use error::ClassifyError;
 pub use label::{Category, Label};
 pub use lexicon::Lexicon;

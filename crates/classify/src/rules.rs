@@ -57,28 +57,74 @@ impl Rules {
     /// Every rule that matches, each once, in the order the phrases end in the text.
     /// Linear in the text (plus the hits).
     pub fn hits(&self, folded: &Folded) -> Vec<RuleHit> {
-        let mut seen: Vec<bool> = Vec::new();
-        let mut out = Vec::new();
+        let mut found = Found::default();
+        self.find(folded, &mut found);
+        found.hits.iter().map(|h| self.rule_hit(h)).collect()
+    }
+
+    /// [`Self::hits`] into `found` (cleared first), as references into the compiled lexicons
+    /// instead of copies of their strings: deciding a label needs only each hit's category and
+    /// weight, and copying two strings per hit was a fair part of classifying a message.
+    /// The hits come in the same order as [`Self::hits`] gives them, which the sums of their
+    /// weights depend on (floating-point addition is not associative).
+    pub fn find(&self, folded: &Folded, found: &mut Found) {
+        found.hits.clear();
+        // A new stamp instead of clearing a table as large as the lexicon for every message.
+        found.stamp = found.stamp.wrapping_add(1);
+        if found.stamp == 0 {
+            found.seen.fill(0);
+            found.stamp = 1;
+        }
         for m in self.automaton.find_overlapping_iter(folded.as_str()) {
             let p = m.pattern().as_usize();
-            if seen.len() <= p {
-                // Grown lazily: most messages hit nothing.
-                seen.resize(self.pattern_entries.len(), false);
+            if found.seen.len() <= p {
+                // Grown once per scratch (to this classifier's patterns); most messages hit
+                // nothing, and a scratch made for one classifier may serve another.
+                found.seen.resize(self.pattern_entries.len().max(p + 1), 0);
             }
-            if std::mem::replace(&mut seen[p], true) {
+            if std::mem::replace(&mut found.seen[p], found.stamp) == found.stamp {
                 continue;
             }
-            for (li, e) in &self.pattern_entries[p] {
-                out.push(RuleHit {
+            for (i, (_, e)) in self.pattern_entries[p].iter().enumerate() {
+                found.hits.push(Hit {
                     category: e.category,
-                    term: e.phrase.clone(),
                     weight: e.weight,
-                    lexicon: self.lexicon_names[*li].clone(),
+                    pattern: p as u32,
+                    entry: i as u32,
                 });
             }
         }
-        out
     }
+
+    /// The full hit (its phrase and lexicon name) that `h` refers to.
+    pub fn rule_hit(&self, h: &Hit) -> RuleHit {
+        let (li, e) = &self.pattern_entries[h.pattern as usize][h.entry as usize];
+        RuleHit {
+            category: e.category,
+            term: e.phrase.clone(),
+            weight: e.weight,
+            lexicon: self.lexicon_names[*li].clone(),
+        }
+    }
+}
+
+/// One rule that matched, as [`Rules::find`] gives it: its category and weight, and where its
+/// phrase and lexicon are ([`Rules::rule_hit`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hit {
+    pub category: Category,
+    pub weight: f64,
+    pattern: u32,
+    entry: u32,
+}
+
+/// The rules a message hit, in a buffer reused from one message to the next.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    /// Per pattern, the stamp of the last message it was seen in, so that each counts once.
+    seen: Vec<u32>,
+    stamp: u32,
 }
 
 #[cfg(test)]

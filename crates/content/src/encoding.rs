@@ -56,6 +56,19 @@ impl Content {
         })?;
         Ok(Content { claims })
     }
+
+    /// Appends the text of the content whose canonical bytes are `bytes` (its `text` claims
+    /// joined: what `Content::decode(bytes)?.text()` gives) to `out`, refusing exactly what
+    /// [`Content::decode`] refuses. Nothing is allocated beyond `out`'s growth: classification
+    /// reads the text of every record in the archive, and decoding each into its claims (two
+    /// strings per word) cost more than classifying it.
+    pub fn decode_text_into(bytes: &[u8], out: &mut String) -> Result<(), ContentError> {
+        for_each_claim(bytes, &mut |name, value| {
+            if name == "text" {
+                out.push_str(value);
+            }
+        })
+    }
 }
 
 /// Reads canonical bytes as [`Content::decode`] does, refusing the same things, but lends each

@@ -137,6 +137,13 @@ fn apply(d: &Disclosure, t: &Tamper) -> Option<Disclosure> {
     Some(d)
 }
 
+/// The text as classification reads it: [`Content::decode_text_into`], which must give what
+/// decoding the whole content gives, and refuse what it refuses with the same error.
+fn text_of(bytes: &[u8]) -> Result<String, onrecord_content::ContentError> {
+    let mut out = String::new();
+    Content::decode_text_into(bytes, &mut out).map(|()| out)
+}
+
 proptest! {
     #![proptest_config(Config::with_cases(256))]
 
@@ -154,8 +161,9 @@ proptest! {
         let bytes = content.encode();
         let decoded = Content::decode(&bytes).unwrap();
         prop_assert_eq!(&decoded, &content);
-        prop_assert_eq!(decoded.encode(), bytes);
-        prop_assert_eq!(content.text(), r.text);
+        prop_assert_eq!(decoded.encode(), bytes.clone());
+        prop_assert_eq!(content.text(), r.text.clone());
+        prop_assert_eq!(text_of(&bytes), Ok(r.text));
     }
 
     #[test]
@@ -186,6 +194,7 @@ proptest! {
         let _ = Content::decode(&bytes);
         let mut prefixed = onrecord_content::CONTENT_PREFIX.to_vec();
         prefixed.extend_from_slice(&bytes);
+        prop_assert_eq!(text_of(&prefixed), Content::decode(&prefixed).map(|c| c.text()));
         if let Ok(c) = Content::decode(&prefixed) {
             prop_assert_eq!(c.encode(), prefixed);
             let _ = c.to_record();
@@ -203,8 +212,9 @@ proptest! {
         let mut bytes = Content::from_record(&r, ch).encode();
         let at = at % bytes.len();
         if cut { bytes.truncate(at) } else { bytes[at] = byte }
+        prop_assert_eq!(text_of(&bytes), Content::decode(&bytes).map(|c| c.text()));
         if let Ok(c) = Content::decode(&bytes) {
-            prop_assert_eq!(c.encode(), bytes);
+            prop_assert_eq!(c.encode(), bytes.clone());
             // Reading back may fail, naming a claim, but never panics.
             let _ = c.to_record();
         }

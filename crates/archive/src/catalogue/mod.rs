@@ -229,6 +229,9 @@ pub fn columns_differ(content: &onrecord_content::Content, columns: &Columns) ->
     differ
 }
 
+/// What [`CatalogueRead::for_each_live_content`] calls: (log index, id, canonical content).
+pub type LiveContentFn<'a> = dyn FnMut(u64, &Digest, &[u8]) -> Result<()> + 'a;
+
 /// The order [`CatalogueRead::for_each_record`] walks records in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordOrder {
@@ -402,6 +405,18 @@ pub trait CatalogueRead: Send {
         order: RecordOrder,
         f: &mut dyn FnMut(StoredRecord) -> Result<()>,
     ) -> Result<()>;
+    /// For classification: calls `f` with the log index, id and canonical content of every
+    /// record in `[from, to)` not disposed of, in log order. A run reads a million records and
+    /// needs nothing else of them; a backend reads only these columns where it can, and lends
+    /// the bytes instead of copying them. By default, through [`Self::for_each_record`].
+    fn for_each_live_content(&self, from: u64, to: u64, f: &mut LiveContentFn<'_>) -> Result<()> {
+        self.for_each_record(from, to, RecordOrder::Log, &mut |r| {
+            if r.disposed.is_some() {
+                return Ok(());
+            }
+            f(r.log_index, &r.id, &r.content)
+        })
+    }
     /// For verification: calls `f` with every record in `[from, to)`, in log order, with its
     /// columns compared against its content (as cheaply as the backend can: verification reads
     /// every record).

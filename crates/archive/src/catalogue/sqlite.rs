@@ -23,8 +23,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     CaseEventRow, CaseRow, Catalogue, CatalogueRead, CatalogueWrite, CheckedRecord, Columns,
-    ConversationRow, DepositRow, FullConversation, GovernanceRow, HoldRow, NewConversation,
-    NewRecord, NewWarning, Placement, RecordOrder, SourceRef, StoredRecord, Window, id_key,
+    ConversationRow, DepositRow, FullConversation, GovernanceRow, HoldRow, LiveContentFn,
+    NewConversation, NewRecord, NewWarning, Placement, RecordOrder, SourceRef, StoredRecord,
+    Window, id_key,
 };
 use crate::error::ArchiveError;
 
@@ -495,9 +496,14 @@ const RECORD_COLUMNS: &str =
 const RECORD_FROM: &str = "records r LEFT JOIN conversations c ON c.seq = r.conversation";
 
 fn digest(v: Vec<u8>) -> Digest {
+    digest_of(&v)
+}
+
+/// A digest column's value; anything but 32 bytes reads as zeros (as [`digest`]).
+fn digest_of(v: &[u8]) -> Digest {
     let mut d = [0u8; 32];
     if v.len() == 32 {
-        d.copy_from_slice(&v);
+        d.copy_from_slice(v);
     }
     Digest(d)
 }
@@ -1087,6 +1093,27 @@ impl CatalogueRead for SqliteRead<'_> {
         let mut rows = st.query(params![sql_int(from), sql_int(to)])?;
         while let Some(r) = rows.next()? {
             f(stored_record(r)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_live_content(&self, from: u64, to: u64, f: &mut LiveContentFn<'_>) -> Result<()> {
+        use rusqlite::types::ValueRef;
+        let mut st = self.c().prepare_cached(
+            "SELECT log_index, id, content FROM records
+             WHERE log_index >= ?1 AND log_index < ?2 AND disposed IS NULL ORDER BY log_index",
+        )?;
+        let mut rows = st.query(params![sql_int(from), sql_int(to)])?;
+        while let Some(r) = rows.next()? {
+            let id = match r.get_ref(1)? {
+                ValueRef::Blob(b) => digest_of(b),
+                _ => Digest([0; 32]),
+            };
+            let content = match r.get_ref(2)? {
+                ValueRef::Blob(b) | ValueRef::Text(b) => b,
+                _ => &[],
+            };
+            f(r.get::<_, i64>(0)? as u64, &id, content)?;
         }
         Ok(())
     }
