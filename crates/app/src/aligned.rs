@@ -131,6 +131,56 @@ pub(crate) fn read_member(archive: &ArchiveReader, id: &str) -> Result<Member, A
     })
 }
 
+/// Reads the conversations `ids` as [`read_member`] does, on as many threads as there are cores
+/// (each scan is its own catalogue read, and the two phones' exports of a merge are read side
+/// by side instead of one after the other: about half the wall time of `merge --suggest` and
+/// of a merge on two cores). The members come back in the order of `ids`; the first error stops
+/// the rest and is returned.
+pub(crate) fn read_members(
+    archive: &ArchiveReader,
+    ids: &[String],
+) -> Result<Vec<Member>, AppError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(ids.len());
+    if workers <= 1 {
+        return ids.iter().map(|id| read_member(archive, id)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let mut done: Vec<(usize, Result<Member, AppError>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(id) = ids.get(i) else { break };
+                        let m = read_member(archive, id);
+                        if m.is_err() {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        mine.push((i, m));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    if let Some(pos) = done.iter().position(|(_, m)| m.is_err()) {
+        return Err(done.swap_remove(pos).1.err().expect("an error"));
+    }
+    Ok(done.into_iter().filter_map(|(_, m)| m.ok()).collect())
+}
+
 /// A merge's members aligned, with what the alignment was computed from.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct AlignedMerge {
@@ -162,7 +212,8 @@ pub(crate) fn align_members(
     let mut summaries = Vec::with_capacity(members.len());
     for id in members {
         summaries.push(summary(archive, id)?);
-        let m = read_member(archive, id)?;
+    }
+    for m in read_members(archive, members)? {
         compacts.push(m.compact);
         records.push(m.records);
     }

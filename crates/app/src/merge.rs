@@ -389,8 +389,11 @@ pub fn merge_suggestions(archive: &ArchiveReader) -> Result<Vec<MergeSuggestion>
     let mut exports = Vec::with_capacity(convs.len());
     // Distinctive texts by the digest of their normalised form (see `onrecord_align::digest`).
     let mut texts: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (i, c) in convs.iter().enumerate() {
-        let member = crate::aligned::read_member(archive, &c.id)?;
+    let ids: Vec<String> = convs.iter().map(|c| c.id.clone()).collect();
+    for (i, member) in crate::aligned::read_members(archive, &ids)?
+        .into_iter()
+        .enumerate()
+    {
         for (m, t) in member.compact.messages.iter().zip(&member.texts) {
             if m.author.is_none() || t.text_chars < MIN_DISTINCTIVE_CHARS {
                 continue;
