@@ -649,9 +649,6 @@ fn security_headers_and_the_public_log() {
 /// with the deposits that hold it, and marks the message one export lacks in place.
 #[test]
 fn a_merged_conversation_shows_its_findings_in_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("archive");
-    let mut archive = onrecord_app::init(&root, Some("test.example/log")).unwrap();
     let lines = [
         "12/03/2024, 09:15 - Alice Example: first we meet at the ministry",
         "12/03/2024, 09:16 - Bob Example: the quarterly figures are attached",
@@ -659,47 +656,17 @@ fn a_merged_conversation_shows_its_findings_in_place() {
         "12/03/2024, 09:18 - Bob Example: agreed, sign the contract today",
         "12/03/2024, 09:19 - Alice Example: thanks, see you tomorrow",
     ];
-    let a = dir.path().join("WhatsApp Chat with Merge Test.txt");
-    std::fs::write(&a, lines.join("\n") + "\n").unwrap();
-    let b = dir.path().join("WhatsApp Chat with Merge Test (Bob).txt");
     let without: Vec<&str> = lines
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != 2)
         .map(|(_, l)| *l)
         .collect();
-    std::fs::write(&b, without.join("\n") + "\n").unwrap();
-    let request = |path: &Path, by: &str| onrecord_app::IngestRequest {
-        path: path.to_path_buf(),
-        depositor: Some(by.into()),
-        read: onrecord_app::ReadOptions {
-            tz: Some("Europe/London".into()),
-            ..Default::default()
-        },
-    };
-    let outcome = onrecord_app::ingest(
-        &mut archive,
-        &[request(&a, "Alice's office"), request(&b, "Bob's office")],
-        onrecord_app::IngestConfig::default(),
-        &mut |_, _| {},
-    );
-    let ids: Vec<String> = outcome
-        .deposits
-        .into_iter()
-        .map(|d| d.result.unwrap().conversations[0].id.clone())
-        .collect();
+    let (_dir, root, ids) = two_phones("Merge Test", &lines, &without, false);
+    let archive = onrecord_app::open(&root).unwrap();
     onrecord_app::merge(&archive, &ids, Some("test"), "one chat, two phones").unwrap();
     drop(archive);
-    let accounts = Accounts::new(&root);
-    accounts
-        .add("foi", Role::FoiOfficer, PASSWORD, false)
-        .unwrap();
-    let token = accounts.new_token("foi").unwrap();
-    let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
-    let app = router(AppState::new(
-        ServeConfig::new(root, "127.0.0.1:0".parse().unwrap()),
-        reader,
-    ));
+    let (app, token) = serve_as(root, "foi", Role::FoiOfficer);
     runtime().block_on(async {
         let a = send(
             &app,
@@ -1110,9 +1077,6 @@ fn a_hold_is_placed_and_released_through_the_api() {
 /// in force, and undoes it; the API answers the same. A title is never taken for an id.
 #[test]
 fn merges_are_suggested_confirmed_and_undone_from_the_web() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("archive");
-    let mut archive = onrecord_app::init(&root, Some("test.example/log")).unwrap();
     let lines: Vec<String> = (0..40)
         .map(|i| {
             format!(
@@ -1127,43 +1091,8 @@ fn merges_are_suggested_confirmed_and_undone_from_the_web() {
             )
         })
         .collect();
-    let a = dir.path().join("WhatsApp Chat with Merge Page.txt");
-    std::fs::write(&a, lines.join("\n") + "\n").unwrap();
-    let b = dir.path().join("WhatsApp Chat with Merge Page (Bob).txt");
-    std::fs::write(&b, lines[3..].join("\n") + "\n").unwrap();
-    let request = |path: &Path, by: &str| onrecord_app::IngestRequest {
-        path: path.to_path_buf(),
-        depositor: Some(by.into()),
-        read: onrecord_app::ReadOptions {
-            tz: Some("Europe/London".into()),
-            ..Default::default()
-        },
-    };
-    let outcome = onrecord_app::ingest(
-        &mut archive,
-        &[request(&a, "Alice's office"), request(&b, "Bob's office")],
-        onrecord_app::IngestConfig {
-            no_auto_merge: true,
-            ..Default::default()
-        },
-        &mut |_, _| {},
-    );
-    let ids: Vec<String> = outcome
-        .deposits
-        .into_iter()
-        .map(|d| d.result.unwrap().conversations[0].id.clone())
-        .collect();
-    drop(archive);
-    let accounts = Accounts::new(&root);
-    accounts
-        .add("rm", Role::RecordsManager, PASSWORD, false)
-        .unwrap();
-    let token = accounts.new_token("rm").unwrap();
-    let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
-    let app = router(AppState::new(
-        ServeConfig::new(root, "127.0.0.1:0".parse().unwrap()),
-        reader,
-    ));
+    let (_dir, root, ids) = two_phones("Merge Page", &lines, &lines[3..], true);
+    let (app, token) = serve_as(root, "rm", Role::RecordsManager);
     runtime().block_on(async {
         let get = |path: &str| {
             Request::get(path)
@@ -1241,4 +1170,70 @@ fn merges_are_suggested_confirmed_and_undone_from_the_web() {
             serde_json::from_str(&send(&app, get("/api/v1/merges")).await.body).unwrap();
         assert!(v["merged"].as_array().unwrap().is_empty(), "{v}");
     });
+}
+
+/// Two phones' exports of one WhatsApp group, deposited by two offices (the automatic merge off
+/// when asked): (the folder, the archive, the two conversations' ids).
+fn two_phones<L: AsRef<str>>(
+    title: &str,
+    a: &[L],
+    b: &[L],
+    no_auto_merge: bool,
+) -> (tempfile::TempDir, std::path::PathBuf, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("archive");
+    let mut archive = onrecord_app::init(&root, Some("test.example/log")).unwrap();
+    let join = |lines: &[L]| {
+        lines
+            .iter()
+            .map(|l| l.as_ref())
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    let path_a = dir.path().join(format!("WhatsApp Chat with {title}.txt"));
+    std::fs::write(&path_a, join(a)).unwrap();
+    let path_b = dir
+        .path()
+        .join(format!("WhatsApp Chat with {title} (Bob).txt"));
+    std::fs::write(&path_b, join(b)).unwrap();
+    let request = |path: &Path, by: &str| onrecord_app::IngestRequest {
+        path: path.to_path_buf(),
+        depositor: Some(by.into()),
+        read: onrecord_app::ReadOptions {
+            tz: Some("Europe/London".into()),
+            ..Default::default()
+        },
+    };
+    let outcome = onrecord_app::ingest(
+        &mut archive,
+        &[
+            request(&path_a, "Alice's office"),
+            request(&path_b, "Bob's office"),
+        ],
+        onrecord_app::IngestConfig {
+            no_auto_merge,
+            ..Default::default()
+        },
+        &mut |_, _| {},
+    );
+    let ids = outcome
+        .deposits
+        .into_iter()
+        .map(|d| d.result.unwrap().conversations[0].id.clone())
+        .collect();
+    (dir, root, ids)
+}
+
+/// The application on `root` with one account of `role`: (the router, its API token).
+fn serve_as(root: std::path::PathBuf, name: &str, role: Role) -> (axum::Router, String) {
+    let accounts = Accounts::new(&root);
+    accounts.add(name, role, PASSWORD, false).unwrap();
+    let token = accounts.new_token(name).unwrap();
+    let (reader, _) = onrecord_app::open_reader(&root, true).unwrap();
+    let app = router(AppState::new(
+        ServeConfig::new(root, "127.0.0.1:0".parse().unwrap()),
+        reader,
+    ));
+    (app, token)
 }
