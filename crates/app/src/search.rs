@@ -276,8 +276,12 @@ pub fn search(
         .as_deref()
         .map(str::trim)
         .filter(|l| !l.is_empty());
+    // With a label filter the facets are counted here over the labelled matches, so the index
+    // is not asked for counts that would be thrown away.
+    let facets = query.facets;
     if label.is_some() {
         query.limit = LABEL_SCAN;
+        query.facets = 0;
     }
     let mut results = archive.search(&query)?;
     let indices: Vec<u64> = results.hits.iter().map(|h| h.log_index).collect();
@@ -285,8 +289,8 @@ pub fn search(
     if let Some(label) = label {
         views.retain(|v| standing_label(&v.labels) == Some(label));
         let scanned = results.total.min(LABEL_SCAN);
-        if query.facets > 0 {
-            results.facets = Some(facets_of(&views, query.facets));
+        if facets > 0 {
+            results.facets = Some(facets_of(&views, facets));
         }
         if results.total > LABEL_SCAN {
             let note = format!(
@@ -302,6 +306,7 @@ pub fn search(
         results.total = views.len().min(scanned);
         views.truncate(request.limit.max(1));
         query.limit = request.limit.max(1);
+        query.facets = facets;
     }
     let hits = views
         .into_iter()

@@ -988,11 +988,21 @@ fn facets_count_every_match_and_narrow_the_search() {
                 .count();
             let a = send(
                 &f.app,
-                get(&format!("/api/v1/search?q=&label={label}&limit=1")),
+                get(&format!(
+                    "/api/v1/search?q=&label={label}&limit=1&facets=true"
+                )),
             )
             .await;
             let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
             assert_eq!(v["total"].as_u64().unwrap() as usize, want, "{label}: {v}");
+            // The facets count the labelled matches, not every match of the other filters.
+            let by_channel: u64 = v["facets"]["channel"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["count"].as_u64().unwrap())
+                .sum();
+            assert_eq!(by_channel as usize, want, "{label}: {v}");
             assert_eq!(
                 v["hits"].as_array().unwrap().len(),
                 want.min(1),
