@@ -23,6 +23,8 @@
 
 pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+mod test_rows;
 
 use onrecord_model::Digest;
 
