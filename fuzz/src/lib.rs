@@ -262,10 +262,37 @@ pub fn samples(sub: &str) -> Vec<(String, Vec<u8>)> {
     files(&base.join(sub), &[])
 }
 
+/// Crates whose panics onrecord catches where it calls them (`catch_unwind` around the call),
+/// so that a panic inside them is a handled failure of one input, not a crash of onrecord.
+/// mail-parser is the one: its `debug_assert!`s fire on corrupted MIME structure that its
+/// release build recovers from, and `onrecord_email::message::parse_guarded` catches them.
+const CAUGHT_DEPENDENCIES: &[&str] = &["/mail-parser-"];
+
+/// libFuzzer's panic hook aborts on every panic, caught or not. This wraps it so that a panic
+/// raised inside one of [`CAUGHT_DEPENDENCIES`] unwinds to onrecord's own `catch_unwind`
+/// instead. If nothing catches it, libfuzzer-sys's `catch_unwind` around the target still
+/// aborts, so a panic that escapes onrecord's guard is still a crash. Every other panic (ours,
+/// or any other crate's) aborts as before. Called from [`write_seeds`], i.e. every target's `init`.
+fn let_caught_dependency_panics_pass() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let abort = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let caught = info
+                .location()
+                .is_some_and(|l| CAUGHT_DEPENDENCIES.iter().any(|c| l.file().contains(c)));
+            if !caught {
+                abort(info);
+            }
+        }));
+    });
+}
+
 /// Committed hand-written seeds live in `fuzz/seeds/<target>/` and are copied by the script; this
 /// writes the generated ones. Call it from a target's `init`; it does nothing unless
 /// `ONRECORD_FUZZ_SEEDS` is set.
 pub fn write_seeds(make: impl FnOnce() -> Vec<Vec<u8>>) {
+    let_caught_dependency_panics_pass();
     let Some(dir) = std::env::var_os("ONRECORD_FUZZ_SEEDS") else {
         return;
     };
