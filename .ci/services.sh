@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The servers the PostgreSQL + S3 tests run against (issue 19): a private PostgreSQL cluster
-# (Debian's package) and an S3-compatible server (s3s-fs from crates.io), both on loopback.
+# (Debian's package) and an S3-compatible server (s3s-fs from crates.io, served by
+# tools/s3-server), both on loopback.
 #
 #   .ci/services.sh start > services.env && . services.env   # installs if missing, starts, prints the env
 #   .ci/services.sh stop                                      # stops both, removes their data
@@ -11,6 +12,9 @@
 # object_store's client (PUT, GET with ranges, HEAD, DELETE, LIST v2, multipart uploads). It has
 # one access key and no policies, so the read-only S3 credentials of the issue cannot be shown
 # with it (the read-only test shows a PostgreSQL role with SELECT only and no signing key).
+# tools/s3-server is s3s-fs's library behind the same arguments, with TCP_NODELAY on every
+# connection: s3s-fs's own binary leaves Nagle on, and each GET through a keep-alive client then
+# waited ~40 ms for a delayed ACK, an artifact no production S3 server has (its Cargo.toml).
 #
 # Nothing here is secret: the password and keys are throwaway values for loopback-only servers.
 set -euo pipefail
@@ -38,16 +42,16 @@ install() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq >&2 && apt-get install -y -qq postgresql >&2
     fi
-    if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/s3s-fs" ]; then
-        echo "installing s3s-fs 0.14.1 (cargo install, a few minutes)" >&2
-        cargo install s3s-fs --version 0.14.1 --features binary --locked >&2
+    if ! command -v onrecord-s3-server >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/onrecord-s3-server" ]; then
+        echo "installing tools/s3-server (s3s-fs 0.14.1; cargo install, a few minutes)" >&2
+        cargo install --path "$(dirname "$0")/../tools/s3-server" --locked >&2
     fi
 }
 
 s3s() {
     # The binary `start` found, so that `start-s3` finds it again whatever the caller's PATH.
     if [ -f "$state/s3s-path" ]; then cat "$state/s3s-path"; return; fi
-    if command -v s3s-fs >/dev/null 2>&1; then command -v s3s-fs; else echo "$HOME/.cargo/bin/s3s-fs"; fi
+    if command -v onrecord-s3-server >/dev/null 2>&1; then command -v onrecord-s3-server; else echo "$HOME/.cargo/bin/onrecord-s3-server"; fi
 }
 
 start_pg() {
@@ -72,7 +76,7 @@ start_s3() {
         if (exec 3<>/dev/tcp/127.0.0.1/"$s3_port") 2>/dev/null; then return 0; fi
         sleep 0.1
     done
-    echo "s3s-fs did not start; see $state/s3.log" >&2
+    echo "the S3 server did not start; see $state/s3.log" >&2
     return 1
 }
 
