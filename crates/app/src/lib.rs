@@ -94,7 +94,7 @@ pub use retention::{Approved, disposal_approve, disposal_due, retention_set, ret
 pub use rsmf::{SLICE as RSMF_SLICE, rsmf_files};
 pub use search::{
     FacetDistinct, FacetValue, RecordJson, SearchFacets, SearchHit, SearchRequest, SearchResponse,
-    mark_snippet, parse_time, record_snippet, record_snippet_with, search,
+    mark_snippet, parse_time, record_snippet, record_snippet_with, search, search_gated,
 };
 pub use transcript::{
     Transcript, TranscriptRelation, TranscriptRequest, conversations, find_conversation,

@@ -100,9 +100,7 @@ pub async fn search(
         },
         label,
     };
-    let response = state
-        .read(who, move |r| onrecord_app::search(r, &request))
-        .await?;
+    let response = state.search(who, request).await?;
     let mut v = to_value(&response)?;
     // Channel, conversation and person are counted over every match by the index. Labels live
     // in the catalogue, not the index (a review changes them), so they are counted over the hits

@@ -41,6 +41,12 @@ impl ServeConfig {
     }
 }
 
+/// Searches computing at once: twice the cores, so that one search's catalogue reads overlap
+/// another's CPU work, and no more.
+fn search_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+}
+
 /// 512 MiB: a large WhatsApp export with its media.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
 
@@ -54,6 +60,9 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// One write at a time from this server (the archive's lock also keeps out other processes).
     pub writing: Arc<tokio::sync::Mutex<()>>,
+    /// Searches compute one after another through these slots, first come first served
+    /// (see [`AppState::search`]).
+    search_slots: Arc<tokio::sync::Semaphore>,
     /// When the search index's commit was last seen to change (see [`AppState::follow_index`]).
     index_seen: Arc<std::sync::Mutex<Option<std::time::SystemTime>>>,
 }
@@ -67,6 +76,7 @@ impl AppState {
             sessions: Arc::default(),
             throttle: Arc::default(),
             writing: Arc::default(),
+            search_slots: Arc::new(tokio::sync::Semaphore::new(search_slots())),
             index_seen: Arc::default(),
         }
     }
@@ -84,6 +94,29 @@ impl AppState {
             .await
             .map_err(|_| WebError::internal())?
             .map_err(WebError::from)
+    }
+
+    /// Runs a search as `who`. The search's computing (index, catalogue, snippets) holds one of
+    /// a few slots, taken in arrival order (tokio's semaphore is fair); its audit append does
+    /// not. With 50 searches at once on 2 cores, all of them computing together in time slices
+    /// made an expensive phrase query take its own cost times the crowd (p99 about three times
+    /// p50); in turn, each waits about the same and then runs at full speed, for the same
+    /// throughput. The slot is released before the audit append, which mostly waits for the
+    /// audit log's group sync: a slot held there sat idle and lowered throughput (BENCHMARKS.md,
+    /// "The web application under load").
+    pub async fn search(
+        &self,
+        who: &Principal,
+        request: onrecord_app::SearchRequest,
+    ) -> Result<onrecord_app::SearchResponse, WebError> {
+        let permit = Arc::clone(&self.search_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| WebError::internal())?;
+        self.read(who, move |r| {
+            onrecord_app::search_gated(r, &request, move || permit)
+        })
+        .await
     }
 
     /// Runs a write use case on a blocking thread with the archive's writer handle, as `who`.
