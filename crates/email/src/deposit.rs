@@ -19,6 +19,7 @@ use onrecord_model::{
 
 use crate::mbox::{Event, MboxScanner};
 use crate::message::{self, ReadMessage};
+use crate::parallel;
 use crate::thread::{ThreadBuilder, ThreadHeaders, ThreadMap};
 use crate::{EmailError, MessageContext, dates, detect, maildir};
 
@@ -33,6 +34,9 @@ pub(crate) struct Config {
     /// Bytes of thread-map names (message ids, subjects) held in memory before they move to a
     /// temporary database ([`crate::thread::NAMES_IN_MEMORY`]).
     pub names_in_memory: usize,
+    /// Threads reading whole messages beside the deposit's reader ([`parallel::workers`]; 0
+    /// reads every message on the reader thread).
+    pub workers: usize,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             max_in_memory: 64 << 20,
             max_header_block: 1 << 20,
             names_in_memory: crate::thread::NAMES_IN_MEMORY,
+            workers: parallel::workers(),
         }
     }
 }
@@ -653,37 +658,60 @@ pub(crate) fn parse_with(
     };
     let mut emitter = Emitter::new();
     let mut ordinal = 0usize;
-    let deep_quoted = each_message(
-        &mut deposit,
-        &sources,
-        Pass::Whole,
-        config,
-        &mut |unit, mut ctx| {
-            // If the deposit changed between the passes, messages past the map fall back to keys
-            // derived from themselves.
-            ctx.conversation = map.key_of(ordinal)?;
-            ordinal += 1;
-            let read = match unit {
-                Unit::Whole(bytes) => {
-                    message::read_message(bytes, &ctx, opts, &mut counting, &parser)?
+    // Whole messages are read on worker threads and emitted here in order (crate::parallel);
+    // a message too large to hold is read here once everything before it is emitted.
+    let workers = config.workers;
+    let deep_quoted = std::thread::scope(|scope| -> Result<u64, EmailError> {
+        let mut pool = (workers > 0)
+            .then(|| parallel::Pool::start(scope, workers, opts))
+            .filter(|p| p.is_running());
+        let mut emit = |read: ReadMessage, sink: &mut dyn Sink| emitter.emit(read, sink);
+        let deep_quoted = each_message(
+            &mut deposit,
+            &sources,
+            Pass::Whole,
+            config,
+            &mut |unit, mut ctx| {
+                // If the deposit changed between the passes, messages past the map fall back to
+                // keys derived from themselves.
+                ctx.conversation = map.key_of(ordinal)?;
+                ordinal += 1;
+                match unit {
+                    Unit::Whole(bytes) => match &mut pool {
+                        Some(pool) => pool.hand_out(bytes, ctx, &mut emit, &mut counting)?,
+                        None => {
+                            if let Some(read) =
+                                message::read_message(bytes, &ctx, opts, &mut counting, &parser)?
+                            {
+                                emit(read, &mut counting)?;
+                            }
+                        }
+                    },
+                    Unit::Oversized { block, whole } => {
+                        if let Some(pool) = &mut pool {
+                            pool.drain(&mut emit, &mut counting)?;
+                        }
+                        let read = message::read_oversized(
+                            block,
+                            whole,
+                            &ctx,
+                            opts,
+                            &mut counting,
+                            &parser,
+                            config.max_in_memory,
+                        )?;
+                        emit(read, &mut counting)?;
+                    }
+                    Unit::Headers(_) => {}
                 }
-                Unit::Oversized { block, whole } => Some(message::read_oversized(
-                    block,
-                    whole,
-                    &ctx,
-                    opts,
-                    &mut counting,
-                    &parser,
-                    config.max_in_memory,
-                )?),
-                Unit::Headers(_) => None,
-            };
-            if let Some(read) = read {
-                emitter.emit(read, &mut counting)?;
-            }
-            Ok(())
-        },
-    )?;
+                Ok(())
+            },
+        )?;
+        if let Some(pool) = &mut pool {
+            pool.drain(&mut emit, &mut counting)?;
+        }
+        Ok(deep_quoted)
+    })?;
     if ordinal != map.n_messages() {
         counting.warning(Warning {
             path: None,
@@ -846,6 +874,71 @@ mod tests {
         assert_eq!(keys(4000), in_memory, "names moved to disk half-way");
     }
 
+    /// Messages read on worker threads reach the sink exactly as when read one by one: the same
+    /// conversations, records, warnings and attachments, in the same order, whatever the number
+    /// of workers, with an oversized message (read on the reader thread) in the middle and
+    /// messages that warn, carry attachments, or are unreadable.
+    #[test]
+    fn workers_give_the_sink_what_one_thread_gives() {
+        let mut mbox = String::new();
+        for i in 0..400 {
+            mbox.push_str("From a@x Mon Mar  2 09:15:00 2020\n");
+            match i % 9 {
+                0 => mbox.push_str(&format!(
+                    "From: p{i}@x\nSubject: with attachment {i}\nMessage-ID: <a{i}@x>\nDate: Mon, 2 Mar 2020 09:15:00 +0000\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nsee attached {i}\n--b\nContent-Type: text/csv; name=\"f{i}.csv\"\nContent-Disposition: attachment; filename=\"f{i}.csv\"\n\na,b\n{i},{}\n--b--\n\n",
+                    i % 4
+                )),
+                // No date, no sender: warnings.
+                1 => mbox.push_str(&format!("Subject: undated {i}\n\nbody {i}\n\n")),
+                // Only blank lines: a warning and no record.
+                2 => mbox.push_str("\n\n"),
+                3 if i == 201 => mbox.push_str(&big_message("big", 2000)),
+                // HTML only: the HTML kept as an attachment.
+                4 => mbox.push_str(&format!(
+                    "From: h@x\nSubject: html {i}\nContent-Type: text/html\n\n<p>hello <b>{i}</b></p>\n\n"
+                )),
+                _ => mbox.push_str(&format!(
+                    "From: p{}@x\nTo: q@x\nSubject: topic {}\nMessage-ID: <m{i}@x>\nDate: Mon, 2 Mar 2020 09:{:02}:00 +0000\n\nbody {i}\n\n",
+                    i % 7,
+                    i % 13,
+                    i % 60
+                )),
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mixed.mbox");
+        std::fs::write(&p, &mbox).unwrap();
+        let run = |workers: usize| {
+            let mut sink = KeepSink::default();
+            let config = Config {
+                max_in_memory: 8192,
+                workers,
+                ..Config::default()
+            };
+            let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
+            (
+                report.n_records,
+                report.n_warnings,
+                format!("{:?}", sink.inner),
+                sink.blobs,
+            )
+        };
+        let one = run(0);
+        assert!(one.0 > 300, "{} records", one.0);
+        assert!(one.1 > 40, "{} warnings", one.1);
+        assert!(one.3.len() > 40, "{} attachments", one.3.len());
+        for workers in [1, 2, 3, 4] {
+            let many = run(workers);
+            assert_eq!(many.0, one.0, "{workers} workers: records");
+            assert_eq!(many.1, one.1, "{workers} workers: warnings");
+            assert!(
+                many.2 == one.2,
+                "{workers} workers: the sink's calls differ"
+            );
+            assert!(many.3 == one.3, "{workers} workers: the attachments differ");
+        }
+    }
+
     #[test]
     fn oversized_mbox_message_is_streamed_whole_and_the_next_one_still_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -860,6 +953,7 @@ mod tests {
             max_in_memory: 4096,
             max_header_block: 1 << 20,
             names_in_memory: crate::thread::NAMES_IN_MEMORY,
+            ..Config::default()
         };
         let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
         assert_eq!(report.n_records, 2);
@@ -896,6 +990,7 @@ mod tests {
             max_in_memory: 1000,
             max_header_block: 1 << 20,
             names_in_memory: crate::thread::NAMES_IN_MEMORY,
+            ..Config::default()
         };
         let report = parse_with(&p, &opts(), &mut sink, &config).unwrap();
         assert_eq!(report.n_records, 1);

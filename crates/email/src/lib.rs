@@ -72,6 +72,7 @@ pub(crate) mod detect;
 pub(crate) mod maildir;
 pub(crate) mod mbox;
 pub(crate) mod message;
+pub(crate) mod parallel;
 pub(crate) mod thread;
 
 /// Why a deposit could not be read as email.
