@@ -10,8 +10,7 @@
 # Why s3s-fs: one static Rust binary built by `cargo install` with the toolchain CI has anyway
 # (no Python service stack), an S3 API over a plain folder, and enough of the protocol for
 # object_store's client (PUT, GET with ranges, HEAD, DELETE, LIST v2, multipart uploads). It has
-# one access key and no policies, so the read-only S3 credentials of the issue cannot be shown
-# with it (the read-only test shows a PostgreSQL role with SELECT only and no signing key).
+# one access key and no policies; tools/s3-server adds a read-only credential with a policy.
 # tools/s3-server is s3s-fs's library behind the same arguments, with TCP_NODELAY on every
 # connection: s3s-fs's own binary leaves Nagle on, and each GET through a keep-alive client then
 # waited ~40 ms for a delayed ACK, an artifact no production S3 server has (its Cargo.toml).
@@ -24,6 +23,10 @@ s3_port=${ONRECORD_S3_PORT:-8019}
 pg_password=onrecord-ci
 s3_key=onrecord-ci-key
 s3_secret=onrecord-ci-secret
+# A second S3 credential that may read anything and write only an archive's audit log (the
+# read-only server of conformance_pg_s3.rs; tools/s3-server enforces it).
+s3_ro_key=onrecord-ci-reader
+s3_ro_secret=onrecord-ci-reader-secret
 bucket=onrecord-test
 
 pg_bin() {
@@ -70,6 +73,7 @@ start_pg() {
 start_s3() {
     mkdir -p "$state/s3/$bucket"
     nohup "$(s3s)" --host 127.0.0.1 --port "$s3_port" --access-key "$s3_key" --secret-key "$s3_secret" \
+        --read-only-key "$s3_ro_key" --read-only-secret "$s3_ro_secret" --read-only-writable '*/audit/*' --read-only-writable 'audit/*' \
         "$state/s3" >"$state/s3.log" 2>&1 &
     echo $! > "$state/s3.pid"
     for _ in $(seq 50); do
@@ -111,6 +115,8 @@ export PGPASSWORD=$pg_password
 export AWS_ACCESS_KEY_ID=$s3_key
 export AWS_SECRET_ACCESS_KEY=$s3_secret
 export AWS_REGION=us-east-1
+export ONRECORD_TEST_S3_READ_ONLY_KEY=$s3_ro_key
+export ONRECORD_TEST_S3_READ_ONLY_SECRET=$s3_ro_secret
 export AWS_ENDPOINT_URL=http://127.0.0.1:$s3_port
 export ONRECORD_TEST_S3_BUCKET=$bucket
 export ONRECORD_SERVICES_SCRIPT=$(realpath "$0")

@@ -206,10 +206,11 @@ fn migrate_moves_an_archive_of_every_channel_with_the_same_checkpoint_and_proofs
     assert_eq!(moved(&["checkpoint"]), before);
 }
 
-/// A read-only server: a folder attached with a PostgreSQL role that may only SELECT, and no
-/// signing key. It searches, shows transcripts and verifies; it cannot ingest or govern, and
-/// the archive is unchanged. (s3s-fs has one access key and no policies, so read-only S3
-/// credentials cannot be shown here: SCALING.md says so.)
+/// A read-only server: a folder attached with a PostgreSQL role that may only SELECT, S3
+/// credentials whose policy allows reads and writes under the archive's `audit/` only (the test
+/// server enforces it, answering AccessDenied as S3 does), and no signing key. It searches,
+/// shows transcripts and verifies, each read audited; it cannot ingest, and the archive is
+/// unchanged.
 #[test]
 fn a_read_only_server_searches_shows_and_verifies_and_cannot_change_anything() {
     let Some(backend) = Backend::from_env() else {
@@ -251,9 +252,16 @@ fn a_read_only_server_searches_shows_and_verifies_and_cannot_change_anything() {
     let ro_url = catalogue.replacen("://postgres@", &format!("://{role}@"), 1);
     let dir = env.path().join("reader");
     let audit_key = env.archive().join("keys/audit.key");
+    let s3_key = std::env::var("ONRECORD_TEST_S3_READ_ONLY_KEY")
+        .expect("ONRECORD_TEST_S3_READ_ONLY_KEY (set by .ci/services.sh)");
+    let s3_secret = std::env::var("ONRECORD_TEST_S3_READ_ONLY_SECRET")
+        .expect("ONRECORD_TEST_S3_READ_ONLY_SECRET (set by .ci/services.sh)");
     let ro = |args: &[&str]| {
         let mut c = onrecord(&dir, args);
         c.env("PGPASSWORD", "read-only-pw")
+            .env("AWS_ACCESS_KEY_ID", &s3_key)
+            .env("AWS_SECRET_ACCESS_KEY", &s3_secret)
+            .env("ONRECORD_ACTOR", "Read-only Reader")
             .env("ONRECORD_KEY_FILE", env.path().join("no-such-key"))
             .env("ONRECORD_AUDIT_KEY_FILE", &audit_key);
         c
@@ -291,11 +299,57 @@ fn a_read_only_server_searches_shows_and_verifies_and_cannot_change_anything() {
     assert!(!o.status.success(), "a read-only server ingested");
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        !err.contains("read-only-pw"),
-        "the password was shown: {err}"
+        !err.contains("read-only-pw") && !err.contains(&s3_secret),
+        "a secret was shown: {err}"
     );
+    eprintln!("the read-only server's ingest failed as it must: {err}");
     assert_eq!(env.ok(&["checkpoint"]), before);
     verify_ok(&env);
+    // Its reads were audited, through the one prefix its S3 policy lets it write.
+    let audited: Vec<Value> = env
+        .ok(&["audit", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for action in ["search", "show"] {
+        assert!(
+            audited.iter().any(
+                |e| e["event"]["actor"] == "Read-only Reader" && e["event"]["action"] == action
+            ),
+            "no {action} by the read-only server in the audit log: {audited:?}"
+        );
+    }
+    // And its credential really is read-only: a write outside audit/ is refused by the server.
+    let o = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "PUT",
+            "--data-binary",
+            "planted",
+            "-H",
+            "x-amz-content-sha256: UNSIGNED-PAYLOAD",
+            "--aws-sigv4",
+            "aws:amz:us-east-1:s3",
+            "--user",
+            &format!("{s3_key}:{s3_secret}"),
+            &format!(
+                "{}/{}/planted",
+                std::env::var("AWS_ENDPOINT_URL").unwrap(),
+                blobs.trim_start_matches("s3://")
+            ),
+        ])
+        .output()
+        .expect("curl");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "403",
+        "a planted object was accepted"
+    );
 }
 
 /// A password given in the catalogue URL is used and never written into the folder or shown:
