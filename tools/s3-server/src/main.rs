@@ -39,6 +39,7 @@ struct Policy {
 impl S3Access for Policy {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> s3s::S3Result<()> {
         let Some(creds) = cx.credentials() else {
+            eprintln!("denied: {} {} (no credentials)", cx.s3_op().name(), cx.uri());
             return Err(s3s::s3_error!(AccessDenied, "anonymous requests are refused"));
         };
         if creds.access_key != self.read_only_key {
@@ -53,6 +54,7 @@ impl S3Access for Policy {
         {
             return Ok(());
         }
+        eprintln!("denied: {op} {} (read-only credential)", cx.uri());
         Err(s3s::s3_error!(
             AccessDenied,
             "the read-only credential may not {op} here"
