@@ -28,19 +28,74 @@ use serde::{Deserialize, Serialize};
 use crate::blobs::BlobStore;
 use crate::{ArchiveError, ArchiveReader};
 
-/// The audit log's tiles and checkpoints: the blob store under `audit/`.
+/// The audit log's tiles and checkpoints: the blob store under `audit/`, for appends with this
+/// process's [`TileCache`] in front of tile reads (verification and reading events go to the
+/// store itself: what they check is what is published).
 pub(crate) struct AuditStore<'a> {
     pub blobs: &'a BlobStore,
+    pub cache: Option<&'a std::sync::Mutex<TileCache>>,
 }
 
 const PREFIX: &str = "audit/";
 
+/// The audit tiles this process last wrote or read, by path. A tlog tile's path names its
+/// contents (a full tile never changes; a partial one is named by its width), so a cached tile
+/// is never stale: the next append resumes from the right edge it left without reading it back,
+/// two of the seven requests an audited read made to an object store. Only tiles: the
+/// checkpoint, which another reader may have moved on, is always read.
+#[derive(Default)]
+pub(crate) struct TileCache {
+    tiles: std::collections::VecDeque<(String, Vec<u8>)>,
+}
+
+impl TileCache {
+    /// Tiles kept: the right edge of a tree of 2^40 entries is under 16 tiles.
+    const KEPT: usize = 32;
+
+    fn get(&self, path: &str) -> Option<Vec<u8>> {
+        self.tiles
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+    }
+
+    fn keep(&mut self, path: &str, bytes: &[u8]) {
+        if !path.starts_with("tile/") {
+            return;
+        }
+        self.tiles.retain(|(p, _)| p != path);
+        if self.tiles.len() == Self::KEPT {
+            self.tiles.pop_front();
+        }
+        self.tiles.push_back((path.to_string(), bytes.to_vec()));
+    }
+}
+
+impl AuditStore<'_> {
+    fn cached(&self, f: impl FnOnce(&mut TileCache)) {
+        if let Some(c) = self.cache {
+            f(&mut c.lock().unwrap_or_else(|p| p.into_inner()));
+        }
+    }
+}
+
 impl TileStore for AuditStore<'_> {
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>, onrecord_log::StoreError> {
-        self.blobs
+        let mut hit = None;
+        self.cached(|c| hit = c.get(path));
+        if hit.is_some() {
+            return Ok(hit);
+        }
+        let got = self
+            .blobs
             .get(&format!("{PREFIX}{path}"))
             .map(|o| o.map(|b| b.to_vec()))
-            .map_err(|e| onrecord_log::StoreError::new(path, e.to_string()))
+            .map_err(|e| onrecord_log::StoreError::new(path, e.to_string()))?;
+        if let Some(b) = &got {
+            self.cached(|c| c.keep(path, b));
+        }
+        Ok(got)
     }
     fn put_many(&self, objects: &[(String, Vec<u8>)]) -> Result<(), onrecord_log::StoreError> {
         let prefixed: Vec<(String, Vec<u8>)> = objects
@@ -49,12 +104,20 @@ impl TileStore for AuditStore<'_> {
             .collect();
         self.blobs
             .put_many(&prefixed)
-            .map_err(|e| onrecord_log::StoreError::new("audit tiles", e.to_string()))
+            .map_err(|e| onrecord_log::StoreError::new("audit tiles", e.to_string()))?;
+        self.cached(|c| {
+            for (p, b) in objects {
+                c.keep(p, b);
+            }
+        });
+        Ok(())
     }
     fn put(&self, path: &str, bytes: &[u8]) -> Result<(), onrecord_log::StoreError> {
         self.blobs
             .put(&format!("{PREFIX}{path}"), bytes)
-            .map_err(|e| onrecord_log::StoreError::new(path, e.to_string()))
+            .map_err(|e| onrecord_log::StoreError::new(path, e.to_string()))?;
+        self.cached(|c| c.keep(path, bytes));
+        Ok(())
     }
 }
 
@@ -125,7 +188,10 @@ pub struct AuditCheck {
 
 impl ArchiveReader {
     fn audit_store(&self) -> AuditStore<'_> {
-        AuditStore { blobs: &self.blobs }
+        AuditStore {
+            blobs: &self.blobs,
+            cache: None,
+        }
     }
 
     /// The latest audit checkpoint, verified, or the empty tree when there is none yet.
@@ -176,7 +242,10 @@ impl ArchiveReader {
             None => Some(crate::lock_named(&self.root, "audit.lock")?),
         };
         let (head, _) = self.audit_head()?;
-        let store = self.audit_store();
+        let store = AuditStore {
+            blobs: &self.blobs,
+            cache: Some(&self.audit_tiles),
+        };
         let mut app = Appender::resume(&store, &head)?;
         for e in events {
             app.append(&e.encode())?;
@@ -348,6 +417,49 @@ pub(crate) fn create_audit_key(
 
 #[cfg(test)]
 mod tests {
+    /// Appends through the cache read back from it only the tiles they wrote, and verification
+    /// never reads from it: a tile altered in the store after it was written is seen.
+    #[test]
+    fn the_tile_cache_serves_appends_and_keeps_only_tiles() {
+        use onrecord_log::TileStore as _;
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = crate::blobs::BlobStore::local(dir.path()).unwrap();
+        let cache = std::sync::Mutex::new(super::TileCache::default());
+        let cached = super::AuditStore {
+            blobs: &blobs,
+            cache: Some(&cache),
+        };
+        let plain = super::AuditStore {
+            blobs: &blobs,
+            cache: None,
+        };
+        cached.put("tile/0/000.p/1", b"edge").unwrap();
+        cached.put("checkpoint", b"cp").unwrap();
+        blobs.put("audit/tile/0/000.p/1", b"altered").unwrap();
+        assert_eq!(
+            cached.get("tile/0/000.p/1").unwrap().as_deref(),
+            Some(&b"edge"[..])
+        );
+        assert_eq!(
+            plain.get("tile/0/000.p/1").unwrap().as_deref(),
+            Some(&b"altered"[..])
+        );
+        // The checkpoint is never cached.
+        blobs.put("audit/checkpoint", b"moved on").unwrap();
+        assert_eq!(
+            cached.get("checkpoint").unwrap().as_deref(),
+            Some(&b"moved on"[..])
+        );
+        // Bounded: the oldest tiles go first.
+        for i in 0..40 {
+            cached.put(&format!("tile/1/{i:03}"), b"t").unwrap();
+        }
+        let c = cache.lock().unwrap();
+        assert_eq!(c.tiles.len(), super::TileCache::KEPT);
+        assert!(c.get("tile/0/000.p/1").is_none());
+        assert!(c.get("tile/1/039").is_some());
+    }
+
     #[test]
     fn the_largest_event_fits_in_one_log_entry() {
         let ids: Vec<onrecord_model::Digest> = (0..5000u32)

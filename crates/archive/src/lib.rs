@@ -187,6 +187,8 @@ pub struct Shared {
     pub(crate) lookup_key: entry::LookupKey,
     /// The search index, opened once (opening it costs more than a query).
     pub(crate) index: std::sync::Mutex<Option<Arc<onrecord_index::SearchIndex>>>,
+    /// The audit log's tiles this process last wrote or read (see [`audit::TileCache`]).
+    pub(crate) audit_tiles: std::sync::Mutex<audit::TileCache>,
 }
 
 impl Shared {
@@ -400,6 +402,7 @@ impl ArchiveReader {
                 origin: marker.origin,
                 lookup_key,
                 index: Default::default(),
+                audit_tiles: Default::default(),
             }),
         })
     }
@@ -543,6 +546,7 @@ impl Archive {
                     origin,
                     lookup_key,
                     index: Default::default(),
+                    audit_tiles: Default::default(),
                 }),
             },
             signer: signer.into(),

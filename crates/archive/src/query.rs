@@ -1,6 +1,6 @@
 //! Reading the catalogue: records by id, conversations, transcripts and the usage report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use onrecord_model::wire::WireRecord;
 use serde::Serialize;
@@ -69,9 +69,17 @@ pub fn content_wire(content: &[u8]) -> Result<WireRecord, String> {
 }
 
 fn to_view(snap: &dyn CatalogueRead, row: StoredRecord) -> Result<RecordView, ArchiveError> {
+    let labels = snap.labels_of(row.log_index)?;
+    view_of(row, labels)
+}
+
+/// A record's view from its row and its labels (by entry).
+fn view_of(
+    row: StoredRecord,
+    labels: Vec<crate::govern::LabelRow>,
+) -> Result<RecordView, ArchiveError> {
     let log_index = row.log_index;
-    let labels = snap
-        .labels_of(log_index)?
+    let labels = labels
         .into_iter()
         .map(|l| RecordLabel {
             label: l.label,
@@ -215,10 +223,21 @@ impl ArchiveReader {
     /// Records by log index, in the order given (missing ones skipped), from one snapshot.
     pub fn records_by_index(&self, indices: &[u64]) -> Result<Vec<RecordView>, ArchiveError> {
         let snap = self.snapshot()?;
+        // Two statements for all of them (the records, their labels), not two per record.
+        let rows: HashMap<u64, StoredRecord> = snap
+            .records_at(indices)?
+            .into_iter()
+            .map(|r| (r.log_index, r))
+            .collect();
+        let mut labels: HashMap<u64, Vec<crate::govern::LabelRow>> = HashMap::new();
+        for l in snap.labels_at(indices)? {
+            labels.entry(l.record).or_default().push(l);
+        }
         let mut out = Vec::with_capacity(indices.len());
-        for &i in indices {
-            if let Some(row) = snap.record_at(i)? {
-                out.push(to_view(&*snap, row)?);
+        for i in indices {
+            if let Some(row) = rows.get(i) {
+                let labels = labels.get(i).cloned().unwrap_or_default();
+                out.push(view_of(row.clone(), labels)?);
             }
         }
         Ok(out)

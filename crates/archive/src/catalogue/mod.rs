@@ -396,6 +396,25 @@ pub trait CatalogueRead: Send {
     fn conversations(&self) -> Result<Vec<ConversationRow>>;
     fn conversation_seq(&self, id: &Digest) -> Result<Option<i64>>;
     fn record_at(&self, log_index: u64) -> Result<Option<StoredRecord>>;
+    /// The records at these log indexes (missing ones left out), in any order. A backend where
+    /// each statement is a network round trip answers in one (a search's hits).
+    fn records_at(&self, indices: &[u64]) -> Result<Vec<StoredRecord>> {
+        let mut out = Vec::with_capacity(indices.len());
+        for &i in indices {
+            if let Some(r) = self.record_at(i)? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+    /// Every label of these records, by record then entry (as [`CatalogueRead::labels_of`]).
+    fn labels_at(&self, records: &[u64]) -> Result<Vec<crate::govern::LabelRow>> {
+        let mut out = Vec::new();
+        for &r in records {
+            out.extend(self.labels_of(r)?);
+        }
+        Ok(out)
+    }
     /// Records whose id keys ([`id_key`]) lie in `[lo, hi]`, by key, at most `limit`.
     fn records_by_id_keys(&self, lo: i64, hi: i64, limit: u64) -> Result<Vec<StoredRecord>>;
     fn conversation_records(&self, conversation: i64, window: Window) -> Result<Vec<StoredRecord>>;

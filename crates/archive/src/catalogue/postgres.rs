@@ -337,6 +337,9 @@ pub struct PgCatalogue {
     shown: String,
     writer: Mutex<Option<Conn>>,
     readers: Mutex<Vec<Conn>>,
+    /// The connection the audit log's session lock was last taken on, kept for the next append:
+    /// a new connection costs a SCRAM exchange (~5 ms), most of an audited read's overhead.
+    audit: std::sync::Arc<Mutex<Option<Conn>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -424,6 +427,7 @@ impl PgCatalogue {
             shown: strip_password(url),
             writer: Mutex::new(None),
             readers: Mutex::new(Vec::new()),
+            audit: std::sync::Arc::default(),
         })
     }
 
@@ -632,9 +636,29 @@ impl Catalogue for PgCatalogue {
     /// when the process dies (its connection closes). Advisory locks need no privilege, so a
     /// SELECT-only role takes it too.
     fn audit_lock(&self) -> Result<Option<Box<dyn std::any::Any>>> {
-        let mut conn = self.connect()?;
-        conn.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])?;
-        Ok(Some(Box::new(SessionLock(conn, AUDIT_LOCK))))
+        let kept = lock(&self.audit).take().filter(|c| !c.client.is_closed());
+        let conn = match kept {
+            Some(mut c) => match c.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK]) {
+                Ok(_) => c,
+                // The kept connection died (a server restart): one fresh try.
+                Err(e) => {
+                    tracing::debug!("the kept audit connection failed ({e}); reconnecting");
+                    let mut c = self.connect()?;
+                    c.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])?;
+                    c
+                }
+            },
+            None => {
+                let mut c = self.connect()?;
+                c.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])?;
+                c
+            }
+        };
+        Ok(Some(Box::new(SessionLock {
+            conn: Some(conn),
+            key: AUDIT_LOCK,
+            keep: Some(std::sync::Arc::clone(&self.audit)),
+        })))
     }
 
     /// PostgreSQL keeps an updated row's old version until VACUUM reclaims it: `VACUUM FULL`
@@ -651,13 +675,28 @@ impl Catalogue for PgCatalogue {
     }
 }
 
-/// A session advisory lock, released on drop.
-struct SessionLock(Conn, i64);
+/// A session advisory lock, released on drop; its connection then goes back to `keep` (when
+/// the unlock worked and nothing is kept there yet), else it is closed.
+struct SessionLock {
+    conn: Option<Conn>,
+    key: i64,
+    keep: Option<std::sync::Arc<Mutex<Option<Conn>>>>,
+}
 
 impl Drop for SessionLock {
     fn drop(&mut self) {
-        let key = self.1;
-        let _ = self.0.exec("SELECT pg_advisory_unlock($1)", &[&key]);
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let key = self.key;
+        if conn.exec("SELECT pg_advisory_unlock($1)", &[&key]).is_ok()
+            && let Some(keep) = &self.keep
+        {
+            let mut slot = lock(keep);
+            if slot.is_none() {
+                *slot = Some(conn);
+            }
+        }
     }
 }
 
@@ -1213,6 +1252,28 @@ impl CatalogueRead for PgRead<'_> {
             )?
             .as_ref()
             .map(stored_record))
+    }
+
+    fn records_at(&self, indices: &[u64]) -> Result<Vec<StoredRecord>> {
+        let indices: Vec<i64> = indices.iter().map(|&i| sql_int(i)).collect();
+        let rows = self.rows(
+            &format!(
+                "SELECT {} FROM {RECORD_FROM} WHERE r.log_index = ANY($1)",
+                record_columns()
+            ),
+            &[&indices],
+        )?;
+        Ok(rows.iter().map(stored_record).collect())
+    }
+
+    fn labels_at(&self, records: &[u64]) -> Result<Vec<crate::govern::LabelRow>> {
+        let records: Vec<i64> = records.iter().map(|&i| sql_int(i)).collect();
+        let rows = self.rows(
+            "SELECT record, entry, label, category, confidence, uncertain, source FROM labels
+             WHERE record = ANY($1) ORDER BY record, entry",
+            &[&records],
+        )?;
+        Ok(rows.iter().map(label_row).collect())
     }
 
     fn records_by_id_keys(&self, lo: i64, hi: i64, limit: u64) -> Result<Vec<StoredRecord>> {
