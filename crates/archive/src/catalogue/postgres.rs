@@ -629,6 +629,7 @@ impl Catalogue for PgCatalogue {
             pending_records: Vec::new(),
             pending_ids: Vec::new(),
             pending_lookups: Vec::new(),
+            pending_by_lookup: HashMap::new(),
         }))
     }
 
@@ -1511,6 +1512,11 @@ struct PgWrite<'a> {
     pending_records: Vec<PendingRecord>,
     pending_ids: Vec<(i64, i64)>,
     pending_lookups: Vec<(i64, i64)>,
+    /// The pending records by lookup key, so that "already held?" is answered for them from
+    /// memory: flushing a partial batch for it made every repeated message of a deposit (an
+    /// "ok" twice in a minute) three small COPYs and a query, which took a 1,000,000-message
+    /// export from 6 s per 250,000 to 70 s.
+    pending_by_lookup: HashMap<[u8; 32], (u64, i64)>,
 }
 
 impl PgWrite<'_> {
@@ -1523,6 +1529,7 @@ impl PgWrite<'_> {
         use postgres::binary_copy::BinaryCopyInWriter;
         if !self.pending_records.is_empty() {
             let records = std::mem::take(&mut self.pending_records);
+            self.pending_by_lookup.clear();
             let sink = self
                 .c()
                 .client
@@ -1979,7 +1986,10 @@ impl CatalogueWrite for PgWrite<'_> {
     }
 
     fn find_record(&mut self, lookup: &Digest) -> Result<Option<(u64, i64)>> {
-        self.flush()?;
+        // Written rows and pending ones together are every record: no flush needed.
+        if let Some(&held) = self.pending_by_lookup.get(&lookup.0) {
+            return Ok(Some(held));
+        }
         Ok(self
             .c()
             .opt(
@@ -2013,6 +2023,8 @@ impl CatalogueWrite for PgWrite<'_> {
         });
         self.pending_ids.push((id_key(&r.id.0), log_index));
         self.pending_lookups.push((id_key(&r.lookup.0), log_index));
+        self.pending_by_lookup
+            .insert(r.lookup.0, (r.log_index, r.deposit_seq));
         if self.pending_records.len() >= PENDING_RECORDS {
             self.flush()?;
         }
