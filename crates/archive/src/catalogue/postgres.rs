@@ -611,7 +611,13 @@ impl Catalogue for PgCatalogue {
             Some(c) if !c.client.is_closed() => c,
             _ => self.connect()?,
         };
-        conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
+        // No parallel plans in the writer: its tables grew inside this very transaction, so the
+        // planner has no statistics for them and planned each one-row "already held?" lookup as
+        // a parallel bitmap scan with two workers (PostgreSQL then spent 80% of a core on
+        // starting workers; a 1,000,000-message export took 70 s instead of ~25).
+        conn.batch(
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL max_parallel_workers_per_gather = 0",
+        )?;
         let got: bool = conn
             .one("SELECT pg_try_advisory_xact_lock($1)", &[&WRITER_LOCK])?
             .get(0);
