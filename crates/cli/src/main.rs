@@ -98,11 +98,40 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             // An error may quote the deposit or the archive (a line that could not be read).
-            eprintln!("onrecord: error: {}", visible::visible(&format!("{e:#}")));
+            eprintln!("onrecord: error: {}", visible::visible(&error_text(&e)));
             ExitCode::from(
                 e.downcast_ref::<onrecord_app::AppError>()
                     .map_or(2, onrecord_app::AppError::exit_code),
             )
         }
+    }
+}
+
+/// The error and its causes, joined with ": " as `{:#}` does, leaving out a cause whose text the
+/// message already holds (an error that names its I/O cause in its own text would otherwise
+/// say "No such file or directory" twice).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.is_empty() {
+            out = text;
+        } else if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_named_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(io).context("reading keys/x: no such file");
+        assert_eq!(super::error_text(&e), "reading keys/x: no such file");
+        let e = anyhow::anyhow!("disk full").context("storing the deposit");
+        assert_eq!(super::error_text(&e), "storing the deposit: disk full");
     }
 }
