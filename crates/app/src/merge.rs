@@ -550,12 +550,8 @@ fn merge_aligned(archive: &Archive, ids: &[Digest], who: &Actor) -> Result<Gover
     Ok(archive.merge_with_alignment(ids, who, Some(&aligned.encode()))?)
 }
 
-/// What the merges change in the usage report: each merged message counted once (its first
-/// holder's record), by its person; the other phones' copies skipped.
-pub fn usage_merges(
-    archive: &ArchiveReader,
-) -> Result<onrecord_archive::query::UsageMerges, AppError> {
-    let mut out = onrecord_archive::query::UsageMerges::default();
+/// The conversation every merge in force is recorded under, each once, sorted.
+fn merge_roots(archive: &ArchiveReader) -> Result<Vec<String>, AppError> {
     let mut roots: Vec<String> = archive
         .merges()?
         .iter()
@@ -563,6 +559,16 @@ pub fn usage_merges(
         .collect();
     roots.sort();
     roots.dedup();
+    Ok(roots)
+}
+
+/// What the merges change in the usage report: each merged message counted once (its first
+/// holder's record), by its person; the other phones' copies skipped.
+pub fn usage_merges(
+    archive: &ArchiveReader,
+) -> Result<onrecord_archive::query::UsageMerges, AppError> {
+    let mut out = onrecord_archive::query::UsageMerges::default();
+    let roots = merge_roots(archive)?;
     for root in roots {
         let members = members_of(archive, &root)?;
         let aligned = crate::aligned::aligned_merge(archive, &members)?;
@@ -725,13 +731,7 @@ fn store_alignment(archive: &Archive, root: &str) -> Result<(), AppError> {
 /// Stores the alignment of every merge that has none that describes it (after `rebuild`, which
 /// replays merges without their derived alignments, or after a catalogue migration); how many.
 pub fn store_alignments(archive: &Archive) -> Result<usize, AppError> {
-    let mut roots: Vec<String> = archive
-        .merges()?
-        .iter()
-        .map(|r| r.merged.to_hex())
-        .collect();
-    roots.sort();
-    roots.dedup();
+    let roots = merge_roots(archive)?;
     let mut n = 0;
     for root in roots {
         if crate::aligned::stored(archive, &members_of(archive, &root)?)?.is_none() {
@@ -825,16 +825,7 @@ pub fn findings(
             }
             vec![members[0].clone()]
         }
-        None => {
-            let mut r: Vec<String> = archive
-                .merges()?
-                .iter()
-                .map(|r| r.merged.to_hex())
-                .collect();
-            r.sort();
-            r.dedup();
-            r
-        }
+        None => merge_roots(archive)?,
     };
     let mut out = Vec::new();
     for root in roots {

@@ -104,7 +104,7 @@ impl Sink for Recorder {
 }
 
 /// The reader thread's side: hands messages out, takes results back in order.
-pub(crate) struct Pool<'a> {
+pub(crate) struct Pool {
     jobs: Option<mpsc::SyncSender<Job>>,
     done: mpsc::Receiver<Done>,
     /// Results that came back before their turn.
@@ -113,16 +113,20 @@ pub(crate) struct Pool<'a> {
     emitted: u64,
     in_flight: usize,
     workers: usize,
-    _scope: std::marker::PhantomData<&'a ()>,
 }
 
-impl<'a> Pool<'a> {
+/// The error of a pool whose workers are gone (none started, or one ended early).
+fn stopped() -> EmailError {
+    EmailError::Sink(SinkError("the email workers stopped".into()))
+}
+
+impl Pool {
     /// Starts `workers` threads in `scope`, reading messages with `opts`.
-    pub fn start<'scope>(
-        scope: &'scope std::thread::Scope<'scope, 'a>,
+    pub fn start<'scope, 'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
         workers: usize,
-        opts: &'a ParseOptions,
-    ) -> Pool<'a> {
+        opts: &'env ParseOptions,
+    ) -> Pool {
         let (job_tx, job_rx) = mpsc::sync_channel::<Job>(workers * JOBS_PER_WORKER);
         let (done_tx, done_rx) = mpsc::channel::<Done>();
         let job_rx = std::sync::Arc::new(Mutex::new(job_rx));
@@ -173,7 +177,6 @@ impl<'a> Pool<'a> {
             emitted: 0,
             in_flight: 0,
             workers: started,
-            _scope: std::marker::PhantomData,
         }
     }
 
@@ -202,13 +205,8 @@ impl<'a> Pool<'a> {
             bytes: bytes.to_vec(),
             ctx,
         };
-        let Some(jobs) = &self.jobs else {
-            return Err(EmailError::Sink(SinkError(
-                "no email worker is running".into(),
-            )));
-        };
-        jobs.send(job)
-            .map_err(|_| EmailError::Sink(SinkError("the email workers stopped".into())))?;
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        jobs.send(job).map_err(|_| stopped())?;
         self.handed += 1;
         self.in_flight += bytes.len();
         while self.emit_next(false, emit, sink)? {}
@@ -243,18 +241,12 @@ impl<'a> Pool<'a> {
                 break d;
             }
             let got = if wait {
-                self.done
-                    .recv()
-                    .map_err(|_| EmailError::Sink(SinkError("the email workers stopped".into())))?
+                self.done.recv().map_err(|_| stopped())?
             } else {
                 match self.done.try_recv() {
                     Ok(d) => d,
                     Err(mpsc::TryRecvError::Empty) => return Ok(false),
-                    Err(mpsc::TryRecvError::Disconnected) => {
-                        return Err(EmailError::Sink(SinkError(
-                            "the email workers stopped".into(),
-                        )));
-                    }
+                    Err(mpsc::TryRecvError::Disconnected) => return Err(stopped()),
                 }
             };
             self.early.insert(got.seq, got);

@@ -644,18 +644,17 @@ impl Catalogue for PgCatalogue {
     /// SELECT-only role takes it too.
     fn audit_lock(&self) -> Result<Option<Box<dyn std::any::Any>>> {
         let kept = lock(&self.audit).take().filter(|c| !c.client.is_closed());
-        let conn = match kept {
-            Some(mut c) => match c.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK]) {
-                Ok(_) => c,
-                // The kept connection died (a server restart): one fresh try.
-                Err(e) => {
+        let locked = kept.map(|mut c| {
+            c.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])
+                .map(|_| c)
+        });
+        let conn = match locked {
+            Some(Ok(c)) => c,
+            // None kept, or the kept one died (a server restart): a fresh connection.
+            failed => {
+                if let Some(Err(e)) = failed {
                     tracing::debug!("the kept audit connection failed ({e}); reconnecting");
-                    let mut c = self.connect()?;
-                    c.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])?;
-                    c
                 }
-            },
-            None => {
                 let mut c = self.connect()?;
                 c.exec("SELECT pg_advisory_lock($1)", &[&AUDIT_LOCK])?;
                 c
